@@ -1,0 +1,3 @@
+from o2d_inbox.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The SQLite cache: schema, sync engine, outbox, read queries. Headless (no Textual)."""

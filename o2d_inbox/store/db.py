@@ -1,0 +1,27 @@
+"""Opening the cache: WAL, pragmas, ensure-schema. One function, used by every layer."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from o2d_inbox.store.schema import ensure_schema
+
+
+def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) the cache at ``path`` with the schema ensured.
+
+    ``":memory:"`` works for tests. Rows come back as sqlite3.Row.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-16000")
+    if not readonly:
+        ensure_schema(conn)
+    return conn

@@ -1,0 +1,156 @@
+"""The cache's schema and its migrations (PRAGMA user_version), applied by ensure_schema().
+
+ensure_schema() is idempotent and runs at every open. Each migration is a list of SQL
+statements applied in one transaction; never edit a shipped migration, append a new one.
+
+Times are stored twice where a list sorts on them: ISO-8601 UTC text as received (for
+display / JSON) and an integer epoch-seconds column (for ordering and indexes).
+
+Conventions that every layer relies on:
+- threads.reply_intent NULL means "unclassified"; unknown server values are stored as-is.
+- threads.relevant = 1 unless warming, postmaster (computed locally; see docs/api-notes.md).
+- threads.needs_reply = 1 when the last message is not from one of our mailboxes.
+- threads.mailbox is learned (see docs/api-notes.md), NULL while unknown.
+- Sync never writes the local_* columns (done / snooze / note live with the user).
+- threads.last_ts DESC, id DESC is the list order ("newest first"); the needs-reply queue
+  sorts last_ts ASC (oldest wait first). Every list query is keyset-paginated on (last_ts, id).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[list[str]] = [
+    # 1: threads, messages, mailboxes, campaigns, sync state, outbox, view counts
+    [
+        """
+        CREATE TABLE IF NOT EXISTS threads (
+            id TEXT PRIMARY KEY,
+            external_thread_id TEXT,
+            subject TEXT,
+            subject_display TEXT,
+            last_from TEXT,                 -- last_message.from_email
+            last_date TEXT,                 -- last_message.date_received, ISO UTC
+            last_ts INTEGER NOT NULL DEFAULT 0,  -- same, epoch seconds (0 if unknown)
+            last_snippet TEXT,              -- last_message.body_text, first 300 chars
+            is_warming INTEGER NOT NULL DEFAULT 0,
+            is_postmaster INTEGER NOT NULL DEFAULT 0,
+            message_count INTEGER NOT NULL DEFAULT 0,
+            reply_intent TEXT,              -- NULL = unclassified
+            campaign_id TEXT,
+            mailbox TEXT,                   -- our mailbox address for this thread, learned
+            prospect TEXT,                  -- the other party's address, learned
+            relevant INTEGER NOT NULL DEFAULT 1,
+            needs_reply INTEGER NOT NULL DEFAULT 0,
+            unread INTEGER NOT NULL DEFAULT 0,   -- changed by a sync since the user last opened it
+            messages_fetched_count INTEGER,      -- message_count when messages were last fetched
+            walk_gen INTEGER NOT NULL DEFAULT 0, -- reconcile generation that last saw it
+            synced_at TEXT,                      -- server-side time of the upsert's page
+            local_done INTEGER NOT NULL DEFAULT 0,
+            local_snoozed_until INTEGER,         -- epoch seconds, NULL = not snoozed
+            local_note TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_threads_all ON threads (relevant, last_ts DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS ix_threads_all_full ON threads (last_ts DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS ix_threads_intent ON threads (reply_intent, relevant, last_ts DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS ix_threads_mailbox ON threads (mailbox, relevant, last_ts DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS ix_threads_campaign ON threads (campaign_id, relevant, last_ts DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS ix_threads_needs ON threads (needs_reply, relevant, last_ts, id)",
+        """
+        CREATE TABLE IF NOT EXISTS messages (
+            id TEXT PRIMARY KEY,
+            thread_id TEXT NOT NULL,
+            message_id TEXT,
+            from_email TEXT,
+            to_emails TEXT,                 -- JSON list
+            cc_emails TEXT,                 -- JSON list
+            subject TEXT,
+            date_received TEXT,
+            ts INTEGER NOT NULL DEFAULT 0,
+            body_text TEXT,
+            body_html TEXT,
+            is_incoming INTEGER NOT NULL DEFAULT 0,
+            folder TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_messages_thread ON messages (thread_id, ts, id)",
+        """
+        CREATE TABLE IF NOT EXISTS mailboxes (
+            address TEXT PRIMARY KEY,       -- lower-case
+            source TEXT                     -- 'messages' | 'config' | 'api'
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS campaigns (
+            id TEXT PRIMARY KEY,
+            name TEXT,
+            status TEXT,
+            fetched_at TEXT
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS sync_state (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        )
+        """,
+        # Per-view counts kept by the sync engine (cheap at 1,000,000 threads).
+        # kind: 'all' | 'needs' | 'intent' | 'mailbox' | 'campaign'; key '' for all/needs,
+        # the intent ('' for unclassified), mailbox or campaign id otherwise.
+        """
+        CREATE TABLE IF NOT EXISTS view_counts (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            relevant_count INTEGER NOT NULL DEFAULT 0,
+            full_count INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (kind, key)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,             -- 'reply' | 'forward' | 'new' | 'intent' | 'suppress'
+            thread_id TEXT,                 -- NULL for 'new' until the server answers
+            state TEXT NOT NULL,            -- draft|scheduled|sending|accepted|sent|failed|cancelled
+            idempotency_key TEXT NOT NULL UNIQUE,
+            payload TEXT NOT NULL,          -- JSON request body as it will be sent
+            prev_value TEXT,                -- for 'intent': the intent before, for revert/undo
+            created_at REAL NOT NULL,       -- epoch seconds (local clock: only for the undo window / age)
+            updated_at REAL NOT NULL,
+            send_after REAL,                -- end of the undo window
+            next_attempt_at REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            operation_id TEXT,
+            operation_status TEXT,
+            server_message_id TEXT,
+            server_thread_id TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, next_attempt_at)",
+        "CREATE INDEX IF NOT EXISTS ix_outbox_thread ON outbox (thread_id, id)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Bring the cache up to SCHEMA_VERSION; a no-op when it already is."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"cache schema {version} is newer than this o2d-inbox ({SCHEMA_VERSION}); upgrade o2d-inbox"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        # One explicit transaction per migration (connections are opened in autocommit mode).
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
