@@ -36,4 +36,574 @@ Rules: Bearer auth; workspaceId query param on every call but /workspaces; retri
 exponential backoff + jitter on connection errors and 5xx for GET and for POST/PATCH that
 carry an Idempotency-Key; 429 waits Retry-After (seconds or HTTP date) then retries; errors
 raised as the typed classes in errors.py; the key never appears in str/repr/log.
+
+Details the docs leave open (decided here, recorded in docs/api-notes.md):
+- ``max_retries`` counts retries after the first attempt (so at most max_retries + 1 requests).
+- Backoff is "full jitter": sleep uniform(0, min(backoff_max, backoff_base * 2**attempt)).
+- 429 is retried for every method (the server refused before doing anything); the wait is
+  ``Retry-After`` (delta seconds or HTTP date) capped at ``retry_after_max`` (60 s), or the
+  backoff when the header is missing or unreadable. After the last try: RateLimitError with
+  ``retry_after`` set to the wait the server asked for.
+- A 2xx body that is not JSON is retried like a 5xx (safe requests only), then ProtocolError.
+  JSON of the wrong shape is not retried (it would not change): ProtocolError at once.
+- ``updatedSince`` is sent as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, floored to the second, so the
+  window never shrinks); naive datetimes are taken as UTC.
+- Every page from ``threads_page``/``iter_thread_pages`` carries ``page.cursor``: the cursor it
+  was requested with (None for the first page). Persist ``page.next_cursor`` after storing a
+  page to resume later; ``iter_thread_pages`` stops when ``next_cursor`` is null and raises
+  ProtocolError if the server repeats a cursor (it would loop forever).
+- Endpoints that need ``workspaceId`` resolve the workspace on first use if none was given.
 """
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from o2d_inbox.api.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    ConflictError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+    WorkspaceAccessError,
+    WorkspaceChoiceError,
+)
+from o2d_inbox.api.models import (
+    Campaign,
+    CampaignsPage,
+    Capabilities,
+    ForwardRequest,
+    NewMessageRequest,
+    OperationStatus,
+    ReplyIntentPatch,
+    ReplyIntentResult,
+    ReplyRequest,
+    ReplyResponse,
+    SendResponse,
+    SuppressionStatus,
+    SuppressionUpsert,
+    SuppressionUpsertResult,
+    ThreadMessages,
+    ThreadsPage,
+    Workspace,
+)
+
+__all__ = ["ClientStats", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
+
+log = logging.getLogger("o2d_inbox.api")
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_MESSAGE_CHARS = 300
+MAX_PAGE_LIMIT = 200
+CAMPAIGN_PAGE_LIMIT = 50  # the value the docs use in their examples
+_EMPTY = object()  # a 2xx response without a body
+
+# C0/C1 controls, DEL, and invisible formatting characters (bidi overrides, zero-width):
+# a server message must not be able to move the cursor or reorder text on a terminal.
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0  # HTTP attempts sent, retries included
+    retries: int = 0  # attempts that were repeats of an earlier one
+    rate_limited: int = 0  # 429 responses received
+
+
+def mask_key(key: str | None) -> str:
+    """What may be shown of a key: its prefix and last four characters, at most."""
+    if not key:
+        return "(none)"
+    if len(key) < 12:
+        return "ot2d_…"
+    return "ot2d_…" + key[-4:]
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Control characters out, whitespace collapsed, cut to ``limit`` characters."""
+    text = " ".join(_UNSAFE_CHARS.sub(" ", text).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def format_updated_since(value: datetime) -> str:
+    """``updatedSince`` as the docs write it: UTC, seconds, ``Z`` (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date); None if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+_STATUS_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthError,
+    403: WorkspaceAccessError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,  # FastAPI's validation errors
+    429: RateLimitError,
+}
+
+
+def _describe_detail(detail: Any) -> tuple[str | None, str | None]:
+    """(code, message) out of an envelope's ``detail``: an object, a FastAPI list, or a string."""
+    if isinstance(detail, dict):
+        code = detail.get("error")
+        message = detail.get("message")
+        return (str(code) if code is not None else None,
+                str(message) if message is not None else None)
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc") or [] if p != "body")
+                msg = str(item.get("msg") or item.get("message") or "")
+                parts.append(f"{loc}: {msg}" if loc else msg)
+            else:
+                parts.append(str(item))
+        return "validation_error", "; ".join(p for p in parts if p) or None
+    if detail is not None:
+        return None, str(detail)
+    return None, None
+
+
+class UniboxClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        workspace_id: int | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 15.0,
+        max_retries: int = 4,
+        backoff_base: float = 0.25,
+        backoff_max: float = 8.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        connect_timeout: float = 5.0,
+        retry_after_max: float = 60.0,
+        rng: random.Random | None = None,
+        user_agent: str = "o2d-inbox",
+    ) -> None:
+        api_key = (api_key or "").strip()
+        if not api_key:
+            raise AuthError("no API key: set OUTREACH2DAY_API_KEY")
+        if not api_key.isascii() or not api_key.isprintable() or " " in api_key:
+            # httpx would fail later with the header value in its message.
+            raise AuthError(f"the API key {mask_key(api_key)} contains characters a header cannot carry")
+        self._api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.workspace_id = workspace_id
+        self.stats = ClientStats()
+        self.max_retries = max(0, int(max_retries))
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._resolve_lock = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "User-Agent": user_agent,
+            },
+            follow_redirects=False,  # a redirect could carry the Authorization header elsewhere
+        )
+
+    def __repr__(self) -> str:
+        return (f"UniboxClient(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
+                f"api_key={mask_key(self._api_key)!r})")
+
+    async def __aenter__(self) -> UniboxClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- workspaces ---------------------------------------------------------------------
+
+    async def list_workspaces(self) -> list[Workspace]:
+        data = await self._request("GET", "/workspaces", workspace=False)
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            data = data["items"]  # tolerate the paginated envelope other lists use
+        return [self._parse(Workspace, item, "GET /workspaces") for item in self._as_list(data, "GET /workspaces")]
+
+    async def resolve_workspace(self) -> int:
+        if self.workspace_id is not None:
+            return self.workspace_id
+        async with self._resolve_lock:
+            if self.workspace_id is not None:
+                return self.workspace_id
+            workspaces = await self.list_workspaces()
+            if len(workspaces) == 1:
+                self.workspace_id = workspaces[0].workspace_id
+                return self.workspace_id
+            if not workspaces:
+                raise WorkspaceChoiceError("the API key has access to no workspace")
+            listed = ", ".join(
+                f"{w.workspace_id} ({one_line(w.project_name, 40)})" if w.project_name else str(w.workspace_id)
+                for w in workspaces
+            )
+            raise WorkspaceChoiceError(one_line(
+                f"the API key has access to {len(workspaces)} workspaces; choose one with "
+                f"--workspace ID or O2D_INBOX_WORKSPACE: {listed}"
+            ))
+
+    # --- Unibox reads ---------------------------------------------------------------------
+
+    async def capabilities(self) -> Capabilities:
+        return self._parse(Capabilities, await self._request("GET", "/threads/capabilities"),
+                           "GET /threads/capabilities")
+
+    async def threads_page(
+        self,
+        *,
+        limit: int = 200,
+        cursor: str | None = None,
+        mailbox_id: str | None = None,
+        reply_intent: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> ThreadsPage:
+        if not 1 <= limit <= MAX_PAGE_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_LIMIT}, not {limit}")
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        if mailbox_id is not None:
+            params["mailboxId"] = mailbox_id
+        if reply_intent is not None:
+            params["replyIntent"] = reply_intent
+        if updated_since is not None:
+            params["updatedSince"] = format_updated_since(updated_since)
+        page = self._parse(ThreadsPage, await self._request("GET", "/threads", params=params), "GET /threads")
+        page._cursor = cursor
+        return page
+
+    async def iter_thread_pages(
+        self,
+        *,
+        limit: int = 200,
+        mailbox_id: str | None = None,
+        reply_intent: str | None = None,
+        updated_since: datetime | None = None,
+        start_cursor: str | None = None,
+    ) -> AsyncIterator[ThreadsPage]:
+        cursor = start_cursor
+        seen: set[str] = set()
+        while True:
+            page = await self.threads_page(limit=limit, cursor=cursor, mailbox_id=mailbox_id,
+                                           reply_intent=reply_intent, updated_since=updated_since)
+            yield page
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            if cursor in seen:
+                raise ProtocolError("GET /threads: the server returned a cursor it had already given; "
+                                    "stopping instead of looping")
+            seen.add(cursor)
+
+    async def thread_messages(self, thread_id: str) -> ThreadMessages:
+        path = f"/threads/{_seg(thread_id)}/messages"
+        return self._parse(ThreadMessages, await self._request("GET", path), f"GET {path}")
+
+    async def operation_status(self, operation_id: str) -> OperationStatus:
+        path = f"/threads/outbound-operations/{_seg(operation_id)}"
+        data = _unwrap(await self._request("GET", path), ("status", "operation_id"),
+                       ("operation", "data", "item", "result"))
+        status = self._parse(OperationStatus, data, f"GET {path}")
+        if status.operation_id is None:
+            status.operation_id = operation_id
+        return status
+
+    # --- Unibox mutations (always with an Idempotency-Key, hence always retryable) -----------
+
+    async def reply(self, thread_id: str, request: ReplyRequest, *, idempotency_key: str) -> ReplyResponse:
+        path = f"/threads/{_seg(thread_id)}/reply"
+        data = await self._request("POST", path, json=_body(request), idempotency_key=idempotency_key)
+        return self._parse(ReplyResponse, data, f"POST {path}")
+
+    async def forward(self, thread_id: str, request: ForwardRequest, *, idempotency_key: str) -> ReplyResponse:
+        path = f"/threads/{_seg(thread_id)}/forward"
+        data = await self._request("POST", path, json=_body(request), idempotency_key=idempotency_key)
+        return self._parse(ReplyResponse, data, f"POST {path}")
+
+    async def send_new(self, request: NewMessageRequest, *, idempotency_key: str) -> SendResponse:
+        data = await self._request("POST", "/threads/new", json=_body(request), idempotency_key=idempotency_key)
+        return self._parse(SendResponse, data, "POST /threads/new")
+
+    async def set_reply_intent(self, thread_id: str, intent: str, *, idempotency_key: str) -> ReplyIntentResult:
+        path = f"/threads/{_seg(thread_id)}/reply-intent"
+        data = await self._request("PATCH", path, json=_body(ReplyIntentPatch(replyIntent=intent)),
+                                   idempotency_key=idempotency_key)
+        if data is _EMPTY:  # the response is undocumented; an empty 2xx means accepted
+            data = {}
+        result = self._parse(ReplyIntentResult, data, f"PATCH {path}")
+        if result.thread_id is None and result.id is None:
+            result.thread_id = thread_id
+        if result.replyIntent is None:
+            result.replyIntent = intent
+        return result
+
+    # --- campaigns and suppressions -------------------------------------------------------
+
+    async def list_campaigns(self) -> list[Campaign]:
+        campaigns: list[Campaign] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"limit": CAMPAIGN_PAGE_LIMIT}
+            if cursor:
+                params["cursor"] = cursor
+            data = await self._request("GET", "/campaigns", params=params)
+            if isinstance(data, list):  # tolerate an unpaginated list
+                data = {"items": data}
+            page = self._parse(CampaignsPage, data, "GET /campaigns")
+            campaigns.extend(page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return campaigns
+            if cursor in seen:
+                raise ProtocolError("GET /campaigns: the server returned a cursor it had already given")
+            seen.add(cursor)
+
+    async def add_suppressions(self, emails: Iterable[str], reason: str | None, *,
+                               idempotency_key: str) -> SuppressionUpsertResult:
+        body = _body(SuppressionUpsert(emails=list(emails), reason=reason))
+        data = await self._request("POST", "/campaigns/suppressions", json=body, idempotency_key=idempotency_key)
+        if data is _EMPTY:
+            data = {}
+        return self._parse(SuppressionUpsertResult, data, "POST /campaigns/suppressions")
+
+    async def suppression_status(self, email: str) -> SuppressionStatus:
+        path = "/campaigns/suppressions/status"
+        data = _unwrap(await self._request("GET", path, params={"email": email}), ("suppressed", "email"),
+                       ("status", "suppression", "data", "item", "result"))
+        status = self._parse(SuppressionStatus, data, f"GET {path}")
+        if status.email is None:
+            status.email = email
+        return status
+
+    # --- the one request loop -------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+        workspace: bool = True,
+    ) -> Any:
+        """Send, retry what is safe to retry, return the decoded JSON (``_EMPTY`` for no body)."""
+        query: dict[str, Any] = {}
+        if workspace:
+            query["workspaceId"] = await self.resolve_workspace()
+        query.update(params or {})
+        headers = {}
+        if idempotency_key is not None:
+            if not idempotency_key:
+                raise ValueError("idempotency_key must not be empty")
+            headers["Idempotency-Key"] = idempotency_key
+        # Only requests the server can see twice without acting twice are repeated.
+        retryable = method == "GET" or idempotency_key is not None
+        what = f"{method} {path}"
+        attempt = 0
+        while True:
+            self.stats.requests += 1
+            try:
+                response = await self._http.request(method, path, params=query, json=json,
+                                                    headers=headers)
+            except httpx.TransportError as exc:
+                reason = _transport_reason(exc)
+                if retryable and attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
+                    attempt = await self._retry(attempt, what, reason, None)
+                    continue
+                raise NetworkError(self._message(what, None, None, reason)) from None
+
+            status = response.status_code
+            if status == 429:
+                self.stats.rate_limited += 1
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                if wait is not None:
+                    wait = min(wait, self.retry_after_max)
+                if attempt < self.max_retries:
+                    attempt = await self._retry(attempt, what, "HTTP 429", wait)
+                    continue
+                raise self._error(response, what, retry_after=wait)
+            if status >= 500:
+                if retryable and attempt < self.max_retries:
+                    attempt = await self._retry(attempt, what, f"HTTP {status}", None)
+                    continue
+                raise self._error(response, what)
+            if status >= 400:
+                raise self._error(response, what)
+            if status >= 300:
+                raise ProtocolError(self._message(what, status, None, "unexpected redirect"), status=status)
+
+            body = response.content
+            if not body.strip():
+                return _EMPTY
+            try:
+                return _loads(body)
+            except ValueError:
+                if retryable and attempt < self.max_retries:
+                    attempt = await self._retry(attempt, what, "malformed JSON", None)
+                    continue
+                raise ProtocolError(self._message(what, status, None, "the response is not valid JSON"),
+                                    status=status) from None
+
+    async def _retry(self, attempt: int, what: str, reason: str, wait: float | None) -> int:
+        if wait is None:
+            ceiling = min(self.backoff_max, self.backoff_base * (2 ** attempt))
+            wait = self._rng.uniform(0, ceiling)
+        self.stats.retries += 1
+        log.debug("retrying %s after %s in %.2fs (retry %d of %d)", what, reason, wait,
+                  attempt + 1, self.max_retries)
+        await self._sleep(wait)
+        return attempt + 1
+
+    def _error(self, response: httpx.Response, what: str, *, retry_after: float | None = None) -> ApiError:
+        status = response.status_code
+        code, message = None, None
+        try:
+            data = _loads(response.content)
+        except ValueError:
+            data = None
+            message = response.text
+        if data is not None:
+            if isinstance(data, dict) and "detail" in data:
+                code, message = _describe_detail(data["detail"])
+            elif isinstance(data, dict) and ("error" in data or "message" in data):
+                code, message = _describe_detail(data)
+            else:
+                message = response.text
+        if not (message or "").strip():
+            message = response.reason_phrase
+        cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else ApiError)
+        if code is not None:
+            code = one_line(code, 60)
+        return cls(self._message(what, status, code, message or ""), status=status, code=code,
+                   retry_after=retry_after)
+
+    def _message(self, what: str, status: int | None, code: str | None, detail: str) -> str:
+        head = f"{what}: HTTP {status}" if status is not None else what
+        if code:
+            head += f" {code}"
+        text = f"{head}: {detail}" if detail else head
+        return one_line(self._scrub(text))
+
+    def _scrub(self, text: str) -> str:
+        """The key never leaves this object, even if a server echoes it back."""
+        return text.replace(self._api_key, mask_key(self._api_key))
+
+    def _parse(self, model: type[M], data: Any, what: str) -> M:
+        if data is _EMPTY:
+            raise ProtocolError(self._message(what, None, None, "the response is empty"))
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0] if exc.error_count() else {}
+            where = ".".join(str(p) for p in first.get("loc", ())) or "response"
+            # The input value is deliberately left out: it is server text and may be anything.
+            raise ProtocolError(self._message(
+                what, None, None,
+                f"unexpected response shape at {where}: {first.get('msg', 'invalid')}")) from None
+
+    def _as_list(self, data: Any, what: str) -> list[Any]:
+        if not isinstance(data, list):
+            raise ProtocolError(self._message(what, None, None, "unexpected response shape: expected a list"))
+        return data
+
+
+def _seg(value: str) -> str:
+    """An id as one path segment ("../" or "?" in an id must not change the URL)."""
+    return quote(str(value), safe="")
+
+
+def _body(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def _loads(body: bytes) -> Any:
+    return json.loads(body)  # ValueError (JSONDecodeError, UnicodeDecodeError) if malformed
+
+
+def _unwrap(data: Any, own_keys: tuple[str, ...], envelope_keys: tuple[str, ...]) -> Any:
+    """``{"<envelope>": {...}}`` → the inner object, when the outer one has none of its own fields.
+
+    Used where the docs name an "EnvelopeOut" schema without showing it.
+    """
+    if not isinstance(data, dict):
+        return data
+    if any(k in data and not isinstance(data[k], dict) for k in own_keys):
+        return data
+    for key in envelope_keys:
+        inner = data.get(key)
+        if isinstance(inner, dict):
+            return inner
+    return data
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    kind = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.WriteTimeout: "write timed out",
+        httpx.PoolTimeout: "connection pool timed out",
+        httpx.ConnectError: "could not connect",
+        httpx.ReadError: "connection dropped while reading",
+        httpx.WriteError: "connection dropped while writing",
+        httpx.RemoteProtocolError: "the server broke the HTTP protocol (connection dropped?)",
+    }.get(type(exc), type(exc).__name__)
+    detail = str(exc)
+    return f"{kind} ({detail})" if detail else kind

@@ -58,3 +58,7 @@ class ProtocolError(ApiError):  # malformed JSON, wrong shape
 
 class NetworkError(ApiError):  # connection refused/dropped, timeout, after retries
     exit_code = 4
+
+
+class WorkspaceChoiceError(ApiError):  # no workspace configured and the key sees zero or several
+    exit_code = 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 
 #: Reply intents the docs list. Others may arrive and are kept as strings.
 KNOWN_INTENTS: tuple[str, ...] = (
@@ -144,6 +144,13 @@ class Thread(Wire):
 class ThreadsPage(Wire):
     threads: list[Thread] = Field(default_factory=list)
     next_cursor: OptStr = None
+    # The cursor this page was requested with (None = first page); set by the client, never
+    # read from the wire, so a sync can record exactly where each page came from.
+    _cursor: str | None = PrivateAttr(default=None)
+
+    @property
+    def cursor(self) -> str | None:
+        return self._cursor
 
 
 class Message(Wire):
