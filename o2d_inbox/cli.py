@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
 
 from o2d_inbox import __version__
@@ -20,11 +22,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_NETWORK, EXIT_SERVER = 0, 1, 2
 INTENTS = ("interested", "not_interested", "out_of_office", "bounced", "unsubscribe", "neutral")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="settings file (env O2D_INBOX_CONFIG)")
-    p.add_argument("--base-url", metavar="URL", help="API base URL (env O2D_INBOX_BASE_URL)")
-    p.add_argument("--workspace", metavar="ID", type=int, help="workspace id (env O2D_INBOX_WORKSPACE)")
-    p.add_argument("--cache", metavar="FILE", help="cache database (env O2D_INBOX_CACHE)")
+def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
+    # On subcommands the default is SUPPRESS: otherwise a subparser's None would overwrite a
+    # value given before the subcommand (`o2d-inbox --workspace 7 sync`).
+    kw = {"default": argparse.SUPPRESS} if sub else {}
+    p.add_argument("--config", metavar="FILE", help="settings file (env O2D_INBOX_CONFIG)", **kw)
+    p.add_argument("--base-url", metavar="URL", help="API base URL (env O2D_INBOX_BASE_URL)", **kw)
+    p.add_argument("--workspace", metavar="ID", type=int, help="workspace id (env O2D_INBOX_WORKSPACE)", **kw)
+    p.add_argument("--cache", metavar="FILE", help="cache database (env O2D_INBOX_CACHE)", **kw)
+    if sub:
+        p.add_argument("--demo", action="store_true", help="use the built-in simulator", **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"o2d-inbox {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="run on the built-in simulator with a demo cache (no key needed)")
-    _common(parser)
+    _common(parser, sub=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("doctor", help="check config, key, server, workspace and cache")
@@ -136,36 +143,96 @@ HANDLERS = {
 }
 
 
+_KEYLIKE = re.compile(r"ot2d_[A-Za-z0-9_\-]+")
+_MAX_LINE = 400
+
+
+def one_line(text: str) -> str:
+    try:
+        from o2d_inbox.render.text import safe_line  # control chars out of server-provided text
+    except ImportError:  # the render layer is optional for error reporting
+        def safe_line(s: str | None) -> str:
+            return "".join(c if c.isprintable() else " " for c in (s or ""))
+    return " ".join(safe_line(text).split())
+
+
 def fail(message: str, code: int) -> int:
     """Print one line on stderr, return the exit code."""
-    from o2d_inbox.render.text import safe_line  # control chars out of server-provided text
+    from o2d_inbox.config import mask_key
 
-    print(f"o2d-inbox: {safe_line(message)}", file=sys.stderr)
+    # Last line of defence: whatever produced the message, a key-like token is masked.
+    line = _KEYLIKE.sub(lambda m: mask_key(m.group(0)), one_line(message))
+    if len(line) > _MAX_LINE:
+        line = line[: _MAX_LINE - 1] + "…"
+    print(f"o2d-inbox: {line}", file=sys.stderr)
     return code
+
+
+def _load_handler(command: str | None):
+    name = f"o2d_inbox.commands.{HANDLERS[command]}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            raise CommandUnavailable(f"'{command or 'inbox'}' is not available in this build "
+                                     f"({name} is missing)") from None
+        raise
+
+
+class CommandUnavailable(Exception):
+    exit_code = EXIT_SERVER
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        module = importlib.import_module(f"o2d_inbox.commands.{HANDLERS[args.command]}")
+        module = _load_handler(args.command)
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
     except BrokenPipeError:
+        # the reader went away (`| head`): stop quietly, and keep Python from complaining
+        # again when it flushes stdout at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return 0
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
         return fail_from_exception(exc)
 
 
 def fail_from_exception(exc: BaseException) -> int:
-    from o2d_inbox.api.errors import ApiError
+    """Any exception -> one line on stderr + its exit code (never a traceback)."""
     from o2d_inbox.config import ConfigError
 
     if isinstance(exc, ConfigError):
         return fail(str(exc), EXIT_USAGE)
-    if isinstance(exc, ApiError):
+    if isinstance(exc, CommandUnavailable):
         return fail(str(exc), exc.exit_code)
+    try:
+        from o2d_inbox.api.errors import ApiError
+    except ImportError:  # pragma: no cover - errors.py is part of the scaffold
+        ApiError = ()  # type: ignore[assignment]  # noqa: N806
+    if ApiError and isinstance(exc, ApiError):
+        return fail(str(exc) or type(exc).__name__, exc.exit_code)
+    if _is_network_error(exc):
+        return fail(f"network error: {exc or type(exc).__name__}", EXIT_NETWORK)
     if isinstance(exc, OSError):
-        return fail(f"{type(exc).__name__}: {exc}", EXIT_USAGE)
+        msg = exc.strerror or str(exc) or type(exc).__name__
+        return fail(f"{exc.filename}: {msg}" if exc.filename else msg, EXIT_USAGE)
+    if isinstance(exc, ModuleNotFoundError):
+        return fail(f"missing module {exc.name} (incomplete install?)", EXIT_SERVER)
     return fail(f"unexpected error: {type(exc).__name__}: {exc}", EXIT_SERVER)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    if type(exc).__module__.startswith("httpx"):
+        import httpx
+
+        return isinstance(exc, httpx.TransportError)
+    return False

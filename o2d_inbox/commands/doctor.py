@@ -1,0 +1,232 @@
+"""`o2d-inbox doctor`: a checklist of everything the inbox needs, each line ✓/✗ with a reason.
+
+Exit 0 when all is green; otherwise the exit code of the first failure (config 2, auth 3,
+network 4, server 5), which is also printed as one line on stderr. The key is shown at most
+as ``ot2d_…`` + its last 4 characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from o2d_inbox.cli import EXIT_AUTH, EXIT_USAGE, fail, one_line
+from o2d_inbox.config import (
+    Config,
+    ConfigError,
+    config_file_path,
+    load_config,
+    mask_key,
+    read_api_key,
+    read_settings,
+)
+
+# Doctor should answer quickly: one retry is enough to tell "down" from "a blip".
+CLIENT_OPTIONS = {"timeout": 10.0, "max_retries": 1}
+
+
+@dataclass
+class Check:
+    label: str
+    ok: bool | None  # None: skipped because an earlier check failed
+    detail: str
+    code: int = 0
+
+
+class Report:
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        enc = sys.stdout.encoding or "ascii"
+        try:
+            "✓✗–…".encode(enc)
+            self.marks = {True: "✓", False: "✗", None: "–"}
+        except (UnicodeEncodeError, LookupError):
+            self.marks = {True: "ok", False: "XX", None: "--"}
+
+    def add(self, label: str, ok: bool | None, detail: str, code: int = 0) -> Check:
+        check = Check(label, ok, one_line(detail), code)
+        self.checks.append(check)
+        # printed as we go: the network checks can take a few seconds
+        print(f"{self.marks[ok]} {label:<13} {check.detail}", flush=True)
+        return check
+
+    def skip(self, label: str, why: str) -> None:
+        self.add(label, None, f"skipped ({why})")
+
+    def first_failure(self) -> Check | None:
+        return next((c for c in self.checks if c.ok is False), None)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = Report()
+    config = _check_config(args, report)
+    if config is not None:
+        asyncio.run(_check_online(config, report))
+    failure = report.first_failure()
+    if failure is None:
+        return 0
+    return fail(f"doctor: {failure.label}: {failure.detail}", failure.code)
+
+
+def _check_config(args: argparse.Namespace, report: Report) -> Config | None:
+    env = os.environ
+    demo = bool(getattr(args, "demo", False))
+    path, explicit = config_file_path(args, env)
+    settings_error = key_error = None
+    try:
+        read_settings(path, required=explicit)
+    except ConfigError as exc:
+        settings_error = exc
+    key = source = None
+    if not demo:
+        try:
+            key, source = read_api_key(env)
+        except ConfigError as exc:
+            key_error = exc
+    config = None
+    if settings_error is None and key_error is None:
+        try:
+            config = load_config(args, env)
+        except ConfigError as exc:  # e.g. a bad O2D_INBOX_WORKSPACE or --base-url
+            settings_error = exc
+
+    if settings_error is not None:
+        report.add("config", False, str(settings_error), EXIT_USAGE)
+    elif path.is_file():
+        report.add("config", True, f"{path} (valid)")
+    else:
+        report.add("config", True, f"no file at {path}; using defaults")
+
+    if demo:
+        report.add("API key", True, "not needed (demo on the built-in simulator)")
+    elif key_error is not None:
+        report.add("API key", False, str(key_error), EXIT_USAGE)
+    elif key is None:
+        report.add("API key", False, "none: set OUTREACH2DAY_API_KEY or put it in "
+                   "~/.config/outreach2day/env (chmod 600)", EXIT_USAGE)
+    else:
+        report.add("API key", True, f"{mask_key(key)} (from {source})")
+
+    if config is None:
+        why = "config" if settings_error is not None else "API key"
+        for label in ("server", "workspace", "capabilities", "cache"):
+            report.skip(label, why)
+    return config
+
+
+async def _check_online(config: Config, report: Report) -> None:
+    from o2d_inbox.api.errors import ApiError, AuthError
+    from o2d_inbox.context import make_client, with_workspace
+
+    where = "built-in simulator" if config.demo else config.base_url
+    if not config.api_key:
+        for label in ("server", "workspace", "capabilities"):
+            report.skip(label, "no API key")
+        _check_cache(config, report)
+        return
+
+    async with make_client(config, **CLIENT_OPTIONS) as client:
+        try:
+            workspaces = await client.list_workspaces()
+        except AuthError as exc:
+            report.add("server", True, f"{where} reachable")
+            report.add("workspace", False, f"API key rejected: {exc}", exc.exit_code)
+            workspaces = None
+        except ApiError as exc:
+            report.add("server", False, f"{where}: {exc}", exc.exit_code)
+            report.skip("workspace", "server")
+            workspaces = None
+        else:
+            report.add("server", True, f"{where} reachable")
+        if workspaces is None:
+            report.skip("capabilities", "no workspace")
+            _check_cache(config, report)
+            return
+
+        workspace = _check_workspace(config, workspaces, report)
+        if workspace is None:
+            report.skip("capabilities", "no workspace")
+            _check_cache(config, report)
+            return
+        client.workspace_id = workspace
+        try:
+            caps = await client.capabilities()
+        except ApiError as exc:
+            report.add("capabilities", False, str(exc), exc.exit_code)
+        else:
+            detail = (f"inbox {'yes' if caps.inbox else 'no'}, "
+                      f"outbound {'yes' if caps.outbound else 'no'}, "
+                      f"syncMode {caps.syncMode or 'not stated'}")
+            if not caps.inbox:
+                report.add("capabilities", False, f"{detail}: the inbox is not enabled for "
+                           f"workspace {workspace}", EXIT_AUTH)
+            else:
+                report.add("capabilities", True, detail + ("" if caps.outbound else
+                                                           " (read-only: sending is disabled)"))
+    _check_cache(with_workspace(config, workspace), report)
+
+
+def _check_workspace(config: Config, workspaces: list, report: Report) -> int | None:
+    def describe(ws) -> str:
+        extra = ", ".join(x for x in (ws.project_name, ws.role and f"role {ws.role}") if x)
+        return f"{ws.workspace_id} ({extra})" if extra else str(ws.workspace_id)
+
+    if config.workspace is not None:
+        match = next((w for w in workspaces if w.workspace_id == config.workspace), None)
+        if match is None:
+            visible = ", ".join(str(w.workspace_id) for w in workspaces[:10]) or "none"
+            report.add("workspace", False, f"{config.workspace} is not accessible with this key "
+                       f"(visible: {visible})", EXIT_AUTH)
+            return None
+        report.add("workspace", True, describe(match))
+        return config.workspace
+    if len(workspaces) == 1:
+        report.add("workspace", True, f"{describe(workspaces[0])}, the only one visible")
+        return workspaces[0].workspace_id
+    if not workspaces:
+        report.add("workspace", False, "this key can see no workspace", EXIT_AUTH)
+        return None
+    listed = "; ".join(describe(w) for w in workspaces[:5])
+    report.add("workspace", False, f"several visible ({listed}): choose one with --workspace "
+               "or 'workspace' in config.toml", EXIT_USAGE)
+    return None
+
+
+def _check_cache(config: Config, report: Report) -> None:
+    from o2d_inbox.context import cache_path, open_cache
+
+    try:
+        path = cache_path(config)
+    except ConfigError as exc:
+        report.skip("cache", one_line(str(exc)).split(":")[0])
+        return
+    problem = _writable_problem(path)
+    if problem:
+        report.add("cache", False, f"{path}: {problem}", EXIT_USAGE)
+        return
+    if not path.exists():
+        report.add("cache", True, f"{path} (writable; created on first sync)")
+        return
+    try:  # an existing file must be a database we can open
+        conn = open_cache(config)
+        conn.execute("PRAGMA schema_version").fetchone()
+        conn.close()
+    except ConfigError as exc:
+        report.add("cache", False, str(exc), EXIT_USAGE)
+        return
+    report.add("cache", True, f"{path} (writable)")
+
+
+def _writable_problem(path: Path) -> str | None:
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the nearest existing ancestor decides whether we can create it
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "not writable"
+    return None if os.access(folder, os.W_OK | os.X_OK) else f"{folder} is not writable"

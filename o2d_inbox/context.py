@@ -1,0 +1,103 @@
+"""The one place that turns a Config into the objects a command needs.
+
+    make_client(config, **client_kwargs) -> UniboxClient
+        The real server, or (config.demo) the process-wide in-process simulator.
+        Raises ConfigError when there is no API key.
+    demo_simulator() -> Simulator           the one Simulator of this process (TUI + workers)
+    with_workspace(config, workspace) -> Config      the same, for a workspace already known
+    await resolve_workspace(config, client) -> Config
+        The same config with workspace (and, unless given explicitly, cache_path) filled in,
+        asking the server only when the workspace is not configured.
+    cache_path(config) -> Path
+        config.cache_path, else the only default cache on disk for this server;
+        ConfigError when it cannot be known without asking the server.
+    open_cache(config) -> sqlite3.Connection         store.db.open_db(cache_path(config))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from o2d_inbox.config import (
+    DEMO_API_KEY,
+    DEMO_WORKSPACE,
+    Config,
+    ConfigError,
+    cache_path_for,
+    existing_caches_for,
+    key_file_path,
+)
+
+if TYPE_CHECKING:
+    from o2d_inbox.api.client import UniboxClient
+
+# The demo: big enough to feel real, small enough to seed in well under a second.
+DEMO_SEED = 2024
+DEMO_THREADS = 3000
+DEMO_REPLY_RATE = 0.2  # live inbound replies per second
+
+_sim_lock = threading.Lock()
+_sim: Any = None
+
+
+def demo_simulator() -> Any:
+    """One Simulator per process, so the TUI and its worker threads see the same world."""
+    global _sim
+    with _sim_lock:
+        if _sim is None:
+            from o2d_inbox.simulator import SimConfig, Simulator
+
+            _sim = Simulator(SimConfig(threads=DEMO_THREADS, seed=DEMO_SEED,
+                                       reply_rate=DEMO_REPLY_RATE))
+        return _sim
+
+
+def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
+    """A client for ``config`` (extra kwargs, e.g. timeout/max_retries, go to UniboxClient)."""
+    from o2d_inbox.api.client import UniboxClient
+
+    if config.demo:
+        return UniboxClient(config.base_url, DEMO_API_KEY, config.workspace or DEMO_WORKSPACE,
+                            transport=demo_simulator().transport(), **client_kwargs)
+    if not config.api_key:
+        raise ConfigError(f"no API key: set OUTREACH2DAY_API_KEY or put "
+                          f"OUTREACH2DAY_API_KEY=ot2d_… in {key_file_path()} (chmod 600)")
+    return UniboxClient(config.base_url, config.api_key, config.workspace, **client_kwargs)
+
+
+def with_workspace(config: Config, workspace: int) -> Config:
+    """The config for a known workspace; an explicit cache path stays as it was."""
+    cache = config.cache_path or cache_path_for(config.base_url, workspace)
+    return dataclasses.replace(config, workspace=workspace, cache_path=cache)
+
+
+async def resolve_workspace(config: Config, client: UniboxClient) -> Config:
+    """Fill in the workspace (from the server if needed) and the per-workspace cache path."""
+    if config.workspace is not None:
+        return with_workspace(config, config.workspace)
+    return with_workspace(config, await client.resolve_workspace())
+
+
+def cache_path(config: Config) -> Path:
+    if config.cache_path is not None:
+        return config.cache_path
+    found = existing_caches_for(config.base_url)
+    if len(found) == 1:  # offline commands after one sync that found the only workspace
+        return found[0]
+    hint = "several caches exist for this server" if found else "no cache yet"
+    raise ConfigError(f"workspace unknown ({hint}): pass --workspace ID, set "
+                      f"O2D_INBOX_WORKSPACE or 'workspace' in config.toml, or run o2d-inbox sync")
+
+
+def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
+    from o2d_inbox.store.db import open_db
+
+    path = cache_path(config)
+    try:
+        return open_db(path, readonly=readonly)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"cannot open cache {path}: {exc}") from None
