@@ -507,7 +507,7 @@ class UniboxClient:
             ceiling = min(self.backoff_max, self.backoff_base * (2 ** attempt))
             wait = self._rng.uniform(0, ceiling)
         self.stats.retries += 1
-        log.debug("retrying %s after %s in %.2fs (retry %d of %d)", what, reason, wait,
+        log.debug("retrying %s after %s in %.2fs (retry %d of %d)", what, one_line(self._scrub(reason)), wait,
                   attempt + 1, self.max_retries)
         await self._sleep(wait)
         return attempt + 1
