@@ -1,0 +1,96 @@
+"""`o2d-inbox doctor` as a user runs it: a subprocess in a temp HOME, against a real server."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+WRONG_KEY = "ot2d_wrongKEY_secret_9876543210zyxQRST"
+
+
+def marks(stdout: str) -> dict[str, str]:
+    """label -> mark (✓, ✗ or –) of each checklist line."""
+    out = {}
+    for line in stdout.splitlines():
+        mark, label = line.split()[:2]
+        out[label if label != "API" else "key"] = mark
+    return out
+
+
+def assert_one_line_without(result, secret: str) -> None:
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("o2d-inbox: doctor: ")
+    assert "Traceback" not in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert secret[-4:] not in result.stderr or "…" + secret[-4:] in result.stderr
+
+
+def test_all_green_against_the_simulator(simulator, cli, home):
+    result = cli("doctor", "--base-url", simulator.url, OUTREACH2DAY_API_KEY=simulator.key)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(marks(result.stdout).values()) == {"✓"}
+    assert list(marks(result.stdout)) == ["config", "key", "server", "workspace",
+                                          "capabilities", "cache"]
+    assert "ot2d_…" + simulator.key[-4:] in result.stdout
+    assert simulator.key not in result.stdout
+    assert "inbox yes" in result.stdout
+    assert result.stderr == ""
+
+
+def test_wrong_key_exits_3_with_one_line(simulator, cli):
+    result = cli("doctor", "--base-url", simulator.url, OUTREACH2DAY_API_KEY=WRONG_KEY)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert marks(result.stdout)["server"] == "✓" and marks(result.stdout)["workspace"] == "✗"
+    assert_one_line_without(result, WRONG_KEY)
+
+
+def test_inaccessible_workspace_exits_3(simulator, cli):
+    result = cli("doctor", "--base-url", simulator.url, "--workspace", "987654",
+                 OUTREACH2DAY_API_KEY=simulator.key)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "987654" in result.stderr
+
+
+def test_demo_is_all_green_without_a_key(cli):
+    try:
+        from o2d_inbox.simulator import SimConfig, Simulator  # noqa: F401
+    except ImportError:
+        pytest.skip("the simulator is not in this tree yet")
+    result = cli("--demo", "doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(marks(result.stdout).values()) == {"✓"}
+
+
+def test_nothing_listening_exits_4(cli, closed_port):
+    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}", "--workspace", "42",
+                 OUTREACH2DAY_API_KEY=WRONG_KEY)
+    assert result.returncode == 4, result.stdout + result.stderr
+    status = marks(result.stdout)
+    assert status["server"] == "✗" and status["cache"] == "✓"
+    assert f"127.0.0.1:{closed_port}" in result.stderr
+    assert_one_line_without(result, WRONG_KEY)
+
+
+def test_no_key_exits_2(cli, closed_port):
+    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}")
+    assert result.returncode == 2
+    assert marks(result.stdout)["key"] == "✗" and marks(result.stdout)["server"] == "–"
+    assert "OUTREACH2DAY_API_KEY" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_key_file_readable_by_others_exits_2_with_the_fix(home, cli, closed_port):
+    path = home.write_key_file(f"OUTREACH2DAY_API_KEY={WRONG_KEY}\n", 0o644)
+    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}")
+    assert result.returncode == 2
+    assert f"chmod 600 {path}" in result.stderr
+    assert_one_line_without(result, WRONG_KEY)
+
+
+def test_unwritable_cache_exits_2(home, cli, closed_port):
+    blocker = home.root / "file"
+    blocker.write_text("not a directory")
+    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}",
+                 "--cache", str(blocker / "cache.db"), OUTREACH2DAY_API_KEY=WRONG_KEY)
+    # the network failure comes first and decides the exit code; the cache line still shows
+    assert result.returncode == 4
+    assert marks(result.stdout)["cache"] == "✗"
