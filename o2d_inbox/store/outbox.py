@@ -24,7 +24,8 @@ Intent overrides are optimistic: ``threads.reply_intent`` changes at once and th
 before is kept in ``prev_value``. A revert (undo, cancel, or a rejection by the server) puts
 ``prev_value`` back only if the thread still shows our value, so it never clobbers a newer
 change. The sync engine leaves ``reply_intent`` alone while a thread has an intent row in
-``scheduled``/``sending``/``accepted`` (``INTENT_IN_FLIGHT``).
+``scheduled``/``sending``/``accepted`` (``INTENT_IN_FLIGHT``), and view_counts follow
+``threads`` through triggers (schema migration 2), so nothing else needs refreshing.
 
 Every function here is synchronous, takes an autocommit sqlite3.Connection (store.db.open_db)
 and runs its writes in one ``BEGIN IMMEDIATE`` transaction, so several processes (the TUI
@@ -170,16 +171,6 @@ def _thread(conn: sqlite3.Connection, thread_id: str) -> sqlite3.Row | None:
                         (thread_id,)).fetchone()
 
 
-def _refresh_counts(conn: sqlite3.Connection) -> None:
-    """Keep view_counts right after an optimistic intent change, when the sync layer asks
-    for it (it may instead keep them with triggers, then there is nothing to do)."""
-    try:
-        from o2d_inbox.store.writes import refresh_counts  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    refresh_counts(conn)
-
-
 def _message_payload(body_text: str | None, from_mailbox: str | None, **extra: Any) -> dict[str, Any]:
     payload: dict[str, Any] = dict(extra)
     text = clean_body(body_text)
@@ -302,7 +293,6 @@ def queue_intent(conn: sqlite3.Connection, thread_id: str, intent: str, *,
         item_id = _insert(conn, kind="intent", thread_id=thread_id, state="scheduled",
                           payload={"replyIntent": intent}, now=now,
                           send_after=_schedule_at(now, undo_seconds), prev_value=prev)
-        _refresh_counts(conn)
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
@@ -388,7 +378,6 @@ def undo(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> Ou
             conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ?,"
                          " last_error = 'undone' WHERE id = ?", (now, item_id))
             _revert_intent(conn, item)
-            _refresh_counts(conn)
         elif item.kind in MESSAGE_KINDS:
             conn.execute("UPDATE outbox SET state = 'draft', send_after = NULL, updated_at = ?"
                          " WHERE id = ?", (now, item_id))
@@ -410,7 +399,6 @@ def cancel(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> 
                      (now, item_id))
         if item.kind == "intent" and item.state == "scheduled":
             _revert_intent(conn, item)
-            _refresh_counts(conn)
     return _get(conn, item_id)
 
 
@@ -434,7 +422,6 @@ def retry(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> O
             row = _thread(conn, item.thread_id)
             prev = row["reply_intent"] if row is not None else prev
             _set_intent(conn, item.thread_id, item.payload.get("replyIntent"))
-            _refresh_counts(conn)
         conn.execute(
             "UPDATE outbox SET state = 'scheduled', idempotency_key = ?, prev_value = ?,"
             " send_after = ?, next_attempt_at = NULL, attempts = 0, last_error = NULL,"

@@ -138,7 +138,20 @@ def test_a_failed_transaction_leaves_nothing(conn, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(ob, "_refresh_counts", boom)
+    monkeypatch.setattr(ob, "_insert", boom)
     with pytest.raises(RuntimeError):
         ob.queue_intent(conn, "thr_1", "neutral")
     assert intent_of(conn, "thr_1") == "interested" and ob.list_items(conn) == []
+
+
+def test_view_counts_follow_the_optimistic_intent(conn):
+    def count(intent):
+        row = conn.execute("SELECT full_count FROM view_counts WHERE kind='intent' AND key=?",
+                           (intent,)).fetchone()
+        return row[0] if row else 0
+
+    before = count("interested"), count("neutral")
+    item = ob.queue_intent(conn, "thr_1", "neutral")
+    assert (count("interested"), count("neutral")) == (before[0] - 1, before[1] + 1)
+    ob.undo(conn, item.id)
+    assert (count("interested"), count("neutral")) == before
