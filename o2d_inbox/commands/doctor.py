@@ -201,8 +201,8 @@ def _check_cache(config: Config, report: Report) -> None:
 
     try:
         path = cache_path(config)
-    except ConfigError as exc:
-        report.skip("cache", one_line(str(exc)).split(":")[0])
+    except ConfigError:
+        report.skip("cache", "workspace unknown")
         return
     problem = _writable_problem(path)
     if problem:
