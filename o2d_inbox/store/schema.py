@@ -20,6 +20,52 @@ from __future__ import annotations
 
 import sqlite3
 
+
+# --- view_counts ----------------------------------------------------------------------------
+# Which views a thread is in: (kind, key) rows. "intent" key '' is unclassified.
+
+def _view_rows(row: str, sign: str) -> str:
+    """SELECT of (kind, key, rel, n) for the views ``row`` (NEW/OLD) is in, signed."""
+    r = f"{sign}{row}.relevant"
+    n = f"{sign}1"
+    return (
+        f"SELECT 'all' AS kind, '' AS key, {r} AS rel, {n} AS n"
+        f" UNION ALL SELECT 'needs', '', {r}, {n} WHERE {row}.needs_reply = 1"
+        f" UNION ALL SELECT 'intent', coalesce({row}.reply_intent, ''), {r}, {n}"
+        f" UNION ALL SELECT 'mailbox', {row}.mailbox, {r}, {n} WHERE {row}.mailbox IS NOT NULL"
+        f" UNION ALL SELECT 'campaign', {row}.campaign_id, {r}, {n} WHERE {row}.campaign_id IS NOT NULL"
+    )
+
+
+def _counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
+    # One INSERT … SELECT upsert of signed deltas per fired row (GROUP BY folds an UPDATE
+    # that leaves a view unchanged into a zero delta).
+    return f"""
+        CREATE TRIGGER IF NOT EXISTS trg_threads_counts_{suffix} AFTER {event} ON threads {when}
+        BEGIN
+            INSERT INTO view_counts (kind, key, relevant_count, full_count)
+            SELECT kind, key, sum(rel), sum(n) FROM ({rows}) WHERE true GROUP BY kind, key
+            ON CONFLICT (kind, key) DO UPDATE SET
+                relevant_count = relevant_count + excluded.relevant_count,
+                full_count = full_count + excluded.full_count;
+        END
+    """
+
+
+#: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM view_counts).
+RECOUNT_SQL = """
+    INSERT INTO view_counts (kind, key, relevant_count, full_count)
+    SELECT 'all', '', coalesce(sum(relevant), 0), count(*) FROM threads
+    UNION ALL SELECT 'needs', '', coalesce(sum(relevant), 0), count(*) FROM threads WHERE needs_reply = 1
+    UNION ALL SELECT 'intent', coalesce(reply_intent, ''), sum(relevant), count(*) FROM threads
+        GROUP BY coalesce(reply_intent, '')
+    UNION ALL SELECT 'mailbox', mailbox, sum(relevant), count(*) FROM threads
+        WHERE mailbox IS NOT NULL GROUP BY mailbox
+    UNION ALL SELECT 'campaign', campaign_id, sum(relevant), count(*) FROM threads
+        WHERE campaign_id IS NOT NULL GROUP BY campaign_id
+"""
+
+
 MIGRATIONS: list[list[str]] = [
     # 1: threads, messages, mailboxes, campaigns, sync state, outbox, view counts
     [
@@ -130,6 +176,22 @@ MIGRATIONS: list[list[str]] = [
         """,
         "CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, next_attempt_at)",
         "CREATE INDEX IF NOT EXISTS ix_outbox_thread ON outbox (thread_id, id)",
+    ],
+    # 2: view_counts kept by triggers, so every committed write by any writer (sync, the
+    # outbox's optimistic intent change, a TUI edit) leaves the counts right.
+    [
+        "DELETE FROM view_counts",
+        _counts_trigger("ins", "INSERT", "", _view_rows("NEW", "+")),
+        _counts_trigger("del", "DELETE", "", _view_rows("OLD", "-")),
+        _counts_trigger(
+            "upd",
+            "UPDATE OF relevant, needs_reply, reply_intent, mailbox, campaign_id",
+            "WHEN OLD.relevant IS NOT NEW.relevant OR OLD.needs_reply IS NOT NEW.needs_reply"
+            " OR OLD.reply_intent IS NOT NEW.reply_intent OR OLD.mailbox IS NOT NEW.mailbox"
+            " OR OLD.campaign_id IS NOT NEW.campaign_id",
+            _view_rows("OLD", "-") + " UNION ALL " + _view_rows("NEW", "+"),
+        ),
+        RECOUNT_SQL,  # threads cached before the triggers existed
     ],
 ]
 

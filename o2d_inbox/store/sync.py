@@ -1,0 +1,349 @@
+"""The sync engine: fills the SQLite cache from GET /threads (and /threads/{id}/messages).
+
+    engine = SyncEngine(conn, client, page_limit=200, overlap=timedelta(minutes=10),
+                        reconcile_every=timedelta(hours=1), message_concurrency=8)
+    result = await engine.sync(full=False, messages=False, progress=callback)   # SyncResult
+    count = await engine.fetch_messages(thread_id)       # on demand (the TUI opens a thread)
+    engine.reconcile_due() -> bool
+    SyncLocked                                            # another process is syncing this cache
+
+Two passes:
+
+- **Walk** (first run, ``full=True``, an interrupted walk, or ``reconcile_every`` elapsed):
+  every page of GET /threads by cursor. Each page's upserts and the walk's progress (cursor,
+  generation, counts) commit in one transaction, so a killed sync resumes at the last
+  committed page. A cursor the server rejects (400) restarts the walk from the first page
+  (same generation: what was seen stays seen). After the last page, a short catch-up pass
+  (``updatedSince`` = the watermark from before the walk) re-stamps threads that moved in
+  the server's order while we walked; only then are threads of an older generation deleted.
+  The walk is also what refreshes intents and flags: ``updatedSince`` reports new messages
+  only (see ARCHITECTURE.md).
+- **Incremental**: ``updatedSince`` = watermark - overlap. The watermark is the newest
+  ``last_message.date_received`` the server has shown us (never this machine's clock); it
+  advances only when a pass has completed, so an interrupted pass is simply redone. Upserts
+  are idempotent, which makes the overlap free.
+
+Messages are fetched for threads whose message_count moved since their messages were
+fetched (threads the user opened stay current), for every thread with ``messages=True``,
+with at most ``message_concurrency`` requests in flight. The local clock is used only to
+decide when a reconcile is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from o2d_inbox.api.errors import ApiError, BadRequestError, NetworkError, NotFoundError, ProtocolError
+from o2d_inbox.api.models import ThreadsPage
+from o2d_inbox.store import writes
+from o2d_inbox.store.lock import SyncLocked, WriterLock
+from o2d_inbox.store.writes import transaction
+
+__all__ = ["SyncEngine", "SyncLocked", "SyncProgress", "SyncResult"]
+
+# sync_state keys
+K_WATERMARK = "watermark"        # ISO UTC: newest date_received seen by a completed pass
+K_GEN = "walk_gen"               # generation of the last completed walk
+K_WALK = "walk"                  # JSON progress of the walk in progress (absent: none)
+K_LAST_FULL = "last_full_at"     # local epoch seconds of the last completed walk
+
+MAX_CURSOR_RESTARTS = 3
+
+
+@dataclass
+class SyncProgress:
+    phase: str          # "threads" (walk), "updates" (incremental), "messages"
+    done: int
+    total: int | None   # None when unknown (thread pages)
+
+
+@dataclass
+class SyncResult:
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    messages: int = 0         # messages stored
+    seconds: float = 0.0
+    full: bool = False        # a reconcile walk completed in this sync
+    failed: int = 0           # threads whose messages could not be fetched (retried next sync)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _later(a: str | None, b: datetime | None) -> str | None:
+    """The later of an ISO time and a datetime, as ISO."""
+    old = _parse_time(a)
+    if b is None:
+        return a
+    return writes.iso(b) if old is None or b > old else a
+
+
+class SyncEngine:
+    def __init__(self, conn, client, *, page_limit: int = 200, overlap: timedelta = timedelta(minutes=10),
+                 reconcile_every: timedelta = timedelta(hours=1), message_concurrency: int = 8,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.conn = conn
+        self.client = client
+        self.page_limit = page_limit
+        self.overlap = overlap
+        self.reconcile_every = reconcile_every
+        self.message_concurrency = max(1, message_concurrency)
+        self._clock = clock
+        self._lock = WriterLock.for_connection(conn)
+
+    # --- public ---------------------------------------------------------------------------
+
+    def reconcile_due(self) -> bool:
+        if writes.get_state(self.conn, K_WALK) is not None:
+            return True  # an interrupted walk is finished first
+        last = writes.get_state(self.conn, K_LAST_FULL)
+        if last is None or writes.get_state(self.conn, K_WATERMARK) is None:
+            return True
+        try:
+            return self._clock() - float(last) >= self.reconcile_every.total_seconds()
+        except ValueError:
+            return True
+
+    async def sync(self, *, full: bool = False, messages: bool = False,
+                   progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
+        """One sync; raises SyncLocked if another engine holds the cache's writer lock."""
+        started = time.perf_counter()
+        result = SyncResult()
+        report = progress or (lambda p: None)
+        self._lock.acquire()
+        try:
+            touched: set[str] = set()
+            campaign_ids: set[str] = set()
+            if full or self.reconcile_due():
+                await self._walk(result, report, campaign_ids)
+                result.full = True
+                ids = None  # every thread: a walk sees them all
+            else:
+                await self._incremental(result, report, touched, campaign_ids)
+                ids = sorted(touched)
+            await self._campaigns(campaign_ids, refresh=result.full)
+            stale = writes.threads_needing_messages(self.conn, None if messages else ids,
+                                                    include_unfetched=messages)
+            await self._fetch_many(stale, result, report)
+        finally:
+            self._lock.release()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    async def fetch_messages(self, thread_id: str) -> int:
+        """Fetch and store one thread's messages now; a thread the server no longer has is
+        removed from the cache (returns 0)."""
+        try:
+            tm = await self.client.thread_messages(thread_id)
+        except NotFoundError:
+            with transaction(self.conn):
+                writes.delete_thread(self.conn, thread_id)
+            return 0
+        with transaction(self.conn):
+            return writes.store_messages(self.conn, thread_id, tm)
+
+    # --- passes ---------------------------------------------------------------------------
+
+    async def _walk(self, result: SyncResult, report: Callable[[SyncProgress], None],
+                    campaign_ids: set[str]) -> None:
+        conn = self.conn
+        state: dict[str, Any] | None = writes.get_json_state(conn, K_WALK)
+        if not isinstance(state, dict) or "gen" not in state:
+            state = {
+                "gen": int(writes.get_state(conn, K_GEN) or 0) + 1,
+                "cursor": None, "last_page": False, "restarts": 0,
+                "since": writes.get_state(conn, K_WATERMARK), "newest": None,
+                "new": 0, "changed": 0, "threads": 0,
+            }
+            with transaction(conn):
+                writes.set_json_state(conn, K_WALK, state)
+        gen = state["gen"]
+
+        def on_page(page: ThreadsPage) -> None:
+            with transaction(conn):
+                stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
+                state["cursor"] = page.next_cursor
+                state["last_page"] = page.next_cursor is None
+                state["newest"] = _later(state["newest"], stats.newest)
+                if state["since"] is None:
+                    # First walk ever: the catch-up starts from what the first page showed.
+                    state["since"] = state["newest"]
+                state["new"] += stats.new
+                state["changed"] += stats.changed
+                state["threads"] += len(page.threads)
+                writes.set_json_state(conn, K_WALK, state)
+            campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
+            report(SyncProgress("threads", state["threads"], None))
+
+        def on_restart() -> None:
+            state["restarts"] += 1
+            if state["restarts"] > MAX_CURSOR_RESTARTS:
+                raise ProtocolError("the server keeps rejecting its own cursors; try again later")
+            state["cursor"] = None
+            with transaction(conn):
+                writes.set_json_state(conn, K_WALK, state)
+
+        if not state["last_page"]:
+            await self._pages(state["cursor"], None, on_page, on_restart)
+
+        # Catch-up: threads that got new messages during the walk may have moved past the
+        # walk's position in the server's order; they are re-stamped with this generation.
+        since = _parse_time(state["since"])
+        newest = _parse_time(state["newest"])
+        if since is not None:
+            catch = SyncResult()
+            newest = await self._updated_since(since - self.overlap, gen, catch, set(), campaign_ids) or newest
+            state["new"] += catch.new
+            state["changed"] += catch.changed
+        with transaction(conn):
+            result.removed += writes.delete_unseen(conn, gen)
+            writes.set_state(conn, K_GEN, str(gen))
+            wm = writes.get_state(conn, K_WATERMARK)
+            wm = _later(_later(wm, _parse_time(state["newest"])), newest)
+            writes.set_state(conn, K_WATERMARK, wm)
+            writes.set_state(conn, K_LAST_FULL, repr(self._clock()))
+            writes.set_state(conn, K_WALK, None)
+        result.new += state["new"]
+        result.changed += state["changed"]
+
+    async def _incremental(self, result: SyncResult, report: Callable[[SyncProgress], None],
+                           touched: set[str], campaign_ids: set[str]) -> None:
+        conn = self.conn
+        wm = writes.get_state(conn, K_WATERMARK)
+        since = _parse_time(wm)
+        assert since is not None  # reconcile_due() walks when there is no watermark
+        gen = int(writes.get_state(conn, K_GEN) or 0)
+        newest = await self._updated_since(since - self.overlap, gen, result, touched, campaign_ids, report)
+        if newest is not None:
+            with transaction(conn):
+                writes.set_state(conn, K_WATERMARK, _later(writes.get_state(conn, K_WATERMARK), newest))
+
+    async def _updated_since(self, since: datetime, gen: int, result: SyncResult, touched: set[str],
+                             campaign_ids: set[str],
+                             report: Callable[[SyncProgress], None] | None = None) -> datetime | None:
+        """All pages of ``updatedSince=since``; returns the newest date_received seen."""
+        conn = self.conn
+        newest: list[datetime | None] = [None]
+        seen = [0]
+
+        def on_page(page: ThreadsPage) -> None:
+            with transaction(conn):
+                stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
+            result.new += stats.new
+            result.changed += stats.changed
+            if stats.newest is not None and (newest[0] is None or stats.newest > newest[0]):
+                newest[0] = stats.newest
+            touched.update(t.id for t in page.threads)
+            campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
+            seen[0] += len(page.threads)
+            if report:
+                report(SyncProgress("updates", seen[0], None))
+
+        restarts = [0]
+
+        def on_restart() -> None:
+            restarts[0] += 1
+            if restarts[0] > MAX_CURSOR_RESTARTS:
+                raise ProtocolError("the server keeps rejecting its own cursors; try again later")
+
+        await self._pages(None, since, on_page, on_restart)
+        return newest[0]
+
+    async def _pages(self, cursor: str | None, since: datetime | None,
+                     on_page: Callable[[ThreadsPage], None], on_restart: Callable[[], None]) -> None:
+        """Walk pages from ``cursor``; the next page is requested while this one is stored.
+
+        A 400 on a non-first page means the server rejected its cursor (expired, or the
+        server restarted): ``on_restart`` is called and the pass starts over.
+        """
+        def fetch(c: str | None) -> asyncio.Task:
+            return asyncio.ensure_future(self.client.threads_page(
+                limit=self.page_limit, cursor=c, updated_since=since))
+
+        seen_cursors: set[str] = set()
+        task: asyncio.Task | None = fetch(cursor)
+        try:
+            while task is not None:
+                try:
+                    page = await task
+                except BadRequestError:
+                    task = None
+                    if cursor is None:
+                        raise
+                    on_restart()
+                    cursor = None
+                    seen_cursors.clear()
+                    task = fetch(None)
+                    continue
+                nxt = page.next_cursor
+                task = None
+                if nxt is not None:
+                    if nxt == cursor or nxt in seen_cursors:
+                        raise ProtocolError("the server repeated a thread cursor")
+                    seen_cursors.add(nxt)
+                    task = fetch(nxt)  # in flight while this page is written
+                on_page(page)
+                cursor = nxt
+        finally:
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except BaseException:  # noqa: BLE001 - the task's outcome no longer matters
+                    pass
+
+    # --- campaigns, messages --------------------------------------------------------------
+
+    async def _campaigns(self, seen_ids: set[str], *, refresh: bool) -> None:
+        """Campaign names, best effort: after a walk, or when a thread names an unknown one."""
+        if not refresh:
+            known = {r[0] for r in self.conn.execute("SELECT id FROM campaigns")}
+            if not (seen_ids - known):
+                return
+        try:
+            campaigns = await self.client.list_campaigns()
+        except (ApiError, ValueError):
+            return  # names are decoration; the ids still work
+        with transaction(self.conn):
+            writes.upsert_campaigns(self.conn, campaigns, writes.now_iso())
+
+    async def _fetch_many(self, thread_ids: list[str], result: SyncResult,
+                          report: Callable[[SyncProgress], None]) -> None:
+        if not thread_ids:
+            return
+        total = len(thread_ids)
+        queue = iter(thread_ids)
+        done = [0]
+
+        async def worker() -> None:
+            for tid in queue:  # a shared iterator: each id goes to one worker
+                try:
+                    result.messages += await self.fetch_messages(tid)
+                except NetworkError:
+                    raise
+                except ApiError:
+                    result.failed += 1  # stays stale; the next sync tries again
+                done[0] += 1
+                report(SyncProgress("messages", done[0], total))
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(self.message_concurrency, total))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+

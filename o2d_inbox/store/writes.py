@@ -1,0 +1,346 @@
+"""Writes into the cache: thread / message / mailbox / campaign upserts, sync state, counts.
+
+Every function here runs inside the caller's transaction (see ``transaction``) and never
+awaits, so a page of upserts and the sync progress that goes with it commit together.
+view_counts are kept by triggers (schema migration 2), whoever writes ``threads``;
+``refresh_counts`` rebuilds them from scratch and is only a repair tool.
+
+Rules (schema.py's docstring has the conventions):
+- sync never writes local_* columns;
+- a thread's reply_intent is left alone while the outbox holds a pending intent change for
+  it (kind 'intent', state scheduled/sending/accepted): the user's override wins until it lands;
+- unread becomes 1 when a thread is new or its message_count / last_ts grew;
+- relevant = not warming and not postmaster;
+- needs_reply = the last message is not from one of our mailboxes (mailboxes are learned
+  from messages: from_email of outgoing ones, to_emails of incoming ones; plus config).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
+from o2d_inbox.store.schema import RECOUNT_SQL
+
+PENDING_INTENT_STATES = ("scheduled", "sending", "accepted")
+SNIPPET_CHARS = 300
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+# Columns the server's thread list decides (plus the derived relevant/needs_reply/mailbox).
+_THREAD_COLS = (
+    "external_thread_id", "subject", "subject_display", "last_from", "last_date", "last_ts",
+    "last_snippet", "is_warming", "is_postmaster", "message_count", "reply_intent",
+    "campaign_id", "relevant", "needs_reply", "mailbox",
+)
+_INSERT_THREAD = (
+    f"INSERT INTO threads (id, {', '.join(_THREAD_COLS)}, unread, walk_gen, synced_at) "
+    f"VALUES ({', '.join('?' * (len(_THREAD_COLS) + 4))})"
+)
+_UPDATE_THREAD = (
+    f"UPDATE threads SET {', '.join(c + ' = ?' for c in _THREAD_COLS)}, unread = ?, walk_gen = ?, "
+    "synced_at = ? WHERE id = ?"
+)
+_MESSAGE_COLS = (
+    "id", "thread_id", "message_id", "from_email", "to_emails", "cc_emails", "subject",
+    "date_received", "ts", "body_text", "body_html", "is_incoming", "folder",
+)
+_INSERT_MESSAGE = (
+    f"INSERT OR REPLACE INTO messages ({', '.join(_MESSAGE_COLS)}) "
+    f"VALUES ({', '.join('?' * len(_MESSAGE_COLS))})"
+)
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT (connections are autocommit); ROLLBACK on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def iso(dt: datetime | None) -> str | None:
+    """Aware datetime → ISO-8601 UTC with a Z (microseconds kept only when present)."""
+    if dt is None:
+        return None
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def epoch(dt: datetime | None) -> int:
+    return int(dt.timestamp()) if dt is not None else 0
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc).replace(microsecond=0)) or ""
+
+
+def _chunks(seq: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def _lower(address: str | None) -> str | None:
+    return address.strip().lower() if address else None
+
+
+def get_state(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_state(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def get_json_state(conn: sqlite3.Connection, key: str) -> Any:
+    raw = get_state(conn, key)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def set_json_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    set_state(conn, key, None if value is None else json.dumps(value, separators=(",", ":")))
+
+
+def known_mailboxes(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT address FROM mailboxes")}
+
+
+def needs_reply(last_from: str | None, mailbox: str | None, mailboxes: set[str]) -> int:
+    """1 when the last message came from someone who is not us (0 while nothing is known)."""
+    sender = _lower(last_from)
+    if not sender:
+        return 0
+    return int(sender not in mailboxes and sender != mailbox)
+
+
+def pending_intent_threads(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    """Threads among ``ids`` whose intent the user changed and the server has not confirmed."""
+    marks = ",".join("?" * len(PENDING_INTENT_STATES))
+    out: set[str] = set()
+    for chunk in _chunks(list(ids)):
+        out.update(row[0] for row in conn.execute(
+            f"SELECT DISTINCT thread_id FROM outbox WHERE kind = 'intent' AND state IN ({marks}) "
+            f"AND thread_id IN ({','.join('?' * len(chunk))})", (*PENDING_INTENT_STATES, *chunk)))
+    return out
+
+
+# --- mailboxes ------------------------------------------------------------------------------
+
+def learn_mailboxes(conn: sqlite3.Connection, addresses: Iterable[str | None], source: str) -> set[str]:
+    """Record our own addresses; threads whose last sender is one of the new ones stop
+    needing a reply (and learn their mailbox). Returns the addresses that were new."""
+    wanted = {a for a in (_lower(x) for x in addresses) if a}
+    if not wanted:
+        return set()
+    new = wanted - known_mailboxes(conn)
+    if not new:
+        return set()
+    conn.executemany("INSERT OR IGNORE INTO mailboxes (address, source) VALUES (?, ?)",
+                     [(a, source) for a in sorted(new)])
+    marks = ",".join("?" * len(new))
+    # A rare full scan (once per newly learned address batch; our mailboxes are few).
+    conn.execute(
+        f"UPDATE threads SET needs_reply = 0, mailbox = coalesce(mailbox, lower(last_from)) "
+        f"WHERE lower(last_from) IN ({marks}) AND (needs_reply = 1 OR mailbox IS NULL)",
+        sorted(new))
+    return new
+
+
+# --- threads --------------------------------------------------------------------------------
+
+@dataclass
+class UpsertStats:
+    new: int = 0
+    changed: int = 0
+    newest: datetime | None = None  # newest last_message.date_received on the page (server time)
+
+
+def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_gen: int,
+                   synced_at: str, mailboxes: set[str] | None = None) -> UpsertStats:
+    """Insert new threads, update changed ones, stamp every one with ``walk_gen``.
+
+    Reads the rows it replaces first (one indexed query per 500 ids) so that only new or
+    changed rows are written: a reconcile of an unchanged cache touches walk_gen alone.
+    """
+    stats = UpsertStats()
+    by_id: dict[str, Thread] = {t.id: t for t in threads}  # a repeated id: the last one wins
+    if not by_id:
+        return stats
+    ids = list(by_id)
+    mailboxes = known_mailboxes(conn) if mailboxes is None else mailboxes
+    existing: dict[str, sqlite3.Row | tuple] = {}
+    cols = ", ".join(_THREAD_COLS)
+    for chunk in _chunks(ids):
+        for row in conn.execute(
+            f"SELECT id, {cols}, unread, walk_gen FROM threads WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            existing[row[0]] = tuple(row)
+    pending = pending_intent_threads(conn, ids) if existing else set()
+
+    inserts: list[tuple] = []
+    updates: list[tuple] = []
+    stamps: list[tuple] = []
+    n = len(_THREAD_COLS)
+    i_intent, i_mailbox = 1 + _THREAD_COLS.index("reply_intent"), 1 + _THREAD_COLS.index("mailbox")
+    i_count, i_ts = 1 + _THREAD_COLS.index("message_count"), 1 + _THREAD_COLS.index("last_ts")
+    for tid, t in by_id.items():
+        lm = t.last_message
+        last_from = lm.from_email if lm else None
+        received = lm.date_received if lm else None
+        if received is not None and (stats.newest is None or received > stats.newest):
+            stats.newest = received
+        snippet = lm.body_text[:SNIPPET_CHARS] if lm and lm.body_text else None
+        old = existing.get(tid)
+        intent = t.replyIntent
+        mailbox = None
+        if old is not None:
+            if tid in pending:
+                intent = old[i_intent]
+            mailbox = old[i_mailbox]
+        sender = _lower(last_from)
+        if mailbox is None and sender in mailboxes:
+            mailbox = sender
+        values = (
+            t.external_thread_id, t.subject, t.subject_display, last_from, iso(received),
+            epoch(received), snippet, int(t.is_warming), int(t.is_postmaster), t.message_count,
+            intent, t.campaignId, int(not (t.is_warming or t.is_postmaster)),
+            needs_reply(last_from, mailbox, mailboxes), mailbox,
+        )
+        if old is None:
+            stats.new += 1
+            inserts.append((tid, *values, 1, walk_gen, synced_at))
+        elif values != old[1:n + 1]:
+            stats.changed += 1
+            grew = t.message_count > old[i_count] or values[i_ts - 1] > old[i_ts]
+            updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
+        elif old[n + 2] != walk_gen:
+            stamps.append((walk_gen, tid))
+    if inserts:
+        conn.executemany(_INSERT_THREAD, inserts)
+    if updates:
+        conn.executemany(_UPDATE_THREAD, updates)
+    if stamps:
+        conn.executemany("UPDATE threads SET walk_gen = ? WHERE id = ?", stamps)
+    return stats
+
+
+def delete_unseen(conn: sqlite3.Connection, walk_gen: int) -> int:
+    """After a complete walk: drop threads (and their messages) the walk did not see."""
+    conn.execute("DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE walk_gen < ?)",
+                 (walk_gen,))
+    return conn.execute("DELETE FROM threads WHERE walk_gen < ?", (walk_gen,)).rowcount
+
+
+def delete_thread(conn: sqlite3.Connection, thread_id: str) -> int:
+    conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
+    return conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount
+
+
+def threads_needing_messages(conn: sqlite3.Connection, ids: Sequence[str] | None = None, *,
+                             include_unfetched: bool) -> list[str]:
+    """Threads whose cached messages are stale (message_count moved since they were fetched);
+    with ``include_unfetched`` also those never fetched. ``ids`` limits the check."""
+    stale = "messages_fetched_count IS NOT message_count" if include_unfetched else \
+        "messages_fetched_count IS NOT NULL AND messages_fetched_count != message_count"
+    if ids is None:
+        return [r[0] for r in conn.execute(
+            f"SELECT id FROM threads WHERE {stale} ORDER BY last_ts DESC, id DESC")]
+    out: list[str] = []
+    for chunk in _chunks(list(ids)):
+        out.extend(r[0] for r in conn.execute(
+            f"SELECT id FROM threads WHERE id IN ({','.join('?' * len(chunk))}) AND {stale}", chunk))
+    return out
+
+
+# --- messages -------------------------------------------------------------------------------
+
+def _message_row(thread_id: str, m: Message) -> tuple:
+    return (
+        m.id, thread_id, m.message_id, m.from_email, json.dumps(m.to_emails), json.dumps(m.cc_emails),
+        m.subject, iso(m.date_received), epoch(m.date_received), m.body_text, m.body_html,
+        int(m.is_incoming), m.folder,
+    )
+
+
+def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages) -> int:
+    """Replace a thread's messages with the server's list; learn our mailboxes, the thread's
+    mailbox and prospect; the thread's intent / campaign / last message follow. Returns the
+    number of messages stored."""
+    msgs = sorted(tm.messages, key=lambda m: (epoch(m.date_received), m.id))
+    conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
+    conn.executemany(_INSERT_MESSAGE, [_message_row(thread_id, m) for m in msgs])
+
+    outgoing = [m for m in msgs if not m.is_incoming]
+    incoming = [m for m in msgs if m.is_incoming]
+    learn_mailboxes(conn, [m.from_email for m in outgoing]
+                    + [a for m in incoming for a in m.to_emails], "messages")
+
+    row = conn.execute(
+        "SELECT message_count, last_ts, reply_intent, campaign_id, mailbox, prospect, last_from, unread "
+        "FROM threads WHERE id = ?", (thread_id,)).fetchone()
+    if row is None:  # messages of a thread the list has not shown yet: the next sync adds it
+        return len(msgs)
+    count, last_ts, intent, campaign, mailbox, prospect, last_from, unread = tuple(row)
+    mailbox = mailbox or _lower(next((m.from_email for m in outgoing if m.from_email), None)) \
+        or _lower(next((m.to_emails[0] for m in incoming if m.to_emails), None))
+    prospect = prospect or _lower(next((m.from_email for m in incoming if m.from_email), None)) \
+        or _lower(next((m.to_emails[0] for m in outgoing if m.to_emails), None))
+    if not pending_intent_threads(conn, [thread_id]):
+        intent = tm.replyIntent
+    campaign = tm.campaignId or campaign
+    newest = msgs[-1] if msgs else None
+    fields: dict[str, Any] = {}
+    if newest is not None and (len(msgs) > count or epoch(newest.date_received) > last_ts):
+        # The conversation moved on since the list last showed it.
+        last_from = newest.from_email
+        fields.update(
+            message_count=max(count, len(msgs)), last_from=last_from,
+            last_date=iso(newest.date_received), last_ts=max(last_ts, epoch(newest.date_received)),
+            last_snippet=(newest.body_text or "")[:SNIPPET_CHARS] or None, unread=1,
+        )
+    fields.update(
+        mailbox=mailbox, prospect=prospect, reply_intent=intent, campaign_id=campaign,
+        needs_reply=needs_reply(last_from, mailbox, known_mailboxes(conn)),
+        messages_fetched_count=fields.get("message_count", count),
+    )
+    conn.execute(f"UPDATE threads SET {', '.join(k + ' = ?' for k in fields)} WHERE id = ?",
+                 (*fields.values(), thread_id))
+    return len(msgs)
+
+
+# --- campaigns, counts ----------------------------------------------------------------------
+
+def upsert_campaigns(conn: sqlite3.Connection, campaigns: Iterable[Campaign], fetched_at: str) -> int:
+    rows = [(c.id, c.name, c.status, fetched_at) for c in campaigns]
+    conn.executemany(
+        "INSERT INTO campaigns (id, name, status, fetched_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, "
+        "fetched_at = excluded.fetched_at", rows)
+    return len(rows)
+
+
+def refresh_counts(conn: sqlite3.Connection) -> None:
+    """Rebuild view_counts from threads (a repair tool: triggers keep them right)."""
+    conn.execute("DELETE FROM view_counts")
+    conn.execute(RECOUNT_SQL)
