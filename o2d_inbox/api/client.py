@@ -463,7 +463,8 @@ class UniboxClient:
             try:
                 response = await self._http.request(method, path, params=query, json=json,
                                                     headers=headers)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # DecodingError: a body whose Content-Encoding did not decode, i.e. it arrived damaged.
                 reason = _transport_reason(exc)
                 if retryable and attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
                     attempt = await self._retry(attempt, what, reason, None)
@@ -488,7 +489,10 @@ class UniboxClient:
             if status >= 400:
                 raise self._error(response, what)
             if status >= 300:
-                raise ProtocolError(self._message(what, status, None, "unexpected redirect"), status=status)
+                # Not followed: the Authorization header must not travel to another host.
+                where = response.headers.get("Location", "")
+                raise ProtocolError(self._message(what, status, None, f"unexpected redirect to {where} "
+                                                  "(check the base URL)"), status=status)
 
             body = response.content
             if not body.strip():
@@ -594,7 +598,7 @@ def _unwrap(data: Any, own_keys: tuple[str, ...], envelope_keys: tuple[str, ...]
     return data
 
 
-def _transport_reason(exc: httpx.TransportError) -> str:
+def _transport_reason(exc: httpx.RequestError) -> str:
     kind = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "read timed out",
@@ -604,6 +608,7 @@ def _transport_reason(exc: httpx.TransportError) -> str:
         httpx.ReadError: "connection dropped while reading",
         httpx.WriteError: "connection dropped while writing",
         httpx.RemoteProtocolError: "the server broke the HTTP protocol (connection dropped?)",
+        httpx.DecodingError: "the response body arrived damaged",
     }.get(type(exc), type(exc).__name__)
     detail = str(exc)
     return f"{kind} ({detail})" if detail else kind

@@ -459,3 +459,22 @@ async def test_bearer_header_on_every_request_including_retries(make_client):
     await client.threads_page()
     assert [r.headers["authorization"] for r in script.requests] == [f"Bearer {API_KEY}"] * 2
     assert json.loads(script.requests[0].url.params["workspaceId"]) == 42
+
+
+async def test_redirects_are_not_followed(make_client):
+    script = Script(then=httpx.Response(301, headers={"Location": "https://elsewhere.test/threads"}))
+    client = make_client(script)
+    with pytest.raises(ProtocolError, match="unexpected redirect to https://elsewhere.test/threads"):
+        await client.threads_page()
+    assert len(script.requests) == 1
+
+
+async def test_a_damaged_compressed_body_is_retried(make_client):
+    def damaged(request):  # decoded only when the client reads it, as off the network
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"},
+                              stream=httpx.ByteStream(b"not gzip at all"))
+
+    script = Script(damaged, then=ok())
+    client = make_client(script)
+    assert (await client.threads_page()).threads[0].id == "thr_1"
+    assert len(script.requests) == 2
