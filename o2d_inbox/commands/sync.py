@@ -1,0 +1,109 @@
+"""`o2d-inbox sync [--full] [--messages]`: bring the cache up to date, headless.
+
+Progress goes to stderr (a bar on a terminal, a line every few seconds otherwise), the
+summary to stdout. Server down: one line, exit 4 (the client's NetworkError, via cli.main).
+Another o2d-inbox already syncing this cache: one line, exit 1, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from datetime import timedelta
+from typing import TextIO
+
+from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, fail
+from o2d_inbox.config import load_config
+from o2d_inbox.store.sync import SyncEngine, SyncLocked, SyncProgress, SyncResult
+
+
+class ProgressPrinter:
+    """SyncProgress → a redrawn bar on a TTY, or a plain line every ``every`` seconds."""
+
+    def __init__(self, stream: TextIO = sys.stderr, *, tty: bool | None = None, every: float = 2.0,
+                 clock=time.monotonic) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.every = every if not self.tty else 0.1
+        self._clock = clock
+        self._started = clock()
+        self._last = float("-inf")
+        self._phase: str | None = None
+        self._dirty = False
+
+    def __call__(self, p: SyncProgress) -> None:
+        now = self._clock()
+        finished = p.total is not None and p.done >= p.total
+        if p.phase == self._phase and now - self._last < self.every and not finished:
+            return
+        if p.phase != self._phase:
+            self.close()
+            self._phase, self._started = p.phase, now
+        self._last = now
+        line = self._line(p, now)
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self._dirty = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def _line(self, p: SyncProgress, now: float) -> str:
+        elapsed = max(now - self._started, 1e-9)
+        rate = f"{p.done / elapsed:,.0f}/s"
+        if p.total:
+            width = 24
+            filled = min(width, int(width * p.done / p.total))
+            bar = f"[{'#' * filled}{'.' * (width - filled)}] " if self.tty else ""
+            return f"{p.phase:<9} {bar}{p.done:,}/{p.total:,}  {rate}"
+        return f"{p.phase:<9} {p.done:,}  {rate}"
+
+    def close(self) -> None:
+        if self._dirty:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._dirty = False
+
+
+def summary(result: SyncResult) -> str:
+    kind = "full reconcile" if result.full else "incremental"
+    text = (f"synced ({kind}): {result.new:,} new, {result.changed:,} changed, "
+            f"{result.removed:,} removed threads; {result.messages:,} messages; "
+            f"{result.seconds:.1f} s")
+    if result.failed:
+        text += f"; {result.failed:,} threads' messages failed (retried next sync)"
+    return text
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args)
+    return asyncio.run(_sync(config, full=bool(getattr(args, "full", False)),
+                             messages=bool(getattr(args, "messages", False))))
+
+
+async def _sync(config, *, full: bool, messages: bool) -> int:
+    from o2d_inbox.context import make_client, open_cache, resolve_workspace
+    from o2d_inbox.store import writes
+
+    printer = ProgressPrinter()
+    async with make_client(config) as client:
+        config = await resolve_workspace(config, client)
+        conn = open_cache(config)
+        try:
+            if config.from_mailbox:
+                with writes.transaction(conn):
+                    writes.learn_mailboxes(conn, [config.from_mailbox], "config")
+            engine = SyncEngine(conn, client,
+                                reconcile_every=timedelta(minutes=config.reconcile_minutes))
+            try:
+                result = await engine.sync(full=full, messages=messages, progress=printer)
+            finally:
+                printer.close()
+        except SyncLocked as exc:
+            return fail(f"{exc}; the cache stays readable", EXIT_FAILED)
+        finally:
+            conn.close()
+    print(summary(result))
+    return EXIT_OK if not result.failed else EXIT_FAILED

@@ -1,0 +1,213 @@
+"""The sync engine against the in-process simulator: what ends up in the cache."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from store_helpers import cached_snapshot, counts_are_right, make_client, make_sim
+
+from o2d_inbox.api.errors import NetworkError
+from o2d_inbox.store.db import open_db
+from o2d_inbox.store.sync import SyncEngine, SyncLocked
+
+
+async def test_full_sync_equals_the_server(engine, conn, sim):
+    result = await engine.sync()
+    assert result.full and result.new == len(sim.thread_ids()) and result.removed == 0
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert counts_are_right(conn)
+    # list order is the server's (newest first)
+    ids = [r[0] for r in conn.execute("SELECT id FROM threads ORDER BY last_ts DESC, id DESC")]
+    assert ids == sim.thread_ids()
+
+
+async def test_incremental_picks_up_new_replies(engine, conn, sim):
+    await engine.sync()
+    some = sim.thread_ids()[40]
+    conn.execute("UPDATE threads SET unread = 0")
+    sim.add_inbound_reply(some)
+    created = sim.add_inbound_reply()  # a new conversation
+    result = await engine.sync()
+    assert not result.full
+    assert (result.new, result.changed, result.removed) == (1, 1, 0)
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    unread = {r[0] for r in conn.execute("SELECT id FROM threads WHERE unread = 1")}
+    assert unread == {some, created}
+    assert counts_are_right(conn)
+
+
+async def test_intent_change_and_deletion_need_the_full_reconcile(engine, conn, sim):
+    await engine.sync()
+    changed, gone = sim.thread_ids()[5], sim.thread_ids()[7]
+    before = sim.thread_snapshot()[changed]["replyIntent"]
+    after = "not_interested" if before != "not_interested" else "interested"
+    sim.set_intent_server_side(changed, after)
+    sim.delete_thread(gone)
+
+    quick = await engine.sync()  # updatedSince only reports new messages: neither shows
+    assert not quick.full
+    assert cached_snapshot(conn)[changed]["replyIntent"] == before
+    assert gone in cached_snapshot(conn)
+
+    full = await engine.sync(full=True)
+    assert full.full and full.removed == 1 and full.changed >= 1
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert counts_are_right(conn)
+
+
+async def test_a_reconcile_runs_by_itself_when_due(conn, client, sim):
+    now = [1000.0]
+    engine = SyncEngine(conn, client, page_limit=50, reconcile_every=timedelta(hours=1),
+                        clock=lambda: now[0])
+    await engine.sync()
+    sim.delete_thread(sim.thread_ids()[3])
+    assert not (await engine.sync()).full
+    now[0] += 3601
+    result = await engine.sync()
+    assert result.full and result.removed == 1
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+
+
+async def test_faults_on_the_wire_still_converge(tmp_path):
+    sim = make_sim(threads=150, fail_rate=0.2, drop_rate=0.05, rate_limit_rate=0.05,
+                   retry_after=0.01, latency=0.0005, latency_jitter=0.001, malformed_rate=0.03)
+    conn = open_db(tmp_path / "faults.db")
+    async with make_client(sim, max_retries=12) as client:
+        engine = SyncEngine(conn, client, page_limit=20)
+        result = await engine.sync(messages=True)
+        for _ in range(3):  # a thread whose retries all failed is fetched by the next sync
+            if not result.failed:
+                break
+            result = await engine.sync(messages=True)
+        assert client.stats.retries > 0  # the faults really happened
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    stored = dict(conn.execute("SELECT thread_id, count(*) FROM messages GROUP BY thread_id").fetchall())
+    assert stored == {t: s["message_count"] for t, s in sim.thread_snapshot().items()}
+    assert counts_are_right(conn)
+    conn.close()
+
+
+@pytest.mark.parametrize("skew", [timedelta(hours=-7), timedelta(hours=9)])
+async def test_a_skewed_client_clock_loses_nothing(tmp_path, skew):
+    """The server's clock is hours away from ours: the watermark comes from its dates."""
+    sim = make_sim(threads=80, clock=lambda: datetime.now(timezone.utc) + skew)
+    conn = open_db(tmp_path / "skew.db")
+    async with make_client(sim) as client:
+        engine = SyncEngine(conn, client, page_limit=30)
+        await engine.sync()
+        sim.advance(30)
+        replied = sim.add_inbound_reply(sim.thread_ids()[60])
+        created = sim.add_inbound_reply()
+        result = await engine.sync()
+    assert not result.full and (result.new, result.changed) == (1, 1)
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert {replied, created} <= set(cached_snapshot(conn))
+    conn.close()
+
+
+class TamperingClient:
+    """Passes everything through, but spoils the cursor of the N-th page request (the real
+    server then answers 400 invalid_cursor, as after a server restart)."""
+
+    def __init__(self, inner, spoil_at: int) -> None:
+        self.inner, self.spoil_at, self.calls = inner, spoil_at, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def threads_page(self, **kw):
+        self.calls += 1
+        if self.calls == self.spoil_at and kw.get("cursor"):
+            kw["cursor"] = kw["cursor"][:-3] + "xyz"
+        return await self.inner.threads_page(**kw)
+
+
+async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
+    tampering = TamperingClient(client, spoil_at=3)
+    engine = SyncEngine(conn, tampering, page_limit=25)
+    result = await engine.sync()
+    assert result.full
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    pages = -(-len(sim.thread_ids()) // 25)
+    assert tampering.calls >= pages + 3  # two pages, the rejected one, then a whole walk
+
+
+class FlakyClient(TamperingClient):
+    """Fails with a network error on the N-th page request (a crash mid-walk)."""
+
+    async def threads_page(self, **kw):
+        self.calls += 1
+        if self.calls == self.spoil_at:
+            raise NetworkError("connection refused")
+        return await self.inner.threads_page(**kw)
+
+
+async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
+    flaky = FlakyClient(client, spoil_at=4)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, flaky, page_limit=25).sync()
+    assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == 75  # 3 committed pages
+    sim.delete_thread(sim.thread_ids()[100])  # gone while we were away
+
+    counting = TamperingClient(client, spoil_at=0)
+    result = await SyncEngine(conn, counting, page_limit=25).sync()
+    assert result.full and result.removed == 0
+    pages = -(-len(sim.thread_ids()) // 25)
+    assert counting.calls <= pages - 3 + 2  # the rest of the walk (+ the catch-up pass)
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert counts_are_right(conn)
+
+
+async def test_a_pending_intent_override_wins_until_it_lands(engine, conn, sim):
+    await engine.sync()
+    tid = sim.thread_ids()[2]
+    server = sim.thread_snapshot()[tid]["replyIntent"]
+    mine = "interested" if server != "interested" else "neutral"
+    conn.execute("UPDATE threads SET reply_intent = ? WHERE id = ?", (mine, tid))
+    conn.execute("INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, created_at, "
+                 "updated_at) VALUES ('intent', ?, 'sending', 'k1', '{}', 0, 0)", (tid,))
+    await engine.sync(full=True)
+    await engine.fetch_messages(tid)
+    assert cached_snapshot(conn)[tid]["replyIntent"] == mine
+    conn.execute("UPDATE outbox SET state = 'sent'")
+    await engine.sync(full=True)
+    assert cached_snapshot(conn)[tid]["replyIntent"] == server
+    assert counts_are_right(conn)
+
+
+async def test_one_writer_per_cache(engine, conn, client, tmp_path):
+    other = SyncEngine(open_db(tmp_path / "cache.db"), client)
+    other._lock.acquire()
+    try:
+        with pytest.raises(SyncLocked):
+            await engine.sync()
+    finally:
+        other._lock.release()
+    assert (await engine.sync()).full
+
+
+async def test_messages_learn_our_mailboxes_and_who_waits(engine, conn, sim):
+    result = await engine.sync(messages=True)
+    assert result.messages == sum(s["message_count"] for s in sim.thread_snapshot().values())
+    learned = {r[0] for r in conn.execute("SELECT address FROM mailboxes")}
+    assert learned and learned <= set(sim.mailboxes)
+    # needs_reply is exactly "the newest message came in from the other side"
+    for tid, needs, mailbox in conn.execute("SELECT id, needs_reply, mailbox FROM threads"):
+        last = conn.execute("SELECT is_incoming, from_email, to_emails FROM messages WHERE thread_id = ? "
+                            "ORDER BY ts DESC, id DESC LIMIT 1", (tid,)).fetchone()
+        assert needs == last[0], tid
+        assert mailbox in sim.mailboxes
+    assert counts_are_right(conn)
+
+
+async def test_opened_threads_stay_current(engine, conn, sim):
+    await engine.sync()
+    tid = sim.thread_ids()[10]
+    n = await engine.fetch_messages(tid)
+    assert n == sim.thread_snapshot()[tid]["message_count"]
+    sim.add_inbound_reply(tid)
+    result = await engine.sync()
+    assert result.messages == n + 1  # only the opened thread's messages were fetched again
+    assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (tid,)).fetchone()[0] == n + 1
+    assert conn.execute("SELECT count(DISTINCT thread_id) FROM messages").fetchone()[0] == 1
