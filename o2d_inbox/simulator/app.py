@@ -1,0 +1,512 @@
+"""The Starlette app: documented Unibox/Campaign endpoints, auth, idempotency, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from o2d_inbox.simulator.core import SimulatedDrop, Simulator
+from o2d_inbox.simulator.data import (
+    INTENTS, KIND_POSTMASTER, KIND_WARMING, MAILBOXES, ThreadMeta, iso,
+)
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+MUTATING = ("POST", "PATCH", "PUT", "DELETE")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+def envelope(status: int, error: str, message: str,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": {"error": error, "message": message}}, status, headers=headers)
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def ok(obj: Any, status: int = 200) -> Response:
+    return Response(dumps(obj), status, media_type="application/json")
+
+
+@dataclass
+class Ctx:
+    ws: int
+
+
+# --- cursors: an opaque, signed position key --------------------------------------------------
+
+def _sig(secret: bytes, payload: str) -> str:
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def encode_cursor(secret: bytes, *parts: int) -> str:
+    payload = "v1." + ".".join(map(str, parts))
+    raw = f"{payload}.{_sig(secret, payload)}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(secret: bytes, cursor: str, n: int) -> tuple[int, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        payload, _, sig = raw.rpartition(".")
+        parts = payload.split(".")
+        if parts[0] != "v1" or len(parts) != n + 1 or not hmac.compare_digest(
+                sig, _sig(secret, payload)):
+            raise ValueError
+        return tuple(int(p) for p in parts[1:])
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_cursor", "The cursor is invalid or expired; restart the "
+                       "listing without a cursor") from None
+
+
+# --- query parsing ---------------------------------------------------------------------------
+
+def q_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "validation_error", f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, "validation_error", f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def q_time(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    text = raw.strip().replace(" ", "+")  # a '+' offset not percent-encoded arrives as a space
+    if text[-1:] in "Zz":
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiError(400, "validation_error", f"{name} must be an ISO-8601 date-time") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() // 1) if dt.microsecond == 0 else int(dt.timestamp()) + 1
+
+
+def body_json(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON") from None
+
+
+def field_str(payload: dict[str, Any], name: str, *, required: bool = False,
+              email: bool = False, max_len: int = 200_000) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, "validation_error", f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "validation_error", f"{name} must be a string")
+    if len(value) > max_len:
+        raise ApiError(400, "validation_error", f"{name} is too long")
+    if email and not EMAIL_RE.match(value.strip()):
+        raise ApiError(400, "validation_error", f"{name} is not a valid email address")
+    return value.strip() if email else value
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+class Api:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.secret = hashlib.sha256(f"o2d-sim-cursor/{sim.cfg.seed}".encode()).digest()
+
+    # auth: 401 before anything else, then workspaceId (400 if missing, 403 if not allowed)
+    def auth(self, request: Request, workspace: bool = True) -> Ctx:
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        key = key.strip()
+        if not header:
+            raise ApiError(401, "invalid_api_key", "Missing API key: send 'Authorization: "
+                           "Bearer ot2d_…'")
+        if scheme.lower() != "bearer" or not self.sim.key_valid(key):
+            raise ApiError(401, "invalid_api_key", "Invalid or expired API key")
+        if not workspace:
+            return Ctx(ws=0)
+        raw = request.query_params.get("workspaceId")
+        if raw is None or raw == "":
+            raise ApiError(400, "validation_error", "workspaceId query parameter is required")
+        try:
+            ws = int(raw)
+        except ValueError:
+            raise ApiError(400, "validation_error", "workspaceId must be an integer") from None
+        if ws not in self.sim.key_workspaces(key):
+            raise ApiError(403, "workspace_not_found",
+                           f"Workspace {ws} does not exist or you don't have access")
+        return Ctx(ws=ws)
+
+    def thread(self, ctx: Ctx, tid: str) -> ThreadMeta:
+        meta = self.sim.inboxes[ctx.ws].get(tid)
+        if meta is None:
+            raise ApiError(404, "thread_not_found", "Thread not found in this workspace")
+        return meta
+
+    # ---- read endpoints --------------------------------------------------------------------
+    async def workspaces(self, request: Request) -> Response:
+        self.auth(request, workspace=False)
+        key = request.headers["authorization"].partition(" ")[2].strip()
+        return ok([
+            {"workspace_id": ws, "project_name": "Cool Outreach" if ws == self.sim.primary
+             else f"Workspace {ws}", "type": "default", "description": "Simulated workspace",
+             "max_mailboxes": 100, "role": "owner"}
+            for ws in self.sim.key_workspaces(key)
+        ])
+
+    async def capabilities(self, request: Request) -> Response:
+        self.auth(request)
+        return ok({"inbox": True, "outbound": True, "syncMode": "incremental",
+                   "providers": ["opensrs", "maildoso"]})
+
+    async def debug(self, request: Request) -> Response:
+        ctx = self.auth(request)
+        inbox = self.sim.inboxes[ctx.ws]
+        return ok({
+            "workspaceId": ctx.ws,
+            "serverTime": iso(self.sim.now().timestamp()),
+            "threadCount": inbox.count(),
+            "mailboxes": [m for m, _ in MAILBOXES],
+            "syncMode": "incremental",
+            "modes": ["full", "relevant"],
+            "simulator": True,
+        })
+
+    async def threads(self, request: Request) -> Response:
+        ctx = self.auth(request)
+        qp = request.query_params
+        limit = q_int(request, "limit", 50, 1, 200)
+        since = q_time(request, "updatedSince")
+        after = None
+        if qp.get("cursor"):
+            after = decode_cursor(self.secret, qp["cursor"], 2)
+        preds: list[Callable[[ThreadMeta], bool]] = []
+        mailbox = (qp.get("mailboxId") or "").strip().lower()
+        if mailbox:
+            preds.append(lambda m: m.mailbox_email == mailbox)
+        intent = qp.get("replyIntent") or None
+        if intent is not None:
+            if intent == "unclassified":
+                preds.append(lambda m: m.intent is None)
+            elif intent in INTENTS:
+                preds.append(lambda m: m.intent == intent)
+            else:
+                raise ApiError(400, "validation_error",
+                               "replyIntent must be one of " + ", ".join(INTENTS)
+                               + " or unclassified")
+        mode = (qp.get("mode") or "").lower()
+        if mode not in ("", "full", "relevant"):
+            raise ApiError(400, "validation_error", "mode must be full or relevant")
+        relevant = qp.get("relevant", "").lower()
+        if relevant not in ("", "true", "false", "1", "0"):
+            raise ApiError(400, "validation_error", "relevant must be true or false")
+        if mode == "relevant" or relevant in ("true", "1"):
+            preds.append(lambda m: m.kind not in (KIND_WARMING, KIND_POSTMASTER)
+                         and m.has_incoming())
+        pred = (lambda m: all(p(m) for p in preds)) if len(preds) > 1 else \
+            (preds[0] if preds else None)
+        items, next_key = self.sim.inboxes[ctx.ws].page(after, limit, pred, since)
+        return ok({
+            "threads": [m.to_wire() for m in items],
+            "next_cursor": encode_cursor(self.secret, *next_key) if next_key else None,
+        })
+
+    async def messages(self, request: Request) -> Response:
+        ctx = self.auth(request)
+        meta = self.thread(ctx, request.path_params["thread_id"])
+        return ok({"replyIntent": meta.intent, "campaignId": meta.campaign,
+                   "messages": meta.messages()})
+
+    async def operation(self, request: Request) -> Response:
+        self.auth(request)
+        status = self.sim.operation(request.path_params["op_id"])
+        if status is None:
+            raise ApiError(404, "operation_not_found", "Outbound operation not found")
+        return ok(status)
+
+    async def campaigns(self, request: Request) -> Response:
+        ctx = self.auth(request)
+        limit = q_int(request, "limit", 50, 1, 200)
+        start = decode_cursor(self.secret, request.query_params["cursor"], 1)[0] \
+            if request.query_params.get("cursor") else 0
+        items = self.sim.campaigns_for(ctx.ws)
+        page = items[start:start + limit]
+        more = start + limit < len(items)
+        return ok({"items": page,
+                   "next_cursor": encode_cursor(self.secret, start + limit) if more else None})
+
+    async def suppression_status(self, request: Request) -> Response:
+        ctx = self.auth(request)
+        email = (request.query_params.get("email") or "").strip()
+        if not EMAIL_RE.match(email):
+            raise ApiError(400, "validation_error", "email must be a valid email address")
+        entry = self.sim.suppressions[ctx.ws].get(email.lower())
+        return ok({"email": email.lower(), "suppressed": entry is not None,
+                   "reason": entry["reason"] if entry else None,
+                   "createdAt": entry["createdAt"] if entry else None})
+
+    # ---- mutations -------------------------------------------------------------------------
+    async def mutate(self, request: Request,
+                     perform: Callable[[Ctx, Any], tuple[int, Any]]) -> Response:
+        """Idempotency-Key: same key + same request → stored answer, nothing done again;
+        same key + a different request → 409. Only 2xx answers are stored."""
+        ctx = self.auth(request)
+        raw = await request.body()
+        payload = body_json(raw)
+        key = request.headers.get("idempotency-key")
+        if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
+            raise ApiError(400, "validation_error", "Idempotency-Key must be 1-255 printable "
+                           "characters")
+        fp = hashlib.sha256(dumps([request.method, request.url.path, ctx.ws, payload])).hexdigest()
+        if key is not None and key in self.sim.idempotency:
+            stored_fp, status, body = self.sim.idempotency[key]
+            if stored_fp != fp:
+                raise ApiError(409, "idempotency_key_conflict", "This Idempotency-Key was "
+                               "already used with a different request")
+            return Response(body, status, media_type="application/json",
+                            headers={"Idempotent-Replayed": "true"})
+        if not isinstance(payload, dict):
+            raise ApiError(400, "validation_error", "The request body must be a JSON object")
+        status, result = perform(ctx, payload)
+        body = dumps(result)
+        self.sim.performed.append((request.method, request.url.path, key))
+        if key is not None:
+            self.sim.idempotency[key] = (fp, status, body)
+            self.sim.deliveries[key] = self.sim.deliveries.get(key, 0) + 1
+        request.scope["sim.performed"] = True
+        return Response(body, status, media_type="application/json")
+
+    def _sender(self, payload: dict[str, Any], default: str) -> str:
+        sender = field_str(payload, "fromMailboxAddress", email=True)
+        if sender is None:
+            return default
+        sender = sender.lower()
+        if sender not in (m for m, _ in MAILBOXES):
+            raise ApiError(400, "mailbox_not_found",
+                           "fromMailboxAddress is not a mailbox of this workspace")
+        return sender
+
+    @staticmethod
+    def _bodies(payload: dict[str, Any], required: bool) -> tuple[str | None, str | None]:
+        text = field_str(payload, "bodyText")
+        body_html = field_str(payload, "bodyHtml")
+        if required and not (text or body_html):
+            raise ApiError(400, "validation_error", "bodyText or bodyHtml is required")
+        return text, body_html
+
+    async def reply(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+
+        def perform(ctx: Ctx, payload: dict[str, Any]) -> tuple[int, Any]:
+            meta = self.thread(ctx, tid)
+            text, body_html = self._bodies(payload, True)
+            sender = self._sender(payload, meta.mailbox_email)
+            subject = meta.subject_full()
+            if not subject.lower().startswith("re:"):
+                subject = "Re: " + subject
+            op, _ = self.sim.send(ctx.ws, "reply", thread_id=tid, sender=sender,
+                                  to=meta.prospect_email, subject=subject, text=text,
+                                  html_body=body_html)
+            return 200, {"status": "queued", "message_id": op.message_id,
+                         "operation_id": op.operation_id}
+
+        return await self.mutate(request, perform)
+
+    async def forward(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+
+        def perform(ctx: Ctx, payload: dict[str, Any]) -> tuple[int, Any]:
+            meta = self.thread(ctx, tid)
+            to = field_str(payload, "toAddress", required=True, email=True)
+            text, body_html = self._bodies(payload, False)
+            sender = self._sender(payload, meta.mailbox_email)
+            op, _ = self.sim.send(ctx.ws, "forward", thread_id=tid, sender=sender, to=to or "",
+                                  subject="Fwd: " + meta.subject_display(), text=text,
+                                  html_body=body_html)
+            return 200, {"status": "queued", "message_id": op.message_id,
+                         "operation_id": op.operation_id}
+
+        return await self.mutate(request, perform)
+
+    async def new(self, request: Request) -> Response:
+        def perform(ctx: Ctx, payload: dict[str, Any]) -> tuple[int, Any]:
+            to = field_str(payload, "toAddress", required=True, email=True)
+            subject = field_str(payload, "subject", required=True, max_len=2000)
+            text, body_html = self._bodies(payload, True)
+            sender = self._sender(payload, MAILBOXES[0][0])
+            op, meta = self.sim.send(ctx.ws, "new", thread_id=None, sender=sender, to=to or "",
+                                     subject=subject or "", text=text, html_body=body_html)
+            return 200, {"status": "queued", "message_id": op.message_id,
+                         "thread_id": op.thread_id, "operation_id": op.operation_id}
+
+        return await self.mutate(request, perform)
+
+    async def reply_intent(self, request: Request) -> Response:
+        tid = request.path_params["thread_id"]
+
+        def perform(ctx: Ctx, payload: dict[str, Any]) -> tuple[int, Any]:
+            self.thread(ctx, tid)
+            if "replyIntent" not in payload:
+                raise ApiError(400, "validation_error", "replyIntent is required")
+            intent = payload["replyIntent"]
+            if intent is not None and intent not in INTENTS:
+                raise ApiError(400, "validation_error",
+                               "replyIntent must be one of " + ", ".join(INTENTS) + " or null")
+            meta = self.sim.inboxes[ctx.ws].touch(tid)
+            assert meta is not None
+            meta.intent = intent  # a reclassification is not a new message: no updatedSince bump
+            return 200, {"id": tid, "replyIntent": intent}
+
+        return await self.mutate(request, perform)
+
+    async def suppress(self, request: Request) -> Response:
+        def perform(ctx: Ctx, payload: dict[str, Any]) -> tuple[int, Any]:
+            emails = payload.get("emails")
+            if not isinstance(emails, list) or not emails or len(emails) > 1000:
+                raise ApiError(400, "validation_error", "emails must be a list of 1-1000 "
+                               "addresses")
+            if not all(isinstance(e, str) and EMAIL_RE.match(e.strip()) for e in emails):
+                raise ApiError(400, "validation_error", "emails contains an invalid address")
+            reason = field_str(payload, "reason", max_len=200) or "manual_suppression"
+            table = self.sim.suppressions[ctx.ws]
+            now = iso(self.sim.now().timestamp())
+            normalized = list(dict.fromkeys(e.strip().lower() for e in emails))
+            for e in normalized:
+                table[e] = {"reason": reason, "createdAt": now}
+            return 200, {"upserted": len(normalized), "emails": normalized, "reason": reason}
+
+        return await self.mutate(request, perform)
+
+
+def create_app(sim: Simulator) -> Callable[..., Awaitable[None]]:
+    """The ASGI app. ``app.state.sim`` is the simulator; faults wrap the Starlette router."""
+    api = Api(sim)
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return envelope(exc.status, exc.error, exc.message, exc.headers)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return envelope(exc.status_code, code, str(exc.detail))
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        return envelope(500, "internal_error", "Internal server error")
+
+    routes = [
+        Route("/workspaces", api.workspaces, methods=["GET"]),
+        Route("/threads", api.threads, methods=["GET"]),
+        Route("/threads/capabilities", api.capabilities, methods=["GET"]),
+        Route("/threads/debug", api.debug, methods=["GET"]),
+        Route("/threads/new", api.new, methods=["POST"]),
+        Route("/threads/outbound-operations/{op_id}", api.operation, methods=["GET"]),
+        Route("/threads/{thread_id}/messages", api.messages, methods=["GET"]),
+        Route("/threads/{thread_id}/reply", api.reply, methods=["POST"]),
+        Route("/threads/{thread_id}/forward", api.forward, methods=["POST"]),
+        Route("/threads/{thread_id}/reply-intent", api.reply_intent, methods=["PATCH"]),
+        Route("/campaigns", api.campaigns, methods=["GET"]),
+        Route("/campaigns/suppressions", api.suppress, methods=["POST"]),
+        Route("/campaigns/suppressions/status", api.suppression_status, methods=["GET"]),
+    ]
+    inner = Starlette(routes=routes, exception_handlers={
+        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_crash})
+    return FaultWrapper(inner, sim)
+
+
+class FaultWrapper:
+    """Outermost ASGI layer: request log, live replies, and the per-request faults."""
+
+    def __init__(self, app: Starlette, sim: Simulator) -> None:
+        self.app, self.sim = app, sim
+        self.state = app.state
+        self.state.sim = sim
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        sim, f, rng = self.sim, self.sim.faults, self.sim.fault_rng
+        method, path = scope["method"], scope["path"]
+        key = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                    if k == b"idempotency-key"), None)
+
+        def log(status: int) -> None:  # 0 = the connection was dropped
+            sim.request_log.append((method, path, key, status))
+
+        # one draw per knob, in a fixed order, so a seed replays the same fault sequence
+        r_drop, r_429, r_fail, r_after, r_bad, r_lat = (rng.random() for _ in range(6))
+        delay = f.latency + f.latency_jitter * r_lat
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sim.tick()
+        if r_drop < f.drop_rate:
+            log(0)
+            await _cut(send)
+            raise SimulatedDrop(after=False)
+        if r_429 < f.rate_limit_rate:
+            log(429)
+            resp = envelope(429, "rate_limited", "Rate limit exceeded; retry later",
+                            {"Retry-After": f"{f.retry_after:g}"})
+            return await resp(scope, receive, send)
+        if r_fail < f.fail_rate:
+            status = (500, 502, 503)[int(r_fail / f.fail_rate * 3) % 3]
+            log(status)
+            code = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable"}[status]
+            return await envelope(status, code, "Simulated server failure")(scope, receive, send)
+
+        captured: list[dict[str, Any]] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        start = captured[0]
+        status = start["status"]
+        body = b"".join(m.get("body", b"") for m in captured[1:])
+        if scope.get("sim.performed") and r_after < f.drop_after_rate:
+            log(0)  # the work is done and stored; the client never hears about it
+            await _cut(send)
+            raise SimulatedDrop(after=True)
+        if 200 <= status < 300 and r_bad < f.malformed_rate and body:
+            body = body[: max(1, len(body) // 2)]  # truncated JSON, still labelled JSON
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        log(status)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _cut(send: Any) -> None:
+    """Start a response and never finish it: raising afterwards makes an ASGI server close the
+    socket mid-response (raising *before* the start would make uvicorn answer 500 instead)."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", b"1024")]})

@@ -1,0 +1,374 @@
+"""Simulator state: config, fault knobs, workspaces' inboxes, operations, live replies."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import httpx
+
+from o2d_inbox.simulator.data import (
+    CAMPAIGNS, FIRST, HOSTILE_KINDS, INTENTS, LAST, LIVE_REPLIES, COMPANIES, MAILBOXES,
+    KIND_POSTMASTER, KIND_PROSPECT, Inbox, ThreadMeta, _digest, _html, iso,
+)
+
+#: Words that make a key invalid when ``api_keys`` is None (for testing 401 paths).
+REJECTED_KEY_WORDS = ("bad", "wrong", "invalid", "expired", "revoked")
+EXAMPLE_KEY = "ot2d_sim_example_key"
+
+
+@dataclass
+class SimConfig:
+    threads: int = 2000
+    seed: int = 42
+    #: None: any ``ot2d_`` key of 10+ chars is valid for every workspace, unless it contains
+    #: one of REJECTED_KEY_WORDS. A set: exactly these keys, every workspace. A dict: key ->
+    #: the workspace ids it may access (others answer 403).
+    api_keys: set[str] | dict[str, list[int]] | None = None
+    workspaces: list[int] = field(default_factory=lambda: [42])
+    reply_rate: float = 0.0
+    latency: float = 0.0
+    latency_jitter: float = 0.0
+    fail_rate: float = 0.0
+    drop_rate: float = 0.0
+    drop_after_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after: float = 1.0
+    malformed_rate: float = 0.0
+    op_step_seconds: float = 1.0
+    clock: Callable[[], datetime] | None = None
+    #: date of the newest seeded message; default: the clock at start minus one minute
+    anchor: datetime | None = None
+    #: seed the hostile-content threads (ids thr_x_<kind>)
+    hostile: bool = True
+
+
+@dataclass
+class Faults:
+    """Per-request fault knobs; mutable at runtime (``sim.faults.fail_rate = 0.5``)."""
+
+    fail_rate: float = 0.0
+    drop_rate: float = 0.0
+    drop_after_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    latency: float = 0.0
+    latency_jitter: float = 0.0
+    malformed_rate: float = 0.0
+    retry_after: float = 1.0
+
+
+class SimulatedDrop(Exception):
+    """Raised out of the ASGI app to cut the connection (``after``: the work was done)."""
+
+    def __init__(self, after: bool) -> None:
+        super().__init__("simulated dropped connection" + (" after processing" if after else ""))
+        self.after = after
+
+
+@dataclass
+class Operation:
+    operation_id: str
+    kind: str  # reply | forward | new
+    created: datetime
+    message_id: str
+    thread_id: str | None
+    recipient: str
+    error: str | None  # set when the operation will fail
+
+    def status_at(self, now: datetime, step: float) -> dict[str, Any]:
+        phase = math.inf if step <= 0 else (now - self.created).total_seconds() / step
+        if phase < 1:
+            status, at = "queued", self.created
+        elif phase < 2:
+            status, at = "sending", self.created + timedelta(seconds=step)
+        else:
+            status = "failed" if self.error else "sent"
+            at = self.created + timedelta(seconds=2 * max(step, 0))
+        return {
+            "operation_id": self.operation_id,
+            "status": status,
+            "kind": self.kind,
+            "message_id": self.message_id,
+            "thread_id": self.thread_id,
+            "error": self.error if status == "failed" else None,
+            "created_at": iso(self.created.timestamp()),
+            "updated_at": iso(at.timestamp()),
+        }
+
+
+class Simulator:
+    def __init__(self, cfg: SimConfig | None = None) -> None:
+        self.cfg = cfg = cfg or SimConfig()
+        if not cfg.workspaces:
+            raise ValueError("SimConfig.workspaces must name at least one workspace")
+        self._base_clock = cfg.clock or (lambda: datetime.now(timezone.utc))
+        self._offset = timedelta()
+        self.faults = Faults(
+            fail_rate=cfg.fail_rate, drop_rate=cfg.drop_rate, drop_after_rate=cfg.drop_after_rate,
+            rate_limit_rate=cfg.rate_limit_rate, latency=cfg.latency,
+            latency_jitter=cfg.latency_jitter, malformed_rate=cfg.malformed_rate,
+            retry_after=cfg.retry_after,
+        )
+        self.fault_rng = random.Random(cfg.seed * 7919 + 1)
+        self._live_rng = random.Random(cfg.seed * 104729 + 2)
+        start = self.now()
+        anchor = cfg.anchor or (start - timedelta(minutes=1))
+        # the first workspace holds the seeded data; others start empty
+        self.inboxes: dict[int, Inbox] = {
+            ws: Inbox(cfg.threads if k == 0 else 0, cfg.seed + k, int(anchor.timestamp()),
+                      cfg.hostile)
+            for k, ws in enumerate(cfg.workspaces)
+        }
+        self.primary = cfg.workspaces[0]
+        self.operations: dict[str, Operation] = {}
+        self.suppressions: dict[int, dict[str, dict[str, Any]]] = {ws: {} for ws in cfg.workspaces}
+        self.idempotency: dict[str, tuple[str, int, bytes]] = {}  # key -> (fingerprint, status, body)
+        # inspection hooks
+        self.request_log: list[tuple[str, str, str | None, int]] = []
+        self.deliveries: dict[str, int] = {}
+        self.performed: list[tuple[str, str, str | None]] = []  # every mutation actually done
+        self.sent_messages: list[dict[str, Any]] = []
+        self._counter = 0
+        self._live_start = start
+        self._live_done = 0
+
+    # -- time ----------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._base_clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the simulated clock forward (works with the real clock too: it adds an offset)."""
+        self._offset += timedelta(seconds=seconds)
+        self.tick()
+
+    def tick(self) -> None:
+        """Materialise the live replies due by now (called on every request)."""
+        rate = self.cfg.reply_rate
+        if rate <= 0:
+            return
+        elapsed = (self.now() - self._live_start).total_seconds()
+        due = int(elapsed * rate)
+        if due - self._live_done > 1000:  # a long idle gap: skip the backlog
+            self._live_done = due - 1000
+        while self._live_done < due:
+            self._live_done += 1
+            at = self._live_start + timedelta(seconds=self._live_done / rate)
+            self._live_reply(at)
+
+    def _live_reply(self, at: datetime) -> None:
+        rng = self._live_rng
+        inbox = self.inboxes[self.primary]
+        if inbox.n and rng.random() < 0.85:
+            for _ in range(8):
+                # recent threads are likelier to get answers
+                i = min(int(rng.expovariate(1 / max(inbox.n / 10, 1))), inbox.n - 1)
+                meta = inbox.get(inbox.tid_of(i))
+                if meta is not None and meta.kind == KIND_PROSPECT:
+                    if rng.random() < 0.5:
+                        self._touch(inbox, meta.tid).intent = rng.choice(INTENTS)
+                    self._inbound(inbox, meta.tid, None, at)
+                    return
+        self._inbound(inbox, None, None, at, intent=rng.choice((*INTENTS, None)))
+
+    # -- ids -------------------------------------------------------------------------------
+    def _next(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter:06d}"
+
+    def _touch(self, inbox: Inbox, tid: str) -> ThreadMeta:
+        meta = inbox.touch(tid)
+        if meta is None:
+            raise KeyError(tid)
+        return meta
+
+    def _new_thread(self, inbox: Inbox, *, mailbox: int, subject: str, first: str, last: str,
+                    company: str, intent: str | None, ts: int) -> ThreadMeta:
+        meta = ThreadMeta(
+            tid=self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
+            intent=intent, base_subject=subject, first=first, last=last, company=company,
+            seed_count=0, last_ours=True, last_ts=ts, step=0, html_mode=0,
+            variant=self._counter % 251, cc=False, spam=False,
+        )
+        inbox.add_created(meta)
+        return meta
+
+    def _message(self, meta: ThreadMeta, *, ours: bool, sender: str, to: list[str],
+                 subject: str, text: str | None, html_body: str | None, at: datetime,
+                 cc: list[str] | None = None) -> dict[str, Any]:
+        k = meta.message_count
+        return {
+            "id": f"msg_{meta.tid[4:]}_{k + 1:02d}",
+            "message_id": f"<{_digest(meta.tid, k, 'x').hex()}@{sender.rpartition('@')[2]}>",
+            "from_email": sender,
+            "to_emails": to,
+            "cc_emails": cc or [],
+            "subject": subject,
+            "date_received": iso(at.timestamp()),
+            "body_text": text,
+            "body_html": html_body if html_body is not None else _html(text or ""),
+            "is_incoming": not ours,
+            "folder": "sent" if ours else "inbox",
+        }
+
+    def _inbound(self, inbox: Inbox, tid: str | None, body: str | None, at: datetime,
+                 intent: str | None = None) -> str:
+        ts = int(at.timestamp())
+        if tid is None:
+            rng = self._live_rng
+            first, last, company = rng.choice(FIRST), rng.choice(LAST), rng.choice(COMPANIES)
+            meta = self._new_thread(
+                inbox, mailbox=rng.randrange(len(MAILBOXES)),
+                subject=f"Question from {first} at {company}", first=first, last=last,
+                company=company, intent=intent, ts=ts)
+        else:
+            meta = self._touch(inbox, tid)
+        text = body if body is not None else meta._fmt(
+            LIVE_REPLIES[(meta.variant + meta.message_count) % len(LIVE_REPLIES)])
+        subject = meta.subject_full() if meta.message_count else meta.base_subject
+        if meta.message_count and not subject.lower().startswith("re:"):
+            subject = "Re: " + subject
+        msg = self._message(meta, ours=False, sender=meta.prospect_email,
+                            to=[meta.mailbox_email], subject=subject, text=text,
+                            html_body=None, at=at)
+        inbox.append(meta, msg, ts)
+        return meta.tid
+
+    # -- public test hooks -----------------------------------------------------------------
+    def add_inbound_reply(self, thread_id: str | None = None, body: str | None = None) -> str:
+        """A prospect reply arrives now (a new thread when thread_id is None); bumps it."""
+        self.tick()
+        return self._inbound(self.inboxes[self.primary], thread_id, body, self.now())
+
+    def set_intent_server_side(self, thread_id: str, intent: str | None) -> None:
+        """Reclassify elsewhere: the thread's updatedSince position does NOT change."""
+        self._touch(self.inboxes[self.primary], thread_id).intent = intent
+
+    def delete_thread(self, thread_id: str) -> None:
+        if not self.inboxes[self.primary].delete(thread_id):
+            raise KeyError(thread_id)
+
+    def thread_ids(self) -> list[str]:
+        """Every thread of the primary workspace, newest first (the listing order)."""
+        return [meta.tid for _, meta in self.inboxes[self.primary].walk()]
+
+    def thread_snapshot(self) -> dict[str, dict[str, Any]]:
+        return {
+            meta.tid: {"replyIntent": meta.intent, "message_count": meta.message_count}
+            for _, meta in self.inboxes[self.primary].walk()
+        }
+
+    @property
+    def hostile_thread_ids(self) -> dict[str, str]:
+        """kind -> thread id of the seeded hostile-content threads present."""
+        inbox = self.inboxes[self.primary]
+        return {kind: f"thr_x_{kind}" for kind in HOSTILE_KINDS
+                if inbox.index_of(f"thr_x_{kind}") is not None}
+
+    @property
+    def mailboxes(self) -> list[str]:
+        return [m for m, _ in MAILBOXES]
+
+    @property
+    def campaigns(self) -> list[dict[str, Any]]:
+        return self.campaigns_for(self.primary)
+
+    def campaigns_for(self, ws: int) -> list[dict[str, Any]]:
+        anchor = self.inboxes[self.primary].anchor
+        out = []
+        for k, (cid, name, priority, status) in enumerate(CAMPAIGNS):
+            created = anchor - Inbox.SPAN_SECONDS - 86400 * (30 - 3 * k)
+            out.append({
+                "id": cid, "workspaceId": ws, "name": name, "priority": priority,
+                "status": status, "createdAt": iso(created),
+                "updatedAt": iso(anchor - 86400 * (k + 1)),
+            })
+        return out
+
+    # -- outbound ----------------------------------------------------------------------------
+    def send(self, ws: int, kind: str, *, thread_id: str | None, sender: str, to: str,
+             subject: str, text: str | None, html_body: str | None) -> tuple[Operation, ThreadMeta | None]:
+        """Queue an outbound message; replies and new messages are appended to their thread
+        at once (a new message: it bumps updatedSince), unless the recipient bounces."""
+        now = self.now()
+        inbox = self.inboxes[ws]
+        bounce = "bounce" in to.lower()
+        meta: ThreadMeta | None = None
+        if kind == "new":
+            mbx = [m for m, _ in MAILBOXES].index(sender) if sender in self.mailboxes else 0
+            local = to.partition("@")[0]
+            meta = self._new_thread(inbox, mailbox=mbx, subject=subject,
+                                    first=local.split(".")[0].title() or "There", last="",
+                                    company=to.partition("@")[2] or "unknown", intent=None,
+                                    ts=int(now.timestamp()))
+        elif thread_id is not None:
+            meta = self._touch(inbox, thread_id)
+        tid = meta.tid if meta else None
+        message_id = f"<{self._next('out')}.{_digest(tid, now.timestamp()).hex()}@" \
+                     f"{sender.rpartition('@')[2]}>"
+        if meta is not None and kind in ("reply", "new") and not bounce:
+            msg = self._message(meta, ours=True, sender=sender, to=[to], subject=subject,
+                                text=text, html_body=html_body, at=now)
+            msg["message_id"] = message_id
+            inbox.append(meta, msg, int(now.timestamp()))
+        op = Operation(
+            operation_id=self._next(f"op_{kind}_"), kind=kind, created=now,
+            message_id=message_id, thread_id=tid, recipient=to,
+            error=f"550 5.1.1 <{to}>: recipient address rejected (bounced)" if bounce else None,
+        )
+        self.operations[op.operation_id] = op
+        self.sent_messages.append({
+            "kind": kind, "operation_id": op.operation_id, "thread_id": tid,
+            "from_email": sender, "to": to, "subject": subject, "body_text": text,
+            "body_html": html_body, "message_id": message_id, "date": iso(now.timestamp()),
+            "bounced": bounce,
+        })
+        return op, meta
+
+    def operation(self, op_id: str) -> dict[str, Any] | None:
+        op = self.operations.get(op_id)
+        return op.status_at(self.now(), self.cfg.op_step_seconds) if op else None
+
+    # -- auth ------------------------------------------------------------------------------
+    def key_valid(self, key: str) -> bool:
+        keys = self.cfg.api_keys
+        if keys is None:
+            low = key.lower()
+            return key.startswith("ot2d_") and len(key) >= 10 and key.isprintable() and not any(
+                w in low for w in REJECTED_KEY_WORDS)
+        return key in keys
+
+    def key_workspaces(self, key: str) -> list[int]:
+        keys = self.cfg.api_keys
+        if isinstance(keys, dict):
+            return [ws for ws in keys.get(key, []) if ws in self.inboxes]
+        return list(self.inboxes)
+
+    # -- in-process transport ----------------------------------------------------------------
+    def transport(self) -> httpx.AsyncBaseTransport:
+        from o2d_inbox.simulator.app import create_app
+
+        return SimTransport(create_app(self))
+
+
+class SimTransport(httpx.AsyncBaseTransport):
+    """httpx.ASGITransport that turns a simulated drop into the error a real socket gives."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._inner.handle_async_request(request)
+        except SimulatedDrop as exc:
+            if exc.after:
+                raise httpx.RemoteProtocolError(
+                    "peer closed connection without sending complete message body",
+                    request=request) from None
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request) from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,611 @@
+"""Seeded, lazily generated Unibox data for one workspace.
+
+Thread metadata for the seeded threads is 16 random bytes per thread (one ``randbytes`` call),
+decoded on demand; message text is derived per (thread, message) from templates, so 1,000,000
+threads cost 16 MB and no start-up time. Seeded thread ``i`` is the ``i``-th newest: its last
+message date decreases strictly with ``i``, so listing order is the index order except for the
+threads that changed after start ("bumped" by a new message), which are kept in a small sorted
+list and merged in front of the seeded stream.
+
+Ordering key of a thread: ``(last_ts, seq)``, compared descending; ``seq`` is ``n - i`` for a
+seeded thread and ``n + counter`` once a thread is bumped, so keys are unique and a cursor can
+be a key (stable while threads move: a thread bumped during a walk jumps ahead of the cursor and
+is picked up by ``updatedSince``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import hashlib
+import html
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+INTENTS: tuple[str, ...] = (
+    "interested",
+    "not_interested",
+    "out_of_office",
+    "bounced",
+    "unsubscribe",
+    "neutral",
+)
+
+#: Our side: the workspace's sending mailboxes (what ``mailboxId`` filters on).
+MAILBOXES: tuple[tuple[str, str], ...] = (
+    ("john@cooloutreach.com", "John"),
+    ("sarah@cooloutreach.com", "Sarah"),
+    ("mike@getcooloutreach.com", "Mike"),
+    ("anna@cooloutreach.io", "Anna"),
+    ("david@trycooloutreach.com", "David"),
+    ("emma@cooloutreach.co", "Emma"),
+)
+
+#: (id, name, priority, status, created day offset)
+CAMPAIGNS: tuple[tuple[str, str, str, str], ...] = (
+    ("cmp_q1saas7a2f", "Q1 SaaS Outreach", "HIGH", "active"),
+    ("cmp_fintech91c", "Fintech CFOs – Spring", "MEDIUM", "active"),
+    ("cmp_agency3d0e", "Agencies Partnership", "MEDIUM", "paused"),
+    ("cmp_ecom55b1", "E-commerce Founders", "LOW", "active"),
+    ("cmp_hrtech0f4", "HR Tech Webinar Invite", "MEDIUM", "completed"),
+    ("cmp_devtools8e", "DevTools Re-engagement", "HIGH", "active"),
+    ("cmp_health2c9", "Healthcare Ops Leaders", "LOW", "draft"),
+)
+
+FIRST = (
+    "Sarah Mike Priya Tom Olivia Daniel Chen Fatima Lukas Sofia James Aisha Marco Elena Noah "
+    "Yuki Grace Omar Hannah Diego Chloe Ravi Zoe Ahmed Julia Ben Mei Carlos Nina Sam Lena Kofi "
+    "Ingrid Pedro Maya Victor Leila Oscar Amara Felix"
+).split()
+LAST = (
+    "Chen Johnson Patel Smith Garcia Müller Rossi Nakamura Kim Okafor Silva Novak Andersen "
+    "Dubois Haddad Kowalski Brown Ivanova Lopez Schmidt Tanaka Walsh Singh Moreau Costa Berg "
+    "Fischer Nguyen O'Brien Hughes Reyes Larsen Kaplan Mendes Petrov Ali Byrne Weber Cruz Hall"
+).split()
+COMPANIES = (
+    "Acme Corp|BigCo|Northwind Traders|Globex|Initech|Umbrella Health|Stark Logistics|"
+    "Wayne Fintech|Hooli|Pied Piper|Vandelay Imports|Soylent Foods|Cyberdyne Labs|Tyrell Bio|"
+    "Oscorp Energy|Wonka Retail|Gringotts Capital|Aperture Analytics|Massive Dynamic|"
+    "Blue Sun Media|Monarch Travel|Sterling Cooper|Dunder Mifflin|Prestige Worldwide|"
+    "Rekall Systems|Nakatomi Trading|Virtucon|Duff Beverages|Bluth Homes|Kruger Industrial|"
+    "Helios Robotics|Lumen Cloud|Quartz HR|Atlas Freight|Nimbus DevTools|Orbit Payments"
+).split("|")
+
+SUBJECTS = (
+    "Quick question about {company}",
+    "Idea for {company}",
+    "Partnership opportunity",
+    "{first}, worth a quick chat?",
+    "Cutting {company}'s onboarding time in half",
+    "Intro: {our} from Cool Outreach",
+    "Your hiring plans at {company}",
+    "15 minutes next week?",
+    "Following up on our webinar",
+    "Saw {company} on Product Hunt",
+)
+
+OUR_FIRST = (
+    "Hi {first},\n\nI noticed {company} is growing fast. We help teams like yours book more "
+    "meetings without hiring more SDRs.\n\nWould you be open to a quick chat next week?\n\n"
+    "Best,\n{our}",
+    "Hello {first},\n\nCongrats on the recent launch at {company}! We work with similar teams "
+    "to automate outreach and keep deliverability high.\n\nWorth 15 minutes?\n\n{our}",
+    "Hi {first},\n\nShort one: would improving reply rates at {company} be a priority this "
+    "quarter? Happy to share what worked for BigCo.\n\nCheers,\n{our}",
+)
+OUR_FOLLOWUP = (
+    "Hi {first},\n\nJust wanted to follow up on my last email. Would love to connect this "
+    "week.\n\n{our}",
+    "Thanks {first}! Here's my calendar: https://cal.example.com/{our_lower}. Tuesday 10:00 "
+    "works on my side too.\n\n{our}",
+    "Hi {first}, I'll keep this short: is this something worth exploring? If not, no worries "
+    "at all.\n\n{our}",
+    "Great to hear from you, {first}. I've attached a one-pager with pricing for {company}."
+    "\n\nBest,\n{our}",
+)
+PROSPECT_BY_INTENT: dict[str | None, tuple[str, ...]] = {
+    "interested": (
+        "Hi {our},\n\nThanks for reaching out. This sounds interesting. Could we set up a call "
+        "next week? Tuesday or Wednesday afternoon works.\n\n{first}",
+        "Yes, we've been looking at this. Can you send pricing for a team of 20?\n\n{first} {last}"
+        "\n{company}",
+    ),
+    "not_interested": (
+        "Hi {our}, thanks but we're not interested at this time.\n\n{first}",
+        "Please stop emailing me. Not a fit for {company}.",
+    ),
+    "out_of_office": (
+        "I am out of the office with limited access to email and will be back on Monday. For "
+        "urgent matters please contact office@{domain}.\n\n{first} {last}",
+        "Automatic reply: I'm on parental leave until next month. Your message will not be "
+        "forwarded.",
+    ),
+    "bounced": (
+        "Delivery to the following recipient failed permanently:\n\n    {email}\n\nTechnical "
+        "details of permanent failure: 550 5.1.1 The email account that you tried to reach does "
+        "not exist.",
+    ),
+    "unsubscribe": (
+        "Unsubscribe.",
+        "Please remove me from your mailing list. Thanks.\n\n{first}",
+    ),
+    "neutral": (
+        "Hi {our}, who else have you worked with in our space? Send over some info.\n\n{first}",
+        "Forwarding this to our Head of Ops, {first2} — she handles vendors at {company}.",
+        "What's the price range? Not promising anything.\n\n{first}",
+    ),
+    None: (
+        "Thanks, got it.\n\n{first}",
+        "Can you tell me more about how this works with our CRM?\n\n{first}",
+        "Received, will circle back after our planning meeting.",
+    ),
+}
+LIVE_REPLIES = (
+    "Just saw this — yes, let's talk. Are you free tomorrow?\n\n{first}",
+    "Following up on my own note: we'd like a demo for the team.\n\n{first}",
+    "Thanks {our}, I'm out until Friday, will reply then.",
+    "Not the right person, try {first2}@{domain}.",
+    "Could you resend the deck? The link didn't work.\n\n{first}",
+)
+WARMUP_PARTNERS = ("lisa.warm@inboxwarmers.net", "tom@warmupmesh.io", "ava@deliverabilitypool.com")
+WARMUP_SUBJECTS = ("Meeting notes {code}", "Quarterly update {code}", "Lunch plans? {code}")
+WARMUP_BODY = "Hey, sharing the notes from today. Let me know what you think! {code}"
+POSTMASTER_FROM = ("mailer-daemon@googlemail.com", "postmaster@outlook.com", "postmaster@zoho.com")
+POSTMASTER_SUBJECTS = (
+    "Delivery Status Notification (Failure)",
+    "Undeliverable: {base}",
+    "DMARC aggregate report for {mbdomain}",
+)
+
+# Untrusted-content fixtures: (kind, subject, from_email or None, body_text, body_html).
+# The client must show these as plain, inert text. Kept in a small known set of threads whose
+# ids are ``thr_x_<kind>`` (see ``HOSTILE_KINDS``); body_text None/"" means an HTML-only body.
+_NESTED = "<div>" * 3000 + "deep inside" + "</div>" * 3000
+HOSTILE: tuple[tuple[str, str, str | None, str | None, str], ...] = (
+    ("markup", "Re: [bold red]URGENT[/] pricing", None,
+     "[link=https://evil.example]click here[/link] [blink]now[/] [/] [bold]unclosed "
+     "$(rm -rf ~) {first} %s \\[escaped] :warning: [@click=app.quit]quit[/]",
+     "<p>[bold red]URGENT[/] [@click=app.quit]quit[/]</p>"),
+    ("ansi", "\x1b[31mRED ALERT\x1b[0m invoice \x1b[2J\x1b[H overdue", None,
+     "Line one\x1b[1A\x1b[2K overwritten\r\nbell\x07 back\x08\x08space nul\x00 end \x1b[5m"
+     "blink\x1b[0m \x1b[?1049h alt screen",
+     "<p>\x1b[31mred\x1b[0m</p>"),
+    ("osc", "Hello \x1b]0;pwned\x07 world", None,
+     "\x1b]8;;https://evil.example\x1b\\totally safe link\x1b]8;;\x1b\\ and "
+     "\x1b]52;c;cm0gLXJmIH4=\x07 clipboard \x1bP+q544e\x1b\\ dcs",
+     "<p>\x1b]0;pwned\x07</p>"),
+    ("rtl", "Invoice \u202egnp.exe\u202c attached", "billing\u202efdp.exe@rtl-vendor.com",
+     "Please open \u202etxt.exe\u202c and \u2067isolate\u2069 \u200fRLM\u200e done",
+     "<p dir=\"rtl\">\u202eevil\u202c</p>"),
+    ("zerowidth", "Pay\u200bPal acc\u200dount ver\ufeffify\u2060 now", None,
+     "Zero\u200bwidth\u200c joiners\u200d everywhere\ufeff\u2060\u00ad soft hyphen",
+     "<p>z\u200bw</p>"),
+    ("wide", "【重要】お見積もりの件 🚀🔥👨‍👩‍👧‍👦 한국어 中文 测试", None,
+     "全角テキスト　と　絵文字 🎉🇯🇵👍🏽 混在。한국어도 있습니다。" * 6,
+     "<p>全角 🎉</p>"),
+    ("long", ("Re: " + "An extremely long subject line that keeps going " * 11)[:500], None,
+     "The subject of this thread is exactly five hundred characters long.",
+     "<p>long subject</p>"),
+    ("empty", "", None, "This message has an empty subject.", "<p>(no subject)</p>"),
+    ("nested", "Re: Deeply nested newsletter", None, None, _NESTED),
+    ("script", "Re: Your invoice is ready", None, "",
+     "<p>Hi</p><script>alert('xss')</script><img src=x onerror=alert(1)>"
+     "<style>body{display:none}</style><iframe src=\"https://evil.example\"></iframe>"
+     "<a href=\"javascript:alert(2)\">open</a>"),
+    ("control", "tab\there\nnew line\r carriage \x7f del \x9b31m c1 csi \x85 nel", None,
+     "C0: \x01\x02\x03 \x1b c1: \x9b2J \x9d0;x\x9c form\x0cfeed vertical\x0btab",
+     "<p>\x9b31m</p>"),
+)
+HOSTILE_KINDS: tuple[str, ...] = tuple(h[0] for h in HOSTILE)
+
+
+def hostile_index(k: int) -> int:
+    """Seeded position of the k-th hostile thread: spread over the first ~80 (first screens)."""
+    return 3 + 7 * k
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain(company: str) -> str:
+    return "".join(c for c in company.lower() if c.isalnum()) + ".com"
+
+
+@functools.lru_cache(maxsize=65536)
+def _person_email(first: str, last: str, company: str) -> str:
+    local = f"{first}.{last}".lower() if last else first.lower()
+    local = "".join(c for c in local if c.isalnum() or c == ".")
+    return f"{local}@{_domain(company)}"
+
+
+def _digest(*parts: Any) -> bytes:
+    return hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
+
+
+def _html(text: str) -> str:
+    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
+
+
+# message-count weights 1..8 mapped from a byte
+_COUNT_TABLE = bytes(
+    [1] * 38 + [2] * 64 + [3] * 51 + [4] * 38 + [5] * 26 + [6] * 18 + [7] * 13 + [8] * 8
+)
+# intent distribution for prospect threads (None = unclassified)
+_INTENT_TABLE: tuple[str | None, ...] = (
+    ("interested",) * 36 + ("not_interested",) * 36 + ("out_of_office",) * 31 + ("bounced",) * 13
+    + ("unsubscribe",) * 15 + ("neutral",) * 49 + (None,) * 76
+)
+assert len(_COUNT_TABLE) == 256 and len(_INTENT_TABLE) == 256
+
+KIND_PROSPECT, KIND_WARMING, KIND_POSTMASTER = 0, 1, 2
+
+
+@dataclass(slots=True)
+class ThreadMeta:
+    """Everything needed to render a thread and its messages (seeded part + appended messages)."""
+
+    tid: str
+    index: int  # seeded position, -1 for threads created after start
+    kind: int
+    mailbox: int
+    campaign: str | None
+    intent: str | None
+    base_subject: str
+    first: str
+    last: str
+    company: str
+    seed_count: int  # generated messages
+    last_ours: bool  # sender of the last generated message
+    last_ts: int  # date of the last generated message
+    step: int  # seconds between generated messages
+    html_mode: int  # 0 text+html, 1 html-only (text null), 2 html-only (text "")
+    variant: int
+    cc: bool
+    spam: bool
+    hostile: str | None = None
+    extra: list[dict[str, Any]] = field(default_factory=list)  # appended wire messages
+    extra_ts: list[int] = field(default_factory=list)
+    seq: int = 0
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def message_count(self) -> int:
+        return self.seed_count + len(self.extra)
+
+    @property
+    def last_date(self) -> int:
+        return self.extra_ts[-1] if self.extra_ts else self.last_ts
+
+    @property
+    def prospect_email(self) -> str:
+        if self.hostile == "rtl":
+            return HOSTILE[HOSTILE_KINDS.index("rtl")][2] or ""
+        if self.kind == KIND_WARMING:
+            return WARMUP_PARTNERS[self.variant % len(WARMUP_PARTNERS)]
+        if self.kind == KIND_POSTMASTER:
+            return POSTMASTER_FROM[self.variant % len(POSTMASTER_FROM)]
+        return _person_email(self.first, self.last if self.variant % 3 == 0 else "", self.company)
+
+    @property
+    def mailbox_email(self) -> str:
+        return MAILBOXES[self.mailbox][0]
+
+    def has_incoming(self) -> bool:
+        if self.seed_count >= 2 or (self.seed_count == 1 and not self.last_ours):
+            return True
+        return any(m["is_incoming"] for m in self.extra)
+
+    def subject_full(self) -> str:
+        if self.hostile is not None:
+            return self.base_subject
+        if self.message_count > 1 and self.kind != KIND_POSTMASTER:
+            return "Re: " + self.base_subject
+        return self.base_subject
+
+    def subject_display(self) -> str:
+        s = self.subject_full()
+        while s[:4].lower() in ("re: ", "fw: ") or s[:5].lower() == "fwd: ":
+            s = s[s.index(":") + 2:]
+        return s
+
+    # -- messages --------------------------------------------------------------------------
+    def _fmt(self, template: str) -> str:
+        our = MAILBOXES[self.mailbox][1]
+        return template.format(
+            first=self.first, last=self.last, company=self.company, our=our,
+            our_lower=our.lower(), domain=_domain(self.company), email=self.prospect_email,
+            first2=FIRST[(self.variant + 7) % len(FIRST)], code=f"WX{self.variant:03d}",
+        )
+
+    def _seeded_parts(self, k: int) -> tuple[bool, int, str, str | None, str | None]:
+        """(ours, ts, sender, body_text, body_html or None) of the k-th generated message."""
+        n = self.seed_count
+        ours = self.kind != KIND_POSTMASTER and (
+            self.last_ours if (n - 1 - k) % 2 == 0 else not self.last_ours)
+        ts = self.last_ts - (n - 1 - k) * self.step
+        last_of_seed = k == n - 1
+        body_html: str | None = None
+        if self.kind == KIND_WARMING:
+            text: str | None = self._fmt(WARMUP_BODY)
+        elif self.kind == KIND_POSTMASTER:
+            text = self._fmt(PROSPECT_BY_INTENT["bounced"][0]).replace(
+                self.prospect_email, f"{self.first.lower()}@{_domain(self.company)}")
+        elif ours:
+            pool = OUR_FIRST if k == 0 else OUR_FOLLOWUP
+            text = self._fmt(pool[(self.variant + k) % len(pool)])
+        else:
+            # the prospect's latest messages carry the thread's classification
+            pool = PROSPECT_BY_INTENT[self.intent if k >= n - 2 else None]
+            text = self._fmt(pool[(self.variant + k) % len(pool)])
+        if self.hostile is not None and not ours:
+            h = HOSTILE[HOSTILE_KINDS.index(self.hostile)]
+            text, body_html = h[3], h[4]
+        elif not ours and self.html_mode and last_of_seed:
+            body_html = _html(text or "")
+            text = None if self.html_mode == 1 else ""
+        if ours:
+            sender = self.mailbox_email
+        elif self.intent == "bounced" and last_of_seed and self.kind == KIND_PROSPECT:
+            sender = "mailer-daemon@" + _domain(self.company)
+        else:
+            sender = self.prospect_email
+        return ours, ts, sender, text, body_html
+
+    def seeded_message(self, k: int) -> dict[str, Any]:
+        """The k-th generated message (0 = oldest); a pure function of the seeded bytes."""
+        ours, ts, sender, text, body_html = self._seeded_parts(k)
+        prospect, mailbox = self.prospect_email, self.mailbox_email
+        cc = [f"{FIRST[(self.variant + 3) % len(FIRST)].lower()}@{_domain(self.company)}"] if (
+            self.cc and not ours) else []
+        return {
+            "id": f"msg_{self.tid[4:]}_{k + 1:02d}",
+            "message_id": f"<{_digest(self.tid, k).hex()}@{sender.rpartition('@')[2]}>",
+            "from_email": sender,
+            "to_emails": [prospect] if ours else [mailbox],
+            "cc_emails": cc,
+            "subject": self.subject_full() if k > 0 or self.hostile else self.base_subject,
+            "date_received": iso(ts),
+            "body_text": text,
+            "body_html": body_html if body_html is not None else _html(text or ""),
+            "is_incoming": not ours,
+            "folder": "sent" if ours else (
+                "spam" if self.spam and k == self.seed_count - 1 else "inbox"),
+        }
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [self.seeded_message(k) for k in range(self.seed_count)] + list(self.extra)
+
+    def last_message(self) -> dict[str, Any]:
+        return self.extra[-1] if self.extra else self.seeded_message(self.seed_count - 1)
+
+    def to_wire(self) -> dict[str, Any]:
+        if self.extra:
+            last = self.extra[-1]
+            last_message = {"from_email": last["from_email"],
+                            "date_received": last["date_received"],
+                            "body_text": last["body_text"]}
+        else:  # the listing needs only the last message's summary, not its HTML
+            _, ts, sender, text, _ = self._seeded_parts(self.seed_count - 1)
+            last_message = {"from_email": sender, "date_received": iso(ts), "body_text": text}
+        first_id = self.extra[0]["message_id"].strip("<>") if not self.seed_count else \
+            f"{(self.index * 0x9E3779B97F4A7C15 + 0xABCDEF) & 0xFFFFFFFFFFFF:012x}." \
+            f"{self.variant:02x}@{_domain(self.company)}"
+        return {
+            "id": self.tid,
+            "external_thread_id": first_id,
+            "subject": self.subject_full(),
+            "subject_display": self.subject_display(),
+            "last_message": last_message,
+            "is_warming": self.kind == KIND_WARMING,
+            "is_postmaster": self.kind == KIND_POSTMASTER,
+            "message_count": self.message_count,
+            "replyIntent": self.intent,
+            "campaignId": self.campaign,
+        }
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _base_subject(kind: int, pick: int, first: str, company: str, mailbox: int,
+                  variant: int) -> str:
+    our, mbox = MAILBOXES[mailbox][1], MAILBOXES[mailbox][0]
+    fmt = {"company": company, "first": first, "our": our, "code": f"WX{variant:03d}",
+           "mbdomain": mbox.partition("@")[2]}
+    base = SUBJECTS[pick % len(SUBJECTS)].format(**fmt)
+    if kind == KIND_WARMING:
+        return WARMUP_SUBJECTS[pick % len(WARMUP_SUBJECTS)].format(**fmt)
+    if kind == KIND_POSTMASTER:
+        return POSTMASTER_SUBJECTS[pick % len(POSTMASTER_SUBJECTS)].format(base=base, **fmt)
+    return base
+
+
+Key = tuple[int, int]  # (last_ts, seq), larger = newer
+
+
+class Inbox:
+    """The threads of one workspace: seeded (lazy) + created, with overlays for changes."""
+
+    SPAN_SECONDS = 180 * 86400  # seeded dates spread over ~6 months
+
+    def __init__(self, n: int, seed: int, anchor_ts: int, hostile: bool = True) -> None:
+        self.n = max(0, n)
+        self.seed = seed
+        self.anchor = anchor_ts
+        self._raw = random.Random(seed).randbytes(self.n * 16)
+        self._gap = self.SPAN_SECONDS / max(self.n, 1)
+        self.hostile_at: dict[int, str] = {}
+        if hostile:
+            for k, kind in enumerate(HOSTILE_KINDS):
+                if hostile_index(k) < self.n:
+                    self.hostile_at[hostile_index(k)] = kind
+        self._hostile_ids = {f"thr_x_{kind}": i for i, kind in self.hostile_at.items()}
+        self.touched: dict[str, ThreadMeta] = {}  # changed seeded threads + all created ones
+        self.deleted: set[str] = set()
+        self._bumped: list[tuple[int, int, str]] = []  # sorted ascending (ts, seq, tid)
+        self._bumped_key: dict[str, tuple[int, int, str]] = {}
+        self._seq = self.n
+
+    # -- identity ----------------------------------------------------------------------------
+    def tid_of(self, i: int) -> str:
+        kind = self.hostile_at.get(i)
+        return f"thr_x_{kind}" if kind else f"thr_{i:06d}"
+
+    def index_of(self, tid: str) -> int | None:
+        if tid in self._hostile_ids:
+            return self._hostile_ids[tid]
+        if tid.startswith("thr_") and len(tid) >= 10 and tid[4:].isdigit() and tid[4:].isascii():
+            i = int(tid[4:])
+            if i < self.n and i not in self.hostile_at and tid == f"thr_{i:06d}":
+                return i
+        return None
+
+    def _ts(self, i: int) -> int:
+        r = self._raw
+        frac = (r[16 * i + 6] << 8 | r[16 * i + 7]) / 65536.0
+        return self.anchor - int((i + frac) * self._gap)
+
+    def _key(self, i: int) -> Key:
+        return (self._ts(i), self.n - i)
+
+    def _seeded(self, i: int) -> ThreadMeta:
+        b = self._raw[16 * i: 16 * i + 16]
+        kind = KIND_WARMING if b[0] < 13 else KIND_POSTMASTER if b[0] < 18 else KIND_PROSPECT
+        hostile = self.hostile_at.get(i) if self.hostile_at else None
+        if hostile:
+            kind = KIND_PROSPECT
+        first, company, mailbox = FIRST[b[8] % len(FIRST)], COMPANIES[b[10] % len(COMPANIES)], \
+            b[2] % len(MAILBOXES)
+        count = _COUNT_TABLE[b[4]]
+        last_ours = b[5] < 90
+        intent = _INTENT_TABLE[b[1]]
+        campaign: str | None = None if b[3] < 20 else CAMPAIGNS[b[3] % len(CAMPAIGNS)][0]
+        if kind == KIND_WARMING:
+            intent, campaign, count = None, None, 2 + b[4] % 3
+        elif kind == KIND_POSTMASTER:
+            intent, campaign, count, last_ours = None, None, 1, False
+        elif hostile:
+            count, last_ours = 2, False
+        elif count == 1 and last_ours:
+            intent = None  # outbound only: nobody has answered yet
+        elif intent == "bounced":
+            last_ours = False
+        base = HOSTILE[HOSTILE_KINDS.index(hostile)][1] if hostile else \
+            _base_subject(kind, b[11], first, company, mailbox, b[12])
+        return ThreadMeta(
+            self.tid_of(i) if hostile else f"thr_{i:06d}", i, kind, mailbox, campaign, intent,
+            base, first, LAST[b[9] % len(LAST)], company, count, last_ours, self._ts(i),
+            3600 * (3 + b[12] % 45), 1 if b[13] < 12 else 2 if b[13] < 20 else 0, b[12],
+            b[14] < 15, b[15] < 5, hostile, [], [], self.n - i,
+        )
+
+    # -- access ------------------------------------------------------------------------------
+    def get(self, tid: str) -> ThreadMeta | None:
+        if tid in self.deleted:
+            return None
+        meta = self.touched.get(tid)
+        if meta is not None:
+            return meta
+        i = self.index_of(tid)
+        return self._seeded(i) if i is not None else None
+
+    def touch(self, tid: str) -> ThreadMeta | None:
+        """The thread's mutable metadata (a seeded thread is materialised once)."""
+        meta = self.get(tid)
+        if meta is not None and tid not in self.touched:
+            self.touched[tid] = meta
+        return meta
+
+    def add_created(self, meta: ThreadMeta) -> None:
+        self.touched[meta.tid] = meta
+
+    def append(self, meta: ThreadMeta, message: dict[str, Any], ts: int) -> None:
+        """Append a message and move the thread to the front (a new message bumps it)."""
+        meta.extra.append(message)
+        meta.extra_ts.append(ts)
+        old = self._bumped_key.pop(meta.tid, None)
+        if old is not None:
+            del self._bumped[bisect.bisect_left(self._bumped, old)]
+        self._seq += 1
+        meta.seq = self._seq
+        entry = (ts, self._seq, meta.tid)
+        bisect.insort(self._bumped, entry)
+        self._bumped_key[meta.tid] = entry
+
+    def delete(self, tid: str) -> bool:
+        if self.get(tid) is None:
+            return False
+        self.deleted.add(tid)
+        old = self._bumped_key.pop(tid, None)
+        if old is not None:
+            del self._bumped[bisect.bisect_left(self._bumped, old)]
+        return True
+
+    def count(self) -> int:
+        created = sum(1 for m in self.touched.values() if m.index < 0 and m.tid not in self.deleted)
+        seeded_deleted = sum(1 for t in self.deleted if self.index_of(t) is not None)
+        return self.n - seeded_deleted + created
+
+    # -- listing -----------------------------------------------------------------------------
+    def _first_after(self, key: Key | None) -> int:
+        """Smallest seeded index whose key is strictly older than ``key``."""
+        if key is None:
+            return 0
+        lo, hi = 0, self.n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._key(mid) < key:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _stream_bumped(self, after: Key | None) -> Iterator[tuple[Key, ThreadMeta]]:
+        pos = len(self._bumped) if after is None else bisect.bisect_left(self._bumped, after)
+        snapshot = self._bumped[:pos]
+        for ts, seq, tid in reversed(snapshot):
+            meta = self.touched.get(tid)
+            if meta is not None and tid not in self.deleted:
+                yield (ts, seq), meta
+
+    def _stream_seeded(self, after: Key | None) -> Iterator[tuple[Key, ThreadMeta]]:
+        bumped, touched, deleted = self._bumped_key, self.touched, self.deleted
+        check = bool(touched or deleted)
+        for i in range(self._first_after(after), self.n):
+            if check:
+                tid = self.tid_of(i)
+                if tid in bumped or tid in deleted:
+                    continue
+                meta = touched.get(tid) or self._seeded(i)
+            else:
+                meta = self._seeded(i)
+            yield (meta.last_ts, self.n - i), meta
+
+    def walk(self, after: Key | None = None, since: int | None = None
+             ) -> Iterator[tuple[Key, ThreadMeta]]:
+        """Threads newest first, strictly older than ``after``, stopping below ``since``."""
+        a, b = self._stream_bumped(after), self._stream_seeded(after)
+        na, nb = next(a, None), next(b, None)
+        while na is not None or nb is not None:
+            if nb is None or (na is not None and na[0] > nb[0]):
+                item, na = na, next(a, None)
+            else:
+                item, nb = nb, next(b, None)
+            if since is not None and item[0][0] < since:
+                return
+            yield item  # type: ignore[misc]
+
+    def page(self, after: Key | None, limit: int, pred: Callable[[ThreadMeta], bool] | None,
+             since: int | None) -> tuple[list[ThreadMeta], Key | None]:
+        out: list[ThreadMeta] = []
+        last_key: Key | None = None
+        for key, meta in self.walk(after, since):
+            if pred is not None and not pred(meta):
+                continue
+            if len(out) == limit:
+                return out, last_key  # there is at least one more
+            out.append(meta)
+            last_key = key
+        return out, None
