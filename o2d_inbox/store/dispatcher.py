@@ -1,0 +1,402 @@
+"""The outbox dispatcher: sends what store/outbox.py queued, exactly once, crash-safe.
+
+    d = Dispatcher(conn, client, clock=time.time, poll_backoff=(1, 2, 4, 8, 15, 30),
+                   max_attempts=None, sleep=asyncio.sleep, concurrency=8)
+    await d.run_once() -> int        one pass: send due items, poll accepted ones; rows changed
+    await d.run(stop, on_change)     the TUI's loop (wake() makes it look at once)
+    await d.flush(wait=False, timeout=None) -> list[OutboxItem]
+                                     send everything now, ignoring the undo window; with
+                                     wait, poll until every item is final
+    d.close()                        release the dispatch lock
+
+How "exactly once" holds:
+- the row, its Idempotency-Key and its body are committed before anything is sent;
+- ``sending`` is committed *before* the request; a row found in ``sending`` (after a crash,
+  a timeout, a dropped connection) is re-sent with the same key and the same stored body,
+  so the server replays its first answer instead of acting twice;
+- only one dispatcher per cache sends at a time: an advisory flock on ``<cache>.outbox.lock``
+  (released by the kernel when a process dies, SIGKILL included, so a restart recovers at
+  once); a second one (a CLI ``outbox flush`` while the TUI runs) gets OutboxBusy.
+
+Order: within a thread an item is sent only once every older item of that thread has left
+``scheduled``/``sending`` (the server has it); so the server receives a thread's mutations in
+the order they were made. Delivery itself is asynchronous at the server.
+
+Errors: connection errors, 5xx, 429 (after the client's own retries; ``retry_after`` is
+honoured) and malformed answers are retried with the same key, backing off along
+``poll_backoff``; 401/403 too (the key, not the message, is at fault). A 409 on our key, and
+any other 4xx, fails the item at once with the server's message (the text stays in the row).
+An accepted item is polled (GET /threads/outbound-operations/{id}) until its operation is
+final; a failed operation fails the item with the server's error. A failed intent override
+reverts the thread's intent (only while the thread still shows ours).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from o2d_inbox.api.errors import (
+    ApiError,
+    AuthError,
+    ConflictError,
+    NetworkError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+    WorkspaceAccessError,
+    WorkspaceChoiceError,
+)
+from o2d_inbox.api.models import (
+    FAILED_OPERATION_STATUSES,
+    ForwardRequest,
+    NewMessageRequest,
+    ReplyRequest,
+)
+from o2d_inbox.store import outbox as ob
+from o2d_inbox.store.lock import SyncLocked, WriterLock, db_path
+from o2d_inbox.store.outbox import OutboxItem, transaction
+
+__all__ = ["Dispatcher", "OutboxBusy"]
+
+log = logging.getLogger(__name__)
+
+# Errors after which the same request may succeed later. Auth/workspace errors are here too:
+# the message is fine, the key or config is not, and the user will fix that.
+_TRANSIENT = (NetworkError, ServerError, RateLimitError, ProtocolError, AuthError,
+              WorkspaceAccessError, WorkspaceChoiceError)
+_BLOCKING = (AuthError, WorkspaceAccessError, WorkspaceChoiceError)
+
+
+class OutboxBusy(Exception):
+    """Another o2d-inbox process is dispatching this cache's outbox."""
+
+    exit_code = 1
+
+    def __init__(self) -> None:
+        super().__init__("another o2d-inbox process is sending this outbox; it will deliver the queued items")
+
+
+class Dispatcher:
+    def __init__(self, conn, client, *, clock: Callable[[], float] = time.time,
+                 poll_backoff: Sequence[float] = (1, 2, 4, 8, 15, 30), max_attempts: int | None = None,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, concurrency: int = 8,
+                 idle_interval: float = 1.0) -> None:
+        self.conn = conn
+        self.client = client
+        self.clock = clock
+        self.poll_backoff = tuple(poll_backoff) or (0,)
+        self.max_attempts = max_attempts
+        self.idle_interval = idle_interval
+        self._sleep = sleep
+        self._limit = asyncio.Semaphore(max(1, concurrency))
+        self._lock = WriterLock(f"{db_path(conn)}.outbox" if db_path(conn) else "")
+        self._polls: dict[int, int] = {}  # item id -> polls so far (backoff step)
+        self._inflight: set[int] = set()
+        self._wake = asyncio.Event()
+        # what the last pass ran into, for flush()'s offline / auth verdicts
+        self._pass_errors: list[BaseException] = []
+
+    # --- public ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._lock.release()
+
+    def wake(self) -> None:
+        """Something was queued: look at the outbox now rather than at the next tick."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One pass over the due items; 0 without sending when another process dispatches."""
+        if not self._try_lock():
+            return 0
+        return await self._pass(ignore_window=False, ignore_backoff=False)
+
+    async def run(self, stop: asyncio.Event, on_change: Callable[[], None] | None = None) -> None:
+        """Dispatch until ``stop`` is set; ``on_change`` is called after a pass that changed rows."""
+        try:
+            while not stop.is_set():
+                try:
+                    changed = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the loop outlives one bad pass (e.g. a locked db)
+                    log.exception("outbox pass failed")
+                    changed = 0
+                if changed and on_change is not None:
+                    on_change()
+                delay = self._next_delay() if self._lock.held else self.idle_interval
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for w in waiters:
+                        w.cancel()
+        finally:
+            self.close()
+
+    async def flush(self, *, wait: bool = False, timeout: float | None = None) -> list[OutboxItem]:
+        """Send every queued item now (the undo window is skipped, so is a pending back-off on
+        the first pass); with ``wait``, keep polling until every one of them is final.
+
+        Returns those items as they are at the end. Raises OutboxBusy when another process
+        dispatches, NetworkError (exit 4) when the server cannot be reached and nothing moved,
+        AuthError/WorkspaceAccessError when the server refuses the key."""
+        if not self._try_lock():
+            raise OutboxBusy()
+        ids = [i.id for i in ob.list_items(self.conn, ob.ACTIVE_STATES)]
+        deadline = None if timeout is None else self.clock() + timeout
+        first = True
+        while True:
+            changed = await self._pass(ignore_window=True, ignore_backoff=first, only=set(ids))
+            first = False
+            items = [ob.get(self.conn, i) for i in ids]
+            items = [i for i in items if i is not None]
+            open_items = [i for i in items if not i.is_final]
+            blocking = [e for e in self._pass_errors if isinstance(e, _BLOCKING)]
+            if blocking:
+                raise blocking[0]
+            offline = [e for e in self._pass_errors if isinstance(e, NetworkError)]
+            if offline and not changed:
+                raise NetworkError(f"offline: {len(open_items)} item(s) stay in the outbox ({offline[0]})")
+            if not open_items:
+                return items
+            if not wait:
+                # one pass sends each thread's queue (see _pass); accepted items are the
+                # server's now, items backing off after an error wait for the next flush
+                return items
+            now = self.clock()
+            if deadline is not None and now >= deadline:
+                return items
+            delay = self._next_delay(ignore_window=True, only=set(ids))
+            if deadline is not None:
+                delay = min(delay, max(0.0, deadline - now))
+            if delay > 0:
+                await self._sleep(delay)
+
+    # --- one pass ---------------------------------------------------------------------------
+
+    def _try_lock(self) -> bool:
+        try:
+            self._lock.acquire()
+        except SyncLocked:
+            return False
+        return True
+
+    def _is_due(self, item: OutboxItem, now: float, ignore_window: bool, ignore_backoff: bool) -> bool:
+        if not ignore_backoff and item.next_attempt_at is not None and item.next_attempt_at > now:
+            return False
+        if item.state == "scheduled" and not ignore_window:
+            return item.send_after is None or item.send_after <= now
+        return True
+
+    def _candidates(self, only: set[int] | None = None) -> list[OutboxItem]:
+        """Items a pass may act on: every accepted one (polls) and, per thread, the oldest
+        item still to be sent; younger items of that thread wait for it to be accepted."""
+        blocked: set[str] = set()
+        out: list[OutboxItem] = []
+        for item in ob.list_items(self.conn, ob.ACTIVE_STATES):
+            if item.state != "accepted":
+                group = item.thread_id if item.thread_id is not None else f"#{item.id}"
+                if group in blocked:
+                    continue
+                blocked.add(group)
+            if (only is None or item.id in only) and item.id not in self._inflight:
+                out.append(item)
+        return out
+
+    def _next_delay(self, *, ignore_window: bool = False, only: set[int] | None = None) -> float:
+        """Seconds until something may be due (capped by idle_interval so new rows are seen)."""
+        now = self.clock()
+        wake = now + self.idle_interval
+        for item in self._candidates(only):
+            at = item.next_attempt_at or now
+            if item.state == "scheduled" and not ignore_window and item.send_after is not None:
+                at = max(at, item.send_after)
+            wake = min(wake, at)
+        return max(0.0, wake - now)
+
+    async def _pass(self, *, ignore_window: bool, ignore_backoff: bool, only: set[int] | None = None) -> int:
+        self._pass_errors = []
+        total = 0
+        # A pass repeats while it moves items out of scheduled/sending: that may unblock the
+        # next item of the same thread, so one flush sends a whole thread's queue in order.
+        # Each repeat moves at least one item for good, so the loop ends.
+        while True:
+            now = self.clock()
+            due = [i for i in self._candidates(only) if self._is_due(i, now, ignore_window, ignore_backoff)]
+            if not due:
+                return total
+            results = await asyncio.gather(*(self._guarded(item) for item in due))
+            total += sum(results)
+            if not any(r and i.state in ("scheduled", "sending") for i, r in zip(due, results)):
+                return total
+            ignore_backoff = False  # items that just failed transiently wait their turn
+
+    async def _guarded(self, item: OutboxItem) -> int:
+        if item.id in self._inflight:  # run() and flush() on one dispatcher never overlap an item
+            return 0
+        self._inflight.add(item.id)
+        try:
+            async with self._limit:
+                if item.state == "accepted":
+                    return await self._poll(item)
+                return await self._send(item)
+        finally:
+            self._inflight.discard(item.id)
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def _update(self, item: OutboxItem, expect_state: str, **fields: Any) -> bool:
+        fields.setdefault("updated_at", self.clock())
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        with transaction(self.conn):
+            cur = self.conn.execute(f"UPDATE outbox SET {cols} WHERE id = ? AND state = ?",
+                                    (*fields.values(), item.id, expect_state))
+            ok = cur.rowcount == 1
+            if ok and fields.get("state") == "failed" and item.kind == "intent":
+                ob._revert_intent(self.conn, item)
+        return ok
+
+    async def _send(self, item: OutboxItem) -> int:
+        try:
+            call = self._request_for(item)
+        except (ValidationError, KeyError, TypeError, ValueError) as exc:
+            self._update(item, item.state, state="failed",
+                         last_error=f"the stored request is not valid: {exc}".splitlines()[0])
+            return 1
+        # Committed before the request: a crash from here on re-sends with the same key.
+        now = self.clock()
+        with transaction(self.conn):
+            cur = self.conn.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?,"
+                " next_attempt_at = NULL WHERE id = ? AND state = ? AND idempotency_key = ?",
+                (now, item.id, item.state, item.idempotency_key))
+            if cur.rowcount != 1:
+                return 0  # undone, cancelled or edited meanwhile
+        attempts = item.attempts + 1
+        try:
+            response = await call()
+        except asyncio.CancelledError:
+            raise  # still 'sending': the next start re-sends with the same key
+        except ConflictError as exc:
+            return self._fail(item, "sending",
+                              f"the server saw this request's Idempotency-Key with a different body (409): {exc}")
+        except _TRANSIENT as exc:
+            return self._transient(item, "sending", exc, attempts)
+        except ApiError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:
+                return self._fail(item, "sending", str(exc))
+            return self._transient(item, "sending", exc, attempts)
+        except Exception as exc:  # noqa: BLE001 - never lose the row to an unexpected error
+            log.exception("outbox item %s: unexpected error", item.id)
+            return self._transient(item, "sending", exc, attempts)
+        return self._accepted(item, response)
+
+    def _request_for(self, item: OutboxItem) -> Callable[[], Awaitable[Any]]:
+        """The client call for ``item``, built from its stored payload (validated now, so a
+        broken row fails before anything is sent)."""
+        p, key, c = item.payload, item.idempotency_key, self.client
+        if item.kind == "reply":
+            req = ReplyRequest.model_validate(p)
+            return lambda: c.reply(item.thread_id, req, idempotency_key=key)
+        if item.kind == "forward":
+            req = ForwardRequest.model_validate(p)
+            return lambda: c.forward(item.thread_id, req, idempotency_key=key)
+        if item.kind == "new":
+            req = NewMessageRequest.model_validate(p)
+            return lambda: c.send_new(req, idempotency_key=key)
+        if item.kind == "intent":
+            intent = p["replyIntent"]
+            return lambda: c.set_reply_intent(item.thread_id, intent, idempotency_key=key)
+        if item.kind == "suppress":
+            emails, reason = list(p["emails"]), p.get("reason")
+            return lambda: c.add_suppressions(emails, reason, idempotency_key=key)
+        raise ValueError(f"unknown outbox kind {item.kind!r}")
+
+    def _accepted(self, item: OutboxItem, response: Any) -> int:
+        op_id = getattr(response, "operation_id", None)
+        status = getattr(response, "status", None)
+        fields: dict[str, Any] = {"last_error": None, "operation_status": status}
+        if getattr(response, "message_id", None):
+            fields["server_message_id"] = response.message_id
+        server_thread = getattr(response, "thread_id", None) if item.kind == "new" else None
+        if server_thread:
+            fields["server_thread_id"] = server_thread
+            fields["thread_id"] = item.thread_id or server_thread
+        if op_id:
+            self._polls[item.id] = 0
+            self._update(item, "sending", state="accepted", operation_id=op_id,
+                         next_attempt_at=self.clock() + self.poll_backoff[0], **fields)
+        elif (status or "").lower() in FAILED_OPERATION_STATUSES:
+            fields["last_error"] = f"the server answered '{status}'"
+            self._update(item, "sending", state="failed", **fields)
+        else:
+            # Intents, suppressions, or a send the server gives no operation to track.
+            self._update(item, "sending", state="sent", next_attempt_at=None, **fields)
+        return 1
+
+    def _fail(self, item: OutboxItem, state: str, reason: str, **fields: Any) -> int:
+        self._polls.pop(item.id, None)
+        self._update(item, state, **{**fields, "state": "failed", "last_error": reason, "next_attempt_at": None})
+        return 1
+
+    def _backoff(self, step: int) -> float:
+        return float(self.poll_backoff[min(max(step, 0), len(self.poll_backoff) - 1)])
+
+    def _transient(self, item: OutboxItem, state: str, exc: BaseException, attempts: int) -> int:
+        self._pass_errors.append(exc)
+        reason = str(exc) or type(exc).__name__
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return self._fail(item, state, f"{ob.GAVE_UP_PREFIX} {attempts} attempts: {reason}")
+        wait = self._backoff(attempts - 1)
+        if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+            wait = max(wait, float(exc.retry_after))
+        self._update(item, state, last_error=reason, next_attempt_at=self.clock() + wait)
+        return 0
+
+    # --- polling ----------------------------------------------------------------------------
+
+    async def _poll(self, item: OutboxItem) -> int:
+        step = self._polls.get(item.id, 0) + 1
+        self._polls[item.id] = step
+        try:
+            op = await self.client.operation_status(item.operation_id)
+        except asyncio.CancelledError:
+            raise
+        except NotFoundError:
+            # The server forgot the operation: it did accept the message; say so, don't re-send.
+            self._polls.pop(item.id, None)
+            self._update(item, "accepted", state="sent", operation_status="unknown", next_attempt_at=None,
+                         last_error=f"delivery not confirmed: the server no longer knows operation {item.operation_id}")
+            return 1
+        except Exception as exc:  # noqa: BLE001 - polling is harmless to repeat
+            if isinstance(exc, ApiError):
+                self._pass_errors.append(exc)
+            else:
+                log.exception("outbox item %s: polling failed", item.id)
+            self._update(item, "accepted", last_error=str(exc) or type(exc).__name__,
+                         next_attempt_at=self.clock() + self._backoff(step))
+            return 0
+        fields: dict[str, Any] = {"operation_status": op.status, "last_error": None}
+        if op.message_id:
+            fields["server_message_id"] = op.message_id
+        if op.thread_id and item.kind == "new":
+            fields["server_thread_id"] = op.thread_id
+        if op.is_failed:
+            return self._fail(item, "accepted", op.error or f"the server reports the send as '{op.status}'",
+                              **fields)
+        if op.is_final:
+            self._polls.pop(item.id, None)
+            self._update(item, "accepted", state="sent", next_attempt_at=None, **fields)
+            return 1
+        changed = (op.status or None) != item.operation_status
+        self._update(item, "accepted", next_attempt_at=self.clock() + self._backoff(step), **fields)
+        return int(changed)
