@@ -7,10 +7,7 @@ import random
 
 from o2d_inbox.api.client import UniboxClient
 
-try:
-    from o2d_inbox.simulator import SimConfig, Simulator
-except ImportError:  # the package's re-exports land with the simulator helper's work
-    from o2d_inbox.simulator.core import SimConfig, Simulator
+from o2d_inbox.simulator import SimConfig, Simulator
 
 API_KEY = "ot2d_store_tests_key_0123456789"
 WORKSPACE = 42
@@ -22,7 +19,6 @@ async def no_wait(seconds: float) -> None:
 
 
 def make_sim(threads: int = 120, **kwargs) -> Simulator:
-    kwargs.setdefault("hostile", False)
     return Simulator(SimConfig(threads=threads, seed=kwargs.pop("seed", 11), **kwargs))
 
 
@@ -50,3 +46,63 @@ def counts_are_right(conn) -> bool:
     conn.execute(RECOUNT_SQL.replace("INSERT INTO view_counts", "INSERT INTO vc_check", 1))
     fresh = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute("SELECT * FROM vc_check")}
     return kept == fresh
+
+
+# --- a simulator on a real 127.0.0.1 port, in its own process ---------------------------------
+
+SERVE = """
+import sys, uvicorn
+from o2d_inbox.simulator import SimConfig, Simulator, create_app
+port, threads, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+uvicorn.run(create_app(Simulator(SimConfig(threads=threads, seed=seed))), host="127.0.0.1",
+            port=port, log_level="warning")
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def serve_simulator(threads: int, seed: int = 11):
+    """(process, base_url) of a simulator on a free port; stop it with stop(process)."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(port), str(threads), str(seed)])
+    try:
+        wait_for_port(port)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop(proc) -> None:
+    """Stop a process we started, by its own pid."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+            proc.wait()
