@@ -43,7 +43,8 @@ Details the docs leave open (decided here, recorded in docs/api-notes.md):
 - 429 is retried for every method (the server refused before doing anything); the wait is
   ``Retry-After`` (delta seconds or HTTP date) capped at ``retry_after_max`` (60 s), or the
   backoff when the header is missing or unreadable. After the last try: RateLimitError with
-  ``retry_after`` set to the wait the server asked for.
+  ``retry_after`` set to the wait the server asked for (else the current backoff ceiling).
+  A 5xx with ``Retry-After`` (e.g. 503) waits that long too.
 - A 2xx body that is not JSON is retried like a 5xx (safe requests only), then ProtocolError.
   JSON of the wrong shape is not retried (it would not change): ProtocolError at once.
 - ``updatedSince`` is sent as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, floored to the second, so the
@@ -472,20 +473,23 @@ class UniboxClient:
                 raise NetworkError(self._message(what, None, None, reason)) from None
 
             status = response.status_code
-            if status == 429:
-                self.stats.rate_limited += 1
+            if status == 429 or status >= 500:
+                # A 503 may carry Retry-After too; honoured the same way.
                 wait = parse_retry_after(response.headers.get("Retry-After"))
                 if wait is not None:
                     wait = min(wait, self.retry_after_max)
+            if status == 429:
+                self.stats.rate_limited += 1
                 if attempt < self.max_retries:
                     attempt = await self._retry(attempt, what, "HTTP 429", wait)
                     continue
-                raise self._error(response, what, retry_after=wait)
+                raise self._error(response, what,
+                                  retry_after=wait if wait is not None else self._backoff_ceiling(attempt))
             if status >= 500:
                 if retryable and attempt < self.max_retries:
-                    attempt = await self._retry(attempt, what, f"HTTP {status}", None)
+                    attempt = await self._retry(attempt, what, f"HTTP {status}", wait)
                     continue
-                raise self._error(response, what)
+                raise self._error(response, what, retry_after=wait)
             if status >= 400:
                 raise self._error(response, what)
             if status >= 300:
@@ -508,13 +512,15 @@ class UniboxClient:
 
     async def _retry(self, attempt: int, what: str, reason: str, wait: float | None) -> int:
         if wait is None:
-            ceiling = min(self.backoff_max, self.backoff_base * (2 ** attempt))
-            wait = self._rng.uniform(0, ceiling)
+            wait = self._rng.uniform(0, self._backoff_ceiling(attempt))
         self.stats.retries += 1
         log.debug("retrying %s after %s in %.2fs (retry %d of %d)", what, one_line(self._scrub(reason)), wait,
                   attempt + 1, self.max_retries)
         await self._sleep(wait)
         return attempt + 1
+
+    def _backoff_ceiling(self, attempt: int) -> float:
+        return min(self.backoff_max, self.backoff_base * (2 ** attempt))
 
     def _error(self, response: httpx.Response, what: str, *, retry_after: float | None = None) -> ApiError:
         status = response.status_code

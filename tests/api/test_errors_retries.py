@@ -478,3 +478,17 @@ async def test_a_damaged_compressed_body_is_retried(make_client):
     client = make_client(script)
     assert (await client.threads_page()).threads[0].id == "thr_1"
     assert len(script.requests) == 2
+
+
+async def test_429_without_retry_after_still_reports_a_wait(make_client):
+    client = make_client(Script(then=httpx.Response(429)), max_retries=1, backoff_base=1.0, backoff_max=8.0)
+    with pytest.raises(RateLimitError) as info:
+        await client.threads_page()
+    assert info.value.retry_after == 2.0  # the backoff ceiling after one retry
+
+
+async def test_503_retry_after_is_honoured(make_client, sleeps):
+    script = Script(httpx.Response(503, headers={"Retry-After": "4"}), then=ok())
+    client = make_client(script)
+    await client.threads_page()
+    assert sleeps.calls == [4.0]
