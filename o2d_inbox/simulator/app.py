@@ -285,7 +285,9 @@ class Api:
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
             raise ApiError(400, "validation_error", "Idempotency-Key must be 1-255 printable "
                            "characters")
-        fp = hashlib.sha256(dumps([request.method, request.url.path, ctx.ws, payload])).hexdigest()
+        canonical = json.dumps([request.method, request.url.path, ctx.ws, payload],
+                               sort_keys=True, separators=(",", ":"))  # key order is not a change
+        fp = hashlib.sha256(canonical.encode()).hexdigest()
         if key is not None and key in self.sim.idempotency:
             stored_fp, status, body = self.sim.idempotency[key]
             if stored_fp != fp:
