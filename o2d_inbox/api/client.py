@@ -4,10 +4,12 @@ CONTRACT (other layers code against exactly these signatures; the api helper imp
 
     client = UniboxClient(base_url, api_key, workspace_id=None, *, transport=None,
                           timeout=15.0, max_retries=4, backoff_base=0.25, backoff_max=8.0,
-                          sleep=asyncio.sleep)
+                          sleep=asyncio.sleep,
+                          # additions: connect_timeout=5.0, retry_after_max=60.0,
+                          #            rng=random.Random() (jitter), user_agent="o2d-inbox")
     async with client: ...            # or await client.aclose()
     client.workspace_id               # int | None; set by resolve_workspace()
-    client.stats                      # ClientStats: requests, retries (for tests/benchmarks)
+    client.stats                      # ClientStats: requests, retries, rate_limited (tests/benchmarks)
 
     await client.list_workspaces() -> list[Workspace]                      GET /workspaces
     await client.resolve_workspace() -> int     # the configured one, or the only one visible
@@ -381,16 +383,18 @@ class UniboxClient:
         data = await self._request("POST", "/threads/new", json=_body(request), idempotency_key=idempotency_key)
         return self._parse(SendResponse, data, "POST /threads/new")
 
-    async def set_reply_intent(self, thread_id: str, intent: str, *, idempotency_key: str) -> ReplyIntentResult:
+    async def set_reply_intent(self, thread_id: str, intent: str | None, *,
+                               idempotency_key: str) -> ReplyIntentResult:
+        """Override the classification; ``None`` clears it (``{"replyIntent": null}``)."""
         path = f"/threads/{_seg(thread_id)}/reply-intent"
-        data = await self._request("PATCH", path, json=_body(ReplyIntentPatch(replyIntent=intent)),
-                                   idempotency_key=idempotency_key)
+        body = ReplyIntentPatch(replyIntent=intent).model_dump(mode="json")  # null is meaningful here
+        data = await self._request("PATCH", path, json=body, idempotency_key=idempotency_key)
         if data is _EMPTY:  # the response is undocumented; an empty 2xx means accepted
             data = {}
         result = self._parse(ReplyIntentResult, data, f"PATCH {path}")
         if result.thread_id is None and result.id is None:
             result.thread_id = thread_id
-        if result.replyIntent is None:
+        if "replyIntent" not in result.model_fields_set:
             result.replyIntent = intent
         return result
 

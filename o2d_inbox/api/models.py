@@ -227,7 +227,7 @@ class OperationStatus(Wire):
 
 
 class ReplyIntentPatch(Wire):
-    replyIntent: str
+    replyIntent: str | None  # None clears the classification (sent as JSON null)
 
 
 class ReplyIntentResult(Wire):

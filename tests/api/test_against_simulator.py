@@ -158,6 +158,9 @@ async def test_mutations_each_delivered_once(clients):
     intent = "not_interested" if target.replyIntent != "not_interested" else "neutral"
     await client.set_reply_intent(target.id, intent, idempotency_key="sim-intent-1")
     assert (await client.thread_messages(target.id)).replyIntent == intent
+    cleared = await client.set_reply_intent(target.id, None, idempotency_key="sim-intent-2")
+    assert cleared.replyIntent is None
+    assert (await client.thread_messages(target.id)).replyIntent is None
 
     await client.add_suppressions(["do-not-email@company.com"], "manual_suppression",
                                   idempotency_key="sim-sup-1")

@@ -492,3 +492,11 @@ async def test_503_retry_after_is_honoured(make_client, sleeps):
     client = make_client(script)
     await client.threads_page()
     assert sleeps.calls == [4.0]
+
+
+async def test_clearing_an_intent_sends_json_null(make_client):
+    script = Script(then=ok({"id": "thr_1", "replyIntent": None}))
+    client = make_client(script)
+    result = await client.set_reply_intent("thr_1", None, idempotency_key="k")
+    assert json.loads(script.requests[0].content) == {"replyIntent": None}
+    assert result.replyIntent is None
