@@ -84,7 +84,8 @@ def seed_cache(conn: sqlite3.Connection, n: int = 200, *, seed: int = 7, now: da
         prospect = f"{first.lower()}.{last.lower()}@{company}"
         mailbox = rng.choice(MAILBOXES)
         # newest threads have the smallest i; ages spread from minutes to months
-        ts = now_ts - 60 * (i * 7 + rng.randint(1, 6)) - (i * i) % 3600
+        minutes = int(3 * i ** 1.6) if i < 2000 else 576_000 + i  # minutes ago: 3m … 13 months
+        ts = now_ts - 60 * (minutes + rng.randint(1, 3)) - rng.randint(0, 59)
         last_date = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         intent = _intent(rng)
         warming = rng.random() < 0.08

@@ -1,0 +1,601 @@
+"""The inbox app. ``build_app`` is the one factory the CLI, the tests and the snapshots use.
+
+The screen always draws from the cache; sync and message fetches run in workers that end by
+posting a typed message, and one handler (on_worker_state_changed) turns any worker error
+into status / a notice. Without a client the app runs offline on the cache alone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input, OptionList
+from textual.worker import Worker, WorkerState
+
+from o2d_inbox.render.text import fit, safe_line
+from o2d_inbox.store import queries
+from o2d_inbox.store.queries import ThreadRow, View
+from o2d_inbox.tui.help import HelpScreen
+from o2d_inbox.tui.intents import INTENTS, ORDER
+from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
+from o2d_inbox.tui.palette import InboxCommands
+from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
+from o2d_inbox.tui.themes import discover_themes
+from o2d_inbox.tui.thread_list import ThreadList
+
+try:  # the conversation helper's pane; the placeholder only until it lands
+    from o2d_inbox.tui.conversation import ConversationView
+except ImportError:  # pragma: no cover - transitional
+    from o2d_inbox.tui._pane_placeholder import ConversationView
+
+SYNC_EVERY = 30.0  # seconds between background syncs
+PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
+SIDEBAR_MIN_WIDTH = 120  # below: no sidebar
+PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class HeaderBar(Widget):
+    """One line: workspace on the left, sync · outbox · connection on the right."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, left: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.left = left
+        self.right = Text()
+
+    def set_right(self, right: Text) -> None:
+        self.right = right
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width
+        text = Text(" ")
+        text.append("o2d-inbox", style="bold")
+        text.append(" · " + self.left)
+        pad = width - text.cell_len - self.right.cell_len - 1
+        if pad < 1:
+            return text
+        text.append(" " * pad)
+        text.append_text(self.right)
+        return text
+
+
+class InboxApp(App[None]):
+    TITLE = "o2d-inbox"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {InboxCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("t", "toggle_relevant", "Relevant/full", id="app.toggle_relevant"),
+        Binding("R", "sync", "Sync", id="app.sync"),
+        Binding("tab", "focus_next_pane", "Next pane", show=False, id="app.focus_next"),
+        Binding("shift+tab", "focus_previous_pane", "Previous pane", show=False, id="app.focus_previous"),
+        Binding("right_square_bracket", "next_queue", "Next queue", show=False, id="app.next_queue"),
+        Binding("left_square_bracket", "previous_queue", "Previous queue", show=False, id="app.previous_queue"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.command_palette"),
+    ]
+
+    def __init__(self, config: Any, conn: sqlite3.Connection, *, client: Any = None,
+                 engine: Any = None, clock: Clock | None = None, sync_every: float | None = SYNC_EVERY) -> None:
+        super().__init__()
+        self.config = config
+        self.conn = conn
+        self.client = client
+        self._engine = engine
+        self.clock: Clock = clock or _utcnow
+        self.sync_every = sync_every
+        self.relevant = True
+        self.filter_text: str | None = None
+        self.view = View("needs")
+        self.sync_state = "offline" if client is None and engine is None else "idle"
+        self.sync_detail = ""
+        self.last_synced: datetime | None = None
+        self.shown_thread: ThreadRow | None = None
+        self._preview_timer: Timer | None = None
+        self._filter_timer: Timer | None = None
+        self._fetching: str | None = None
+        self._keymap_ids: dict[str, str] = {}
+        for theme in discover_themes():
+            self.register_theme(theme)
+
+    # -- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self._workspace_label(), id="header")
+        with Horizontal(id="main"):
+            sidebar = Sidebar(id="queues")
+            sidebar.border_title = "Queues"
+            yield sidebar
+            with Vertical(id="list-column"):
+                yield Input(placeholder="filter subject / from …", id="filter")
+                yield ThreadList(self.conn, self.view, clock=self.clock, id="threads")
+            yield ConversationView(id="pane")
+        yield Footer()
+
+    def _workspace_label(self) -> str:
+        if getattr(self.config, "demo", False):
+            return "demo workspace (simulator)"
+        workspace = getattr(self.config, "workspace", None)
+        return f"workspace {workspace}" if workspace is not None else "workspace ?"
+
+    @property
+    def threads(self) -> ThreadList:
+        return self.query_one("#threads", ThreadList)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one("#queues", Sidebar)
+
+    @property
+    def pane(self) -> ConversationView:
+        return self.query_one("#pane", ConversationView)
+
+    def on_mount(self) -> None:
+        theme = getattr(self.config, "theme", None) or "o2d-dark"
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self.theme = "o2d-dark"
+            self.notify(f"unknown theme {safe_line(theme)!r}; using o2d-dark", severity="warning")
+        keymap = dict(getattr(self.config, "keymap", None) or {})
+        if keymap:
+            self._keymap_ids = keymap
+            self.set_keymap(keymap)
+        self.query_one("#filter", Input).display = False
+        self._apply_width(self.size.width)
+        self.refresh_counts()
+        self.update_titles()
+        self.update_status()
+        self.threads.focus()
+        self.set_interval(30, self.update_status)
+        if self._can_sync():
+            self.call_after_refresh(self.action_sync)
+            if self.sync_every:
+                self.set_interval(self.sync_every, self._periodic_sync)
+
+    def watch_theme(self, theme: str) -> None:
+        # intent colours come from the theme's variables: redraw what uses them
+        if self.is_mounted:
+            self.refresh_counts()
+            self.threads.refresh()
+
+    def on_resize(self, event) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < SIDEBAR_MIN_WIDTH, "-no-sidebar")
+        self.screen.set_class(width < PANE_MIN_WIDTH, "-no-pane")
+        if width >= PANE_MIN_WIDTH:
+            self.screen.remove_class("-reading")
+
+    # -- counts, titles, status --------------------------------------------------------
+    def refresh_counts(self) -> None:
+        counts = queries.sidebar_counts(self.conn, self.relevant)
+        self.sidebar.update_queues(
+            counts,
+            queries.mailboxes(self.conn, self.relevant),
+            queries.campaigns(self.conn, self.relevant),
+            view_id(self.view),
+            self.theme_variables,
+        )
+
+    def _campaign_names(self) -> dict[str, str]:
+        if self.view.kind != "campaign":
+            return {}
+        row = self.conn.execute("SELECT name FROM campaigns WHERE id = ?", (self.view.key,)).fetchone()
+        return {self.view.key: row[0]} if row and row[0] else {}
+
+    def update_titles(self) -> None:
+        threads = self.threads
+        n = threads.count
+        shown = compact(n) if not (self.view.filter and n > queries.FILTER_COUNT_CAP) else \
+            f"{queries.FILTER_COUNT_CAP:,}+"
+        parts = [view_title(self.view, self._campaign_names()),
+                 "Relevant" if self.relevant else "Full feed", shown]
+        if self.view.filter:
+            parts.append(f"/{safe_line(self.view.filter)}")
+        threads.border_title = Text(" · ".join(parts))
+
+    def _outbox_pending(self) -> int:
+        try:
+            return self.conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state IN ('draft', 'scheduled', 'sending', 'accepted')"
+            ).fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    def status_text(self) -> Text:
+        now = self.clock()
+        text = Text()
+        state = self.sync_state
+        if state == "syncing":
+            text.append("⟳ syncing", style="bold")
+            if self.sync_detail:
+                text.append(" " + self.sync_detail)
+        elif state == "error":
+            text.append("⚠ sync failed: ", style=f"bold {self.theme_variables.get('error', 'red')}")
+            text.append(fit(safe_line(self.sync_detail), 48).rstrip())
+        elif self.last_synced is not None:
+            minutes = int((now - self.last_synced).total_seconds() // 60)
+            text.append("✓ synced " + ("just now" if minutes < 1 else f"{minutes} min ago"))
+        elif state == "offline":
+            text.append("cache only" if not self._can_sync() else "not synced")
+        else:
+            text.append("not synced yet")
+        pending = self._outbox_pending()
+        text.append(" · ✉ outbox " + (f"{pending} pending" if pending else "empty"))
+        if state == "offline":
+            text.append(" · ○ offline", style=f"bold {self.theme_variables.get('warning', 'yellow')}")
+        else:
+            text.append(" · ")
+            text.append("● online", style=self.theme_variables.get("success", "green"))
+        return text
+
+    def update_status(self) -> None:
+        self.query_one("#header", HeaderBar).set_right(self.status_text())
+
+    # -- queues ------------------------------------------------------------------------
+    def set_view(self, view: View) -> None:
+        self.view = view
+        self.threads.load(view)
+        self.refresh_counts()
+        self.update_titles()
+
+    @on(OptionList.OptionSelected, "#queues")
+    def _queue_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.set_view(view_from_id(event.option.id, relevant=self.relevant, filter=self.filter_text))
+            self.threads.focus()
+
+    def _step_queue(self, step: int) -> None:
+        ids = self.sidebar.queue_ids()
+        current = view_id(self.view)
+        index = ids.index(current) if current in ids else 0
+        self.set_view(view_from_id(ids[(index + step) % len(ids)], relevant=self.relevant,
+                                   filter=self.filter_text))
+
+    def action_next_queue(self) -> None:
+        self._step_queue(1)
+
+    def action_previous_queue(self) -> None:
+        self._step_queue(-1)
+
+    def action_show_queue(self, option_id: str) -> None:
+        self.set_view(view_from_id(option_id, relevant=self.relevant, filter=self.filter_text))
+        self.threads.focus()
+
+    def action_toggle_relevant(self) -> None:
+        self.relevant = not self.relevant
+        self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant, filter=self.filter_text))
+        self.notify("Relevant threads only" if self.relevant else "Full feed: warmup and postmaster too",
+                    timeout=2)
+
+    # -- filter ------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._apply_filter(event.value)
+        if not event.value:
+            self.query_one("#filter", Input).display = False
+        self.threads.focus()
+
+    def _apply_filter(self, value: str) -> None:
+        value = value.strip() or None
+        if value == self.filter_text:
+            return
+        self.filter_text = value
+        self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant, filter=value))
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or (box.display and self.focused is self.threads and self.filter_text):
+            box.value = ""
+            self._apply_filter("")
+            box.display = False
+            self.threads.focus()
+        elif self.screen.has_class("-reading"):
+            self.screen.remove_class("-reading")
+            self.threads.focus()
+        elif self.focused is not self.threads:
+            self.threads.focus()
+
+    # -- focus -------------------------------------------------------------------------
+    def _panes(self) -> list[Widget]:
+        panes: list[Widget] = []
+        if not self.screen.has_class("-no-sidebar"):
+            panes.append(self.sidebar)
+        if not self.screen.has_class("-reading"):
+            panes.append(self.threads)
+        if not self.screen.has_class("-no-pane") or self.screen.has_class("-reading"):
+            panes.append(self.pane)
+        return panes
+
+    def _cycle(self, step: int) -> None:
+        panes = self._panes()
+        focused = self.focused
+        index = 0
+        for i, pane in enumerate(panes):
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                index = i
+                break
+        target = panes[(index + step) % len(panes)]
+        if target.can_focus:
+            target.focus()
+        else:  # a pane whose focusable part is a child
+            self.screen.set_focus(next((w for w in target.query("*") if w.can_focus), target))
+
+    def action_focus_next_pane(self) -> None:
+        self._cycle(1)
+
+    def action_focus_previous_pane(self) -> None:
+        self._cycle(-1)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def keymap_for(self, binding: Binding) -> str:
+        return self._keymap_ids.get(binding.id or "", binding.key)
+
+    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+        def plain(bindings) -> list[Binding]:
+            return [b for b in bindings if isinstance(b, Binding)]
+
+        sections = [("Thread list", plain(ThreadList.BINDINGS)), ("App", plain(self.BINDINGS)),
+                    ("Queues sidebar", plain(Sidebar.BINDINGS) + [
+                        Binding("enter", "select", "Show the queue")])]
+        pane_bindings = plain(getattr(ConversationView, "BINDINGS", []))
+        if pane_bindings:
+            sections.insert(1, ("Conversation", pane_bindings))
+        return sections
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
+            ("Queue: Needs reply", "threads waiting for our answer, oldest first",
+             lambda: self.action_show_queue("needs")),
+            ("Queue: All", "every thread, newest first", lambda: self.action_show_queue("all")),
+        ]
+        for key in ORDER:
+            look = INTENTS[key]
+            commands.append((f"Queue: {look.glyph} {look.label}", f"threads with intent {look.label}",
+                             lambda k=key: self.action_show_queue(f"intent:{k}")))
+        for address, _ in queries.mailboxes(self.conn, self.relevant):
+            commands.append((f"Mailbox: {safe_line(address)}", "threads of this mailbox",
+                             lambda a=address: self.action_show_queue(f"mailbox:{a}")))
+        for cid, name, _ in queries.campaigns(self.conn, self.relevant):
+            commands.append((f"Campaign: {safe_line(name or cid)}", "threads of this campaign",
+                             lambda c=cid: self.action_show_queue(f"campaign:{c}")))
+        commands += [
+            ("Sync now", "fetch new and changed threads (R)", self.action_sync),
+            ("Full reconcile", "walk every thread page (intents changed elsewhere)",
+             lambda: self.action_sync(full=True)),
+            ("Toggle relevant / full feed", "show or hide warmup and postmaster threads (t)",
+             self.action_toggle_relevant),
+            ("Filter the list", "subject or sender contains … (/)", self.action_filter),
+            ("Next queue", "(])", self.action_next_queue),
+            ("Previous queue", "([)", self.action_previous_queue),
+            ("Open the selected thread", "(enter)", self.threads.action_open),
+            ("Help: keys", "every key and its binding id (?)", self.action_help),
+            ("Theme: o2d dark", "", lambda: setattr(self, "theme", "o2d-dark")),
+            ("Theme: o2d light", "", lambda: setattr(self, "theme", "o2d-light")),
+            ("Quit", "(q)", self.exit),
+        ]
+        return commands
+
+    # -- threads and the pane ----------------------------------------------------------
+    @on(ThreadList.Highlighted)
+    async def _highlighted(self, event: ThreadList.Highlighted) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
+        thread = event.thread
+        await self.show_thread(thread)
+        if thread is not None and not thread.messages_cached and self._can_sync():
+            self._preview_timer = self.set_timer(PREVIEW_FETCH_DELAY, lambda: self._fetch(thread.id))
+
+    @on(ThreadList.Opened)
+    async def _opened(self, event: ThreadList.Opened) -> None:
+        await self.open_thread(event.thread)
+
+    async def show_thread(self, thread: ThreadRow | None, *, note: str | None = None) -> None:
+        self.shown_thread = thread
+        pane = self.pane
+        if thread is None:
+            pane.border_title = ""
+            await pane.show(None, [])
+            return
+        messages = queries.messages(self.conn, thread.id)
+        if note is None and not thread.messages_cached:
+            if not self._can_sync():
+                note = "messages not cached yet — offline"
+            elif self._fetching == thread.id:
+                note = "loading messages …"
+            else:
+                note = "messages not cached yet — enter loads them"
+        pane.border_title = Text(safe_line(thread.prospect or thread.last_from))
+        await pane.show(thread, messages, note=note)
+
+    async def open_thread(self, thread: ThreadRow) -> None:
+        if thread.unread:
+            queries.mark_read(self.conn, thread.id)
+            self.threads.load(keep_anchor=True)
+            thread = queries.thread(self.conn, thread.id) or thread
+        if self.screen.has_class("-no-pane"):
+            self.screen.add_class("-reading")
+        await self.show_thread(thread)
+        self.pane.focus()
+        if not thread.messages_cached and self._can_sync():
+            self._fetch(thread.id)
+            await self.show_thread(thread)
+
+    # -- workers -----------------------------------------------------------------------
+    def _can_sync(self) -> bool:
+        return self.client is not None or self._engine is not None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from o2d_inbox.store.sync import SyncEngine
+
+            self._engine = SyncEngine(self.conn, self.client)
+        return self._engine
+
+    def action_sync(self, full: bool = False) -> None:
+        if not self._can_sync():
+            self.notify("Offline: no server configured, showing the cache", timeout=3)
+            return
+        self.sync_state, self.sync_detail = "syncing", ""
+        self.update_status()
+        self._sync_worker(full)
+
+    def _periodic_sync(self) -> None:
+        if self.sync_state != "syncing":
+            self.action_sync()
+
+    @work(exclusive=True, group="sync", exit_on_error=False)
+    async def _sync_worker(self, full: bool) -> None:
+        def progress(p) -> None:
+            self.post_message(SyncProgressed(p.phase, p.done, p.total))
+
+        result = await self.engine.sync(full=full, progress=progress)
+        self.post_message(SyncFinished(result))
+
+    def on_sync_progressed(self, message: SyncProgressed) -> None:
+        total = f"/{message.total:,}" if message.total else ""
+        self.sync_detail = f"{message.phase} {message.done:,}{total}"
+        self.update_status()
+
+    async def on_sync_finished(self, message: SyncFinished) -> None:
+        result = message.result
+        self.sync_state, self.sync_detail = "idle", ""
+        self.last_synced = self.clock()
+        self.threads.load(keep_anchor=True)
+        self.refresh_counts()
+        self.update_titles()
+        self.update_status()
+        shown = self.shown_thread
+        if shown is not None:
+            fresh = queries.thread(self.conn, shown.id)
+            if fresh is not None and fresh != shown:
+                await self.show_thread(fresh)
+        if getattr(result, "new", 0):
+            self.notify(f"{result.new} new thread{'s' if result.new != 1 else ''}", timeout=3)
+
+    def _fetch(self, thread_id: str) -> None:
+        self._preview_timer = None
+        if self._fetching == thread_id:
+            return
+        self._fetching = thread_id
+        self._fetch_worker(thread_id)
+
+    @work(exclusive=True, group="messages", exit_on_error=False)
+    async def _fetch_worker(self, thread_id: str) -> None:
+        count = await self.engine.fetch_messages(thread_id)
+        self.post_message(MessagesFetched(thread_id, count))
+
+    async def on_messages_fetched(self, message: MessagesFetched) -> None:
+        self._fetching = None
+        if self.sync_state == "offline":
+            self.sync_state = "idle"
+            self.update_status()
+        if self.shown_thread is not None and self.shown_thread.id == message.thread_id:
+            fresh = queries.thread(self.conn, message.thread_id)
+            if fresh is not None:
+                await self.show_thread(fresh)
+        self.threads.load(keep_anchor=True)
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors become status and notices."""
+        worker = event.worker
+        if event.state == WorkerState.CANCELLED and worker.group == "messages":
+            self._fetching = None
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        from o2d_inbox.api.errors import AuthError, NetworkError, WorkspaceAccessError
+
+        try:
+            from o2d_inbox.store.sync import SyncLocked
+        except ImportError:  # pragma: no cover
+            SyncLocked = ()  # noqa: N806
+        reason = safe_line(str(error)) or type(error).__name__
+        if worker.group == "messages":
+            thread_id, self._fetching = self._fetching, None
+            if isinstance(error, NetworkError):
+                self.sync_state = "offline"
+                note = "messages not cached yet — offline"
+            else:
+                note = f"could not load messages: {reason}"
+            if self.shown_thread is not None and self.shown_thread.id == thread_id:
+                await self.show_thread(self.shown_thread, note=note)
+        elif isinstance(error, SyncLocked):
+            self.sync_state, self.sync_detail = "idle", ""
+            self.notify("Another o2d-inbox is syncing this cache; showing what it writes", timeout=4)
+        elif isinstance(error, NetworkError):
+            self.sync_state, self.sync_detail = "offline", ""
+        else:
+            self.sync_state, self.sync_detail = "error", reason
+            severity = "error" if isinstance(error, (AuthError, WorkspaceAccessError)) else "warning"
+            self.notify(f"Sync failed: {reason}", severity=severity, timeout=6)
+        self.update_status()
+
+    async def on_unmount(self) -> None:
+        close = getattr(self.client, "aclose", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # noqa: BLE001 - closing a pool at exit must not raise
+                pass
+
+
+def build_app(config: Any = None, *, client: Any = None, conn: sqlite3.Connection | None = None,
+              clock: Clock | None = None, engine: Any = None,
+              sync_every: float | None = SYNC_EVERY) -> InboxApp:
+    """The app, for the CLI, the tests and the snapshots alike.
+
+    client None (and engine None) = offline on the cache; conn None = the config's cache;
+    clock = the time ages and "synced N min ago" are measured against (tests fix it);
+    engine = a SyncEngine-like object (tests inject a fake; default SyncEngine(conn, client)).
+    """
+    if config is None:
+        from o2d_inbox.config import Config
+
+        config = Config()
+    if conn is None:
+        from o2d_inbox.context import open_cache
+
+        conn = open_cache(config)
+    return InboxApp(config, conn, client=client, engine=engine, clock=clock, sync_every=sync_every)

@@ -1,0 +1,54 @@
+"""The ? screen: every key the app answers to, as currently bound (keymap applied)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def bound_keys(app, binding: Binding) -> str:
+    """The keys of ``binding`` after the app's keymap, as the footer would show them."""
+    keys = app.keymap_for(binding) if hasattr(app, "keymap_for") else binding.key
+    shown = []
+    for key in keys.split(","):
+        key = key.strip()
+        shown.append(app.get_key_display(Binding(key, binding.action)))
+    return " / ".join(shown)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 76; max-width: 95%; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", style="bold", min_width=14)
+        table.add_column()
+        table.add_column(style="dim")
+        for title, bindings in self.sections:
+            table.add_row(Text(title, style="underline"), "", "")
+            for binding in bindings:
+                table.add_row(bound_keys(self.app, binding), binding.description or binding.action,
+                              binding.id or "")
+            table.add_row("", "", "")
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys  (esc closes · ids rebind in config.toml [keymap])"
+            yield Static(table)

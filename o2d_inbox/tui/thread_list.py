@@ -1,0 +1,285 @@
+"""The thread list: a Line-API ScrollView whose rows are paged out of SQLite on demand.
+
+Its cost does not grow with the cache: virtual_size is the queue's count, render_line reads
+only the visible rows (pages of PAGE rows, a small LRU; the page after a cached one is read
+by keyset). Network text is sanitised (render.text) and drawn as rich Text, never markup.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from o2d_inbox.render.text import cell_len, fit, safe_line
+from o2d_inbox.store import queries
+from o2d_inbox.store.queries import ThreadRow, View
+from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
+
+PAGE = 64
+MAX_PAGES = 24
+
+
+def age(ts: int, now: datetime) -> str:
+    """Compact age of a timestamp: 'now', '5m', '3h', '6d', '4w', '5mo', '2y'."""
+    if not ts:
+        return "—"
+    seconds = max(0, int(now.timestamp()) - ts)
+    for limit, unit, size in ((3600, "m", 60), (86400, "h", 3600), (14 * 86400, "d", 86400),
+                              (70 * 86400, "w", 7 * 86400), (365 * 86400, "mo", 30 * 86400)):
+        if seconds < limit:
+            return "now" if seconds < 60 else f"{seconds // size}{unit}"
+    return f"{seconds // (365 * 86400)}y"
+
+
+class ThreadList(ScrollView, can_focus=True):
+    """Threads of one View; the cursor is an index into the view."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="thread.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="thread.up"),
+        Binding("g,home", "first", "First", show=False, id="thread.first"),
+        Binding("G,end", "last", "Last", show=False, id="thread.last"),
+        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False, id="thread.page_down"),
+        Binding("pageup,ctrl+u", "page_up", "Page up", show=False, id="thread.page_up"),
+        Binding("enter", "open", "Open", id="thread.open"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "thread-list--cursor",
+        "thread-list--cursor-blurred",
+        "thread-list--unread",
+        "thread-list--muted",
+        "thread-list--empty",
+    }
+
+    DEFAULT_CSS = """
+    ThreadList { background: $surface; }
+    ThreadList > .thread-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    ThreadList > .thread-list--cursor-blurred { background: $boost; }
+    ThreadList > .thread-list--unread { color: $foreground; text-style: bold; }
+    ThreadList > .thread-list--muted { color: $text-muted; }
+    ThreadList > .thread-list--empty { color: $text-muted; text-style: italic; }
+    """
+
+    class Highlighted(Message):
+        def __init__(self, thread: ThreadRow | None) -> None:
+            super().__init__()
+            self.thread = thread
+
+    class Opened(Message):
+        def __init__(self, thread: ThreadRow) -> None:
+            super().__init__()
+            self.thread = thread
+
+    def __init__(self, conn: sqlite3.Connection, view: View, *, clock: Callable[[], datetime],
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.conn = conn
+        self.view = view
+        self.clock = clock
+        self.count = 0
+        self.cursor = 0
+        self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
+        self._last_highlight: str | None = None
+
+    # -- data --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.load(view=self.view)
+
+    def load(self, view: View | None = None, *, keep_anchor: bool = False) -> None:
+        """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
+        stays selected and on the same screen line, whatever arrived above it."""
+        anchor = self.selected if keep_anchor else None
+        old_cursor, old_scroll = self.cursor, int(self.scroll_y)
+        if view is not None:
+            self.view = view
+        self._pages.clear()
+        self.count = queries.count(self.conn, self.view)
+        self.virtual_size = Size(self.size.width, self.count)
+        target = 0
+        if anchor is not None:
+            target = self._locate(anchor.id, fallback=old_cursor)
+            scroll = max(0, old_scroll + (target - old_cursor))
+        else:
+            scroll = 0
+        self.cursor = max(0, min(target, self.count - 1))
+        self.scroll_to(y=scroll, animate=False, immediate=True)
+        self._keep_visible()
+        self.refresh()
+        self._announce()
+
+    def _locate(self, thread_id: str, fallback: int) -> int:
+        fresh = queries.thread(self.conn, thread_id)
+        if fresh is not None:
+            pos = queries.position(self.conn, self.view, fresh)
+            if pos < self.count:
+                row = self.row(pos)
+                if row is not None and row.id == thread_id:
+                    return pos
+        return min(fallback, max(0, self.count - 1))
+
+    def row(self, index: int) -> ThreadRow | None:
+        if not 0 <= index < self.count:
+            return None
+        number, within = divmod(index, PAGE)
+        page = self._pages.get(number)
+        if page is None:
+            before = self._pages.get(number - 1)
+            after = before[-1].key if before and len(before) == PAGE else None
+            page = queries.rows(self.conn, self.view, number * PAGE, PAGE, after=after)
+            self._pages[number] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page[within] if within < len(page) else None
+
+    @property
+    def selected(self) -> ThreadRow | None:
+        return self.row(self.cursor)
+
+    # -- drawing -----------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = int(self.scroll_y) + y
+        base = self.rich_style
+        if self.count == 0:
+            if y == 1:
+                text = Text("  " + ("No threads match the filter." if self.view.filter else
+                                    "Nothing in this queue."),
+                            style=self.get_component_rich_style("thread-list--empty"))
+                return self._strip(text, width, base)
+            return Strip.blank(width, base)
+        thread = self.row(index)
+        if thread is None:
+            return Strip.blank(width, base)
+        text = self._row_text(thread, width)
+        if index == self.cursor:
+            name = "thread-list--cursor" if self.has_focus else "thread-list--cursor-blurred"
+            text.stylize(self.get_component_rich_style(name, partial=True))
+        return self._strip(text, width, base)
+
+    def _strip(self, text: Text, width: int, base: Style) -> Strip:
+        text.no_wrap = True
+        segments = list(Segment.apply_style(text.render(self.app.console), base))
+        return Strip(segments).crop_extend(0, width, base)
+
+    def _colour(self, variable: str) -> Style:
+        colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
+        return Style(color=colour) if colour else Style()
+
+    def _row_text(self, t: ThreadRow, width: int) -> Text:
+        muted = self.get_component_rich_style("thread-list--muted", partial=True)
+        who_w = max(12, min(24, width // 5))
+        tail = 1 + 5 + 1 + 3 + 1 + 4  # badge, count, age (with separating spaces)
+        subject_w = max(4, width - 2 - who_w - 1 - tail)
+        intent = look(t.reply_intent)
+        text = Text()
+        if t.unread:
+            text.append("● ", self._colour("unread") or muted)
+        else:
+            text.append("  ")
+        who_style = self.get_component_rich_style("thread-list--unread", partial=True) if t.unread else Style()
+        text.append(fit(safe_line(t.prospect or t.last_from) or "(unknown)", who_w), who_style)
+        text.append(" ")
+        subject = safe_line(t.subject_display or t.subject) or "(no subject)"
+        text.append(fit(subject, subject_w), who_style)
+        text.append(" ")
+        text.append(fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable))
+        text.append(" ")
+        count = str(t.message_count) if t.message_count < 1000 else "999"
+        text.append(count.rjust(3), muted)
+        text.append(" ")
+        text.append(age(t.last_ts, self.clock()).rjust(4), muted)
+        if cell_len(text.plain) < width:
+            text.append(" " * (width - cell_len(text.plain)))
+        return text
+
+    # -- movement ----------------------------------------------------------------------
+    def move_to(self, index: int) -> None:
+        if self.count == 0:
+            return
+        index = max(0, min(index, self.count - 1))
+        if index != self.cursor:
+            self.refresh_line(self.cursor)
+            self.cursor = index
+            self.refresh_line(index)
+        self._keep_visible()
+        self._announce()
+
+    def refresh_line(self, index: int) -> None:
+        y = index - int(self.scroll_y)
+        if 0 <= y < self.scrollable_content_region.height:
+            self.refresh_lines(y)
+
+    def _keep_visible(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        thread = self.selected
+        key = thread.id if thread else None
+        if key != self._last_highlight:
+            self._last_highlight = key
+            self.post_message(self.Highlighted(thread))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self.count)
+        self._keep_visible()
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.count - 1)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_open(self) -> None:
+        thread = self.selected
+        if thread is not None:
+            self.post_message(self.Opened(thread))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        self.move_to(int(self.scroll_y) + offset.y)
+        if event.chain >= 2:
+            self.action_open()
