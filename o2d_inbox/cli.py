@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body")
     g.add_argument("--body-file", metavar="F")
     p.add_argument("--from", dest="from_mailbox", metavar="M")
+    p.add_argument("--force", action="store_true",
+                   help="queue even though the recipient asked to unsubscribe")
 
     p = sub.add_parser("forward", help="queue a forward in the outbox")
     _common(p)
@@ -120,9 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("outbox", help="list the outbox, or flush it")
     _common(p)
-    p.add_argument("action", nargs="?", choices=["list", "flush"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "flush", "retry", "cancel"], default="list",
+                   help="list (default); flush: send now; retry ID / cancel ID: one item")
+    p.add_argument("item_id", nargs="?", type=int, metavar="ID", help="with retry / cancel")
     p.add_argument("--json", action="store_true")
     p.add_argument("--wait", action="store_true", help="with flush: poll until every item is final")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                   help="with flush --wait: give up waiting after S seconds (default 600)")
+    p.add_argument("--all", action="store_true", help="list: include items sent over a day ago")
     return parser
 
 

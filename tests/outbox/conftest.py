@@ -97,3 +97,82 @@ def make_world(conn):
         return made[-1]
 
     yield make
+
+
+# --- a simulator on a real port, and the CLI's environment -----------------------------------
+
+class SimServer:
+    """The simulator served by uvicorn on 127.0.0.1:<free port>, in a thread of this process,
+    so a test can read its counters (sim.deliveries) while a CLI subprocess talks to it."""
+
+    def __init__(self, **sim_kwargs) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from o2d_inbox.simulator import SimConfig, Simulator, create_app
+
+        sim_kwargs.setdefault("threads", 40)
+        sim_kwargs.setdefault("seed", 5)
+        sim_kwargs.setdefault("hostile", False)
+        self.sim = Simulator(SimConfig(**sim_kwargs))
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(self.sim), log_level="error", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        daemon=True)
+        self._thread.start()
+        import time
+
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("simulator did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+
+
+@pytest.fixture
+def sim_server():
+    servers = []
+
+    def start(**kwargs) -> SimServer:
+        servers.append(SimServer(**kwargs))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """An isolated HOME/XDG and the O2D_INBOX_* variables for one server; returns a function
+    (server) -> env dict, also applied to this process for in-process cli.main() calls."""
+    root = tmp_path / "home"
+    root.mkdir()
+
+    def for_server(server: SimServer | None, cache=None) -> dict[str, str]:
+        from o2d_inbox.simulator import EXAMPLE_KEY
+
+        values = {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "cfg"), "XDG_DATA_HOME": str(root / "data"),
+                  "OUTREACH2DAY_API_KEY": EXAMPLE_KEY, "O2D_INBOX_WORKSPACE": "42",
+                  "O2D_INBOX_CACHE": str(cache or tmp_path / "cli-cache.db"),
+                  "O2D_INBOX_BASE_URL": server.url if server else "http://127.0.0.1:9"}
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("O2D_INBOX_CONFIG", raising=False)
+        import os
+
+        return dict(os.environ)
+
+    return for_server

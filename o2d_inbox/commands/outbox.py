@@ -1,0 +1,224 @@
+"""Headless outbox commands: `reply`, `forward`, `new`, `intent` queue; `outbox` lists/flushes.
+
+    o2d-inbox reply THREAD_ID (--body TEXT | --body-file F) [--from M] [--force]
+    o2d-inbox forward THREAD_ID --to A [--body TEXT | --body-file F] [--from M]
+    o2d-inbox new --to A --subject S (--body TEXT | --body-file F) [--from M]
+    o2d-inbox intent THREAD_ID INTENT
+    o2d-inbox outbox [list] [--json] [--all]
+    o2d-inbox outbox flush [--wait] [--timeout S] [--json]
+    o2d-inbox outbox retry ID | cancel ID
+
+Decisions:
+- Queueing never touches the network: it writes the row (with its Idempotency-Key) to the
+  cache and returns, so it works offline. ``outbox flush`` (or a running TUI) sends it.
+- Headless items are queued with no undo window (send_after = now): the command line is
+  already a deliberate act, and a script's flush right after must send.
+- ``--body-file -`` reads the body from stdin.
+- A reply to a thread whose recipient unsubscribed is refused (exit 2, one line) unless
+  ``--force``.
+- The sender: ``--from``, else the thread's mailbox (learned by sync), else the config's
+  ``from_mailbox``, else the server's default.
+- ``outbox`` lists what is not finished plus what finished within the last day (``--all``:
+  everything), oldest first; ``--json`` gives JSON Lines.
+- ``outbox flush`` sends every queued item now; ``--wait`` also polls each operation until it
+  is final. Exit 0, or 1 if an item of this flush failed (its reason is printed), 4 when the
+  server cannot be reached (items stay queued with their keys), 1 when another o2d-inbox
+  process is sending this outbox already.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
+from o2d_inbox.config import load_config
+from o2d_inbox.render.text import fit, safe_line
+from o2d_inbox.store import outbox as ob
+
+RECENT_SECONDS = 24 * 3600
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args)
+    command = args.command
+    if command == "outbox":
+        action = args.action or "list"
+        if action == "flush":
+            return asyncio.run(_flush(config, wait=args.wait, timeout=args.timeout, as_json=args.json))
+        if action in ("retry", "cancel"):
+            return _one(config, action, args.item_id)
+        return _list(config, show_all=args.all, as_json=args.json)
+    return _queue(config, args)
+
+
+# --- queueing (offline) ---------------------------------------------------------------------
+
+def _read_body(args: argparse.Namespace) -> str | None:
+    path = getattr(args, "body_file", None)
+    if path is None:
+        return getattr(args, "body", None)
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).expanduser().read_text(encoding="utf-8")
+
+
+def _queue(config, args: argparse.Namespace) -> int:
+    from o2d_inbox.context import open_cache
+
+    explicit_from = getattr(args, "from_mailbox", None)
+    conn = open_cache(config)
+    try:
+        known = args.command == "new" or conn.execute(
+            "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
+        try:
+            if args.command == "reply":
+                item = ob.queue_reply(conn, args.thread_id, _read_body(args) or "", from_mailbox=explicit_from,
+                                      default_from=config.from_mailbox, undo_seconds=0, force=args.force)
+            elif args.command == "forward":
+                item = ob.queue_forward(conn, args.thread_id, args.to, _read_body(args),
+                                        from_mailbox=explicit_from, default_from=config.from_mailbox,
+                                        undo_seconds=0)
+            elif args.command == "new":
+                item = ob.queue_new(conn, args.to, args.subject, _read_body(args) or "",
+                                    from_mailbox=explicit_from, default_from=config.from_mailbox,
+                                    undo_seconds=0)
+            else:
+                item = ob.queue_intent(conn, args.thread_id, args.intent, undo_seconds=0)
+        except ob.OutboxRefused as exc:
+            hint = " (--force to send anyway)" if "unsubscribe" in str(exc) else ""
+            return fail(f"not queued: {exc}{hint}", EXIT_USAGE)
+    finally:
+        conn.close()
+    if not known:
+        print(f"o2d-inbox: note: thread {safe_line(args.thread_id)} is not in the cache; queued anyway",
+              file=sys.stderr)
+    what = f"intent {item.payload['replyIntent']} (shown at once)" if item.kind == "intent" else item.kind
+    target = f" for thread {item.thread_id}" if item.thread_id else f" to {item.recipient}"
+    print(safe_line(f"queued #{item.id}: {what}{target}; `o2d-inbox outbox flush` sends it"))
+    return EXIT_OK
+
+
+# --- listing --------------------------------------------------------------------------------
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def item_json(item: ob.OutboxItem, now: float) -> dict:
+    """One JSON Lines record (a public format: only add fields)."""
+    return {
+        "id": item.id, "kind": item.kind, "thread_id": item.thread_id, "state": item.state,
+        "attempts": item.attempts, "last_error": item.last_error,
+        "operation_id": item.operation_id, "operation_status": item.operation_status,
+        "server_message_id": item.server_message_id, "server_thread_id": item.server_thread_id,
+        "to": item.recipient, "subject": item.payload.get("subject"),
+        "intent": item.payload.get("replyIntent"), "summary": item.summary,
+        "idempotency_key": item.idempotency_key,
+        "created_at": _iso(item.created_at), "updated_at": _iso(item.updated_at),
+        "send_after": _iso(item.send_after), "next_attempt_at": _iso(item.next_attempt_at),
+        "age_seconds": max(0, int(now - item.created_at)),
+    }
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def item_line(item: ob.OutboxItem, now: float) -> str:
+    state = item.state
+    if item.state == "accepted" and item.operation_status:
+        state = f"accepted:{item.operation_status}"
+    where = item.thread_id or item.recipient or ""
+    line = (f"#{item.id:<5} {item.kind:<8} {fit(safe_line(state), 16)} {_age(now - item.created_at):>4}  "
+            f"{fit(safe_line(where), 24)}  {safe_line(item.summary)}")
+    if item.last_error and item.state in ("failed", "sending", "accepted"):
+        line += f"  [{safe_line(item.last_error)}]"
+    return line
+
+
+def _emit(items: list[ob.OutboxItem], as_json: bool) -> None:
+    now = time.time()
+    for item in items:
+        if as_json:
+            print(json.dumps(item_json(item, now), ensure_ascii=False))
+        else:
+            print(item_line(item, now))
+
+
+def _list(config, *, show_all: bool, as_json: bool) -> int:
+    from o2d_inbox.context import open_cache
+
+    conn = open_cache(config)
+    try:
+        items = ob.list_items(conn)
+    finally:
+        conn.close()
+    if not show_all:
+        horizon = time.time() - RECENT_SECONDS
+        items = [i for i in items if i.state not in ("sent", "cancelled") or i.updated_at >= horizon]
+    if not items and not as_json:
+        print("the outbox is empty", file=sys.stderr)
+    _emit(items, as_json)
+    return EXIT_OK
+
+
+def _one(config, action: str, item_id: int | None) -> int:
+    from o2d_inbox.context import open_cache
+
+    if item_id is None:
+        return fail(f"outbox {action} needs an item id (see `o2d-inbox outbox`)", EXIT_USAGE)
+    conn = open_cache(config)
+    try:
+        before = ob.get(conn, item_id)
+        after = ob.retry(conn, item_id) if action == "retry" else ob.cancel(conn, item_id)
+    finally:
+        conn.close()
+    if before is None:
+        return fail(f"no outbox item #{item_id}", EXIT_USAGE)
+    if after is None:
+        allowed = "failed" if action == "retry" else "draft, scheduled or failed"
+        return fail(f"cannot {action} #{item_id}: it is {before.state} (only {allowed} items)", EXIT_USAGE)
+    print(f"#{item_id}: {after.state}")
+    return EXIT_OK
+
+
+# --- flushing (online) ----------------------------------------------------------------------
+
+async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
+    from o2d_inbox.context import make_client, open_cache, resolve_workspace
+    from o2d_inbox.store.dispatcher import Dispatcher, OutboxBusy
+
+    async with make_client(config) as client:
+        config = await resolve_workspace(config, client)
+        conn = open_cache(config)
+        dispatcher = Dispatcher(conn, client)
+        try:
+            items = await dispatcher.flush(wait=wait, timeout=timeout)
+        except OutboxBusy as exc:
+            return fail(str(exc), EXIT_FAILED)
+        finally:
+            dispatcher.close()
+            conn.close()
+    _emit(items, as_json)
+    if not as_json:
+        tally: dict[str, int] = {}
+        for item in items:
+            tally[item.state] = tally.get(item.state, 0) + 1
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(tally.items())) or "nothing to send"
+        print(f"flush: {summary}", file=sys.stderr)
+    failed = [i for i in items if i.state == "failed"]
+    for item in failed:
+        print(safe_line(f"o2d-inbox: #{item.id} {item.kind} failed: {item.last_error}"), file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
