@@ -1,0 +1,534 @@
+"""The conversation pane: one thread read like a chat.
+
+A Line-API ScrollView: show() lays the thread out once into a list of Strips at the pane's
+width (re-laid on resize, fold toggles and finished HTML conversions) and render_line() only
+crops the visible ones, so a 50-message thread costs one layout and scrolling costs nothing.
+
+What it shows
+- a header: subject, intent badge (glyph + word, coloured), campaign, mailbox, flags;
+- each message as "who → whom" with cc and a relative date. The prospect's messages sit on
+  the left behind a "▌" bar, ours are indented and carry a "▐" bar on the right: side,
+  indent and bar tell them apart, colour only adds to it;
+- the text body when there is one, else the HTML body through render.html.html_to_text;
+  bodies over INLINE_HTML_CHARS are converted in a thread worker ("converting…" meanwhile),
+  and every conversion is kept in a small LRU so reopening a thread is instant;
+- quoted history (render.quote.split_quoted) folded to "▸ N quoted lines". `z` expands or
+  folds every quote in the thread; a click on a fold line toggles that one;
+- `pending` outbox rows at the bottom as our messages with a dashed bar and their state:
+  draft / queued (sending in N s) / sending / sent / failed: reason;
+- `note` (e.g. "Messages not cached yet — you are offline") instead of a failure.
+
+Network text is sanitised by render.text and put into rich Text objects: it is never parsed
+as markup and never reaches the terminal as escape sequences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from rich.cells import chop_cells
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from o2d_inbox.render.dates import relative
+from o2d_inbox.render.html import html_to_text
+from o2d_inbox.render.quote import split_quoted
+from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
+from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
+
+__all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS"]
+
+#: HTML bodies up to this size are converted on the spot (a few ms); larger ones in a worker.
+INLINE_HTML_CHARS = 10_000
+#: A text body is cut here for display (the whole text stays in the cache).
+MAX_BODY_CHARS = 100_000
+_HTML_CACHE_SIZE = 256
+_CONVERT_FAILED = "[this HTML body could not be converted]"
+
+_PENDING_STATE = {
+    "draft": ("✎", "draft"),
+    "scheduled": ("⧗", "queued"),
+    "sending": ("↻", "sending"),
+    "accepted": ("↻", "sending"),
+    "sent": ("✓", "sent"),
+    "failed": ("✕", "failed"),
+    "cancelled": ("⊘", "cancelled"),
+}
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class ConversationView(ScrollView, can_focus=True):
+    """One thread's messages; call ``await show(thread, messages, note=, pending=)``."""
+
+    BINDINGS = [
+        Binding("z", "toggle_quotes", "Quoted", id="conversation.toggle_quotes"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "conversation--subject",
+        "conversation--meta",
+        "conversation--rule",
+        "conversation--theirs",
+        "conversation--ours",
+        "conversation--who",
+        "conversation--quoted",
+        "conversation--fold",
+        "conversation--pending",
+        "conversation--failed",
+        "conversation--note",
+    }
+
+    DEFAULT_CSS = """
+    ConversationView { background: $surface; scrollbar-gutter: stable; }
+    ConversationView > .conversation--subject { text-style: bold; }
+    ConversationView > .conversation--meta { color: $text-muted; }
+    ConversationView > .conversation--rule { color: $panel-lighten-2; }
+    ConversationView > .conversation--theirs { color: $secondary; }
+    ConversationView > .conversation--ours { color: $primary; }
+    ConversationView > .conversation--who { text-style: bold; }
+    ConversationView > .conversation--quoted { color: $text-muted; }
+    ConversationView > .conversation--fold { color: $accent; }
+    ConversationView > .conversation--pending { color: $warning; }
+    ConversationView > .conversation--failed { color: $error; text-style: bold; }
+    ConversationView > .conversation--note { color: $text-muted; text-style: italic; }
+    """
+
+    class HtmlConverted(Message):
+        """A worker finished converting one HTML body."""
+
+        def __init__(self, key: tuple[str, int], text: str) -> None:
+            super().__init__()
+            self.key, self.text = key, text
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._now = now or _local_now
+        self._thread: Any = None
+        self._messages: list[Any] = []
+        self._pending: list[Any] = []
+        self._note: str | None = None
+        self._expanded: set[str] = set()  # block keys whose quoted history is open
+        self._html: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._converting: set[tuple[str, int]] = set()
+        self._lines: list[Strip] = []
+        self._folds: dict[int, str] = {}  # line index of a fold line -> block key
+        self._starts: dict[str, int] = {}  # block key -> its first line
+        self._laid_width = 0
+        self._open_at_latest = False  # scroll to the latest message at the next layout
+
+    # ------------------------------------------------------------------ public API
+
+    async def show(
+        self,
+        thread: Any,
+        messages: list[Any],
+        *,
+        note: str | None = None,
+        pending: list[Any] | None = None,
+    ) -> None:
+        """Show `thread` (a ThreadRow, or None for "nothing selected") with its messages in
+        order, `pending` outbox items after them and `note` under the header."""
+        same_thread = (
+            thread is not None and self._thread is not None and thread.id == self._thread.id
+        )
+        if not same_thread:
+            self._expanded.clear()
+        self._thread, self._messages = thread, list(messages)
+        self._note, self._pending = note, list(pending or [])
+        self._open_at_latest = not same_thread
+        self._relayout(keep_anchor=same_thread)
+
+    @property
+    def text_lines(self) -> list[str]:
+        """The laid-out lines as plain text (for tests and accessibility dumps)."""
+        return [strip.text for strip in self._lines]
+
+    def action_toggle_quotes(self) -> None:
+        """Open every folded quote, or fold them all when all are open."""
+        keys = set(self._folds.values())
+        if keys - self._expanded:
+            self._expanded |= keys
+        else:
+            self._expanded -= keys
+        self._relayout(keep_anchor=True)
+
+    # ------------------------------------------------------------------ events
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        key = self._folds.get(offset.y + self.scroll_offset.y)
+        if key is not None:
+            self._expanded ^= {key}
+            self._relayout(keep_anchor=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._content_width() != self._laid_width:
+            self._relayout(keep_anchor=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_mounted:  # theme switch: colours are baked into the strips
+            self._relayout(keep_anchor=True)
+
+    def on_conversation_view_html_converted(self, event: HtmlConverted) -> None:
+        event.stop()
+        self._converting.discard(event.key)
+        self._remember(event.key, event.text)
+        if any(self._html_key(m) == event.key for m in self._messages):
+            self._relayout(keep_anchor=True)
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_line(self, y: int) -> Strip:
+        index = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        if 0 <= index < len(self._lines):
+            strip = self._lines[index]
+        else:
+            strip = Strip.blank(width, self.rich_style)
+        return strip.crop_extend(self.scroll_offset.x, self.scroll_offset.x + width, self.rich_style)
+
+    def _content_width(self) -> int:
+        return max(self.scrollable_content_region.width, 1)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def _colour(self, variable: str) -> Style:
+        colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
+        return Style(color=colour) if colour else Style()
+
+    def _opening_line(self) -> int:
+        """Open on the latest message (its header), or the top when the thread fits."""
+        if not self._messages:
+            return 0
+        return self._starts.get(f"m:{self._messages[-1].id}", 0)
+
+    def _relayout(self, *, keep_anchor: bool = False) -> None:
+        if not self.is_mounted or not self.size.width:
+            return  # not laid out yet: on_resize lays the thread out
+        anchor: tuple[str, int] | None = None
+        if keep_anchor and self._lines:
+            top = self.scroll_offset.y
+            key = max(
+                (k for k, start in self._starts.items() if start <= top),
+                key=lambda k: self._starts[k],
+                default=None,
+            )
+            if key is not None:
+                anchor = (key, top - self._starts[key])
+        width = self._content_width()
+        self._laid_width = width
+        self._lines, self._folds, self._starts = _Layout(self, width).build()
+        self.virtual_size = Size(width, len(self._lines))
+        if self._open_at_latest:
+            self._open_at_latest = False
+            self.scroll_to(y=self._opening_line(), animate=False, immediate=True, force=True)
+        elif anchor is not None and anchor[0] in self._starts:
+            self.scroll_to(y=self._starts[anchor[0]] + anchor[1], animate=False, immediate=True, force=True)
+        self.refresh()
+
+    # ------------------------------------------------------------------ bodies
+
+    @staticmethod
+    def _html_key(message: Any) -> tuple[str, int]:
+        return (str(message.id), len(message.body_html or ""))
+
+    def _remember(self, key: tuple[str, int], text: str) -> None:
+        self._html[key] = text
+        self._html.move_to_end(key)
+        while len(self._html) > _HTML_CACHE_SIZE:
+            self._html.popitem(last=False)
+
+    def _body(self, message: Any) -> str | None:
+        """Safe display text of a message; None while its HTML is being converted."""
+        if message.body_text and message.body_text.strip():
+            body = message.body_text
+            if len(body) > MAX_BODY_CHARS:
+                body = body[:MAX_BODY_CHARS] + "\n\n[… truncated]"
+            return safe_text(body)
+        html = message.body_html
+        if not html or not html.strip():
+            return ""
+        key = self._html_key(message)
+        if key in self._html:
+            self._html.move_to_end(key)
+            return self._html[key]
+        if len(html) <= INLINE_HTML_CHARS:
+            text = _convert(html)
+            self._remember(key, text)
+            return text
+        if key not in self._converting:
+            self._converting.add(key)
+            self._convert_in_thread(key, html)
+        return None
+
+    @work(thread=True, group="conversation-html", exit_on_error=False)
+    def _convert_in_thread(self, key: tuple[str, int], html: str) -> None:
+        self.post_message(self.HtmlConverted(key, _convert(html)))
+
+
+def _convert(html: str) -> str:
+    try:
+        return html_to_text(html)
+    except Exception:  # a broken body must not take the pane down
+        return _CONVERT_FAILED
+
+
+_WORD = re.compile(r"\s*\S+\s*|\s+")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Plain text word-wrapped to `width` cells; words longer than a line are folded, wide
+    characters never split. Much cheaper than rich Text.wrap for single-style text."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        if cell_len(para) <= width:
+            out.append(para)
+            continue
+        line, used = "", 0
+        for word in _WORD.findall(para):
+            bare = word.rstrip()
+            size = cell_len(bare)
+            if used and used + size > width:
+                out.append(line.rstrip())
+                line, used = "", 0
+                bare = bare.lstrip()
+                size = cell_len(bare)
+            if size > width:
+                pieces = chop_cells(bare, width)
+                out.extend(pieces[:-1])
+                line, used = pieces[-1], cell_len(pieces[-1])
+            else:
+                line, used = line + bare, used + size
+            spaces = word[len(word.rstrip()):]
+            line, used = line + spaces, used + len(spaces)
+        out.append(line.rstrip())
+    return out
+
+
+Part = tuple[str, Style]
+
+
+class _Layout:
+    """Lays one thread out into strips at a fixed width (one pass, no widget state kept).
+
+    Lines are built from segments directly (not rich Text objects): a 50-message thread is
+    laid out in a few milliseconds."""
+
+    def __init__(self, view: ConversationView, width: int) -> None:
+        self.view = view
+        self.width = width
+        self.base = view.rich_style
+        self._styles: dict[str, Style] = {}
+        self.lines: list[Strip] = []
+        self.folds: dict[int, str] = {}
+        self.starts: dict[str, int] = {}
+        # ours are pushed right by `gutter` cells, theirs leave the same room on the right
+        self.gutter = min(8, width // 6) if width >= 40 else 0
+        self.inner = max(width - self.gutter - 2, 1)
+
+    def style(self, name: str) -> Style:
+        """A component style over the widget's base style (looked up once per layout)."""
+        found = self._styles.get(name)
+        if found is None:
+            found = self._styles[name] = self.base + self.view._style(name)
+        return found
+
+    def build(self) -> tuple[list[Strip], dict[int, str], dict[str, int]]:
+        v = self.view
+        thread = v._thread
+        note = self.style("conversation--note")
+        if thread is None:
+            self._plain("No thread selected.", note)
+            return self.lines, self.folds, self.starts
+        self._header(thread)
+        if v._note:
+            self._plain(safe_line(v._note), note)
+            self._blank()
+        if not v._messages and not v._note and not v._pending:
+            self._plain("No messages in the cache for this thread.", note)
+        for message in v._messages:
+            self._message(message)
+        for item in v._pending:
+            self._pending(item)
+        return self.lines, self.folds, self.starts
+
+    # -- primitives
+
+    def _emit(self, parts: list[Part], used: int) -> None:
+        segments = [Segment(text, style) for text, style in parts if text]
+        if used < self.width:
+            segments.append(Segment(" " * (self.width - used), self.base))
+        self.lines.append(Strip(segments, max(used, self.width)))
+
+    def _blank(self) -> None:
+        self.lines.append(Strip([Segment(" " * self.width, self.base)], self.width))
+
+    def _plain(self, text: str, style: Style) -> None:
+        """Full-width wrapped text with one cell of margin."""
+        for line in wrap(text, max(self.width - 1, 1)):
+            self._emit([(" ", self.base), (line, style)], 1 + cell_len(line))
+
+    def _chunks(self, chunks: list[Part], separator: Part) -> None:
+        """Chunks on as few lines as fit, never split inside one (unless it alone is too wide)."""
+        room = max(self.width - 1, 1)
+        line: list[Part] = []
+        used = 0
+        for text, style in chunks:
+            size = cell_len(text)
+            if line and used + cell_len(separator[0]) + size > room:
+                self._emit([(" ", self.base), *line], 1 + used)
+                line, used = [], 0
+            if line:
+                line.append(separator)
+                used += cell_len(separator[0])
+            if size > room:
+                text = fit(text, room).rstrip()
+                size = cell_len(text)
+            line.append((text, style))
+            used += size
+        if line:
+            self._emit([(" ", self.base), *line], 1 + used)
+
+    def _boxed(self, parts: list[Part], used: int, ours: bool, bar: Part) -> None:
+        """One line of a message block: the bar and indent on our side or theirs."""
+        if ours:
+            pad = " " * (self.inner - used + 1)
+            self._emit([(" " * self.gutter, self.base), *parts, (pad, self.base), bar], self.width)
+        else:
+            self._emit([bar, (" ", self.base), *parts], 2 + used)
+
+    def _wrapped(self, text: str, style: Style, ours: bool, bar: Part) -> None:
+        for line in wrap(text, self.inner):
+            self._boxed([(line, style)], cell_len(line), ours, bar)
+
+    # -- blocks
+
+    def _header(self, thread: Any) -> None:
+        v = self.view
+        subject = safe_line(thread.subject_display or thread.subject) or "(no subject)"
+        self._plain(subject, self.style("conversation--subject"))
+        intent = look(thread.reply_intent)
+        meta = self.style("conversation--meta")
+        chunks: list[Part] = [(f"{intent.glyph} {intent.label}", self.base + v._colour(intent.variable) + Style(bold=True))]
+        for label, value in (
+            ("campaign", thread.campaign_name or thread.campaign_id),
+            ("mailbox", thread.mailbox),
+            ("prospect", thread.prospect),
+        ):
+            if value:
+                chunks.append((f"{label}: {safe_line(value)}", meta))
+        for flag in ("warming", "postmaster"):
+            if getattr(thread, f"is_{flag}", False):
+                chunks.append((flag, meta))
+        self._chunks(chunks, (" · ", meta))
+        self._emit([("─" * self.width, self.style("conversation--rule"))], self.width)
+        self._blank()
+
+    def _who(self, message: Any) -> str:
+        mailbox = (self.view._thread.mailbox or "").lower()
+        ours = not message.is_incoming
+        sender = "you" if ours else (safe_line(message.from_email) or "unknown sender")
+
+        def name(address: str) -> str:
+            return "you" if mailbox and address.strip().lower() == mailbox else safe_line(address)
+
+        to = ", ".join(name(a) for a in message.to_emails or []) or "—"
+        return f"{sender} → {to}"
+
+    def _title(self, who: str, when: str, ours: bool, bar: Part) -> None:
+        room = self.inner - cell_len(when) - 1 if when else self.inner
+        if cell_len(who) > room:
+            who = fit(who, room).rstrip()
+        gap = " " * (self.inner - cell_len(who) - cell_len(when))
+        parts = [(who, self.style("conversation--who")), (gap, self.base), (when, self.style("conversation--meta"))]
+        self._boxed(parts, self.inner, ours, bar)
+
+    def _body_lines(self, key: str, body: str | None, ours: bool, bar: Part) -> None:
+        v = self.view
+        if body is None:
+            self._wrapped("converting…", self.style("conversation--note"), ours, bar)
+            return
+        new, quoted = split_quoted(body)
+        if new:
+            self._wrapped(new, self.base, ours, bar)
+        elif not quoted:
+            self._wrapped("(no text)", self.style("conversation--note"), ours, bar)
+        if quoted:
+            count = quoted.count("\n") + 1
+            is_open = key in v._expanded
+            noun = "quoted line" if count == 1 else "quoted lines"
+            self.folds[len(self.lines)] = key
+            fold = f"{'▾' if is_open else '▸'} {count} {noun}"
+            self._boxed([(fold, self.style("conversation--fold"))], cell_len(fold), ours, bar)
+            if is_open:
+                self._wrapped(quoted, self.style("conversation--quoted"), ours, bar)
+
+    def _message(self, message: Any) -> None:
+        v = self.view
+        key = f"m:{message.id}"
+        self.starts[key] = len(self.lines)
+        ours = not message.is_incoming
+        bar = ("▐", self.style("conversation--ours")) if ours else ("▌", self.style("conversation--theirs"))
+        when = relative(message.date, v._now()) if message.date else ""
+        self._title(self._who(message), when, ours, bar)
+        if message.cc_emails:
+            cc = "cc: " + ", ".join(safe_line(a) for a in message.cc_emails)
+            self._wrapped(cc, self.style("conversation--meta"), ours, bar)
+        self._body_lines(key, v._body(message), ours, bar)
+        self._blank()
+
+    def _pending(self, item: Any) -> None:
+        v = self.view
+        key = f"o:{getattr(item, 'id', id(item))}"
+        self.starts[key] = len(self.lines)
+        payload = getattr(item, "payload", None) or {}
+        state = getattr(item, "state", "") or ""
+        kind = getattr(item, "kind", "") or ""
+        failed = state == "failed"
+        status_style = self.style("conversation--failed" if failed else "conversation--pending")
+        bar = ("┆", status_style)
+        glyph, label = _PENDING_STATE.get(state, ("·", safe_line(state) or "pending"))
+        status = f"{glyph} {safe_line(kind) or 'message'} {label}"
+        if state == "scheduled" and getattr(item, "send_after", None):
+            seconds = int(item.send_after - v._now().timestamp() + 0.999)
+            if seconds > 0:
+                status += f" · sending in {seconds} s"
+        if failed and getattr(item, "last_error", None):
+            status += f": {safe_line(item.last_error)}"
+        if kind == "intent":
+            who = f"you: intent → {look(payload.get('replyIntent')).label}"
+        elif payload.get("toAddress"):
+            who = f"you → {safe_line(payload.get('toAddress'))}"
+        else:
+            to = safe_line(v._thread.prospect) if v._thread else ""
+            who = f"you → {to}" if to else "you"
+        self._title(who, "", True, bar)
+        self._wrapped(status, status_style, True, bar)
+        if kind != "intent":
+            self._body_lines(key, safe_text(payload.get("bodyText")), True, bar)
+        self._blank()
