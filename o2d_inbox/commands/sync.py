@@ -51,8 +51,8 @@ class ProgressPrinter:
         self.stream.flush()
 
     def _line(self, p: SyncProgress, now: float) -> str:
-        elapsed = max(now - self._started, 1e-9)
-        rate = f"{p.done / elapsed:,.0f}/s"
+        elapsed = now - self._started
+        rate = f"{p.done / elapsed:,.0f}/s" if elapsed >= 0.5 else ""
         if p.total:
             width = 24
             filled = min(width, int(width * p.done / p.total))

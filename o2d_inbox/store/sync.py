@@ -331,7 +331,8 @@ class SyncEngine:
         async def worker() -> None:
             for tid in queue:  # a shared iterator: each id goes to one worker
                 try:
-                    result.messages += await self.fetch_messages(tid)
+                    stored = await self.fetch_messages(tid)
+                    result.messages += stored  # after the await: workers share result
                 except NetworkError:
                     raise
                 except ApiError:
