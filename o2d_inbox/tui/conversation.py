@@ -57,7 +57,7 @@ _CONVERT_FAILED = "[this HTML body could not be converted]"
 
 _PENDING_STATE = {
     "draft": ("✎", "draft"),
-    "scheduled": ("⧗", "queued"),
+    "scheduled": ("◌", "queued"),
     "sending": ("↻", "sending"),
     "accepted": ("↻", "sending"),
     "sent": ("✓", "sent"),

@@ -1,22 +1,134 @@
-"""ConversationView in a tiny app on a fixed clock: what the reader sees."""
+"""ConversationView in a tiny app on a fixed clock: what the reader sees (Pilot + snapshots)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from datetime import timedelta
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from rich.cells import cell_len
+from textual.app import App, ComposeResult
 
+from o2d_inbox.store.queries import MessageRow, ThreadRow
 from o2d_inbox.tui.conversation import INLINE_HTML_CHARS, ConversationView
 
-if "conversation_fixtures" not in sys.modules:  # importlib import mode: load by path, once
-    _spec = importlib.util.spec_from_file_location(
-        "conversation_fixtures", Path(__file__).with_name("conversation_fixtures.py"))
-    sys.modules["conversation_fixtures"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["conversation_fixtures"])
-cf = sys.modules["conversation_fixtures"]
+NOW = datetime(2026, 6, 10, 15, 0, tzinfo=timezone.utc)  # a Wednesday
+MAILBOX = "john@cooloutreach.io"
+PROSPECT = "sarah.chen@acme.com"
+
+
+def thread(**over: Any) -> ThreadRow:
+    values: dict[str, Any] = dict(
+        id="t1", subject="Quick question about Acme", subject_display="Quick question about Acme",
+        last_from=PROSPECT, last_date=NOW - timedelta(hours=3), last_ts=0, snippet="",
+        message_count=3, reply_intent="interested", campaign_id="c1",
+        campaign_name="Q4 SaaS founders", mailbox=MAILBOX, prospect=PROSPECT,
+        is_warming=False, is_postmaster=False, relevant=True, needs_reply=True, unread=False,
+        messages_cached=True,
+    )
+    values.update(over)
+    return ThreadRow(**values)
+
+
+def message(i: int, *, incoming: bool, body: str | None = None, html: str | None = None,
+            ago: timedelta = timedelta(hours=1), cc: list[str] | None = None,
+            frm: str | None = None, to: list[str] | None = None) -> MessageRow:
+    return MessageRow(
+        id=f"m{i}", thread_id="t1", message_id=f"<m{i}@x>",
+        from_email=frm or (PROSPECT if incoming else MAILBOX),
+        to_emails=to if to is not None else [MAILBOX if incoming else PROSPECT],
+        cc_emails=cc or [], subject="Re: Quick question about Acme", date=NOW - ago,
+        body_text=body, body_html=html, is_incoming=incoming, folder="INBOX",
+    )
+
+
+OPENER = (
+    "Hi Sarah,\n\nI noticed Acme is growing fast and your team is hiring three SDRs. "
+    "We help teams like yours book 30% more meetings without adding headcount.\n\n"
+    "Worth a 15-minute call next week?\n\nJohn"
+)
+REPLY = (
+    "Hi John, thanks for reaching out. Sounds good, send times.\n\nSarah\n\n"
+    "On Mon, Jun 8, 2026 at 9:12 AM John <john@cooloutreach.io> wrote:\n"
+    "> Hi Sarah,\n>\n> I noticed Acme is growing fast and your team is hiring three SDRs.\n"
+    "> We help teams like yours book 30% more meetings.\n>\n> Worth a 15-minute call next week?"
+)
+FOLLOW_UP = "Great! How about Thursday 10:00 or Friday 14:00 (CET)?\n\nJohn"
+
+
+def conversation() -> list[MessageRow]:
+    return [
+        message(1, incoming=False, body=OPENER, ago=timedelta(days=9)),
+        message(2, incoming=True, body=REPLY, ago=timedelta(days=2, hours=1),
+                cc=["mike.ross@acme.com"]),
+        message(3, incoming=False, body=FOLLOW_UP, ago=timedelta(minutes=5)),
+    ]
+
+
+HOSTILE_SUBJECT = "[bold red]URGENT[/] \x1b]0;pwned\x07invoice_\u202egnp.exe \x1b[31mred\x1b[0m"
+HOSTILE_BODY = (
+    "[link=https://evil.example]click[/link] \x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\\n"
+    "cursor\x1b[2J\x1b[H home, bell\x07, pay\u200bpal, \u2066isolated\u2069\n"
+    "日本語のテキスト — Crème brûlée 😀\n"
+    "\x9b31mC1 CSI\x1bc reset"
+)
+
+
+def hostile() -> list[MessageRow]:
+    return [message(1, incoming=True, body=HOSTILE_BODY, frm="[b]evil[/b]\x1b[5m@x.com",
+                    cc=["\u202eevil@x.com"])]
+
+
+NEWSLETTER_HTML = (
+    "<html><head><style>p{color:red}</style><script>alert('x')</script></head><body>"
+    "<h1>Thanks for your interest</h1><p>Hi <b>John</b>, our buyer is <i>Mike</i>. "
+    "See <a href='https://acme.example/team'>our team page</a>.</p>"
+    "<img src='https://t.example/p.gif' alt='PIXEL'>"
+    "<table><tr><td>Mike Ross</td><td>VP Sales</td></tr></table>"
+    "<ul><li>Budget: Q3</li><li>Seats: 12</li></ul>"
+    "<blockquote>On Mon you wrote: worth a call?</blockquote></body></html>"
+)
+
+
+@dataclass
+class Pending:
+    """Duck-typed like store.outbox.OutboxItem."""
+
+    id: int
+    kind: str
+    state: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    last_error: str | None = None
+    send_after: float | None = None
+
+
+def pending_items() -> list[Pending]:
+    return [
+        Pending(1, "reply", "failed", {"bodyText": "Thursday works, I'll send an invite."},
+                last_error="422 mailbox disconnected\x1b[31m (reconnect it in Outreach2day)"),
+        Pending(2, "reply", "scheduled", {"bodyText": "Sorry, one more thing: can Mike join?"},
+                send_after=NOW.timestamp() + 7),
+    ]
+
+
+class ConversationApp(App):
+    """ConversationView alone, on a fixed clock, showing whatever `content` says."""
+
+    CSS = "ConversationView { height: 1fr; }"
+
+    def __init__(self, thread_row, messages, *, note=None, pending=None) -> None:
+        super().__init__()
+        self.content = (thread_row, messages, note, pending)
+
+    def compose(self) -> ComposeResult:
+        yield ConversationView(now=lambda: NOW, id="conversation")
+
+    async def on_mount(self) -> None:
+        thread_row, messages, note, pending = self.content
+        view = self.query_one(ConversationView)
+        await view.show(thread_row, messages, note=note, pending=pending)
+        view.focus()
+
 
 SIZE = (100, 40)
 
@@ -31,7 +143,7 @@ def assert_every_line_exactly(view: ConversationView, width: int) -> None:
 
 
 async def test_messages_read_like_a_chat():
-    app = cf.ConversationApp(cf.thread(), cf.conversation())
+    app = ConversationApp(thread(), conversation())
     async with app.run_test(size=SIZE):
         view = app.query_one(ConversationView)
         lines = view.text_lines
@@ -50,7 +162,7 @@ async def test_messages_read_like_a_chat():
 
 
 async def test_quoted_history_folds_and_expands_with_z_and_click():
-    app = cf.ConversationApp(cf.thread(), cf.conversation())
+    app = ConversationApp(thread(), conversation())
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)
         text = "\n".join(view.text_lines)
@@ -74,18 +186,18 @@ async def test_quoted_history_folds_and_expands_with_z_and_click():
 
 
 async def test_expanded_quotes_survive_a_refresh_of_the_same_thread_only():
-    app = cf.ConversationApp(cf.thread(), cf.conversation())
+    app = ConversationApp(thread(), conversation())
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)
         await pilot.press("z")
-        await view.show(cf.thread(), cf.conversation())  # e.g. a sync refreshed it
+        await view.show(thread(), conversation())  # e.g. a sync refreshed it
         assert any("▾ 7 quoted lines" in line for line in view.text_lines)
-        await view.show(cf.thread(id="t2"), cf.conversation())
+        await view.show(thread(id="t2"), conversation())
         assert any("▸ 7 quoted lines" in line for line in view.text_lines)
 
 
 async def test_html_only_body_is_shown_as_clean_text():
-    app = cf.ConversationApp(cf.thread(), [cf.message(1, incoming=True, html=cf.NEWSLETTER_HTML)])
+    app = ConversationApp(thread(), [message(1, incoming=True, html=NEWSLETTER_HTML)])
     async with app.run_test(size=SIZE):
         view = app.query_one(ConversationView)
         text = "\n".join(view.text_lines)
@@ -99,22 +211,22 @@ async def test_html_only_body_is_shown_as_clean_text():
 async def test_large_html_converts_in_a_worker_without_blocking():
     html = "<div>" * 3000 + "<p>Deep but fine.</p>" + "</div>" * 3000
     assert len(html) > INLINE_HTML_CHARS
-    app = cf.ConversationApp(cf.thread(), [])
+    app = ConversationApp(thread(), [])
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)
-        await view.show(cf.thread(), [cf.message(1, incoming=True, html=html)])
+        await view.show(thread(), [message(1, incoming=True, html=html)])
         assert "▌ converting…" in "\n".join(view.text_lines)
         await app.workers.wait_for_complete()
         await pilot.pause()
         text = "\n".join(view.text_lines)
         assert "▌ Deep but fine." in text and "converting…" not in text
         # converted once: reopening shows it at once
-        await view.show(cf.thread(id="t2"), [cf.message(1, incoming=True, html=html)])
+        await view.show(thread(id="t2"), [message(1, incoming=True, html=html)])
         assert "▌ Deep but fine." in "\n".join(view.text_lines)
 
 
 async def test_hostile_text_is_shown_literally_and_never_as_escapes():
-    app = cf.ConversationApp(cf.thread(subject_display=cf.HOSTILE_SUBJECT), cf.hostile())
+    app = ConversationApp(thread(subject_display=HOSTILE_SUBJECT), hostile())
     async with app.run_test(size=SIZE):
         view = app.query_one(ConversationView)
         text = "\n".join(view.text_lines)
@@ -133,7 +245,7 @@ async def test_hostile_text_is_shown_literally_and_never_as_escapes():
 
 async def test_wide_characters_keep_the_bars_aligned():
     body = "日本語の長いテキスト" * 12 + "\n😀" * 3 + "\nhttps://example.com/" + "x" * 150
-    app = cf.ConversationApp(cf.thread(), [cf.message(1, incoming=False, body=body)])
+    app = ConversationApp(thread(), [message(1, incoming=False, body=body)])
     async with app.run_test(size=(61, 30)):
         view = app.query_one(ConversationView)
         width = view.scrollable_content_region.width
@@ -144,37 +256,37 @@ async def test_wide_characters_keep_the_bars_aligned():
 
 
 async def test_pending_and_failed_replies_at_the_bottom():
-    app = cf.ConversationApp(cf.thread(), cf.conversation(), pending=cf.pending_items())
+    app = ConversationApp(thread(), conversation(), pending=pending_items())
     async with app.run_test(size=SIZE):
         view = app.query_one(ConversationView)
         text = "\n".join(view.text_lines)
         failed = text.index("✕ reply failed: 422 mailbox disconnected (reconnect it in Outreach2day)")
-        queued = text.index("⧗ reply queued · sending in 7 s")
+        queued = text.index("◌ reply queued · sending in 7 s")
         assert text.index("Great! How about") < failed < queued
         assert "Thursday works, I'll send an invite." in text
         assert "Sorry, one more thing: can Mike join?" in text
-        assert view.text_lines[line_with(view, "⧗ reply queued")].rstrip().endswith("┆")
+        assert view.text_lines[line_with(view, "◌ reply queued")].rstrip().endswith("┆")
 
 
 async def test_note_and_empty_states():
     note = "Messages not cached yet — you are offline"
-    app = cf.ConversationApp(cf.thread(), [], note=note)
+    app = ConversationApp(thread(), [], note=note)
     async with app.run_test(size=SIZE):
         view = app.query_one(ConversationView)
         assert any(line.strip() == note for line in view.text_lines)
         await view.show(None, [])
         assert [line.strip() for line in view.text_lines] == ["No thread selected."]
-        await view.show(cf.thread(), [])
+        await view.show(thread(), [])
         assert "No messages in the cache for this thread." in "\n".join(view.text_lines)
 
 
 async def test_long_thread_opens_on_the_latest_message():
     messages = [
-        cf.message(i, incoming=i % 2 == 0, body=f"message number {i}\n" + cf.OPENER,
+        message(i, incoming=i % 2 == 0, body=f"message number {i}\n" + OPENER,
                    ago=timedelta(hours=60 - i))
         for i in range(50)
     ]
-    app = cf.ConversationApp(cf.thread(), messages)
+    app = ConversationApp(thread(), messages)
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)
         await pilot.pause()
@@ -184,3 +296,29 @@ async def test_long_thread_opens_on_the_latest_message():
         await pilot.press("home")
         await pilot.pause()
         assert view.scroll_offset.y == 0
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+
+def test_snapshot_normal_conversation(snap_compare):
+    """Ours indented with a right bar, theirs flush with a left bar, relative dates, cc, one fold."""
+    assert snap_compare(ConversationApp(thread(), conversation()), terminal_size=SIZE)
+
+
+def test_snapshot_hostile_content(snap_compare):
+    """Markup, escape sequences, RLO and zero-width chars in subject/sender/body show as inert text."""
+    app = ConversationApp(thread(subject_display=HOSTILE_SUBJECT), hostile())
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_html_only(snap_compare):
+    """An HTML-only body reads as clean text: no script/style/image, links as references."""
+    app = ConversationApp(thread(), [message(1, incoming=True, html=NEWSLETTER_HTML)])
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_pending_and_failed_reply(snap_compare):
+    """A failed reply (with its reason) and a queued one (countdown) follow the thread, dashed."""
+    app = ConversationApp(thread(), conversation(), pending=pending_items())
+    assert snap_compare(app, terminal_size=SIZE)
