@@ -15,7 +15,7 @@ What it shows
 - quoted history (render.quote.split_quoted) folded to "▸ N quoted lines". `z` expands or
   folds every quote in the thread; a click on a fold line toggles that one;
 - `pending` outbox rows at the bottom as our messages with a dashed bar and their state:
-  draft / queued (sending in N s) / sending / sent / failed: reason;
+  draft / queued (sending in N s, ticking each second) / sending / sent / failed: reason;
 - `note` (e.g. "Messages not cached yet — you are offline") instead of a failure.
 
 Network text is sanitised by render.text and put into rich Text objects: it is never parsed
@@ -39,6 +39,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from o2d_inbox.render.dates import relative
 from o2d_inbox.render.html import html_to_text
@@ -136,6 +137,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._starts: dict[str, int] = {}  # block key -> its first line
         self._laid_width = 0
         self._open_at_latest = False  # scroll to the latest message at the next layout
+        self._ticker: Timer | None = None  # re-lays out each second while a countdown shows
 
     # ------------------------------------------------------------------ public API
 
@@ -244,12 +246,28 @@ class ConversationView(ScrollView, can_focus=True):
         self._laid_width = width
         self._lines, self._folds, self._starts = _Layout(self, width).build()
         self.virtual_size = Size(width, len(self._lines))
+        self._tick_while_counting_down()
         if self._open_at_latest:
             self._open_at_latest = False
             self.scroll_to(y=self._opening_line(), animate=False, immediate=True, force=True)
         elif anchor is not None and anchor[0] in self._starts:
             self.scroll_to(y=self._starts[anchor[0]] + anchor[1], animate=False, immediate=True, force=True)
         self.refresh()
+
+    def _tick_while_counting_down(self) -> None:
+        now = self._now().timestamp()
+        counting = any(
+            getattr(item, "state", None) == "scheduled" and (getattr(item, "send_after", None) or 0) > now
+            for item in self._pending
+        )
+        if counting and self._ticker is None:
+            self._ticker = self.set_interval(1.0, self._tick)
+        elif not counting and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    def _tick(self) -> None:
+        self._relayout(keep_anchor=True)
 
     # ------------------------------------------------------------------ bodies
 

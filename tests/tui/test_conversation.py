@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -268,6 +269,22 @@ async def test_pending_and_failed_replies_at_the_bottom():
         assert view.text_lines[line_with(view, "◌ reply queued")].rstrip().endswith("┆")
 
 
+async def test_queued_countdown_ticks_with_the_clock():
+    clock = [NOW]
+    app = ConversationApp(thread(), conversation(), pending=pending_items())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        view._now = lambda: clock[0]
+        clock[0] = NOW + timedelta(seconds=3)
+        view._tick()
+        assert "◌ reply queued · sending in 4 s" in "\n".join(view.text_lines)
+        clock[0] = NOW + timedelta(seconds=30)
+        view._tick()
+        text = "\n".join(view.text_lines)
+        assert "◌ reply queued" in text and "sending in" not in text
+        assert view._ticker is None  # nothing left to count down
+
+
 async def test_note_and_empty_states():
     note = "Messages not cached yet — you are offline"
     app = ConversationApp(thread(), [], note=note)
@@ -289,6 +306,14 @@ async def test_long_thread_opens_on_the_latest_message():
     app = ConversationApp(thread(), messages)
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)
+        await pilot.pause()
+        timings = []
+        for i in range(3):  # benchmark figure (printed, not asserted)
+            start = time.perf_counter()
+            await view.show(thread(id=f"other{i}"), messages)
+            timings.append(time.perf_counter() - start)
+        print(f"open a 50-message thread: {sorted(timings)[1] * 1000:.1f} ms, {len(view.text_lines)} lines")
+        await view.show(thread(), messages)
         await pilot.pause()
         assert view.scroll_offset.y > 0
         visible = view.text_lines[view.scroll_offset.y : view.scroll_offset.y + view.size.height]
