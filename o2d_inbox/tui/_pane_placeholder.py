@@ -11,6 +11,9 @@ from o2d_inbox.store.queries import MessageRow, ThreadRow
 
 
 class ConversationView(VerticalScroll, can_focus=True):
+    def __init__(self, *, now=None, id: str | None = None) -> None:
+        super().__init__(id=id)
+
     def compose(self):
         yield Static(id="placeholder-body")
 

@@ -131,7 +131,7 @@ class InboxApp(App[None]):
             with Vertical(id="list-column"):
                 yield Input(placeholder="filter subject / from …", id="filter")
                 yield ThreadList(self.conn, self.view, clock=self.clock, id="threads")
-            yield ConversationView(id="pane")
+            yield ConversationView(id="pane", now=self.clock)
         yield Footer()
 
     def _workspace_label(self) -> str:
@@ -423,7 +423,8 @@ class InboxApp(App[None]):
             self._preview_timer = None
         thread = event.thread
         await self.show_thread(thread)
-        if thread is not None and not thread.messages_cached and self._can_sync():
+        if (thread is not None and not thread.messages_cached and self._can_sync()
+                and self.sync_state != "offline"):
             self._preview_timer = self.set_timer(PREVIEW_FETCH_DELAY, lambda: self._fetch(thread.id))
 
     @on(ThreadList.Opened)
@@ -449,6 +450,9 @@ class InboxApp(App[None]):
         await pane.show(thread, messages, note=note)
 
     async def open_thread(self, thread: ThreadRow) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
         if thread.unread:
             queries.mark_read(self.conn, thread.id)
             self.threads.load(keep_anchor=True)

@@ -14,6 +14,11 @@ seed = importlib.util.module_from_spec(_spec)
 sys.modules["tui_seed"] = seed
 _spec.loader.exec_module(seed)
 
+_spec = importlib.util.spec_from_file_location("tui_harness", Path(__file__).with_name("harness.py"))
+harness = importlib.util.module_from_spec(_spec)
+sys.modules["tui_harness"] = harness
+_spec.loader.exec_module(harness)
+
 
 @pytest.fixture
 def cache():

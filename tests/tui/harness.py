@@ -1,0 +1,68 @@
+"""Shared pieces of the app tests: a fixed clock, a fake sync engine, a settle helper.
+
+Loaded by path (importlib import mode); see conftest.py."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from textual.widgets import Input
+
+from o2d_inbox.config import Config
+
+from tui_seed import NOW  # registered by conftest.py
+
+
+def clock():
+    return NOW
+
+
+def config(**over) -> Config:
+    return Config(theme=over.pop("theme", "o2d-dark"), **over)
+
+
+class FakeEngine:
+    """Stands in for store.sync.SyncEngine: scripted results and errors, no network."""
+
+    def __init__(self, conn, *, sync_error=None, fetch_error=None, on_sync=None):
+        self.conn = conn
+        self.sync_error, self.fetch_error, self.on_sync = sync_error, fetch_error, on_sync
+        self.syncs = 0
+        self.fetched: list[str] = []
+
+    async def sync(self, *, full=False, messages=False, progress=None):
+        self.syncs += 1
+        if progress is not None:
+            progress(SimpleNamespace(phase="updates", done=0, total=None))
+        if self.sync_error is not None:
+            raise self.sync_error
+        new = self.on_sync(self.conn) if self.on_sync else 0
+        return SimpleNamespace(new=new or 0, changed=0, removed=0, messages=0, seconds=0.0, full=full)
+
+    async def fetch_messages(self, thread_id: str) -> int:
+        self.fetched.append(thread_id)
+        if self.fetch_error is not None:
+            raise self.fetch_error
+        row = self.conn.execute("SELECT message_count, prospect, mailbox, subject, last_ts FROM threads "
+                                "WHERE id = ?", (thread_id,)).fetchone()
+        for i in range(row[0]):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO messages (id, thread_id, from_email, to_emails, cc_emails, "
+                "subject, date_received, ts, body_text, is_incoming, folder) "
+                "VALUES (?, ?, ?, ?, '[]', ?, NULL, ?, ?, 1, 'INBOX')",
+                (f"{thread_id}-f{i}", thread_id, row[1], json.dumps([row[2]]), row[3],
+                 row[4] - (row[0] - i) * 60, f"fetched body {i + 1}"),
+            )
+        self.conn.execute("UPDATE threads SET messages_fetched_count = message_count WHERE id = ?",
+                          (thread_id,))
+        return row[0]
+
+
+async def settle(pilot) -> None:
+    """Let workers and timers finish, and stop cursors blinking (deterministic pictures)."""
+    await pilot.pause()
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

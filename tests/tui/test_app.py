@@ -1,0 +1,290 @@
+"""Keyboard and mouse flows of the inbox app, driven by Pilot on a seeded in-memory cache."""
+
+from __future__ import annotations
+
+from o2d_inbox.api.errors import NetworkError
+from o2d_inbox.store import queries as q
+from o2d_inbox.tui.app import build_app
+from o2d_inbox.tui.help import HelpScreen
+
+from tui_harness import FakeEngine, clock, config, settle
+
+SIZE = (160, 48)
+
+
+def app_for(cache, **kw):
+    return build_app(kw.pop("cfg", None) or config(), conn=cache, clock=clock, sync_every=None, **kw)
+
+
+def ids(app, n=5):
+    return [app.threads.row(i).id for i in range(n)]
+
+
+async def test_home_is_needs_reply_oldest_first_relevant(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        expected = q.rows(cache, q.View("needs"), 0, 5)
+        assert ids(app) == [t.id for t in expected]
+        assert app.threads.count == q.count(cache, q.View("needs"))
+        assert "Needs reply · Relevant" in str(app.threads.border_title)
+        assert app.focused is app.threads
+        assert app.shown_thread.id == expected[0].id  # the pane previews the selection
+
+
+async def test_jk_g_G_pages_and_enter(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "down", "k")
+        assert app.threads.cursor == 2
+        await pilot.press("G")
+        assert app.threads.cursor == app.threads.count - 1
+        assert app.threads.scroll_y > 0  # the last row is on screen
+        await pilot.press("g")
+        assert app.threads.cursor == 0 and app.threads.scroll_y == 0
+        await pilot.press("pagedown")
+        assert app.threads.cursor > 20
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert app.shown_thread.id == app.threads.selected.id
+        assert app.focused is app.pane or app.pane in app.focused.ancestors
+
+
+async def test_open_marks_read(cache):
+    first = q.rows(cache, q.View("needs"), 0, 1)[0]
+    cache.execute("UPDATE threads SET unread = 1 WHERE id = ?", (first.id,))
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.threads.selected.unread
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not q.thread(cache, first.id).unread
+        assert not app.threads.row(0).unread
+
+
+async def test_tab_cycles_sidebar_list_pane(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        seen = []
+        for _ in range(3):
+            await pilot.press("tab")
+            focused = app.focused
+            seen.append(next(w.id for w in [focused, *focused.ancestors] if w.id in ("queues", "threads", "pane")))
+        assert seen == ["pane", "queues", "threads"]
+        await pilot.press("shift+tab")
+        assert app.focused is app.sidebar
+
+
+async def test_sidebar_enter_switches_queue(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.sidebar.focus()
+        await pilot.press("j", "enter")  # Needs reply -> All
+        await settle(pilot)
+        assert app.view.kind == "all"
+        assert app.threads.count == q.count(cache, q.View("all"))
+        assert ids(app) == [t.id for t in q.rows(cache, q.View("all"), 0, 5)]
+        assert app.focused is app.threads
+
+
+async def test_brackets_walk_queues_and_t_toggles_full_feed(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert app.view == q.View("intent", "interested")
+        await pilot.press("t")
+        await settle(pilot)
+        full = q.View("intent", "interested", relevant=False)
+        assert app.view == full and app.threads.count == q.count(cache, full)
+        assert "Full feed" in str(app.threads.border_title)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert app.view == q.View("needs", relevant=False)
+
+
+async def test_filter_narrows_and_escape_clears(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # All
+        await pilot.press("slash", *"acme", "enter")
+        await settle(pilot)
+        filtered = q.View("all", filter="acme")
+        assert app.view == filtered
+        assert app.threads.count == q.count(cache, filtered) < q.count(cache, q.View("all"))
+        assert all("acme" in (app.threads.row(i).subject + app.threads.row(i).last_from).lower()
+                   for i in range(app.threads.count))
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert app.view == q.View("all")
+
+
+async def test_help_lists_every_key_and_closes(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = {b.id for _, bindings in app.screen.sections for b in bindings}
+        assert {"thread.down", "thread.open", "app.sync", "app.toggle_relevant", "app.filter",
+                "app.quit", "app.help", "app.command_palette"} <= shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_keymap_rebinds_by_id(cache):
+    app = app_for(cache, cfg=config(keymap={"thread.down": "n", "app.help": "f1"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        assert app.threads.cursor == 1
+        await pilot.press("j")  # no longer bound
+        assert app.threads.cursor == 1
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        table_text = " ".join(str(c) for c in app.screen.sections)
+        assert "thread.down" in table_text
+
+
+async def test_quit(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_click_selects_row(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.click("#threads", offset=(10, 4))  # border is row 0
+        await settle(pilot)
+        assert app.threads.cursor == 3
+        assert app.shown_thread.id == app.threads.row(3).id
+
+
+async def test_narrow_drops_sidebar_then_pane_and_enter_reads_full_width(cache):
+    app = app_for(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.sidebar.display or app.sidebar.region.width == 0
+        assert app.pane.region.width == 0
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.pane.region.width >= 78 and app.threads.region.width == 0
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is app.threads and app.threads.region.width >= 78
+
+
+async def test_sync_keeps_selection_when_new_threads_arrive(cache):
+    def arrive(conn):
+        newest = conn.execute("SELECT MAX(last_ts) FROM threads").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO threads (id, subject, last_from, last_ts, relevant, needs_reply, message_count) "
+            "VALUES (?, 'fresh', 'x@y.z', ?, 1, 0, 1)",
+            [(f"new{i}", newest + 100 + i) for i in range(5)],
+        )
+        q.recount_views(conn)
+        return 5
+
+    engine = FakeEngine(cache, on_sync=arrive)
+    app = app_for(cache, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)  # the startup sync
+        await pilot.press("right_square_bracket")  # All, newest first: new threads go on top
+        await pilot.press(*"jjjjjjjjjjjj")
+        await pilot.press("pagedown")
+        before_id, before_line = app.threads.selected.id, app.threads.cursor - app.threads.scroll_y
+        count = app.threads.count
+        engine.on_sync = _more
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.threads.count == count + 3
+        assert app.threads.selected.id == before_id
+        assert app.threads.cursor - app.threads.scroll_y == before_line
+        assert app.last_synced == clock()
+
+
+def _more(conn):
+    newest = conn.execute("SELECT MAX(last_ts) FROM threads").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO threads (id, subject, last_from, last_ts, relevant, needs_reply, message_count) "
+        "VALUES (?, 'fresher', 'x@y.z', ?, 1, 0, 1)",
+        [(f"more{i}", newest + 100 + i) for i in range(3)],
+    )
+    q.recount_views(conn)
+    return 3
+
+
+async def test_offline_sync_and_uncached_thread_say_so(cache):
+    engine = FakeEngine(cache, sync_error=NetworkError("connection refused"),
+                        fetch_error=NetworkError("connection refused"))
+    app = app_for(cache, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sync_state == "offline"
+        assert "offline" in app.status_text().plain
+        uncached = next(i for i in range(app.threads.count) if not app.threads.row(i).messages_cached)
+        app.threads.move_to(uncached)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert engine.fetched == [app.threads.selected.id]
+        assert "offline" in " ".join(app.pane.text_lines)
+        assert app.is_running  # nothing failed
+
+
+async def test_open_fetches_uncached_messages(cache):
+    engine = FakeEngine(cache)
+    app = app_for(cache, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        uncached = next(i for i in range(app.threads.count) if not app.threads.row(i).messages_cached)
+        app.threads.move_to(uncached)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.shown_thread.messages_cached
+        assert "fetched body 1" in " ".join(app.pane.text_lines)
+
+
+async def test_sync_error_becomes_status_not_a_crash(cache):
+    from o2d_inbox.api.errors import ServerError
+
+    engine = FakeEngine(cache, sync_error=ServerError("503 upstream unavailable"))
+    app = app_for(cache, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sync_state == "error"
+        assert "sync failed: 503 upstream unavailable" in app.status_text().plain
+        assert app.is_running
+
+
+async def test_palette_lists_actions_and_runs_one(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        names = [name for name, _, _ in app.palette_commands()]
+        assert {"Sync now", "Queue: All", "Toggle relevant / full feed", "Help: keys", "Quit"} <= set(names)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Queue: All")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.view.kind == "all"
+
+
+async def test_light_theme_from_config(cache):
+    app = app_for(cache, cfg=config(theme="o2d-light"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "o2d-light"
+        assert app.theme_variables["intent-interested"] == "#1e7a3a"
