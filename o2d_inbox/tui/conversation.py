@@ -47,12 +47,14 @@ from o2d_inbox.render.quote import split_quoted
 from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 
-__all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS"]
+__all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS", "MAX_BLOCK_LINES"]
 
 #: HTML bodies up to this size are converted on the spot (a few ms); larger ones in a worker.
 INLINE_HTML_CHARS = 10_000
 #: A text body is cut here for display (the whole text stays in the cache).
 MAX_BODY_CHARS = 100_000
+#: At most this many lines of one body (or of its quoted history) are laid out.
+MAX_BLOCK_LINES = 1_500
 _HTML_CACHE_SIZE = 256
 _CONVERT_FAILED = "[this HTML body could not be converted]"
 
@@ -441,7 +443,11 @@ class _Layout:
             self._emit([bar, (" ", self.base), *parts], 2 + used)
 
     def _wrapped(self, text: str, style: Style, ours: bool, bar: Part) -> None:
-        for line in wrap(text, self.inner):
+        lines = wrap(text, self.inner)
+        if len(lines) > MAX_BLOCK_LINES:  # keeps a pathological body from stalling the pane
+            hidden = len(lines) - MAX_BLOCK_LINES
+            lines = lines[:MAX_BLOCK_LINES] + [f"[… {hidden:,} more lines not shown]"]
+        for line in lines:
             self._boxed([(line, style)], cell_len(line), ours, bar)
 
     # -- blocks

@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
 from o2d_inbox.store.queries import MessageRow, ThreadRow
-from o2d_inbox.tui.conversation import INLINE_HTML_CHARS, ConversationView
+from o2d_inbox.tui.conversation import INLINE_HTML_CHARS, MAX_BLOCK_LINES, ConversationView
 
 NOW = datetime(2026, 6, 10, 15, 0, tzinfo=timezone.utc)  # a Wednesday
 MAILBOX = "john@cooloutreach.io"
@@ -254,6 +254,16 @@ async def test_wide_characters_keep_the_bars_aligned():
         bars = [line for line in view.text_lines if line.rstrip().endswith("▐")]
         assert len(bars) > 6
         assert {cell_len(line.rstrip()) for line in bars} == {width}
+
+
+async def test_a_huge_body_is_cut_not_stalled():
+    body = "line\n" * (MAX_BLOCK_LINES + 500) + "x" * 300_000
+    app = ConversationApp(thread(), [message(1, incoming=True, body=body)])
+    async with app.run_test(size=SIZE):
+        view = app.query_one(ConversationView)
+        assert len(view.text_lines) < MAX_BLOCK_LINES + 20
+        assert "▌ [… " in "\n".join(view.text_lines[-3:])
+        assert "more lines not shown]" in "\n".join(view.text_lines[-3:])
 
 
 async def test_pending_and_failed_replies_at_the_bottom():
