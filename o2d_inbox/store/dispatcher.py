@@ -7,6 +7,7 @@
     await d.flush(wait=False, timeout=None) -> list[OutboxItem]
                                      send everything now, ignoring the undo window; with
                                      wait, poll until every item is final
+    d.drain_changes() -> list[OutboxItem]   items whose state changed since the last call
     d.close()                        release the dispatch lock
 
 How "exactly once" holds:
@@ -36,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -99,6 +101,8 @@ class Dispatcher:
         self._lock = WriterLock(f"{db_path(conn)}.outbox" if db_path(conn) else "")
         self._polls: dict[int, int] = {}  # item id -> polls so far (backoff step)
         self._inflight: set[int] = set()
+        # state changes since the last drain_changes(); bounded for callers that never drain
+        self._changes: deque[OutboxItem] = deque(maxlen=1000)
         self._wake = asyncio.Event()
         # what the last pass ran into, for flush()'s offline / auth verdicts
         self._pass_errors: list[BaseException] = []
@@ -107,6 +111,13 @@ class Dispatcher:
 
     def close(self) -> None:
         self._lock.release()
+
+    def drain_changes(self) -> list[OutboxItem]:
+        """Items whose state changed since the last call, as they are now (oldest change
+        first), e.g. for the TUI's notices: "reply sent", "intent override failed: …"."""
+        out = list(self._changes)
+        self._changes.clear()
+        return out
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next tick."""
@@ -262,7 +273,11 @@ class Dispatcher:
                                     (*fields.values(), item.id, expect_state))
             ok = cur.rowcount == 1
             if ok and fields.get("state") == "failed" and item.kind == "intent":
-                ob._revert_intent(self.conn, item)
+                ob.revert_intent(self.conn, item)
+        if ok and fields.get("state", expect_state) != expect_state:
+            changed = ob.get(self.conn, item.id)
+            if changed is not None:
+                self._changes.append(changed)
         return ok
 
     async def _send(self, item: OutboxItem) -> int:

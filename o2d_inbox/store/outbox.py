@@ -49,7 +49,7 @@ __all__ = [
     "OutboxItem", "OutboxRefused", "STATES", "FINAL_STATES", "ACTIVE_STATES", "INTENT_IN_FLIGHT",
     "KINDS", "queue_reply", "queue_forward", "queue_new", "queue_intent", "queue_suppress",
     "save_draft", "schedule_draft", "undo", "cancel", "retry", "get", "list_items",
-    "pending_for_thread", "counts", "reply_refusal", "transaction", "new_key",
+    "pending_for_thread", "counts", "reply_refusal", "revert_intent", "transaction", "new_key",
 ]
 
 STATES = ("draft", "scheduled", "sending", "accepted", "sent", "failed", "cancelled")
@@ -260,8 +260,9 @@ def _set_intent(conn: sqlite3.Connection, thread_id: str, value: str | None) -> 
     conn.execute("UPDATE threads SET reply_intent = ? WHERE id = ?", (value, thread_id))
 
 
-def _revert_intent(conn: sqlite3.Connection, item: OutboxItem) -> None:
-    """Put prev_value back, but only while the thread still shows this item's value."""
+def revert_intent(conn: sqlite3.Connection, item: OutboxItem) -> None:
+    """Put prev_value back, but only while the thread still shows this item's value (inside
+    the caller's transaction)."""
     ours = item.payload.get("replyIntent")
     conn.execute("UPDATE threads SET reply_intent = ? WHERE id = ? AND reply_intent IS ?",
                  (item.prev_value, item.thread_id, ours))
@@ -377,7 +378,7 @@ def undo(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> Ou
         if item.kind == "intent":
             conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ?,"
                          " last_error = 'undone' WHERE id = ?", (now, item_id))
-            _revert_intent(conn, item)
+            revert_intent(conn, item)
         elif item.kind in MESSAGE_KINDS:
             conn.execute("UPDATE outbox SET state = 'draft', send_after = NULL, updated_at = ?"
                          " WHERE id = ?", (now, item_id))
@@ -398,7 +399,7 @@ def cancel(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> 
         conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?",
                      (now, item_id))
         if item.kind == "intent" and item.state == "scheduled":
-            _revert_intent(conn, item)
+            revert_intent(conn, item)
     return _get(conn, item_id)
 
 

@@ -97,3 +97,22 @@ def test_bounce_exit_1_with_the_reason_then_retry_and_cancel(tmp_path, sim_serve
     assert run("outbox", "retry", "1") == 2  # cancelled: nothing to retry
     assert "cancelled" in capsys.readouterr().err
     assert run("outbox", "flush") == 0 and "nothing to send" in capsys.readouterr().err
+
+
+def test_a_refused_key_keeps_the_message_for_later(tmp_path, sim_server, cli_env, capsys, monkeypatch):
+    cache = tmp_path / "c.db"
+    server = sim_server(op_step_seconds=0.01)
+    cli_env(server, cache)
+    thread = next(t for t, v in server.sim.thread_snapshot().items() if v["replyIntent"] != "unsubscribe")
+    assert run("reply", thread, "--body", "hi") == 0
+    capsys.readouterr()
+    monkeypatch.setenv("OUTREACH2DAY_API_KEY", "ot2d_revoked_0000000000")
+    assert run("outbox", "flush") == 3  # auth: one line, the message is not failed
+    err = lines(capsys.readouterr().err)
+    assert len(err) == 1 and "401" in err[0] and "revoked_0000" not in err[0]
+    conn = open_db(cache)
+    assert ob.list_items(conn)[0].state == "sending"
+    cli_env(server, cache)  # the good key again
+    assert run("outbox", "flush", "--wait") == 0
+    item = ob.list_items(conn)[0]
+    assert item.state == "sent" and server.sim.deliveries == {item.idempotency_key: 1}

@@ -203,3 +203,12 @@ async def test_run_loop_sends_and_reports(conn, make_world):
     await asyncio.wait_for(task, 5)
     await w.client.aclose()
     assert ob.get(conn, item.id).state == "sent" and changes
+    assert [(i.id, i.state) for i in d.drain_changes()] == [(item.id, "accepted"), (item.id, "sent")]
+    assert d.drain_changes() == []
+
+
+async def test_flush_skips_the_undo_window(world):
+    item = ob.queue_reply(world.conn, world.thread_ids[8], "now please", undo_seconds=30, now=world.clock())
+    items = await world.dispatcher().flush(wait=True, timeout=60)
+    assert [i.id for i in items] == [item.id] and items[0].state == "sent"
+    assert world.clock() < item.send_after  # sent before the window would have closed
