@@ -20,6 +20,7 @@ import functools
 import hashlib
 import html
 import random
+import string
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -207,12 +208,25 @@ def hostile_index(k: int) -> int:
 
 
 def iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    """Epoch seconds → ``2026-03-09T14:30:00Z`` (the day part is cached: hot in listings)."""
+    day, sec = divmod(int(ts), 86400)
+    hours, sec = divmod(sec, 3600)
+    return f"{_day(day)}T{hours:02d}:{sec // 60:02d}:{sec % 60:02d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(day: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 
 @functools.lru_cache(maxsize=4096)
 def _domain(company: str) -> str:
     return "".join(c for c in company.lower() if c.isalnum()) + ".com"
+
+
+@functools.lru_cache(maxsize=256)
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple({name for _, name, _, _ in string.Formatter().parse(template) if name})
 
 
 @functools.lru_cache(maxsize=65536)
@@ -307,6 +321,8 @@ class ThreadMeta:
         return self.base_subject
 
     def subject_display(self) -> str:
+        if self.hostile is None and self.index >= 0:
+            return self.base_subject  # seeded subjects carry no prefix of their own
         s = self.subject_full()
         while s[:4].lower() in ("re: ", "fw: ") or s[:5].lower() == "fwd: ":
             s = s[s.index(":") + 2:]
@@ -314,12 +330,27 @@ class ThreadMeta:
 
     # -- messages --------------------------------------------------------------------------
     def _fmt(self, template: str) -> str:
-        our = MAILBOXES[self.mailbox][1]
-        return template.format(
-            first=self.first, last=self.last, company=self.company, our=our,
-            our_lower=our.lower(), domain=_domain(self.company), email=self.prospect_email,
-            first2=FIRST[(self.variant + 7) % len(FIRST)], code=f"WX{self.variant:03d}",
-        )
+        values = {}
+        for name in _fields(template):  # only what the template uses (this is the hot path)
+            if name == "first":
+                values[name] = self.first
+            elif name == "company":
+                values[name] = self.company
+            elif name == "our":
+                values[name] = MAILBOXES[self.mailbox][1]
+            elif name == "last":
+                values[name] = self.last
+            elif name == "our_lower":
+                values[name] = MAILBOXES[self.mailbox][1].lower()
+            elif name == "domain":
+                values[name] = _domain(self.company)
+            elif name == "email":
+                values[name] = self.prospect_email
+            elif name == "first2":
+                values[name] = FIRST[(self.variant + 7) % len(FIRST)]
+            elif name == "code":
+                values[name] = f"WX{self.variant:03d}"
+        return template.format_map(values)
 
     def _seeded_parts(self, k: int) -> tuple[bool, int, str, str | None, str | None]:
         """(ours, ts, sender, body_text, body_html or None) of the k-th generated message."""
@@ -408,18 +439,17 @@ class ThreadMeta:
         }
 
 
-@functools.lru_cache(maxsize=1 << 17)
 def _base_subject(kind: int, pick: int, first: str, company: str, mailbox: int,
                   variant: int) -> str:
-    our, mbox = MAILBOXES[mailbox][1], MAILBOXES[mailbox][0]
-    fmt = {"company": company, "first": first, "our": our, "code": f"WX{variant:03d}",
-           "mbdomain": mbox.partition("@")[2]}
-    base = SUBJECTS[pick % len(SUBJECTS)].format(**fmt)
+    if kind == KIND_PROSPECT:  # the hot path: most threads
+        return SUBJECTS[pick % len(SUBJECTS)].format(
+            company=company, first=first, our=MAILBOXES[mailbox][1])
     if kind == KIND_WARMING:
-        return WARMUP_SUBJECTS[pick % len(WARMUP_SUBJECTS)].format(**fmt)
-    if kind == KIND_POSTMASTER:
-        return POSTMASTER_SUBJECTS[pick % len(POSTMASTER_SUBJECTS)].format(base=base, **fmt)
-    return base
+        return WARMUP_SUBJECTS[pick % len(WARMUP_SUBJECTS)].format(code=f"WX{variant:03d}")
+    base = SUBJECTS[pick % len(SUBJECTS)].format(
+        company=company, first=first, our=MAILBOXES[mailbox][1])
+    return POSTMASTER_SUBJECTS[pick % len(POSTMASTER_SUBJECTS)].format(
+        base=base, mbdomain=MAILBOXES[mailbox][0].partition("@")[2])
 
 
 Key = tuple[int, int]  # (last_ts, seq), larger = newer
@@ -447,6 +477,7 @@ class Inbox:
         self._bumped: list[tuple[int, int, str]] = []  # sorted ascending (ts, seq, tid)
         self._bumped_key: dict[str, tuple[int, int, str]] = {}
         self._seq = self.n
+        self.version = 0  # bumped by every change: keys the response cache
 
     # -- identity ----------------------------------------------------------------------------
     def tid_of(self, i: int) -> str:
@@ -514,15 +545,18 @@ class Inbox:
     def touch(self, tid: str) -> ThreadMeta | None:
         """The thread's mutable metadata (a seeded thread is materialised once)."""
         meta = self.get(tid)
-        if meta is not None and tid not in self.touched:
-            self.touched[tid] = meta
+        if meta is not None:
+            self.version += 1  # the caller is about to change it
+            self.touched.setdefault(tid, meta)
         return meta
 
     def add_created(self, meta: ThreadMeta) -> None:
+        self.version += 1
         self.touched[meta.tid] = meta
 
     def append(self, meta: ThreadMeta, message: dict[str, Any], ts: int) -> None:
         """Append a message and move the thread to the front (a new message bumps it)."""
+        self.version += 1
         meta.extra.append(message)
         meta.extra_ts.append(ts)
         old = self._bumped_key.pop(meta.tid, None)
@@ -537,6 +571,7 @@ class Inbox:
     def delete(self, tid: str) -> bool:
         if self.get(tid) is None:
             return False
+        self.version += 1
         self.deleted.add(tid)
         old = self._bumped_key.pop(tid, None)
         if old is not None:
@@ -586,7 +621,11 @@ class Inbox:
     def walk(self, after: Key | None = None, since: int | None = None
              ) -> Iterator[tuple[Key, ThreadMeta]]:
         """Threads newest first, strictly older than ``after``, stopping below ``since``."""
-        a, b = self._stream_bumped(after), self._stream_seeded(after)
+        b = self._stream_seeded(after)
+        if not self._bumped and since is None:
+            yield from b  # nothing changed since start: no merge needed
+            return
+        a = self._stream_bumped(after)
         na, nb = next(a, None), next(b, None)
         while na is not None or nb is not None:
             if nb is None or (na is not None and na[0] > nb[0]):
