@@ -138,6 +138,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._folds: dict[int, str] = {}  # line index of a fold line -> block key
         self._starts: dict[str, int] = {}  # block key -> its first line
         self._laid_width = 0
+        self._laid_styles: tuple = ()
         self._open_at_latest = False  # scroll to the latest message at the next layout
         self._ticker: Timer | None = None  # re-lays out each second while a countdown shows
 
@@ -158,9 +159,15 @@ class ConversationView(ScrollView, can_focus=True):
         )
         if not same_thread:
             self._expanded.clear()
+        # a reader who was at the end of the thread follows a message that just arrived
+        follow = (
+            same_thread
+            and len(messages) > len(self._messages)
+            and self.scroll_offset.y >= self.max_scroll_y
+        )
         self._thread, self._messages = thread, list(messages)
         self._note, self._pending = note, list(pending or [])
-        self._open_at_latest = not same_thread
+        self._open_at_latest = not same_thread or follow
         self._relayout(keep_anchor=same_thread)
 
     @property
@@ -194,8 +201,17 @@ class ConversationView(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        if self.is_mounted:  # theme switch: colours are baked into the strips
+        # colours are baked into the strips: re-lay out on a theme switch, not on every
+        # focus/hover change that leaves our styles as they were
+        if self.is_mounted and self._lines and self._style_signature() != self._laid_styles:
             self._relayout(keep_anchor=True)
+
+    def _style_signature(self) -> tuple:
+        return (
+            self.rich_style,
+            tuple(self._style(name) for name in sorted(self.COMPONENT_CLASSES)),
+            self.app.theme,
+        )
 
     def on_conversation_view_html_converted(self, event: HtmlConverted) -> None:
         event.stop()
@@ -246,6 +262,7 @@ class ConversationView(ScrollView, can_focus=True):
                 anchor = (key, top - self._starts[key])
         width = self._content_width()
         self._laid_width = width
+        self._laid_styles = self._style_signature()
         self._lines, self._folds, self._starts = _Layout(self, width).build()
         self.virtual_size = Size(width, len(self._lines))
         self._tick_while_counting_down()

@@ -197,6 +197,39 @@ async def test_expanded_quotes_survive_a_refresh_of_the_same_thread_only():
         assert any("▸ 7 quoted lines" in line for line in view.text_lines)
 
 
+async def test_a_new_message_is_followed_only_by_a_reader_at_the_end():
+    long_thread = [message(i, incoming=i % 2 == 0, body=OPENER, ago=timedelta(hours=30 - i))
+                   for i in range(20)]
+    arrived = message(99, incoming=True, body="Just arrived", ago=timedelta(seconds=10))
+    app = ConversationApp(thread(), long_thread)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        await pilot.pause()
+        assert view.scroll_offset.y == view.max_scroll_y > 0
+        await view.show(thread(), long_thread + [arrived])
+        await pilot.pause()
+        assert view.scroll_offset.y == view.max_scroll_y
+        assert any("Just arrived" in line for line in view.text_lines[view.scroll_offset.y:])
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        later = message(100, incoming=True, body="Even later", ago=timedelta(seconds=5))
+        await view.show(thread(), long_thread + [arrived, later])
+        await pilot.pause()
+        assert view.scroll_offset.y == 0
+
+
+async def test_theme_switch_recolours_the_laid_out_lines():
+    app = ConversationApp(thread(), conversation())
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        before = view._lines[0]
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = view._lines[0]
+        assert after.text == before.text
+        assert [s.style for s in after] != [s.style for s in before]
+
+
 async def test_html_only_body_is_shown_as_clean_text():
     app = ConversationApp(thread(), [message(1, incoming=True, html=NEWSLETTER_HTML)])
     async with app.run_test(size=SIZE):
