@@ -219,9 +219,14 @@ def _day(day: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 
-@functools.lru_cache(maxsize=4096)
 def _domain(company: str) -> str:
-    return "".join(c for c in company.lower() if c.isalnum()) + ".com"
+    domain = _DOMAINS.get(company)
+    if domain is None:
+        domain = _DOMAINS[company] = "".join(c for c in company.lower() if c.isalnum()) + ".com"
+    return domain
+
+
+_DOMAINS: dict[str, str] = {}
 
 
 @functools.lru_cache(maxsize=256)
@@ -414,26 +419,31 @@ class ThreadMeta:
         return self.extra[-1] if self.extra else self.seeded_message(self.seed_count - 1)
 
     def to_wire(self) -> dict[str, Any]:
-        if self.extra:
-            last = self.extra[-1]
+        """The thread as GET /threads lists it (hot: keep it lean)."""
+        extra = self.extra
+        if extra:
+            last = extra[-1]
             last_message = {"from_email": last["from_email"],
                             "date_received": last["date_received"],
                             "body_text": last["body_text"]}
         else:  # the listing needs only the last message's summary, not its HTML
             _, ts, sender, text, _ = self._seeded_parts(self.seed_count - 1)
             last_message = {"from_email": sender, "date_received": iso(ts), "body_text": text}
-        first_id = self.extra[0]["message_id"].strip("<>") if not self.seed_count else \
-            f"{(self.index * 0x9E3779B97F4A7C15 + 0xABCDEF) & 0xFFFFFFFFFFFF:012x}." \
-            f"{self.variant:02x}@{_domain(self.company)}"
+        if self.seed_count:
+            first_id = f"{self.tid[4:]}.{self.variant:02x}{self.step:x}@{_domain(self.company)}"
+        else:
+            first_id = extra[0]["message_id"].strip("<>")
+        subject = self.subject_full()
         return {
             "id": self.tid,
             "external_thread_id": first_id,
-            "subject": self.subject_full(),
-            "subject_display": self.subject_display(),
+            "subject": subject,
+            "subject_display": self.base_subject if self.hostile is None and self.index >= 0
+            else self.subject_display(),
             "last_message": last_message,
             "is_warming": self.kind == KIND_WARMING,
             "is_postmaster": self.kind == KIND_POSTMASTER,
-            "message_count": self.message_count,
+            "message_count": self.seed_count + len(extra),
             "replyIntent": self.intent,
             "campaignId": self.campaign,
         }
