@@ -138,7 +138,9 @@ def _age(seconds: float) -> str:
 
 def item_line(item: ob.OutboxItem, now: float) -> str:
     state = item.state
-    if item.state == "accepted" and item.operation_status:
+    if item.state == "sending" and item.last_error:
+        state = "retrying"  # it may have reached the server; the next flush re-sends, same key
+    elif item.state == "accepted" and item.operation_status:
         state = f"accepted:{item.operation_status}"
     where = item.thread_id or item.recipient or ""
     line = (f"#{item.id:<5} {item.kind:<8} {fit(safe_line(state), 16)} {_age(now - item.created_at):>4}  "
