@@ -328,6 +328,25 @@ async def test_queued_countdown_ticks_with_the_clock():
         assert view._ticker is None  # nothing left to count down
 
 
+async def test_real_outbox_items_from_the_store():
+    from o2d_inbox.store import outbox
+    from o2d_inbox.store.db import open_db
+
+    conn = open_db(":memory:")
+    try:
+        outbox.queue_reply(conn, "t1", "Booked for Thursday.", undo_seconds=10, now=NOW.timestamp())
+        outbox.queue_intent(conn, "t1", "interested", now=NOW.timestamp())
+        items = outbox.pending_for_thread(conn, "t1")
+    finally:
+        conn.close()
+    app = ConversationApp(thread(), conversation(), pending=items)
+    async with app.run_test(size=SIZE):
+        text = "\n".join(app.query_one(ConversationView).text_lines)
+        assert "◌ reply queued · sending in 10 s" in text
+        assert "Booked for Thursday." in text
+        assert "you: intent → interested" in text
+
+
 async def test_note_and_empty_states():
     note = "Messages not cached yet — you are offline"
     app = ConversationApp(thread(), [], note=note)
