@@ -8,6 +8,9 @@
     await resolve_workspace(config, client) -> Config
         The same config with workspace (and, unless given explicitly, cache_path) filled in,
         asking the server only when the workspace is not configured.
+    with_cached_workspace(config) -> Config
+        no workspace configured: the workspace of the only default cache on disk for this
+        server (what an earlier sync resolved); otherwise the config unchanged.
     cache_path(config) -> Path
         config.cache_path, else the only default cache on disk for this server;
         ConfigError when it cannot be known without asking the server.
@@ -17,6 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -82,12 +86,23 @@ async def resolve_workspace(config: Config, client: UniboxClient) -> Config:
     return with_workspace(config, await client.resolve_workspace())
 
 
+def with_cached_workspace(config: Config) -> Config:
+    """Without a configured workspace, the one of the only default cache on disk for this
+    server (what an earlier sync resolved), so client and cache agree; else unchanged."""
+    if config.workspace is not None or config.cache_path is not None:
+        return config
+    found = existing_caches_for(config.base_url)
+    if len(found) != 1:
+        return config
+    workspace = int(re.search(r"-ws(\d+)\.db$", found[0].name).group(1))
+    return with_workspace(config, workspace)
+
+
 def cache_path(config: Config) -> Path:
+    config = with_cached_workspace(config)
     if config.cache_path is not None:
         return config.cache_path
     found = existing_caches_for(config.base_url)
-    if len(found) == 1:  # offline commands after one sync that found the only workspace
-        return found[0]
     hint = "several caches exist for this server" if found else "no cache yet"
     raise ConfigError(f"workspace unknown ({hint}): pass --workspace ID, set "
                       f"O2D_INBOX_WORKSPACE or 'workspace' in config.toml, or run o2d-inbox sync")

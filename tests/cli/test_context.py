@@ -7,7 +7,13 @@ import argparse
 import pytest
 
 from o2d_inbox.config import ConfigError, cache_path_for, load_config
-from o2d_inbox.context import cache_path, make_client, open_cache, with_workspace
+from o2d_inbox.context import (
+    cache_path,
+    make_client,
+    open_cache,
+    with_cached_workspace,
+    with_workspace,
+)
 
 KEY = "ot2d_contextTEST_abcdefghijkl1234"
 
@@ -43,9 +49,11 @@ def test_unknown_workspace_uses_the_only_cache_on_disk(home):
         cache_path(config)
     open_cache(with_workspace(config, 3)).close()
     assert cache_path(config) == cache_path_for(config.base_url, 3)
+    assert with_cached_workspace(config).workspace == 3
     open_cache(with_workspace(config, 4)).close()
     with pytest.raises(ConfigError, match="several caches"):
         cache_path(config)
+    assert with_cached_workspace(config).workspace is None
 
 
 def test_open_cache_has_the_schema(home):
