@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -510,7 +511,12 @@ class FaultWrapper:
         async def capture(message: dict[str, Any]) -> None:
             captured.append(message)
 
-        await self.app(scope, receive, capture)
+        try:
+            await self.app(scope, receive, capture)
+        except Exception:  # a simulator bug: Starlette has built the 500 envelope, then re-raised
+            if not captured:
+                raise
+            logging.getLogger(__name__).exception("simulator error on %s %s", method, path)
         start = captured[0]
         status = start["status"]
         body = b"".join(m.get("body", b"") for m in captured[1:])

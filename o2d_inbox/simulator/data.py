@@ -106,6 +106,16 @@ OUR_FOLLOWUP = (
     "Great to hear from you, {first}. I've attached a one-pager with pricing for {company}."
     "\n\nBest,\n{our}",
 )
+#: our last message when it answers a classified prospect reply
+OUR_ANSWER: dict[str, tuple[str, ...]] = {
+    "interested": OUR_FOLLOWUP[1:2] + OUR_FOLLOWUP[3:4],
+    "not_interested": ("Understood, {first}. Thanks for letting me know, I won't follow up."
+                       "\n\n{our}",),
+    "unsubscribe": ("Done, {first}: you're removed from our list. Sorry for the noise.\n\n{our}",),
+    "out_of_office": ("Thanks, I'll follow up when you're back.\n\n{our}",),
+    "neutral": ("Happy to share more, {first}. Here's a two-page overview and three customer "
+                "stories from teams like {company}.\n\n{our}",),
+}
 PROSPECT_BY_INTENT: dict[str | None, tuple[str, ...]] = {
     "interested": (
         "Hi {our},\n\nThanks for reaching out. This sounds interesting. Could we set up a call "
@@ -371,7 +381,12 @@ class ThreadMeta:
             text = self._fmt(PROSPECT_BY_INTENT["bounced"][0]).replace(
                 self.prospect_email, f"{self.first.lower()}@{_domain(self.company)}")
         elif ours:
-            pool = OUR_FIRST if k == 0 else OUR_FOLLOWUP
+            if k == 0:
+                pool = OUR_FIRST
+            elif k == n - 1 and n >= 2 and self.intent in OUR_ANSWER:
+                pool = OUR_ANSWER[self.intent]  # answering the classified reply just before
+            else:
+                pool = OUR_FOLLOWUP
             text = self._fmt(pool[(self.variant + k) % len(pool)])
         else:
             # the prospect's latest messages carry the thread's classification

@@ -206,3 +206,20 @@ async def test_live_replies_arrive_with_sim_time(api, kit):
     assert 1 <= len(got) <= 20
     assert all(t["last_message"]["date_received"] >= since for t in got)
     assert any(t["id"] not in before for t in got) or len(after) == len(before)
+
+
+async def test_unknown_routes_methods_and_crashes_still_use_the_envelope(api, kit, monkeypatch):
+    sim = kit.make_sim(threads=10)
+    a = api(sim)
+    r = await a.get("/nope")
+    assert r.status_code == 404 and r.json()["detail"]["error"] == "not_found"
+    r = await a.send("DELETE", "/threads", None)
+    assert r.status_code == 405 and r.json()["detail"]["error"] == "method_not_allowed"
+
+    def boom(op_id):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(sim, "operation", boom)
+    r = await a.get("/threads/outbound-operations/op_1")
+    assert r.status_code == 500 and r.json() == {
+        "detail": {"error": "internal_error", "message": "Internal server error"}}
