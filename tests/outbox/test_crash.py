@@ -18,10 +18,11 @@ REPO = Path(__file__).resolve().parents[2]
 FLUSH = [sys.executable, "-m", "o2d_inbox", "outbox", "flush", "--wait", "--timeout", "60"]
 
 
-def wait_for_state(conn, proc, state, timeout=20.0):
+def wait_for_activity(conn, proc, since: float, timeout: float = 20.0) -> None:
+    """Until the process has written to the outbox (it is past start-up and working)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
-        if conn.execute("SELECT 1 FROM outbox WHERE state = ? LIMIT 1", (state,)).fetchone():
+        if conn.execute("SELECT 1 FROM outbox WHERE updated_at > ? LIMIT 1", (since,)).fetchone():
             return
         time.sleep(0.005)
 
@@ -45,12 +46,13 @@ def test_sigkill_and_restart_delivers_each_message_exactly_once(tmp_path, sim_se
                    for k in range(2)]
         keys = {i.idempotency_key for i in queued}
         all_keys |= keys
-        # kill 1: a random moment after the first row turned 'sending' (requests in flight);
-        # kill 2: a random moment after a row was accepted (operations being polled)
-        for trigger, spread in (("sending", 0.3), ("accepted", 1.2)):
+        # a random moment after the process's first write: kill 1 mostly lands while
+        # requests are in flight, kill 2 while re-sending or polling operations
+        for spread in (0.3, 1.2):
+            started = time.time()
             proc = subprocess.Popen(FLUSH, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
-            wait_for_state(conn, proc, trigger)
+            wait_for_activity(conn, proc, started)
             time.sleep(rng.uniform(0, spread))
             if proc.poll() is None:
                 proc.kill()  # SIGKILL, by its own pid
