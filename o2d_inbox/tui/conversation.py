@@ -503,6 +503,10 @@ class _Layout:
 
     def _title(self, who: str, when: str, ours: bool, bar: Part) -> None:
         room = self.inner - cell_len(when) - 1 if when else self.inner
+        if who and when and room < 12 and cell_len(who) > room:  # very narrow: the date gets its own line
+            self._title(who, "", ours, bar)
+            self._title("", when, ours, bar)
+            return
         if cell_len(who) > room:
             who = fit(who, room).rstrip()
         gap = " " * (self.inner - cell_len(who) - cell_len(when))

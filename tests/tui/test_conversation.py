@@ -299,6 +299,18 @@ async def test_a_huge_body_is_cut_not_stalled():
         assert "more lines not shown]" in "\n".join(view.text_lines[-3:])
 
 
+async def test_tiny_widths_still_lay_out():
+    for width in (4, 12):
+        app = ConversationApp(thread(subject_display=HOSTILE_SUBJECT), conversation() + hostile(),
+                              pending=pending_items())
+        async with app.run_test(size=(width, 20)) as pilot:
+            await pilot.pause()
+            view = app.query_one(ConversationView)
+            assert len(view.text_lines) > 20
+            if width == 12:
+                assert "   Jun 1 ▐" in view.text_lines  # the date moved to its own line
+
+
 async def test_pending_and_failed_replies_at_the_bottom():
     app = ConversationApp(thread(), conversation(), pending=pending_items())
     async with app.run_test(size=SIZE):
