@@ -212,3 +212,24 @@ async def test_flush_skips_the_undo_window(world):
     items = await world.dispatcher().flush(wait=True, timeout=60)
     assert [i.id for i in items] == [item.id] and items[0].state == "sent"
     assert world.clock() < item.send_after  # sent before the window would have closed
+
+
+async def test_a_sync_before_the_override_lands_keeps_it_on_screen(world):
+    """Optimistic intent vs. the sync engine: the user's value stays until the PATCH lands,
+    then the server agrees; the sync engine and the dispatcher share the cache meanwhile."""
+    from o2d_inbox.store.sync import SyncEngine
+
+    engine = SyncEngine(world.conn, world.client, clock=world.clock)
+    await engine.sync(full=True)
+    t = world.thread_ids[9]
+    server_value = world.sim.thread_snapshot()[t]["replyIntent"]
+    ours = "not_interested" if server_value != "not_interested" else "neutral"
+    item = ob.queue_intent(world.conn, t, ours, undo_seconds=10, now=world.clock())
+    await engine.sync(full=True)
+    assert intent_of(world.conn, t) == ours  # not overwritten by the server's old value
+    world.sim.advance(11)
+    d = world.dispatcher()
+    await d.run_once()
+    assert ob.get(world.conn, item.id).state == "sent"
+    await engine.sync(full=True)
+    assert intent_of(world.conn, t) == ours == world.sim.thread_snapshot()[t]["replyIntent"]
