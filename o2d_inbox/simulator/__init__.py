@@ -8,7 +8,8 @@
 Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
 
 * Auth: ``Authorization: Bearer <key>``. With ``SimConfig.api_keys=None`` any key starting
-  ``ot2d_`` (then 1+ printable chars) is valid unless it contains bad/wrong/invalid/expired/revoked;
+  ``ot2d_`` (then 1+ printable chars) is valid unless one of its ``_``/``-`` separated words
+  starts with wrong/invalid/expired/revoked or is exactly ``bad`` (e.g. ``ot2d_bad``);
   a set = exactly those keys; a dict = key -> allowed workspace ids. Missing/invalid key: 401
   ``invalid_api_key`` (the key is never echoed). ``workspaceId`` is required on every endpoint
   but ``GET /workspaces`` (400 if missing/not an integer); a workspace the key can't use: 403

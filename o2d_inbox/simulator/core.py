@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -15,8 +16,9 @@ from o2d_inbox.simulator.data import (
     KIND_POSTMASTER, KIND_PROSPECT, Inbox, ThreadMeta, _digest, _html, iso,
 )
 
-#: Words that make a key invalid when ``api_keys`` is None (for testing 401 paths).
-REJECTED_KEY_WORDS = ("bad", "wrong", "invalid", "expired", "revoked")
+#: With ``api_keys=None`` a key is refused when one of its ``_``/``-`` separated words starts
+#: with one of these, or is exactly "bad" ("bad" alone: a hex secret may start with b-a-d).
+REJECTED_KEY_WORDS = ("wrong", "invalid", "expired", "revoked")
 EXAMPLE_KEY = "ot2d_sim_example_key"
 
 
@@ -24,9 +26,10 @@ EXAMPLE_KEY = "ot2d_sim_example_key"
 class SimConfig:
     threads: int = 2000
     seed: int = 42
-    #: None: any ``ot2d_…`` key (at least one char after the prefix) is valid for every workspace, unless it contains
-    #: one of REJECTED_KEY_WORDS. A set: exactly these keys, every workspace. A dict: key ->
-    #: the workspace ids it may access (others answer 403).
+    #: None: any ``ot2d_…`` key (at least one char after the prefix) is valid for every
+    #: workspace, unless a word of it starts with wrong/invalid/expired/revoked or is "bad".
+    #: A set: exactly these keys, every workspace. A dict: key -> the workspace ids it may
+    #: access (others answer 403).
     api_keys: set[str] | dict[str, list[int]] | None = None
     workspaces: list[int] = field(default_factory=lambda: [42])
     reply_rate: float = 0.0
@@ -335,9 +338,9 @@ class Simulator:
     def key_valid(self, key: str) -> bool:
         keys = self.cfg.api_keys
         if keys is None:
-            low = key.lower()
+            words = re.split(r"[_\-]", key.lower())[1:]
             return key.startswith("ot2d_") and len(key) > 5 and key.isprintable() and not any(
-                w in low for w in REJECTED_KEY_WORDS)
+                w.startswith(REJECTED_KEY_WORDS) or w == "bad" for w in words)
         return key in keys
 
     def key_workspaces(self, key: str) -> list[int]:
