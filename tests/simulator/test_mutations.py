@@ -223,3 +223,11 @@ async def test_unknown_routes_methods_and_crashes_still_use_the_envelope(api, ki
     r = await a.get("/threads/outbound-operations/op_1")
     assert r.status_code == 500 and r.json() == {
         "detail": {"error": "internal_error", "message": "Internal server error"}}
+
+
+def test_default_key_rule(kit):
+    sim = kit.make_sim(threads=1)
+    assert sim.key_valid("ot2d_demo") and sim.key_valid("ot2d_3bad9fbad0")
+    for refused in ("ot2d_bad", "ot2d_wrongKEY_secret", "ot2d_x_revoked_1", "ot2d_", "sk_live_1",
+                    "OT2D_upper", "ot2d_tab\there"):
+        assert not sim.key_valid(refused), refused
