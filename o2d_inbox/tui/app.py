@@ -138,7 +138,7 @@ class InboxApp(App[None]):
         if getattr(self.config, "demo", False):
             return "demo workspace (simulator)"
         workspace = getattr(self.config, "workspace", None)
-        return f"workspace {workspace}" if workspace is not None else "workspace ?"
+        return f"workspace {workspace}" if workspace is not None else "no workspace chosen"
 
     @property
     def threads(self) -> ThreadList:
@@ -176,10 +176,15 @@ class InboxApp(App[None]):
                 self.set_interval(self.sync_every, self._periodic_sync)
 
     def watch_theme(self, theme: str) -> None:
-        # intent colours come from the theme's variables: redraw what uses them
+        # intent colours come from the theme's variables: redraw what uses them once the
+        # new variables are in place
         if self.is_mounted:
-            self.refresh_counts()
-            self.threads.refresh()
+            self.call_after_refresh(self._recolour)
+
+    def _recolour(self) -> None:
+        self.refresh_counts()
+        self.threads.refresh()
+        self.update_status()
 
     def on_resize(self, event) -> None:
         self._apply_width(event.size.width)
@@ -198,7 +203,7 @@ class InboxApp(App[None]):
             queries.mailboxes(self.conn, self.relevant),
             queries.campaigns(self.conn, self.relevant),
             view_id(self.view),
-            self.theme_variables,
+            self.get_css_variables(),
         )
 
     def _campaign_names(self) -> dict[str, str]:
@@ -399,19 +404,19 @@ class InboxApp(App[None]):
             commands.append((f"Campaign: {safe_line(name or cid)}", "threads of this campaign",
                              lambda c=cid: self.action_show_queue(f"campaign:{c}")))
         commands += [
-            ("Sync now", "fetch new and changed threads (R)", self.action_sync),
+            ("Sync now", "fetch new and changed threads · key R", self.action_sync),
             ("Full reconcile", "walk every thread page (intents changed elsewhere)",
              lambda: self.action_sync(full=True)),
-            ("Toggle relevant / full feed", "show or hide warmup and postmaster threads (t)",
+            ("Toggle relevant / full feed", "show or hide warmup and postmaster threads · key t",
              self.action_toggle_relevant),
-            ("Filter the list", "subject or sender contains … (/)", self.action_filter),
-            ("Next queue", "(])", self.action_next_queue),
-            ("Previous queue", "([)", self.action_previous_queue),
-            ("Open the selected thread", "(enter)", self.threads.action_open),
-            ("Help: keys", "every key and its binding id (?)", self.action_help),
+            ("Filter the list", "subject or sender contains … · key /", self.action_filter),
+            ("Next queue", "key ]", self.action_next_queue),
+            ("Previous queue", "key [", self.action_previous_queue),
+            ("Open the selected thread", "key enter", self.threads.action_open),
+            ("Help: keys", "every key and its binding id · key ?", self.action_help),
             ("Theme: o2d dark", "", lambda: setattr(self, "theme", "o2d-dark")),
             ("Theme: o2d light", "", lambda: setattr(self, "theme", "o2d-light")),
-            ("Quit", "(q)", self.exit),
+            ("Quit", "key q", self.exit),
         ]
         return commands
 

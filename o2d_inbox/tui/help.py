@@ -50,5 +50,5 @@ class HelpScreen(ModalScreen[None]):
                               binding.id or "")
             table.add_row("", "", "")
         with VerticalScroll() as scroll:
-            scroll.border_title = "Keys  (esc closes · ids rebind in config.toml [keymap])"
+            scroll.border_title = Text("Keys · esc closes · rebind by id in config.toml [keymap]")
             yield Static(table)

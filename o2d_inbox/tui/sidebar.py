@@ -83,6 +83,7 @@ class Sidebar(OptionList):
         if state == self._state:
             return
         self._state = state
+        moved = current != self.current
         self.current = current
         options: list[Option | None] = [
             Option(self._line("Needs reply", counts.get(("needs", None), 0), "needs"), id="needs"),
@@ -111,7 +112,7 @@ class Sidebar(OptionList):
             for cid, name, n in campaigns:
                 options.append(Option(self._line(safe_line(name or cid), n, f"campaign:{cid}"),
                                       id=f"campaign:{cid}"))
-        highlighted = self.highlighted_option.id if self.highlighted_option else current
+        highlighted = self.highlighted_option.id if self.highlighted_option and not moved else current
         self.set_options(options)
         try:
             self.highlighted = self.get_option_index(highlighted)

@@ -67,7 +67,7 @@ class ThreadList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     ThreadList { background: $surface; }
     ThreadList > .thread-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
-    ThreadList > .thread-list--cursor-blurred { background: $boost; }
+    ThreadList > .thread-list--cursor-blurred { background: $block-cursor-blurred-background; }
     ThreadList > .thread-list--unread { color: $foreground; text-style: bold; }
     ThreadList > .thread-list--muted { color: $text-muted; }
     ThreadList > .thread-list--empty { color: $text-muted; text-style: italic; }
@@ -181,8 +181,9 @@ class ThreadList(ScrollView, can_focus=True):
         return Style(color=colour) if colour else Style()
 
     def _row_text(self, t: ThreadRow, width: int) -> Text:
-        muted = self.get_component_rich_style("thread-list--muted", partial=True)
-        who_w = max(12, min(24, width // 5))
+        # full (not partial) style: $text-muted has alpha, resolved against our background
+        muted = self.get_component_rich_style("thread-list--muted")
+        who_w = max(14, min(26, width // 4))
         tail = 1 + 5 + 1 + 3 + 1 + 4  # badge, count, age (with separating spaces)
         subject_w = max(4, width - 2 - who_w - 1 - tail)
         intent = look(t.reply_intent)
