@@ -11,12 +11,13 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from o2d_inbox.simulator.core import SimulatedDrop, Simulator
@@ -430,8 +431,10 @@ class Api:
         return await self.mutate(request, perform)
 
 
-def create_app(sim: Simulator) -> Callable[..., Awaitable[None]]:
-    """The ASGI app. ``app.state.sim`` is the simulator; faults wrap the Starlette router."""
+def create_app(sim: Simulator) -> Starlette:
+    """The Starlette app; ``app.state.sim`` is the simulator. Faults are the outermost middleware
+    (inside Starlette's ServerErrorMiddleware, which lets a simulated drop through untouched
+    because the response has started by then)."""
     api = Api(sim)
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
@@ -442,9 +445,6 @@ def create_app(sim: Simulator) -> Callable[..., Awaitable[None]]:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return envelope(exc.status_code, code, str(exc.detail))
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        return envelope(500, "internal_error", "Internal server error")
 
     routes = [
         Route("/workspaces", api.workspaces, methods=["GET"]),
@@ -461,18 +461,17 @@ def create_app(sim: Simulator) -> Callable[..., Awaitable[None]]:
         Route("/campaigns/suppressions", api.suppress, methods=["POST"]),
         Route("/campaigns/suppressions/status", api.suppression_status, methods=["GET"]),
     ]
-    inner = Starlette(routes=routes, exception_handlers={
-        ApiError: on_api_error, HTTPException: on_http_error, Exception: on_crash})
-    return FaultWrapper(inner, sim)
+    app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, sim=sim)],
+                    exception_handlers={ApiError: on_api_error, HTTPException: on_http_error})
+    app.state.sim = sim
+    return app
 
 
-class FaultWrapper:
-    """Outermost ASGI layer: request log, live replies, and the per-request faults."""
+class FaultMiddleware:
+    """Request log, live replies, the per-request faults; a handler crash → 500 envelope."""
 
-    def __init__(self, app: Starlette, sim: Simulator) -> None:
+    def __init__(self, app: Any, sim: Simulator) -> None:
         self.app, self.sim = app, sim
-        self.state = app.state
-        self.state.sim = sim
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -513,10 +512,11 @@ class FaultWrapper:
 
         try:
             await self.app(scope, receive, capture)
-        except Exception:  # a simulator bug: Starlette has built the 500 envelope, then re-raised
-            if not captured:
-                raise
+        except Exception:  # a simulator bug: answer like a server would, log it for us
             logging.getLogger(__name__).exception("simulator error on %s %s", method, path)
+            captured.clear()
+            await envelope(500, "internal_error", "Internal server error")(
+                scope, receive, capture)
         start = captured[0]
         status = start["status"]
         body = b"".join(m.get("body", b"") for m in captured[1:])

@@ -225,6 +225,16 @@ async def test_unknown_routes_methods_and_crashes_still_use_the_envelope(api, ki
         "detail": {"error": "internal_error", "message": "Internal server error"}}
 
 
+def test_create_app_is_a_starlette_app_carrying_the_sim(kit):
+    from starlette.applications import Starlette
+
+    from o2d_inbox.simulator import create_app
+
+    sim = kit.make_sim(threads=1)
+    app = create_app(sim)
+    assert isinstance(app, Starlette) and app.state.sim is sim
+
+
 def test_default_key_rule(kit):
     sim = kit.make_sim(threads=1)
     assert sim.key_valid("ot2d_demo") and sim.key_valid("ot2d_3bad9fbad0")
