@@ -13,7 +13,7 @@ import httpx
 
 from o2d_inbox.simulator.data import (
     CAMPAIGNS, FIRST, HOSTILE_KINDS, INTENTS, LAST, LIVE_REPLIES, COMPANIES, MAILBOXES,
-    KIND_POSTMASTER, KIND_PROSPECT, Inbox, ThreadMeta, _digest, _html, iso,
+    KIND_PROSPECT, Inbox, ThreadMeta, _digest, _html, iso,
 )
 
 #: With ``api_keys=None`` a key is refused when one of its ``_``/``-`` separated words starts
