@@ -257,10 +257,9 @@ class Api:
         pred = (lambda m: all(p(m) for p in preds)) if len(preds) > 1 else \
             (preds[0] if preds else None)
         items, next_key = self.sim.inboxes[ctx.ws].page(after, limit, pred, since)
-        return dumps({
-            "threads": [m.to_wire() for m in items],
-            "next_cursor": encode_cursor(self.secret, *next_key) if next_key else None,
-        })
+        cursor = dumps(encode_cursor(self.secret, *next_key) if next_key else None)
+        return b'{"threads":[' + ",".join(m.wire_json() for m in items).encode() + \
+            b'],"next_cursor":' + cursor + b"}"
 
     async def messages(self, request: Request) -> Response:
         ctx = self.auth(request)
