@@ -32,7 +32,9 @@ decide when a reconcile is due.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -103,6 +105,18 @@ class SyncEngine:
         self.message_concurrency = max(1, message_concurrency)
         self._clock = clock
         self._lock = WriterLock.for_connection(conn)
+        # Every read and write of the cache by this engine runs on this one thread: a page is
+        # written while the event loop already receives the next one (the server's time and
+        # ours overlap), and two writes of one engine never interleave on its connection.
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="o2d-sync-db")
+
+    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._db_thread, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the engine's database thread (the connection stays open: it is the caller's)."""
+        self._db_thread.shutdown(wait=True)
 
     # --- public ---------------------------------------------------------------------------
 
@@ -127,7 +141,7 @@ class SyncEngine:
         try:
             touched: set[str] = set()
             campaign_ids: set[str] = set()
-            if full or self.reconcile_due():
+            if full or await self._db(self.reconcile_due):
                 await self._walk(result, report, campaign_ids)
                 result.full = True
                 ids = None  # every thread: a walk sees them all
@@ -135,8 +149,8 @@ class SyncEngine:
                 await self._incremental(result, report, touched, campaign_ids)
                 ids = sorted(touched)
             await self._campaigns(campaign_ids, refresh=result.full)
-            stale = writes.threads_needing_messages(self.conn, None if messages else ids,
-                                                    include_unfetched=messages)
+            stale = await self._db(writes.threads_needing_messages, self.conn,
+                                   None if messages else ids, include_unfetched=messages)
             await self._fetch_many(stale, result, report)
         finally:
             self._lock.release()
@@ -149,30 +163,23 @@ class SyncEngine:
         try:
             tm = await self.client.thread_messages(thread_id)
         except NotFoundError:
-            with transaction(self.conn):
-                writes.delete_thread(self.conn, thread_id)
+            await self._db(self._write, writes.delete_thread, thread_id)
             return 0
+        return await self._db(self._write, writes.store_messages, thread_id, tm)
+
+    def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
         with transaction(self.conn):
-            return writes.store_messages(self.conn, thread_id, tm)
+            return fn(self.conn, *args)
 
     # --- passes ---------------------------------------------------------------------------
 
     async def _walk(self, result: SyncResult, report: Callable[[SyncProgress], None],
                     campaign_ids: set[str]) -> None:
         conn = self.conn
-        state: dict[str, Any] | None = writes.get_json_state(conn, K_WALK)
-        if not isinstance(state, dict) or "gen" not in state:
-            state = {
-                "gen": int(writes.get_state(conn, K_GEN) or 0) + 1,
-                "cursor": None, "last_page": False, "restarts": 0,
-                "since": writes.get_state(conn, K_WATERMARK), "newest": None,
-                "new": 0, "changed": 0, "threads": 0,
-            }
-            with transaction(conn):
-                writes.set_json_state(conn, K_WALK, state)
+        state: dict[str, Any] = await self._db(self._walk_state)
         gen = state["gen"]
 
-        def on_page(page: ThreadsPage) -> None:
+        def on_page(page: ThreadsPage) -> SyncProgress:  # on the database thread
             with transaction(conn):
                 stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
                 state["cursor"] = page.next_cursor
@@ -186,9 +193,9 @@ class SyncEngine:
                 state["threads"] += len(page.threads)
                 writes.set_json_state(conn, K_WALK, state)
             campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
-            report(SyncProgress("threads", state["threads"], None))
+            return SyncProgress("threads", state["threads"], None)
 
-        def on_restart() -> None:
+        def on_restart() -> None:  # on the database thread
             state["restarts"] += 1
             if state["restarts"] > MAX_CURSOR_RESTARTS:
                 raise ProtocolError("the server keeps rejecting its own cursors; try again later")
@@ -197,7 +204,7 @@ class SyncEngine:
                 writes.set_json_state(conn, K_WALK, state)
 
         if not state["last_page"]:
-            await self._pages(state["cursor"], None, on_page, on_restart)
+            await self._pages(state["cursor"], None, on_page, on_restart, report)
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
@@ -208,28 +215,50 @@ class SyncEngine:
             newest = await self._updated_since(since - self.overlap, gen, catch, set(), campaign_ids) or newest
             state["new"] += catch.new
             state["changed"] += catch.changed
-        with transaction(conn):
-            result.removed += writes.delete_unseen(conn, gen)
-            writes.set_state(conn, K_GEN, str(gen))
-            wm = writes.get_state(conn, K_WATERMARK)
-            wm = _later(_later(wm, _parse_time(state["newest"])), newest)
-            writes.set_state(conn, K_WATERMARK, wm)
-            writes.set_state(conn, K_LAST_FULL, repr(self._clock()))
-            writes.set_state(conn, K_WALK, None)
+
+        def finish() -> int:
+            with transaction(conn):
+                removed = writes.delete_unseen(conn, gen)
+                writes.set_state(conn, K_GEN, str(gen))
+                wm = _later(_later(writes.get_state(conn, K_WATERMARK), _parse_time(state["newest"])), newest)
+                writes.set_state(conn, K_WATERMARK, wm)
+                writes.set_state(conn, K_LAST_FULL, repr(self._clock()))
+                writes.set_state(conn, K_WALK, None)
+            return removed
+
+        result.removed += await self._db(finish)
         result.new += state["new"]
         result.changed += state["changed"]
+
+    def _walk_state(self) -> dict[str, Any]:
+        """The interrupted walk to resume, or a new one (stored before its first page)."""
+        conn = self.conn
+        state = writes.get_json_state(conn, K_WALK)
+        if isinstance(state, dict) and "gen" in state:
+            return state
+        state = {
+            "gen": int(writes.get_state(conn, K_GEN) or 0) + 1,
+            "cursor": None, "last_page": False, "restarts": 0,
+            "since": writes.get_state(conn, K_WATERMARK), "newest": None,
+            "new": 0, "changed": 0, "threads": 0,
+        }
+        with transaction(conn):
+            writes.set_json_state(conn, K_WALK, state)
+        return state
 
     async def _incremental(self, result: SyncResult, report: Callable[[SyncProgress], None],
                            touched: set[str], campaign_ids: set[str]) -> None:
         conn = self.conn
-        wm = writes.get_state(conn, K_WATERMARK)
+        wm, gen = await self._db(lambda: (writes.get_state(conn, K_WATERMARK), writes.get_state(conn, K_GEN)))
         since = _parse_time(wm)
         assert since is not None  # reconcile_due() walks when there is no watermark
-        gen = int(writes.get_state(conn, K_GEN) or 0)
-        newest = await self._updated_since(since - self.overlap, gen, result, touched, campaign_ids, report)
+        newest = await self._updated_since(since - self.overlap, int(gen or 0), result, touched,
+                                           campaign_ids, report)
         if newest is not None:
-            with transaction(conn):
-                writes.set_state(conn, K_WATERMARK, _later(writes.get_state(conn, K_WATERMARK), newest))
+            def advance() -> None:
+                with transaction(conn):
+                    writes.set_state(conn, K_WATERMARK, _later(writes.get_state(conn, K_WATERMARK), newest))
+            await self._db(advance)
 
     async def _updated_since(self, since: datetime, gen: int, result: SyncResult, touched: set[str],
                              campaign_ids: set[str],
@@ -239,7 +268,7 @@ class SyncEngine:
         newest: list[datetime | None] = [None]
         seen = [0]
 
-        def on_page(page: ThreadsPage) -> None:
+        def on_page(page: ThreadsPage) -> SyncProgress:  # on the database thread
             with transaction(conn):
                 stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
             result.new += stats.new
@@ -249,8 +278,7 @@ class SyncEngine:
             touched.update(t.id for t in page.threads)
             campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
             seen[0] += len(page.threads)
-            if report:
-                report(SyncProgress("updates", seen[0], None))
+            return SyncProgress("updates", seen[0], None)
 
         restarts = [0]
 
@@ -259,13 +287,15 @@ class SyncEngine:
             if restarts[0] > MAX_CURSOR_RESTARTS:
                 raise ProtocolError("the server keeps rejecting its own cursors; try again later")
 
-        await self._pages(None, since, on_page, on_restart)
+        await self._pages(None, since, on_page, on_restart, report)
         return newest[0]
 
     async def _pages(self, cursor: str | None, since: datetime | None,
-                     on_page: Callable[[ThreadsPage], None], on_restart: Callable[[], None]) -> None:
+                     on_page: Callable[[ThreadsPage], SyncProgress], on_restart: Callable[[], None],
+                     report: Callable[[SyncProgress], None] | None) -> None:
         """Walk pages from ``cursor``; the next page is requested while this one is stored.
 
+        ``on_page`` and ``on_restart`` run on the database thread, ``report`` on the loop.
         A 400 on a non-first page means the server rejected its cursor (expired, or the
         server restarted): ``on_restart`` is called and the pass starts over.
         """
@@ -283,7 +313,7 @@ class SyncEngine:
                     task = None
                     if cursor is None:
                         raise
-                    on_restart()
+                    await self._db(on_restart)
                     cursor = None
                     seen_cursors.clear()
                     task = fetch(None)
@@ -295,7 +325,9 @@ class SyncEngine:
                         raise ProtocolError("the server repeated a thread cursor")
                     seen_cursors.add(nxt)
                     task = fetch(nxt)  # in flight while this page is written
-                on_page(page)
+                done = await self._db(on_page, page)
+                if report:
+                    report(done)
                 cursor = nxt
         finally:
             if task is not None and not task.done():
@@ -310,15 +342,14 @@ class SyncEngine:
     async def _campaigns(self, seen_ids: set[str], *, refresh: bool) -> None:
         """Campaign names, best effort: after a walk, or when a thread names an unknown one."""
         if not refresh:
-            known = {r[0] for r in self.conn.execute("SELECT id FROM campaigns")}
+            known = await self._db(lambda: {r[0] for r in self.conn.execute("SELECT id FROM campaigns")})
             if not (seen_ids - known):
                 return
         try:
             campaigns = await self.client.list_campaigns()
         except (ApiError, ValueError):
             return  # names are decoration; the ids still work
-        with transaction(self.conn):
-            writes.upsert_campaigns(self.conn, campaigns, writes.now_iso())
+        await self._db(self._write, writes.upsert_campaigns, campaigns, writes.now_iso())
 
     async def _fetch_many(self, thread_ids: list[str], result: SyncResult,
                           report: Callable[[SyncProgress], None]) -> None:

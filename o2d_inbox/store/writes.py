@@ -3,7 +3,9 @@
 Every function here runs inside the caller's transaction (see ``transaction``) and never
 awaits, so a page of upserts and the sync progress that goes with it commit together.
 view_counts are kept by triggers (schema migration 2), whoever writes ``threads``;
-``refresh_counts`` rebuilds them from scratch and is only a repair tool.
+``upsert_threads`` (the hot path) counts its page's deltas itself, inside its transaction,
+and the triggers stand aside meanwhile. ``refresh_counts`` rebuilds them from scratch and
+is only a repair tool.
 
 Rules (schema.py's docstring has the conventions):
 - sync never writes local_* columns;
@@ -26,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
-from o2d_inbox.store.schema import RECOUNT_SQL
+from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL
 
 PENDING_INTENT_STATES = ("scheduled", "sending", "accepted")
 SNIPPET_CHARS = 300
@@ -236,13 +238,58 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
         elif old[n + 2] != walk_gen:
             stamps.append((walk_gen, tid))
+    # Count deltas in Python (five trigger upserts per row cost more than the row itself);
+    # outside a transaction the triggers do it, as for every other writer.
+    manual = conn.in_transaction and bool(inserts or updates)
+    if manual:
+        delta: dict[tuple[str, str], list[int]] = {}
+        for row in inserts:
+            _count_views(delta, row[1:n + 1], +1)
+        for row in updates:
+            old = existing[row[-1]]
+            if any(row[k] != old[k + 1] for k in _COUNTED):
+                _count_views(delta, old[1:n + 1], -1)
+                _count_views(delta, row[:n], +1)
+        conn.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", (COUNTS_BY_WRITER_KEY,))
     if inserts:
         conn.executemany(_INSERT_THREAD, inserts)
     if updates:
         conn.executemany(_UPDATE_THREAD, updates)
+    if manual:
+        conn.execute("DELETE FROM sync_state WHERE key = ?", (COUNTS_BY_WRITER_KEY,))
+        conn.executemany(_ADD_COUNTS, [(k, key, r, c) for (k, key), (r, c) in delta.items() if r or c])
     if stamps:
         conn.executemany("UPDATE threads SET walk_gen = ? WHERE id = ?", stamps)
     return stats
+
+
+_COUNTED = tuple(_THREAD_COLS.index(c) for c in ("relevant", "needs_reply", "reply_intent", "mailbox", "campaign_id"))
+_I_REL, _I_NEEDS, _I_INTENT, _I_MAILBOX, _I_CAMPAIGN = _COUNTED
+_ADD_COUNTS = (
+    "INSERT INTO view_counts (kind, key, relevant_count, full_count) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (kind, key) DO UPDATE SET relevant_count = relevant_count + excluded.relevant_count, "
+    "full_count = full_count + excluded.full_count"
+)
+
+
+def _count_views(delta: dict[tuple[str, str], list[int]], values: Sequence[Any], sign: int) -> None:
+    """Add ``sign`` × the thread (``values`` in _THREAD_COLS order) to each view it is in;
+    the same views as schema._view_rows, which the triggers use."""
+    rel = sign * values[_I_REL]
+    views = [("all", ""), ("intent", values[_I_INTENT] or "")]
+    if values[_I_NEEDS] == 1:
+        views.append(("needs", ""))
+    if values[_I_MAILBOX] is not None:
+        views.append(("mailbox", values[_I_MAILBOX]))
+    if values[_I_CAMPAIGN] is not None:
+        views.append(("campaign", values[_I_CAMPAIGN]))
+    for view in views:
+        entry = delta.get(view)
+        if entry is None:
+            delta[view] = [rel, sign]
+        else:
+            entry[0] += rel
+            entry[1] += sign
 
 
 def delete_unseen(conn: sqlite3.Connection, walk_gen: int) -> int:

@@ -1,0 +1,395 @@
+"""Sync benchmark: the engine against a hand-written baseline, same server, same run.
+
+    .venv/bin/python benchmarks/bench_sync.py            # ~a few minutes
+    .venv/bin/python benchmarks/bench_sync.py --quick    # smaller, one round
+
+Prints figures, asserts nothing. What it measures (medians of --rounds):
+1. full sync of N threads (threads only) from `o2d-inbox simulator` on a real 127.0.0.1
+   port: SyncEngine vs a minimal loop (httpx + json + executemany into a bare table, one
+   transaction per 200-thread page); their ratio. Also: the same engine with the view_counts
+   triggers dropped (what the triggers cost), and pydantic validation alone.
+2. full sync with messages of M threads (a second simulator): engine vs a minimal
+   concurrent loop (httpx.AsyncClient, 8 in flight, json, executemany).
+3. incremental sync of 100 new replies into a 1,000,000-thread cache (built once with
+   executemany of synthetic rows, kept in the temp dir between runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from o2d_inbox.api.client import UniboxClient  # noqa: E402
+from o2d_inbox.api.models import ThreadsPage  # noqa: E402
+from o2d_inbox.store.db import open_db  # noqa: E402
+from o2d_inbox.store.schema import MIGRATIONS, SCHEMA_VERSION  # noqa: E402
+from o2d_inbox.store.sync import SyncEngine  # noqa: E402
+
+KEY = "ot2d_benchmark_key_0123456789"
+WS = 42
+TMP = Path(tempfile.gettempdir()) / "o2d-bench"
+
+
+# --- a simulator in its own process ---------------------------------------------------------
+
+class Server:
+    def __init__(self, threads: int, seed: int = 42) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "o2d_inbox", "simulator", "--port", str(self.port),
+             "--threads", str(threads), "--seed", str(seed)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise SystemExit("the simulator did not start")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def client_for(server: Server) -> UniboxClient:
+    return UniboxClient(server.url, KEY, WS)
+
+
+def fresh_cache(name: str) -> Path:
+    TMP.mkdir(parents=True, exist_ok=True)
+    path = TMP / f"{name}-{os.getpid()}.db"
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def drop_cache(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# --- 1. threads only ------------------------------------------------------------------------
+
+async def engine_full(server: Server, *, triggers: bool = True, messages: bool = False) -> tuple[float, int, int]:
+    path = fresh_cache("engine")
+    conn = open_db(path)
+    if not triggers:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+    async with client_for(server) as client:
+        engine = SyncEngine(conn, client)
+        t = time.perf_counter()
+        result = await engine.sync(full=True, messages=messages)
+        seconds = time.perf_counter() - t
+    threads = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
+    msgs = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    conn.close()
+    drop_cache(path)
+    assert result.full
+    return seconds, threads, msgs
+
+
+BARE = """
+CREATE TABLE threads (id TEXT PRIMARY KEY, subject TEXT, last_from TEXT, last_date TEXT,
+    last_snippet TEXT, is_warming INT, is_postmaster INT, message_count INT, reply_intent TEXT,
+    campaign_id TEXT);
+CREATE TABLE messages (id TEXT PRIMARY KEY, thread_id TEXT, from_email TEXT, to_emails TEXT,
+    subject TEXT, date_received TEXT, body_text TEXT, body_html TEXT, is_incoming INT);
+"""
+
+
+SAME_SCHEMA_INSERT = (
+    "INSERT OR REPLACE INTO threads (id, subject, last_from, last_date, last_snippet, is_warming, "
+    "is_postmaster, message_count, reply_intent, campaign_id, last_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def baseline_full(server: Server, *, same_schema: bool = False) -> tuple[float, int]:
+    """The hand-written loop: httpx + json + executemany, one transaction per page; into a
+    bare table, or (same_schema) into the cache's own threads table and indexes (no counts)."""
+    path = fresh_cache("baseline")
+    if same_schema:
+        conn = open_db(path)
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        insert = SAME_SCHEMA_INSERT
+    else:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(BARE)
+        insert = "INSERT OR REPLACE INTO threads VALUES (?,?,?,?,?,?,?,?,?,?)"
+    t = time.perf_counter()
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
+        cursor = None
+        while True:
+            params = {"workspaceId": WS, "limit": 200}
+            if cursor:
+                params["cursor"] = cursor
+            data = json.loads(http.get("/threads", params=params).content)
+            rows = [(t["id"], t.get("subject"), (t.get("last_message") or {}).get("from_email"),
+                     (t.get("last_message") or {}).get("date_received"),
+                     ((t.get("last_message") or {}).get("body_text") or "")[:300],
+                     t.get("is_warming"), t.get("is_postmaster"), t.get("message_count"),
+                     t.get("replyIntent"), t.get("campaignId")) for t in data["threads"]]
+            if same_schema:  # the list order's column
+                rows = [(*r, int(datetime.fromisoformat(r[3].replace("Z", "+00:00")).timestamp()) if r[3] else 0)
+                        for r in rows]
+            conn.execute("BEGIN")
+            conn.executemany(insert, rows)
+            conn.execute("COMMIT")
+            cursor = data.get("next_cursor")
+            if not cursor:
+                break
+    seconds = time.perf_counter() - t
+    n = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
+    conn.close()
+    drop_cache(path)
+    return seconds, n
+
+
+async def baseline_messages(server: Server, concurrency: int = 8) -> tuple[float, int, int]:
+    """Threads as above, then every thread's messages, `concurrency` requests in flight."""
+    path = fresh_cache("baseline-msg")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(BARE)
+    t = time.perf_counter()
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
+        cursor, ids = None, []
+        while True:
+            params = {"workspaceId": WS, "limit": 200}
+            if cursor:
+                params["cursor"] = cursor
+            data = json.loads((await http.get("/threads", params=params)).content)
+            rows = [(t["id"], t.get("subject"), None, None, None, t.get("is_warming"), t.get("is_postmaster"),
+                     t.get("message_count"), t.get("replyIntent"), t.get("campaignId")) for t in data["threads"]]
+            ids += [r[0] for r in rows]
+            conn.execute("BEGIN")
+            conn.executemany("INSERT OR REPLACE INTO threads VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.execute("COMMIT")
+            cursor = data.get("next_cursor")
+            if not cursor:
+                break
+        queue = iter(ids)
+
+        async def worker() -> None:
+            for tid in queue:
+                data = json.loads((await http.get(f"/threads/{tid}/messages",
+                                                  params={"workspaceId": WS})).content)
+                rows = [(m["id"], tid, m.get("from_email"), json.dumps(m.get("to_emails")), m.get("subject"),
+                         m.get("date_received"), m.get("body_text"), m.get("body_html"), m.get("is_incoming"))
+                        for m in data["messages"]]
+                conn.execute("BEGIN")
+                conn.executemany("INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                conn.execute("COMMIT")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - t
+    n = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
+    m = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    conn.close()
+    drop_cache(path)
+    return seconds, n, m
+
+
+def validation_only(server: Server, pages: int = 50) -> tuple[float, float, int]:
+    """(json.loads seconds, ThreadsPage.model_validate_json seconds, threads) on real bodies."""
+    bodies = []
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
+        cursor = None
+        for _ in range(pages):
+            params = {"workspaceId": WS, "limit": 200, **({"cursor": cursor} if cursor else {})}
+            body = http.get("/threads", params=params).content
+            bodies.append(body)
+            cursor = json.loads(body).get("next_cursor")
+            if not cursor:
+                break
+    t = time.perf_counter()
+    n = sum(len(json.loads(b)["threads"]) for b in bodies)
+    loads = time.perf_counter() - t
+    t = time.perf_counter()
+    for b in bodies:
+        ThreadsPage.model_validate_json(b)
+    validate = time.perf_counter() - t
+    return loads, validate, n
+
+
+# --- 3. incremental into a 1,000,000-thread cache ------------------------------------------
+
+def big_cache(n: int, server_threads: int) -> Path:
+    """A cache of ``n`` synthetic threads (the first ``server_threads`` carry the server's ids),
+    built once with executemany and kept in the temp dir."""
+    path = TMP / f"cache-{n}-v{SCHEMA_VERSION}.db"
+    if path.exists():
+        return path
+    TMP.mkdir(parents=True, exist_ok=True)
+    building = Path(f"{path}.building")
+    drop_cache(building)
+    t = time.perf_counter()
+    conn = open_db(building)
+    # Bulk load without the count triggers, then migration 2 again: triggers + one recount.
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    intents = ["interested", "not_interested", "out_of_office", "bounced", "unsubscribe", "neutral", None]
+    mailboxes = ["john@cooloutreach.com", "sarah@cooloutreach.com", "mike@getcooloutreach.com", None]
+    now = int(time.time()) - 86400
+    conn.execute("BEGIN")
+    batch = []
+    for i in range(n):
+        tid = f"thr_{i:06d}" if i < server_threads else f"syn_{i:07d}"
+        ts = now - i * 15
+        date = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        warm = int(i % 23 == 0)
+        batch.append((tid, f"<{tid}@example.com>", f"Re: subject {i}", f"subject {i}", f"p{i}@example.com",
+                      date, ts, "Hi there, thanks for reaching out about the thing", warm, 0, 1 + i % 5,
+                      intents[i % 7], f"cmp_{i % 9}", mailboxes[i % 4], int(not warm), i % 3 == 0, 0, 1))
+        if len(batch) == 10000:
+            conn.executemany(
+                "INSERT INTO threads (id, external_thread_id, subject, subject_display, last_from, last_date, "
+                "last_ts, last_snippet, is_warming, is_postmaster, message_count, reply_intent, campaign_id, "
+                "mailbox, relevant, needs_reply, unread, walk_gen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                batch)
+            batch.clear()
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    for statement in MIGRATIONS[1]:
+        conn.execute(statement)
+    conn.execute("COMMIT")
+    conn.close()
+    os.replace(building, path)
+    print(f"  (built the {n:,}-thread cache once in {time.perf_counter() - t:.1f} s: {path})")
+    return path
+
+
+async def incremental_run(server: Server, cache: Path, replies: int) -> tuple[float, int, int]:
+    conn = open_db(cache)
+    async with client_for(server) as client:
+        debug = (await client._http.get("/threads/debug", params={"workspaceId": WS})).json()
+        server_now = debug["serverTime"]
+        conn.execute("BEGIN")
+        for key, value in (("watermark", server_now), ("walk_gen", "1"), ("last_full_at", repr(time.time()))):
+            conn.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))
+        conn.execute("DELETE FROM sync_state WHERE key = 'walk'")
+        conn.execute("COMMIT")
+        # 100 new messages on the server (our replies: each bumps its thread for updatedSince)
+        base = int(time.time() * 1000) % 90000
+        for k in range(replies):
+            tid = f"thr_{(base + k * 7) % 90000 + 20:06d}"
+            await client._http.post(f"/threads/{tid}/reply", params={"workspaceId": WS},
+                                    json={"bodyText": "bench reply"},
+                                    headers={"Idempotency-Key": str(uuid.uuid4())})
+        engine = SyncEngine(conn, client)
+        t = time.perf_counter()
+        result = await engine.sync()
+        seconds = time.perf_counter() - t
+    conn.close()
+    assert not result.full
+    return seconds, result.new + result.changed, result.new
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="20k / 2k / 200k threads, one round")
+    ap.add_argument("--rounds", type=int, default=None)
+    args = ap.parse_args()
+    rounds = args.rounds or (1 if args.quick else 3)
+    n_threads = 20_000 if args.quick else 100_000
+    n_msg_threads = 2_000 if args.quick else 10_000
+    n_big = 200_000 if args.quick else 1_000_000
+
+    print(f"o2d-inbox sync benchmark: rounds={rounds}, python {sys.version.split()[0]}, "
+          f"sqlite {sqlite3.sqlite_version}")
+
+    server = Server(n_threads)
+    try:
+        print(f"\n1. full sync, threads only, {n_threads:,} threads (real port)")
+        eng, base, same, notrig = [], [], [], []
+        for _ in range(rounds):  # interleaved, so a busy moment of the machine hits all alike
+            s, n, _ = asyncio.run(engine_full(server))
+            eng.append(s)
+            s2, n2 = baseline_full(server)
+            base.append(s2)
+            s4, _ = baseline_full(server, same_schema=True)
+            same.append(s4)
+            s3, _, _ = asyncio.run(engine_full(server, triggers=False))
+            notrig.append(s3)
+        e, b, sm, nt = median(eng), median(base), median(same), median(notrig)
+        print(f"  engine            {e:6.2f} s  {n / e:9,.0f} threads/s   (stored {n:,})")
+        print(f"  baseline          {b:6.2f} s  {n2 / b:9,.0f} threads/s   (httpx + json + executemany, bare table)")
+        print(f"  baseline, cache's table+indexes {sm:6.2f} s  {n2 / sm:9,.0f} threads/s")
+        print(f"  engine/baseline   {b / e:6.2f}x throughput (bare table)   {sm / e:6.2f}x (same table + indexes)")
+        print(f"  engine without the count triggers installed {nt:6.2f} s ({100 * (e - nt) / nt:+.0f}%: "
+              f"a sync page counts its own deltas, the triggers serve the other writers)")
+        loads, validate, vn = validation_only(server)
+        print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic model_validate_json {vn / validate:,.0f} threads/s "
+              f"(= {1e6 * validate / vn:.1f} us/thread, {100 * (validate / vn) * n / e:.0f}% of the engine's time)")
+
+        print(f"\n3. incremental sync: 100 new replies into a {n_big:,}-thread cache")
+        cache = big_cache(n_big, n_threads)
+        inc = []
+        for _ in range(rounds):
+            s, touched, new = asyncio.run(incremental_run(server, cache, 100))
+            inc.append(s)
+        print(f"  engine            {median(inc) * 1000:6.0f} ms  ({touched} threads from the server, "
+              f"{new} new to the cache)")
+    finally:
+        server.stop()
+
+    server = Server(n_msg_threads, seed=7)
+    try:
+        print(f"\n2. full sync with messages, {n_msg_threads:,} threads (real port, 8 in flight)")
+        eng, base = [], []
+        for _ in range(rounds):
+            s, n, m = asyncio.run(engine_full(server, messages=True))
+            eng.append(s)
+            s2, n2, m2 = asyncio.run(baseline_messages(server))
+            base.append(s2)
+        e, b = median(eng), median(base)
+        print(f"  engine            {e:6.2f} s  {n / e:9,.0f} threads/s  {m / e:9,.0f} messages/s  ({m:,} messages)")
+        print(f"  baseline          {b:6.2f} s  {n2 / b:9,.0f} threads/s  {m2 / b:9,.0f} messages/s  ({m2:,} messages)")
+        print(f"  engine/baseline   {b / e:6.2f}x throughput")
+    finally:
+        server.stop()
+    shutil.rmtree(TMP / "none", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
