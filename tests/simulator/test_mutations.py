@@ -130,12 +130,15 @@ async def test_reply_intent_patch_changes_intent_without_bumping(api, kit):
     sim = kit.make_sim(threads=80)
     a = api(sim)
     tid = sim.thread_ids()[40]
+    sim.set_intent_server_side(tid, "neutral")
+    assert (await _thread(a, tid))["replyIntent"] == "neutral"  # (the listing is cached now)
     r = await a.send("PATCH", f"/threads/{tid}/reply-intent", {"replyIntent": "interested"},
                      key="i-1")
     assert r.status_code == 200 and r.json() == {"id": tid, "replyIntent": "interested"}
     assert (await a.get(f"/threads/{tid}/messages")).json()["replyIntent"] == "interested"
     assert sim.thread_ids()[40] == tid  # position unchanged
     assert sim.thread_snapshot()[tid]["replyIntent"] == "interested"
+    assert (await _thread(a, tid))["replyIntent"] == "interested"  # not a stale cached page
     r = await a.send("PATCH", f"/threads/{tid}/reply-intent", {"replyIntent": None})
     assert r.json()["replyIntent"] is None
     assert (await _thread(a, tid))["replyIntent"] is None
