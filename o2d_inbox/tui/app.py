@@ -464,7 +464,8 @@ class InboxApp(App[None]):
             thread = queries.thread(self.conn, thread.id) or thread
         if self.screen.has_class("-no-pane"):
             self.screen.add_class("-reading")
-        await self.show_thread(thread)
+        if thread != self.shown_thread:  # usually the preview already shows it
+            await self.show_thread(thread)
         self.pane.focus()
         if not thread.messages_cached and self._can_sync():
             self._fetch(thread.id)

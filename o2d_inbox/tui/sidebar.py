@@ -61,6 +61,7 @@ class Sidebar(OptionList):
         super().__init__(id=id)
         self.current = "needs"
         self._state: tuple | None = None
+        self._layout: list[str | None] = []
 
     def _line(self, label: Text | str, n: int | None, option_id: str) -> Text:
         marker = "▸" if option_id == self.current else " "
@@ -113,7 +114,17 @@ class Sidebar(OptionList):
                 options.append(Option(self._line(safe_line(name or cid), n, f"campaign:{cid}"),
                                       id=f"campaign:{cid}"))
         highlighted = self.highlighted_option.id if self.highlighted_option and not moved else current
-        self.set_options(options)
+        layout = [(o.id if o else None) for o in options]
+        if layout == self._layout:
+            # same queues: swap only the changed prompts (set_options would relayout the screen)
+            for option in options:
+                if option is not None and option.id is not None and \
+                        option.prompt != self.get_option(option.id).prompt:
+                    self.replace_option_prompt(option.id, option.prompt)
+            self.refresh()
+        else:
+            self._layout = layout
+            self.set_options(options)
         try:
             self.highlighted = self.get_option_index(highlighted)
         except OptionDoesNotExist:  # the queue disappeared: highlight the current one
