@@ -59,22 +59,25 @@ class HeaderBar(Widget):
     def __init__(self, left: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.left = left
-        self.right = Text()
+        self.right = self.compact = Text()
 
-    def set_right(self, right: Text) -> None:
+    def set_right(self, right: Text, compact: Text | None = None) -> None:
         self.right = right
+        self.compact = compact or right
         self.refresh()
 
     def render(self) -> Text:
         width = self.size.width
-        text = Text(" ")
-        text.append("o2d-inbox", style="bold")
-        text.append(" · " + self.left)
-        pad = width - text.cell_len - self.right.cell_len - 1
-        if pad < 1:
-            return text
-        text.append(" " * pad)
-        text.append_text(self.right)
+        for left, right in ((" · " + self.left, self.right), ("", self.right),
+                            ("", self.compact)):
+            text = Text(" ")
+            text.append("o2d-inbox", style="bold")
+            text.append(left)
+            pad = width - text.cell_len - right.cell_len - 1
+            if pad >= 1:
+                text.append(" " * pad)
+                text.append_text(right)
+                return text
         return text
 
 
@@ -231,35 +234,45 @@ class InboxApp(App[None]):
         except sqlite3.Error:
             return 0
 
-    def status_text(self) -> Text:
+    def status_text(self, compact: bool = False) -> Text:
+        """Sync state · outbox · connection (compact: the same in a few cells)."""
         now = self.clock()
         text = Text()
         state = self.sync_state
+        error = self.theme_variables.get("error", "red")
         if state == "syncing":
             text.append("⟳ syncing", style="bold")
-            if self.sync_detail:
+            if self.sync_detail and not compact:
                 text.append(" " + self.sync_detail)
         elif state == "error":
-            text.append("⚠ sync failed: ", style=f"bold {self.theme_variables.get('error', 'red')}")
-            text.append(fit(safe_line(self.sync_detail), 48).rstrip())
+            text.append("⚠ sync failed" + ("" if compact else ": "), style=f"bold {error}")
+            if not compact:
+                text.append(fit(safe_line(self.sync_detail), 48).rstrip())
         elif self.last_synced is not None:
             minutes = int((now - self.last_synced).total_seconds() // 60)
-            text.append("✓ synced " + ("just now" if minutes < 1 else f"{minutes} min ago"))
+            if compact:
+                text.append("✓ " + ("now" if minutes < 1 else f"{minutes}m"))
+            else:
+                text.append("✓ synced " + ("just now" if minutes < 1 else f"{minutes} min ago"))
         elif state == "offline":
-            text.append("cache only" if not self._can_sync() else "not synced")
+            text.append(("cache only" if not self._can_sync() else "not synced") if not compact else "")
         else:
-            text.append("not synced yet")
+            text.append("not synced yet" if not compact else "")
         pending = self._outbox_pending()
-        text.append(" · ✉ outbox " + (f"{pending} pending" if pending else "empty"))
+        if not compact:
+            text.append(" · ✉ outbox " + (f"{pending} pending" if pending else "empty"))
+        elif pending:
+            text.append(f" ✉ {pending}")
+        sep = " · " if text.plain else ""
         if state == "offline":
-            text.append(" · ○ offline", style=f"bold {self.theme_variables.get('warning', 'yellow')}")
+            text.append(sep + "○ offline", style=f"bold {self.theme_variables.get('warning', 'yellow')}")
         else:
-            text.append(" · ")
+            text.append(sep)
             text.append("● online", style=self.theme_variables.get("success", "green"))
         return text
 
     def update_status(self) -> None:
-        self.query_one("#header", HeaderBar).set_right(self.status_text())
+        self.query_one("#header", HeaderBar).set_right(self.status_text(), self.status_text(compact=True))
 
     # -- queues ------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
