@@ -8,9 +8,10 @@ import asyncio
 
 def run(args: argparse.Namespace) -> int:
     from o2d_inbox.config import ConfigError, load_config
-    from o2d_inbox.context import cache_path, make_client, open_cache, resolve_workspace
+    from o2d_inbox.context import (cache_path, make_client, open_cache, resolve_workspace,
+                                   with_cached_workspace)
 
-    config = load_config(args)
+    config = with_cached_workspace(load_config(args))
     try:
         client = make_client(config)
     except ConfigError:

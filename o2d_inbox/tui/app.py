@@ -22,9 +22,10 @@ from textual.widgets import Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store import queries
+from o2d_inbox.store import outbox, queries
 from o2d_inbox.store.queries import ThreadRow, View
 from o2d_inbox.tui.help import HelpScreen
+from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.palette import InboxCommands
@@ -32,10 +33,6 @@ from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
 
-try:  # the conversation helper's pane; the placeholder only until it lands
-    from o2d_inbox.tui.conversation import ConversationView
-except ImportError:  # pragma: no cover - transitional
-    from o2d_inbox.tui._pane_placeholder import ConversationView
 
 SYNC_EVERY = 30.0  # seconds between background syncs
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
@@ -227,12 +224,9 @@ class InboxApp(App[None]):
         threads.border_title = Text(" · ".join(parts))
 
     def _outbox_pending(self) -> int:
-        try:
-            return self.conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE state IN ('draft', 'scheduled', 'sending', 'accepted')"
-            ).fetchone()[0]
-        except sqlite3.Error:
-            return 0
+        """Items not yet final (drafts, queued, in flight): what the header counts."""
+        counts = outbox.counts(self.conn)
+        return sum(counts.get(state, 0) for state in ("draft", "scheduled", "sending", "accepted"))
 
     def status_text(self, compact: bool = False) -> Text:
         """Sync state · outbox · connection (compact: the same in a few cells)."""
@@ -465,7 +459,7 @@ class InboxApp(App[None]):
             else:
                 note = "messages not cached yet — enter loads them"
         pane.border_title = Text(safe_line(thread.prospect or thread.last_from))
-        await pane.show(thread, messages, note=note)
+        await pane.show(thread, messages, note=note, pending=outbox.pending_for_thread(self.conn, thread.id))
 
     async def open_thread(self, thread: ThreadRow) -> None:
         if self._preview_timer is not None:
@@ -500,6 +494,8 @@ class InboxApp(App[None]):
         if not self._can_sync():
             self.notify("Offline: no server configured, showing the cache", timeout=3)
             return
+        if self.sync_state == "syncing":
+            return  # a second worker would cancel the running one (exclusive group)
         self.sync_state, self.sync_detail = "syncing", ""
         self.update_status()
         self._sync_worker(full)

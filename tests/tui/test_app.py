@@ -288,3 +288,51 @@ async def test_light_theme_from_config(cache):
         await settle(pilot)
         assert app.theme == "o2d-light"
         assert app.theme_variables["intent-interested"] == "#1e7a3a"
+
+
+async def test_hostile_row_is_literal_clean_and_aligned(cache):
+    from rich.cells import cell_len
+
+    app = app_for(cache)
+    async with app.run_test(size=(260, 48)) as pilot:  # wide: the whole subject fits
+        await settle(pilot)
+        app.action_show_queue("all")
+        await pilot.press("t")
+        await settle(pilot)
+        index = next(i for i in range(20) if app.threads.row(i).id == "t0000003")
+        hostile, plain = (app.threads.render_line(y) for y in (index, index + 1))
+        assert "Re: [bold red]URGENT[/] pricing red evil 日本語テスト" in hostile.text  # shown, not applied
+        assert not any(ch in hostile.text for ch in "\x1b\x07\u202e\u202c")
+        width = app.threads.scrollable_content_region.width
+        assert hostile.cell_length == plain.cell_length == width
+
+        def badge_cell(text):  # where the intent badge starts, in terminal cells
+            at = min(i for i, ch in enumerate(text) if ch in "★·◷✕↯⊘?" and text[i + 1] == " "
+                     and text[i + 2:i + 5].isalpha() and i > 20)
+            return cell_len(text[:at])
+
+        assert badge_cell(hostile.text) == badge_cell(plain.text)
+
+
+async def test_sync_key_does_not_restart_a_running_sync(cache):
+    import asyncio
+
+    gate = asyncio.Event()
+
+    class Slow(FakeEngine):
+        async def sync(self, **kw):
+            self.syncs += 1
+            await gate.wait()
+            return await super().sync(**kw)
+
+    engine = Slow(cache)
+    app = app_for(cache, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.sync_state == "syncing"
+        await pilot.press("R", "R")
+        assert engine.syncs == 1
+        assert "syncing" in app.status_text().plain
+        gate.set()
+        await settle(pilot)
+        assert app.sync_state == "idle" and "synced just now" in app.status_text().plain

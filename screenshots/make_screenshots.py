@@ -1,0 +1,72 @@
+"""Screenshots of the demo (in-process simulator, fresh temp cache), SVG + PNG if rsvg-convert.
+
+    .venv/bin/python screenshots/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from o2d_inbox.cli import build_parser  # noqa: E402
+from o2d_inbox.config import load_config  # noqa: E402
+from o2d_inbox.context import make_client  # noqa: E402
+from o2d_inbox.store.db import open_db  # noqa: E402
+from o2d_inbox.tui.app import build_app  # noqa: E402
+
+SHOTS = [
+    # name, terminal size, theme, keys after the first sync
+    ("main-dark", (160, 48), "o2d-dark", ["j", "j", "j"]),
+    ("opened-dark", (160, 48), "o2d-dark", ["right_square_bracket", "right_square_bracket", "j", "enter"]),
+    ("main-light", (160, 48), "o2d-light", ["j", "j", "enter"]),
+    ("help", (160, 48), "o2d-dark", ["question_mark"]),
+    ("filter", (160, 48), "o2d-dark", ["right_square_bracket", "slash", *"pricing", "enter"]),
+    ("narrow-80x24", (80, 24), "o2d-dark", ["j"]),
+    ("narrow-reading-80x24", (80, 24), "o2d-dark", ["j", "enter"]),
+]
+
+
+async def shoot(name: str, size: tuple[int, int], theme: str, keys: list[str], tmp: Path) -> Path:
+    args = build_parser().parse_args(["--demo", "--cache", str(tmp / f"{name}.db")])
+    config = load_config(args)
+    config.theme = theme
+    conn = open_db(config.cache_path)
+    app = build_app(config, client=make_client(config), conn=conn, sync_every=None)
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        path = HERE / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(HERE))
+    conn.close()
+    return path
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("names", nargs="*")
+    wanted = parser.parse_args().names
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, size, theme, keys in SHOTS:
+            if wanted and name not in wanted:
+                continue
+            svg = await shoot(name, size, theme, keys, Path(tmp))
+            if shutil.which("rsvg-convert"):
+                subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
+            print(svg)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
