@@ -93,6 +93,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.cursor = 0
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
         self._last_highlight: str | None = None
+        self.new_above = 0  # threads a sync put above the screen since the user looked
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -112,13 +113,22 @@ class ThreadList(ScrollView, can_focus=True):
         if anchor is not None:
             target = self._locate(anchor.id, fallback=old_cursor)
             scroll = max(0, old_scroll + (target - old_cursor))
+            # rows that arrived above the screen: say so, instead of moving what is read
+            self.new_above = max(0, self.new_above + min(scroll, target - old_cursor))
         else:
             scroll = 0
+            self.new_above = 0
         self.cursor = max(0, min(target, self.count - 1))
         self.scroll_to(y=scroll, animate=False, immediate=True)
         self._keep_visible()
+        self._update_subtitle()
         self.refresh()
         self._announce()
+
+    def _update_subtitle(self) -> None:
+        if self.new_above and int(self.scroll_y) == 0:
+            self.new_above = 0
+        self.border_subtitle = f"↑ {self.new_above:,} new above · g" if self.new_above else ""
 
     def _locate(self, thread_id: str, fallback: int) -> int:
         fresh = queries.thread(self.conn, thread_id)
@@ -242,6 +252,8 @@ class ThreadList(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        if self.new_above:
+            self._update_subtitle()
         self.refresh()
 
     def on_focus(self) -> None:

@@ -212,6 +212,9 @@ async def test_sync_keeps_selection_when_new_threads_arrive(cache):
         assert app.threads.selected.id == before_id
         assert app.threads.cursor - app.threads.scroll_y == before_line
         assert app.last_synced == clock()
+        assert "3 new above" in str(app.threads.border_subtitle)
+        await pilot.press("g")
+        assert app.threads.row(0).id == "more2" and not app.threads.border_subtitle
 
 
 def _more(conn):
