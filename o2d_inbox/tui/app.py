@@ -334,7 +334,7 @@ class InboxApp(App[None]):
 
     def action_back(self) -> None:
         box = self.query_one("#filter", Input)
-        if box.has_focus or (box.display and self.focused is self.threads and self.filter_text):
+        if box.display and (box.has_focus or self.focused is self.threads):
             box.value = ""
             self._apply_filter("")
             box.display = False
