@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from rich.segment import Segment

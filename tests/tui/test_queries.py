@@ -93,3 +93,18 @@ def test_plans_use_an_index_and_never_sort_the_queue(cache, view):
     # every step on threads walks an index in list order; nothing sorts the whole queue
     assert all("INDEX" in s for s in steps if "threads" in s), plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def test_trigger_maintained_counts_agree_with_the_queues():
+    """view_counts as the schema's triggers keep it (no recount) matches what rows() lists."""
+    from o2d_inbox.store.db import open_db
+    from tui_seed import seed_cache
+
+    conn = open_db(":memory:")
+    seed_cache(conn, 150, recount=False)
+    conn.execute("UPDATE threads SET reply_intent = 'interested', needs_reply = 1 - needs_reply "
+                 "WHERE id IN ('t0000001', 't0000002')")
+    conn.execute("DELETE FROM threads WHERE id = 't0000004'")
+    for relevant in (True, False):
+        for (kind, key), n in q.sidebar_counts(conn, relevant).items():
+            assert n == len(_expected(conn, q.View(kind, key, relevant=relevant))), (kind, key, relevant)
