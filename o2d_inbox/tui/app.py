@@ -118,7 +118,9 @@ class InboxApp(App[None]):
         self._filter_timer: Timer | None = None
         self._fetching: str | None = None
         self._keymap_ids: dict[str, str] = {}
-        for theme in discover_themes():
+        from o2d_inbox.config import default_config_file
+
+        for theme in discover_themes([default_config_file().parent / "themes"]):
             self.register_theme(theme)
 
     # -- layout ------------------------------------------------------------------------

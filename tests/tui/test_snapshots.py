@@ -30,8 +30,7 @@ def make(conn, **kw):
 
 
 def test_main_screen(snap_compare, snap_cache):
-    """Home: Needs reply (oldest wait first, relevant), sidebar counts with intent glyph+colour,
-    the first thread previewed in the pane, header says cache only / offline."""
+    """Home is Needs reply, oldest first; counts, intent glyph+colour, preview pane, offline header."""
     assert snap_compare(make(snap_cache), terminal_size=SIZE, run_before=settle)
 
 
@@ -72,7 +71,7 @@ def test_command_palette(snap_compare, snap_cache):
 
 
 def test_offline(snap_compare, snap_cache):
-    """Network down: header says offline, an uncached thread says so in the pane, no error."""
+    """Network down: header says offline and an uncached thread says so in the pane, no error."""
     engine = FakeEngine(snap_cache, sync_error=NetworkError("connection refused"),
                         fetch_error=NetworkError("connection refused"))
 
@@ -88,8 +87,7 @@ def test_offline(snap_compare, snap_cache):
 
 
 def test_hostile_content(snap_compare, snap_cache):
-    """Markup-looking subject/body show literally, escape sequences and bidi overrides are gone,
-    wide characters keep the columns aligned (row 4 of All, opened)."""
+    """Markup in subject/body shows literally, escapes/bidi are gone, wide chars keep columns."""
     async def run(pilot):
         await pilot.press("right_square_bracket", "t", "j", "j", "j", "enter")
         await settle(pilot)
