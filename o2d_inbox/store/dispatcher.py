@@ -106,6 +106,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         # what the last pass ran into, for flush()'s offline / auth verdicts
         self._pass_errors: list[BaseException] = []
+        #: True after a pass found another process dispatching this cache (the TUI says so)
+        self.busy = False
 
     # --- public ---------------------------------------------------------------------------
 
@@ -125,7 +127,8 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """One pass over the due items; 0 without sending when another process dispatches."""
-        if not self._try_lock():
+        self.busy = not self._try_lock()
+        if self.busy:
             return 0
         return await self._pass(ignore_window=False, ignore_backoff=False)
 

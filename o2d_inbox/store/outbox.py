@@ -109,7 +109,7 @@ class OutboxItem:
         """A short plain-text description, e.g. for a notice or the CLI listing."""
         p = self.payload
         if self.kind == "intent":
-            return f"intent → {p.get('replyIntent')}"
+            return f"intent → {p.get('replyIntent') or 'unclassified'}"
         if self.kind == "new":
             return f"new to {p.get('toAddress')}: {p.get('subject') or ''}"
         if self.kind == "forward":
@@ -278,6 +278,8 @@ def queue_intent(conn: sqlite3.Connection, thread_id: str, intent: str, *,
     intent = (intent or "").strip()
     if not intent:
         raise OutboxRefused("no intent given")
+    # 'unclassified' clears the classification: NULL in the cache, {"replyIntent": null} on the wire
+    value: str | None = None if intent.lower() == "unclassified" else intent
     now = _now(now)
     with transaction(conn):
         row = _thread(conn, thread_id)
@@ -290,9 +292,9 @@ def queue_intent(conn: sqlite3.Connection, thread_id: str, intent: str, *,
             conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ?,"
                          " last_error = 'replaced by a newer override' WHERE id = ?",
                          (now, earlier["id"]))
-        _set_intent(conn, thread_id, intent)
+        _set_intent(conn, thread_id, value)
         item_id = _insert(conn, kind="intent", thread_id=thread_id, state="scheduled",
-                          payload={"replyIntent": intent}, now=now,
+                          payload={"replyIntent": value}, now=now,
                           send_after=_schedule_at(now, undo_seconds), prev_value=prev)
     return _get(conn, item_id)  # type: ignore[return-value]
 
