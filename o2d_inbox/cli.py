@@ -141,7 +141,7 @@ HANDLERS = {
     "sync": "sync",
     "threads": "threads",
     "show": "threads",
-    "search": "threads",
+    "search": "search",
     "reply": "outbox",
     "forward": "outbox",
     "new": "outbox",

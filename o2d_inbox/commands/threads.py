@@ -115,6 +115,17 @@ def thread_json(row: sqlite3.Row | tuple) -> dict[str, Any]:
     return out
 
 
+def thread_table_line(row: sqlite3.Row) -> str:
+    """A row of _THREAD_SQL as one terminal-safe table line (also used by `search`)."""
+    from o2d_inbox.render.text import fit, safe_line
+
+    date = (row["last_date"] or "")[:16].replace("T", " ")
+    intent = row["reply_intent"] or "-"
+    subject = row["subject_display"] or row["subject"] or "(no subject)"
+    return (f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row['last_from']) or '-', 30)}  "
+            f"{fit(safe_line(subject), 50)}  {safe_line(row['id'])}")
+
+
 def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
     where, params, order = _filters(args)
     limit = max(0, int(getattr(args, "limit", 50) or 0))
@@ -124,14 +135,8 @@ def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
         for row in rows:
             out.write(json.dumps(thread_json(row)) + "\n")
         return EXIT_OK
-    from o2d_inbox.render.text import fit, safe_line
-
     for row in rows:
-        date = (row["last_date"] or "")[:16].replace("T", " ")
-        intent = row["reply_intent"] or "-"
-        subject = row["subject_display"] or row["subject"] or "(no subject)"
-        out.write(f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row['last_from']) or '-', 30)}  "
-                  f"{fit(safe_line(subject), 50)}  {safe_line(row['id'])}\n")
+        out.write(thread_table_line(row) + "\n")
     if not rows:
         print("no cached threads match (run o2d-inbox sync to fill the cache)", file=sys.stderr)
     return EXIT_OK

@@ -96,6 +96,72 @@ RECOUNT_SQL = """
 """
 
 
+# --- full-text search (migration 4; queried by store/search.py) -----------------------------
+# Two external-content FTS5 tables, both with the columns (subject, body, sender, recipients):
+# search_threads over threads (subject, last_snippet, last_from + prospect, mailbox + prospect:
+# threads whose messages were never fetched are still found) and search_messages over messages
+# (subject, body, from, to + cc). Their content tables are views computing those columns, so
+# the FTS 'rebuild' command works; the triggers below use the same expressions (an external-
+# content 'delete' must be given exactly the values that were indexed).
+# HTML-only bodies: a trigger cannot call Python, so the raw HTML is indexed after a few
+# replace()s (common tags, entities); the tokenizer splits on <>/="; so the words of the text
+# are found, plus some tag / attribute names (best effort).
+# Writers use INSERT or INSERT OR REPLACE on these tables: REPLACE deletes the old row without
+# firing delete triggers, so a BEFORE INSERT trigger removes the old row's entry first. (An
+# INSERT OR IGNORE of an existing id would lose that row's entry: do not use it here.)
+
+_HTML_TEXT = "coalesce({p}body_html, '')"
+for _old, _new in (("<br>", " "), ("<br/>", " "), ("<br />", " "), ("<p>", " "), ("</p>", " "),
+                   ("<div>", " "), ("</div>", " "), ("&nbsp;", " "), ("&amp;", "&"),
+                   ("&#39;", "''"), ("&quot;", '"'), ("&lt;", " "), ("&gt;", " ")):
+    _HTML_TEXT = f"replace({_HTML_TEXT}, '{_old}', '{_new}')"
+
+_FTS_COLUMNS = "subject, body, sender, recipients"
+_FTS_EXPR = {
+    "threads": (
+        "coalesce({p}subject, {p}subject_display)",
+        "{p}last_snippet",
+        "coalesce({p}last_from, '') || ' ' || coalesce({p}prospect, '')",
+        "coalesce({p}mailbox, '') || ' ' || coalesce({p}prospect, '')",
+    ),
+    "messages": (
+        "{p}subject",
+        "CASE WHEN {p}body_text <> '' THEN {p}body_text ELSE " + _HTML_TEXT + " END",
+        "{p}from_email",
+        "coalesce({p}to_emails, '') || ' ' || coalesce({p}cc_emails, '')",
+    ),
+}
+_FTS_WATCHED = {
+    "threads": ("subject", "subject_display", "last_snippet", "last_from", "prospect", "mailbox"),
+    "messages": ("subject", "body_text", "body_html", "from_email", "to_emails", "cc_emails"),
+}
+
+
+def _fts_values(table: str, prefix: str) -> str:
+    return ", ".join(e.format(p=prefix) for e in _FTS_EXPR[table])
+
+
+def _fts_migration(table: str) -> list[str]:
+    fts, src = f"search_{table}", f"search_{table}_src"
+    delete = f"INSERT INTO {fts} ({fts}, rowid, {_FTS_COLUMNS}) VALUES ('delete', OLD.rowid, {_fts_values(table, 'OLD.')});"
+    insert = f"INSERT INTO {fts} (rowid, {_FTS_COLUMNS}) VALUES (NEW.rowid, {_fts_values(table, 'NEW.')});"
+    watched = _FTS_WATCHED[table]
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
+    return [
+        f"CREATE VIEW IF NOT EXISTS {src} (rid, {_FTS_COLUMNS}) AS SELECT rowid, {_fts_values(table, '')} FROM {table}",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5({_FTS_COLUMNS}, content='{src}', "
+        "content_rowid='rid', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER IF NOT EXISTS trg_{fts}_replace BEFORE INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts} ({fts}, rowid, {_FTS_COLUMNS}) SELECT 'delete', rowid, {_fts_values(table, '')} "
+        f"FROM {table} WHERE id = NEW.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS trg_{fts}_ins AFTER INSERT ON {table} BEGIN {insert} END",
+        f"CREATE TRIGGER IF NOT EXISTS trg_{fts}_del AFTER DELETE ON {table} BEGIN {delete} END",
+        f"CREATE TRIGGER IF NOT EXISTS trg_{fts}_upd AFTER UPDATE OF {', '.join(watched)} ON {table} "
+        f"WHEN {changed} BEGIN {delete} {insert} END",
+        f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')",  # what was cached before this migration
+    ]
+
+
 MIGRATIONS: list[list[str]] = [
     # 1: threads, messages, mailboxes, campaigns, sync state, outbox, view counts
     [
@@ -236,6 +302,8 @@ MIGRATIONS: list[list[str]] = [
             _view_rows("OLD", "-") + " UNION ALL " + _view_rows("NEW", "+"),
         ),
     ],
+    # 4: full-text search (store/search.py): search_threads and search_messages, kept by triggers.
+    _fts_migration("threads") + _fts_migration("messages"),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
