@@ -27,11 +27,12 @@ from o2d_inbox.store.queries import ThreadRow, View
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.intents import INTENTS, ORDER
-from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
+from o2d_inbox.tui.messages import FilterFound, MessagesFetched, SyncFinished, SyncProgressed
+from o2d_inbox.tui.outbox_actions import OUTBOX_BINDINGS, OutboxActions
 from o2d_inbox.tui.palette import InboxCommands
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.themes import discover_themes
-from o2d_inbox.tui.thread_list import ThreadList
+from o2d_inbox.tui.thread_list import PAGE, ThreadList
 
 
 SYNC_EVERY = 30.0  # seconds between background syncs
@@ -78,7 +79,7 @@ class HeaderBar(Widget):
         return text
 
 
-class InboxApp(App[None]):
+class InboxApp(OutboxActions, App[None]):
     TITLE = "o2d-inbox"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {InboxCommands}
@@ -96,6 +97,7 @@ class InboxApp(App[None]):
         Binding("left_square_bracket", "previous_queue", "Previous queue", show=False, id="app.previous_queue"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.command_palette"),
+        *OUTBOX_BINDINGS,  # r f c i 1-6 u o (tui/outbox_actions.py)
     ]
 
     def __init__(self, config: Any, conn: sqlite3.Connection, *, client: Any = None,
@@ -117,6 +119,7 @@ class InboxApp(App[None]):
         self._preview_timer: Timer | None = None
         self._filter_timer: Timer | None = None
         self._fetching: str | None = None
+        self._reader_conn: sqlite3.Connection | None = None
         self._keymap_ids: dict[str, str] = {}
         from o2d_inbox.config import default_config_file
 
@@ -131,7 +134,7 @@ class InboxApp(App[None]):
             sidebar.border_title = "Queues"
             yield sidebar
             with Vertical(id="list-column"):
-                yield Input(placeholder="filter subject / from …", id="filter")
+                yield Input(placeholder="filter subject / from …", id="filter", select_on_focus=False)
                 yield ThreadList(self.conn, self.view, clock=self.clock, id="threads")
             yield ConversationView(id="pane", now=self.clock)
         yield Footer()
@@ -272,10 +275,42 @@ class InboxApp(App[None]):
 
     # -- queues ------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
+        if view.filter and self._reader() is not None:
+            # a text filter scans (LIKE): search off the UI thread, show when found
+            if self._reader_conn is not None:
+                self._reader_conn.interrupt()  # the previous search is moot
+            self.threads.border_title = Text(f"{view_title(view, self._campaign_names())} · "
+                                             f"filtering /{safe_line(view.filter)} …")
+            self._filter_search(view)
+            return
+        self._show_view(view)
+
+    def _show_view(self, view: View, preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
         self.view = view
-        self.threads.load(view)
+        self.threads.load(view, preloaded=preloaded)
         self.refresh_counts()
         self.update_titles()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """A second connection to the cache file for searches in a thread (None: in-memory)."""
+        if self._reader_conn is None:
+            path = self.conn.execute("PRAGMA database_list").fetchone()[2]
+            if not path:
+                return None
+            from o2d_inbox.store.db import open_db
+
+            self._reader_conn = open_db(path, readonly=True)
+        return self._reader_conn
+
+    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
+    def _filter_search(self, view: View) -> None:
+        reader = self._reader()
+        found = queries.count(reader, view), queries.rows(reader, view, 0, PAGE)
+        self.post_message(FilterFound(view, found))
+
+    def on_filter_found(self, message: FilterFound) -> None:
+        if message.view.filter == self.filter_text and message.view.relevant == self.relevant:
+            self._show_view(message.view, message.found)
 
     @on(OptionList.OptionSelected, "#queues")
     def _queue_selected(self, event: OptionList.OptionSelected) -> None:
@@ -310,7 +345,7 @@ class InboxApp(App[None]):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now, not after a refresh: the next keys are the filter
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -384,6 +419,11 @@ class InboxApp(App[None]):
     def keymap_for(self, binding: Binding) -> str:
         return self._keymap_ids.get(binding.id or "", binding.key)
 
+    def filter_keys(self) -> set[str]:
+        """The keys bound to app.filter now (keymap applied), in Textual's key names."""
+        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == "app.filter")
+        return {key.strip() for key in self._normalize_keymap({"k": self.keymap_for(binding)})["k"].split(",")}
+
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         def plain(bindings) -> list[Binding]:
             return [b for b in bindings if isinstance(b, Binding)]
@@ -394,7 +434,7 @@ class InboxApp(App[None]):
         pane_bindings = plain(getattr(ConversationView, "BINDINGS", []))
         if pane_bindings:
             sections.insert(1, ("Conversation", pane_bindings))
-        return sections
+        return sections + self.outbox_help_sections()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         commands: list[tuple[str, str, Callable[[], Any]]] = [
@@ -427,7 +467,7 @@ class InboxApp(App[None]):
             ("Theme: o2d light", "", lambda: setattr(self, "theme", "o2d-light")),
             ("Quit", "key q", self.exit),
         ]
-        return commands
+        return commands + self.outbox_palette_commands()
 
     # -- threads and the pane ----------------------------------------------------------
     @on(ThreadList.Highlighted)
@@ -573,6 +613,10 @@ class InboxApp(App[None]):
         except ImportError:  # pragma: no cover
             SyncLocked = ()  # noqa: N806
         reason = safe_line(str(error)) or type(error).__name__
+        if worker.group == "filter":
+            if not (isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)):
+                self.notify(f"Filter failed: {reason}", severity="warning", timeout=4)
+            return
         if worker.group == "messages":
             thread_id, self._fetching = self._fetching, None
             if isinstance(error, NetworkError):
@@ -594,6 +638,8 @@ class InboxApp(App[None]):
         self.update_status()
 
     async def on_unmount(self) -> None:
+        if self._reader_conn is not None:
+            self._reader_conn.interrupt()
         close = getattr(self.client, "aclose", None)
         if close is not None:
             try:

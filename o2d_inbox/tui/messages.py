@@ -26,3 +26,11 @@ class MessagesFetched(Message):
     def __init__(self, thread_id: str, count: int) -> None:
         super().__init__()
         self.thread_id, self.count = thread_id, count
+
+
+class FilterFound(Message):
+    """A filter's count and first page, searched off the UI thread."""
+
+    def __init__(self, view, found) -> None:  # View, (count, [ThreadRow])
+        super().__init__()
+        self.view, self.found = view, found

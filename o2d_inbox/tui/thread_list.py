@@ -21,6 +21,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Input
 
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.store import queries
@@ -99,15 +100,21 @@ class ThreadList(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.load(view=self.view)
 
-    def load(self, view: View | None = None, *, keep_anchor: bool = False) -> None:
+    def load(self, view: View | None = None, *, keep_anchor: bool = False,
+             preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
-        stays selected and on the same screen line, whatever arrived above it."""
+        stays selected and on the same screen line, whatever arrived above it. ``preloaded``
+        = (count, first page) already read elsewhere (a filter searched in a thread)."""
         anchor = self.selected if keep_anchor else None
         old_cursor, old_scroll = self.cursor, int(self.scroll_y)
         if view is not None:
             self.view = view
         self._pages.clear()
-        self.count = queries.count(self.conn, self.view)
+        if preloaded is not None:
+            self.count, first = preloaded
+            self._pages[0] = first
+        else:
+            self.count = queries.count(self.conn, self.view)
         self.virtual_size = Size(self.size.width, self.count)
         target = 0
         if anchor is not None:
@@ -288,6 +295,20 @@ class ThreadList(ScrollView, can_focus=True):
         thread = self.selected
         if thread is not None:
             self.post_message(self.Opened(thread))
+
+    def on_key(self, event: events.Key) -> None:
+        # Type-ahead after "/": a binding only runs once the key has bubbled to the app, after
+        # the keys typed behind it were already queued here. So the filter key opens the box
+        # right here, and keys that arrive once the box has focus go into it.
+        focused = self.app.focused
+        if focused is self and event.key in getattr(self.app, "filter_keys", lambda: ())():
+            event.stop()
+            event.prevent_default()
+            self.app.action_filter()
+        elif focused is not self and isinstance(focused, Input) and event.is_printable and event.character:
+            focused.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -339,3 +339,37 @@ async def test_sync_key_does_not_restart_a_running_sync(cache):
         gate.set()
         await settle(pilot)
         assert app.sync_state == "idle" and "synced just now" in app.status_text().plain
+
+
+async def test_filter_on_a_file_cache_searches_off_the_ui_thread(tmp_path):
+    from o2d_inbox.store.db import open_db
+    from tui_seed import seed_cache
+
+    conn = open_db(tmp_path / "cache.db")
+    seed_cache(conn, 300)
+    app = app_for(conn)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"globe")  # each key a new search
+        await pilot.press("x", "enter")
+        await settle(pilot)
+        expected = q.View("all", filter="globex")
+        assert app.view == expected and app._reader_conn is not None
+        assert app.threads.count == q.count(conn, expected) > 0
+        assert [app.threads.row(i).id for i in range(app.threads.count)] == \
+            [t.id for t in q.rows(conn, expected, 0, 1000)]
+    conn.close()
+
+
+async def test_keys_typed_right_after_slash_go_into_the_filter(cache):
+    from textual import events
+
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, char in [("slash", "/"), ("a", "a"), ("c", "c"), ("m", "m"), ("e", "e")]:
+            app.post_message(events.Key(key, char))  # one burst, as a fast typist sends it
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert app.query_one("#filter").value == "acme"
+        assert app.view.filter == "acme"
