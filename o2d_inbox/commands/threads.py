@@ -1,4 +1,4 @@
-"""`o2d-inbox threads`, `o2d-inbox show THREAD_ID` (and `search`, not yet available).
+"""`o2d-inbox threads` and `o2d-inbox show THREAD_ID`.
 
 Both read the cache only, so they work offline. Before reading, a quick capabilities probe
 (short timeout, no retries; skipped when no API key is configured) tells the user on stderr
@@ -33,8 +33,6 @@ _THREAD_SQL = (
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.command == "search":
-        return fail("search is not yet available in this build; try: o2d-inbox threads", EXIT_USAGE)
     config = load_config(args)
     probe(config)
     from o2d_inbox.context import open_cache

@@ -32,9 +32,7 @@ decide when a reconcile is due.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -55,6 +53,9 @@ K_WALK = "walk"                  # JSON progress of the walk in progress (absent
 K_LAST_FULL = "last_full_at"     # local epoch seconds of the last completed walk
 
 MAX_CURSOR_RESTARTS = 3
+# Turns of the event loop given to the next page's request before this page is written, so
+# it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
+PREFETCH_YIELDS = 4
 
 
 @dataclass
@@ -105,18 +106,12 @@ class SyncEngine:
         self.message_concurrency = max(1, message_concurrency)
         self._clock = clock
         self._lock = WriterLock.for_connection(conn)
-        # Every read and write of the cache by this engine runs on this one thread: a page is
-        # written while the event loop already receives the next one (the server's time and
-        # ours overlap), and two writes of one engine never interleave on its connection.
-        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="o2d-sync-db")
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._db_thread, functools.partial(fn, *args, **kwargs))
-
-    def close(self) -> None:
-        """Stop the engine's database thread (the connection stays open: it is the caller's)."""
-        self._db_thread.shutdown(wait=True)
+        """Cache work runs on the caller's thread, between awaits: the TUI shares this
+        connection, and a writer thread measured no faster here (the GIL is shared with the
+        HTTP client's parsing; see benchmarks/bench_sync.py). One place to change if that moves."""
+        return fn(*args, **kwargs)
 
     # --- public ---------------------------------------------------------------------------
 
@@ -179,7 +174,7 @@ class SyncEngine:
         state: dict[str, Any] = await self._db(self._walk_state)
         gen = state["gen"]
 
-        def on_page(page: ThreadsPage) -> SyncProgress:  # on the database thread
+        def on_page(page: ThreadsPage) -> SyncProgress:
             with transaction(conn):
                 stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
                 state["cursor"] = page.next_cursor
@@ -195,7 +190,7 @@ class SyncEngine:
             campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
             return SyncProgress("threads", state["threads"], None)
 
-        def on_restart() -> None:  # on the database thread
+        def on_restart() -> None:
             state["restarts"] += 1
             if state["restarts"] > MAX_CURSOR_RESTARTS:
                 raise ProtocolError("the server keeps rejecting its own cursors; try again later")
@@ -268,7 +263,7 @@ class SyncEngine:
         newest: list[datetime | None] = [None]
         seen = [0]
 
-        def on_page(page: ThreadsPage) -> SyncProgress:  # on the database thread
+        def on_page(page: ThreadsPage) -> SyncProgress:
             with transaction(conn):
                 stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
             result.new += stats.new
@@ -295,7 +290,6 @@ class SyncEngine:
                      report: Callable[[SyncProgress], None] | None) -> None:
         """Walk pages from ``cursor``; the next page is requested while this one is stored.
 
-        ``on_page`` and ``on_restart`` run on the database thread, ``report`` on the loop.
         A 400 on a non-first page means the server rejected its cursor (expired, or the
         server restarted): ``on_restart`` is called and the pass starts over.
         """
@@ -325,6 +319,8 @@ class SyncEngine:
                         raise ProtocolError("the server repeated a thread cursor")
                     seen_cursors.add(nxt)
                     task = fetch(nxt)  # in flight while this page is written
+                    for _ in range(PREFETCH_YIELDS):
+                        await asyncio.sleep(0)
                 done = await self._db(on_page, page)
                 if report:
                     report(done)

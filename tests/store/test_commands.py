@@ -106,7 +106,12 @@ def test_show_works_offline(synced):
     assert o2d("show", "thr_nope", env=env).returncode == 2
 
 
-def test_search_is_not_there_yet(synced):
+def test_a_second_sync_says_another_is_running(synced):
+    from o2d_inbox.store.lock import WriterLock
+
     env, _, _ = synced
-    result = o2d("search", "hello", env=env)
-    assert result.returncode == 2 and "not yet available" in result.stderr
+    with WriterLock(env["O2D_INBOX_CACHE"]):
+        result = o2d("sync", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "o2d-inbox: another o2d-inbox is syncing this cache; the cache stays readable"]
