@@ -25,9 +25,10 @@ of its cached messages (subject, body, from, to, cc) matches all the words, phra
 address filters; the other filters apply to the thread. See schema.py migration 4 for what
 is indexed and how the indexes stay current (triggers; never a rebuild).
 
-Cost: a query collects the matching threads, then sorts the ones that pass the filters. When
-the words match more than ``_BROAD`` messages it walks the thread list newest first instead,
-asking the index about each thread, and stops at the page: a common word costs what a page costs.
+Cost: the index's rowids are in list order (schema.py migration 5), so a query reads the
+newest hits first and stops once a page is full: a common word costs about a page, a rare
+word its few hits. When the other filters keep at most ``_NARROW`` threads, those threads
+are tested one by one instead (a common word with a narrow filter would otherwise walk far).
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from o2d_inbox.store.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
+from o2d_inbox.store.schema import FTS_KEY
 
 COUNT_CAP = 10_000  # search_count stops at COUNT_CAP + 1 (shown as "10,000+")
-_BROAD = 2_000  # message matches beyond which a query walks the list instead of sorting its hits
+_NARROW = 300  # filters keeping at most this many threads: test each instead of walking hits
 
 _KEYS = ("from", "to", "intent", "mailbox", "campaign", "before", "after", "is")
 _IS = {"unread": "unread", "needs-reply": "needs_reply", "needs_reply": "needs_reply",
@@ -248,43 +250,103 @@ def _contains(s: str) -> str:
     return "%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-# Threads whose own row or one of whose messages matches (set form: one pass over the hits).
-_HITS = (
-    "SELECT rowid AS rid FROM search_threads WHERE search_threads MATCH :m "
-    "UNION SELECT th.rowid FROM search_messages AS f JOIN messages AS m ON m.rowid = f.rowid "
-    "JOIN threads AS th ON th.id = m.thread_id WHERE search_messages MATCH :m"
+_K = FTS_KEY
+_ROW = FTS_KEY - 1  # FTS rowid & _ROW = the thread's / message's own rowid
+
+
+def _hits(bounds: str, ordered: bool) -> str:
+    """(rid, k) of every matching thread row (k 0) and message (k 1); ordered: newest first,
+    FTS5 streaming both doclists backwards and SQLite merging them."""
+    return (
+        f"SELECT rowid AS rid, 0 AS k FROM search_threads WHERE search_threads MATCH :m{bounds} "
+        f"UNION ALL SELECT rowid, 1 FROM search_messages WHERE search_messages MATCH :m{bounds}"
+        + (" ORDER BY rid DESC" if ordered else "")
+    )
+
+
+def _stream_sql(where: list[str], bounds: str, ordered: bool) -> str:
+    """(rowid, last_ts, id) of the thread of each hit that passes the filters (repeats kept)."""
+    return (
+        f"SELECT t.rowid, t.last_ts, t.id FROM ({_hits(bounds, ordered)}) AS h "
+        f"JOIN threads AS t ON t.rowid = (CASE h.k WHEN 0 THEN h.rid & {_ROW} ELSE "
+        f"(SELECT th.rowid FROM messages AS m JOIN threads AS th ON th.id = m.thread_id "
+        f"WHERE m.rowid = h.rid & {_ROW}) END)"
+        + (" WHERE " + " AND ".join(where) if where else "")
+    )
+
+
+# One thread ``t`` tested against the index: its own entry and its messages', by exact rowid.
+_PROBE = (
+    f"(EXISTS (SELECT 1 FROM search_threads WHERE search_threads MATCH :m "
+    f"AND rowid = t.last_ts * {_K} + t.rowid) "
+    f"OR EXISTS (SELECT 1 FROM messages AS pm WHERE pm.thread_id = t.id AND EXISTS ("
+    f"SELECT 1 FROM search_messages WHERE search_messages MATCH :m AND rowid = t.last_ts * {_K} + pm.rowid)))"
 )
-# The same test for one thread t (walk form: a few index probes per thread).
-_MATCHES_T = (
-    "(EXISTS (SELECT 1 FROM search_threads WHERE search_threads MATCH :m AND rowid = t.rowid) "
-    "OR EXISTS (SELECT 1 FROM messages AS m JOIN search_messages AS f ON f.rowid = m.rowid "
-    "WHERE m.thread_id = t.id AND search_messages MATCH :m))"
-)
 
 
-def _broad(conn: sqlite3.Connection, match: str) -> bool:
-    """More than _BROAD messages match: collecting every hit would cost more than walking."""
-    n = conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM search_messages WHERE search_messages MATCH ? LIMIT ?)",
-        (match, _BROAD + 1),
-    ).fetchone()[0]
-    return n > _BROAD
+@dataclass
+class _Plan:
+    kind: str  # 'sql' (no words) | 'stream' (walk the hits newest first) | 'probe' (few threads)
+    where: list[str]
+    params: dict
+    bounds: str = ""
 
 
-def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None,
-          walk: bool | None = None) -> tuple[str, str, dict]:
-    """(FROM clause, WHERE clause, params) selecting the matching threads as ``t``."""
+def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, kind: str | None = None) -> _Plan:
     params: dict = {}
     where = _filters(query, relevant, params)
     match = match_expression(query)
     if match is None:
-        return "threads AS t", " AND ".join(where) or "1", params
+        return _Plan("sql", where, params)
     params["m"] = match
-    if walk is None:
-        walk = _broad(conn, match)
-    if walk:
-        return "threads AS t", " AND ".join(where + [_MATCHES_T]), params
-    return f"({_HITS}) AS h JOIN threads AS t ON t.rowid = h.rid", " AND ".join(where) or "1", params
+    bounds = ""
+    if query.before is not None:
+        bounds += " AND rowid < :hi"
+        params["hi"] = query.before * _K
+    if query.after is not None:
+        bounds += " AND rowid >= :lo"
+        params["lo"] = query.after * _K
+    if kind is None:
+        kind = "stream"
+        # Filters that keep few threads: test those few instead of walking hits past the rest.
+        narrowing = query.intents or query.mailboxes or query.campaigns or query.unread or query.needs_reply
+        if narrowing:
+            n = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM threads AS t WHERE {' AND '.join(where)} "
+                             f"LIMIT {_NARROW + 1})", params).fetchone()[0]
+            if n <= _NARROW:
+                kind = "probe"
+    return _Plan(kind, where, params, bounds)
+
+
+def _page_rows(conn: sqlite3.Connection, rowids: list[int]) -> list[ThreadRow]:
+    if not rowids:
+        return []
+    rows = {r[-1]: r for r in conn.execute(
+        f"SELECT {_THREAD_COLUMNS}, t.rowid FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id "
+        f"WHERE t.rowid IN ({','.join('?' * len(rowids))})", rowids)}
+    return [_thread_row(tuple(rows[r])[:-1]) for r in rowids if r in rows]
+
+
+def _stream_page(conn: sqlite3.Connection, plan: _Plan, limit: int, offset: int) -> list[ThreadRow]:
+    """Distinct threads from the newest hits until the page is full and no hit can tie with
+    its last row; then the page in list order."""
+    need = offset + limit
+    seen: dict[int, tuple[int, str]] = {}
+    boundary = None
+    previous = None
+    in_order = True
+    for trow, ts, tid in conn.execute(_stream_sql(plan.where, plan.bounds, True), plan.params):
+        if previous is not None and ts > previous:
+            in_order = False  # not the promised order: read everything, sort below
+        previous = ts
+        if boundary is not None and ts < boundary and in_order:
+            break
+        if trow not in seen:
+            seen[trow] = (ts, tid)
+            if len(seen) == need and boundary is None:
+                boundary = ts
+    ordered = sorted(seen.items(), key=lambda kv: kv[1], reverse=True)[offset:need]
+    return _page_rows(conn, [r for r, _ in ordered])
 
 
 def _safe(conn: sqlite3.Connection, run, fallback):
@@ -309,15 +371,16 @@ def search(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bool | N
     if limit <= 0:
         return []
     query = _as_query(q, now)
+    offset = max(0, offset)
 
     def run() -> list[ThreadRow]:
-        source, where, params = _plan(conn, query, relevant)
-        params.update(limit=limit, offset=max(0, offset))
-        sql = (
-            f"SELECT {_THREAD_COLUMNS} FROM {source} LEFT JOIN campaigns AS c ON c.id = t.campaign_id "
-            f"WHERE {where} ORDER BY t.last_ts DESC, t.id DESC LIMIT :limit OFFSET :offset"
-        )
-        return [_thread_row(r) for r in conn.execute(sql, params)]
+        plan = _plan(conn, query, relevant)
+        if plan.kind == "stream":
+            return _stream_page(conn, plan, limit, offset)
+        where = plan.where + ([_PROBE] if plan.kind == "probe" else [])
+        sql = (f"SELECT t.rowid FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''} "
+               "ORDER BY t.last_ts DESC, t.id DESC LIMIT :limit OFFSET :offset")
+        return _page_rows(conn, [r[0] for r in conn.execute(sql, {**plan.params, "limit": limit, "offset": offset})])
 
     return _safe(conn, run, [])
 
@@ -328,11 +391,13 @@ def search_count(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bo
     query = _as_query(q, now)
 
     def run() -> int:
-        # Counting a broad query walks at most until the cap; the set form is cheaper for the
-        # rest, so the plan is chosen the same way as for search().
-        source, where, params = _plan(conn, query, relevant)
-        params["cap"] = COUNT_CAP + 1
-        return conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT :cap)",
-                            params).fetchone()[0]
+        plan = _plan(conn, query, relevant)
+        params = {**plan.params, "cap": COUNT_CAP + 1}
+        if plan.kind == "stream":
+            inner = f"SELECT DISTINCT rowid FROM ({_stream_sql(plan.where, plan.bounds, False)})"
+        else:
+            where = plan.where + ([_PROBE] if plan.kind == "probe" else [])
+            inner = f"SELECT 1 FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''}"
+        return conn.execute(f"SELECT count(*) FROM ({inner} LIMIT :cap)", params).fetchone()[0]
 
     return _safe(conn, run, 0)

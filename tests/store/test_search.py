@@ -161,20 +161,43 @@ def test_writes_keep_the_index_current(db):
     assert ids(db, "quokka") == [] and ids(db, "platypus") == [] and ids(db, "wombat") == ["t_new"]
     db.execute("UPDATE threads SET subject = 'Renamed walrus' WHERE id = 't_new'")
     assert ids(db, "walrus") == ["t_new"] and ids(db, "fresh") == []
+    db.execute("UPDATE threads SET last_ts = last_ts + 3600 WHERE id = 't_new'")  # re-keys its messages
+    assert ids(db, "wombat") == ["t_new"]
     db.execute("DELETE FROM messages WHERE thread_id = 't_new'")
     db.execute("DELETE FROM threads WHERE id = 't_new'")
+    # messages stored before their thread: found once the thread arrives, gone with it
+    db.execute("INSERT INTO messages (id, thread_id, body_text) VALUES ('early', 't_later', 'narwhal')")
+    assert ids(db, "narwhal") == []
+    add_thread(db, "t_later", "Later")
+    assert ids(db, "narwhal") == ["t_later"]
+    db.execute("DELETE FROM threads WHERE id = 't_later'")
+    assert ids(db, "narwhal") == []
+    db.execute("DELETE FROM messages WHERE id = 'early'")
     assert ids(db, "walrus") == [] and ids(db, "wombat") == []
-    assert db.execute("INSERT INTO search_messages (search_messages) VALUES ('integrity-check')") is not None
+    db.execute("INSERT INTO search_messages (search_messages) VALUES ('integrity-check')")
     db.execute("INSERT INTO search_threads (search_threads) VALUES ('integrity-check')")
 
 
-def test_broad_and_narrow_plans_agree(db, monkeypatch):
-    for q in ("budget", "from:acme", "budget intent:interested", "a", "zeppelin"):
+def test_stream_and_probe_plans_agree(db, monkeypatch):
+    for q in ("budget intent:interested", "from:acme is:needs-reply", "zeppelin campaign:cmp_2",
+              "budget mailbox:sales", "b intent:unclassified", "budget is:needs-reply after:30d"):
         query = s.parse(q, now=NOW)
-        monkeypatch.setattr(s, "_BROAD", 0)
-        walked = ids(db, query), s.search_count(db, query)
-        monkeypatch.setattr(s, "_BROAD", 10**9)
-        assert (ids(db, query), s.search_count(db, query)) == walked
+        monkeypatch.setattr(s, "_NARROW", -1)
+        assert s._plan(db, query, None).kind == "stream"
+        streamed = ids(db, query), s.search_count(db, query)
+        monkeypatch.setattr(s, "_NARROW", 10**9)
+        assert s._plan(db, query, None).kind == "probe"
+        assert (ids(db, query), s.search_count(db, query)) == streamed, q
+
+
+def test_pages_follow_the_list_order(db):
+    for i in range(30):  # ties on last_ts: the page boundary must not cut them arbitrarily
+        add_thread(db, f"t_tie{i:02d}", f"Tie number {i}", ago_days=5 + (i // 10))
+    everything = ids(db, "tie", limit=100)
+    rows = s.search(db, "tie", limit=100, now=NOW)
+    assert [r.key for r in rows] == sorted((r.key for r in rows), reverse=True)
+    pages = [t for off in range(0, 30, 7) for t in ids(db, "tie", limit=7, offset=off)]
+    assert pages == everything and len(everything) == 30
 
 
 async def test_a_sync_keeps_search_current(tmp_path):
