@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
-from o2d_inbox.api.models import ThreadsPage  # noqa: E402
+from o2d_inbox.api.models import ReplyRequest, ThreadsPage  # noqa: E402
 from o2d_inbox.store.db import open_db  # noqa: E402
-from o2d_inbox.store.schema import MIGRATIONS, SCHEMA_VERSION  # noqa: E402
+from o2d_inbox.store.schema import MIGRATIONS, RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
 from o2d_inbox.store.sync import SyncEngine  # noqa: E402
 
 KEY = "ot2d_benchmark_key_0123456789"
@@ -100,12 +100,18 @@ def drop_cache(path: Path) -> None:
 
 # --- 1. threads only ------------------------------------------------------------------------
 
-async def engine_full(server: Server, *, triggers: bool = True, messages: bool = False) -> tuple[float, int, int]:
+def drop_triggers(conn: sqlite3.Connection, like: str = "%") -> None:
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?",
+                                (like,)).fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+
+
+async def engine_full(server: Server, *, without: str | None = None, messages: bool = False) -> tuple[float, int, int]:
+    """A full sync into a fresh cache; ``without``: a LIKE pattern of triggers dropped first."""
     path = fresh_cache("engine")
     conn = open_db(path)
-    if not triggers:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
+    if without:
+        drop_triggers(conn, without)
     async with client_for(server) as client:
         engine = SyncEngine(conn, client)
         t = time.perf_counter()
@@ -140,8 +146,7 @@ def baseline_full(server: Server, *, same_schema: bool = False) -> tuple[float, 
     path = fresh_cache("baseline")
     if same_schema:
         conn = open_db(path)
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
+        drop_triggers(conn)  # a minimal loop keeps neither counts nor a search index
         insert = SAME_SCHEMA_INSERT
     else:
         conn = sqlite3.connect(path, isolation_level=None)
@@ -260,8 +265,7 @@ def big_cache(n: int, server_threads: int) -> Path:
     t = time.perf_counter()
     conn = open_db(building)
     # Bulk load without the count triggers, then migration 2 again: triggers + one recount.
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
+    drop_triggers(conn)
     intents = ["interested", "not_interested", "out_of_office", "bounced", "unsubscribe", "neutral", None]
     mailboxes = ["john@cooloutreach.com", "sarah@cooloutreach.com", "mike@getcooloutreach.com", None]
     now = int(time.time()) - 86400
@@ -284,8 +288,13 @@ def big_cache(n: int, server_threads: int) -> Path:
             batch.clear()
     conn.execute("COMMIT")
     conn.execute("BEGIN")
-    for statement in MIGRATIONS[1]:
-        conn.execute(statement)
+    for migration in MIGRATIONS[2:]:  # the triggers again (counts, search), each with its rebuild
+        for statement in migration:
+            conn.execute(statement)
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM view_counts")
+    conn.execute(RECOUNT_SQL)
     conn.execute("COMMIT")
     conn.close()
     os.replace(building, path)
@@ -296,8 +305,9 @@ def big_cache(n: int, server_threads: int) -> Path:
 async def incremental_run(server: Server, cache: Path, replies: int) -> tuple[float, int, int]:
     conn = open_db(cache)
     async with client_for(server) as client:
-        debug = (await client._http.get("/threads/debug", params={"workspaceId": WS})).json()
-        server_now = debug["serverTime"]
+        # the simulator's clock (its debug endpoint), as a previous sync would have left it
+        server_now = httpx.get(f"{server.url}/threads/debug", params={"workspaceId": WS},
+                               headers={"Authorization": f"Bearer {KEY}"}).json()["serverTime"]
         conn.execute("BEGIN")
         for key, value in (("watermark", server_now), ("walk_gen", "1"), ("last_full_at", repr(time.time()))):
             conn.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))
@@ -307,9 +317,7 @@ async def incremental_run(server: Server, cache: Path, replies: int) -> tuple[fl
         base = int(time.time() * 1000) % 90000
         for k in range(replies):
             tid = f"thr_{(base + k * 7) % 90000 + 20:06d}"
-            await client._http.post(f"/threads/{tid}/reply", params={"workspaceId": WS},
-                                    json={"bodyText": "bench reply"},
-                                    headers={"Idempotency-Key": str(uuid.uuid4())})
+            await client.reply(tid, ReplyRequest(bodyText="bench reply"), idempotency_key=str(uuid.uuid4()))
         engine = SyncEngine(conn, client)
         t = time.perf_counter()
         result = await engine.sync()
@@ -341,23 +349,22 @@ def main() -> None:
     server = Server(n_threads)
     try:
         print(f"\n1. full sync, threads only, {n_threads:,} threads (real port)")
-        eng, base, same, notrig = [], [], [], []
+        runs: dict[str, list[float]] = {}
         for _ in range(rounds):  # interleaved, so a busy moment of the machine hits all alike
             s, n, _ = asyncio.run(engine_full(server))
-            eng.append(s)
-            s2, n2 = baseline_full(server)
-            base.append(s2)
-            s4, _ = baseline_full(server, same_schema=True)
-            same.append(s4)
-            s3, _, _ = asyncio.run(engine_full(server, triggers=False))
-            notrig.append(s3)
-        e, b, sm, nt = median(eng), median(base), median(same), median(notrig)
+            runs.setdefault("engine", []).append(s)
+            s, n2 = baseline_full(server)
+            runs.setdefault("bare", []).append(s)
+            runs.setdefault("same", []).append(baseline_full(server, same_schema=True)[0])
+            runs.setdefault("nocount", []).append(asyncio.run(engine_full(server, without="trg_view_counts%"))[0])
+            runs.setdefault("nofts", []).append(asyncio.run(engine_full(server, without="trg_search%"))[0])
+        e, b, sm, nc, nf = (median(runs[k]) for k in ("engine", "bare", "same", "nocount", "nofts"))
         print(f"  engine            {e:6.2f} s  {n / e:9,.0f} threads/s   (stored {n:,})")
         print(f"  baseline          {b:6.2f} s  {n2 / b:9,.0f} threads/s   (httpx + json + executemany, bare table)")
-        print(f"  baseline, cache's table+indexes {sm:6.2f} s  {n2 / sm:9,.0f} threads/s")
+        print(f"  baseline into the cache's threads table + indexes (no triggers) {sm:6.2f} s  {n2 / sm:9,.0f} threads/s")
         print(f"  engine/baseline   {b / e:6.2f}x throughput (bare table)   {sm / e:6.2f}x (same table + indexes)")
-        print(f"  engine without the count triggers installed {nt:6.2f} s ({100 * (e - nt) / nt:+.0f}%: "
-              f"a sync page counts its own deltas, the triggers serve the other writers)")
+        print(f"  what the triggers cost the engine: view_counts {100 * (e - nc) / nc:+.0f}% "
+              f"({nc:.2f} s without), search index {100 * (e - nf) / nf:+.0f}% ({nf:.2f} s without)")
         loads, validate, vn = validation_only(server)
         print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic model_validate_json {vn / validate:,.0f} threads/s "
               f"(= {1e6 * validate / vn:.1f} us/thread, {100 * (validate / vn) * n / e:.0f}% of the engine's time)")
@@ -377,7 +384,7 @@ def main() -> None:
     try:
         print(f"\n2. full sync with messages, {n_msg_threads:,} threads (real port, 8 in flight)")
         eng, base = [], []
-        for _ in range(rounds):
+        for _ in range(args.rounds or 1):  # server-bound, and a minute a round: one by default
             s, n, m = asyncio.run(engine_full(server, messages=True))
             eng.append(s)
             s2, n2, m2 = asyncio.run(baseline_messages(server))
