@@ -206,8 +206,25 @@ async def test_opened_threads_stay_current(engine, conn, sim):
     tid = sim.thread_ids()[10]
     n = await engine.fetch_messages(tid)
     assert n == sim.thread_snapshot()[tid]["message_count"]
+    cached = {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM messages")}
     sim.add_inbound_reply(tid)
+    sim.add_inbound_reply(sim.thread_ids()[50])  # never opened: its messages stay unfetched
     result = await engine.sync()
     assert result.messages == n + 1  # only the opened thread's messages were fetched again
     assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (tid,)).fetchone()[0] == n + 1
-    assert conn.execute("SELECT count(DISTINCT thread_id) FROM messages").fetchone()[0] == 1
+    assert {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM messages")} == cached
+
+
+async def test_a_threads_only_sync_learns_our_mailboxes(engine, conn, sim):
+    """Without --messages, a few probes teach the cache our addresses: threads whose last
+    message is ours do not wait for a reply."""
+    await engine.sync()
+    learned = {r[0] for r in conn.execute("SELECT address FROM mailboxes")}
+    assert learned and learned <= set(sim.mailboxes)
+    ours = set(sim.mailboxes)
+    wrong = [(tid, last, needs) for tid, last, needs in conn.execute(
+        "SELECT id, lower(last_from), needs_reply FROM threads WHERE relevant = 1")
+        if needs != (last not in ours)]
+    assert wrong == []
+    fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NOT NULL").fetchone()[0]
+    assert 0 < fetched <= 20
