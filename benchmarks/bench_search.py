@@ -40,14 +40,16 @@ INTENTS = ("interested", "not_interested", "meeting_booked", "out_of_office", "w
 BUILT_KEY = "bench_search_built"
 
 QUERIES = (
-    ("common word", "meeting"),
+    ("common word", "meeting "),
+    ("common, typing", "meeting"),
     ("rare word", "quixotically"),
     ("phrase", '"next tuesday afternoon"'),
     ("from: filter", "from:initech7.com"),
     ("intent: + word", "intent:interested budget"),
     ("before: alone", "before:2025-01-01"),
     ("prefix (typing)", "procure"),
-    ("two words", "pricing integration"),
+    ("two words", "pricing integration "),
+    ("narrow filters", "intent:meeting_booked campaign:cmp_3 mailbox:rep7@ourco.com meeting "),
 )
 
 
@@ -184,14 +186,14 @@ def main() -> None:
     print(f"cache: {threads:,} threads, {messages:,} messages, {size / 2**20:,.0f} MB on disk"
           + (f" (search index {fts_pages / 2**20:,.0f} MB)" if fts_pages else ""))
     print(f"built: {built}")
-    print(f"\n{'query':<18} {'text':<28} {'plan':<5} {'search ms':>10} {'(first)':>8} {'count ms':>9} {'count':>7}")
+    print(f"\n{'query':<18} {'text':<30} {'plan':<5} {'search ms':>10} {'(first)':>8} {'count ms':>9} {'count':>7}")
     for label, q in QUERIES:
         query = s.parse(q, now=NOW)
         plan = s._plan(conn, query, None).kind
         first, med, rows = timed(lambda: s.search(conn, query), args.rounds)
         _, cmed, n = timed(lambda: s.search_count(conn, query), args.rounds)
         shown = f"{s.COUNT_CAP:,}+" if n > s.COUNT_CAP else f"{n:,}"
-        print(f"{label:<18} {q:<28} {plan:<5} {med:>10.1f} {first:>8.1f} {cmed:>9.1f} {shown:>7}")
+        print(f"{label:<18} {q[:30]:<30} {plan:<5} {med:>10.1f} {first:>8.1f} {cmed:>9.1f} {shown:>7}")
     print(f"\nmedian of {args.rounds} runs after a first one; search = first page of 50; pid {os.getpid()}")
     conn.close()
 

@@ -247,3 +247,11 @@ def test_cli_search_json_and_table(db, tmp_path):
     out = subprocess.run(base + ['NEAR( "unbalanced'], capture_output=True, text=True, env=env, timeout=60,
                          cwd=Path(__file__).parents[2])
     assert out.returncode == 0 and out.stdout == "" and "Traceback" not in out.stderr
+
+
+def test_narrow_filters_take_the_last_word_whole(db, monkeypatch):
+    monkeypatch.setattr(s, "_NARROW", 10**9)
+    assert ids(db, "intent:interested budg") == []
+    assert ids(db, "intent:interested budget") == ["t_pricing", "t_old"]
+    monkeypatch.setattr(s, "_NARROW", -1)
+    assert ids(db, "intent:interested budg") == ["t_pricing", "t_old"]
