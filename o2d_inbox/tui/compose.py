@@ -1,0 +1,340 @@
+"""Compose a reply (`r`), a forward (`f`) or a new message (`c`) in a modal over the inbox.
+
+The text is an outbox *draft* from the first keystroke: saved (debounced) with
+store.outbox.save_draft while one types, so a crash or `esc` keeps it and `r` on the same
+thread resumes it. `ctrl+s` (or the Send button) schedules the draft with the undo window
+(config.undo_seconds) and closes; the dispatcher sends it when the window has passed.
+`ctrl+e` opens $VISUAL / $EDITOR on the text with the app suspended and reads it back.
+A reply to a thread whose prospect asked to be unsubscribed asks first.
+
+The body's HTML is derived from the text by render.compose (in store.outbox), never here.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from o2d_inbox.render.text import safe_line
+from o2d_inbox.store import outbox
+from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
+
+__all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft"]
+
+DRAFT_SAVE_DELAY = 0.4  # seconds of stillness before the draft is written to the cache
+
+_TITLES = {"reply": "Reply", "forward": "Forward", "new": "New message"}
+
+
+def find_draft(conn, kind: str, thread_id: str | None) -> OutboxItem | None:
+    """The newest draft of ``kind`` for ``thread_id`` (what `r` / `f` resume)."""
+    drafts = [i for i in outbox.list_items(conn, ["draft"]) if i.kind == kind and i.thread_id == thread_id]
+    return drafts[-1] if drafts else None
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; `y` / enter on the first button says yes, `n` / esc no."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    }
+    ConfirmScreen Horizontal { height: auto; margin-top: 1; }
+    ConfirmScreen Button { margin-right: 2; }
+    """
+
+    def __init__(self, question: str, yes: str = "Send anyway", no: str = "Cancel") -> None:
+        super().__init__()
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            with Horizontal():
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+                yield Button(f"{self.no} (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()  # the safe answer is the default
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class ComposeScreen(ModalScreen[OutboxItem | None]):
+    """Dismissed with the scheduled OutboxItem after a send, None after `esc`."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="compose.send"),
+        Binding("ctrl+e", "editor", "Edit in $EDITOR", id="compose.editor", priority=True),
+        Binding("escape", "close", "Close (keeps the draft)", id="compose.close"),
+    ]
+
+    DEFAULT_CSS = """
+    ComposeScreen { align: center middle; }
+    ComposeScreen > #compose-box {
+        width: 90%; max-width: 110; height: 80%; border: round $primary; background: $surface;
+        padding: 0 1;
+    }
+    ComposeScreen .field { height: 1; margin-bottom: 1; }
+    ComposeScreen .field > Label { width: 9; color: $text-muted; }
+    ComposeScreen .field > Input, ComposeScreen .field > Select { width: 1fr; }
+    ComposeScreen #body { height: 1fr; border: round $panel-lighten-2; }
+    ComposeScreen #body:focus { border: round $accent; }
+    ComposeScreen #compose-bar { height: 1; margin-top: 1; }
+    ComposeScreen #compose-status { width: 1fr; color: $text-muted; }
+    ComposeScreen #send { min-width: 10; height: 1; border: none; }
+    """
+
+    def __init__(self, conn, kind: str, *, thread: Any = None, draft: OutboxItem | None = None,
+                 mailboxes: list[str] | None = None, default_from: str | None = None,
+                 undo_seconds: float = 10, now: Callable[[], float] | None = None,
+                 quoted_subject: str | None = None) -> None:
+        super().__init__()
+        if kind not in _TITLES:
+            raise ValueError(f"cannot compose a {kind!r}")
+        self.conn = conn
+        self.kind = kind
+        self.thread = thread
+        self.thread_id = thread.id if thread is not None else (draft.thread_id if draft else None)
+        self.draft_id: int | None = draft.id if draft is not None else None
+        self.undo_seconds = undo_seconds
+        self._now = now
+        payload = dict(draft.payload) if draft is not None else {}
+        self._initial = payload
+        self._saved: dict[str, Any] | None = self._comparable(payload) if draft is not None else None
+        sender = payload.get("fromMailboxAddress") or (getattr(thread, "mailbox", None) if thread else None) \
+            or default_from
+        self.mailboxes = list(dict.fromkeys([*([sender] if sender else []), *(mailboxes or [])]))
+        self.sender = sender
+        self.quoted_subject = quoted_subject
+        self._save_timer: Timer | None = None
+        self._done = False
+
+    # -- layout ------------------------------------------------------------------------
+    def _title(self) -> Text:
+        title = _TITLES[self.kind]
+        thread = self.thread
+        if thread is not None:
+            who = safe_line(getattr(thread, "prospect", None) or getattr(thread, "last_from", None) or "")
+            subject = safe_line(getattr(thread, "subject_display", None) or getattr(thread, "subject", None) or "")
+            title += "".join(f" · {part}" for part in (who, subject) if part)
+        return Text(title)
+
+    def compose(self) -> ComposeResult:
+        p = self._initial
+        with Vertical(id="compose-box") as box:
+            box.border_title = self._title()
+            box.border_subtitle = Text("ctrl+s send · ctrl+e $EDITOR · esc close (draft kept)")
+            with Horizontal(classes="field"):
+                yield Label("From")
+                if self.mailboxes:
+                    yield Select([(safe_line(m), m) for m in self.mailboxes], value=self.mailboxes[0],
+                                 allow_blank=False, compact=True, id="from")
+                else:
+                    yield Select([], prompt="the server's default mailbox", compact=True, id="from")
+            if self.kind in ("forward", "new"):
+                with Horizontal(classes="field"):
+                    yield Label("To")
+                    yield Input(p.get("toAddress") or "", placeholder="name@example.com", compact=True, id="to")
+            if self.kind == "new":
+                with Horizontal(classes="field"):
+                    yield Label("Subject")
+                    yield Input(p.get("subject") or "", placeholder="subject", compact=True, id="subject")
+            yield TextArea(p.get("bodyText") or "", id="body", soft_wrap=True, tab_behavior="focus")
+            with Horizontal(id="compose-bar"):
+                yield Static("", id="compose-status")
+                yield Button("Send ⏎", id="send", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        body = self.query_one("#body", TextArea)
+        body.cursor_blink = False if self.app.is_headless else body.cursor_blink
+        if self.kind in ("forward", "new") and not self._initial.get("toAddress"):
+            self.query_one("#to", Input).focus()
+        else:
+            body.focus()
+            body.move_cursor(body.document.end)
+        if self.draft_id is not None:
+            self._status("draft resumed")
+
+    # -- the draft ---------------------------------------------------------------------
+    @property
+    def body(self) -> TextArea:
+        return self.query_one("#body", TextArea)
+
+    def payload(self) -> dict[str, Any]:
+        """The request body as on the wire (bodyHtml is derived by store.outbox)."""
+        text = self.body.text
+        payload: dict[str, Any] = {}
+        if text.strip() or self.kind != "forward":  # a forward may go without a note
+            payload["bodyText"] = text
+        sender = self.query_one("#from", Select).value
+        if isinstance(sender, str) and sender:
+            payload["fromMailboxAddress"] = sender
+        if self.kind in ("forward", "new"):
+            payload["toAddress"] = self.query_one("#to", Input).value.strip()
+        if self.kind == "new":
+            payload["subject"] = self.query_one("#subject", Input).value.strip()
+        return payload
+
+    @staticmethod
+    def _comparable(payload: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in payload.items() if k != "bodyHtml"}
+
+    def _has_content(self, payload: dict[str, Any]) -> bool:
+        return any((payload.get(k) or "").strip() for k in ("bodyText", "toAddress", "subject"))
+
+    def _status(self, text: str) -> None:
+        if self.is_mounted:
+            self.query_one("#compose-status", Static).update(Text(text))
+
+    def _stamp(self) -> float | None:
+        return self._now() if self._now is not None else None
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._schedule_save()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._schedule_save()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._schedule_save()
+
+    def _schedule_save(self) -> None:
+        if self._done:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_now)
+
+    def save_now(self) -> OutboxItem | None:
+        """Write the draft if it changed (nothing is written for an untouched empty form)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        payload = self.payload()
+        if self.draft_id is None and not self._has_content(payload):
+            return None
+        if self._saved == self._comparable(payload):
+            return None
+        try:
+            item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload,
+                                     draft_id=self.draft_id, now=self._stamp())
+        except OutboxRefused:
+            # the draft was sent, cancelled or scheduled elsewhere meanwhile: keep the text anyway
+            item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload, now=self._stamp())
+        self.draft_id = item.id
+        self._saved = self._comparable(payload)
+        self._status("draft saved")
+        return item
+
+    # -- send / close ------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "send":
+            event.stop()
+            self.action_send()
+
+    def _problem(self, payload: dict[str, Any]) -> str | None:
+        if self.kind in ("forward", "new") and not payload.get("toAddress"):
+            return "Who is it for? Fill in To"
+        if self.kind in ("reply", "new") and not (payload.get("bodyText") or "").strip():
+            return "The message is empty"
+        return None
+
+    def action_send(self) -> None:
+        payload = self.payload()
+        problem = self._problem(payload)
+        if problem:
+            self._status(problem)
+            self.notify(problem, severity="warning", timeout=3)
+            return
+        self.save_now()  # a valid form has content, so there is a draft now
+        reason = outbox.reply_refusal(self.conn, self.thread_id) if self.kind == "reply" else None
+        if reason:
+            who = safe_line(getattr(self.thread, "prospect", None) or "The recipient")
+            self.app.push_screen(
+                ConfirmScreen(f"{who} asked to be unsubscribed (reply intent 'unsubscribe').\n"
+                              "Send this reply anyway?"),
+                lambda yes: self._schedule() if yes else self._status("not sent · the draft is kept"))
+            return
+        self._schedule()
+
+    def _schedule(self) -> None:
+        try:
+            item = outbox.schedule_draft(self.conn, self.draft_id, self.undo_seconds, now=self._stamp())
+        except OutboxRefused as exc:
+            self._status(str(exc))
+            self.notify(safe_line(str(exc)), severity="error", timeout=4, markup=False)
+            return
+        self._done = True
+        self.dismiss(item)
+
+    def action_close(self) -> None:
+        self.save_now()
+        self._done = True
+        if self.draft_id is not None and not self._has_content(self.payload()):
+            outbox.cancel(self.conn, self.draft_id, now=self._stamp())
+            self.notify("Empty draft discarded", timeout=2)
+        elif self.draft_id is not None:
+            again = {"reply": " · r resumes it", "forward": " · f resumes it"}.get(self.kind, " · o lists it")
+            self.notify("Draft kept" + again, timeout=3)
+        self.dismiss(None)
+
+    # -- $EDITOR -----------------------------------------------------------------------
+    def action_editor(self) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, path = tempfile.mkstemp(prefix="o2d-draft-", suffix=".txt")  # 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.body.text)
+            try:
+                with self.app.suspend():
+                    code = subprocess.run([*shlex.split(editor), path], check=False).returncode
+            except SuspendNotSupported:
+                self.notify("This terminal cannot hand over to an editor", severity="warning", timeout=3)
+                return
+            except (OSError, ValueError) as exc:
+                self.notify(f"Could not start {safe_line(editor)}: {safe_line(str(exc))}",
+                            severity="error", timeout=4, markup=False)
+                return
+            if code != 0:
+                self.notify(f"The editor exited with status {code}; the text is unchanged",
+                            severity="warning", timeout=4)
+                return
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+            if text.endswith("\n"):  # editors end the file with a newline; the message need not
+                text = text[:-1]
+            self.body.load_text(text)
+            self.body.move_cursor(self.body.document.end)
+            self.save_now()
+            self.refresh()
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
