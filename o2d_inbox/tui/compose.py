@@ -151,11 +151,11 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
             box.border_subtitle = Text("ctrl+s send · ctrl+e $EDITOR · esc close (draft kept)")
             with Horizontal(classes="field"):
                 yield Label("From")
-                if self.mailboxes:
-                    yield Select([(safe_line(m), m) for m in self.mailboxes], value=self.mailboxes[0],
-                                 allow_blank=False, compact=True, id="from")
-                else:
-                    yield Select([], prompt="the server's default mailbox", compact=True, id="from")
+                options = [(safe_line(m), m) for m in self.mailboxes]
+                if self.sender:
+                    yield Select(options, value=self.sender, allow_blank=False, compact=True, id="from")
+                else:  # unknown: let the server pick (a reply goes from the thread's own mailbox)
+                    yield Select(options, prompt="the server's default", compact=True, id="from")
             if self.kind in ("forward", "new"):
                 with Horizontal(classes="field"):
                     yield Label("To")

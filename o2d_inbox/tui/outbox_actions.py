@@ -210,12 +210,10 @@ class OutboxActions:
             what += f" → {look.glyph} {look.label}" if look else ""
         text.append(f"{what} queued · ")
         if self.client is None:
-            text.append("offline: it stays in the outbox until a server is reachable")
+            text.append("offline: kept in the outbox until a server is reachable")
         else:
             text.append(f"sending in {int(left + 0.999)} s")
-        text.append(" · ")
-        text.append("u", style="bold")
-        text.append(" to undo")
+        text.append(" · u to undo")
         return text
 
     # -- actions -----------------------------------------------------------------------

@@ -81,6 +81,8 @@ class OutboxScreen(ModalScreen[None]):
         Binding("x,d", "cancel_item", "Cancel", id="outbox.cancel"),
         Binding("enter", "open_item", "Open draft", id="outbox.open"),
         Binding("escape,q,o", "close", "Back", id="outbox.close"),
+        Binding("j", "move(1)", "Down", show=False, id="outbox.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="outbox.up"),
     ]
 
     DEFAULT_CSS = """
@@ -109,7 +111,7 @@ class OutboxScreen(ModalScreen[None]):
             table.add_column("state", key="state", width=12)
             table.add_column("age", key="age", width=5)
             table.add_column("tries", key="tries", width=5)
-            table.add_column("last error", key="error")
+            table.add_column("last error", key="error", width=56)
             yield table
             yield Static("The outbox is empty: replies, forwards and intent changes wait here until "
                          "the server has them.", id="outbox-empty")
@@ -136,7 +138,7 @@ class OutboxScreen(ModalScreen[None]):
         for item in items:
             glyph, word, variable = state_look(item)
             colour = colours.get(variable) or ""
-            error = Text(safe_line(item.last_error or ""), style=colours.get("error", "") if
+            error = Text(fit(safe_line(item.last_error or ""), 56).rstrip(), style=colours.get("error", "") if
                          item.state == "failed" else "")
             table.add_row(
                 str(item.id), item.kind, Text(fit(safe_line(describe(self.conn, item)), 48).rstrip()),
@@ -199,6 +201,10 @@ class OutboxScreen(ModalScreen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_item()
+
+    def action_move(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if step > 0 else table.action_cursor_up()
 
     def action_close(self) -> None:
         self.dismiss(None)
