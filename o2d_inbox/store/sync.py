@@ -25,15 +25,20 @@ Two passes:
 
 Messages are fetched for threads whose message_count moved since their messages were
 fetched (threads the user opened stay current), for every thread with ``messages=True``,
-with at most ``message_concurrency`` requests in flight. The local clock is used only to
-decide when a reconcile is due.
+with at most ``message_concurrency`` requests in flight. After a walk, a few threads of the
+most frequent unknown last senders are fetched too (``MAILBOX_PROBES``): that is how the
+cache learns our own mailboxes, and so which threads really wait for a reply, without
+``--messages``. The local clock is used only to decide when a reconcile is due.
+
+Cache writes: one transaction per page (upserts + walk progress), new threads through a
+staged INSERT … SELECT, view_counts deltas counted by the page itself (see store/writes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -57,6 +62,7 @@ MAX_CURSOR_RESTARTS = 3
 # it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
 PREFETCH_YIELDS = 4
 MAILBOX_PROBES = 20
+EARLY_PROBE_AFTER = 1000  # threads into a walk
 
 
 @dataclass
@@ -107,6 +113,7 @@ class SyncEngine:
         self.message_concurrency = max(1, message_concurrency)
         self._clock = clock
         self._lock = WriterLock.for_connection(conn)
+        self._probed = False
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Cache work runs on the caller's thread, between awaits: the TUI shares this
@@ -134,6 +141,7 @@ class SyncEngine:
         result = SyncResult()
         report = progress or (lambda p: None)
         self._lock.acquire()
+        self._probed = False
         try:
             touched: set[str] = set()
             campaign_ids: set[str] = set()
@@ -145,7 +153,7 @@ class SyncEngine:
                 await self._incremental(result, report, touched, campaign_ids)
                 ids = sorted(touched)
             if result.full:
-                await self._probe_mailboxes(result)
+                await self._probe_mailboxes(result)  # what the early probe (if any) left unknown
             await self._campaigns(campaign_ids, refresh=result.full)
             stale = await self._db(writes.threads_needing_messages, self.conn,
                                    None if messages else ids, include_unfetched=messages)
@@ -201,8 +209,14 @@ class SyncEngine:
             with transaction(conn):
                 writes.set_json_state(conn, K_WALK, state)
 
+        async def early_probe() -> None:
+            # Our mailboxes learned early in the walk: later pages are written with the right
+            # needs_reply / mailbox, instead of a mass UPDATE (and its re-indexing) afterwards.
+            if not self._probed and state["threads"] >= EARLY_PROBE_AFTER:
+                await self._probe_mailboxes(result)
+
         if not state["last_page"]:
-            await self._pages(state["cursor"], None, on_page, on_restart, report)
+            await self._pages(state["cursor"], None, on_page, on_restart, report, early_probe)
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
@@ -290,7 +304,8 @@ class SyncEngine:
 
     async def _pages(self, cursor: str | None, since: datetime | None,
                      on_page: Callable[[ThreadsPage], SyncProgress], on_restart: Callable[[], None],
-                     report: Callable[[SyncProgress], None] | None) -> None:
+                     report: Callable[[SyncProgress], None] | None,
+                     after_page: Callable[[], Awaitable[None]] | None = None) -> None:
         """Walk pages from ``cursor``; the next page is requested while this one is stored.
 
         A 400 on a non-first page means the server rejected its cursor (expired, or the
@@ -327,6 +342,8 @@ class SyncEngine:
                 done = await self._db(on_page, page)
                 if report:
                     report(done)
+                if after_page:
+                    await after_page()
                 cursor = nxt
         finally:
             if task is not None and not task.done():
@@ -355,6 +372,7 @@ class SyncEngine:
         thread looks like it needs a reply. Fetches the messages of one thread of each of the
         most frequent unknown last senders (at most MAILBOX_PROBES requests per walk); a
         thread's outgoing from_email and incoming to_emails are our addresses."""
+        self._probed = True
         candidates = await self._db(writes.mailbox_candidates, self.conn)
         for address, thread_id in candidates[:MAILBOX_PROBES]:
             if address in await self._db(writes.known_mailboxes, self.conn):

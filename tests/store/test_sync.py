@@ -9,6 +9,7 @@ from store_helpers import cached_snapshot, counts_are_right, make_client, make_s
 
 from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.store.db import open_db
+from o2d_inbox.store import sync as sync_module
 from o2d_inbox.store.sync import SyncEngine, SyncLocked
 
 
@@ -215,9 +216,12 @@ async def test_opened_threads_stay_current(engine, conn, sim):
     assert {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM messages")} == cached
 
 
-async def test_a_threads_only_sync_learns_our_mailboxes(engine, conn, sim):
+@pytest.mark.parametrize("early", [False, True])
+async def test_a_threads_only_sync_learns_our_mailboxes(engine, conn, sim, monkeypatch, early):
     """Without --messages, a few probes teach the cache our addresses: threads whose last
-    message is ours do not wait for a reply."""
+    message is ours do not wait for a reply (probed after the walk, or early in a long one)."""
+    if early:
+        monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
     await engine.sync()
     learned = {r[0] for r in conn.execute("SELECT address FROM mailboxes")}
     assert learned and learned <= set(sim.mailboxes)
