@@ -83,16 +83,99 @@ _COUNTED_CHANGE = (
 
 
 #: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM view_counts).
-RECOUNT_SQL = """
+# --- local states (migration 6; written by store/local.py) ----------------------------------
+# A thread the user marked done or snoozed (until wake_due() clears the snooze) is "put away":
+# it leaves the 'needs' and 'intent' queues (and their counts) and is counted in 'done' /
+# 'snoozed' instead; 'all', 'mailbox' and 'campaign' keep every thread. The counts of
+# migration 3 (and the sync's own deltas, which know nothing of local state) still count
+# every thread; migration 6's triggers, never switched off, add each put-away thread's
+# correction (-1 in its needs / intent views, +1 in done / snoozed), so the sum is right
+# whoever writes.
+
+#: The WHERE term of a queue that hides put-away threads (literal: the partial indexes
+#: ix_threads_needs_open / ix_threads_intent_open are chosen only when it appears as is).
+LOCAL_OPEN_SQL = "local_done = 0 AND local_snoozed_until IS NULL"
+#: Views whose queues hide put-away threads.
+LOCAL_HIDING_KINDS = ("needs", "intent")
+
+
+def _put_away(row: str) -> str:
+    return f"({row}.local_done = 1 OR {row}.local_snoozed_until IS NOT NULL)"
+
+
+def _local_rows(row: str, sign: int) -> str:
+    """SELECT of (kind, key, rel, n): the correction ``row`` (NEW/OLD) brings, times ``sign``."""
+    away = _put_away(row)
+    return (
+        f"SELECT 'needs' AS kind, '' AS key, {-sign} * {row}.relevant AS rel, {-sign} AS n"
+        f" WHERE {away} AND {row}.needs_reply = 1"
+        f" UNION ALL SELECT 'intent', coalesce({row}.reply_intent, ''), {-sign} * {row}.relevant, {-sign}"
+        f" WHERE {away}"
+        f" UNION ALL SELECT 'done', '', {sign} * {row}.relevant, {sign} WHERE {row}.local_done = 1"
+        f" UNION ALL SELECT 'snoozed', '', {sign} * {row}.relevant, {sign}"
+        f" WHERE {row}.local_snoozed_until IS NOT NULL"
+    )
+
+
+def _local_counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
+    return f"""
+        CREATE TRIGGER IF NOT EXISTS trg_local_counts_{suffix} AFTER {event} ON threads WHEN {when}
+        BEGIN
+            INSERT INTO view_counts (kind, key, relevant_count, full_count)
+            SELECT kind, key, rel, n FROM ({rows}) WHERE true
+            ON CONFLICT (kind, key) DO UPDATE SET
+                relevant_count = relevant_count + excluded.relevant_count,
+                full_count = full_count + excluded.full_count;
+        END
+    """
+
+
+def _local_migration() -> list[str]:
+    grew = "(NEW.message_count > OLD.message_count OR NEW.last_ts > OLD.last_ts)"
+    return [
+        _local_counts_trigger("ins", "INSERT", _put_away("NEW"), _local_rows("NEW", 1)),
+        _local_counts_trigger("del", "DELETE", _put_away("OLD"), _local_rows("OLD", -1)),
+        _local_counts_trigger(
+            "upd", "UPDATE OF relevant, needs_reply, reply_intent, local_done, local_snoozed_until",
+            f"{_put_away('OLD')} OR {_put_away('NEW')}",
+            _local_rows("OLD", -1) + " UNION ALL " + _local_rows("NEW", 1),
+        ),
+        # The prospect wrote again (the conversation grew and now waits on us): a done or
+        # snoozed thread comes back. Sync writes no local_* column; this trigger does it.
+        "CREATE TRIGGER IF NOT EXISTS trg_local_back_on_reply AFTER UPDATE OF message_count, last_ts "
+        f"ON threads WHEN {grew} AND NEW.needs_reply = 1 AND {_put_away('NEW')} BEGIN "
+        "UPDATE threads SET local_done = 0, local_snoozed_until = NULL WHERE id = NEW.id; END",
+        # The open queues as index ranges (the list query names them with INDEXED BY).
+        "CREATE INDEX IF NOT EXISTS ix_threads_needs_open ON threads (needs_reply, relevant, last_ts, id) "
+        f"WHERE {LOCAL_OPEN_SQL}",
+        "CREATE INDEX IF NOT EXISTS ix_threads_intent_open ON threads "
+        f"(reply_intent, relevant, last_ts DESC, id DESC) WHERE {LOCAL_OPEN_SQL}",
+        "CREATE INDEX IF NOT EXISTS ix_threads_done ON threads (relevant, last_ts DESC, id DESC) "
+        "WHERE local_done = 1",
+        "CREATE INDEX IF NOT EXISTS ix_threads_snoozed ON threads (local_snoozed_until, id) "
+        "WHERE local_snoozed_until IS NOT NULL",
+        "DELETE FROM view_counts",
+        RECOUNT_SQL,
+    ]
+
+
+#: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM view_counts).
+#: 'needs' and 'intent' leave put-away threads out (migration 6; no cache has any before it).
+RECOUNT_SQL = f"""
     INSERT INTO view_counts (kind, key, relevant_count, full_count)
     SELECT 'all', '', coalesce(sum(relevant), 0), count(*) FROM threads
-    UNION ALL SELECT 'needs', '', coalesce(sum(relevant), 0), count(*) FROM threads WHERE needs_reply = 1
+    UNION ALL SELECT 'needs', '', coalesce(sum(relevant), 0), count(*) FROM threads
+        WHERE needs_reply = 1 AND {LOCAL_OPEN_SQL}
     UNION ALL SELECT 'intent', coalesce(reply_intent, ''), sum(relevant), count(*) FROM threads
-        GROUP BY coalesce(reply_intent, '')
+        WHERE {LOCAL_OPEN_SQL} GROUP BY coalesce(reply_intent, '')
     UNION ALL SELECT 'mailbox', mailbox, sum(relevant), count(*) FROM threads
         WHERE mailbox IS NOT NULL GROUP BY mailbox
     UNION ALL SELECT 'campaign', campaign_id, sum(relevant), count(*) FROM threads
         WHERE campaign_id IS NOT NULL GROUP BY campaign_id
+    UNION ALL SELECT 'done', '', sum(relevant), count(*) FROM threads
+        WHERE local_done = 1 GROUP BY local_done
+    UNION ALL SELECT 'snoozed', '', sum(relevant), count(*) FROM threads
+        WHERE local_snoozed_until IS NOT NULL GROUP BY local_snoozed_until IS NOT NULL
 """
 
 
@@ -162,20 +245,37 @@ def _fts_migration(table: str) -> list[str]:
     ]
 
 
-# --- full-text search, time-ordered (migration 5) --------------------------------------------
+# --- full-text search, in list order (migration 5) ------------------------------------------
 # Measured (benchmarks/bench_search.py, 1,000,000 messages): with FTS rowids = table rowids, a
 # common word costs 1-2.5 s (every hit mapped to its thread and sorted, or one index probe of
 # ~0.1 ms per thread of the list). FTS5 streams a term's hits in rowid order for almost
-# nothing, so here the FTS rowid *is* the list order: last_ts * 2**31 + rowid, where rowid is
-# the thread's own (search_threads) or the message's (search_messages; last_ts is its
-# thread's). "Newest first" is then ORDER BY rowid DESC, before:/after: are rowid ranges, and a
-# page of a common word reads about a page of hits.
+# nothing, so here the FTS rowid *is* the list order:
+#     (FTS_TOP - last_ts) * FTS_KEY + rowid
+# rowid being the thread's own (search_threads) or the message's (search_messages, with its
+# thread's last_ts). "Newest first" is ORDER BY rowid (ascending), before:/after: are rowid
+# ranges, and a page of a common word reads about a page of hits. Newest first is also the
+# order a full sync writes in: FTS5 flushes its pending writes to a new segment whenever a
+# rowid is lower than the previous one, and ascending writes were 2.5x cheaper than descending.
 # Invariant kept by the triggers: a message is indexed iff its thread row exists, under its
 # thread's current last_ts (a thread whose last_ts changes re-keys its messages; a thread
 # inserted after its messages indexes them). Assumes rowids < 2**31 and 0 <= last_ts < 2**32.
-# Columns, views, HTML handling and the REPLACE guard are as in migration 4.
+# A thread's own entry is subject, last snippet and last sender only (recipients empty): the
+# learned mailbox / prospect would re-index it on every message fetch, and its messages
+# carry those addresses anyway. Views, HTML handling and the REPLACE guard are as in migration 4.
 
-FTS_KEY = 2147483648  # 2**31: FTS rowid = last_ts * FTS_KEY + rowid; rowid = FTS rowid & (FTS_KEY - 1)
+FTS_KEY = 2147483648  # 2**31 > any rowid: the FTS rowid's low part
+FTS_TOP = 4294967295  # 2**32 - 1 >= any last_ts: (FTS_TOP - last_ts) * FTS_KEY + rowid < 2**63
+_V5_THREAD_EXPR = ("coalesce({p}subject, {p}subject_display)", "{p}last_snippet", "{p}last_from", "''")
+_V5_THREAD_WATCHED = ("subject", "subject_display", "last_snippet", "last_from")
+
+
+def _fts_key(ts: str, row: str) -> str:
+    return f"({FTS_TOP} - {ts}) * {FTS_KEY} + {row}"
+
+
+def _v5_values(table: str, prefix: str) -> str:
+    exprs = _V5_THREAD_EXPR if table == "threads" else _FTS_EXPR["messages"]
+    return ", ".join(e.format(p=prefix) for e in exprs)
 
 
 def _fts_ops(table: str, op: str, rid: str, prefix: str, tail: str = "") -> str:
@@ -183,72 +283,71 @@ def _fts_ops(table: str, op: str, rid: str, prefix: str, tail: str = "") -> str:
     fts = f"search_{table}"
     if op == "delete":
         return (f"INSERT INTO {fts} ({fts}, rowid, {_FTS_COLUMNS}) SELECT 'delete', {rid}, "
-                f"{_fts_values(table, prefix)} {tail};")
-    return f"INSERT INTO {fts} (rowid, {_FTS_COLUMNS}) SELECT {rid}, {_fts_values(table, prefix)} {tail};"
+                f"{_v5_values(table, prefix)} {tail};")
+    return f"INSERT INTO {fts} (rowid, {_FTS_COLUMNS}) SELECT {rid}, {_v5_values(table, prefix)} {tail};"
 
 
 def _fts_migration_v5() -> list[str]:
-    k = FTS_KEY
     drop = []
     for table in ("threads", "messages"):
         for suffix in ("replace", "ins", "del", "upd"):
             drop.append(f"DROP TRIGGER IF EXISTS trg_search_{table}_{suffix}")
         drop += [f"DROP TABLE IF EXISTS search_{table}", f"DROP VIEW IF EXISTS search_{table}_src"]
-    t_watched = _FTS_WATCHED["threads"]
+    t_watched = _V5_THREAD_WATCHED
     m_watched = _FTS_WATCHED["messages"] + ("thread_id",)
     t_changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in t_watched + ("last_ts",))
     m_changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in m_watched)
     msgs_of = "FROM messages AS m WHERE m.thread_id = {p}id"
     return drop + [
         f"CREATE VIEW search_threads_src (rid, {_FTS_COLUMNS}) AS "
-        f"SELECT last_ts * {k} + rowid, {_fts_values('threads', '')} FROM threads",
+        f"SELECT {_fts_key('last_ts', 'rowid')}, {_v5_values('threads', '')} FROM threads",
         f"CREATE VIEW search_messages_src (rid, {_FTS_COLUMNS}) AS "
-        f"SELECT t.last_ts * {k} + m.rowid, {_fts_values('messages', 'm.')} "
+        f"SELECT {_fts_key('t.last_ts', 'm.rowid')}, {_v5_values('messages', 'm.')} "
         "FROM messages AS m JOIN threads AS t ON t.id = m.thread_id",
         *(f"CREATE VIRTUAL TABLE search_{t} USING fts5({_FTS_COLUMNS}, content='search_{t}_src', "
           "content_rowid='rid', tokenize='unicode61 remove_diacritics 2')" for t in ("threads", "messages")),
         # threads
         "CREATE TRIGGER trg_search_threads_replace BEFORE INSERT ON threads BEGIN "
-        + _fts_ops("messages", "delete", f"t.last_ts * {k} + m.rowid", "m.",
+        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "m.rowid"), "m.",
                    "FROM threads AS t JOIN messages AS m ON m.thread_id = t.id WHERE t.id = NEW.id")
-        + _fts_ops("threads", "delete", f"last_ts * {k} + rowid", "", "FROM threads WHERE id = NEW.id")
+        + _fts_ops("threads", "delete", _fts_key("last_ts", "rowid"), "", "FROM threads WHERE id = NEW.id")
         + " END",
         "CREATE TRIGGER trg_search_threads_ins AFTER INSERT ON threads BEGIN "
-        + _fts_ops("threads", "insert", f"NEW.last_ts * {k} + NEW.rowid", "NEW.")
-        + _fts_ops("messages", "insert", f"NEW.last_ts * {k} + m.rowid", "m.", msgs_of.format(p="NEW."))
+        + _fts_ops("threads", "insert", _fts_key("NEW.last_ts", "NEW.rowid"), "NEW.")
+        + _fts_ops("messages", "insert", _fts_key("NEW.last_ts", "m.rowid"), "m.", msgs_of.format(p="NEW."))
         + " END",
         "CREATE TRIGGER trg_search_threads_del AFTER DELETE ON threads BEGIN "
-        + _fts_ops("threads", "delete", f"OLD.last_ts * {k} + OLD.rowid", "OLD.")
-        + _fts_ops("messages", "delete", f"OLD.last_ts * {k} + m.rowid", "m.", msgs_of.format(p="OLD."))
+        + _fts_ops("threads", "delete", _fts_key("OLD.last_ts", "OLD.rowid"), "OLD.")
+        + _fts_ops("messages", "delete", _fts_key("OLD.last_ts", "m.rowid"), "m.", msgs_of.format(p="OLD."))
         + " END",
         f"CREATE TRIGGER trg_search_threads_upd AFTER UPDATE OF {', '.join(t_watched)}, last_ts ON threads "
         f"WHEN {t_changed} BEGIN "
-        + _fts_ops("threads", "delete", f"OLD.last_ts * {k} + OLD.rowid", "OLD.")
-        + _fts_ops("threads", "insert", f"NEW.last_ts * {k} + NEW.rowid", "NEW.")
+        + _fts_ops("threads", "delete", _fts_key("OLD.last_ts", "OLD.rowid"), "OLD.")
+        + _fts_ops("threads", "insert", _fts_key("NEW.last_ts", "NEW.rowid"), "NEW.")
         + " END",
         "CREATE TRIGGER trg_search_threads_rekey AFTER UPDATE OF last_ts ON threads "
         "WHEN OLD.last_ts IS NOT NEW.last_ts BEGIN "
-        + _fts_ops("messages", "delete", f"OLD.last_ts * {k} + m.rowid", "m.", msgs_of.format(p="OLD."))
-        + _fts_ops("messages", "insert", f"NEW.last_ts * {k} + m.rowid", "m.", msgs_of.format(p="NEW."))
+        + _fts_ops("messages", "delete", _fts_key("OLD.last_ts", "m.rowid"), "m.", msgs_of.format(p="OLD."))
+        + _fts_ops("messages", "insert", _fts_key("NEW.last_ts", "m.rowid"), "m.", msgs_of.format(p="NEW."))
         + " END",
         # messages
         "CREATE TRIGGER trg_search_messages_replace BEFORE INSERT ON messages BEGIN "
-        + _fts_ops("messages", "delete", f"t.last_ts * {k} + m.rowid", "m.",
+        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "m.rowid"), "m.",
                    "FROM messages AS m JOIN threads AS t ON t.id = m.thread_id WHERE m.id = NEW.id")
         + " END",
         "CREATE TRIGGER trg_search_messages_ins AFTER INSERT ON messages BEGIN "
-        + _fts_ops("messages", "insert", f"t.last_ts * {k} + NEW.rowid", "NEW.",
+        + _fts_ops("messages", "insert", _fts_key("t.last_ts", "NEW.rowid"), "NEW.",
                    "FROM threads AS t WHERE t.id = NEW.thread_id")
         + " END",
         "CREATE TRIGGER trg_search_messages_del AFTER DELETE ON messages BEGIN "
-        + _fts_ops("messages", "delete", f"t.last_ts * {k} + OLD.rowid", "OLD.",
+        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "OLD.rowid"), "OLD.",
                    "FROM threads AS t WHERE t.id = OLD.thread_id")
         + " END",
         f"CREATE TRIGGER trg_search_messages_upd AFTER UPDATE OF {', '.join(m_watched)} ON messages "
         f"WHEN {m_changed} BEGIN "
-        + _fts_ops("messages", "delete", f"t.last_ts * {k} + OLD.rowid", "OLD.",
+        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "OLD.rowid"), "OLD.",
                    "FROM threads AS t WHERE t.id = OLD.thread_id")
-        + _fts_ops("messages", "insert", f"t.last_ts * {k} + NEW.rowid", "NEW.",
+        + _fts_ops("messages", "insert", _fts_key("t.last_ts", "NEW.rowid"), "NEW.",
                    "FROM threads AS t WHERE t.id = NEW.thread_id")
         + " END",
         "INSERT INTO search_threads (search_threads) VALUES ('rebuild')",
@@ -398,8 +497,10 @@ MIGRATIONS: list[list[str]] = [
     ],
     # 4: full-text search (store/search.py): search_threads and search_messages, kept by triggers.
     _fts_migration("threads") + _fts_migration("messages"),
-    # 5: the same search, its FTS rowids in list order (see "time-ordered" above).
+    # 5: the same search, its FTS rowids in list order (see "in list order" above).
     _fts_migration_v5(),
+    # 6: local states (done, snoozed) put threads away from the open queues; see "local states".
+    _local_migration(),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

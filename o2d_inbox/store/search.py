@@ -9,9 +9,10 @@ Query language (nothing a user types raises; what cannot be understood becomes p
 - ``pricing demo``: every word must occur (AND); the last word is a prefix while typing
   (``pri`` finds "pricing") unless the query ends with a space.
 - ``"next tuesday"``: a phrase (an unbalanced quote runs to the end of the query).
-- ``from:jane`` / ``to:acme.com``: addresses; a word of the address, the last one a prefix.
-  from: is a message's sender (and a thread's last sender and prospect), to: its to / cc
-  (and the thread's mailbox and prospect). Several from:/to: must all match.
+- ``from:jane`` / ``to:acme.com``: addresses; one word is a prefix (jane finds jane.doe@…),
+  more are the address's words in a row (acme.com, jane.doe@acme.com).
+  from: is a message's sender (or a thread's last sender), to: a message's to / cc. Several
+  from:/to: must all match.
 - ``intent:interested`` (``unclassified`` = none yet; ``not-interested`` = not_interested),
   ``mailbox:``, ``campaign:`` (id, or a substring of its name): several values of one key = OR.
 - ``before:2026-03-01`` / ``after:2026-03-01`` (UTC days; before: excludes the day, after:
@@ -19,8 +20,8 @@ Query language (nothing a user types raises; what cannot be understood becomes p
 - ``is:unread``, ``is:needs-reply``.
 - ``-word`` has no negation: it is the word. AND / OR / NOT / NEAR are words too.
 
-Matching: a thread is found when its own row (subject, last snippet, last sender, prospect,
-mailbox: what the thread list has, also for threads whose messages were never fetched) or one
+Matching: a thread is found when its own row (subject, last snippet, last sender: what the
+thread list has, also for threads whose messages were never fetched) or one
 of its cached messages (subject, body, from, to, cc) matches all the words, phrases and
 address filters; the other filters apply to the thread. See schema.py migrations 4-5 for what
 is indexed and how the indexes stay current (triggers; never a rebuild).
@@ -41,7 +42,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from o2d_inbox.store.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
-from o2d_inbox.store.schema import FTS_KEY
+from o2d_inbox.store.schema import FTS_KEY, FTS_TOP
 
 # search_count stops at COUNT_CAP + 1 (shown as "1,000+"). Measured at 1,000,000 messages:
 # counting a common word with a filter to 10,000 threads took ~0.5 s, to 1,000 ~50 ms.
@@ -264,12 +265,21 @@ _K = FTS_KEY
 _ROW = FTS_KEY - 1  # FTS rowid & _ROW = the thread's / message's own rowid
 
 
+def _clamp(rid: int) -> int:
+    return min(rid, 2**63 - 1)  # a date before 1970: SQLite integers stop at 2**63 - 1
+
+
+def _key(ts: int) -> int:
+    """The lowest FTS rowid of last_ts ``ts`` (schema.py migration 5); newer is lower."""
+    return (FTS_TOP - ts) * _K
+
+
 def _arms(where: list[str], bounds: str, ordered: bool) -> list[str]:
     """Two queries of (FTS rowid, thread rowid, last_ts, id) for the matching thread rows and
-    messages that pass the filters; ordered: newest first, FTS5 reading its doclists backwards.
+    messages that pass the filters; ordered: newest first (ascending FTS rowids).
     Two statements, merged by the caller: a compound SELECT gets flattened and loses the order."""
     filters = "".join(" AND " + w for w in where)
-    order = " ORDER BY f.rowid DESC" if ordered else ""
+    order = " ORDER BY f.rowid" if ordered else ""
     return [
         f"SELECT f.rowid AS rid, t.rowid AS trow, t.last_ts, t.id FROM search_threads AS f "
         f"JOIN threads AS t ON t.rowid = (f.rowid & {_ROW}) "
@@ -280,12 +290,15 @@ def _arms(where: list[str], bounds: str, ordered: bool) -> list[str]:
     ]
 
 
-# One thread ``t`` tested against the index: its own entry and its messages', by exact rowid.
+# One thread ``t`` tested against the index, in two FTS5 queries: its own entry by exact rowid,
+# and its messages as the rowid range of its last_ts (other threads of the same second are
+# told apart by thread_id). One query per message cost twice as much.
 _PROBE = (
     f"(EXISTS (SELECT 1 FROM search_threads WHERE search_threads MATCH :m "
-    f"AND rowid = t.last_ts * {_K} + t.rowid) "
-    f"OR EXISTS (SELECT 1 FROM messages AS pm WHERE pm.thread_id = t.id AND EXISTS ("
-    f"SELECT 1 FROM search_messages WHERE search_messages MATCH :m AND rowid = t.last_ts * {_K} + pm.rowid)))"
+    f"AND rowid = ({FTS_TOP} - t.last_ts) * {_K} + t.rowid) "
+    f"OR EXISTS (SELECT 1 FROM search_messages AS f JOIN messages AS pm ON pm.rowid = (f.rowid & {_ROW}) "
+    f"WHERE search_messages MATCH :m AND f.rowid >= ({FTS_TOP} - t.last_ts) * {_K} "
+    f"AND f.rowid < ({FTS_TOP} - t.last_ts + 1) * {_K} AND pm.thread_id = t.id))"
 )
 
 
@@ -305,12 +318,12 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, k
         return _Plan("sql", where, params)
     params["m"] = match
     bounds = ""
-    if query.before is not None:
-        bounds += " AND f.rowid < :hi"
-        params["hi"] = query.before * _K
-    if query.after is not None:
+    if query.before is not None:  # last_ts < before
         bounds += " AND f.rowid >= :lo"
-        params["lo"] = query.after * _K
+        params["lo"] = _clamp(_key(min(max(query.before, 0), FTS_TOP + 1) - 1))
+    if query.after is not None:  # last_ts >= after
+        bounds += " AND f.rowid < :hi"
+        params["hi"] = _clamp(_key(min(max(query.after, 0), FTS_TOP + 1) - 1))
     if kind is None:
         kind = "stream"
         # Filters that keep few threads: test those few instead of walking hits past the rest.
@@ -345,7 +358,7 @@ def _stream_page(conn: sqlite3.Connection, plan: _Plan, limit: int, offset: int)
     previous = None
     in_order = True
     cursors = [conn.execute(sql, plan.params) for sql in _arms(plan.where, plan.bounds, True)]
-    for _, trow, ts, tid in heapq.merge(*cursors, key=lambda r: r[0], reverse=True):
+    for _, trow, ts, tid in heapq.merge(*cursors, key=lambda r: r[0]):
         if previous is not None and ts > previous:
             in_order = False  # not the promised order: read everything, sort below
         previous = ts
