@@ -23,6 +23,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -37,6 +38,16 @@ __all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft"]
 DRAFT_SAVE_DELAY = 0.4  # seconds of stillness before the draft is written to the cache
 
 _TITLES = {"reply": "Reply", "forward": "Forward", "new": "New message"}
+
+
+def see_through(screen) -> None:
+    """Dim the inbox under a modal instead of hiding it (app.tcss paints every Screen opaque,
+    and app CSS outranks a widget's DEFAULT_CSS, so this is set inline)."""
+    background = screen.app.theme_variables.get("background") or "black"
+    try:
+        screen.styles.background = Color.parse(background).with_alpha(0.6)
+    except ColorParseError:  # a theme with an odd value: keep the opaque default
+        pass
 
 
 def find_draft(conn, kind: str, thread_id: str | None) -> OutboxItem | None:
@@ -74,6 +85,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(f"{self.no} (n)", id="no")
 
     def on_mount(self) -> None:
+        see_through(self)
         self.query_one("#no", Button).focus()  # the safe answer is the default
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -170,6 +182,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
                 yield Button("Send ⏎", id="send", variant="primary", compact=True)
 
     def on_mount(self) -> None:
+        see_through(self)
         body = self.query_one("#body", TextArea)
         body.cursor_blink = False if self.app.is_headless else body.cursor_blink
         if self.kind in ("forward", "new") and not self._initial.get("toAddress"):

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from o2d_inbox.tui.compose import see_through
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER
 
 #: The intents `1`…`6` set, in the sidebar's order (what the user sees is what the number does).
@@ -38,7 +39,9 @@ class IntentPicker(ModalScreen[str | None]):
     IntentPicker > Vertical {
         width: 40; height: auto; border: round $primary; background: $surface; padding: 0 1;
     }
-    IntentPicker OptionList { height: auto; border: none; background: $surface; padding: 0; }
+    IntentPicker OptionList, IntentPicker OptionList:focus {
+        height: auto; border: none; background: $surface; padding: 0;
+    }
     IntentPicker .hint { color: $text-muted; }
     """
 
@@ -65,6 +68,7 @@ class IntentPicker(ModalScreen[str | None]):
             yield Static("1–6 / 0 or enter picks · esc closes", classes="hint")
 
     def on_mount(self) -> None:
+        see_through(self)
         options = self.query_one(OptionList)
         keys = [*NUMBERED, CLEAR]
         options.highlighted = keys.index(self.current) if self.current in keys else 0

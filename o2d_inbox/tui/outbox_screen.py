@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.store import outbox
 from o2d_inbox.store.outbox import OutboxItem
+from o2d_inbox.tui.intents import look
 
 __all__ = ["OutboxScreen", "RECENT_SECONDS", "state_look", "describe", "age_text"]
 
@@ -65,7 +66,8 @@ def describe(conn, item: OutboxItem) -> str:
             who = f"{who} · {subject}" if who and subject else (who or subject)
         who = who or item.thread_id
     if item.kind == "intent":
-        return f"{who} → {p.get('replyIntent') or 'unclassified'}"
+        found = look(p.get("replyIntent"))
+        return f"{who} → {found.glyph} {found.label}"
     if item.kind == "new":
         return f"{p.get('toAddress') or '?'} · {p.get('subject') or '(no subject)'}"
     if item.kind == "forward":
