@@ -39,7 +39,7 @@ import heapq
 import re
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from o2d_inbox.store.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
 from o2d_inbox.store.schema import FTS_KEY, FTS_TOP

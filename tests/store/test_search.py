@@ -157,8 +157,9 @@ def test_writes_keep_the_index_current(db):
     assert ids(db, "quokka") == ["t_new"]
     # store_messages replaces a thread's messages: old words go, new words come
     db.execute("DELETE FROM messages WHERE thread_id = 't_new'")
-    db.execute("INSERT INTO messages (id, thread_id, from_email, body_text) VALUES ('x1', 't_new', 'dave@hooli.com', 'platypus')")
-    db.execute("INSERT OR REPLACE INTO messages (id, thread_id, from_email, body_text) VALUES ('x1', 't_new', 'dave@hooli.com', 'wombat')")
+    insert = "INTO messages (id, thread_id, from_email, body_text) VALUES ('x1', 't_new', 'dave@hooli.com', ?)"
+    db.execute("INSERT " + insert, ("platypus",))
+    db.execute("INSERT OR REPLACE " + insert, ("wombat",))  # REPLACE fires no delete trigger
     assert ids(db, "quokka") == [] and ids(db, "platypus") == [] and ids(db, "wombat") == ["t_new"]
     db.execute("UPDATE threads SET subject = 'Renamed walrus' WHERE id = 't_new'")
     assert ids(db, "walrus") == ["t_new"] and ids(db, "fresh") == []
