@@ -501,6 +501,18 @@ MIGRATIONS: list[list[str]] = [
     _fts_migration_v5(),
     # 6: local states (done, snoozed) put threads away from the open queues; see "local states".
     _local_migration(),
+    # 7: the server's suppression status per address, cached so compose can warn offline
+    # (store/compliance.py; addresses lower-case, checked_at epoch seconds).
+    [
+        """
+        CREATE TABLE IF NOT EXISTS suppression_status (
+            email TEXT PRIMARY KEY,
+            suppressed INTEGER NOT NULL,
+            reason TEXT,
+            checked_at REAL NOT NULL
+        )
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
