@@ -374,3 +374,19 @@ def test_snapshot_pending_reply(snap_compare, cache):
         await settle(pilot)
 
     assert snap_compare(make(cache, clock), terminal_size=SIZE, run_before=run)
+
+
+async def test_the_keymap_rebinds_outbox_keys_by_id(cache):
+    app = build_app(config(keymap={"thread.reply": "ctrl+r", "app.outbox": "O"}), conn=cache,
+                    clock=FakeClock(), sync_every=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, ComposeScreen)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        await pilot.press("escape", "O")
+        await pilot.pause()
+        assert isinstance(app.screen, OutboxScreen)
