@@ -302,7 +302,7 @@ def big_cache(n: int, server_threads: int) -> Path:
     return path
 
 
-async def incremental_run(server: Server, cache: Path, replies: int) -> tuple[float, int, int]:
+async def incremental_run(server: Server, cache: Path, replies: int, server_threads: int) -> tuple[float, int, int]:
     conn = open_db(cache)
     async with client_for(server) as client:
         # the simulator's clock (its debug endpoint), as a previous sync would have left it
@@ -314,9 +314,10 @@ async def incremental_run(server: Server, cache: Path, replies: int) -> tuple[fl
         conn.execute("DELETE FROM sync_state WHERE key = 'walk'")
         conn.execute("COMMIT")
         # 100 new messages on the server (our replies: each bumps its thread for updatedSince)
-        base = int(time.time() * 1000) % 90000
+        span = server_threads - 40  # seeded ids thr_000020… (hostile-content ids sit among the first)
+        base = int(time.time() * 1000) % span
         for k in range(replies):
-            tid = f"thr_{(base + k * 7) % 90000 + 20:06d}"
+            tid = f"thr_{(base + k * 7) % span + 20:06d}"
             await client.reply(tid, ReplyRequest(bodyText="bench reply"), idempotency_key=str(uuid.uuid4()))
         engine = SyncEngine(conn, client)
         t = time.perf_counter()
@@ -373,7 +374,7 @@ def main() -> None:
         cache = big_cache(n_big, n_threads)
         inc = []
         for _ in range(rounds):
-            s, touched, new = asyncio.run(incremental_run(server, cache, 100))
+            s, touched, new = asyncio.run(incremental_run(server, cache, 100, n_threads))
             inc.append(s)
         print(f"  engine            {median(inc) * 1000:6.0f} ms  ({touched} threads from the server, "
               f"{new} new to the cache)")
