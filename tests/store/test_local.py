@@ -204,3 +204,16 @@ async def test_refresh_suppression_caches_the_servers_answer(conn, client):
     assert compliance.suppression_warning(conn, "gone@globex.com").startswith(
         "gone@globex.com is on the suppression list")
     assert compliance.cached_suppression(conn, "nobody@x.com") is None
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_needs_open WHERE needs_reply = ? "
+    "AND relevant = ? AND {open} AND (last_ts, id) > (?, ?) ORDER BY last_ts, id",
+    "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_intent_open WHERE reply_intent = ? "
+    "AND relevant = ? AND {open} AND (last_ts, id) < (?, ?) ORDER BY last_ts DESC, id DESC",
+])
+def test_open_queue_pages_are_read_from_the_index_alone(conn, sql):
+    """The page query queries.py runs with LOCAL_OPEN_SQL: one covering range, no sort."""
+    plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql.format(open=LOCAL_OPEN_SQL),
+                                       (1, 1, 0, ""))]
+    assert len(plan) == 1 and "USING COVERING INDEX" in plan[0], plan
