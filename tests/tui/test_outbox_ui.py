@@ -208,6 +208,37 @@ async def test_failed_intent_reverts_with_a_notice(world):
         await quiet(pilot)
 
 
+async def test_a_failed_send_says_why_and_retry_sends_again(world):
+    sim, client, conn = world
+    clock = FakeClock()
+    app = make(conn, clock, client, undo_seconds=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        await pilot.press("c")
+        screen = app.screen
+        screen.query_one("#to").value = "jane.bounce@them.test"
+        screen.query_one("#subject").value = "Hello Jane"
+        screen.query_one(TextArea).text = "Dear Jane, hello."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.wake_outbox()
+        await until(pilot, lambda: sim.sent_messages, "the server to receive the message")
+        clock.advance(2)
+        app.wake_outbox()
+        await until(pilot, lambda: any(m.startswith("Message to jane.bounce@them.test failed:") and "bounced" in m
+                                       for m in notices(app)), "the failure notice")
+        [item] = outbox.list_items(conn)
+        assert item.state == "failed" and item.payload["bodyText"] == "Dear Jane, hello."
+        await pilot.press("o")
+        await pilot.pause()
+        assert "✕ failed" in str(app.screen.query_one(DataTable).get_row_at(0)[3])
+        await pilot.press("r")
+        app.wake_outbox()
+        await until(pilot, lambda: len(sim.sent_messages) == 2, "the retry to reach the server")
+        assert [m["body_text"] for m in sim.sent_messages] == ["Dear Jane, hello."] * 2
+        await quiet(pilot)
+
+
 async def test_another_sender_is_a_notice_not_a_crash(world, tmp_path):
     sim, client, conn = world
     with WriterLock(f"{tmp_path / 'cache.db'}.outbox"):
