@@ -179,7 +179,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
             yield TextArea(p.get("bodyText") or "", id="body", soft_wrap=True, tab_behavior="focus")
             with Horizontal(id="compose-bar"):
                 yield Static("", id="compose-status")
-                yield Button("Send ⏎", id="send", variant="primary", compact=True)
+                yield Button("Send ^s", id="send", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         see_through(self)
