@@ -21,9 +21,9 @@ own default).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-__all__ = ["return_date"]
+__all__ = ["return_date", "wake_time"]
 
 _MONTHS: dict[str, int] = {}
 for _num, _names in enumerate((
@@ -223,3 +223,11 @@ def return_date(text: str | None, *, received: datetime) -> date | None:
         if best is None or candidate < best:
             best = candidate
     return best[2] if best else None
+
+
+def wake_time(day: date, *, tz: tzinfo | None = None, hour: int = 8) -> datetime:
+    """The moment a snooze until ``day`` ends: ``hour`` o'clock that morning in ``tz`` (the
+    user's zone; this machine's local zone when None), as an aware datetime."""
+    if tz is None:
+        tz = datetime.now().astimezone().tzinfo
+    return datetime.combine(day, time(hour), tzinfo=tz)

@@ -58,6 +58,17 @@ class LocalChange:
     def __len__(self) -> int:
         return len(self.before)
 
+    @property
+    def summary(self) -> str:
+        """A notice line, e.g. "3 threads marked done"."""
+        n = len(self.before)
+        what = "1 thread" if n == 1 else f"{n} threads"
+        return f"{what} {_LABELS.get(self.action, self.action)}"
+
+
+_LABELS = {"done": "marked done", "undone": "marked not done", "snooze": "snoozed",
+           "unsnooze": "unsnoozed", "note": "note saved"}
+
 
 @contextmanager
 def _transaction(conn: sqlite3.Connection) -> Iterator[None]:

@@ -84,3 +84,13 @@ def test_french_mon_is_not_monday():
 
 def test_hostile_input_is_bounded():
     assert return_date("1/1 " * 50_000, received=THU) is None
+
+
+def test_wake_time_is_that_morning_in_the_users_zone():
+    from datetime import timedelta
+
+    from o2d_inbox.render.ooo import wake_time
+
+    berlin_winter = timezone(timedelta(hours=1))
+    assert wake_time(date(2026, 11, 30), tz=berlin_winter) == datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
+    assert wake_time(date(2026, 11, 30)).tzinfo is not None

@@ -217,3 +217,9 @@ def test_open_queue_pages_are_read_from_the_index_alone(conn, sql):
     plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql.format(open=LOCAL_OPEN_SQL),
                                        (1, 1, 0, ""))]
     assert len(plan) == 1 and "USING COVERING INDEX" in plan[0], plan
+
+
+def test_change_summary_for_notices(conn):
+    _seed(conn, 4)
+    assert local.mark_done(conn, ["t1", "t2", "t3"]).summary == "3 threads marked done"
+    assert local.snooze(conn, "t1", T0).summary == "1 thread snoozed"
