@@ -195,11 +195,15 @@ class OutboxActions:
             return
         bar.show_text(self.undo_text())
 
+    def latest_scheduled(self) -> OutboxItem | None:
+        """The newest item still inside (or waiting past) its undo window: what `u` takes back."""
+        row = self.conn.execute("SELECT id FROM outbox WHERE state = 'scheduled' ORDER BY id DESC LIMIT 1").fetchone()
+        return outbox.get(self.conn, row[0]) if row else None
+
     def undo_text(self) -> Text | None:
-        scheduled = outbox.list_items(self.conn, ["scheduled"])
-        if not scheduled:
+        item = self.latest_scheduled()
+        if item is None:
             return None
-        item = scheduled[-1]
         left = (item.send_after or 0) - self.outbox_now()
         if left <= 0:
             return None
@@ -291,11 +295,10 @@ class OutboxActions:
         await self.refresh_outbox_views(lists=True)
 
     async def action_undo(self) -> None:
-        scheduled = outbox.list_items(self.conn, ["scheduled"])
-        if not scheduled:
+        item = self.latest_scheduled()
+        if item is None:
             self.notify("Nothing to undo", timeout=2)
             return
-        item = scheduled[-1]
         undone = outbox.undo(self.conn, item.id, now=self.outbox_now())
         if undone is None:
             self.notify("Too late to undo: it is being sent", severity="warning", timeout=3)
