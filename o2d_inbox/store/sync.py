@@ -373,17 +373,27 @@ class SyncEngine:
         most frequent unknown last senders (at most MAILBOX_PROBES requests per walk); a
         thread's outgoing from_email and incoming to_emails are our addresses."""
         self._probed = True
-        candidates = await self._db(writes.mailbox_candidates, self.conn)
-        for address, thread_id in candidates[:MAILBOX_PROBES]:
-            if address in await self._db(writes.known_mailboxes, self.conn):
-                continue  # learned from an earlier probe
+        candidates = (await self._db(writes.mailbox_candidates, self.conn))[:MAILBOX_PROBES]
+
+        async def probe(thread_id: str) -> int:
             try:
-                stored = await self.fetch_messages(thread_id)
+                return await self.fetch_messages(thread_id)
             except NetworkError:
                 raise
             except ApiError:
-                continue  # a probe is an optimisation
-            result.messages += stored
+                return 0  # a probe is an optimisation
+
+        # Rounds of message_concurrency requests (one round trip each, not one per candidate:
+        # measured 1.8 s of 20 sequential probes); each round skips what earlier ones learned.
+        while candidates:
+            known = await self._db(writes.known_mailboxes, self.conn)
+            candidates = [c for c in candidates if c[0] not in known]
+            batch, candidates = candidates[:self.message_concurrency], candidates[self.message_concurrency:]
+            outcomes = await asyncio.gather(*(probe(tid) for _, tid in batch), return_exceptions=True)
+            for outcome in outcomes:  # every probe of the round has ended before one fails the sync
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                result.messages += outcome
 
     async def _fetch_many(self, thread_ids: list[str], result: SyncResult,
                           report: Callable[[SyncProgress], None]) -> None:
