@@ -23,30 +23,35 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-KINDS = ("all", "needs", "intent", "mailbox", "campaign")
+from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL, RECOUNT_SQL
+
+KINDS = ("all", "needs", "intent", "mailbox", "campaign", "done", "snoozed")
 UNCLASSIFIED = "unclassified"
 FILTER_COUNT_CAP = 10_000  # a filtered queue shows "10,000+" beyond this many matches
 
 # kind -> (index column fixed by the view or None, index for relevant views, index for full views)
 _INDEX = {
     "all": (None, "ix_threads_all", "ix_threads_all_full"),
-    "needs": ("needs_reply", "ix_threads_needs", "ix_threads_needs"),
-    "intent": ("reply_intent", "ix_threads_intent", "ix_threads_intent"),
+    "needs": ("needs_reply", "ix_threads_needs_open", "ix_threads_needs_open"),
+    "intent": ("reply_intent", "ix_threads_intent_open", "ix_threads_intent_open"),
     "mailbox": ("mailbox", "ix_threads_mailbox", "ix_threads_mailbox"),
     "campaign": ("campaign_id", "ix_threads_campaign", "ix_threads_campaign"),
+    "done": (None, "ix_threads_done", "ix_threads_done"),
+    "snoozed": (None, "ix_threads_snoozed", "ix_threads_snoozed"),  # few rows: sorted
 }
+_LOCAL_TERM = {"done": "local_done = 1", "snoozed": "local_snoozed_until IS NOT NULL"}
 
 _THREAD_COLUMNS = (
     "t.id, t.subject, t.subject_display, t.last_from, t.last_date, t.last_ts, t.last_snippet, "
     "t.message_count, t.reply_intent, t.campaign_id, c.name AS campaign_name, t.mailbox, "
     "t.prospect, t.is_warming, t.is_postmaster, t.relevant, t.needs_reply, t.unread, "
-    "t.messages_fetched_count"
+    "t.messages_fetched_count, t.local_done, t.local_snoozed_until, t.local_note"
 )
 
 
 @dataclass(frozen=True)
 class View:
-    kind: str  # 'all' | 'needs' | 'intent' | 'mailbox' | 'campaign'
+    kind: str  # 'all' | 'needs' | 'intent' | 'mailbox' | 'campaign' | 'done' | 'snoozed'
     key: str | None = None  # intent ('unclassified' for NULL), mailbox address, campaign id
     relevant: bool = True
     filter: str | None = None  # text filter on subject / last_from (LIKE, case-insensitive ASCII)
@@ -81,6 +86,9 @@ class ThreadRow:
     needs_reply: bool
     unread: bool
     messages_cached: bool  # messages fetched, and not fewer than the thread now has
+    local_done: bool = False  # local states (store/local.py), never from the server
+    local_snoozed_until: datetime | None = None  # aware UTC
+    local_note: str | None = None
 
     @property
     def key(self) -> tuple[int, str]:
@@ -131,7 +139,7 @@ def _json_list(text: str | None) -> list[str]:
 def _thread_row(r: sqlite3.Row | tuple) -> ThreadRow:
     (tid, subject, subject_display, last_from, last_date, last_ts, snippet, message_count,
      intent, campaign_id, campaign_name, mailbox, prospect, warming, postmaster, relevant,
-     needs, unread, fetched) = tuple(r)
+     needs, unread, fetched, done, snoozed_until, note) = tuple(r)
     message_count = message_count or 0
     return ThreadRow(
         id=tid, subject=subject, subject_display=subject_display, last_from=last_from,
@@ -141,6 +149,7 @@ def _thread_row(r: sqlite3.Row | tuple) -> ThreadRow:
         is_warming=bool(warming), is_postmaster=bool(postmaster), relevant=bool(relevant),
         needs_reply=bool(needs), unread=bool(unread),
         messages_cached=fetched is not None and fetched >= message_count,
+        local_done=bool(done), local_snoozed_until=_parse_date(None, snoozed_until), local_note=note,
     )
 
 
@@ -155,6 +164,10 @@ def _ranges(view: View) -> list[tuple[str, str, list]]:
             fixed.append(("reply_intent IS NULL", None))
         else:
             fixed.append((f"{column} = ?", view.key))
+    if view.kind in LOCAL_HIDING_KINDS:
+        fixed.append((LOCAL_OPEN_SQL, None))  # done / snoozed threads are put away
+    elif view.kind in _LOCAL_TERM:
+        fixed.append((_LOCAL_TERM[view.kind], None))
     if view.relevant:
         variants = [[("relevant = ?", 1)]]
         index = ix_relevant
@@ -251,7 +264,7 @@ def _counts_table(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, 
 
 
 def _count_key(view: View) -> tuple[str, str]:
-    if view.kind in ("all", "needs"):
+    if view.kind in ("all", "needs", "done", "snoozed"):
         return (view.kind, "")
     if view.kind == "intent" and (view.key is None or view.key == UNCLASSIFIED):
         return ("intent", "")
@@ -291,7 +304,7 @@ def sidebar_counts(conn: sqlite3.Connection, relevant: bool) -> dict[tuple[str, 
             out[(kind, key)] = n
         return out
     for (kind, key), (rc, fc) in table.items():
-        if kind in ("all", "needs"):
+        if kind in ("all", "needs", "done", "snoozed"):
             k: str | None = None
         elif kind == "intent" and key == "":
             k = UNCLASSIFIED
@@ -307,11 +320,14 @@ def _group_counts(conn: sqlite3.Connection, relevant: bool):
     """Counts straight from the indexes (fallback while view_counts is not maintained)."""
     where = "WHERE relevant = 1" if relevant else ""
     yield "all", None, conn.execute(f"SELECT COUNT(*) FROM threads {where}").fetchone()[0]
+    rel = " AND relevant = 1" if relevant else ""
     yield "needs", None, conn.execute(
-        "SELECT COUNT(*) FROM threads WHERE needs_reply = 1" + (" AND relevant = 1" if relevant else "")
-    ).fetchone()[0]
+        f"SELECT COUNT(*) FROM threads WHERE needs_reply = 1 AND {LOCAL_OPEN_SQL}{rel}").fetchone()[0]
+    for kind, term in _LOCAL_TERM.items():
+        yield kind, None, conn.execute(f"SELECT COUNT(*) FROM threads WHERE {term}{rel}").fetchone()[0]
     for kind, column in (("intent", "reply_intent"), ("mailbox", "mailbox"), ("campaign", "campaign_id")):
-        for key, n in conn.execute(f"SELECT {column}, COUNT(*) FROM threads {where} GROUP BY {column}"):
+        open_only = f"WHERE {LOCAL_OPEN_SQL}{rel}" if kind in LOCAL_HIDING_KINDS else where
+        for key, n in conn.execute(f"SELECT {column}, COUNT(*) FROM threads {open_only} GROUP BY {column}"):
             if key is None:
                 if kind != "intent":
                     continue
@@ -324,18 +340,7 @@ def recount_views(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("DELETE FROM view_counts")
-        conn.execute(
-            "INSERT INTO view_counts SELECT 'all', '', COALESCE(SUM(relevant), 0), COUNT(*) FROM threads"
-        )
-        conn.execute(
-            "INSERT INTO view_counts SELECT 'needs', '', COALESCE(SUM(relevant), 0), COUNT(*) "
-            "FROM threads WHERE needs_reply = 1"
-        )
-        for kind, column in (("intent", "reply_intent"), ("mailbox", "mailbox"), ("campaign", "campaign_id")):
-            conn.execute(
-                f"INSERT INTO view_counts SELECT '{kind}', COALESCE({column}, ''), SUM(relevant), COUNT(*) "
-                f"FROM threads {'' if kind == 'intent' else f'WHERE {column} IS NOT NULL'} GROUP BY {column}"
-            )
+        conn.execute(RECOUNT_SQL)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
