@@ -56,6 +56,7 @@ K_WATERMARK = "watermark"        # ISO UTC: newest date_received seen by a compl
 K_GEN = "walk_gen"               # generation of the last completed walk
 K_WALK = "walk"                  # JSON progress of the walk in progress (absent: none)
 K_LAST_FULL = "last_full_at"     # local epoch seconds of the last completed walk
+K_BULK = "bulk_triggers"         # JSON [[name, sql], …] dropped for a bulk walk (absent: none)
 
 MAX_CURSOR_RESTARTS = 3
 # Turns of the event loop given to the next page's request before this page is written, so
@@ -235,6 +236,10 @@ class SyncEngine:
                 wm = _later(_later(writes.get_state(conn, K_WATERMARK), _parse_time(state["newest"])), newest)
                 writes.set_state(conn, K_WATERMARK, wm)
                 writes.set_state(conn, K_LAST_FULL, repr(self._clock()))
+                saved = writes.get_json_state(conn, K_BULK)
+                if saved is not None:
+                    writes.bulk_end(conn, saved)
+                    writes.set_state(conn, K_BULK, None)
                 writes.set_state(conn, K_WALK, None)
             return removed
 
@@ -255,6 +260,10 @@ class SyncEngine:
             "new": 0, "changed": 0, "threads": 0,
         }
         with transaction(conn):
+            if writes.get_state(conn, K_BULK) is None and \
+                    conn.execute("SELECT 1 FROM threads LIMIT 1").fetchone() is None:
+                # A first sync: bulk load (see writes.bulk_begin); finish() restores.
+                writes.set_json_state(conn, K_BULK, writes.bulk_begin(conn))
             writes.set_json_state(conn, K_WALK, state)
         return state
 

@@ -313,6 +313,40 @@ def _insert_staged(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     conn.execute("DELETE FROM temp.o2d_stage")
 
 
+# --- bulk load (the first walk into an empty cache) -----------------------------------------
+# The search triggers (schema migrations 4/5) cost a third of a first sync's writes; an empty
+# cache is instead filled without them and indexed once, by FTS5's 'rebuild', at the end of
+# the walk. Which triggers were dropped is stored with the walk (sync_state, same transaction),
+# so a walk killed midway still knows what to restore when it finishes (the next sync resumes
+# it). Meanwhile search finds nothing new; lists, counts and the thread indexes are unaffected
+# (the list queries name those indexes with INDEXED BY, so they are kept).
+
+BULK_TRIGGERS = "trg_search_%"
+_FTS_TABLES = ("search_threads", "search_messages")
+
+
+def bulk_begin(conn: sqlite3.Connection) -> list[list[str]]:
+    """Drop the search triggers; returns [[name, sql], …] for ``bulk_end``."""
+    saved = [[r[0], r[1]] for r in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ORDER BY name",
+        (BULK_TRIGGERS,))]
+    for name, _ in saved:
+        conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    return saved
+
+
+def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
+    """Recreate the triggers ``bulk_begin`` dropped (unless a migration made them again since)
+    and index everything cached meanwhile."""
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, sql in saved:
+        if name not in present:
+            conn.execute(sql)
+    for fts in _FTS_TABLES:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (fts,)).fetchone():
+            conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+
+
 def delete_unseen(conn: sqlite3.Connection, walk_gen: int) -> int:
     """After a complete walk: drop threads (and their messages) the walk did not see."""
     conn.execute("DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE walk_gen < ?)",
