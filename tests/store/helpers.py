@@ -106,3 +106,36 @@ def stop(proc) -> None:
         except Exception:  # noqa: BLE001
             proc.kill()
             proc.wait()
+
+
+def search_triggers(conn) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trg_search_%'")}
+
+
+def search_index_whole(conn) -> bool:
+    """The search indexes hold exactly what an FTS5 'rebuild' from the cache would put there
+    (every term of every thread and message, with the list-order keys), and every search
+    trigger of a fresh cache is in place to keep them so."""
+    import sqlite3
+
+    from o2d_inbox.store.schema import ensure_schema
+
+    fresh = sqlite3.connect(":memory:", isolation_level=None)
+    ensure_schema(fresh)
+    if search_triggers(conn) != search_triggers(fresh):
+        return False
+    snapshots = []
+    for _ in range(2):
+        snap = {}
+        for fts in ("search_threads", "search_messages"):
+            conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.v_{fts} USING fts5vocab(main, {fts}, instance)")
+            snap[fts] = sorted(tuple(r) for r in conn.execute(f"SELECT term, doc, col, offset FROM temp.v_{fts}"))
+        snapshots.append(snap)
+        if len(snapshots) == 1:
+            conn.execute("SAVEPOINT whole")  # works in autocommit and in legacy-transaction mode
+            for fts in ("search_threads", "search_messages"):
+                conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+    conn.execute("ROLLBACK TO whole")  # the check leaves the cache as it found it
+    conn.execute("RELEASE whole")
+    return snapshots[0] == snapshots[1] and bool(snapshots[0]["search_threads"])

@@ -1,4 +1,5 @@
-"""A sync killed with SIGKILL at random moments, then resumed, converges on an intact cache."""
+"""A sync killed with SIGKILL at random moments, then resumed, converges on an intact cache
+(the first walk is a bulk load without the search triggers: they and the index come back)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sys
 import time
 
 import pytest
-from store_helpers import API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_sim, serve_simulator, stop
+from store_helpers import (API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_sim, search_index_whole,
+                           serve_simulator, stop)
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +36,7 @@ def test_sigkill_then_resume_converges(tmp_path):
         None,
     ]
     phases = []
+    bulk_at_first_kill = False
     try:
         for moment in moments:
             child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -44,12 +47,15 @@ def test_sigkill_then_resume_converges(tmp_path):
             if child.poll() is None:
                 child.kill()  # SIGKILL: no cleanup of any kind
                 phases.append(state(cache))
+                if len(phases) == 1:
+                    bulk_at_first_kill = bulk_pending(cache)
             child.wait()
         final = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     finally:
         stop(proc)
-    # the kills really hit a walk in progress and a message fetch in progress
+    # the kills really hit a walk in progress (the first: a bulk load) and a message fetch
     assert any(walk for walk, _ in phases) and any(msgs for _, msgs in phases), phases
+    assert bulk_at_first_kill
     assert final.returncode == 0, final.stderr
 
     conn = sqlite3.connect(cache)
@@ -60,6 +66,7 @@ def test_sigkill_then_resume_converges(tmp_path):
     assert stored == {t: s["message_count"] for t, s in expected.items()}
     assert counts_are_right(conn)
     assert conn.execute("SELECT count(*) FROM sync_state WHERE key = 'walk'").fetchone()[0] == 0
+    assert search_index_whole(conn)
     conn.close()
 
 
@@ -85,5 +92,14 @@ def state(cache) -> tuple[bool, int]:
     try:
         walk = conn.execute("SELECT 1 FROM sync_state WHERE key = 'walk'").fetchone() is not None
         return walk, conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def bulk_pending(cache) -> bool:
+    """A bulk walk's dropped search triggers are recorded, waiting to be restored."""
+    conn = sqlite3.connect(cache, timeout=5)
+    try:
+        return conn.execute("SELECT 1 FROM sync_state WHERE key = 'bulk_triggers'").fetchone() is not None
     finally:
         conn.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from store_helpers import cached_snapshot, counts_are_right, make_client, make_sim
+from store_helpers import (cached_snapshot, counts_are_right, make_client, make_sim, search_index_whole,
+                           search_triggers)
 
 from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.store.db import open_db
+from o2d_inbox.store.search import search
 from o2d_inbox.store import sync as sync_module
 from o2d_inbox.store.sync import SyncEngine, SyncLocked
 
@@ -232,3 +234,37 @@ async def test_a_threads_only_sync_learns_our_mailboxes(engine, conn, sim, monke
     assert wrong == []
     fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NOT NULL").fetchone()[0]
     assert 0 < fetched <= 20
+
+
+async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn, sim):
+    """The first walk fills an empty cache without the search triggers and indexes it once at
+    the end: afterwards the index is whole and the triggers keep it so."""
+    await engine.sync(messages=True)
+    assert search_index_whole(conn)
+    assert conn.execute("SELECT 1 FROM sync_state WHERE key = 'bulk_triggers'").fetchone() is None
+    tid = sim.thread_ids()[3]
+    sim.add_inbound_reply(tid)
+    await engine.sync(full=True, messages=True)  # a reconcile of a full cache: triggers all along
+    assert search_index_whole(conn)
+    subject = conn.execute("SELECT subject_display FROM threads WHERE id = ?", (tid,)).fetchone()[0]
+    assert tid in {r.id for r in search(conn, f'"{subject}"', limit=1000)}
+
+
+async def test_an_interrupted_bulk_load_restores_search_when_resumed(conn, client, sim):
+    flaky = FlakyClient(client, spoil_at=3)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, flaky, page_limit=25).sync()
+    assert search_triggers(conn) == set()  # mid-walk: bulk mode, recorded with the walk
+    await SyncEngine(conn, client, page_limit=25).fetch_messages(sim.thread_ids()[1])  # the TUI opens one
+    await SyncEngine(conn, client, page_limit=25).sync()
+    assert search_index_whole(conn)
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert counts_are_right(conn)
+
+
+async def test_a_walk_into_a_full_cache_keeps_its_triggers(engine, conn, client, sim):
+    await engine.sync()
+    flaky = FlakyClient(client, spoil_at=3)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, flaky, page_limit=25).sync(full=True)
+    assert search_index_whole(conn)
