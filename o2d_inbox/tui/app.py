@@ -30,6 +30,7 @@ from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.messages import FilterFound, MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OUTBOX_BINDINGS, OutboxActions
 from o2d_inbox.tui.palette import InboxCommands
+from o2d_inbox.tui.search import SearchActions
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
@@ -79,7 +80,7 @@ class HeaderBar(Widget):
         return text
 
 
-class InboxApp(OutboxActions, App[None]):
+class InboxApp(SearchActions, OutboxActions, App[None]):
     TITLE = "o2d-inbox"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {InboxCommands}
@@ -88,7 +89,7 @@ class InboxApp(OutboxActions, App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("slash", "filter", "Search", id="app.filter"),
         Binding("t", "toggle_relevant", "Relevant/full", id="app.toggle_relevant"),
         Binding("R", "sync", "Sync", id="app.sync"),
         Binding("tab", "focus_next_pane", "Next pane", show=False, id="app.focus_next"),
@@ -134,7 +135,8 @@ class InboxApp(OutboxActions, App[None]):
             sidebar.border_title = "Queues"
             yield sidebar
             with Vertical(id="list-column"):
-                yield Input(placeholder="filter subject / from …", id="filter", select_on_focus=False)
+                yield Input(placeholder="search: words \"a phrase\" from: to: intent: mailbox: campaign: "
+                            "before: after: is:unread", id="filter", select_on_focus=False)
                 yield ThreadList(self.conn, self.view, clock=self.clock, id="threads")
             yield ConversationView(id="pane", now=self.clock)
         yield Footer()
@@ -219,6 +221,10 @@ class InboxApp(OutboxActions, App[None]):
 
     def update_titles(self) -> None:
         threads = self.threads
+        searched = self.search_title()
+        if searched is not None:  # the list shows a search (tui/search.py)
+            threads.border_title = searched
+            return
         n = threads.count
         shown = compact(n) if not (self.view.filter and n > queries.FILTER_COUNT_CAP) else \
             f"{queries.FILTER_COUNT_CAP:,}+"
@@ -275,6 +281,7 @@ class InboxApp(OutboxActions, App[None]):
 
     # -- queues ------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
+        self.drop_search()
         if view.filter and self._reader() is not None:
             # a text filter scans (LIKE): search off the UI thread, show when found
             if self._reader_conn is not None:
@@ -337,44 +344,21 @@ class InboxApp(OutboxActions, App[None]):
 
     def action_toggle_relevant(self) -> None:
         self.relevant = not self.relevant
-        self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant, filter=self.filter_text))
+        if self.searching:
+            self.rerun_search()
+        else:
+            self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant, filter=self.filter_text))
         self.notify("Relevant threads only" if self.relevant else "Full feed: warmup and postmaster too",
                     timeout=2)
 
-    # -- filter ------------------------------------------------------------------------
+    # -- search (tui/search.py; it replaced the subject / sender filter) ----------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        self.screen.set_focus(box)  # now, not after a refresh: the next keys are the filter
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(event.value))
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._apply_filter(event.value)
-        if not event.value:
-            self.query_one("#filter", Input).display = False
-        self.threads.focus()
-
-    def _apply_filter(self, value: str) -> None:
-        value = value.strip() or None
-        if value == self.filter_text:
-            return
-        self.filter_text = value
-        self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant, filter=value))
+        self.open_search()
 
     def action_back(self) -> None:
         box = self.query_one("#filter", Input)
-        if box.display and (box.has_focus or self.focused is self.threads):
-            box.value = ""
-            self._apply_filter("")
-            box.display = False
+        if self.searching and (box.has_focus or self.focused is self.threads):
+            self.end_search()
             self.threads.focus()
         elif self.screen.has_class("-reading"):
             self.screen.remove_class("-reading")
@@ -458,7 +442,8 @@ class InboxApp(OutboxActions, App[None]):
              lambda: self.action_sync(full=True)),
             ("Toggle relevant / full feed", "show or hide warmup and postmaster threads · key t",
              self.action_toggle_relevant),
-            ("Filter the list", "subject or sender contains … · key /", self.action_filter),
+            ("Search the cache", "words, \"phrases\", from: to: intent: mailbox: campaign: before: after: · key /",
+             self.action_filter),
             ("Next queue", "key ]", self.action_next_queue),
             ("Previous queue", "key [", self.action_previous_queue),
             ("Open the selected thread", "key enter", self.threads.action_open),
@@ -467,7 +452,9 @@ class InboxApp(OutboxActions, App[None]):
             ("Theme: o2d light", "", lambda: setattr(self, "theme", "o2d-light")),
             ("Quit", "key q", self.exit),
         ]
-        return commands + self.outbox_palette_commands()
+        from o2d_inbox.tui.templates_picker import template_command
+
+        return commands + self.outbox_palette_commands() + [template_command(self)]
 
     # -- threads and the pane ----------------------------------------------------------
     @on(ThreadList.Highlighted)

@@ -103,6 +103,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
         Binding("ctrl+s", "send", "Send", id="compose.send"),
         Binding("ctrl+e", "editor", "Edit in $EDITOR", id="compose.editor", priority=True),
         Binding("escape", "close", "Close (keeps the draft)", id="compose.close"),
+        Binding("ctrl+t", "template", "Insert a template", id="compose.template", priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -118,6 +119,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
     ComposeScreen #body:focus { border: round $accent; }
     ComposeScreen #compose-bar { height: 1; margin-top: 1; }
     ComposeScreen #compose-status { width: 1fr; color: $text-muted; }
+    ComposeScreen #compose-warning { height: auto; color: $error; text-style: bold; display: none; }
     ComposeScreen #send { min-width: 10; height: 1; border: none; }
     """
 
@@ -176,6 +178,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
                 with Horizontal(classes="field"):
                     yield Label("Subject")
                     yield Input(p.get("subject") or "", placeholder="subject", compact=True, id="subject")
+            yield Static("", id="compose-warning")  # a suppressed recipient (store/compliance.py)
             yield TextArea(p.get("bodyText") or "", id="body", soft_wrap=True, tab_behavior="focus")
             with Horizontal(id="compose-bar"):
                 yield Static("", id="compose-status")
@@ -192,6 +195,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
             body.move_cursor(body.document.end)
         if self.draft_id is not None:
             self._status("draft resumed")
+        self._check_recipient()
 
     # -- the draft ---------------------------------------------------------------------
     @property
@@ -232,7 +236,33 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "to":
+            self._check_recipient()
         self._schedule_save()
+
+    def recipient(self) -> str | None:
+        """Who the message goes to: a reply's prospect, else the To field."""
+        if self.kind == "reply":
+            return getattr(self.thread, "prospect", None)
+        try:
+            return self.query_one("#to", Input).value.strip() or None
+        except Exception:  # noqa: BLE001 - not composed yet
+            return None
+
+    def _check_recipient(self) -> str | None:
+        """Show (or hide) the suppression warning line; returns the warning."""
+        from o2d_inbox.store.compliance import suppression_warning
+
+        warning = suppression_warning(self.conn, self.recipient())
+        for line in self.query("#compose-warning").results(Static):
+            line.update(Text("⚠ " + safe_line(warning) + " · ctrl+s asks first") if warning else Text())
+            line.display = warning is not None
+        return warning
+
+    def action_template(self) -> None:
+        from o2d_inbox.tui.templates_picker import insert_template
+
+        insert_template(self)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -288,11 +318,13 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
             return
         self.save_now()  # a valid form has content, so there is a draft now
         reason = outbox.reply_refusal(self.conn, self.thread_id) if self.kind == "reply" else None
-        if reason:
+        warning = self._check_recipient()
+        if reason or warning:
             who = safe_line(getattr(self.thread, "prospect", None) or "The recipient")
+            question = (f"{who} asked to be unsubscribed (reply intent 'unsubscribe')." if reason else
+                        f"{safe_line(warning)}.")
             self.app.push_screen(
-                ConfirmScreen(f"{who} asked to be unsubscribed (reply intent 'unsubscribe').\n"
-                              "Send this reply anyway?"),
+                ConfirmScreen(f"{question}\nSend this {_TITLES[self.kind].lower()} anyway?"),
                 lambda yes: self._schedule() if yes else self._status("not sent · the draft is kept"))
             return
         self._schedule()

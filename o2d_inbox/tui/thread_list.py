@@ -114,7 +114,7 @@ class ThreadList(ScrollView, can_focus=True):
             self.count, first = preloaded
             self._pages[0] = first
         else:
-            self.count = queries.count(self.conn, self.view)
+            self.count = self._source.count(self.conn, self.view)
         self.virtual_size = Size(self.size.width, self.count)
         target = 0
         if anchor is not None:
@@ -140,12 +140,17 @@ class ThreadList(ScrollView, can_focus=True):
     def _locate(self, thread_id: str, fallback: int) -> int:
         fresh = queries.thread(self.conn, thread_id)
         if fresh is not None:
-            pos = queries.position(self.conn, self.view, fresh)
+            pos = self._source.position(self.conn, self.view, fresh)
             if pos < self.count:
                 row = self.row(pos)
                 if row is not None and row.id == thread_id:
                     return pos
         return min(fallback, max(0, self.count - 1))
+
+    @property
+    def _source(self):
+        """store.queries for a View; a search pages itself the same way (tui/search.py)."""
+        return getattr(self.view, "source", queries)
 
     def row(self, index: int) -> ThreadRow | None:
         if not 0 <= index < self.count:
@@ -155,7 +160,7 @@ class ThreadList(ScrollView, can_focus=True):
         if page is None:
             before = self._pages.get(number - 1)
             after = before[-1].key if before and len(before) == PAGE else None
-            page = queries.rows(self.conn, self.view, number * PAGE, PAGE, after=after)
+            page = self._source.rows(self.conn, self.view, number * PAGE, PAGE, after=after)
             self._pages[number] = page
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)

@@ -106,21 +106,21 @@ async def test_brackets_walk_queues_and_t_toggles_full_feed(cache):
         assert app.view == q.View("needs", relevant=False)
 
 
-async def test_filter_narrows_and_escape_clears(cache):
+async def test_search_narrows_and_escape_clears(cache):
+    from o2d_inbox.store.search import search_count
+
     app = app_for(cache)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("right_square_bracket")  # All
+        await pilot.press("right_square_bracket")  # All: nothing prefilled
         await pilot.press("slash", *"acme", "enter")
         await settle(pilot)
-        filtered = q.View("all", filter="acme")
-        assert app.view == filtered
-        assert app.threads.count == q.count(cache, filtered) < q.count(cache, q.View("all"))
-        assert all("acme" in (app.threads.row(i).subject + app.threads.row(i).last_from).lower()
-                   for i in range(app.threads.count))
+        assert app.search is not None and app.search.query == "acme"
+        assert app.threads.count == search_count(cache, "acme", relevant=True) < q.count(cache, q.View("all"))
         await pilot.press("slash", "escape")
         await settle(pilot)
-        assert app.view == q.View("all")
+        assert app.search is None and app.view == q.View("all")
+        assert app.threads.count == q.count(cache, q.View("all"))
 
 
 async def test_help_lists_every_key_and_closes(cache):
@@ -341,8 +341,9 @@ async def test_sync_key_does_not_restart_a_running_sync(cache):
         assert app.sync_state == "idle" and "synced just now" in app.status_text().plain
 
 
-async def test_filter_on_a_file_cache_searches_off_the_ui_thread(tmp_path):
+async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
     from o2d_inbox.store.db import open_db
+    from o2d_inbox.store.search import search
     from tui_seed import seed_cache
 
     conn = open_db(tmp_path / "cache.db")
@@ -353,11 +354,10 @@ async def test_filter_on_a_file_cache_searches_off_the_ui_thread(tmp_path):
         await pilot.press("right_square_bracket", "slash", *"globe")  # each key a new search
         await pilot.press("x", "enter")
         await settle(pilot)
-        expected = q.View("all", filter="globex")
-        assert app.view == expected and app._reader_conn is not None
-        assert app.threads.count == q.count(conn, expected) > 0
+        assert app.search.query == "globex" and app._reader_conn is not None
+        assert app.threads.count > 0
         assert [app.threads.row(i).id for i in range(app.threads.count)] == \
-            [t.id for t in q.rows(conn, expected, 0, 1000)]
+            [t.id for t in search(conn, "globex", relevant=True, limit=1000)]
     conn.close()
 
 
@@ -371,5 +371,5 @@ async def test_keys_typed_right_after_slash_go_into_the_filter(cache):
             app.post_message(events.Key(key, char))  # one burst, as a fast typist sends it
         await pilot.pause(0.4)
         await settle(pilot)
-        assert app.query_one("#filter").value == "acme"
-        assert app.view.filter == "acme"
+        assert app.query_one("#filter").value == "is:needs-reply acme"  # after the queue's token
+        assert app.search.query == "is:needs-reply acme"

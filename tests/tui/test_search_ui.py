@@ -1,0 +1,169 @@
+"""`/` searches the cache (store/search.py) and shows the hits as a queue (tui/search.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from o2d_inbox.store import queries as q
+from o2d_inbox.store.db import open_db
+from o2d_inbox.store.search import search, search_count
+from o2d_inbox.tui.app import build_app
+from o2d_inbox.tui.conversation import ConversationView
+
+from tui_harness import clock, config, settle
+from tui_seed import NOW, seed_cache
+
+SIZE = (160, 48)
+
+
+@pytest.fixture
+def file_cache(tmp_path):
+    """A cache file: the app searches on its second connection, in a thread (as in real use)."""
+    conn = open_db(tmp_path / "cache.db")
+    seed_cache(conn, 300)
+    yield conn
+    conn.close()
+
+
+def app_for(conn):
+    return build_app(config(), conn=conn, clock=clock, sync_every=None)
+
+
+def shown_ids(app) -> list[str]:
+    return [app.threads.row(i).id for i in range(app.threads.count)]
+
+
+async def test_from_and_word_show_the_matching_threads_and_count(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # All: the box opens empty
+        await pilot.press("slash")
+        assert app.search_box.value == ""
+        await pilot.press(*"from:sarah pricing", "enter")
+        await settle(pilot)
+        expected = search(file_cache, "from:sarah pricing", relevant=True, limit=1000, now=NOW)
+        assert expected and shown_ids(app) == [t.id for t in expected]
+        n = search_count(file_cache, "from:sarah pricing", relevant=True, now=NOW)
+        assert app.threads.count == n
+        assert str(app.threads.border_title) == f"Search: from:sarah pricing · {n}"
+        # what the user sees: every row is one of Sarah's threads
+        assert all("sarah" in (t.prospect or "") for t in expected)
+
+
+async def test_escape_restores_the_queue_where_the_cursor_was(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j", "j")
+        before = app.threads.selected.id
+        title = str(app.threads.border_title)
+        await pilot.press("slash", *"acme", "enter")
+        await settle(pilot)
+        assert str(app.threads.border_title).startswith("Search: is:needs-reply acme · ")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.search is None and not app.search_box.display
+        assert app.view == q.View("needs")
+        assert str(app.threads.border_title) == title
+        assert app.threads.selected.id == before
+
+
+async def test_enter_moves_to_the_results_then_j_enter_opens_one(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"globex", "enter")
+        await settle(pilot)
+        assert app.focused is app.threads
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        second = search(file_cache, "globex", relevant=True, limit=2, now=NOW)[1]
+        assert app.shown_thread.id == second.id
+        assert isinstance(app.focused, ConversationView) or app.pane in app.focused.ancestors
+
+
+async def test_results_page_lazily_past_the_first_page(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"thanks", "enter")
+        await settle(pilot)
+        expected = search(file_cache, "thanks", relevant=True, limit=1000, now=NOW)
+        assert len(expected) > 64 * 2  # the worker read one page; the rest is paged on demand
+        assert app.threads.count == len(expected)
+        await pilot.press("G")
+        await settle(pilot)
+        assert app.threads.selected.id == expected[-1].id
+        assert shown_ids(app) == [t.id for t in expected]
+
+
+async def test_intent_queue_prefills_its_token_and_deleting_it_searches_everything(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_show_queue("intent:interested")
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.search_box.value == "intent:interested "
+        await pilot.press(*"acme", "enter")
+        await settle(pilot)
+        narrowed = shown_ids(app)
+        assert narrowed == [t.id for t in search(file_cache, "intent:interested acme", relevant=True,
+                                                 limit=1000, now=NOW)]
+        assert all(app.threads.row(i).reply_intent == "interested" for i in range(app.threads.count))
+        await pilot.press("slash", "home", *["delete"] * len("intent:interested "), "enter")
+        await settle(pilot)
+        assert app.search_box.value == "acme"
+        everywhere = shown_ids(app)
+        assert set(narrowed) < set(everywhere)
+        assert everywhere == [t.id for t in search(file_cache, "acme", relevant=True, limit=1000, now=NOW)]
+
+
+async def test_relevant_toggle_searches_the_full_feed(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"acme", "enter")
+        await settle(pilot)
+        relevant = app.threads.count
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.threads.count == search_count(file_cache, "acme", relevant=None, now=NOW) > relevant
+        assert "Full feed" in str(app.threads.border_title)
+
+
+@pytest.mark.parametrize("query", ['"', "NEAR(", "*", 'from:" intent: "a AND OR (', "\x1b[2J"])
+async def test_hostile_queries_show_no_error(file_cache, query):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash")
+        app.search_box.value = query
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.search is not None or not query.strip()
+        assert not [n for n in app._notifications if n.severity != "information"]
+        assert app.is_running
+        assert "\x1b" not in str(app.threads.border_title)
+
+
+async def test_in_memory_cache_searches_on_the_one_connection(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"acme", "enter")
+        await settle(pilot)
+        assert shown_ids(app) == [t.id for t in search(cache, "is:needs-reply acme", relevant=True,
+                                                      limit=1000, now=NOW)]
+
+
+def test_snapshot_search_results_queue(snap_compare, file_cache):
+    """A search from the Interested queue: prefilled intent token + word, titled Search: … · N."""
+    async def run(pilot):
+        await settle(pilot)
+        pilot.app.action_show_queue("intent:interested")
+        await pilot.press("slash", *"re", "enter", "j")
+        await settle(pilot)
+
+    assert snap_compare(app_for(file_cache), terminal_size=SIZE, run_before=run)
