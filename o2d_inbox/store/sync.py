@@ -32,6 +32,9 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 
 Cache writes: one transaction per page (upserts + walk progress), new threads through a
 staged INSERT … SELECT, view_counts deltas counted by the page itself (see store/writes.py).
+The first walk into an empty cache is a bulk load: the search triggers are dropped for it and
+the search index built once when it finishes (writes.bulk_begin / bulk_end; a walk killed
+midway restores them when the next sync finishes it; until then search misses the new rows).
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ MAX_CURSOR_RESTARTS = 3
 # it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
 PREFETCH_YIELDS = 4
 MAILBOX_PROBES = 20
+#: A first walk into an empty cache drops the search triggers and indexes once at the end
+#: (writes.bulk_begin); False keeps them (benchmarks/bench_sync.py compares the two).
+BULK_LOAD = True
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 
 
@@ -260,7 +266,7 @@ class SyncEngine:
             "new": 0, "changed": 0, "threads": 0,
         }
         with transaction(conn):
-            if writes.get_state(conn, K_BULK) is None and \
+            if BULK_LOAD and writes.get_state(conn, K_BULK) is None and \
                     conn.execute("SELECT 1 FROM threads LIMIT 1").fetchone() is None:
                 # A first sync: bulk load (see writes.bulk_begin); finish() restores.
                 writes.set_json_state(conn, K_BULK, writes.bulk_begin(conn))
