@@ -12,8 +12,15 @@ from typing import Any, Callable
 import httpx
 
 from o2d_inbox.simulator.data import (
-    CAMPAIGNS, FIRST, HOSTILE_KINDS, INTENTS, LAST, LIVE_REPLIES, COMPANIES, MAILBOXES,
-    KIND_PROSPECT, Inbox, ThreadMeta, _digest, _html, iso,
+    CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, INTENTS, LAST, LIVE_REPLIES, COMPANIES,
+    MAILBOXES, KIND_PROSPECT, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
+    html_quoted, iso,
+)
+
+#: the classification a live reply gets (a bounce is not a reply: it is seeded only)
+LIVE_INTENTS: tuple[str | None, ...] = (
+    ("interested",) * 3 + ("neutral",) * 3 + ("out_of_office",) * 2 + ("not_interested",) * 2
+    + ("unsubscribe",) + (None,) * 2
 )
 
 #: With ``api_keys=None`` a key is refused when one of its ``_``/``-`` separated words starts
@@ -164,17 +171,18 @@ class Simulator:
     def _live_reply(self, at: datetime) -> None:
         rng = self._live_rng
         inbox = self.inboxes[self.primary]
+        intent = rng.choice(LIVE_INTENTS)
         if inbox.n and rng.random() < 0.85:
             for _ in range(8):
                 # recent threads are likelier to get answers
                 i = min(int(rng.expovariate(1 / max(inbox.n / 10, 1))), inbox.n - 1)
                 meta = inbox.get(inbox.tid_of(i))
-                if meta is not None and meta.kind == KIND_PROSPECT:
-                    if rng.random() < 0.5:
-                        self._touch(inbox, meta.tid).intent = rng.choice(INTENTS)
-                    self._inbound(inbox, meta.tid, None, at)
+                if meta is not None and meta.kind == KIND_PROSPECT and meta.hostile is None \
+                        and meta.intent != "bounced":
+                    self._touch(inbox, meta.tid).intent = intent  # the server classifies it
+                    self._inbound(inbox, meta.tid, None, at, intent=intent)
                     return
-        self._inbound(inbox, None, None, at, intent=rng.choice((*INTENTS, None)))
+        self._inbound(inbox, None, None, at, intent=intent)
 
     # -- ids -------------------------------------------------------------------------------
     def _next(self, prefix: str) -> str:
@@ -193,7 +201,7 @@ class Simulator:
             tid=self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
             intent=intent, base_subject=subject, first=first, last=last, company=company,
             seed_count=0, last_ours=True, last_ts=ts, step=0, html_mode=0,
-            variant=self._counter % 251, cc=False, spam=False,
+            variant=self._counter % 251, cc=False, spam=False, seed_intent=intent,
         )
         inbox.add_created(meta)
         return meta
@@ -218,24 +226,40 @@ class Simulator:
 
     def _inbound(self, inbox: Inbox, tid: str | None, body: str | None, at: datetime,
                  intent: str | None = None) -> str:
+        """A prospect's message arrives at ``at`` (a new thread when tid is None). Without a
+        body one is written: for ``intent`` when given, else a generic reply; an answer in a
+        conversation quotes the message it answers."""
         ts = int(at.timestamp())
         if tid is None:
             rng = self._live_rng
             first, last, company = rng.choice(FIRST), rng.choice(LAST), rng.choice(COMPANIES)
             meta = self._new_thread(
                 inbox, mailbox=rng.randrange(len(MAILBOXES)),
-                subject=f"Question from {first} at {company}", first=first, last=last,
-                company=company, intent=intent, ts=ts)
+                subject=INBOUND_SUBJECTS[rng.randrange(len(INBOUND_SUBJECTS))].format(
+                    first=first, company=company),
+                first=first, last=last, company=company, intent=intent, ts=ts)
         else:
             meta = self._touch(inbox, tid)
-        text = body if body is not None else meta._fmt(
-            LIVE_REPLIES[(meta.variant + meta.message_count) % len(LIVE_REPLIES)])
+        html_body = None
+        if body is None:
+            pool = PROSPECT_BY_INTENT[intent] if intent is not None else LIVE_REPLIES
+            text = meta._fmt(pool[(meta.variant + meta.message_count) % len(pool)], ts)
+            if meta.message_count and intent != "out_of_office":  # an auto-reply quotes nothing
+                prev = meta.last_message()
+                mine = meta.our_name if not prev["is_incoming"] else meta.prospect_name
+                sent = datetime.fromisoformat(prev["date_received"].replace("Z", "+00:00"))
+                head = _attribution(int(sent.timestamp()), mine, prev["from_email"])
+                quoted = prev["body_text"] or ""
+                html_body = html_quoted(text, head, quoted)
+                text = f"{text}\n\n{head}\n> " + quoted.replace("\n", "\n> ")
+        else:
+            text = body
         subject = meta.subject_full() if meta.message_count else meta.base_subject
         if meta.message_count and not subject.lower().startswith("re:"):
             subject = "Re: " + subject
         msg = self._message(meta, ours=False, sender=meta.prospect_email,
                             to=[meta.mailbox_email], subject=subject, text=text,
-                            html_body=None, at=at)
+                            html_body=html_body, at=at)
         inbox.append(meta, msg, ts)
         return meta.tid
 
@@ -306,6 +330,7 @@ class Simulator:
                                     first=local.split(".")[0].title() or "There", last="",
                                     company=to.partition("@")[2] or "unknown", intent=None,
                                     ts=int(now.timestamp()))
+            meta.email = to.strip().lower()  # replies come from the address we wrote to
         elif thread_id is not None:
             meta = self._touch(inbox, thread_id)
         tid = meta.tid if meta else None
