@@ -336,11 +336,12 @@ def bulk_begin(conn: sqlite3.Connection) -> list[list[str]]:
 
 
 def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
-    """Recreate the triggers ``bulk_begin`` dropped (unless a migration made them again since)
-    and index everything cached meanwhile."""
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for name, sql in saved:
-        if name not in present:
+    """Recreate the triggers ``bulk_begin`` dropped and index everything cached meanwhile.
+    If a migration made search triggers again since (a new cache version opened the cache
+    mid-walk), its set is the one that counts: none of the saved ones comes back beside it."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?",
+                    (BULK_TRIGGERS,)).fetchone() is None:
+        for _, sql in saved:
             conn.execute(sql)
     for fts in _FTS_TABLES:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (fts,)).fetchone():
