@@ -372,9 +372,13 @@ def _fields(template: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=65536)
 def _person_email(first: str, last: str, company: str) -> str:
-    local = f"{first}.{last}".lower() if last else first.lower()
-    local = "".join(c for c in local if c.isalnum() or c == ".")
+    local = (f"{first}.{last}" if last else first).lower().translate(_ASCII_NAMES)
+    local = "".join(c for c in local if c.isascii() and c.isalnum() or c == ".")
     return f"{local}@{_domain(company)}"
+
+
+# how people spell their names in an address (Müller -> mueller)
+_ASCII_NAMES = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"})
 
 
 def _digest(*parts: Any) -> bytes:
@@ -453,6 +457,7 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")
 AUTO, DSN = 1, 2  # flags of a generated message: an automatic reply (no quote), a bounce
+_AUTOMATIC = ("out_of_office", "bounced")  # intents whose classified message is automatic
 
 
 def _return_day(ts: int, days: int) -> time.struct_time:
@@ -639,6 +644,9 @@ class ThreadMeta:
         else:  # then the sides alternate; answers come within hours or days
             ours = (k - lead) & 1 == 1
             ts = self.last_ts - (n - 1 - k) * step
+        if self.seed_intent in _AUTOMATIC and k < n - 1 - self.last_ours:
+            # before an out-of-office or a bounce, which comes minutes after our message
+            ts += step - 60 - 37 * (self.variant % 8)
         pick = self.variant + k
         if self.kind:  # warmup, postmaster
             return self._own_system(ours, ts, pick)

@@ -56,12 +56,15 @@ async def test_a_short_reply_queue_mostly_from_the_last_two_weeks(api, kit):
 
 
 async def test_our_mailboxes_are_only_ever_our_side(api, kit):
+    """Prospect addresses are plain ASCII and never ours; from_email is ours exactly when the
+    message is outgoing, in the messages and in the listing's last_message."""
     sim = kit.make_sim(threads=400)
     a = api(sim)
     for t in await a.walk():
         msgs = (await a.get(f"/threads/{t['id']}/messages")).json()["messages"]
         for m in msgs:
             assert (m["from_email"] in OURS) == (not m["is_incoming"]), (t["id"], m["id"])
+            assert m["from_email"].isascii() or t["id"].startswith("thr_x_")
             if m["is_incoming"]:
                 assert not set(m["to_emails"]) - OURS
             else:
@@ -85,6 +88,9 @@ async def test_bodies_fit_their_intent(api, kit):
             continue  # an HTML-only body
         seen[intent] += 1
         body = split_quoted(last["body_text"])[0].lower()
+        if intent in ("bounced", "out_of_office"):  # automatic: minutes after our message
+            before = msgs[msgs.index(last) - 1]
+            assert _at(last["date_received"]) - _at(before["date_received"]) < timedelta(minutes=10)
         if intent == "bounced":
             assert last["from_email"].startswith("mailer-daemon@") and msgs[-1] is last
             assert "550" in body or "552" in body
