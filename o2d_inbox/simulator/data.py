@@ -3,7 +3,7 @@
 Thread metadata for the seeded threads is 16 random bytes per thread (one ``randbytes`` call),
 decoded on demand; message text is derived per (thread, message) from templates, so 1,000,000
 threads cost 16 MB and no start-up time. Seeded thread ``i`` is the ``i``-th newest: its last
-message date decreases strictly with ``i``, so listing order is the index order except for the
+message date never increases with ``i``, so listing order is the index order except for the
 threads that changed after start ("bumped" by a new message), which are kept in a small sorted
 list and merged in front of the seeded stream.
 
@@ -11,6 +11,17 @@ Ordering key of a thread: ``(last_ts, seq)``, compared descending; ``seq`` is ``
 seeded thread and ``n + counter`` once a thread is bumped, so keys are unique and a cursor can
 be a key (stable while threads move: a thread bumped during a walk jumps ahead of the cursor and
 is picked up by ``updatedSince``).
+
+What the seeded inbox looks like (a working SDR's, so the demo reads true): dates follow
+``AGE_PROFILE`` from the anchor (about 0.4 % in the last three hours, half within 14 days, a
+tail to 180 days); whether the prospect wrote last follows ``NEEDS_REPLY_BY_AGE`` (65 % of
+the last day's threads, 30 % of the rest of the fortnight, 3 % then 0.4 % of older ones: about
+20 % overall); a conversation opens with one to three steps of our sequence, then the sides
+alternate; the intent is drawn given who wrote last (a bounce always comes last, from a
+mailer-daemon, minutes after our message; out-of-office replies name a return date); some
+replies quote the message they answer ("On … wrote:" and "> " lines, or an Outlook header).
+Threads, intents, message counts and senders are a function of the seed alone; dates (and the
+return dates quoted in out-of-office text) move with the anchor.
 """
 
 from __future__ import annotations
@@ -132,18 +143,19 @@ OUR_BUMP = (
     "Hi {first},\n\nJust wanted to follow up on my last email. Would love to connect this "
     "week.\n\n{our}",
 )
-#: our answers in the middle of a conversation
+#: our answers in the middle of a conversation: entry (j + 1) % 5 answers the prospect's
+#: PROSPECT_BY_INTENT[None][j] (both pools are picked by variant + message index)
 OUR_FOLLOWUP = (
+    "No rush, {first}. I'll check in next week. Here's my calendar in case it's easier: "
+    "https://cal.example.com/{our_lower}\n\n{our}",
     "Thanks {first}! Here's my calendar: https://cal.example.com/{our_lower}. Tuesday 10:00 "
     "works on my side too.\n\n{our}",
     "Great question. It syncs both ways with HubSpot and Salesforce, and setup takes about "
     "an hour. Want me to send a short video?\n\n{our}",
-    "Good to hear from you, {first}. I've attached a one-pager with pricing for {company}."
-    "\n\nBest,\n{our}",
     "Makes sense. I'll check back after your planning meeting. Would the week after next "
     "work for a quick call?\n\n{our}",
-    "Hi {first}, I'll keep this short: is this something worth exploring? If not, no worries "
-    "at all.\n\n{our}",
+    "Sounds good, {first}. Happy to join a call with the team if that helps. Here's a "
+    "one-pager with pricing for {company} to share.\n\nBest,\n{our}",
 )
 #: our last message when it answers a classified prospect reply
 OUR_ANSWER: dict[str, tuple[str, ...]] = {
@@ -406,6 +418,7 @@ _INTENT_OURS_LAST: tuple[str | None, ...] = (
     + ("unsubscribe",) * 20 + ("neutral",) * 56 + (None,) * 56
 )
 assert len(_COUNT_TABLE) == 256 and len(_INTENT_PROSPECT_LAST) == len(_INTENT_OURS_LAST) == 256
+assert len(OUR_FOLLOWUP) == len(PROSPECT_BY_INTENT[None])  # answers line up with questions
 
 #: Ages (seconds before the anchor) of the seeded threads' last messages, as a piecewise linear
 #: quantile function of a thread's position (0 = newest, 1 = oldest): a dozen threads per

@@ -182,3 +182,16 @@ async def test_a_thread_we_started_is_answered_by_the_address_we_wrote_to(api, k
     msgs = (await a.get(f"/threads/{new['thread_id']}/messages")).json()["messages"]
     assert [m["from_email"] for m in msgs] == ["anna@cooloutreach.io", "jane.doe@example.io"]
     assert msgs[1]["to_emails"] == ["anna@cooloutreach.io"]
+
+
+def test_our_answers_follow_the_question(kit):
+    sim = kit.make_sim(threads=400)
+    pairs = 0
+    for tid in sim.thread_ids():
+        msgs = sim.inboxes[kit.WS].get(tid).messages()
+        for theirs, ours in zip(msgs, msgs[1:]):
+            asked = split_quoted(theirs["body_text"])[0]
+            if theirs["is_incoming"] and not ours["is_incoming"] and "works with our CRM?" in asked:
+                pairs += 1
+                assert "HubSpot and Salesforce" in ours["body_text"]
+    assert pairs >= 5
