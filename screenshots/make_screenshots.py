@@ -29,9 +29,17 @@ SHOTS = [
     ("main-light", (160, 48), "o2d-light", ["j", "j", "enter"]),
     ("help", (160, 48), "o2d-dark", ["question_mark"]),
     ("filter", (160, 48), "o2d-dark", ["right_square_bracket", "slash", *"pricing", "enter"]),
+    ("search", (160, 48), "o2d-dark", ["slash", *"quick chat", "enter", "j"]),  # after is:needs-reply
     ("narrow-80x24", (80, 24), "o2d-dark", ["j"]),
     ("narrow-reading-80x24", (80, 24), "o2d-dark", ["j", "enter"]),
 ]
+
+
+async def settle(app) -> None:
+    """Wait for the workers that end (sync, fetches, searches); the outbox dispatcher runs on."""
+    ending = [w for w in app.workers if w.group != "outbox"]
+    if ending:  # an empty list would mean every worker
+        await app.workers.wait_for_complete(ending)
 
 
 async def shoot(name: str, size: tuple[int, int], theme: str, keys: list[str], tmp: Path) -> Path:
@@ -41,12 +49,12 @@ async def shoot(name: str, size: tuple[int, int], theme: str, keys: list[str], t
     conn = open_db(config.cache_path)
     app = build_app(config, client=make_client(config), conn=conn, sync_every=None)
     async with app.run_test(size=size) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
         await pilot.pause(0.5)
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         path = HERE / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(HERE))
