@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from rich.text import Text
 from textual import work
+from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
@@ -203,6 +204,19 @@ class SearchActions:
         self.search = source
         self.threads.load(source, preloaded=(count, first))
         self.update_titles()
+
+    def on_thread_list_highlighted(self, event) -> None:
+        """Past COUNT_CAP hits the count stops: near its end, the list grows by a page."""
+        threads = self.threads
+        source = self.search
+        if source is None or threads.view != source or threads.count <= store_search.COUNT_CAP \
+                or threads.cursor < threads.count - PAGE:
+            return
+        more = _Paging.rows(self.conn, source, threads.count, PAGE)
+        if more:
+            threads.count += len(more)
+            threads.virtual_size = Size(threads.virtual_size.width, threads.count)
+            threads.refresh()
 
     def rerun_search(self) -> None:
         """The Relevant toggle changed: the same search again (or the queue, if none yet)."""

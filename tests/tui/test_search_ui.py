@@ -167,3 +167,38 @@ def test_snapshot_search_results_queue(snap_compare, file_cache):
         await settle(pilot)
 
     assert snap_compare(app_for(file_cache), terminal_size=SIZE, run_before=run)
+
+
+async def test_past_the_capped_count_the_list_grows_as_the_cursor_nears_its_end(tmp_path):
+    from o2d_inbox.store.search import COUNT_CAP
+
+    conn = open_db(tmp_path / "big.db")
+    seed_cache(conn, COUNT_CAP + 150, messages_for=0)
+    app = app_for(conn)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"thanks", "enter")
+        await settle(pilot)
+        assert str(app.threads.border_title).endswith(f"· {COUNT_CAP:,}+")
+        assert app.threads.count == COUNT_CAP + 1
+        await pilot.press("G")
+        await settle(pilot)
+        assert app.threads.count > COUNT_CAP + 1
+        await pilot.press("G")
+        await settle(pilot)
+        expected = search(conn, "thanks", relevant=True, limit=5000, now=NOW)
+        assert app.threads.count == len(expected) > COUNT_CAP
+        assert app.threads.selected.id == expected[-1].id
+    conn.close()
+
+
+async def test_an_opened_result_shows_its_campaign_name(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"campaign:agencies", "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.shown_thread.campaign_id == "c-agency"
+        assert any("campaign: Agencies EU" in line for line in app.pane.text_lines)
