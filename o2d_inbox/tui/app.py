@@ -34,6 +34,7 @@ from o2d_inbox.tui.search import SearchActions
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
+from o2d_inbox.tui.triage import TRIAGE_BINDINGS, TriageActions
 
 
 SYNC_EVERY = 30.0  # seconds between background syncs
@@ -80,7 +81,7 @@ class HeaderBar(Widget):
         return text
 
 
-class InboxApp(SearchActions, OutboxActions, App[None]):
+class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     TITLE = "o2d-inbox"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {InboxCommands}
@@ -99,6 +100,7 @@ class InboxApp(SearchActions, OutboxActions, App[None]):
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.command_palette"),
         *OUTBOX_BINDINGS,  # r f c i 1-6 u o (tui/outbox_actions.py)
+        *TRIAGE_BINDINGS,  # e s n space v T (tui/triage.py; it extends 1-6 / i / u)
     ]
 
     def __init__(self, config: Any, conn: sqlite3.Connection, *, client: Any = None,
@@ -356,6 +358,8 @@ class InboxApp(SearchActions, OutboxActions, App[None]):
         self.open_search()
 
     def action_back(self) -> None:
+        if self.clear_selection():  # esc drops a bulk selection first (tui/triage.py)
+            return
         box = self.query_one("#filter", Input)
         if self.searching and (box.has_focus or self.focused is self.threads):
             self.end_search()
@@ -418,7 +422,7 @@ class InboxApp(SearchActions, OutboxActions, App[None]):
         pane_bindings = plain(getattr(ConversationView, "BINDINGS", []))
         if pane_bindings:
             sections.insert(1, ("Conversation", pane_bindings))
-        return sections + self.outbox_help_sections()
+        return sections + self.outbox_help_sections() + self.triage_help_sections()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         commands: list[tuple[str, str, Callable[[], Any]]] = [
@@ -454,7 +458,7 @@ class InboxApp(SearchActions, OutboxActions, App[None]):
         ]
         from o2d_inbox.tui.templates_picker import template_command
 
-        return commands + self.outbox_palette_commands() + [template_command(self)]
+        return commands + self.outbox_palette_commands() + self.triage_palette_commands() + [template_command(self)]
 
     # -- threads and the pane ----------------------------------------------------------
     @on(ThreadList.Highlighted)

@@ -487,6 +487,16 @@ class _Layout:
             if getattr(thread, f"is_{flag}", False):
                 chunks.append((flag, meta))
         self._chunks(chunks, (" · ", meta))
+        # local states (store/local.py; tui/triage.py sets them)
+        until = getattr(thread, "local_snoozed_until", None)
+        if getattr(thread, "local_done", False):
+            self._plain("✓ done (e brings it back)", meta)
+        elif until is not None:
+            self._plain(f"⏾ snoozed until {until.astimezone():%a %-d %b %H:%M}", meta)
+        note = getattr(thread, "local_note", None)
+        if note:
+            for line in note.splitlines()[:5]:
+                self._plain("✎ " + safe_line(line), self.style("conversation--note"))
         self._emit([("─" * self.width, self.style("conversation--rule"))], self.width)
         self._blank()
 

@@ -276,23 +276,29 @@ class OutboxActions:
         if self._thread_or_say() is not None:
             await self.set_intent(key)
 
-    async def set_intent(self, key: str) -> None:
-        """Queue an intent override for the shown thread; the lists move at once."""
-        thread = self.shown_thread
-        if thread is None:
-            return
-        if (thread.reply_intent or CLEAR) == key:
+    async def set_intent(self, key: str, threads: list[Any] | None = None) -> list[OutboxItem]:
+        """Queue an intent override for ``threads`` (default: the shown thread), one outbox
+        item per thread in one loop (bulk: tui/triage.py); the lists move at once. Returns
+        the queued items."""
+        if threads is None:
+            threads = [self.shown_thread] if self.shown_thread is not None else []
+        todo = [t for t in threads if (t.reply_intent or CLEAR) != key]
+        if threads and not todo:
             look = INTENTS[key]
             self.notify(f"Already {look.glyph} {look.label}", timeout=2)
-            return
-        try:
-            outbox.queue_intent(self.conn, thread.id, key, undo_seconds=self._undo_seconds(),
-                                now=self.outbox_now())
-        except OutboxRefused as exc:
-            self.notify(safe_line(str(exc)), severity="error", timeout=4, markup=False)
-            return
-        self.wake_outbox()
-        await self.refresh_outbox_views(lists=True)
+            return []
+        items: list[OutboxItem] = []
+        for thread in todo:
+            try:
+                items.append(outbox.queue_intent(self.conn, thread.id, key, undo_seconds=self._undo_seconds(),
+                                                 now=self.outbox_now()))
+            except OutboxRefused as exc:
+                self.notify(safe_line(str(exc)), severity="error", timeout=4, markup=False)
+                break
+        if items:
+            self.wake_outbox()
+            await self.refresh_outbox_views(lists=True)
+        return items
 
     async def action_undo(self) -> None:
         item = self.latest_scheduled()

@@ -17,7 +17,7 @@ WIDTH = 26  # content cells
 
 
 def view_id(view: View) -> str:
-    return view.kind if view.kind in ("all", "needs") else f"{view.kind}:{view.key}"
+    return view.kind if view.kind in ("all", "needs", "done", "snoozed") else f"{view.kind}:{view.key}"
 
 
 def view_from_id(option_id: str, *, relevant: bool, filter: str | None = None) -> View:
@@ -39,6 +39,8 @@ def view_title(view: View, names: dict[str, str] | None = None) -> str:
         return "Needs reply"
     if view.kind == "all":
         return "All"
+    if view.kind in ("done", "snoozed"):  # local states (store/local.py)
+        return view.kind.title()
     if view.kind == "intent":
         found = INTENTS.get(view.key or "unclassified")
         return f"{found.glyph} {found.label}" if found else safe_line(view.key)
@@ -103,6 +105,9 @@ class Sidebar(OptionList):
         for (kind, key), n in sorted(counts.items(), key=repr):
             if kind == "intent" and key not in INTENTS:
                 options.append(Option(self._line(safe_line(key), n, f"intent:{key}"), id=f"intent:{key}"))
+        options.append(None)  # put away locally (store/local.py): out of the queues above
+        for kind in ("done", "snoozed"):
+            options.append(Option(self._line(kind.title(), counts.get((kind, None), 0), kind), id=kind))
         if mailboxes:
             options.append(Option(Text("Mailboxes", style="bold"), disabled=True))
             for address, n in mailboxes:

@@ -63,6 +63,7 @@ class ThreadList(ScrollView, can_focus=True):
         "thread-list--unread",
         "thread-list--muted",
         "thread-list--empty",
+        "thread-list--selected",
     }
 
     DEFAULT_CSS = """
@@ -72,6 +73,7 @@ class ThreadList(ScrollView, can_focus=True):
     ThreadList > .thread-list--unread { color: $foreground; text-style: bold; }
     ThreadList > .thread-list--muted { color: $text-muted; }
     ThreadList > .thread-list--empty { color: $text-muted; text-style: italic; }
+    ThreadList > .thread-list--selected { color: $accent; text-style: bold; }
     """
 
     class Highlighted(Message):
@@ -95,6 +97,9 @@ class ThreadList(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
         self._last_highlight: str | None = None
         self.new_above = 0  # threads a sync put above the screen since the user looked
+        # bulk selection (tui/triage.py): ids, so drawing stays O(visible rows)
+        self.selection: set[str] = set()
+        self.anchor: str | None = None  # the row `v` selects a range from
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -106,6 +111,9 @@ class ThreadList(ScrollView, can_focus=True):
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
         = (count, first page) already read elsewhere (a filter searched in a thread)."""
         anchor = self.selected if keep_anchor else None
+        if view is not None and view != self.view:
+            self.selection.clear()  # a selection belongs to the queue it was made in
+            self.anchor = None
         old_cursor, old_scroll = self.cursor, int(self.scroll_y)
         if view is not None:
             self.view = view
@@ -188,6 +196,8 @@ class ThreadList(ScrollView, can_focus=True):
         if thread is None:
             return Strip.blank(width, base)
         text = self._row_text(thread, width)
+        if thread.id in self.selection:
+            text.stylize(self.get_component_rich_style("thread-list--selected", partial=True))
         if index == self.cursor:
             name = "thread-list--cursor" if self.has_focus else "thread-list--cursor-blurred"
             text.stylize(self.get_component_rich_style(name, partial=True))
@@ -210,7 +220,9 @@ class ThreadList(ScrollView, can_focus=True):
         subject_w = max(4, width - 2 - who_w - 1 - tail)
         intent = look(t.reply_intent)
         text = Text()
-        if t.unread:
+        if t.id in self.selection:
+            text.append("✓ ", self.get_component_rich_style("thread-list--selected", partial=True))
+        elif t.unread:
             text.append("● ", self._colour("unread") or muted)
         else:
             text.append("  ")

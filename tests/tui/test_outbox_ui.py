@@ -16,7 +16,7 @@ from o2d_inbox.store import outbox, queries
 from o2d_inbox.store.db import open_db
 from o2d_inbox.store.lock import WriterLock
 from o2d_inbox.tui.app import build_app
-from o2d_inbox.tui.compose import ComposeScreen
+from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
@@ -262,6 +262,8 @@ async def test_number_keys_follow_the_sidebar_order_and_i_picks(cache):
             await pilot.pause()
             if thread.reply_intent != key:
                 assert intent_of(cache, thread.id) == key
+            if isinstance(app.screen, ConfirmScreen):  # unsubscribe offers suppression (tui/triage.py)
+                await pilot.press("n")
         # the sidebar's intent rows, top to bottom, are the numbers 1..6
         rows = [i.split(":", 1)[1] for i in app.sidebar.queue_ids() if i.startswith("intent:")]
         assert rows[:6] == NUMBERED

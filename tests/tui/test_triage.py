@@ -1,0 +1,331 @@
+"""Triage at speed in the app: done, snooze (OOO date), note, bulk selection, rapid triage with
+undo, and the unsubscribe → suppression offer (what the simulator receives).
+
+Fixed clocks throughout (a FakeClock where time must pass); the seeded cache's Needs-reply
+queue is oldest first."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from o2d_inbox.api.client import UniboxClient
+from o2d_inbox.render.ooo import wake_time
+from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+from o2d_inbox.store import local, outbox, queries
+from o2d_inbox.store.db import open_db
+from o2d_inbox.tui.app import build_app
+from o2d_inbox.tui.compose import ConfirmScreen
+from o2d_inbox.tui.intent_picker import NUMBERED
+from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return
+
+from tui_harness import config, settle
+from tui_seed import NOW
+
+SIZE = (160, 48)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+
+def make(conn, clock=None, client=None, undo_seconds=10):
+    app = build_app(config(undo_seconds=undo_seconds), conn=conn, client=client,
+                    clock=clock or FakeClock(), sync_every=None)
+    app.outbox_idle = 0.02
+    app.outbox_poll_backoff = (1,)
+    return app
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def sidebar_count(app, option_id: str) -> str:
+    return app.sidebar.get_option(option_id).prompt.plain.split()[-1]
+
+
+def header(app) -> str:
+    return app.query_one("#header").left
+
+
+def intent_of(conn, thread_id):
+    return conn.execute("SELECT reply_intent FROM threads WHERE id = ?", (thread_id,)).fetchone()[0]
+
+
+def unclassify_all(conn) -> None:
+    """Every thread unclassified, so any number key changes every thread."""
+    conn.execute("UPDATE threads SET reply_intent = NULL")
+    queries.recount_views(conn)
+
+
+async def test_done_hides_a_thread_from_needs_reply_and_e_brings_it_back(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first, second = app.threads.row(0), app.threads.row(1)
+        before = app.threads.count
+        assert sidebar_count(app, "needs") == f"{before:,}" and sidebar_count(app, "done") == "0"
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.threads.count == before - 1
+        assert app.threads.selected.id == second.id  # the next thread slid up
+        assert sidebar_count(app, "needs") == f"{before - 1:,}" and sidebar_count(app, "done") == "1"
+        assert local.get_local(cache, first.id).done
+        assert "1 thread marked done · u to undo" in notices(app)
+        # the Done queue shows it; e there toggles it back
+        app.action_show_queue("done")
+        await settle(pilot)
+        assert app.threads.count == 1 and app.threads.selected.id == first.id
+        assert any("✓ done" in line for line in app.pane.text_lines)
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.threads.count == 0 and sidebar_count(app, "needs") == f"{before:,}"
+
+
+async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
+    clock = FakeClock()
+    app = make(cache, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        thread = app.threads.selected
+        cache.execute("UPDATE threads SET last_snippet = ? WHERE id = ?",
+                      ("I am out of the office and back on June 10. Regards", thread.id))
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SnoozeScreen)
+        assert screen.choices[0].proposed and "Back on Wed 10 Jun" in screen.choices[0].label
+        assert [c.label.split()[0] for c in screen.choices[1:]] == ["Tomorrow", "Next", "In"]
+        await pilot.press("1")
+        await settle(pilot)
+        expected = wake_time(date(2026, 6, 10), tz=NOW.astimezone().tzinfo)
+        assert local.get_local(cache, thread.id).snoozed_until == expected
+        assert app.threads.selected.id != thread.id and sidebar_count(app, "snoozed") == "1"
+        # the date passes: the app's wake check puts it back in Needs reply, unread
+        clock.now = expected + timedelta(minutes=1)
+        app._wake_check()
+        await settle(pilot)
+        assert local.get_local(cache, thread.id).snoozed_until is None
+        assert sidebar_count(app, "snoozed") == "0"
+        assert app.threads.row(0).id == thread.id and app.threads.row(0).unread
+
+
+def test_proposed_return_reads_the_last_prospect_message_before_the_snippet(cache):
+    thread = queries.thread(cache, "t0000000")
+    messages = queries.messages(cache, thread.id)
+    last = next(m for m in reversed(messages) if m.is_incoming)
+    cache.execute("UPDATE messages SET body_text = ? WHERE id = ?",
+                  ("Auto-reply: I'm away until Monday 8 June.", last.id))
+    assert proposed_return(thread, queries.messages(cache, thread.id)) == date(2026, 6, 8)
+
+
+async def test_note_is_saved_and_shown_in_the_conversation_header(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        thread = app.shown_thread
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"call after Q3 [b]budget[/b]", "ctrl+s")
+        await settle(pilot)
+        assert local.get_local(cache, thread.id).note == "call after Q3 [b]budget[/b]"
+        assert any("✎ call after Q3 [b]budget[/b]" in line for line in app.pane.text_lines), app.pane.text_lines[:6]
+        # the note survives leaving and coming back
+        await pilot.press("j", "k")
+        await settle(pilot)
+        assert any("✎ call after Q3" in line for line in app.pane.text_lines)
+
+
+async def test_bulk_select_three_with_space_and_v_then_one_intent_each(cache):
+    unclassify_all(cache)
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        rows = [app.threads.row(i).id for i in range(4)]
+        key = NUMBERED[0]
+        assert sidebar_count(app, f"intent:{key}") == "0"
+        await pilot.press("space", "j", "v")  # row 0, then the range 0..2
+        await settle(pilot)
+        assert app.threads.selection == set(rows[:3])
+        assert "3 selected" in header(app)
+        assert all("✓" in app.threads.render_line(y).text[:2] for y in range(3))
+        assert "✓" not in app.threads.render_line(3).text[:2]
+        await pilot.press("1")
+        await settle(pilot)
+        items = outbox.list_items(cache, ["scheduled"])
+        assert sorted(i.thread_id for i in items if i.kind == "intent") == sorted(rows[:3])
+        assert all(intent_of(cache, t) == key for t in rows[:3]) and intent_of(cache, rows[3]) is None
+        assert sidebar_count(app, f"intent:{key}") == "3"
+        assert not app.threads.selection and "selected" not in header(app)
+        assert "3 threads → interested · u to undo" in notices(app)
+        # one u takes the whole bulk action back
+        await pilot.press("u")
+        await settle(pilot)
+        assert all(intent_of(cache, t) is None for t in rows[:3])
+        assert sidebar_count(app, f"intent:{key}") == "0"
+        assert not outbox.list_items(cache, ["scheduled"])
+
+
+async def test_bulk_done_and_esc_clears_a_selection(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.threads.count
+        await pilot.press("space", "escape")
+        assert not app.threads.selection
+        await pilot.press("space", "space", "e")
+        await settle(pilot)
+        assert app.threads.count == before - 2 and sidebar_count(app, "done") == "2"
+        assert "2 threads marked done · u to undo" in notices(app)
+
+
+async def test_rapid_triage_moves_on_after_each_key_and_u_restores_everything(cache):
+    unclassify_all(cache)
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        rows = [app.threads.row(i).id for i in range(4)]
+        await pilot.press("T")
+        await settle(pilot)
+        assert "TRIAGE · triaged 0" in header(app)
+        await pilot.press("1")
+        await settle(pilot)
+        assert intent_of(cache, rows[0]) == NUMBERED[0]
+        assert app.threads.selected.id == rows[1] and app.shown_thread.id == rows[1]
+        await pilot.press("e")
+        await settle(pilot)
+        assert local.get_local(cache, rows[1]).done
+        assert app.threads.selected.id == rows[2] and app.shown_thread.id == rows[2]
+        await pilot.press("3")
+        await settle(pilot)
+        assert intent_of(cache, rows[2]) == NUMBERED[2]
+        assert app.threads.selected.id == rows[3]
+        assert "triaged 3 · 1 done · 1 interested · 1 out of office" in header(app)
+        await pilot.press("u")
+        await settle(pilot)
+        assert intent_of(cache, rows[2]) is None and app.threads.selected.id == rows[2]
+        await pilot.press("u")
+        await settle(pilot)
+        assert not local.get_local(cache, rows[1]).done and app.threads.selected.id == rows[1]
+        await pilot.press("u")
+        await settle(pilot)
+        assert intent_of(cache, rows[0]) is None and app.threads.selected.id == rows[0]
+        assert "TRIAGE · triaged 0" in header(app)
+        assert not outbox.list_items(cache, ["scheduled"])
+        await pilot.press("u")  # nothing of ours left: the outbox's own answer
+        assert notices(app)[-1] == "Nothing to undo"
+
+
+async def test_undo_of_an_intent_already_sent_queues_the_previous_value(cache):
+    unclassify_all(cache)
+    clock = FakeClock()
+    app = make(cache, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        thread = app.shown_thread
+        await pilot.press("1")
+        await settle(pilot)
+        item = outbox.list_items(cache, ["scheduled"])[0]
+        cache.execute("UPDATE outbox SET state = 'sent' WHERE id = ?", (item.id,))  # as the dispatcher would
+        await pilot.press("u")
+        await settle(pilot)
+        assert intent_of(cache, thread.id) is None
+        back = [i for i in outbox.list_items(cache, ["scheduled"]) if i.kind == "intent"]
+        assert len(back) == 1 and back[0].payload == {"replyIntent": None}
+
+
+# --- compliance, against the simulator -----------------------------------------------------
+
+@pytest.fixture
+def world(tmp_path):
+    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0))
+    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
+    conn = open_db(tmp_path / "cache.db")
+    yield sim, client, conn
+    conn.close()
+
+
+async def until(pilot, condition, what: str, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def suppressions(sim) -> list:
+    return [r for r in sim.request_log if r[0] == "POST" and r[1].startswith("/campaigns/suppressions")]
+
+
+async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(world):
+    sim, client, conn = world
+    app = make(conn, client=client, undo_seconds=0)
+    unsubscribe = str(NUMBERED.index("unsubscribe") + 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.last_synced is not None and app.shown_thread is not None, "sync")
+        while app.shown_thread.reply_intent == "unsubscribe":
+            await pilot.press("j")
+            await pilot.pause()
+        thread = app.shown_thread
+        await pilot.press(unsubscribe)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the suppression offer")
+        await pilot.press("y")
+        await until(pilot, lambda: len(suppressions(sim)) == 1, "the suppression request")
+        await until(pilot, lambda: not outbox.list_items(conn, ["scheduled", "sending"]), "the outbox to drain")
+        # back and forth again: the address is already suppressed by us, nothing more is offered
+        assert app.shown_thread.id == thread.id
+        await pilot.press("1", unsubscribe)
+        await pilot.pause(0.1)  # (settle would wait on the dispatcher worker, which runs on)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.pause(0.2)
+        assert len(suppressions(sim)) == 1
+        assert intent_of(conn, thread.id) == "unsubscribe"
+
+
+async def test_bulk_unsubscribe_offers_once_for_every_prospect(cache):
+    unclassify_all(cache)
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        unsubscribe = str(NUMBERED.index("unsubscribe") + 1)
+        await pilot.press("space", "space", unsubscribe)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        items = [i for i in outbox.list_items(cache, ["scheduled"]) if i.kind == "suppress"]
+        assert len(items) == 2 and all(len(i.payload["emails"]) == 1 for i in items)
+
+
+# --- snapshots ---------------------------------------------------------------------------
+
+def test_snapshot_rapid_triage(snap_compare, cache):
+    """Rapid triage after 1, e: the tally in the header, the cursor and preview on the next thread."""
+    unclassify_all(cache)
+
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("T", "1", "e")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(make(cache), terminal_size=SIZE, run_before=run)
+
+
+def test_snapshot_bulk_selection(snap_compare, cache):
+    """Three rows selected (✓ and tinted), the header says 3 selected, the cursor on the third."""
+
+    async def run(pilot):
+        await settle(pilot)
+        await pilot.press("space", "j", "v", "j")
+        await settle(pilot)
+
+    assert snap_compare(make(cache), terminal_size=SIZE, run_before=run)
