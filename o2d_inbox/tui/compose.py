@@ -32,6 +32,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.store import outbox
 from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
+from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 
 __all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft"]
 
@@ -196,6 +197,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
         if self.draft_id is not None:
             self._status("draft resumed")
         self._check_recipient()
+        ask_server(self)  # the server's word on a suppression, cached (tui/compliance_check.py)
 
     # -- the draft ---------------------------------------------------------------------
     @property
@@ -238,6 +240,7 @@ class ComposeScreen(ModalScreen[OutboxItem | None]):
         event.stop()
         if event.input.id == "to":
             self._check_recipient()
+            ask_server(self, ASK_DELAY)
         self._schedule_save()
 
     def recipient(self) -> str | None:

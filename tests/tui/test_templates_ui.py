@@ -164,3 +164,45 @@ async def test_a_new_message_warns_once_the_to_field_names_a_suppressed_address(
         await pilot.press("backspace")
         await settle(pilot)
         assert not warning.display
+
+
+class SuppressionClient:
+    """Only what compose asks: GET /campaigns/suppressions/status (the dispatcher finds nothing due)."""
+
+    def __init__(self, suppressed: set[str]) -> None:
+        self.suppressed, self.asked = suppressed, []
+
+    async def suppression_status(self, email):
+        from types import SimpleNamespace
+
+        self.asked.append(email)
+        return SimpleNamespace(email=email, suppressed=email in self.suppressed, reason="complaint")
+
+
+async def test_compose_asks_the_server_and_caches_its_answer(cache):
+    from o2d_inbox.store.compliance import cached_suppression
+    from tui_harness import FakeEngine
+
+    thread = interested_thread(cache)
+    client = SuppressionClient({thread.prospect.lower()})
+    app = build_app(config(undo_seconds=5), conn=cache, clock=clock, sync_every=None, client=client,
+                    engine=FakeEngine(cache))
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_show_queue("intent:interested")
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if app.shown_thread is not None:
+                break
+        while app.threads.selected.id != thread.id:
+            await pilot.press("j")
+        await pilot.pause(0.1)
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            warning = app.screen.query("#compose-warning")
+            if warning and warning.first().display:
+                break
+        assert client.asked == [thread.prospect.lower()]
+        text = str(app.screen.query_one("#compose-warning", Static).render())
+        assert "suppression list (complaint)" in text
+        assert cached_suppression(cache, thread.prospect).suppressed  # offline next time
