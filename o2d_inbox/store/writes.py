@@ -125,10 +125,22 @@ def known_mailboxes(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT address FROM mailboxes")}
 
 
+#: Local parts of robots: a bounce or a delivery report waits for nobody's answer and is
+#: never the thread's prospect.
+AUTOMATED_LOCAL_PARTS = frozenset({
+    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply",
+})
+
+
+def is_automated(address: str | None) -> bool:
+    local = (address or "").lower().partition("@")[0]
+    return local in AUTOMATED_LOCAL_PARTS
+
+
 def needs_reply(last_from: str | None, mailbox: str | None, mailboxes: set[str]) -> int:
-    """1 when the last message came from someone who is not us (0 while nothing is known)."""
+    """1 when the last message came from a person who is not us (0 while nothing is known)."""
     sender = _lower(last_from)
-    if not sender:
+    if not sender or is_automated(sender):
         return 0
     return int(sender not in mailboxes and sender != mailbox)
 
@@ -407,7 +419,10 @@ def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages)
     count, last_ts, intent, campaign, mailbox, prospect, last_from, unread = tuple(row)
     mailbox = mailbox or _lower(next((m.from_email for m in outgoing if m.from_email), None)) \
         or _lower(next((m.to_emails[0] for m in incoming if m.to_emails), None))
-    prospect = prospect or _lower(next((m.from_email for m in incoming if m.from_email), None)) \
+    if is_automated(prospect):  # learned from a bounce before: the person is who we wrote to
+        prospect = None
+    prospect = prospect or _lower(next((m.from_email for m in incoming
+                                        if m.from_email and not is_automated(m.from_email)), None)) \
         or _lower(next((m.to_emails[0] for m in outgoing if m.to_emails), None))
     if not pending_intent_threads(conn, [thread_id]):
         intent = tm.replyIntent
