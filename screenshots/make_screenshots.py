@@ -30,6 +30,8 @@ SHOTS = [
     ("help", (160, 48), "o2d-dark", ["question_mark"]),
     ("filter", (160, 48), "o2d-dark", ["right_square_bracket", "slash", *"pricing", "enter"]),
     ("search", (160, 48), "o2d-dark", ["slash", *"quick chat", "enter", "j"]),  # after is:needs-reply
+    ("triage", (160, 48), "o2d-dark", ["T", "1", "2", "e", "5"]),  # rapid triage: tally in the header
+    ("bulk", (160, 48), "o2d-dark", ["space", "j", "v", "j", "j", "space", "j"]),  # 4 selected
     ("narrow-80x24", (80, 24), "o2d-dark", ["j"]),
     ("narrow-reading-80x24", (80, 24), "o2d-dark", ["j", "enter"]),
 ]

@@ -317,6 +317,9 @@ class TriageActions:
         current = self.threads.selected
         items = await super().set_intent(key, threads)  # type: ignore[misc]
         if not items:
+            if self.triage_mode and not bulk and current is not None and \
+                    all((t.reply_intent or CLEAR) == key for t in threads):
+                self.threads.action_cursor_down()  # already so: a triage verdict all the same
             return items
         look = INTENTS.get(key)
         label = f"{look.glyph} {look.label}" if look else key
