@@ -329,3 +329,18 @@ def test_snapshot_bulk_selection(snap_compare, cache):
         await settle(pilot)
 
     assert snap_compare(make(cache), terminal_size=SIZE, run_before=run)
+
+
+async def test_triage_keys_are_in_help_and_palette_and_rebindable_by_id(cache):
+    app = build_app(config(keymap={"thread.done": "x"}), conn=cache, clock=FakeClock(), sync_every=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        ids = {b.id for _, bindings in app.help_sections() for b in bindings}
+        assert {"thread.done", "thread.snooze", "thread.note", "thread.select", "thread.select_range",
+                "app.triage", "snooze.pick_1", "note.save"} <= ids
+        names = [name for name, _, _ in app.palette_commands()]
+        assert {"Queue: Done", "Queue: Snoozed", "Rapid triage mode", "Snooze …"} <= set(names)
+        first = app.threads.selected.id
+        await pilot.press("x")
+        await settle(pilot)
+        assert local.get_local(cache, first).done
