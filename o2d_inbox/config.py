@@ -40,6 +40,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from o2d_inbox.api.client import mask_key  # noqa: F401 - one masking rule, re-exported
+
 APP_NAME = "o2d-inbox"
 DEFAULT_BASE_URL = "https://public.outreach2day.com"
 KEY_ENV = "OUTREACH2DAY_API_KEY"
@@ -124,17 +126,6 @@ def demo_cache_path() -> Path:
 
 
 # --------------------------------------------------------------------------- the key
-
-def mask_key(key: str | None) -> str:
-    """At most the prefix and the last 4 characters; nothing of a short or foreign key."""
-    if not key:
-        return "(none)"
-    if key.startswith(KEY_PREFIX) and len(key) >= len(KEY_PREFIX) + 12:
-        return f"{KEY_PREFIX}…{key[-4:]}"
-    if key.startswith(KEY_PREFIX):
-        return f"{KEY_PREFIX}…"
-    return "…"
-
 
 _KEY_LINE = re.compile(r"^\s*(?:export\s+)?" + KEY_ENV + r"\s*=\s*(.*?)\s*$")
 

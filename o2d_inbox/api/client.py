@@ -132,12 +132,15 @@ class ClientStats:
 
 
 def mask_key(key: str | None) -> str:
-    """What may be shown of a key: its prefix and last four characters, at most."""
+    """What may be shown of a key: the ``ot2d_`` prefix and the last 4 characters, at most;
+    nothing of a short or foreign key."""
     if not key:
         return "(none)"
-    if len(key) < 12:
+    if key.startswith("ot2d_") and len(key) >= len("ot2d_") + 12:
+        return f"ot2d_…{key[-4:]}"
+    if key.startswith("ot2d_"):
         return "ot2d_…"
-    return "ot2d_…" + key[-4:]
+    return "…"
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from o2d_inbox.store.schema import ensure_schema
@@ -25,3 +27,22 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     if not readonly:
         ensure_schema(conn)
     return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on an autocommit connection; joins the caller's when one is open.
+
+    BEGIN IMMEDIATE takes the write lock up front, so a read-then-write inside cannot be
+    overtaken by another process; any exception rolls the whole transaction back.
+    """
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

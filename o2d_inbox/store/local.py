@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from o2d_inbox.store.db import transaction as _transaction
 from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
 
 __all__ = [
@@ -70,19 +70,6 @@ _LABELS = {"done": "marked done", "undone": "marked not done", "snooze": "snooze
            "unsnooze": "unsnoozed", "note": "note saved"}
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE … COMMIT, or nothing when the caller already holds a transaction."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:

@@ -38,11 +38,11 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from o2d_inbox.store.db import transaction  # re-exported for the dispatcher
 from o2d_inbox.render.compose import clean_body, text_to_html
 
 __all__ = [
@@ -124,17 +124,6 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction on an autocommit connection (BEGIN IMMEDIATE takes the write
-    lock up front, so a read-then-write inside cannot be overtaken by another process)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _now(now: float | None) -> float:

@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from o2d_inbox.store.db import transaction  # re-exported for the sync engine
 from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
 from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL
 
@@ -58,16 +58,6 @@ _INSERT_MESSAGE = (
 
 # --- small helpers --------------------------------------------------------------------------
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT (connections are autocommit); ROLLBACK on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def iso(dt: datetime | None) -> str | None:
