@@ -419,6 +419,12 @@ class TriageActions:
         else:
             self.notify(f"Triage ended: {self.tally.text()}", timeout=3)
         self.screen.set_class(self.triage_mode, "-triage")
+        if self.screen.has_class("-no-pane"):
+            # too narrow for list and pane side by side: the conversation takes the screen
+            # (the keys act on it and bring the next one), T gives the list back
+            self.screen.set_class(self.triage_mode, "-reading")
+            if not self.triage_mode:
+                self.threads.focus()
         self.show_triage_state()
 
     # -- help and palette --------------------------------------------------------------

@@ -344,3 +344,20 @@ async def test_triage_keys_are_in_help_and_palette_and_rebindable_by_id(cache):
         await pilot.press("x")
         await settle(pilot)
         assert local.get_local(cache, first).done
+
+
+async def test_rapid_triage_on_a_narrow_terminal_shows_the_conversation(cache):
+    app = make(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        first, second = app.threads.row(0).id, app.threads.row(1).id
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.screen.has_class("-reading") and app.pane.display
+        assert app.shown_thread.id == first
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.shown_thread.id == second and "TRIAGE · triaged 1 · 1 done" in header(app)
+        await pilot.press("T")
+        await settle(pilot)
+        assert not app.screen.has_class("-reading") and app.focused is app.threads
