@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import DataTable, TextArea
 
 from o2d_inbox.api.client import UniboxClient
+from o2d_inbox.api.errors import BadRequestError
 from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.store import outbox, queries
 from o2d_inbox.store.db import open_db
@@ -195,7 +196,16 @@ async def test_failed_intent_reverts_with_a_notice(world):
         await to_thread(pilot, lambda t: t.reply_intent != "neutral")
         thread = app.shown_thread
         old = thread.reply_intent
-        sim.delete_thread(thread.id)  # the server will answer 404
+        rejected = []
+
+        async def reject(thread_id, intent, *, idempotency_key):
+            # The server refuses this override (deleting the thread on the server instead
+            # raced the pane's own message fetch, whose 404 rightly drops the thread).
+            rejected.append((thread_id, intent, idempotency_key))
+            raise BadRequestError(f"PATCH /threads/{thread_id}/reply-intent: HTTP 400 "
+                                  "invalid_intent: not allowed for this thread", status=400)
+
+        client.set_reply_intent = reject
         await pilot.press("2")  # neutral
         await pilot.pause()
         assert intent_of(conn, thread.id) == "neutral"
@@ -205,6 +215,7 @@ async def test_failed_intent_reverts_with_a_notice(world):
                                        for m in notices(app)), "the failure notice")
         assert intent_of(conn, thread.id) == old
         assert queries.thread(conn, thread.id).reply_intent == old
+        assert [(t, i) for t, i, _ in rejected] == [(thread.id, "neutral")]
         await quiet(pilot)
 
 
