@@ -25,6 +25,7 @@ from textual.widgets import Input
 
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.store import queries
+from o2d_inbox.store.writes import is_automated
 from o2d_inbox.store.queries import ThreadRow, View
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 
@@ -42,6 +43,17 @@ def age(ts: int, now: datetime) -> str:
         if seconds < limit:
             return "now" if seconds < 60 else f"{seconds // size}{unit}"
     return f"{seconds // (365 * 86400)}y"
+
+
+
+def who(t: ThreadRow) -> str | None:
+    """The other party; until the thread's messages teach it, "you" when we wrote last
+    (the list API names only the last sender, which is then one of our own mailboxes)."""
+    if t.prospect:
+        return t.prospect
+    if t.last_from and not t.needs_reply and not is_automated(t.last_from):
+        return "you"
+    return t.last_from
 
 
 class ThreadList(ScrollView, can_focus=True):
@@ -227,7 +239,7 @@ class ThreadList(ScrollView, can_focus=True):
         else:
             text.append("  ")
         who_style = self.get_component_rich_style("thread-list--unread", partial=True) if t.unread else Style()
-        text.append(fit(safe_line(t.prospect or t.last_from) or "(unknown)", who_w), who_style)
+        text.append(fit(safe_line(who(t)) or "(unknown)", who_w), who_style)
         text.append(" ")
         subject = safe_line(t.subject_display or t.subject) or "(no subject)"
         text.append(fit(subject, subject_w), who_style)
