@@ -22,6 +22,11 @@ from o2d_inbox.context import make_client  # noqa: E402
 from o2d_inbox.store.db import open_db  # noqa: E402
 from o2d_inbox.tui.app import build_app  # noqa: E402
 
+def typed(text: str) -> list[str]:
+    """Key names that type ``text`` (letters and spaces)."""
+    return ["space" if c == " " else c for c in text]
+
+
 SHOTS = [
     # name, terminal size, theme, keys after the first sync
     ("main-dark", (160, 48), "o2d-dark", ["j", "j", "j"]),
@@ -32,6 +37,8 @@ SHOTS = [
     ("search", (160, 48), "o2d-dark", ["slash", *"quick chat", "enter", "j"]),  # after is:needs-reply
     ("triage", (160, 48), "o2d-dark", ["T", "1", "2", "e", "5"]),  # rapid triage: tally in the header
     ("bulk", (160, 48), "o2d-dark", ["space", "j", "v", "j", "j", "space", "j"]),  # 4 selected
+    ("compose", (160, 48), "o2d-dark", ["j", "r", *typed("Hi there Tuesday at ten works for me")]),
+    ("outbox", (160, 48), "o2d-dark", ["1", "j", "e", "c", "escape", "o"]),
     ("narrow-80x24", (80, 24), "o2d-dark", ["j"]),
     ("narrow-reading-80x24", (80, 24), "o2d-dark", ["j", "enter"]),
 ]
