@@ -38,7 +38,7 @@ SHOTS = [
     ("triage", (160, 48), "o2d-dark", ["T", "1", "2", "e", "5"]),  # rapid triage: tally in the header
     ("bulk", (160, 48), "o2d-dark", ["space", "j", "v", "j", "j", "space", "j"]),  # 4 selected
     ("compose", (160, 48), "o2d-dark", ["j", "r", *typed("Hi there Tuesday at ten works for me")]),
-    ("outbox", (160, 48), "o2d-dark", ["1", "j", "e", "c", "escape", "o"]),
+    ("outbox", (160, 48), "o2d-dark", ["r", *typed("Thanks Tuesday works"), "ctrl+s", "j", "2", "o"]),
     ("narrow-80x24", (80, 24), "o2d-dark", ["j"]),
     ("narrow-reading-80x24", (80, 24), "o2d-dark", ["j", "enter"]),
 ]
