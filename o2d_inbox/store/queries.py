@@ -11,7 +11,6 @@ Every list query costs O(page) (plus O(offset) index steps for a jump), never O(
   second column are two ordered ranges (relevant = 1 and 0); a compound ``UNION ALL ...
   ORDER BY`` makes SQLite merge them in order instead of sorting the queue.
 - Counts come from ``view_counts`` (kept by the sync engine; ``recount_views`` rebuilds it).
-  A text filter is counted by scanning, capped at ``FILTER_COUNT_CAP`` matches.
 
 Order: newest first (last_ts DESC, id DESC) everywhere except 'needs' (oldest wait first).
 """
@@ -27,7 +26,6 @@ from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL, RECOUNT_S
 
 KINDS = ("all", "needs", "intent", "mailbox", "campaign", "done", "snoozed")
 UNCLASSIFIED = "unclassified"
-FILTER_COUNT_CAP = 10_000  # a filtered queue shows "10,000+" beyond this many matches
 
 # kind -> (index column fixed by the view or None, index for relevant views, index for full views)
 _INDEX = {
@@ -54,7 +52,6 @@ class View:
     kind: str  # 'all' | 'needs' | 'intent' | 'mailbox' | 'campaign' | 'done' | 'snoozed'
     key: str | None = None  # intent ('unclassified' for NULL), mailbox address, campaign id
     relevant: bool = True
-    filter: str | None = None  # text filter on subject / last_from (LIKE, case-insensitive ASCII)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -183,16 +180,8 @@ def _ranges(view: View) -> list[tuple[str, str, list]]:
         terms = fixed + extra
         sql = [t for t, _ in terms]
         params = [p for t, p in terms if "?" in t]
-        if view.filter:
-            sql.append("(subject LIKE ? ESCAPE '\\' OR last_from LIKE ? ESCAPE '\\')")
-            pattern = "%" + _like_escape(view.filter) + "%"
-            params += [pattern, pattern]
         out.append((index, " AND ".join(sql) or "1", params))
     return out
-
-
-def _like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _order(view: View, prefix: str = "") -> str:
@@ -271,22 +260,15 @@ def _count_key(view: View) -> tuple[str, str]:
     return (view.kind, view.key or "")
 
 
-def _scan_count(conn: sqlite3.Connection, view: View, cap: int | None = None) -> int:
-    total = 0
-    for index, where, p in _ranges(view):
-        inner = f"SELECT 1 FROM threads INDEXED BY {index} WHERE {where}"
-        if cap is not None:
-            inner += f" LIMIT {int(cap) + 1 - total}"
-        total += conn.execute(f"SELECT COUNT(*) FROM ({inner})", p).fetchone()[0]
-        if cap is not None and total > cap:
-            break
-    return total
+def _scan_count(conn: sqlite3.Connection, view: View) -> int:
+    return sum(
+        conn.execute(f"SELECT COUNT(*) FROM threads INDEXED BY {index} WHERE {where}", p).fetchone()[0]
+        for index, where, p in _ranges(view)
+    )
 
 
 def count(conn: sqlite3.Connection, view: View) -> int:
-    """Threads in ``view``. With a text filter: at most FILTER_COUNT_CAP + 1 (means "more")."""
-    if view.filter:
-        return _scan_count(conn, view, FILTER_COUNT_CAP)
+    """Threads in ``view``."""
     table = _counts_table(conn)
     if table is None:
         return _scan_count(conn, view)

@@ -27,13 +27,13 @@ from o2d_inbox.store.queries import ThreadRow, View
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.intents import INTENTS, ORDER
-from o2d_inbox.tui.messages import FilterFound, MessagesFetched, SyncFinished, SyncProgressed
+from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OUTBOX_BINDINGS, OutboxActions
 from o2d_inbox.tui.palette import InboxCommands
 from o2d_inbox.tui.search import SearchActions
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.themes import discover_themes
-from o2d_inbox.tui.thread_list import PAGE, ThreadList
+from o2d_inbox.tui.thread_list import ThreadList
 from o2d_inbox.tui.triage import TRIAGE_BINDINGS, TriageActions
 
 
@@ -113,14 +113,12 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         self.clock: Clock = clock or _utcnow
         self.sync_every = sync_every
         self.relevant = True
-        self.filter_text: str | None = None
         self.view = View("needs")
         self.sync_state = "offline" if client is None and engine is None else "idle"
         self.sync_detail = ""
         self.last_synced: datetime | None = None
         self.shown_thread: ThreadRow | None = None
         self._preview_timer: Timer | None = None
-        self._filter_timer: Timer | None = None
         self._fetching: str | None = None
         self._reader_conn: sqlite3.Connection | None = None
         self._keymap_ids: dict[str, str] = {}
@@ -227,13 +225,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         if searched is not None:  # the list shows a search (tui/search.py)
             threads.border_title = searched
             return
-        n = threads.count
-        shown = compact(n) if not (self.view.filter and n > queries.FILTER_COUNT_CAP) else \
-            f"{queries.FILTER_COUNT_CAP:,}+"
         parts = [view_title(self.view, self._campaign_names()),
-                 "Relevant" if self.relevant else "Full feed", shown]
-        if self.view.filter:
-            parts.append(f"/{safe_line(self.view.filter)}")
+                 "Relevant" if self.relevant else "Full feed", compact(threads.count)]
         threads.border_title = Text(" · ".join(parts))
 
     def _outbox_pending(self) -> int:
@@ -284,19 +277,11 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     # -- queues ------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
         self.drop_search()
-        if view.filter and self._reader() is not None:
-            # a text filter scans (LIKE): search off the UI thread, show when found
-            if self._reader_conn is not None:
-                self._reader_conn.interrupt()  # the previous search is moot
-            self.threads.border_title = Text(f"{view_title(view, self._campaign_names())} · "
-                                             f"filtering /{safe_line(view.filter)} …")
-            self._filter_search(view)
-            return
         self._show_view(view)
 
-    def _show_view(self, view: View, preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
+    def _show_view(self, view: View) -> None:
         self.view = view
-        self.threads.load(view, preloaded=preloaded)
+        self.threads.load(view)
         self.refresh_counts()
         self.update_titles()
 
@@ -311,28 +296,17 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
             self._reader_conn = open_db(path, readonly=True)
         return self._reader_conn
 
-    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
-    def _filter_search(self, view: View) -> None:
-        reader = self._reader()
-        found = queries.count(reader, view), queries.rows(reader, view, 0, PAGE)
-        self.post_message(FilterFound(view, found))
-
-    def on_filter_found(self, message: FilterFound) -> None:
-        if message.view.filter == self.filter_text and message.view.relevant == self.relevant:
-            self._show_view(message.view, message.found)
-
     @on(OptionList.OptionSelected, "#queues")
     def _queue_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.set_view(view_from_id(event.option.id, relevant=self.relevant, filter=self.filter_text))
+            self.set_view(view_from_id(event.option.id, relevant=self.relevant))
             self.threads.focus()
 
     def _step_queue(self, step: int) -> None:
         ids = self.sidebar.queue_ids()
         current = view_id(self.view)
         index = ids.index(current) if current in ids else 0
-        self.set_view(view_from_id(ids[(index + step) % len(ids)], relevant=self.relevant,
-                                   filter=self.filter_text))
+        self.set_view(view_from_id(ids[(index + step) % len(ids)], relevant=self.relevant))
 
     def action_next_queue(self) -> None:
         self._step_queue(1)
@@ -341,7 +315,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         self._step_queue(-1)
 
     def action_show_queue(self, option_id: str) -> None:
-        self.set_view(view_from_id(option_id, relevant=self.relevant, filter=self.filter_text))
+        self.set_view(view_from_id(option_id, relevant=self.relevant))
         self.threads.focus()
 
     def action_toggle_relevant(self) -> None:
@@ -349,7 +323,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         if self.searching:
             self.rerun_search()
         else:
-            self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant, filter=self.filter_text))
+            self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant))
         self.notify("Relevant threads only" if self.relevant else "Full feed: warmup and postmaster too",
                     timeout=2)
 
@@ -606,7 +580,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         reason = safe_line(str(error)) or type(error).__name__
         if worker.group == "filter":
             if not (isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)):
-                self.notify(f"Filter failed: {reason}", severity="warning", timeout=4)
+                self.notify(f"Search failed: {reason}", severity="warning", timeout=4)
             return
         if worker.group == "messages":
             thread_id, self._fetching = self._fetching, None

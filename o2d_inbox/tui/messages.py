@@ -27,10 +27,3 @@ class MessagesFetched(Message):
         super().__init__()
         self.thread_id, self.count = thread_id, count
 
-
-class FilterFound(Message):
-    """A filter's count and first page, searched off the UI thread."""
-
-    def __init__(self, view, found) -> None:  # View, (count, [ThreadRow])
-        super().__init__()
-        self.view, self.found = view, found

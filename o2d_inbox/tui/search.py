@@ -88,10 +88,6 @@ class SearchSource:
         object.__setattr__(self, "parsed", store_search.parse(self.query, now=self.now))
 
     @property
-    def filter(self) -> str:  # the list's "no match" wording
-        return self.query
-
-    @property
     def relevant_arg(self) -> bool | None:
         return True if self.relevant else None  # the full feed is everything
 

@@ -20,9 +20,9 @@ def view_id(view: View) -> str:
     return view.kind if view.kind in ("all", "needs", "done", "snoozed") else f"{view.kind}:{view.key}"
 
 
-def view_from_id(option_id: str, *, relevant: bool, filter: str | None = None) -> View:
+def view_from_id(option_id: str, *, relevant: bool) -> View:
     kind, _, key = option_id.partition(":")
-    return View(kind, key or None, relevant=relevant, filter=filter)
+    return View(kind, key or None, relevant=relevant)
 
 
 def compact(n: int) -> str:

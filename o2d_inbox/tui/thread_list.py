@@ -121,7 +121,7 @@ class ThreadList(ScrollView, can_focus=True):
              preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
-        = (count, first page) already read elsewhere (a filter searched in a thread)."""
+        = (count, first page) already read elsewhere (a search run in a thread)."""
         anchor = self.selected if keep_anchor else None
         if view is not None and view != self.view:
             self.selection.clear()  # a selection belongs to the queue it was made in
@@ -199,7 +199,7 @@ class ThreadList(ScrollView, can_focus=True):
         base = self.rich_style
         if self.count == 0:
             if y == 1:
-                text = Text("  " + ("No threads match the filter." if self.view.filter else
+                text = Text("  " + ("No threads match the search." if self.view.kind == "search" else
                                     "Nothing in this queue."),
                             style=self.get_component_rich_style("thread-list--empty"))
                 return self._strip(text, width, base)
