@@ -25,6 +25,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
+from textual.css.scalar import Unit
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -49,6 +50,19 @@ def see_through(screen) -> None:
         screen.styles.background = Color.parse(background).with_alpha(0.6)
     except ColorParseError:  # a theme with an odd value: keep the opaque default
         pass
+    # centre the dialog right of the sidebar: laid over it, the dialog's edge cut the counts
+    # in two ("454" showed as "4") with nothing to tell them from real ones
+    # (a margin on the dialog, not a padding on the screen: that shifts the inbox drawn under it)
+    sidebar = next(iter(screen.app.screen_stack[0].query("#queues")), None)
+    dialog = next(iter(screen.children), None)
+    if sidebar is None or dialog is None or not sidebar.display or not sidebar.region.width:
+        return
+    edge = sidebar.region.right
+    room = screen.app.size.width - edge - 4
+    dialog.styles.margin = (0, 0, 0, edge)
+    widest = dialog.styles.max_width
+    if widest is None or widest.unit != Unit.CELLS or widest.value > room:
+        dialog.styles.max_width = room
 
 
 def find_draft(conn, kind: str, thread_id: str | None) -> OutboxItem | None:

@@ -170,3 +170,39 @@ def test_snapshot_compose_reply(snap_compare, cache):
         await settle(pilot)
 
     assert snap_compare(make(cache), terminal_size=SIZE, run_before=run)
+
+
+def _screen_lines(app) -> list[str]:
+    """The terminal as the user sees it (every layer composited), one string a row."""
+    import html
+    import re
+
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>',
+                                 app.export_screenshot()):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    lines = []
+    for _, parts in sorted(rows.items()):
+        line = ""
+        for x, text in sorted(parts):  # Textual's SVG: a cell is 12.2 units wide, gaps are blanks
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line)
+    return lines
+
+
+async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
+    conn = open_db(tmp_path / "cache.db")
+    seed_cache(conn, 60)
+    app = make(conn)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sidebar = app.sidebar
+        prompts = [str(o.prompt.plain if hasattr(o.prompt, "plain") else o.prompt).rstrip()
+                   for o in sidebar.options if o.id]
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen)
+        screen = "\n".join(_screen_lines(app))
+        counted = [p for p in prompts if p.split()[-1][0].isdigit()]
+        assert counted and all(p in screen for p in counted), [p for p in counted if p not in screen]
+    conn.close()
