@@ -17,7 +17,8 @@ Query language (nothing a user types raises; what cannot be understood becomes p
   ``mailbox:``, ``campaign:`` (id, or a substring of its name): several values of one key = OR.
 - ``before:2026-03-01`` / ``after:2026-03-01`` (UTC days; before: excludes the day, after:
   includes it) or relative ``7d`` ``2w`` ``3m`` ``1y`` ``12h``: on the thread's last activity.
-- ``is:unread``, ``is:needs-reply``.
+- ``is:unread``, ``is:needs-reply``, ``is:open`` (not done, not snoozed: what the Needs-reply and
+  intent queues show; store/local.py).
 - ``-word`` has no negation: it is the word. AND / OR / NOT / NEAR are words too.
 
 Matching: a thread is found when its own row (subject, last snippet, last sender: what the
@@ -42,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from o2d_inbox.store.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
-from o2d_inbox.store.schema import FTS_KEY, FTS_TOP
+from o2d_inbox.store.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL
 
 # search_count stops at COUNT_CAP + 1 (shown as "1,000+"). Measured at 1,000,000 messages:
 # counting a common word with a filter to 10,000 threads took ~0.5 s, to 1,000 ~50 ms.
@@ -51,7 +52,9 @@ _NARROW = 300  # filters keeping at most this many threads: test each instead of
 
 _KEYS = ("from", "to", "intent", "mailbox", "campaign", "before", "after", "is")
 _IS = {"unread": "unread", "needs-reply": "needs_reply", "needs_reply": "needs_reply",
-       "needsreply": "needs_reply", "needs": "needs_reply"}
+       "needsreply": "needs_reply", "needs": "needs_reply", "open": "open"}
+# schema.LOCAL_OPEN_SQL on the threads alias ``t`` (one definition of "put away")
+_OPEN_SQL = re.sub(r"\blocal_", "t.local_", LOCAL_OPEN_SQL)
 _UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
 _RELATIVE = re.compile(r"(\d{1,5})([hdwmy])", re.I)
 _WORD = re.compile(r"\w", re.UNICODE)  # a term without one has no token for FTS5 to match
@@ -71,12 +74,13 @@ class SearchQuery:
     after: int | None = None  # epoch seconds: last activity >= after
     unread: bool = False
     needs_reply: bool = False
+    open: bool = False  # not done, not snoozed (store/local.py)
     prefix: bool = False  # the last term is still being typed
 
     def is_empty(self) -> bool:
         return not (self.terms or self.phrases or self.from_ or self.to or self.intents
                     or self.mailboxes or self.campaigns or self.before is not None
-                    or self.after is not None or self.unread or self.needs_reply)
+                    or self.after is not None or self.unread or self.needs_reply or self.open)
 
     @property
     def has_text(self) -> bool:
@@ -142,7 +146,7 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
     phrases: list[str] = []
     lists: dict[str, list] = {k: [] for k in ("from", "to", "intent", "mailbox", "campaign")}
     before = after = None
-    flags = {"unread": False, "needs_reply": False}
+    flags = {"unread": False, "needs_reply": False, "open": False}
     last_is_term = False
     q = q or ""
     for key, value, quoted in _tokens(q):
@@ -188,7 +192,7 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
         terms=tuple(terms), phrases=tuple(phrases), from_=tuple(lists["from"]), to=tuple(lists["to"]),
         intents=tuple(dict.fromkeys(lists["intent"])), mailboxes=tuple(lists["mailbox"]),
         campaigns=tuple(lists["campaign"]), before=before, after=after,
-        unread=flags["unread"], needs_reply=flags["needs_reply"], prefix=prefix,
+        unread=flags["unread"], needs_reply=flags["needs_reply"], open=flags["open"], prefix=prefix,
     )
 
 
@@ -253,6 +257,8 @@ def _filters(query: SearchQuery, relevant: bool | None, params: dict) -> list[st
         where.append("t.unread = 1")
     if query.needs_reply:
         where.append("t.needs_reply = 1")
+    if query.open:
+        where.append(f"({_OPEN_SQL})")
     return where
 
 

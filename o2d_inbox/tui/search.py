@@ -1,7 +1,8 @@
 """`/` searches the whole cache (store/search.py) and shows the hits as a queue.
 
 The box opens prefilled with the current queue as search tokens (``intent:interested ``,
-``mailbox:<addr> ``, ``is:needs-reply ``), so typing narrows the queue; deleting the tokens
+``mailbox:<addr> ``, ``is:needs-reply ``; ``is:open`` too where the queue hides done and
+snoozed threads), so typing narrows the queue; deleting the tokens
 searches everything. Typing searches after SEARCH_DELAY of stillness, in a thread worker on
 the app's second (read-only) connection; a newer search interrupts the running one.
 
@@ -30,6 +31,7 @@ from textual.widgets import Input
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.store import search as store_search
 from o2d_inbox.store.queries import ThreadRow, View
+from o2d_inbox.store.schema import LOCAL_HIDING_KINDS
 from o2d_inbox.tui.thread_list import PAGE
 
 __all__ = ["SEARCH_DELAY", "SearchActions", "SearchFound", "SearchSource", "queue_tokens"]
@@ -41,12 +43,14 @@ _RETRIES = 20  # an interrupt meant for the previous search can hit the next one
 
 def queue_tokens(view: View) -> str:
     """The search tokens that mean ``view`` ('' when the language has none, e.g. All)."""
+    # the queues that put done / snoozed threads away (store/local.py) add is:open
+    put_away = "is:open " if view.kind in LOCAL_HIDING_KINDS else ""
     if view.kind == "needs":
-        return "is:needs-reply "
+        return "is:needs-reply " + put_away
     if view.kind in ("intent", "mailbox", "campaign") and view.key:
         key = view.key if not any(c.isspace() or c == '"' for c in view.key) else \
             '"' + view.key.replace('"', "") + '"'
-        return f"{view.kind}:{key} "
+        return f"{view.kind}:{key} " + put_away
     return ""
 
 

@@ -257,3 +257,19 @@ def test_narrow_filters_take_the_last_word_whole(db, monkeypatch):
     assert ids(db, "intent:interested budget") == ["t_pricing", "t_old"]
     monkeypatch.setattr(s, "_NARROW", -1)
     assert ids(db, "intent:interested budg") == ["t_pricing", "t_old"]
+
+
+def test_is_open_leaves_out_done_and_snoozed_threads_as_the_queues_do(db):
+    from datetime import timedelta
+
+    from o2d_inbox.store import local
+
+    assert ids(db, "is:needs-reply is:open") == ["t_pricing", "t_warm", "t_unfetched", "t_old"]
+    local.mark_done(db, "t_warm")
+    local.snooze(db, "t_old", NOW + timedelta(days=2))
+    assert ids(db, "is:needs-reply") == ["t_pricing", "t_warm", "t_unfetched", "t_old"]
+    assert ids(db, "is:needs-reply is:open") == ["t_pricing", "t_unfetched"]
+    assert ids(db, "budget is:open") == ["t_pricing"]
+    assert s.search_count(db, "is:open", now=NOW) == 3 and s.parse("is:open").open
+    local.unsnooze(db, "t_old")
+    assert ids(db, "intent:interested is:open") == ["t_pricing", "t_old"]

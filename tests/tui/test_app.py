@@ -371,5 +371,5 @@ async def test_keys_typed_right_after_slash_go_into_the_filter(cache):
             app.post_message(events.Key(key, char))  # one burst, as a fast typist sends it
         await pilot.pause(0.4)
         await settle(pilot)
-        assert app.query_one("#filter").value == "is:needs-reply acme"  # after the queue's token
-        assert app.search.query == "is:needs-reply acme"
+        assert app.query_one("#filter").value == "is:needs-reply is:open acme"  # after the queue's token
+        assert app.search.query == "is:needs-reply is:open acme"

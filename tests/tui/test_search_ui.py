@@ -60,7 +60,7 @@ async def test_escape_restores_the_queue_where_the_cursor_was(file_cache):
         title = str(app.threads.border_title)
         await pilot.press("slash", *"acme", "enter")
         await settle(pilot)
-        assert str(app.threads.border_title).startswith("Search: is:needs-reply acme · ")
+        assert str(app.threads.border_title).startswith("Search: is:needs-reply is:open acme · ")
         await pilot.press("escape")
         await settle(pilot)
         assert app.search is None and not app.search_box.display
@@ -105,14 +105,14 @@ async def test_intent_queue_prefills_its_token_and_deleting_it_searches_everythi
         app.action_show_queue("intent:interested")
         await settle(pilot)
         await pilot.press("slash")
-        assert app.search_box.value == "intent:interested "
+        assert app.search_box.value == "intent:interested is:open "
         await pilot.press(*"acme", "enter")
         await settle(pilot)
         narrowed = shown_ids(app)
-        assert narrowed == [t.id for t in search(file_cache, "intent:interested acme", relevant=True,
+        assert narrowed == [t.id for t in search(file_cache, "intent:interested is:open acme", relevant=True,
                                                  limit=1000, now=NOW)]
         assert all(app.threads.row(i).reply_intent == "interested" for i in range(app.threads.count))
-        await pilot.press("slash", "home", *["delete"] * len("intent:interested "), "enter")
+        await pilot.press("slash", "home", *["delete"] * len("intent:interested is:open "), "enter")
         await settle(pilot)
         assert app.search_box.value == "acme"
         everywhere = shown_ids(app)
@@ -154,7 +154,7 @@ async def test_in_memory_cache_searches_on_the_one_connection(cache):
         await settle(pilot)
         await pilot.press("slash", *"acme", "enter")
         await settle(pilot)
-        assert shown_ids(app) == [t.id for t in search(cache, "is:needs-reply acme", relevant=True,
+        assert shown_ids(app) == [t.id for t in search(cache, "is:needs-reply is:open acme", relevant=True,
                                                       limit=1000, now=NOW)]
 
 
@@ -202,3 +202,23 @@ async def test_an_opened_result_shows_its_campaign_name(file_cache):
         await settle(pilot)
         assert app.shown_thread.campaign_id == "c-agency"
         assert any("campaign: Agencies EU" in line for line in app.pane.text_lines)
+
+
+async def test_the_prefilled_search_leaves_out_what_the_queue_put_away(file_cache):
+    """Done and snoozed threads are out of Needs reply: the search it prefills agrees."""
+    from datetime import timedelta
+
+    from o2d_inbox.store import local
+
+    hits = [t.id for t in search(file_cache, "is:needs-reply acme", relevant=True, limit=1000, now=NOW)]
+    assert len(hits) >= 3
+    local.mark_done(file_cache, hits[0])
+    local.snooze(file_cache, hits[1], NOW + timedelta(days=3))
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = [app.threads.row(i).id for i in range(app.threads.count)]
+        await pilot.press("slash", *"acme", "enter")
+        await settle(pilot)
+        shown = shown_ids(app)
+        assert shown == hits[2:] and set(shown) <= set(queue)
