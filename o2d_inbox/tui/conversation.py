@@ -235,7 +235,9 @@ class ConversationView(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.width, 1)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        # The full style: $text-muted has alpha and must be blended against our own
+        # background; a partial style blends it against nothing (near-white on a light theme).
+        return self.get_component_rich_style(name, partial=False)
 
     def _colour(self, variable: str) -> Style:
         colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
