@@ -5,6 +5,7 @@ Loaded by path (importlib import mode); see conftest.py."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from types import SimpleNamespace
 
 from textual.widgets import Input
@@ -16,6 +17,36 @@ from tui_seed import NOW  # registered by conftest.py
 
 def clock():
     return NOW
+
+
+class FakeClock:
+    """The app's clock where time must pass: starts at NOW, moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def until(pilot, condition, what: str, seconds: float = 5.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``seconds``."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def intent_of(conn, thread_id):
+    return conn.execute("SELECT reply_intent FROM threads WHERE id = ?", (thread_id,)).fetchone()[0]
 
 
 def config(**over) -> Config:

@@ -5,7 +5,6 @@ says so and nothing waits on the wall clock; the dispatcher looks every 20 ms.""
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from textual.widgets import DataTable, TextArea
@@ -21,21 +20,10 @@ from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
-from tui_harness import config, settle
-from tui_seed import NOW, seed_cache
+from tui_harness import FakeClock, config, intent_of, notices, settle, until
+from tui_seed import seed_cache
 
 SIZE = (160, 48)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def make(conn, clock=None, client=None, undo_seconds=5):
@@ -44,22 +32,6 @@ def make(conn, clock=None, client=None, undo_seconds=5):
     app.outbox_idle = 0.02
     app.outbox_poll_backoff = (1,)
     return app
-
-
-async def until(pilot, condition, what: str, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def notices(app) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-def intent_of(conn, thread_id):
-    return conn.execute("SELECT reply_intent FROM threads WHERE id = ?", (thread_id,)).fetchone()[0]
 
 
 # --- the simulator world ---------------------------------------------------------------------

@@ -20,18 +20,10 @@ from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return
 
-from tui_harness import config, settle
+from tui_harness import FakeClock, config, intent_of, notices, settle, until
 from tui_seed import NOW
 
 SIZE = (160, 48)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 def make(conn, clock=None, client=None, undo_seconds=10):
@@ -42,20 +34,12 @@ def make(conn, clock=None, client=None, undo_seconds=10):
     return app
 
 
-def notices(app) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
 def sidebar_count(app, option_id: str) -> str:
     return app.sidebar.get_option(option_id).prompt.plain.split()[-1]
 
 
 def header(app) -> str:
     return app.query_one("#header").left
-
-
-def intent_of(conn, thread_id):
-    return conn.execute("SELECT reply_intent FROM threads WHERE id = ?", (thread_id,)).fetchone()[0]
 
 
 def unclassify_all(conn) -> None:
@@ -250,14 +234,6 @@ def world(tmp_path):
     conn = open_db(tmp_path / "cache.db")
     yield sim, client, conn
     conn.close()
-
-
-async def until(pilot, condition, what: str, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def suppressions(sim) -> list:
