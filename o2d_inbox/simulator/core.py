@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -116,12 +116,8 @@ class Simulator:
             raise ValueError("SimConfig.workspaces must name at least one workspace")
         self._base_clock = cfg.clock or (lambda: datetime.now(timezone.utc))
         self._offset = timedelta()
-        self.faults = Faults(
-            fail_rate=cfg.fail_rate, drop_rate=cfg.drop_rate, drop_after_rate=cfg.drop_after_rate,
-            rate_limit_rate=cfg.rate_limit_rate, latency=cfg.latency,
-            latency_jitter=cfg.latency_jitter, malformed_rate=cfg.malformed_rate,
-            retry_after=cfg.retry_after,
-        )
+        # every Faults knob starts from the SimConfig field of the same name
+        self.faults = Faults(**{f.name: getattr(cfg, f.name) for f in fields(Faults)})
         self.fault_rng = random.Random(cfg.seed * 7919 + 1)
         self._live_rng = random.Random(cfg.seed * 104729 + 2)
         start = self.now()
