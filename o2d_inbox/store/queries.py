@@ -10,7 +10,7 @@ Every list query costs O(page) (plus O(offset) index steps for a jump), never O(
 - Views that ignore ``relevant`` (the "full" feed) on an index that has ``relevant`` as its
   second column are two ordered ranges (relevant = 1 and 0); a compound ``UNION ALL ...
   ORDER BY`` makes SQLite merge them in order instead of sorting the queue.
-- Counts come from ``view_counts`` (kept by the sync engine; ``recount_views`` rebuilds it).
+- Counts come from ``view_counts`` (kept by the sync engine; ``writes.refresh_counts`` rebuilds it).
 
 Order: newest first (last_ts DESC, id DESC) everywhere except 'needs' (oldest wait first).
 """
@@ -22,7 +22,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL, RECOUNT_SQL
+from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
 
 KINDS = ("all", "needs", "intent", "mailbox", "campaign", "done", "snoozed")
 UNCLASSIFIED = "unclassified"
@@ -315,18 +315,6 @@ def _group_counts(conn: sqlite3.Connection, relevant: bool):
                     continue
                 key = UNCLASSIFIED
             yield kind, key, n
-
-
-def recount_views(conn: sqlite3.Connection) -> None:
-    """Rebuild view_counts from the threads table (O(cache); for tests, benchmarks, repair)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("DELETE FROM view_counts")
-        conn.execute(RECOUNT_SQL)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def thread(conn: sqlite3.Connection, thread_id: str) -> ThreadRow | None:

@@ -449,6 +449,8 @@ def upsert_campaigns(conn: sqlite3.Connection, campaigns: Iterable[Campaign], fe
 
 
 def refresh_counts(conn: sqlite3.Connection) -> None:
-    """Rebuild view_counts from threads (a repair tool: triggers keep them right)."""
-    conn.execute("DELETE FROM view_counts")
-    conn.execute(RECOUNT_SQL)
+    """Rebuild view_counts from threads, O(cache): a repair tool for tests and benchmarks
+    (triggers keep them right). Joins the caller's transaction or runs in its own."""
+    with transaction(conn):
+        conn.execute("DELETE FROM view_counts")
+        conn.execute(RECOUNT_SQL)

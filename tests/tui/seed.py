@@ -12,7 +12,7 @@ import random
 import sqlite3
 from datetime import datetime, timezone
 
-from o2d_inbox.store.queries import recount_views
+from o2d_inbox.store.writes import refresh_counts
 
 NOW = datetime(2026, 6, 3, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -128,4 +128,4 @@ def seed_cache(conn: sqlite3.Connection, n: int = 200, *, seed: int = 7, now: da
             flush()
     flush()
     if recount:  # else view_counts is whatever the schema's triggers made of the inserts
-        recount_views(conn)
+        refresh_counts(conn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.store import queries as q
+from o2d_inbox.store.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.help import HelpScreen
 
@@ -193,7 +194,7 @@ async def test_sync_keeps_selection_when_new_threads_arrive(cache):
             "VALUES (?, 'fresh', 'x@y.z', ?, 1, 0, 1)",
             [(f"new{i}", newest + 100 + i) for i in range(5)],
         )
-        q.recount_views(conn)
+        refresh_counts(conn)
         return 5
 
     engine = FakeEngine(cache, on_sync=arrive)
@@ -224,7 +225,7 @@ def _more(conn):
         "VALUES (?, 'fresher', 'x@y.z', ?, 1, 0, 1)",
         [(f"more{i}", newest + 100 + i) for i in range(3)],
     )
-    q.recount_views(conn)
+    refresh_counts(conn)
     return 3
 
 

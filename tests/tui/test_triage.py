@@ -15,6 +15,7 @@ from o2d_inbox.render.ooo import wake_time
 from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.store import local, outbox, queries
 from o2d_inbox.store.db import open_db
+from o2d_inbox.store.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED
@@ -45,7 +46,7 @@ def header(app) -> str:
 def unclassify_all(conn) -> None:
     """Every thread unclassified, so any number key changes every thread."""
     conn.execute("UPDATE threads SET reply_intent = NULL")
-    queries.recount_views(conn)
+    refresh_counts(conn)
 
 
 async def test_done_hides_a_thread_from_needs_reply_and_e_brings_it_back(cache):
