@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 
 
@@ -20,7 +19,7 @@ class _HideSimulatedDrops(logging.Filter):
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator, create_app
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator, create_app, listen_socket
 
     cfg = SimConfig(
         threads=args.threads, seed=args.seed,
@@ -30,12 +29,9 @@ def run(args: argparse.Namespace) -> int:
     )
     sim = Simulator(cfg)
     # Bind first so the printed URL is one that works (and --port 0 picks a free port).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((args.host, args.port))
+        sock = listen_socket(args.host, args.port)
     except OSError as exc:
-        sock.close()
         print(f"o2d-inbox: simulator: cannot listen on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)
         return 2

@@ -57,11 +57,11 @@ Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
   3, 10, 17, … (those below ``threads`` exist). Other seeded ids are ``thr_000000``…
 """
 
-from o2d_inbox.simulator.app import create_app
+from o2d_inbox.simulator.app import create_app, listen_socket
 from o2d_inbox.simulator.core import EXAMPLE_KEY, Faults, SimConfig, SimulatedDrop, Simulator
 from o2d_inbox.simulator.data import HOSTILE_KINDS, INTENTS, MAILBOXES
 
 __all__ = [
     "EXAMPLE_KEY", "Faults", "HOSTILE_KINDS", "INTENTS", "MAILBOXES", "SimConfig",
-    "SimulatedDrop", "Simulator", "create_app",
+    "SimulatedDrop", "Simulator", "create_app", "listen_socket",
 ]

@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -428,6 +429,22 @@ class Api:
             return 200, {"upserted": len(normalized), "emails": normalized, "reason": reason}
 
         return await self.mutate(request, perform)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket to hand uvicorn (``Server.run(sockets=[…])``); port 0 picks one.
+
+    Created with proto=IPPROTO_TCP because asyncio sets TCP_NODELAY only on sockets that say
+    they are TCP (uvicorn's own binding does not): without it every small response, whose
+    headers and body are two writes, waited ~40 ms for the client's delayed ACK."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def create_app(sim: Simulator) -> Starlette:

@@ -196,13 +196,22 @@ def _keyset(view: View, after: tuple[int, str] | None) -> tuple[str, list]:
     return f" AND (last_ts, id) {op} (?, ?)", [after[0], after[1]]
 
 
-def _ordered_keys_sql(view: View, after: tuple[int, str] | None) -> tuple[str, list]:
+def _indexed_by(conn: sqlite3.Connection, index: str) -> str:
+    """``INDEXED BY index``, or nothing while the index is missing: a first sync builds the
+    list indexes at its end (writes.bulk_begin); until then a query scans instead of failing."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (index,)).fetchone():
+        return f"INDEXED BY {index}"
+    return ""
+
+
+def _ordered_keys_sql(conn: sqlite3.Connection, view: View,
+                      after: tuple[int, str] | None) -> tuple[str, list]:
     """SQL yielding (rowid, last_ts, id) of the view in list order, from the index alone."""
     key_sql, key_params = _keyset(view, after)
     parts, params = [], []
     for index, where, p in _ranges(view):
         parts.append(
-            f"SELECT rowid AS rid, last_ts, id FROM threads INDEXED BY {index} "
+            f"SELECT rowid AS rid, last_ts, id FROM threads {_indexed_by(conn, index)} "
             f"WHERE {where}{key_sql}"
         )
         params += p + key_params
@@ -218,7 +227,7 @@ def rows(conn: sqlite3.Connection, view: View, offset: int, limit: int, *,
     """
     if limit <= 0:
         return []
-    keys_sql, params = _ordered_keys_sql(view, after)
+    keys_sql, params = _ordered_keys_sql(conn, view, after)
     skip = 0 if after is not None else max(0, offset)
     sql = (
         f"SELECT {_THREAD_COLUMNS} FROM ({keys_sql} LIMIT ? OFFSET ?) AS k "
@@ -236,7 +245,7 @@ def position(conn: sqlite3.Connection, view: View, thread: ThreadRow | tuple[int
     total = 0
     for index, where, params in _ranges(view):
         total += conn.execute(
-            f"SELECT COUNT(*) FROM threads INDEXED BY {index} WHERE {where} AND (last_ts, id) {op} (?, ?)",
+            f"SELECT COUNT(*) FROM threads {_indexed_by(conn, index)} WHERE {where} AND (last_ts, id) {op} (?, ?)",
             params + [last_ts, tid],
         ).fetchone()[0]
     return total
@@ -262,7 +271,7 @@ def _count_key(view: View) -> tuple[str, str]:
 
 def _scan_count(conn: sqlite3.Connection, view: View) -> int:
     return sum(
-        conn.execute(f"SELECT COUNT(*) FROM threads INDEXED BY {index} WHERE {where}", p).fetchone()[0]
+        conn.execute(f"SELECT COUNT(*) FROM threads {_indexed_by(conn, index)} WHERE {where}", p).fetchone()[0]
         for index, where, p in _ranges(view)
     )
 

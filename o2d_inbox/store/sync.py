@@ -32,9 +32,10 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 
 Cache writes: one transaction per page (upserts + walk progress), new threads through a
 staged INSERT … SELECT, view_counts deltas counted by the page itself (see store/writes.py).
-The first walk into an empty cache is a bulk load: the search triggers are dropped for it and
-the search index built once when it finishes (writes.bulk_begin / bulk_end; a walk killed
-midway restores them when the next sync finishes it; until then search misses the new rows).
+The first walk into an empty cache is a bulk load: the search triggers and the list indexes
+are dropped for it and built once when it finishes (writes.bulk_begin / bulk_end; a walk
+killed midway restores them when the next sync finishes it; until then search misses the
+new rows and the lists scan).
 """
 
 from __future__ import annotations

@@ -316,35 +316,49 @@ def _insert_staged(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 # --- bulk load (the first walk into an empty cache) -----------------------------------------
-# The search triggers (schema migrations 4/5) cost a third of a first sync's writes; an empty
-# cache is instead filled without them and indexed once, by FTS5's 'rebuild', at the end of
-# the walk. Which triggers were dropped is stored with the walk (sync_state, same transaction),
-# so a walk killed midway still knows what to restore when it finishes (the next sync resumes
-# it). Meanwhile search finds nothing new; lists, counts and the thread indexes are unaffected
-# (the list queries name those indexes with INDEXED BY, so they are kept).
+# An empty cache is filled without the search triggers (schema migrations 4/5) and without
+# the threads' list indexes: maintaining them row by row cost ~2/3 of a first sync's writes,
+# building them once at the end (CREATE INDEX sorts; FTS5 'rebuild') a fraction of that.
+# What was dropped is stored with the walk (sync_state, same transaction), so a walk killed
+# midway still knows what to restore when it finishes (the next sync resumes it).
+# Meanwhile search finds nothing new and the list queries scan instead of seeking
+# (queries.py names an index only while it exists); counts are unaffected.
 
 BULK_TRIGGERS = "trg_search_%"
 _FTS_TABLES = ("search_threads", "search_messages")
 
 
 def bulk_begin(conn: sqlite3.Connection) -> list[list[str]]:
-    """Drop the search triggers; returns [[name, sql], …] for ``bulk_end``."""
+    """Drop the search triggers and the threads' own indexes (not its primary key);
+    returns [[name, sql], …] for ``bulk_end``."""
     saved = [[r[0], r[1]] for r in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ORDER BY name",
+        "SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?) "
+        "OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL) ORDER BY type, name",
         (BULK_TRIGGERS,))]
-    for name, _ in saved:
-        conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    for name, sql in saved:
+        kind = "INDEX" if _is_index(sql) else "TRIGGER"
+        conn.execute(f'DROP {kind} IF EXISTS "{name}"')
     return saved
 
 
+def _is_index(sql: str) -> bool:
+    return sql.split(None, 2)[1].upper() in ("INDEX", "UNIQUE")
+
+
 def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
-    """Recreate the triggers ``bulk_begin`` dropped and index everything cached meanwhile.
-    If a migration made search triggers again since (a new cache version opened the cache
-    mid-walk), its set is the one that counts: none of the saved ones comes back beside it."""
+    """Build the indexes ``bulk_begin`` dropped, recreate its triggers and index everything
+    cached meanwhile for search. If a migration made search triggers again since (a new
+    cache version opened the cache mid-walk), its set is the one that counts: none of the
+    saved ones comes back beside it; likewise an index of the same name is kept."""
+    existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    for name, sql in saved:
+        if _is_index(sql) and name not in existing:
+            conn.execute(sql)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?",
                     (BULK_TRIGGERS,)).fetchone() is None:
         for _, sql in saved:
-            conn.execute(sql)
+            if not _is_index(sql):
+                conn.execute(sql)
     for fts in _FTS_TABLES:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (fts,)).fetchone():
             conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")

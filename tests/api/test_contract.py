@@ -307,6 +307,36 @@ def test_minimal_thread_and_message_parse_with_defaults():
     assert tm.messages[0].date_received is None and tm.messages[0].to_emails == []
 
 
+@pytest.mark.parametrize("from_bytes", [True, False], ids=["json-bytes", "python-dict"])
+def test_odd_values_are_coerced_never_fatal(from_bytes):
+    """Well-formed values take pydantic's native path, everything else the lenient one:
+    both give the same kinds of value, and times are always aware UTC."""
+    odd = {"threads": [
+        {"id": "t1", "subject": 42, "is_warming": "yes", "is_postmaster": 1, "message_count": "7",
+         "replyIntent": None, "campaignId": 12,
+         "last_message": {"from_email": "a@x.io", "date_received": "2026-03-09T12:00:00+02:00"}},
+        {"id": "t2", "subject": ["not", "a", "string"], "is_warming": "nope", "message_count": "many",
+         "last_message": {"date_received": "yesterday-ish", "body_text": {"html": True}}},
+        {"id": "t3", "message_count": 2.0, "last_message": {"date_received": "2026-03-09 10:00:00"}},
+    ], "next_cursor": 17}
+    page = (ThreadsPage.model_validate_json(json.dumps(odd)) if from_bytes
+            else ThreadsPage.model_validate(odd))
+    t1, t2, t3 = page.threads
+    assert (t1.subject, t1.is_warming, t1.is_postmaster, t1.message_count, t1.campaignId) == \
+        ("42", True, True, 7, "12")
+    assert t1.last_message.date_received == datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)
+    assert t1.last_message.date_received.utcoffset() == timedelta(0)
+    assert isinstance(t2.subject, str) and t2.is_warming is False and t2.message_count == 0
+    assert t2.last_message.date_received is None and isinstance(t2.last_message.body_text, str)
+    assert t3.message_count == 2
+    assert t3.last_message.date_received == datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)  # naive = UTC
+    assert page.next_cursor == "17"
+    tm = ThreadMessages.model_validate({"messages": [
+        {"id": "m1", "to_emails": "one@x.io", "cc_emails": ["a@x.io", None, 5], "is_incoming": "true"}]})
+    m = tm.messages[0]
+    assert (m.to_emails, m.cc_emails, m.is_incoming) == (["one@x.io"], ["a@x.io", "5"], True)
+
+
 # --- each call: documented method, path, query, headers, body -----------------------------
 
 

@@ -106,20 +106,17 @@ class SimServer:
     so a test can read its counters (sim.deliveries) while a CLI subprocess talks to it."""
 
     def __init__(self, **sim_kwargs) -> None:
-        import socket
         import threading
 
         import uvicorn
 
-        from o2d_inbox.simulator import SimConfig, Simulator, create_app
+        from o2d_inbox.simulator import SimConfig, Simulator, create_app, listen_socket
 
         sim_kwargs.setdefault("threads", 40)
         sim_kwargs.setdefault("seed", 5)
         sim_kwargs.setdefault("hostile", False)
         self.sim = Simulator(SimConfig(**sim_kwargs))
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock = listen_socket("127.0.0.1", 0)
         self.port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(self.sim), log_level="error", lifespan="off")

@@ -98,3 +98,35 @@ def test_busy_port_is_one_line_error():
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["listen_socket", "plain-socket"])
+async def test_the_simulators_connections_send_small_responses_at_once(ours):
+    """asyncio (so uvicorn) turns Nagle off only on sockets created as TCP: listen_socket's
+    connections get TCP_NODELAY, a plain socket()'s do not (each small response then waited
+    ~40 ms for a delayed ACK: headers and body are two writes)."""
+    import asyncio
+    import socket
+
+    from o2d_inbox.simulator import listen_socket
+
+    if ours:
+        sock = listen_socket("127.0.0.1", 0)
+    else:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+    seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(on_connect, sock=sock)
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        nodelay = await asyncio.wait_for(seen, 5)
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert bool(nodelay) is ours

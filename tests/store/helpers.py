@@ -52,10 +52,10 @@ def counts_are_right(conn) -> bool:
 
 SERVE = """
 import sys, uvicorn
-from o2d_inbox.simulator import SimConfig, Simulator, create_app
+from o2d_inbox.simulator import SimConfig, Simulator, create_app, listen_socket
 port, threads, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-uvicorn.run(create_app(Simulator(SimConfig(threads=threads, seed=seed))), host="127.0.0.1",
-            port=port, log_level="warning")
+app = create_app(Simulator(SimConfig(threads=threads, seed=seed)))
+uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listen_socket("127.0.0.1", port)])
 """
 
 
@@ -111,6 +111,12 @@ def stop(proc) -> None:
 def search_triggers(conn) -> set[str]:
     return {r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trg_search_%'")}
+
+
+def thread_indexes(conn) -> set[str]:
+    """The threads table's own indexes (its primary key's automatic one aside)."""
+    return {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL")}
 
 
 def search_index_whole(conn) -> bool:

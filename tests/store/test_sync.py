@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from store_helpers import (cached_snapshot, counts_are_right, make_client, make_sim, search_index_whole,
-                           search_triggers)
+                           search_triggers, thread_indexes)
 
 from o2d_inbox.api.errors import NetworkError
+from o2d_inbox.store import queries
 from o2d_inbox.store.db import open_db
 from o2d_inbox.store.search import search
 from o2d_inbox.store import sync as sync_module
@@ -252,14 +253,28 @@ async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn,
     assert tid in {r.id for r in search(conn, f'"{subject}"', limit=1000)}
 
 
-async def test_an_interrupted_bulk_load_restores_search_when_resumed(conn, client, sim):
+async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed(conn, client, sim):
+    fresh_indexes = thread_indexes(conn)
+    assert {"ix_threads_all", "ix_threads_needs_open", "ix_threads_mailbox"} <= fresh_indexes
     flaky = FlakyClient(client, spoil_at=3)
     with pytest.raises(NetworkError):
         await SyncEngine(conn, flaky, page_limit=25).sync()
-    assert search_triggers(conn) == set()  # mid-walk: bulk mode, recorded with the walk
+    # mid-walk: bulk mode (no search triggers, no list indexes), recorded with the walk
+    assert search_triggers(conn) == set() and thread_indexes(conn) == set()
+    # ...and the lists still answer, in list order, by scanning
+    cached = [r[0] for r in conn.execute("SELECT id FROM threads ORDER BY last_ts DESC, id DESC")]
+    assert len(cached) == 50
+    assert [t.id for t in queries.rows(conn, queries.View("all", relevant=False), 0, 100)] == cached
+    page = queries.rows(conn, queries.View("all", relevant=False), 10, 5)
+    assert [t.id for t in page] == cached[10:15]
+    assert queries.position(conn, queries.View("all", relevant=False), page[0]) == 10
+    needs = queries.View("needs")
+    assert queries.count(conn, needs) == len(queries.rows(conn, needs, 0, 100))
     await SyncEngine(conn, client, page_limit=25).fetch_messages(sim.thread_ids()[1])  # the TUI opens one
     await SyncEngine(conn, client, page_limit=25).sync()
     assert search_index_whole(conn)
+    assert thread_indexes(conn) == fresh_indexes
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert cached_snapshot(conn) == sim.thread_snapshot()
     assert counts_are_right(conn)
 

@@ -80,7 +80,7 @@ def test_thread_messages_and_mark_read(cache):
 
 @pytest.mark.parametrize("view", VIEWS, ids=repr)
 def test_plans_use_an_index_and_never_sort_the_queue(cache, view):
-    sql, params = q._ordered_keys_sql(view, None)
+    sql, params = q._ordered_keys_sql(cache, view, None)
     steps = [r[3] for r in cache.execute(f"EXPLAIN QUERY PLAN {sql} LIMIT 50 OFFSET 100", params)]
     plan = " | ".join(steps)
     # every step on threads walks an index in list order; nothing sorts the whole queue
