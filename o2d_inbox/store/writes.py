@@ -171,10 +171,13 @@ def learn_mailboxes(conn: sqlite3.Connection, addresses: Iterable[str | None], s
 def mailbox_candidates(conn: sqlite3.Connection, *, min_threads: int = 2, limit: int = 30) -> list[tuple[str, str]]:
     """(address, one of its threads) for the most frequent last senders not known to be ours,
     among threads said to need a reply: our own mailboxes are such senders (each writes to
-    many prospects), so fetching one of their threads' messages settles the question."""
+    many prospects), so fetching one of their threads' messages settles the question. A
+    sender with a thread whose messages were fetched is settled already: not ours."""
     rows = conn.execute(
         "SELECT lower(last_from) AS a, max(id) FROM threads WHERE needs_reply = 1 AND relevant = 1 "
-        "AND last_from IS NOT NULL GROUP BY a HAVING count(*) >= ? ORDER BY count(*) DESC LIMIT ?",
+        "AND last_from IS NOT NULL GROUP BY a "
+        "HAVING count(*) >= ? AND max(messages_fetched_count IS NOT NULL) = 0 "
+        "ORDER BY count(*) DESC LIMIT ?",
         (min_threads, limit)).fetchall()
     return [(r[0], r[1]) for r in rows]
 

@@ -13,7 +13,7 @@ from o2d_inbox.store import queries
 from o2d_inbox.store.db import open_db
 from o2d_inbox.store.search import search
 from o2d_inbox.store import sync as sync_module
-from o2d_inbox.store.writes import is_automated
+from o2d_inbox.store.writes import is_automated, mailbox_candidates
 from o2d_inbox.store.sync import SyncEngine, SyncLocked
 
 
@@ -164,6 +164,40 @@ async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
     assert counts_are_right(conn)
 
 
+class DroppingClient(TamperingClient):
+    """Message fetches start ``spoil_at`` times, then the network is gone; ``fetched``
+    counts the ones that completed (others in flight are cancelled by the failure)."""
+
+    def __init__(self, inner, spoil_at: int) -> None:
+        super().__init__(inner, spoil_at)
+        self.started = self.fetched = 0
+
+    async def thread_messages(self, thread_id):
+        if self.started >= self.spoil_at:
+            raise NetworkError("connection refused")
+        self.started += 1
+        tm = await self.inner.thread_messages(thread_id)
+        self.fetched += 1
+        return tm
+
+
+async def test_messages_fetched_before_a_failure_are_kept(conn, client, sim):
+    """Messages are stored in batches; a sync that fails midway still stores every thread
+    whose messages arrived, and the next sync fetches only the rest."""
+    await SyncEngine(conn, client, page_limit=25).sync()
+    dropping = DroppingClient(client, spoil_at=30)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, dropping, page_limit=25).sync(messages=True)
+    fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NOT NULL").fetchone()[0]
+    probed = fetched - dropping.fetched
+    assert dropping.fetched > 0 and 0 < probed <= 2 * sync_module.MAILBOX_PROBES  # (the first sync's probes)
+    counting = DroppingClient(client, spoil_at=10**6)
+    await SyncEngine(conn, counting, page_limit=25).sync(messages=True)
+    assert counting.fetched == len(sim.thread_ids()) - fetched
+    stored = dict(conn.execute("SELECT thread_id, count(*) FROM messages GROUP BY thread_id").fetchall())
+    assert stored == {t: s["message_count"] for t, s in sim.thread_snapshot().items()}
+
+
 async def test_a_pending_intent_override_wins_until_it_lands(engine, conn, sim):
     await engine.sync()
     tid = sim.thread_ids()[2]
@@ -236,7 +270,22 @@ async def test_a_threads_only_sync_learns_our_mailboxes(engine, conn, sim, monke
         if needs != (last not in ours and not is_automated(last))]
     assert wrong == []
     fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NOT NULL").fetchone()[0]
-    assert 0 < fetched <= 20
+    assert 0 < fetched <= 2 * sync_module.MAILBOX_PROBES
+
+
+def test_a_probed_sender_is_no_candidate_again(conn):
+    """Probing a sender's thread settles whether it is ours: it is not probed at every walk."""
+    from o2d_inbox.api.models import Thread
+    from o2d_inbox.store.writes import transaction, upsert_threads
+
+    senders = ["pat@prospect.io"] * 3 + ["kim@prospect.io"] * 2
+    threads = [Thread.model_validate({"id": f"t{i}", "message_count": 1, "last_message": {
+        "from_email": who, "date_received": f"2026-03-0{i + 1}T10:00:00Z"}}) for i, who in enumerate(senders)]
+    with transaction(conn):
+        upsert_threads(conn, threads, walk_gen=1, synced_at="2026-03-09T00:00:00Z")
+    assert [a for a, _ in mailbox_candidates(conn)] == ["pat@prospect.io", "kim@prospect.io"]
+    conn.execute("UPDATE threads SET messages_fetched_count = 1 WHERE id = 't1'")  # pat's, probed
+    assert [a for a, _ in mailbox_candidates(conn)] == ["kim@prospect.io"]
 
 
 async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn, sim):
