@@ -18,6 +18,8 @@ Prints figures, asserts nothing. What it measures (medians of --rounds):
    concurrent loop (httpx.AsyncClient, 8 in flight, json, executemany).
 3. incremental sync of 100 new replies into a 1,000,000-thread cache (built once with
    executemany of synthetic rows, kept in the temp dir between runs).
+4. peak memory (max RSS of a child process that runs only that sync): a full sync of N/5
+   and of N threads; an incremental sync into caches of 200,000 and 1,000,000 threads.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import sqlite3
@@ -338,6 +341,30 @@ async def incremental_run(server: Server, cache: Path, replies: int, server_thre
     return seconds, result.new + result.changed, result.new
 
 
+# --- 4. memory: one sync per child process ---------------------------------------------------
+
+class _At:
+    """A running server, by URL (what the child process is told)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def rss_child(kind: str, url: str, arg: str, threads: str) -> None:
+    """In a child process: run one sync, print this process's peak RSS in MB."""
+    if kind == "full":
+        asyncio.run(engine_full(_At(url)))
+    else:
+        asyncio.run(incremental_run(_At(url), Path(arg), 100, int(threads)))
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def peak_rss(kind: str, server: Server, arg: str = "", threads: int = 0) -> float:
+    out = subprocess.run([sys.executable, __file__, "--rss-child", kind, server.url, arg, str(threads)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.split()[-1])
+
+
 # --- main -----------------------------------------------------------------------------------
 
 def median(xs: list[float]) -> float:
@@ -350,7 +377,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--latency-ms", type=float, default=20.0,
                     help="per-request server latency for part 1b (default 20; 0 skips 1b)")
+    ap.add_argument("--rss-child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return
     rounds = args.rounds or (1 if args.quick else 3)
     n_threads = 20_000 if args.quick else 100_000
     n_msg_threads = 2_000 if args.quick else 10_000
@@ -421,8 +452,23 @@ def main() -> None:
             inc.append(s)
         print(f"  engine            {median(inc) * 1000:6.0f} ms  ({touched} threads from the server, "
               f"{new} new to the cache)")
+
+        print("\n4. peak memory (max RSS of a process running only that sync)")
+        small_cache = big_cache(n_big // 5, n_threads)
+        inc_small = peak_rss("incremental", server, str(small_cache), n_threads)
+        inc_big = peak_rss("incremental", server, str(cache), n_threads)
+        full_big = peak_rss("full", server)
     finally:
         server.stop()
+    server = Server(n_threads // 5)
+    try:
+        full_small = peak_rss("full", server)
+    finally:
+        server.stop()
+    print(f"  full sync          {n_threads // 5:>9,} threads: {full_small:5.0f} MB   {n_threads:>9,} threads: "
+          f"{full_big:5.0f} MB")
+    print(f"  incremental sync   {n_big // 5:>9,}-thread cache: {inc_small:5.0f} MB   {n_big:>9,}-thread cache: "
+          f"{inc_big:5.0f} MB")
 
     server = Server(n_msg_threads, seed=7)
     try:

@@ -525,6 +525,13 @@ MIGRATIONS: list[list[str]] = [
         "(reply_intent, relevant, last_ts DESC, id DESC, local_done, local_snoozed_until) "
         f"WHERE {LOCAL_OPEN_SQL}",
     ],
+    # 9: the intent and needs-reply queues read the open-queue indexes (migration 6/8) since
+    # then; migration 1's own two were kept up to date by every write and read by no query.
+    # (The `threads --intent/--needs-reply` commands walk ix_threads_all_full in list order.)
+    [
+        "DROP INDEX IF EXISTS ix_threads_intent",
+        "DROP INDEX IF EXISTS ix_threads_needs",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
