@@ -197,10 +197,11 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        self.screen.set_class(width < SIDEBAR_MIN_WIDTH, "-no-sidebar")
-        self.screen.set_class(width < PANE_MIN_WIDTH, "-no-pane")
+        inbox = self.screen_stack[0]  # not self.screen: a dialog may be open over it
+        inbox.set_class(width < SIDEBAR_MIN_WIDTH, "-no-sidebar")
+        inbox.set_class(width < PANE_MIN_WIDTH, "-no-pane")
         if width >= PANE_MIN_WIDTH:
-            self.screen.remove_class("-reading")
+            inbox.remove_class("-reading")
 
     # -- counts, titles, status --------------------------------------------------------
     def refresh_counts(self) -> None:

@@ -23,9 +23,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
-from textual.css.scalar import Unit
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -34,6 +32,7 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.store import outbox
 from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
+from o2d_inbox.tui.dialog import SeeThrough, see_through
 
 __all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft"]
 
@@ -42,36 +41,13 @@ DRAFT_SAVE_DELAY = 0.4  # seconds of stillness before the draft is written to th
 _TITLES = {"reply": "Reply", "forward": "Forward", "new": "New message"}
 
 
-def see_through(screen) -> None:
-    """Dim the inbox under a modal instead of hiding it (app.tcss paints every Screen opaque,
-    and app CSS outranks a widget's DEFAULT_CSS, so this is set inline)."""
-    background = screen.app.theme_variables.get("background") or "black"
-    try:
-        screen.styles.background = Color.parse(background).with_alpha(0.6)
-    except ColorParseError:  # a theme with an odd value: keep the opaque default
-        pass
-    # centre the dialog right of the sidebar: laid over it, the dialog's edge cut the counts
-    # in two ("454" showed as "4") with nothing to tell them from real ones
-    # (a margin on the dialog, not a padding on the screen: that shifts the inbox drawn under it)
-    sidebar = next(iter(screen.app.screen_stack[0].query("#queues")), None)
-    dialog = next(iter(screen.children), None)
-    if sidebar is None or dialog is None or not sidebar.display or not sidebar.region.width:
-        return
-    edge = sidebar.region.right
-    room = screen.app.size.width - edge - 4
-    dialog.styles.margin = (0, 0, 0, edge)
-    widest = dialog.styles.max_width
-    if widest is None or widest.unit != Unit.CELLS or widest.value > room:
-        dialog.styles.max_width = room
-
-
 def find_draft(conn, kind: str, thread_id: str | None) -> OutboxItem | None:
     """The newest draft of ``kind`` for ``thread_id`` (what `r` / `f` resume)."""
     drafts = [i for i in outbox.list_items(conn, ["draft"]) if i.kind == kind and i.thread_id == thread_id]
     return drafts[-1] if drafts else None
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(SeeThrough, ModalScreen[bool]):
     """A yes/no question; `y` / enter on the first button says yes, `n` / esc no."""
 
     BINDINGS = [
@@ -111,7 +87,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class ComposeScreen(ModalScreen[OutboxItem | None]):
+class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
     """Dismissed with the scheduled OutboxItem after a send, None after `esc`."""
 
     BINDINGS = [

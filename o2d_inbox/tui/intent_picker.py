@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from o2d_inbox.tui.compose import see_through
+from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER
 
 #: The intents `1`…`6` set, in the sidebar's order (what the user sees is what the number does).
@@ -24,7 +24,7 @@ def intent_colour(app, key: str) -> str:
     return app.theme_variables.get(variable) or FALLBACK_COLOURS[variable]
 
 
-class IntentPicker(ModalScreen[str | None]):
+class IntentPicker(SeeThrough, ModalScreen[str | None]):
     """Returns the chosen intent key ('unclassified' clears), or None when closed."""
 
     BINDINGS = [

@@ -19,6 +19,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from o2d_inbox.render.text import safe_line
+from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.templates import Template, fill, load_templates, merge_fields, templates_for
 
 __all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "sender_name_for"]
@@ -51,7 +52,7 @@ def filled_templates(thread: Any, sender_name: str | None,
     return [(t, fill(t, thread=thread, sender_name=sender_name)) for t in templates_for(templates, intent)]
 
 
-class TemplatePicker(ModalScreen[str | None]):
+class TemplatePicker(SeeThrough, ModalScreen[str | None]):
     """Dismissed with the chosen filled text, or None (esc)."""
 
     BINDINGS = [
@@ -104,8 +105,6 @@ class TemplatePicker(ModalScreen[str | None]):
         return prompt
 
     def on_mount(self) -> None:
-        from o2d_inbox.tui.compose import see_through
-
         see_through(self)
         if self.choices:
             self.query_one(OptionList).focus()

@@ -374,3 +374,32 @@ async def test_keys_typed_right_after_slash_go_into_the_filter(cache):
         await settle(pilot)
         assert app.query_one("#filter").value == "is:needs-reply is:open acme"  # after the queue's token
         assert app.search.query == "is:needs-reply is:open acme"
+
+
+async def test_a_dialog_follows_the_sidebar_when_the_terminal_is_resized(cache):
+    """A dialog sits right of the sidebar; narrowed, the sidebar goes (on the inbox, not on
+    the dialog's screen) and the dialog centres in the whole width; widened, both come back."""
+    from o2d_inbox.tui.intent_picker import IntentPicker
+
+    app = app_for(cache)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, IntentPicker)
+        box = app.screen.children[0]
+        assert box.region.x >= app.sidebar.region.right > 0
+
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert app.screen_stack[0].has_class("-no-sidebar") and not app.screen.has_class("-no-sidebar")
+        assert app.sidebar.region.width == 0
+        assert abs(box.region.x - (100 - box.region.right)) <= 1  # centred in the whole width
+
+        await pilot.resize_terminal(160, 40)
+        await settle(pilot)
+        assert app.sidebar.region.width > 0
+        assert box.region.x >= app.sidebar.region.right
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, IntentPicker)
