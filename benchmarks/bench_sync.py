@@ -18,7 +18,8 @@ Prints figures, asserts nothing. What it measures (medians of --rounds):
    concurrent loop (httpx.AsyncClient, 8 in flight, json, executemany).
 3. incremental sync of 100 new replies into a 1,000,000-thread cache (built once with
    executemany of synthetic rows, kept in the temp dir between runs).
-4. peak memory (max RSS of a child process that runs only that sync): a full sync of N/5
+4. peak memory of a child process that runs only that sync (RSS, and Python's own heap by
+   tracemalloc; SQLite's page cache is capped by the cache_size pragma): a full sync of N/5
    and of N threads; an incremental sync into caches of 200,000 and 1,000,000 threads.
 """
 
@@ -351,18 +352,37 @@ class _At:
 
 
 def rss_child(kind: str, url: str, arg: str, threads: str) -> None:
-    """In a child process: run one sync, print this process's peak RSS in MB."""
+    """In a child process: run one sync, print its peak RSS and its peak of Python
+    allocations (tracemalloc), in MB."""
+    import tracemalloc
+
+    tracemalloc.start()
     if kind == "full":
         asyncio.run(engine_full(_At(url)))
     else:
         asyncio.run(incremental_run(_At(url), Path(arg), 100, int(threads)))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(peak_rss_here(), tracemalloc.get_traced_memory()[1] / 2**20)
 
 
-def peak_rss(kind: str, server: Server, arg: str = "", threads: int = 0) -> float:
+def peak_rss_here() -> float:
+    """This process's peak RSS in MB: VmHWM where there is /proc (getrusage's ru_maxrss
+    would carry over the parent's peak across fork + exec on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes there, KiB here
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale / 1024
+
+
+def peak_memory(kind: str, server: Server, arg: str = "", threads: int = 0) -> str:
+    """'RSS MB (Python heap MB)' of a child process running one sync."""
     out = subprocess.run([sys.executable, __file__, "--rss-child", kind, server.url, arg, str(threads)],
                          capture_output=True, text=True, check=True).stdout
-    return float(out.split()[-1])
+    rss, heap = (float(x) for x in out.split()[-2:])
+    return f"{rss:4.0f} MB ({heap:4.1f} MB)"
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -453,22 +473,20 @@ def main() -> None:
         print(f"  engine            {median(inc) * 1000:6.0f} ms  ({touched} threads from the server, "
               f"{new} new to the cache)")
 
-        print("\n4. peak memory (max RSS of a process running only that sync)")
+        print("\n4. peak memory of a process running only that sync: RSS (Python heap)")
         small_cache = big_cache(n_big // 5, n_threads)
-        inc_small = peak_rss("incremental", server, str(small_cache), n_threads)
-        inc_big = peak_rss("incremental", server, str(cache), n_threads)
-        full_big = peak_rss("full", server)
+        inc_small = peak_memory("incremental", server, str(small_cache), n_threads)
+        inc_big = peak_memory("incremental", server, str(cache), n_threads)
+        full_big = peak_memory("full", server)
     finally:
         server.stop()
     server = Server(n_threads // 5)
     try:
-        full_small = peak_rss("full", server)
+        full_small = peak_memory("full", server)
     finally:
         server.stop()
-    print(f"  full sync          {n_threads // 5:>9,} threads: {full_small:5.0f} MB   {n_threads:>9,} threads: "
-          f"{full_big:5.0f} MB")
-    print(f"  incremental sync   {n_big // 5:>9,}-thread cache: {inc_small:5.0f} MB   {n_big:>9,}-thread cache: "
-          f"{inc_big:5.0f} MB")
+    print(f"  full sync of {n_threads // 5:>9,} threads: {full_small}   of {n_threads:>9,}: {full_big}")
+    print(f"  incremental, {n_big // 5:>9,}-thread cache: {inc_small}   {n_big:>9,}: {inc_big}")
 
     server = Server(n_msg_threads, seed=7)
     try:
