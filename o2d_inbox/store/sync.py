@@ -32,10 +32,10 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 
 Cache writes: one transaction per page (upserts + walk progress), new threads through a
 staged INSERT … SELECT, view_counts deltas counted by the page itself (see store/writes.py).
-The first walk into an empty cache is a bulk load: the search triggers and the list indexes
-are dropped for it and built once when it finishes (writes.bulk_begin / bulk_end; a walk
-killed midway restores them when the next sync finishes it; until then search misses the
-new rows and the lists scan).
+The first walk into an empty cache becomes a bulk load when the server outpaces our writes
+(BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
+walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
+sync finishes it; until then search misses the new rows and the lists scan).
 """
 
 from __future__ import annotations
@@ -67,9 +67,17 @@ MAX_CURSOR_RESTARTS = 3
 # it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
 PREFETCH_YIELDS = 4
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
-#: A first walk into an empty cache drops the search triggers and indexes once at the end
-#: (writes.bulk_begin); False keeps them (benchmarks/bench_sync.py compares the two).
+#: A first walk into an empty cache turns into a bulk load (writes.bulk_begin: no list
+#: indexes and no search triggers until its end) as soon as our writes, not the server, set
+#: its pace: BULK_PROBE_PAGES pages in a row (the first page aside: nothing overlapped it)
+#: during which the loop sat idle, waiting for the server, less than BULK_IDLE_SHARE of the
+#: time. While the server is the slower side the walk stays live: keeping indexes and search
+#: current costs it nothing (the next page is in flight meanwhile), and lists and search
+#: work while the first sync runs. (Writes grow dearer as the indexes grow, so this is
+#: watched all along the walk.) False: never (benchmarks/bench_sync.py compares).
 BULK_LOAD = True
+BULK_PROBE_PAGES = 3
+BULK_IDLE_SHARE = 0.15
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 MESSAGE_BATCH = 50  # threads' messages per transaction (see _fetch_many)
 MESSAGE_FLUSH_SECONDS = 0.25
@@ -232,14 +240,30 @@ class SyncEngine:
             with transaction(conn):
                 writes.set_json_state(conn, K_WALK, state)
 
-        async def early_probe() -> None:
+        pace: list[tuple[float, float]] = []  # (idle, total) seconds of each page
+
+        def maybe_bulk() -> None:
+            if not state.get("bulk_ok") or len(pace) < 1 + BULK_PROBE_PAGES:
+                return
+            recent = pace[-BULK_PROBE_PAGES:]
+            if sum(i for i, _ in recent) >= BULK_IDLE_SHARE * sum(t for _, t in recent):
+                return  # the server is the slower side: stay live
+            state["bulk_ok"] = False
+            with transaction(conn):
+                if writes.get_state(conn, K_BULK) is None:
+                    # finish() (or the walk that resumes this one) restores
+                    writes.set_json_state(conn, K_BULK, writes.bulk_begin(conn))
+                writes.set_json_state(conn, K_WALK, state)
+
+        async def after_page() -> None:
+            await self._db(maybe_bulk)
             # Our mailboxes learned early in the walk: later pages are written with the right
             # needs_reply / mailbox, instead of a mass UPDATE (and its re-indexing) afterwards.
             if not self._probed and state["threads"] >= EARLY_PROBE_AFTER:
                 await self._probe_mailboxes(result)
 
         if not state["last_page"]:
-            await self._pages(state["cursor"], None, on_page, on_restart, report, early_probe)
+            await self._pages(state["cursor"], None, on_page, on_restart, report, after_page, pace)
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
@@ -275,17 +299,15 @@ class SyncEngine:
         state = writes.get_json_state(conn, K_WALK)
         if isinstance(state, dict) and "gen" in state:
             return state
-        state = {
-            "gen": int(writes.get_state(conn, K_GEN) or 0) + 1,
-            "cursor": None, "last_page": False, "restarts": 0,
-            "since": writes.get_state(conn, K_WATERMARK), "newest": None,
-            "new": 0, "changed": 0, "threads": 0,
-        }
         with transaction(conn):
-            if BULK_LOAD and writes.get_state(conn, K_BULK) is None and \
-                    conn.execute("SELECT 1 FROM threads LIMIT 1").fetchone() is None:
-                # A first sync: bulk load (see writes.bulk_begin); finish() restores.
-                writes.set_json_state(conn, K_BULK, writes.bulk_begin(conn))
+            state = {
+                "gen": int(writes.get_state(conn, K_GEN) or 0) + 1,
+                "cursor": None, "last_page": False, "restarts": 0,
+                "since": writes.get_state(conn, K_WATERMARK), "newest": None,
+                "new": 0, "changed": 0, "threads": 0,
+                # a first sync may become a bulk load (see BULK_LOAD)
+                "bulk_ok": BULK_LOAD and conn.execute("SELECT 1 FROM threads LIMIT 1").fetchone() is None,
+            }
             writes.set_json_state(conn, K_WALK, state)
         return state
 
@@ -336,11 +358,14 @@ class SyncEngine:
     async def _pages(self, cursor: str | None, since: datetime | None,
                      on_page: Callable[[ThreadsPage], SyncProgress], on_restart: Callable[[], None],
                      report: Callable[[SyncProgress], None] | None,
-                     after_page: Callable[[], Awaitable[None]] | None = None) -> None:
+                     after_page: Callable[[], Awaitable[None]] | None = None,
+                     pace: list[tuple[float, float]] | None = None) -> None:
         """Walk pages from ``cursor``; the next page is requested while this one is stored.
 
         A 400 on a non-first page means the server rejected its cursor (expired, or the
-        server restarted): ``on_restart`` is called and the pass starts over.
+        server restarted): ``on_restart`` is called and the pass starts over. ``pace`` gets
+        (idle, total) seconds per page: how long this process waited for the page without
+        computing anything, and how long the page took until it was stored.
         """
         def fetch(c: str | None) -> asyncio.Task:
             return asyncio.ensure_future(self.client.threads_page(
@@ -350,6 +375,7 @@ class SyncEngine:
         task: asyncio.Task | None = fetch(cursor)
         try:
             while task is not None:
+                wall, cpu = time.perf_counter(), time.process_time()
                 try:
                     page = await task
                 except BadRequestError:
@@ -370,7 +396,10 @@ class SyncEngine:
                     task = fetch(nxt)  # in flight while this page is written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
+                waited = (time.perf_counter() - wall) - (time.process_time() - cpu)
                 done = await self._db(on_page, page)
+                if pace is not None:
+                    pace.append((max(0.0, waited), time.perf_counter() - wall))
                 if report:
                     report(done)
                 if after_page:

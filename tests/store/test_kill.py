@@ -1,5 +1,7 @@
 """A sync killed with SIGKILL at random moments, then resumed, converges on an intact cache
-(the first walk is a bulk load without the search triggers: they and the index come back)."""
+(whether the first walk stayed live or turned into a bulk load, which depends on how fast
+this machine serves pages: the search index and the dropped indexes come back. The bulk
+load's own resume is pinned down in test_sync, where the mode is deterministic)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import sys
 import time
 
 import pytest
+from o2d_inbox.store.schema import ensure_schema
 from store_helpers import (API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_sim, search_index_whole,
-                           serve_simulator, stop)
+                           serve_simulator, stop, thread_indexes)
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +34,11 @@ def test_sigkill_then_resume_converges(tmp_path):
     rng = random.Random(2024)
     # Kill points: in the middle of the thread walk, in the middle of the messages, at random.
     moments = [
-        "SELECT 1 FROM sync_state WHERE key = 'walk' AND value NOT LIKE '%\"threads\":0}%'",
+        "SELECT 1 FROM sync_state WHERE key = 'walk' AND value NOT LIKE '%\"threads\":0,%'",
         "SELECT 1 FROM messages LIMIT 1",
         None,
     ]
     phases = []
-    bulk_at_first_kill = False
     try:
         for moment in moments:
             child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -47,15 +49,12 @@ def test_sigkill_then_resume_converges(tmp_path):
             if child.poll() is None:
                 child.kill()  # SIGKILL: no cleanup of any kind
                 phases.append(state(cache))
-                if len(phases) == 1:
-                    bulk_at_first_kill = bulk_pending(cache)
             child.wait()
         final = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     finally:
         stop(proc)
-    # the kills really hit a walk in progress (the first: a bulk load) and a message fetch
+    # the kills really hit a walk in progress and a message fetch
     assert any(walk for walk, _ in phases) and any(msgs for _, msgs in phases), phases
-    assert bulk_at_first_kill
     assert final.returncode == 0, final.stderr
 
     conn = sqlite3.connect(cache)
@@ -67,6 +66,9 @@ def test_sigkill_then_resume_converges(tmp_path):
     assert counts_are_right(conn)
     assert conn.execute("SELECT count(*) FROM sync_state WHERE key = 'walk'").fetchone()[0] == 0
     assert search_index_whole(conn)
+    fresh = sqlite3.connect(":memory:")
+    ensure_schema(fresh)
+    assert thread_indexes(conn) == thread_indexes(fresh)
     conn.close()
 
 
@@ -92,14 +94,5 @@ def state(cache) -> tuple[bool, int]:
     try:
         walk = conn.execute("SELECT 1 FROM sync_state WHERE key = 'walk'").fetchone() is not None
         return walk, conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def bulk_pending(cache) -> bool:
-    """A bulk walk's dropped search triggers are recorded, waiting to be restored."""
-    conn = sqlite3.connect(cache, timeout=5)
-    try:
-        return conn.execute("SELECT 1 FROM sync_state WHERE key = 'bulk_triggers'").fetchone() is not None
     finally:
         conn.close()

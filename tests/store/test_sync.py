@@ -303,16 +303,18 @@ async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn,
 
 
 async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed(conn, client, sim):
+    """In-process, the server's work is this process's: the walk is CPU-bound from the start
+    and turns into a bulk load after its first pages (sync.BULK_PROBE_PAGES)."""
     fresh_indexes = thread_indexes(conn)
     assert {"ix_threads_all", "ix_threads_needs_open", "ix_threads_mailbox"} <= fresh_indexes
-    flaky = FlakyClient(client, spoil_at=3)
+    flaky = FlakyClient(client, spoil_at=2 + sync_module.BULK_PROBE_PAGES)
     with pytest.raises(NetworkError):
         await SyncEngine(conn, flaky, page_limit=25).sync()
     # mid-walk: bulk mode (no search triggers, no list indexes), recorded with the walk
     assert search_triggers(conn) == set() and thread_indexes(conn) == set()
     # ...and the lists still answer, in list order, by scanning
     cached = [r[0] for r in conn.execute("SELECT id FROM threads ORDER BY last_ts DESC, id DESC")]
-    assert len(cached) == 50
+    assert len(cached) == 25 * (1 + sync_module.BULK_PROBE_PAGES)
     assert [t.id for t in queries.rows(conn, queries.View("all", relevant=False), 0, 100)] == cached
     page = queries.rows(conn, queries.View("all", relevant=False), 10, 5)
     assert [t.id for t in page] == cached[10:15]
@@ -326,6 +328,24 @@ async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert cached_snapshot(conn) == sim.thread_snapshot()
     assert counts_are_right(conn)
+
+
+async def test_against_a_slow_server_the_first_walk_stays_live(conn, client, sim):
+    """While this process mostly waits for pages, keeping indexes and search current costs
+    the walk nothing: no bulk load, and search finds threads while the first sync runs."""
+    fresh_indexes = thread_indexes(conn)
+    sim.faults.latency = 0.03
+    flaky = FlakyClient(client, spoil_at=5)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, flaky, page_limit=25).sync()
+    assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == 100
+    assert thread_indexes(conn) == fresh_indexes and search_index_whole(conn)
+    assert conn.execute("SELECT 1 FROM sync_state WHERE key = 'bulk_triggers'").fetchone() is None
+    subject = conn.execute("SELECT subject_display FROM threads LIMIT 1").fetchone()[0]
+    assert search(conn, f'"{subject}"', limit=5)
+    sim.faults.latency = 0.0
+    await SyncEngine(conn, client, page_limit=25).sync()
+    assert cached_snapshot(conn) == sim.thread_snapshot() and search_index_whole(conn)
 
 
 async def test_a_walk_into_a_full_cache_keeps_its_triggers(engine, conn, client, sim):
