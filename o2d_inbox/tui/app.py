@@ -520,7 +520,14 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         result = await self.engine.sync(full=full, progress=progress)
         self.post_message(SyncFinished(result))
 
+    def _inbox_gone(self) -> bool:
+        """The inbox's widgets are gone (the app is shutting down): a worker's last message,
+        posted just before, has nothing left to update."""
+        return not self.screen_stack or not self.screen_stack[0].query("#threads")
+
     def on_sync_progressed(self, message: SyncProgressed) -> None:
+        if self._inbox_gone():
+            return
         total = f"/{message.total:,}" if message.total else ""
         self.sync_detail = f"{message.phase} {message.done:,}{total}"
         self.update_status()
@@ -528,6 +535,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     async def on_sync_finished(self, message: SyncFinished) -> None:
         result = message.result
         self.sync_state, self.sync_detail = "idle", ""
+        if self._inbox_gone():
+            return
         self.last_synced = self.clock()
         self.threads.load(keep_anchor=True)
         self.refresh_counts()
@@ -555,6 +564,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
 
     async def on_messages_fetched(self, message: MessagesFetched) -> None:
         self._fetching = None
+        if self._inbox_gone():
+            return
         if self.sync_state == "offline":
             self.sync_state = "idle"
             self.update_status()

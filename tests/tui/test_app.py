@@ -403,3 +403,19 @@ async def test_a_dialog_follows_the_sidebar_when_the_terminal_is_resized(cache):
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, IntentPicker)
+
+
+async def test_a_worker_message_arriving_while_the_app_closes_is_ignored(cache):
+    """A messages fetch or a sync that ends just as the app closes still posts its message;
+    the inbox's widgets are gone by then: nothing to update, and no crash."""
+    from o2d_inbox.store.sync import SyncResult
+    from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
+
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.screen_stack[0].remove_children()  # what shutting down does to them
+        await app.on_messages_fetched(MessagesFetched("t0000001", 2))
+        app.on_sync_progressed(SyncProgressed("threads", 200, None))
+        await app.on_sync_finished(SyncFinished(SyncResult(new=3)))
+        assert app.sync_state == "idle"
