@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shutil
 import socket
 import sqlite3
@@ -48,6 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.api.models import ReplyRequest, ThreadsPage  # noqa: E402
 from o2d_inbox.store.db import open_db  # noqa: E402
@@ -361,20 +361,7 @@ def rss_child(kind: str, url: str, arg: str, threads: str) -> None:
         asyncio.run(engine_full(_At(url)))
     else:
         asyncio.run(incremental_run(_At(url), Path(arg), 100, int(threads)))
-    print(peak_rss_here(), tracemalloc.get_traced_memory()[1] / 2**20)
-
-
-def peak_rss_here() -> float:
-    """This process's peak RSS in MB: VmHWM where there is /proc (getrusage's ru_maxrss
-    would carry over the parent's peak across fork + exec on Linux)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes there, KiB here
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale / 1024
+    print(peak_rss_mb(), tracemalloc.get_traced_memory()[1] / 2**20)
 
 
 def peak_memory(kind: str, server: Server, arg: str = "", threads: int = 0) -> str:

@@ -33,16 +33,25 @@ PAGE = 64
 MAX_PAGES = 24
 
 
-def age(ts: int, now: datetime) -> str:
-    """Compact age of a timestamp: 'now', '5m', '3h', '6d', '4w', '5mo', '2y'."""
-    if not ts:
-        return "—"
-    seconds = max(0, int(now.timestamp()) - ts)
+def _span(seconds: int) -> str:
+    """'now', '5m', '3h', '6d', '4w', '5mo', '2y'."""
     for limit, unit, size in ((3600, "m", 60), (86400, "h", 3600), (14 * 86400, "d", 86400),
                               (70 * 86400, "w", 7 * 86400), (365 * 86400, "mo", 30 * 86400)):
         if seconds < limit:
             return "now" if seconds < 60 else f"{seconds // size}{unit}"
     return f"{seconds // (365 * 86400)}y"
+
+
+def age(ts: int, now: datetime) -> str:
+    """Compact age of a timestamp: 'now', '5m', '3h', '6d', '4w', '5mo', '2y'."""
+    if not ts:
+        return "—"
+    return _span(max(0, int(now.timestamp()) - ts))
+
+
+def wakes(when: datetime, now: datetime) -> str:
+    """Compact time until a snoozed thread wakes: '→5m', '→3h', '→2d', '→now' once due."""
+    return "→" + _span(max(0, int((when - now).total_seconds())))
 
 
 
@@ -249,7 +258,9 @@ class ThreadList(ScrollView, can_focus=True):
         count = str(t.message_count) if t.message_count < 1000 else "999"
         text.append(count.rjust(3), muted)
         text.append(" ")
-        text.append(age(t.last_ts, self.clock()).rjust(4), muted)
+        # a snoozed thread shows when it comes back instead of its age
+        when = wakes(t.local_snoozed_until, self.clock()) if t.local_snoozed_until else age(t.last_ts, self.clock())
+        text.append(when.rjust(4), muted)
         if cell_len(text.plain) < width:
             text.append(" " * (width - cell_len(text.plain)))
         return text
