@@ -92,6 +92,13 @@ async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
         expected = wake_time(date(2026, 6, 10), tz=NOW.astimezone().tzinfo)
         assert local.get_local(cache, thread.id).snoozed_until == expected
         assert app.threads.selected.id != thread.id and sidebar_count(app, "snoozed") == "1"
+        # the Snoozed queue shows when it wakes (June 3, noon → June 10 morning: 6 days and some)
+        app.action_show_queue("snoozed")
+        await settle(pilot)
+        assert app.threads.row(0).id == thread.id
+        assert app.threads.render_line(0).text.rstrip().endswith("→6d")
+        app.action_show_queue("needs")
+        await settle(pilot)
         # the date passes: the app's wake check puts it back in Needs reply, unread
         clock.now = expected + timedelta(minutes=1)
         app._wake_check()
