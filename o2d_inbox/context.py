@@ -73,6 +73,16 @@ def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
     return UniboxClient(config.base_url, config.api_key, config.workspace, **client_kwargs)
 
 
+PROBE_TIMEOUT = 1.5  # seconds: a reachable server answers far sooner
+
+
+async def probe_server(config: Config) -> None:
+    """One quick request, no retries: NetworkError when the server cannot be reached, so a
+    command says "offline" at once instead of after the client's retries (~3 s)."""
+    async with make_client(config, timeout=PROBE_TIMEOUT, max_retries=0) as client:
+        await client.capabilities()
+
+
 def with_workspace(config: Config, workspace: int) -> Config:
     """The config for a known workspace; an explicit cache path stays as it was."""
     cache = config.cache_path or cache_path_for(config.base_url, workspace)

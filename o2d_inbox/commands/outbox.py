@@ -199,9 +199,14 @@ def _one(config, action: str, item_id: int | None) -> int:
 # --- flushing (online) ----------------------------------------------------------------------
 
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
-    from o2d_inbox.context import make_client, open_cache, resolve_workspace
+    from o2d_inbox.api.errors import NetworkError
+    from o2d_inbox.context import make_client, open_cache, probe_server, resolve_workspace
     from o2d_inbox.store.dispatcher import Dispatcher, OutboxBusy
 
+    try:
+        await probe_server(config)
+    except NetworkError as exc:
+        raise NetworkError(f"offline: nothing sent, every queued item stays in the outbox ({exc})") from None
     async with make_client(config) as client:
         config = await resolve_workspace(config, client)
         conn = open_cache(config)

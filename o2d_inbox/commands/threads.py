@@ -22,7 +22,6 @@ from typing import Any
 from o2d_inbox.cli import EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import Config, load_config
 
-PROBE_TIMEOUT = 1.5  # seconds: a reachable server answers far sooner
 OFFLINE_NOTE = "offline: showing cached data"
 
 _THREAD_SQL = (
@@ -54,21 +53,16 @@ def probe(config: Config) -> bool:
 
     if not (config.api_key or config.demo):
         return False  # nothing to ask with: the cache is all there is, nothing to warn about
+    from o2d_inbox.context import probe_server
+
     try:
-        return asyncio.run(_probe(config))
+        asyncio.run(probe_server(config))
+        return True
     except NetworkError:
         print(OFFLINE_NOTE, file=sys.stderr)
         return False
     except Exception:  # noqa: BLE001 - auth/server trouble is for `sync` and `doctor` to report
         return False
-
-
-async def _probe(config: Config) -> bool:
-    from o2d_inbox.context import make_client
-
-    async with make_client(config, timeout=PROBE_TIMEOUT, max_retries=0) as client:
-        await client.capabilities()
-    return True
 
 
 # --- threads --------------------------------------------------------------------------------

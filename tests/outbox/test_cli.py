@@ -99,6 +99,25 @@ def test_bounce_exit_1_with_the_reason_then_retry_and_cancel(tmp_path, sim_serve
     assert run("outbox", "flush") == 0 and "nothing to send" in capsys.readouterr().err
 
 
+def test_offline_flush_says_so_without_retrying_first(tmp_path, cli_env, capsys, monkeypatch):
+    """An unreachable server is reported at once (one quick probe), not after the client's
+    retries with back-off; nothing leaves the outbox."""
+    from o2d_inbox.api.client import UniboxClient
+
+    async def no_retry(self, *args):
+        raise AssertionError("retried before saying offline")
+
+    monkeypatch.setattr(UniboxClient, "_retry", no_retry)
+    cache = tmp_path / "c.db"
+    cli_env(None, cache)  # the server is unreachable
+    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 0
+    capsys.readouterr()
+    assert run("outbox", "flush") == 4
+    err = lines(capsys.readouterr().err)
+    assert len(err) == 1 and "offline" in err[0] and "retried" not in err[0]
+    assert [i.state for i in ob.list_items(open_db(cache))] == ["scheduled"]
+
+
 def test_a_refused_key_keeps_the_message_for_later(tmp_path, sim_server, cli_env, capsys, monkeypatch):
     cache = tmp_path / "c.db"
     server = sim_server(op_step_seconds=0.01)
@@ -111,7 +130,7 @@ def test_a_refused_key_keeps_the_message_for_later(tmp_path, sim_server, cli_env
     err = lines(capsys.readouterr().err)
     assert len(err) == 1 and "401" in err[0] and "revoked_0000" not in err[0]
     conn = open_db(cache)
-    assert ob.list_items(conn)[0].state == "sending"
+    assert ob.list_items(conn)[0].state == "scheduled"  # refused before anything was sent
     cli_env(server, cache)  # the good key again
     assert run("outbox", "flush", "--wait") == 0
     item = ob.list_items(conn)[0]

@@ -30,7 +30,7 @@ async def drive(world, d, *, step=1.0, limit=500):
 
 async def test_fifty_messages_through_faults_each_delivered_exactly_once(make_world):
     w = make_world(threads=40, seed=11, drop_after_rate=0.2, drop_rate=0.1, fail_rate=0.15,
-                   rate_limit_rate=0.1, retry_after=0.5, latency=0.0005, op_step_seconds=1.0)
+                   rate_limit_rate=0.25, retry_after=0.5, latency=0.0005, op_step_seconds=1.0)
     threads = w.thread_ids[:8]
     items = []
     for n in range(40):  # several per thread, to check the per-thread order too
