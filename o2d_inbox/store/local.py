@@ -1,4 +1,4 @@
-"""Local states the API lacks: done, snoozed until a time, a private note. Headless.
+"""Local states the API lacks: done, snoozed until a time, a private note, read. Headless.
 
 They live in ``threads.local_done`` / ``local_snoozed_until`` (epoch seconds) / ``local_note``,
 which sync never writes, so they survive every sync and reconcile (a thread the server no
@@ -14,7 +14,7 @@ counts never depend on the clock.
 
 Every write takes many ids and runs in one transaction (or inside the caller's), and returns
 a ``LocalChange`` holding the values before, which ``undo_local`` puts back exactly (the
-triage mode's undo).
+triage mode's undo); ``mark_read`` aside (one thread, opened: nothing to undo).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
 
 __all__ = [
     "LOCAL_OPEN_SQL", "LOCAL_HIDING_KINDS", "LocalChange", "LocalState", "mark_done", "snooze",
-    "unsnooze", "set_note", "get_local", "undo_local", "wake_due", "next_wake",
+    "unsnooze", "set_note", "get_local", "undo_local", "wake_due", "next_wake", "mark_read",
 ]
 
 _CHUNK = 500  # ids per IN (...), well under SQLite's variable limit
@@ -168,3 +168,9 @@ def next_wake(conn: sqlite3.Connection) -> datetime | None:
     row = conn.execute("SELECT min(local_snoozed_until) FROM threads "
                        "WHERE local_snoozed_until IS NOT NULL").fetchone()
     return datetime.fromtimestamp(row[0], timezone.utc) if row and row[0] is not None else None
+
+
+def mark_read(conn: sqlite3.Connection, thread_id: str) -> None:
+    """The user opened the thread (``unread`` is ours too: sync sets it again when the
+    conversation moves on)."""
+    conn.execute("UPDATE threads SET unread = 0 WHERE id = ? AND unread != 0", (thread_id,))

@@ -352,11 +352,6 @@ def messages(conn: sqlite3.Connection, thread_id: str) -> list[MessageRow]:
     ]
 
 
-def mark_read(conn: sqlite3.Connection, thread_id: str) -> None:
-    """The user opened the thread (a local flag; sync sets it again on new activity)."""
-    conn.execute("UPDATE threads SET unread = 0 WHERE id = ? AND unread != 0", (thread_id,))
-
-
 def mailboxes(conn: sqlite3.Connection, relevant: bool = True) -> list[tuple[str, int]]:
     """(address, thread count) of every mailbox seen, busiest first."""
     counts = sidebar_counts(conn, relevant)

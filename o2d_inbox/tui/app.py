@@ -22,7 +22,7 @@ from textual.widgets import Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store import outbox, queries
+from o2d_inbox.store import local, outbox, queries
 from o2d_inbox.store.queries import ThreadRow, View
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
@@ -474,7 +474,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
             self._preview_timer.stop()
             self._preview_timer = None
         if thread.unread:
-            queries.mark_read(self.conn, thread.id)
+            local.mark_read(self.conn, thread.id)
             self.threads.load(keep_anchor=True)
             thread = queries.thread(self.conn, thread.id) or thread
         if self.screen.has_class("-no-pane"):

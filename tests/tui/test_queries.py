@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from o2d_inbox.store import local
 from o2d_inbox.store import queries as q
 
 VIEWS = [
@@ -74,7 +75,7 @@ def test_thread_messages_and_mark_read(cache):
     assert [m.date for m in msgs] == sorted(m.date for m in msgs)
     assert q.thread(cache, "nope") is None
     cache.execute("UPDATE threads SET unread = 1 WHERE id = 't0000003'")
-    q.mark_read(cache, "t0000003")
+    local.mark_read(cache, "t0000003")
     assert not q.thread(cache, "t0000003").unread
 
 
