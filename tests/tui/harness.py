@@ -49,6 +49,18 @@ def intent_of(conn, thread_id):
     return conn.execute("SELECT reply_intent FROM threads WHERE id = ?", (thread_id,)).fetchone()[0]
 
 
+def app_with_outbox(conn, clock=None, client=None, undo_seconds=5):
+    """The app as the outbox and triage tests drive it: a fake clock, no periodic sync, the
+    dispatcher looping fast."""
+    from o2d_inbox.tui.app import build_app
+
+    app = build_app(config(undo_seconds=undo_seconds), conn=conn, client=client,
+                    clock=clock or FakeClock(), sync_every=None)
+    app.outbox_idle = 0.02
+    app.outbox_poll_backoff = (1,)
+    return app
+
+
 def config(**over) -> Config:
     return Config(theme=over.pop("theme", "o2d-dark"), **over)
 

@@ -20,18 +20,13 @@ from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
-from tui_harness import FakeClock, config, intent_of, notices, settle, until
+from tui_harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
 from tui_seed import seed_cache
 
 SIZE = (160, 48)
 
 
-def make(conn, clock=None, client=None, undo_seconds=5):
-    app = build_app(config(undo_seconds=undo_seconds), conn=conn, client=client,
-                    clock=clock or FakeClock(), sync_every=None)
-    app.outbox_idle = 0.02
-    app.outbox_poll_backoff = (1,)
-    return app
+make = app_with_outbox
 
 
 # --- the simulator world ---------------------------------------------------------------------

@@ -6,6 +6,8 @@ queue is oldest first."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from datetime import date, timedelta
 
 import pytest
@@ -21,18 +23,13 @@ from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return
 
-from tui_harness import FakeClock, config, intent_of, notices, settle, until
+from tui_harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
 from tui_seed import NOW
 
 SIZE = (160, 48)
 
 
-def make(conn, clock=None, client=None, undo_seconds=10):
-    app = build_app(config(undo_seconds=undo_seconds), conn=conn, client=client,
-                    clock=clock or FakeClock(), sync_every=None)
-    app.outbox_idle = 0.02
-    app.outbox_poll_backoff = (1,)
-    return app
+make = partial(app_with_outbox, undo_seconds=10)
 
 
 def sidebar_count(app, option_id: str) -> str:
