@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from o2d_inbox.api.client import mask_key  # noqa: F401 - one masking rule, re-exported
+from o2d_inbox.api.keys import mask_key  # noqa: F401 - one masking rule, re-exported
 
 APP_NAME = "o2d-inbox"
 DEFAULT_BASE_URL = "https://public.outreach2day.com"

@@ -75,6 +75,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from o2d_inbox.api.keys import checked_key, mask_key
 from o2d_inbox.api.errors import (
     ApiError,
     AuthError,
@@ -129,18 +130,6 @@ class ClientStats:
     requests: int = 0  # HTTP attempts sent, retries included
     retries: int = 0  # attempts that were repeats of an earlier one
     rate_limited: int = 0  # 429 responses received
-
-
-def mask_key(key: str | None) -> str:
-    """What may be shown of a key: the ``ot2d_`` prefix and the last 4 characters, at most;
-    nothing of a short or foreign key."""
-    if not key:
-        return "(none)"
-    if key.startswith("ot2d_") and len(key) >= len("ot2d_") + 12:
-        return f"ot2d_…{key[-4:]}"
-    if key.startswith("ot2d_"):
-        return "ot2d_…"
-    return "…"
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -233,13 +222,7 @@ class UniboxClient:
         rng: random.Random | None = None,
         user_agent: str = "o2d-inbox",
     ) -> None:
-        api_key = (api_key or "").strip()
-        if not api_key:
-            raise AuthError("no API key: set OUTREACH2DAY_API_KEY")
-        if not api_key.isascii() or not api_key.isprintable() or " " in api_key:
-            # httpx would fail later with the header value in its message.
-            raise AuthError(f"the API key {mask_key(api_key)} contains characters a header cannot carry")
-        self._api_key = api_key
+        self._api_key = api_key = checked_key(api_key)
         self.base_url = base_url.rstrip("/")
         self.workspace_id = workspace_id
         self.stats = ClientStats()

@@ -11,33 +11,34 @@ def run(args: argparse.Namespace) -> int:
     from o2d_inbox.context import (cache_path, make_client, open_cache, resolve_workspace,
                                    with_cached_workspace)
 
+    from o2d_inbox.api.keys import checked_key
+
     config = with_cached_workspace(load_config(args))
-    try:
-        client = make_client(config)
-    except ConfigError:
-        # no key: the cache alone still reads (offline), if there is one
-        client = None
+    online = bool(config.api_key or config.demo)  # no key: the cache alone still reads (offline)
+    if config.api_key and not config.demo:
+        checked_key(config.api_key)  # a key that cannot be sent: one line now, not in the app
+    if not online:
         cache_path(config)  # raises the one-line "workspace unknown / no cache" error
-    if client is not None:
+    else:
         try:
             cache_path(config)
         except ConfigError:
-            # first run without a workspace: ask the server which one, on a throwaway loop,
-            # then a fresh client for the app's own loop
-            probe = client
+            # first run without a workspace: ask the server which one, on a throwaway loop
+            probe = make_client(config)
 
             async def resolve():
                 async with probe:
                     return await resolve_workspace(config, probe)
 
             config = asyncio.run(resolve())
-            client = make_client(config)
     conn = open_cache(config)
 
     from o2d_inbox.tui.app import build_app
 
     try:
-        build_app(config, client=client, conn=conn).run()
+        # the client is built on first use, after the first frame (see InboxApp.client)
+        factory = (lambda: make_client(config)) if online else None
+        build_app(config, client_factory=factory, conn=conn).run()
     finally:
         conn.close()
     return 0

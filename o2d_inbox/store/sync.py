@@ -45,13 +45,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.api.errors import ApiError, BadRequestError, NetworkError, NotFoundError, ProtocolError
-from o2d_inbox.api.models import ThreadMessages, ThreadsPage
 from o2d_inbox.store import writes
 from o2d_inbox.store.lock import SyncLocked, WriterLock
 from o2d_inbox.store.writes import transaction
+
+if TYPE_CHECKING:
+    from o2d_inbox.api.models import ThreadMessages, ThreadsPage
 
 __all__ = ["SyncEngine", "SyncLocked", "SyncProgress", "SyncResult"]
 

@@ -24,11 +24,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.store.db import transaction  # re-exported for the sync engine
-from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
 from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL
+
+if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
+    from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
 
 PENDING_INTENT_STATES = ("scheduled", "sending", "accepted")
 SNIPPET_CHARS = 300

@@ -104,17 +104,19 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     ]
 
     def __init__(self, config: Any, conn: sqlite3.Connection, *, client: Any = None,
-                 engine: Any = None, clock: Clock | None = None, sync_every: float | None = SYNC_EVERY) -> None:
+                 client_factory: Callable[[], Any] | None = None, engine: Any = None,
+                 clock: Clock | None = None, sync_every: float | None = SYNC_EVERY) -> None:
         super().__init__()
         self.config = config
         self.conn = conn
-        self.client = client
+        self._client = client
+        self._client_factory = client_factory
         self._engine = engine
         self.clock: Clock = clock or _utcnow
         self.sync_every = sync_every
         self.relevant = True
         self.view = View("needs")
-        self.sync_state = "offline" if client is None and engine is None else "idle"
+        self.sync_state = "idle" if self.online or engine is not None else "offline"
         self.sync_detail = ""
         self.last_synced: datetime | None = None
         self.shown_thread: ThreadRow | None = None
@@ -146,6 +148,19 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
             return "demo workspace (simulator)"
         workspace = getattr(self.config, "workspace", None)
         return f"workspace {workspace}" if workspace is not None else "no workspace chosen"
+
+    @property
+    def client(self) -> Any:
+        """The API client, built on first use (after the first frame: httpx, pydantic and a
+        TLS context cost ~0.1 s that the inbox need not wait for); None when offline."""
+        if self._client is None and self._client_factory is not None:
+            self._client = self._client_factory()
+        return self._client
+
+    @property
+    def online(self) -> bool:
+        """There is a server to talk to (whether or not its client exists yet)."""
+        return self._client is not None or self._client_factory is not None
 
     @property
     def threads(self) -> ThreadList:
@@ -488,7 +503,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
 
     # -- workers -----------------------------------------------------------------------
     def _can_sync(self) -> bool:
-        return self.client is not None or self._engine is not None
+        return self.online or self._engine is not None
 
     @property
     def engine(self):
@@ -617,7 +632,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     async def on_unmount(self) -> None:
         if self._reader_conn is not None:
             self._reader_conn.interrupt()
-        close = getattr(self.client, "aclose", None)
+        close = getattr(self._client, "aclose", None)  # only one that was built
         if close is not None:
             try:
                 await close()
@@ -625,12 +640,13 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
                 pass
 
 
-def build_app(config: Any = None, *, client: Any = None, conn: sqlite3.Connection | None = None,
-              clock: Clock | None = None, engine: Any = None,
+def build_app(config: Any = None, *, client: Any = None, client_factory: Callable[[], Any] | None = None,
+              conn: sqlite3.Connection | None = None, clock: Clock | None = None, engine: Any = None,
               sync_every: float | None = SYNC_EVERY) -> InboxApp:
     """The app, for the CLI, the tests and the snapshots alike.
 
-    client None (and engine None) = offline on the cache; conn None = the config's cache;
+    client (or client_factory, called on first use) None (and engine None) = offline on the
+    cache; conn None = the config's cache;
     clock = the time ages and "synced N min ago" are measured against (tests fix it);
     engine = a SyncEngine-like object (tests inject a fake; default SyncEngine(conn, client)).
     """
@@ -642,4 +658,5 @@ def build_app(config: Any = None, *, client: Any = None, conn: sqlite3.Connectio
         from o2d_inbox.context import open_cache
 
         conn = open_cache(config)
-    return InboxApp(config, conn, client=client, engine=engine, clock=clock, sync_every=sync_every)
+    return InboxApp(config, conn, client=client, client_factory=client_factory, engine=engine, clock=clock,
+                    sync_every=sync_every)

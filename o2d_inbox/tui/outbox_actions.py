@@ -94,8 +94,8 @@ class OutboxActions:
     def on_mount(self) -> None:
         self.screen.mount(UndoBar(id="undo-bar"), before=self.query_one(Footer))
         self.set_interval(0.5, self._outbox_tick)
-        if self.client is not None:
-            self._outbox_worker()
+        if self.online:
+            self.call_after_refresh(self._outbox_worker)  # after the first frame (see InboxApp.client)
 
     def outbox_now(self) -> float:
         return self.clock().timestamp()
@@ -213,7 +213,7 @@ class OutboxActions:
             look = INTENTS.get(item.payload.get("replyIntent") or CLEAR)
             what += f" → {look.glyph} {look.label}" if look else ""
         text.append(f"{what} queued · ")
-        if self.client is None:
+        if not self.online:
             text.append("offline: kept in the outbox until a server is reachable")
         else:
             text.append(f"sending in {int(left + 0.999)} s")

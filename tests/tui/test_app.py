@@ -419,3 +419,49 @@ async def test_a_worker_message_arriving_while_the_app_closes_is_ignored(cache):
         app.on_sync_progressed(SyncProgressed("threads", 200, None))
         await app.on_sync_finished(SyncFinished(SyncResult(new=3)))
         assert app.sync_state == "idle"
+
+
+async def test_a_client_factory_is_called_once_after_the_first_frame(tmp_path, monkeypatch):
+    """The CLI hands the app a factory: the inbox paints from the cache first, then builds
+    the client (httpx, pydantic, a TLS context: ~0.1 s) and syncs with it."""
+    from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+    from o2d_inbox.store.db import open_db
+    from o2d_inbox.tui.thread_list import ThreadList
+
+    painted = []
+    original = ThreadList.render_line
+
+    def render_line(self, y):
+        painted.append(y)
+        return original(self, y)
+
+    monkeypatch.setattr(ThreadList, "render_line", render_line)
+    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False))
+    conn = open_db(tmp_path / "cache.db")
+    calls = []
+
+    def factory():
+        calls.append(len(painted))
+        return UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
+
+    app = build_app(config(), conn=conn, client_factory=factory, clock=clock, sync_every=None)
+    assert app.online and app.sync_state == "idle" and calls == []
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.sync_state == "idle" and app.last_synced is not None:
+                break
+        assert len(calls) == 1 and calls[0] > 0  # once, after rows were painted
+        assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == 30
+    conn.close()
+
+
+def test_the_inbox_imports_without_the_client_stack():
+    """What the first frame waits for: neither httpx nor pydantic (the client brings them)."""
+    import subprocess
+    import sys
+
+    code = "import sys, o2d_inbox.tui.app; print(sorted(m for m in ('httpx', 'pydantic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,29 @@
+"""The API key: whether it can be sent at all, and what of it may be shown (never all of it:
+errors, logs, doctor, repr)."""
+
+from __future__ import annotations
+
+from o2d_inbox.api.errors import AuthError
+
+
+def checked_key(api_key: str | None) -> str:
+    """The key as it will be sent, or AuthError (before any request: httpx would fail later
+    with the header value in its message)."""
+    api_key = (api_key or "").strip()
+    if not api_key:
+        raise AuthError("no API key: set OUTREACH2DAY_API_KEY")
+    if not api_key.isascii() or not api_key.isprintable() or " " in api_key:
+        raise AuthError(f"the API key {mask_key(api_key)} contains characters a header cannot carry")
+    return api_key
+
+
+def mask_key(key: str | None) -> str:
+    """What may be shown of a key: the ``ot2d_`` prefix and the last 4 characters, at most;
+    nothing of a short or foreign key."""
+    if not key:
+        return "(none)"
+    if key.startswith("ot2d_") and len(key) >= len("ot2d_") + 12:
+        return f"ot2d_…{key[-4:]}"
+    if key.startswith("ot2d_"):
+        return "ot2d_…"
+    return "…"
