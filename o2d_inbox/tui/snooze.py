@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from o2d_inbox.render.ooo import return_date, wake_time
 from o2d_inbox.render.text import safe_line
+from o2d_inbox.tui.dialog import SeeThrough, see_through
 
 __all__ = ["SnoozeChoice", "snooze_choices", "proposed_return", "SnoozeScreen", "NoteScreen"]
 
@@ -67,7 +68,7 @@ def snooze_choices(now: datetime, back: date | None = None) -> list[SnoozeChoice
     return choices
 
 
-class SnoozeScreen(ModalScreen[datetime | None]):
+class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
     BINDINGS = [
         *[Binding(str(n), f"pick({n - 1})", f"choice {n}", show=False, id=f"snooze.pick_{n}")
           for n in range(1, 5)],
@@ -75,11 +76,13 @@ class SnoozeScreen(ModalScreen[datetime | None]):
     ]
 
     DEFAULT_CSS = """
-    SnoozeScreen { align: center middle; background: $background 40%; }
+    SnoozeScreen { align: center middle; }
     SnoozeScreen > Vertical {
-        width: 64; height: auto; border: thick $accent; background: $surface; padding: 0 1;
+        width: 64; height: auto; border: round $primary; background: $surface; padding: 0 1;
     }
-    SnoozeScreen OptionList { height: auto; border: none; padding: 0; }
+    SnoozeScreen OptionList, SnoozeScreen OptionList:focus {
+        height: auto; border: none; background: $surface; padding: 0;
+    }
     SnoozeScreen Static { color: $text-muted; }
     """
 
@@ -88,13 +91,14 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         self.title_text, self.choices = title, choices
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(f"Snooze {self.title_text} until …"))
+        with Vertical() as box:
+            box.border_title = Text(f"Snooze · {self.title_text}")
             yield OptionList(*[Option(Text(f"{n}  {c.label}"), id=str(n - 1))
                                for n, c in enumerate(self.choices, 1)])
-            yield Static(Text("1–4 / enter picks · esc cancels"))
+            yield Static(Text(f"1–{len(self.choices)} / enter picks · esc cancels"))
 
     def on_mount(self) -> None:
+        see_through(self)
         self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -108,16 +112,16 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         self.dismiss(None)
 
 
-class NoteScreen(ModalScreen[str | None]):
+class NoteScreen(SeeThrough, ModalScreen[str | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="note.save"),
         Binding("escape", "cancel", "Cancel", id="note.cancel"),
     ]
 
     DEFAULT_CSS = """
-    NoteScreen { align: center middle; background: $background 40%; }
+    NoteScreen { align: center middle; }
     NoteScreen > Vertical {
-        width: 72; height: auto; border: thick $accent; background: $surface; padding: 0 1;
+        width: 72; height: auto; border: round $primary; background: $surface; padding: 0 1;
     }
     NoteScreen TextArea { height: 8; }
     NoteScreen Static { color: $text-muted; }
@@ -128,12 +132,14 @@ class NoteScreen(ModalScreen[str | None]):
         self.title_text, self.text = title, text or ""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(f"Private note · {self.title_text} (stays on this machine)"))
+        with Vertical() as box:
+            box.border_title = Text(f"Private note · {self.title_text}")
+            yield Static(Text("Stays on this machine; the server never sees it."))
             yield TextArea(self.text, id="note-text", soft_wrap=True)
             yield Static(Text("ctrl+s saves (empty removes the note) · esc cancels"))
 
     def on_mount(self) -> None:
+        see_through(self)
         area = self.query_one(TextArea)
         area.cursor_blink = False
         area.focus()

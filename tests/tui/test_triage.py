@@ -342,3 +342,22 @@ async def test_rapid_triage_on_a_narrow_terminal_shows_the_conversation(cache):
         await pilot.press("T")
         await settle(pilot)
         assert not app.screen.has_class("-reading") and app.focused is app.threads
+
+
+@pytest.mark.parametrize("key", ["s", "n"])
+async def test_snooze_and_note_dialogs_keep_the_inbox_in_sight(cache, key):
+    """Like every dialog: the inbox stays visible (dimmed) and the box sits right of the
+    sidebar; the snooze hint names the keys that exist."""
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SnoozeScreen if key == "s" else NoteScreen)
+        assert screen.styles.background.a < 1
+        assert screen.children[0].region.x >= app.sidebar.region.right > 0
+        if key == "s":
+            hint = str(screen.query("Static").last().render())
+            assert f"1–{len(screen.choices)} " in hint
+        await pilot.press("escape")
