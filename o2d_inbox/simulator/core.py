@@ -30,33 +30,6 @@ EXAMPLE_KEY = "ot2d_sim_example_key"
 
 
 @dataclass
-class SimConfig:
-    threads: int = 2000
-    seed: int = 42
-    #: None: any ``ot2d_…`` key (at least one char after the prefix) is valid for every
-    #: workspace, unless a word of it starts with wrong/invalid/expired/revoked or is "bad".
-    #: A set: exactly these keys, every workspace. A dict: key -> the workspace ids it may
-    #: access (others answer 403).
-    api_keys: set[str] | dict[str, list[int]] | None = None
-    workspaces: list[int] = field(default_factory=lambda: [42])
-    reply_rate: float = 0.0
-    latency: float = 0.0
-    latency_jitter: float = 0.0
-    fail_rate: float = 0.0
-    drop_rate: float = 0.0
-    drop_after_rate: float = 0.0
-    rate_limit_rate: float = 0.0
-    retry_after: float = 1.0
-    malformed_rate: float = 0.0
-    op_step_seconds: float = 1.0
-    clock: Callable[[], datetime] | None = None
-    #: date of the newest seeded message; default: the clock at start minus one minute
-    anchor: datetime | None = None
-    #: seed the hostile-content threads (ids thr_x_<kind>)
-    hostile: bool = True
-
-
-@dataclass
 class Faults:
     """Per-request fault knobs; mutable at runtime (``sim.faults.fail_rate = 0.5``)."""
 
@@ -68,6 +41,27 @@ class Faults:
     latency_jitter: float = 0.0
     malformed_rate: float = 0.0
     retry_after: float = 1.0
+
+
+@dataclass
+class SimConfig(Faults):
+    """The simulated world; the fault knobs (Faults' fields) are where ``sim.faults`` starts."""
+
+    threads: int = 2000
+    seed: int = 42
+    #: None: any ``ot2d_…`` key (at least one char after the prefix) is valid for every
+    #: workspace, unless a word of it starts with wrong/invalid/expired/revoked or is "bad".
+    #: A set: exactly these keys, every workspace. A dict: key -> the workspace ids it may
+    #: access (others answer 403).
+    api_keys: set[str] | dict[str, list[int]] | None = None
+    workspaces: list[int] = field(default_factory=lambda: [42])
+    reply_rate: float = 0.0
+    op_step_seconds: float = 1.0
+    clock: Callable[[], datetime] | None = None
+    #: date of the newest seeded message; default: the clock at start minus one minute
+    anchor: datetime | None = None
+    #: seed the hostile-content threads (ids thr_x_<kind>)
+    hostile: bool = True
 
 
 class SimulatedDrop(Exception):
