@@ -142,10 +142,12 @@ def item_line(item: ob.OutboxItem, now: float) -> str:
         state = "retrying"  # it may have reached the server; the next flush re-sends, same key
     elif item.state == "accepted" and item.operation_status:
         state = f"accepted:{item.operation_status}"
+    elif item.state == "sent" and item.last_error:
+        state = "sent:unconfirmed"  # accepted, but its delivery was never reported
     where = item.thread_id or item.recipient or ""
     line = (f"#{item.id:<5} {item.kind:<8} {fit(safe_line(state), 16)} {_age(now - item.created_at):>4}  "
             f"{fit(safe_line(where), 24)}  {safe_line(item.summary)}")
-    if item.last_error and item.state in ("failed", "sending", "accepted"):
+    if item.last_error and item.state in ("failed", "sending", "accepted", "sent"):
         line += f"  [{safe_line(item.last_error)}]"
     return line
 

@@ -28,7 +28,9 @@ honoured) and malformed answers are retried with the same key, backing off along
 ``poll_backoff``; 401/403 too (the key, not the message, is at fault). A 409 on our key, and
 any other 4xx, fails the item at once with the server's message (the text stays in the row).
 An accepted item is polled (GET /threads/outbound-operations/{id}) until its operation is
-final; a failed operation fails the item with the server's error. A failed intent override
+final; a failed operation fails the item with the server's error. One still not final
+``confirm_within`` after it was accepted (24 h) is settled as sent, unconfirmed, like one the
+server forgot: it was accepted, so it is never re-sent, and polling stops. A failed intent override
 reverts the thread's intent (only while the thread still shows ours).
 """
 
@@ -85,14 +87,19 @@ class OutboxBusy(Exception):
         super().__init__("another o2d-inbox process is sending this outbox; it will deliver the queued items")
 
 
+#: How long an accepted send's operation may stay unfinished before polling stops (seconds).
+CONFIRM_WITHIN = 24 * 3600
+
+
 class Dispatcher:
     def __init__(self, conn, client, *, clock: Callable[[], float] = time.time,
                  poll_backoff: Sequence[float] = (1, 2, 4, 8, 15, 30), max_attempts: int | None = None,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, concurrency: int = 8,
-                 idle_interval: float = 1.0) -> None:
+                 idle_interval: float = 1.0, confirm_within: float = CONFIRM_WITHIN) -> None:
         self.conn = conn
         self.client = client
         self.clock = clock
+        self.confirm_within = confirm_within
         self.poll_backoff = tuple(poll_backoff) or (0,)
         self.max_attempts = max_attempts
         self.idle_interval = idle_interval
@@ -351,8 +358,9 @@ class Dispatcher:
             fields["thread_id"] = item.thread_id or server_thread
         if op_id:
             self._polls[item.id] = 0
-            self._update(item, "sending", state="accepted", operation_id=op_id,
-                         next_attempt_at=self.clock() + self.poll_backoff[0], **fields)
+            now = self.clock()
+            self._update(item, "sending", state="accepted", operation_id=op_id, accepted_at=now,
+                         next_attempt_at=now + self.poll_backoff[0], **fields)
         elif (status or "").lower() in FAILED_OPERATION_STATUSES:
             fields["last_error"] = f"the server answered '{status}'"
             self._update(item, "sending", state="failed", **fields)
@@ -413,6 +421,13 @@ class Dispatcher:
                               **fields)
         if op.is_final:
             self._polls.pop(item.id, None)
+            self._update(item, "accepted", state="sent", next_attempt_at=None, **fields)
+            return 1
+        if item.accepted_at is not None and self.clock() - item.accepted_at >= self.confirm_within:
+            self._polls.pop(item.id, None)
+            hours = self.confirm_within / 3600
+            fields["last_error"] = (f"delivery not confirmed: the server still said '{op.status}' "
+                                    f"{hours:g} h after accepting it; no longer asked")
             self._update(item, "accepted", state="sent", next_attempt_at=None, **fields)
             return 1
         changed = (op.status or None) != item.operation_status

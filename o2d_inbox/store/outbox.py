@@ -88,6 +88,7 @@ class OutboxItem:
     operation_status: str | None
     server_message_id: str | None
     server_thread_id: str | None
+    accepted_at: float | None = None  # when the server accepted it (schema migration 10)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:

@@ -532,6 +532,12 @@ MIGRATIONS: list[list[str]] = [
         "DROP INDEX IF EXISTS ix_threads_intent",
         "DROP INDEX IF EXISTS ix_threads_needs",
     ],
+    # 10: when the server accepted an outbox item, so a send whose operation never finishes
+    # stops being polled (store/dispatcher.py CONFIRM_WITHIN); items accepted before: from now.
+    [
+        "ALTER TABLE outbox ADD COLUMN accepted_at REAL",
+        "UPDATE outbox SET accepted_at = strftime('%s', 'now') WHERE state = 'accepted'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -78,6 +78,41 @@ async def test_bounce_fails_with_the_reason_and_keeps_the_text(world):
     assert world.sim.deliveries[item.idempotency_key] == 1
 
 
+async def test_an_operation_that_never_finishes_is_settled_unconfirmed_after_a_day(make_world):
+    """Accepted, then 'queued' forever: after CONFIRM_WITHIN the item is sent (it was accepted:
+    never re-sent), says its delivery was not confirmed, and is no longer polled."""
+    from o2d_inbox.store.dispatcher import CONFIRM_WITHIN
+
+    w = make_world(op_step_seconds=10**9)  # the server never gets round to sending
+    item = ob.queue_reply(w.conn, w.thread_ids[0], "hello", undo_seconds=0, now=w.clock())
+    d = w.dispatcher(poll_backoff=(3600,))
+    try:
+        await d.run_once()
+        accepted = ob.get(w.conn, item.id)
+        assert accepted.state == "accepted" and abs(accepted.accepted_at - w.clock()) < 5
+        w.sim.advance(CONFIRM_WITHIN - 7200)
+        await d.run_once()
+        assert ob.get(w.conn, item.id).state == "accepted"  # a day is not up yet: still asked
+        w.sim.advance(7200)
+        await d.run_once()
+        settled = ob.get(w.conn, item.id)
+        assert settled.state == "sent" and settled.next_attempt_at is None
+        assert "not confirmed" in settled.last_error and "queued" in settled.last_error
+        # what the outbox shows: in the app and on the command line
+        from o2d_inbox.commands.outbox import item_line
+        from o2d_inbox.tui.outbox_screen import state_look
+
+        assert state_look(settled)[1] == "unconfirmed"
+        assert "sent:unconfirmed" in item_line(settled, w.clock()) and "not confirmed" in item_line(settled, w.clock())
+        polls = sum(1 for r in w.sim.request_log if r[0] == "GET")
+        w.sim.advance(3600)
+        await d.run_once()
+        assert sum(1 for r in w.sim.request_log if r[0] == "GET") == polls  # no longer asked
+        assert w.sim.deliveries == {item.idempotency_key: 1}
+    finally:
+        d.close()
+
+
 async def test_intent_is_sent_and_a_rejected_one_is_reverted(world):
     good_thread = world.thread_ids[0]
     before = intent_of(world.conn, good_thread)
