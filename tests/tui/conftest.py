@@ -1,4 +1,4 @@
-"""Fixtures for the TUI and read-query tests: a seeded in-memory cache, a fixed clock."""
+"""Fixtures for the TUI and read-query tests: a seeded in-memory cache; a simulator world."""
 
 from __future__ import annotations
 
@@ -27,4 +27,19 @@ def cache():
     conn = open_db(":memory:")
     seed.seed_cache(conn, 300)
     yield conn
+    conn.close()
+
+
+@pytest.fixture
+def world(tmp_path):
+    """(simulator, a client on its in-process transport, an empty file cache): for the
+    tests that send to a server (outbox, compliance)."""
+    from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+    from o2d_inbox.store.db import open_db
+
+    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0))
+    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
+    conn = open_db(tmp_path / "cache.db")
+    yield sim, client, conn
     conn.close()

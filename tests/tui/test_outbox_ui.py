@@ -9,11 +9,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, TextArea
 
-from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.api.errors import BadRequestError
-from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.store import outbox, queries
-from o2d_inbox.store.db import open_db
 from o2d_inbox.store.lock import WriterLock
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
@@ -30,15 +27,6 @@ make = app_with_outbox
 
 
 # --- the simulator world ---------------------------------------------------------------------
-
-@pytest.fixture
-def world(tmp_path):
-    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0))
-    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
-    conn = open_db(tmp_path / "cache.db")
-    yield sim, client, conn
-    conn.close()
-
 
 async def synced(pilot) -> None:
     app = pilot.app

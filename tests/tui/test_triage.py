@@ -12,11 +12,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.render.ooo import wake_time
-from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.store import local, outbox, queries
-from o2d_inbox.store.db import open_db
 from o2d_inbox.store.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ConfirmScreen
@@ -231,15 +228,6 @@ async def test_undo_of_an_intent_already_sent_queues_the_previous_value(cache):
 
 
 # --- compliance, against the simulator -----------------------------------------------------
-
-@pytest.fixture
-def world(tmp_path):
-    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0))
-    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
-    conn = open_db(tmp_path / "cache.db")
-    yield sim, client, conn
-    conn.close()
-
 
 def suppressions(sim) -> list:
     return [r for r in sim.request_log if r[0] == "POST" and r[1].startswith("/campaigns/suppressions")]
