@@ -18,7 +18,6 @@ from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
 from tui_harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
-from tui_seed import seed_cache
 
 SIZE = (160, 48)
 
