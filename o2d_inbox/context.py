@@ -76,11 +76,13 @@ def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
 PROBE_TIMEOUT = 1.5  # seconds: a reachable server answers far sooner
 
 
-async def probe_server(config: Config) -> None:
+async def probe_server(config: Config) -> Config:
     """One quick request, no retries: NetworkError when the server cannot be reached, so a
-    command says "offline" at once instead of after the client's retries (~3 s)."""
+    command says "offline" at once instead of after the client's retries (~3 s). Returns
+    the config with its workspace resolved (the probe had to learn it anyway)."""
     async with make_client(config, timeout=PROBE_TIMEOUT, max_retries=0) as client:
         await client.capabilities()
+        return await resolve_workspace(config, client)
 
 
 def with_workspace(config: Config, workspace: int) -> Config:

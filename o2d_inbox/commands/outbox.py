@@ -201,16 +201,18 @@ def _one(config, action: str, item_id: int | None) -> int:
 # --- flushing (online) ----------------------------------------------------------------------
 
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
-    from o2d_inbox.api.errors import NetworkError
+    from o2d_inbox.api.errors import NetworkError, ProtocolError, RateLimitError, ServerError
     from o2d_inbox.context import make_client, open_cache, probe_server, resolve_workspace
     from o2d_inbox.store.dispatcher import Dispatcher, OutboxBusy
 
     try:
-        await probe_server(config)
+        config = await probe_server(config)
     except NetworkError as exc:
         raise NetworkError(f"offline: nothing sent, every queued item stays in the outbox ({exc})") from None
+    except (ServerError, RateLimitError, ProtocolError):
+        pass  # there, but busy or garbled: the client below retries (a refused key stops here)
     async with make_client(config) as client:
-        config = await resolve_workspace(config, client)
+        config = await resolve_workspace(config, client)  # asks only if the probe could not
         conn = open_cache(config)
         dispatcher = Dispatcher(conn, client)
         try:

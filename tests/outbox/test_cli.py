@@ -118,6 +118,26 @@ def test_offline_flush_says_so_without_retrying_first(tmp_path, cli_env, capsys,
     assert [i.state for i in ob.list_items(open_db(cache))] == ["scheduled"]
 
 
+def test_a_server_error_on_the_probe_does_not_stop_the_flush(tmp_path, sim_server, cli_env, capsys, monkeypatch):
+    """The probe only tells "unreachable" apart: a 5xx on it leaves the sending (and its
+    retries) to the flush, which delivers."""
+    import o2d_inbox.context as context
+    from o2d_inbox.api.errors import ServerError
+
+    async def busy(config):
+        raise ServerError("GET /threads/capabilities: HTTP 503", status=503)
+
+    cache = tmp_path / "c.db"
+    server = sim_server(op_step_seconds=0.01)
+    cli_env(server, cache)
+    monkeypatch.setattr(context, "probe_server", busy)
+    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 0
+    assert run("outbox", "flush", "--wait") == 0
+    capsys.readouterr()
+    [item] = ob.list_items(open_db(cache))
+    assert item.state == "sent" and server.sim.deliveries == {item.idempotency_key: 1}
+
+
 def test_a_refused_key_keeps_the_message_for_later(tmp_path, sim_server, cli_env, capsys, monkeypatch):
     cache = tmp_path / "c.db"
     server = sim_server(op_step_seconds=0.01)
