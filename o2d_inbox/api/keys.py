@@ -1,7 +1,9 @@
 """The API key: whether it can be sent at all, and what of it may be shown (never all of it:
-errors, logs, doctor, repr)."""
+errors, logs, doctor, repr). scrub_keys is the one rule for text that may contain a key."""
 
 from __future__ import annotations
+
+import re
 
 from o2d_inbox.api.errors import AuthError
 
@@ -27,3 +29,18 @@ def mask_key(key: str | None) -> str:
     if key.startswith("ot2d_"):
         return "ot2d_…"
     return "…"
+
+
+# Anything that looks like a key, whoever wrote it (a server may echo a key back in a name or an
+# error text, or one not quite ours). Case-blind: an upper-cased echo is still a key.
+_KEYLIKE = re.compile(r"ot2d_[A-Za-z0-9_\-]+", re.IGNORECASE)
+
+
+def scrub_keys(text: str, *keys: str | None) -> str:
+    """``text`` with each given key (whatever characters it has) and every ``ot2d_…`` token
+    masked as by mask_key. Apply it after safe_line: an invisible character or an escape
+    sequence inside a key would otherwise hide it from the pattern."""
+    for key in keys:
+        if key:
+            text = text.replace(key, mask_key(key))
+    return _KEYLIKE.sub(lambda m: mask_key(m.group(0)), text)
