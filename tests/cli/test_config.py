@@ -16,6 +16,7 @@ from o2d_inbox.config import (
     demo_cache_path,
     load_config,
     mask_key,
+    scrub_keys,
 )
 
 KEY = "ot2d_configTEST_abcdefghijklmnop7q8r"
@@ -422,3 +423,15 @@ def test_cache_path_helpers_use_the_data_dir(home):
     assert cache_path_for("https://a.example:8443", 5) == (
         home.data_dir / "caches" / "a.example_8443-ws5.db")
     assert isinstance(demo_cache_path(), Path)
+
+
+@pytest.mark.parametrize("text, shown", [
+    (f"workspace {KEY}", "workspace ot2d_…7q8r"),
+    (f"role {KEY.upper()}", "role …"),  # an upper-cased echo is still the key
+    (f"{KEY[:12]} {KEY[12:]} revoked", "ot2d_… … revoked"),  # cut in two by a slipped-in space
+    (f"x{KEY[8:20]}y", "…"),  # any 8 characters of it in a row
+    ("other ot2d_someoneELSE_key_0000 here", "other ot2d_…0000 here"),  # not ours: by pattern
+    ("Cool Outreach, workspace_id_12345, owner", "Cool Outreach, workspace_id_12345, owner"),
+])
+def test_scrub_keys(text, shown):
+    assert scrub_keys(text, KEY) == shown
