@@ -26,9 +26,12 @@
         Numbers must be finite and within their range. Key: OUTREACH2DAY_API_KEY, else
         ~/.config/outreach2day/env (vendor env format; refused when it is not a regular file,
         when group/other have any permission on it, or when its folder is writable by them).
+    Config.server_url() -> str                       base_url, or ConfigError (base_url_error)
+    read_key_file(path) -> str | None                the key file's key, or ConfigError
     cache_path_for(base_url, workspace) -> Path      user_data_dir/caches/<host>-ws<id>.db
     demo_cache_path() -> Path                        user_data_dir/demo.db
     mask_key(key) -> str                             "ot2d_…ab12" at most
+    scrub_keys(text, *keys) -> str                   text with any key in it masked
 """
 
 from __future__ import annotations
@@ -352,10 +355,14 @@ def check_number(name: str, value: float, where: str) -> float:
     TOML and float() both accept nan and inf: nan compares false with everything, so it would
     pass a plain range check and then disable what it sets."""
     low, high, unit = NUMBER_RANGES[name]
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a TOML integer may have any number of digits
+        number = math.inf
     if not (math.isfinite(number) and low <= number <= high):
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:23] + "…"
         raise ConfigError(f"{where} must be a number from {low:g} to {high:g} ({unit}), "
-                          f"got {value}")
+                          f"got {shown}")
     return number
 
 

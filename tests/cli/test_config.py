@@ -172,6 +172,7 @@ def test_bad_workspace_env(home):
     ("reconcile_minutes", "0.5", "0.5"),
     ("reconcile_minutes", "10081", "10081"),
     ("reconcile_minutes", "1e400", "inf"),  # TOML reads an overflowing float as inf
+    ("undo_seconds", "1" + "0" * 400, "1" + "0" * 22 + "…"),  # too big for a float
 ])
 def test_numbers_must_be_finite_and_in_range(home, name, value, shown):
     home.write_config(f"{name} = {value}\n")
