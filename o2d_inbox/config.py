@@ -360,16 +360,21 @@ def check_number(name: str, value: float, where: str) -> float:
     except OverflowError:  # a TOML integer may have any number of digits
         number = math.inf
     if not (math.isfinite(number) and low <= number <= high):
-        shown = str(value) if len(str(value)) <= 24 else str(value)[:23] + "…"
         raise ConfigError(f"{where} must be a number from {low:g} to {high:g} ({unit}), "
-                          f"got {shown}")
+                          f"got {_shown(value)}")
     return number
 
 
 def check_workspace(value: int, where: str) -> int:
     if not 1 <= value <= MAX_WORKSPACE_ID:
-        raise ConfigError(f"{where} must be a positive workspace id, got {value}")
+        raise ConfigError(f"{where} must be a positive workspace id, got {_shown(value)}")
     return value
+
+
+def _shown(value: float) -> str:
+    """A number for an error line: a TOML integer may have hundreds of digits."""
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
 
 
 def url_problem(url: str) -> str | None:
