@@ -126,12 +126,23 @@ def test_bad_base_url_does_not_stop_offline_commands(home, cli, synced_cache, so
     assert len([json.loads(line) for line in threads.stdout.splitlines()]) == 3
     assert threads.stderr == (f"o2d-inbox: warning: {where} {problem}; "
                               "offline: showing cached data\n")
+    first = json.loads(threads.stdout.splitlines()[0])
+    shown = cli("show", first["id"], "--json", *flags, timeout=SHORT, **env)
+    assert shown.returncode == 0 and first["id"] in shown.stdout, shown.stderr
     listing = cli("outbox", *flags, timeout=SHORT, **env)
     assert listing.returncode == 0, listing.stderr
 
     for argv in (("sync",), ("outbox", "flush")):
         result = cli(*argv, *flags, timeout=SHORT, **env)
         assert one_error_line(result, 2) == f"{where} {problem}"
+
+
+def test_the_inbox_with_a_key_refuses_a_bad_base_url_before_its_screen_opens(home, cli):
+    """The inbox syncs and sends as soon as it starts: like a key that cannot be sent, the
+    setting is named at once (a started app would show it as "offline" and stay stale)."""
+    result = cli("--base-url", "localhost:8765", "--workspace", "1", timeout=SHORT,
+                 OUTREACH2DAY_API_KEY=KEY)
+    assert one_error_line(result, 2) == f"--base-url must be an http(s) URL like {DEFAULT_BASE_URL}"
 
 
 def test_doctor_names_a_bad_base_url_and_still_checks_the_cache(home, cli, synced_cache):
