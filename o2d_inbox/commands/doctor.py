@@ -15,6 +15,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from o2d_inbox.cli import EXIT_AUTH, EXIT_USAGE, fail, one_line
 from o2d_inbox.config import (
@@ -35,7 +36,7 @@ CLIENT_OPTIONS = {"timeout": 10.0, "max_retries": 1}
 @dataclass
 class Check:
     label: str
-    ok: bool | None | str  # None: skipped because an earlier check failed; "warn": a warning
+    ok: bool | None | Literal["warn"]  # None: skipped (an earlier check failed); "warn": a warning
     detail: str
     code: int = 0
 
@@ -51,7 +52,7 @@ class Report:
         except (UnicodeEncodeError, LookupError):
             self.marks = {True: "ok", False: "XX", None: "--", "warn": "!!"}
 
-    def add(self, label: str, ok: bool | None | str, detail: str, code: int = 0) -> Check:
+    def add(self, label: str, ok: bool | None | Literal["warn"], detail: str, code: int = 0) -> Check:
         check = Check(label, ok, scrub_keys(one_line(detail), self.key), code)
         self.checks.append(check)
         # printed as we go: the network checks can take a few seconds
