@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import re
 import sys
 
 from o2d_inbox import __version__
@@ -150,7 +149,6 @@ HANDLERS = {
 }
 
 
-_KEYLIKE = re.compile(r"ot2d_[A-Za-z0-9_\-]+")
 _MAX_LINE = 400
 
 
@@ -165,10 +163,10 @@ def one_line(text: str) -> str:
 
 def fail(message: str, code: int) -> int:
     """Print one line on stderr, return the exit code."""
-    from o2d_inbox.config import mask_key
+    from o2d_inbox.api.keys import scrub_keys
 
     # Last line of defence: whatever produced the message, a key-like token is masked.
-    line = _KEYLIKE.sub(lambda m: mask_key(m.group(0)), one_line(message))
+    line = scrub_keys(one_line(message))
     if len(line) > _MAX_LINE:
         line = line[: _MAX_LINE - 1] + "…"
     print(f"o2d-inbox: {line}", file=sys.stderr)

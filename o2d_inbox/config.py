@@ -3,6 +3,11 @@
     class ConfigError(Exception)            # exit code 2, one line, never contains the key
     @dataclass class Config:
         base_url: str                       # default https://public.outreach2day.com
+        base_url_error: str | None          # why base_url is unusable (one line naming where it
+                                            # was set); raised by server_url(), so commands that
+                                            # only read the cache still work
+        warnings: list[str]                 # one-line notes for stderr (plain http:// to a
+                                            # non-loopback host)
         workspace: int | None
         api_key: str | None                 # field(repr=False); never logged
         from_mailbox: str | None
@@ -11,28 +16,35 @@
                                             # context.resolve_workspace / cache_path_for)
         theme: str                          # "o2d-dark" | "o2d-light" | any Textual theme
         keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
-        undo_seconds: float                 # outbox undo window, default 10
-        reconcile_minutes: float            # full reconcile interval, default 60
+        undo_seconds: float                 # outbox undo window, default 10, 0..600
+        reconcile_minutes: float            # full reconcile interval, default 60, 1..10080
         config_path: Path | None            # the TOML file read, if any
         demo: bool                          # running on the in-process simulator
-    load_config(args=None, env=os.environ) -> Config
+    load_config(args=None, env=os.environ, *, warn=print_warning) -> Config
         precedence: flag > env (O2D_INBOX_BASE_URL, O2D_INBOX_WORKSPACE, O2D_INBOX_CACHE,
         O2D_INBOX_CONFIG) > TOML file (user_config_dir("o2d-inbox")/config.toml) > default.
-        Key: OUTREACH2DAY_API_KEY, else ~/.config/outreach2day/env (refused when group/other
-        can read it).
+        Numbers must be finite and within their range. Key: OUTREACH2DAY_API_KEY, else
+        ~/.config/outreach2day/env (vendor env format; refused when it is not a regular file,
+        when group/other have any permission on it, or when its folder is writable by them).
+    Config.server_url() -> str                       base_url, or ConfigError (base_url_error)
+    read_key_file(path) -> str | None                the key file's key, or ConfigError
     cache_path_for(base_url, workspace) -> Path      user_data_dir/caches/<host>-ws<id>.db
     demo_cache_path() -> Path                        user_data_dir/demo.db
     mask_key(key) -> str                             "ot2d_…ab12" at most
+    scrub_keys(text, *keys) -> str                   text with any key in it masked
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import math
 import os
 import re
 import stat
+import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +52,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from o2d_inbox.api.keys import mask_key  # noqa: F401 - one masking rule, re-exported
+from o2d_inbox.api.keys import mask_key, scrub_keys  # noqa: F401 - one masking rule, re-exported
 
 APP_NAME = "o2d-inbox"
 DEFAULT_BASE_URL = "https://public.outreach2day.com"
@@ -49,6 +61,15 @@ KEY_PREFIX = "ot2d_"
 DEFAULT_THEME = "o2d-dark"
 DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_RECONCILE_MINUTES = 60.0
+# (low, high, unit) of each numeric setting. A reconcile walk re-reads every thread, so more
+# often than once a minute would only load the server; an undo window longer than ten minutes
+# is a delayed send, not an undo. The upper bound of a week keeps intents from going stale.
+NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
+    "undo_seconds": (0.0, 600.0, "seconds"),
+    "reconcile_minutes": (1.0, 10080.0, "minutes"),
+}
+MAX_WORKSPACE_ID = 2**63 - 1  # SQLite's and most servers' integer limit
+MAX_KEY_FILE_BYTES = 64 * 1024  # the file holds a line or two; more is not a key file
 # The demo talks to an in-process simulator through an httpx transport: the host is never
 # resolved, it only has to be a valid URL (".invalid" can never be a real host).
 DEMO_BASE_URL = "http://demo.o2d-inbox.invalid"
@@ -73,6 +94,8 @@ class ConfigError(Exception):
 @dataclass
 class Config:
     base_url: str = DEFAULT_BASE_URL
+    base_url_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
     workspace: int | None = None
     api_key: str | None = field(default=None, repr=False)
     from_mailbox: str | None = None
@@ -84,6 +107,13 @@ class Config:
     config_path: Path | None = None
     demo: bool = False
     key_source: str | None = None  # where the key came from (env name or file path), for doctor
+
+    def server_url(self) -> str:
+        """base_url for a command that talks to the server; ConfigError when it is unusable
+        (checked here, not at load time, so the cache-only commands keep working)."""
+        if self.base_url_error:
+            raise ConfigError(self.base_url_error)
+        return self.base_url
 
 
 # --------------------------------------------------------------------------- paths
@@ -103,7 +133,13 @@ def key_file_path(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def _host_slug(base_url: str) -> str:
-    netloc = urlsplit(base_url).netloc.lower() or "unknown"
+    # A URL written without its scheme ("localhost:8000") names the same cache as with it, so
+    # the cache-only commands still find it while base_url is being fixed.
+    try:
+        netloc = urlsplit(base_url if "//" in base_url else "//" + base_url).netloc.lower()
+    except ValueError:  # an unbalanced "[" (IPv6): base_url_error says so
+        netloc = ""
+    netloc = netloc or "unknown"
     return re.sub(r"[^a-z0-9.-]+", "_", netloc)
 
 
@@ -127,22 +163,102 @@ def demo_cache_path() -> Path:
 
 # --------------------------------------------------------------------------- the key
 
-_KEY_LINE = re.compile(r"^\s*(?:export\s+)?" + KEY_ENV + r"\s*=\s*(.*?)\s*$")
+# The vendor's env format: `KEY=value`, `export KEY=value`, spaces around `=`, the value in
+# "…" or '…', a trailing `# comment` after whitespace (outside quotes), blank lines and full-line
+# comments. Only the key's own lines are looked at; the file may hold other tools' settings.
+_ASSIGNMENT = re.compile(r"\s*(?:export\s+)?" + KEY_ENV + r"\s*=\s*(.*)$")
+_UNQUOTED = re.compile(r"(.*?)(?:\s+#.*)?")
 
 
-def _parse_key_file(text: str) -> str | None:
+def _env_value(raw: str) -> str:
+    """The value of one assignment; ValueError (never containing the value) when malformed."""
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        end = raw.find(raw[0], 1)
+        if end < 0:
+            raise ValueError(f"the value has no closing {raw[0]}")
+        rest = raw[end + 1:].strip()
+        if rest and not rest.startswith("#"):
+            raise ValueError("unexpected text after the closing quote")
+        return raw[1:end]
+    match = _UNQUOTED.fullmatch(raw)
+    return match.group(1).strip() if match else raw
+
+
+def parse_key_file(text: str, path: Path) -> str | None:
+    """The key assigned in an env file (the last assignment wins, as in a shell), or None."""
     key = None
-    for line in text.splitlines():
-        m = _KEY_LINE.match(line)
-        if not m:
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _ASSIGNMENT.fullmatch(line)
+        if match is None:
             continue
-        value = m.group(1)
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif "#" in value:  # unquoted value: a trailing " # comment" is not part of it
-            value = value.split("#", 1)[0].rstrip()
-        key = value.strip()  # the last assignment wins, as in a shell
+        try:
+            key = _env_value(match.group(1)).strip()
+        except ValueError as exc:
+            raise ConfigError(f"{path}: line {number}: {exc}") from None
     return key or None
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _check_key_file(path: Path, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{path} is {_file_kind(st.st_mode)}, not a regular file; it should "
+                          f"be a file holding the line {KEY_ENV}=ot2d_…")
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path} can be read by other users; fix it with: chmod 600 {path}")
+    if st.st_size > MAX_KEY_FILE_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_KEY_FILE_BYTES // 1024} KiB; it should "
+                          f"hold the line {KEY_ENV}=ot2d_…")
+
+
+def _check_key_folder(folder: Path) -> None:
+    """Whoever can write to the folder can replace the key file with their own (and read what
+    is then sent with it), whatever the file's mode: refused, like ssh does for ~/.ssh."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return  # the file itself was just found in it: nothing more to learn here
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(f"{folder} can be written by other users, who could replace the key "
+                          f"file; fix it with: chmod 700 {folder}")
+    uid = getattr(os, "getuid", lambda: None)()
+    if uid is not None and st.st_uid not in (uid, 0):
+        raise ConfigError(f"{folder} belongs to another user, who could replace the key file; "
+                          f"it must be yours: chown $(id -un) {folder}")
+
+
+def read_key_file(path: Path) -> str | None:
+    """The key in the vendor's env file, or None when there is no file or no key in it.
+
+    Refused at once (ConfigError) when it is not a regular file: a FIFO would block the read
+    forever, a device could be anything. It is checked before it is opened, and opened
+    non-blocking and checked again, so a file swapped meanwhile cannot block either."""
+    try:
+        _check_key_file(path, path.stat())
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    _check_key_folder(path.parent)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as fh:
+            _check_key_file(path, os.fstat(fh.fileno()))
+            data = fh.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_KEY_FILE_BYTES:  # it grew after the check
+        raise ConfigError(f"{path} is larger than {MAX_KEY_FILE_BYTES // 1024} KiB")
+    return parse_key_file(data.decode("utf-8-sig", errors="replace"), path)
 
 
 def read_api_key(env: Mapping[str, str] = os.environ) -> tuple[str | None, str | None]:
@@ -151,18 +267,7 @@ def read_api_key(env: Mapping[str, str] = os.environ) -> tuple[str | None, str |
     source = KEY_ENV
     if not key:
         path = key_file_path(env)
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            return None, None
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(f"{path} can be read by other users; fix it with: chmod 600 {path}")
-        try:
-            key = _parse_key_file(path.read_text(encoding="utf-8", errors="replace")) or ""
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        key = read_key_file(path) or ""
         if not key:
             return None, None
         source = str(path)
@@ -217,14 +322,11 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
         if key == "workspace":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise bad(key, "an integer")
-            out[key] = value
-        elif key in ("undo_seconds", "reconcile_minutes"):
+            out[key] = check_workspace(value, f"{path}: key 'workspace'")
+        elif key in NUMBER_RANGES:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad(key, "a number")
-            if value < 0 or (key == "reconcile_minutes" and value == 0):
-                raise ConfigError(f"{path}: key '{key}' must be "
-                                  f"{'positive' if key == 'reconcile_minutes' else '0 or more'}")
-            out[key] = float(value)
+            out[key] = check_number(key, value, f"{path}: key '{key}'")
         elif key == "keymap":
             if not isinstance(value, dict):
                 raise bad(key, "a table")
@@ -237,29 +339,96 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
                                       f"like \"ctrl+r\", got {_type_name(keys)}")
                 keymap[binding] = keys.strip()
             out[key] = keymap
-        else:  # base_url, from_mailbox, cache, theme: strings
+        else:  # base_url (checked in load_config), from_mailbox, cache, theme: strings
             if not isinstance(value, str) or not value.strip():
                 raise bad(key, "a non-empty string")
             out[key] = value.strip()
-    if "base_url" in out:
-        out["base_url"] = _check_url(out["base_url"], f"{path}: key 'base_url'")
     if "cache" in out:  # a relative path in the file means: next to the file
         out["cache"] = path.parent / Path(out["cache"]).expanduser()
     return out
 
 
-def _check_url(url: str, where: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where} must be an http(s) URL like {DEFAULT_BASE_URL}")
-    return url.strip().rstrip("/")
+# --------------------------------------------------------------------------- values
+
+def check_number(name: str, value: float, where: str) -> float:
+    """A numeric setting as a float, or ConfigError naming where it was set and its range.
+    TOML and float() both accept nan and inf: nan compares false with everything, so it would
+    pass a plain range check and then disable what it sets."""
+    low, high, unit = NUMBER_RANGES[name]
+    try:
+        number = float(value)
+    except OverflowError:  # a TOML integer may have any number of digits
+        number = math.inf
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ConfigError(f"{where} must be a number from {low:g} to {high:g} ({unit}), "
+                          f"got {_shown(value)}")
+    return number
+
+
+def check_workspace(value: int, where: str) -> int:
+    if not 1 <= value <= MAX_WORKSPACE_ID:
+        raise ConfigError(f"{where} must be a positive workspace id, got {_shown(value)}")
+    return value
+
+
+def _shown(value: float) -> str:
+    """A number for an error line: a TOML integer may have hundreds of digits."""
+    text = str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the API base URL, or None."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" of an IPv6 address
+        return f"must be an http(s) URL like {DEFAULT_BASE_URL}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an http(s) URL like {DEFAULT_BASE_URL}"
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        return "has an invalid port"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password"  # the key is the only credential
+    if parts.query or parts.fragment:
+        return "must not contain a query (?…) or fragment (#…)"
+    return None
+
+
+def cleartext_warning(url: str) -> str | None:
+    """A warning when the key would travel unencrypted to another machine. Loopback
+    (127.0.0.0/8, ::1, localhost) is fine: that is a local server such as the simulator."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme != "http" or host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"base_url uses plain http:// to {host}: the API key and your messages travel "
+            "unencrypted; use https://")
+
+
+def print_warning(message: str) -> None:
+    from o2d_inbox.render.text import safe_line
+
+    print(f"o2d-inbox: warning: {safe_line(message)}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- together
 
 def load_config(args: argparse.Namespace | None = None,
-                env: Mapping[str, str] = os.environ) -> Config:
-    """Flag > env > file > default, then the key. Raises ConfigError (one line)."""
+                env: Mapping[str, str] = os.environ, *,
+                warn: Callable[[str], None] | None = print_warning) -> Config:
+    """Flag > env > file > default, then the key. Raises ConfigError (one line), except for
+    an unusable base_url, which is kept in Config.base_url_error (see Config.server_url).
+    Warnings go to ``warn`` (stderr by default; doctor shows them in its checklist) and are
+    kept in Config.warnings."""
     path, explicit = config_file_path(args, env)
     settings = read_settings(path, required=explicit)
     demo = bool(getattr(args, "demo", False))
@@ -274,21 +443,28 @@ def load_config(args: argparse.Namespace | None = None,
             return settings[key], "file"
         return None, None
 
+    def where(src: str | None, flag: str, key: str) -> str:
+        return {"flag": flag, "file": f"{path}: key '{key}'"}.get(src or "", src or key)
+
     base_url, src = pick("base_url", ENV_BASE_URL, "base_url")
-    if src in ("flag", ENV_BASE_URL):
-        base_url = _check_url(base_url, "--base-url" if src == "flag" else ENV_BASE_URL)
+    base_url = DEFAULT_BASE_URL if base_url is None else base_url.strip()
+    problem = url_problem(base_url)
+    base_url_error = f"{where(src, '--base-url', 'base_url')} {problem}" if problem else None
     workspace, src = pick("workspace", ENV_WORKSPACE, "workspace")
     if src == ENV_WORKSPACE:
         try:
             workspace = int(workspace.strip())
         except ValueError:
             raise ConfigError(f"{ENV_WORKSPACE} must be an integer workspace id") from None
+    if workspace is not None and src != "file":  # the file's was checked with the file
+        workspace = check_workspace(workspace, where(src, "--workspace", "workspace"))
     cache, src = pick("cache", ENV_CACHE, "cache")
     if cache is not None and src != "file":
         cache = Path(cache).expanduser()
 
     config = Config(
-        base_url=base_url or DEFAULT_BASE_URL,
+        base_url=base_url.rstrip("/"),
+        base_url_error=base_url_error,
         workspace=workspace,
         from_mailbox=getattr(args, "from_mailbox", None) or settings.get("from_mailbox"),
         theme=settings.get("theme", DEFAULT_THEME),
@@ -300,7 +476,7 @@ def load_config(args: argparse.Namespace | None = None,
     )
     if demo:
         # The demo never touches the user's server, key or real cache; only --cache moves it.
-        config.base_url = DEMO_BASE_URL
+        config.base_url, config.base_url_error = DEMO_BASE_URL, None
         config.workspace = DEMO_WORKSPACE
         config.api_key, config.key_source = DEMO_API_KEY, "demo"
         flag_cache = getattr(args, "cache", None)
@@ -311,4 +487,9 @@ def load_config(args: argparse.Namespace | None = None,
         config.cache_path = Path(cache)
     elif workspace is not None:
         config.cache_path = cache_path_for(config.base_url, workspace)
+    warning = None if base_url_error else cleartext_warning(config.base_url)
+    if warning:
+        config.warnings.append(warning)
+        if warn is not None:
+            warn(warning)
     return config

@@ -2,7 +2,7 @@
 
     make_client(config, **client_kwargs) -> UniboxClient
         The real server, or (config.demo) the process-wide in-process simulator.
-        Raises ConfigError when there is no API key.
+        Raises ConfigError when there is no API key or base_url is unusable.
     demo_simulator() -> Simulator           the one Simulator of this process (TUI + workers)
     with_workspace(config, workspace) -> Config      the same, for a workspace already known
     await resolve_workspace(config, client) -> Config
@@ -70,7 +70,7 @@ def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
     if not config.api_key:
         raise ConfigError(f"no API key: set OUTREACH2DAY_API_KEY or put "
                           f"OUTREACH2DAY_API_KEY=ot2d_… in {key_file_path()} (chmod 600)")
-    return UniboxClient(config.base_url, config.api_key, config.workspace, **client_kwargs)
+    return UniboxClient(config.server_url(), config.api_key, config.workspace, **client_kwargs)
 
 
 PROBE_TIMEOUT = 1.5  # seconds: a reachable server answers far sooner

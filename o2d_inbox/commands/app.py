@@ -17,6 +17,7 @@ def run(args: argparse.Namespace) -> int:
     online = bool(config.api_key or config.demo)  # no key: the cache alone still reads (offline)
     if config.api_key and not config.demo:
         checked_key(config.api_key)  # a key that cannot be sent: one line now, not in the app
+        config.server_url()  # likewise an unusable base_url (exit 2), before the screen opens
     if not online:
         cache_path(config)  # raises the one-line "workspace unknown / no cache" error
     else:

@@ -2,7 +2,9 @@
 
 Exit 0 when all is green; otherwise the exit code of the first failure (config 2, auth 3,
 network 4, server 5), which is also printed as one line on stderr. The key is shown at most
-as ``ot2d_…`` + its last 4 characters.
+as ``ot2d_…`` + its last 4 characters: every line goes through safe_line and scrub_keys, since
+a server can put anything (the key itself, escape sequences) in a workspace name or an error.
+A warning (plain http:// to another machine) is a "!" line and does not change the exit code.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from o2d_inbox.cli import EXIT_AUTH, EXIT_USAGE, fail, one_line
 from o2d_inbox.config import (
@@ -23,6 +26,7 @@ from o2d_inbox.config import (
     mask_key,
     read_api_key,
     read_settings,
+    scrub_keys,
 )
 
 # Doctor should answer quickly: one retry is enough to tell "down" from "a blip".
@@ -32,7 +36,7 @@ CLIENT_OPTIONS = {"timeout": 10.0, "max_retries": 1}
 @dataclass
 class Check:
     label: str
-    ok: bool | None  # None: skipped because an earlier check failed
+    ok: bool | None | Literal["warn"]  # None: skipped (an earlier check failed); "warn": a warning
     detail: str
     code: int = 0
 
@@ -40,19 +44,23 @@ class Check:
 class Report:
     def __init__(self) -> None:
         self.checks: list[Check] = []
+        self.key: str | None = None  # masked wherever it appears, whatever its form
         enc = sys.stdout.encoding or "ascii"
         try:
             "✓✗–…".encode(enc)
-            self.marks = {True: "✓", False: "✗", None: "–"}
+            self.marks = {True: "✓", False: "✗", None: "–", "warn": "!"}
         except (UnicodeEncodeError, LookupError):
-            self.marks = {True: "ok", False: "XX", None: "--"}
+            self.marks = {True: "ok", False: "XX", None: "--", "warn": "!!"}
 
-    def add(self, label: str, ok: bool | None, detail: str, code: int = 0) -> Check:
-        check = Check(label, ok, one_line(detail), code)
+    def add(self, label: str, ok: bool | None | Literal["warn"], detail: str, code: int = 0) -> Check:
+        check = Check(label, ok, scrub_keys(one_line(detail), self.key), code)
         self.checks.append(check)
         # printed as we go: the network checks can take a few seconds
         print(f"{self.marks[ok]} {label:<13} {check.detail}", flush=True)
         return check
+
+    def warn(self, label: str, detail: str) -> None:
+        self.add(label, "warn", detail)
 
     def skip(self, label: str, why: str) -> None:
         self.add(label, None, f"skipped ({why})")
@@ -87,19 +95,24 @@ def _check_config(args: argparse.Namespace, report: Report) -> Config | None:
             key, source = read_api_key(env)
         except ConfigError as exc:
             key_error = exc
+    report.key = key or env.get("OUTREACH2DAY_API_KEY")  # even one refused as malformed
     config = None
     if settings_error is None and key_error is None:
         try:
-            config = load_config(args, env)
-        except ConfigError as exc:  # e.g. a bad O2D_INBOX_WORKSPACE or --base-url
+            config = load_config(args, env, warn=None)  # warnings are lines of the checklist
+        except ConfigError as exc:  # e.g. a bad O2D_INBOX_WORKSPACE or --workspace
             settings_error = exc
 
     if settings_error is not None:
         report.add("config", False, str(settings_error), EXIT_USAGE)
+    elif config is not None and config.base_url_error:
+        report.add("config", False, config.base_url_error, EXIT_USAGE)
     elif path.is_file():
         report.add("config", True, f"{path} (valid)")
     else:
         report.add("config", True, f"no file at {path}; using defaults")
+    for warning in config.warnings if config is not None else ():
+        report.warn("base_url", warning)
 
     if demo:
         report.add("API key", True, "not needed (demo on the built-in simulator)")
@@ -123,9 +136,9 @@ async def _check_online(config: Config, report: Report) -> None:
     from o2d_inbox.context import make_client, with_workspace
 
     where = "built-in simulator" if config.demo else config.base_url
-    if not config.api_key:
+    if config.base_url_error or not config.api_key:
         for label in ("server", "workspace", "capabilities"):
-            report.skip(label, "no API key")
+            report.skip(label, "config" if config.base_url_error else "no API key")
         _check_cache(config, report)
         return
 

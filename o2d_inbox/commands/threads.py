@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from o2d_inbox.cli import EXIT_OK, EXIT_USAGE, fail
-from o2d_inbox.config import Config, load_config
+from o2d_inbox.config import Config, load_config, print_warning
 
 OFFLINE_NOTE = "offline: showing cached data"
 
@@ -55,6 +55,9 @@ def probe(config: Config) -> bool:
         return False  # nothing to ask with: the cache is all there is, nothing to warn about
     from o2d_inbox.context import probe_server
 
+    if config.base_url_error:  # the cache still answers; say why the server is not asked
+        print_warning(f"{config.base_url_error}; {OFFLINE_NOTE}")
+        return False
     try:
         asyncio.run(probe_server(config))
         return True

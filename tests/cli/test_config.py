@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from o2d_inbox.config import (
     demo_cache_path,
     load_config,
     mask_key,
+    scrub_keys,
 )
 
 KEY = "ot2d_configTEST_abcdefghijklmnop7q8r"
@@ -136,11 +138,11 @@ def test_demo_ignores_real_server_key_and_cache(home):
     ("workspace = 4.5\n", "key 'workspace' must be an integer"),
     ("theme = 3\n", "key 'theme' must be a non-empty string, got an integer"),
     ("undo_seconds = \"ten\"\n", "key 'undo_seconds' must be a number"),
-    ("reconcile_minutes = 0\n", "key 'reconcile_minutes' must be positive"),
+    ("reconcile_minutes = 0\n", "key 'reconcile_minutes' must be a number from 1 to 10080"),
     ("keymap = \"x\"\n", "key 'keymap' must be a table"),
     ("[keymap]\nreply = 5\n", "key 'keymap.reply'"),
-    ('base_url = "ftp://x"\n', "key 'base_url' must be an http(s) URL"),
     ("wokspace = 4\n", "unknown key 'wokspace'"),
+    ("workspace = 0\n", "key 'workspace' must be a positive workspace id, got 0"),
 ])
 def test_bad_file_is_one_line_naming_file_and_key(home, text, fragment):
     home.write_config(text)
@@ -157,9 +159,128 @@ def test_bad_workspace_env(home):
         load_config(ns(), {"HOME": str(home.root), "O2D_INBOX_WORKSPACE": "acme"})
 
 
-def test_bad_base_url_flag(home):
-    with pytest.raises(ConfigError, match="--base-url"):
-        load_config(ns(base_url="localhost:8000"), {"HOME": str(home.root)})
+# ------------------------------------------------------------------ numbers
+
+@pytest.mark.parametrize("name, value, shown", [
+    ("undo_seconds", "nan", "nan"),
+    ("undo_seconds", "inf", "inf"),
+    ("undo_seconds", "-inf", "-inf"),
+    ("undo_seconds", "-1", "-1"),
+    ("undo_seconds", "600.5", "600.5"),
+    ("reconcile_minutes", "nan", "nan"),
+    ("reconcile_minutes", "+inf", "inf"),
+    ("reconcile_minutes", "0.5", "0.5"),
+    ("reconcile_minutes", "10081", "10081"),
+    ("reconcile_minutes", "1e400", "inf"),  # TOML reads an overflowing float as inf
+    ("undo_seconds", "1" + "0" * 400, "1" + "0" * 22 + "…"),  # too big for a float
+])
+def test_numbers_must_be_finite_and_in_range(home, name, value, shown):
+    home.write_config(f"{name} = {value}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(ns(), {"HOME": str(home.root)})
+    range_ = {"undo_seconds": "0 to 600 (seconds)", "reconcile_minutes": "1 to 10080 (minutes)"}
+    assert str(info.value) == (f"{home.config_file}: key '{name}' must be a number from "
+                               f"{range_[name]}, got {shown}")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("undo_seconds = 0\nreconcile_minutes = 1\n", (0.0, 1.0)),
+    ("undo_seconds = 600\nreconcile_minutes = 10080\n", (600.0, 10080.0)),
+    ("undo_seconds = 2.5\n", (2.5, 60.0)),
+])
+def test_numbers_at_the_ends_of_their_range_are_accepted(home, text, expected):
+    home.write_config(text)
+    config = load_config(ns(), {"HOME": str(home.root)})
+    assert (config.undo_seconds, config.reconcile_minutes) == expected
+
+
+@pytest.mark.parametrize("args, env, where", [
+    ({"workspace": 0}, {}, "--workspace"),
+    ({"workspace": -3}, {}, "--workspace"),
+    ({}, {"O2D_INBOX_WORKSPACE": "-1"}, "O2D_INBOX_WORKSPACE"),
+    ({}, {"O2D_INBOX_WORKSPACE": str(2**63)}, "O2D_INBOX_WORKSPACE"),
+])
+def test_workspace_must_be_a_positive_id(home, args, env, where):
+    with pytest.raises(ConfigError) as info:
+        load_config(ns(**args), {"HOME": str(home.root), **env})
+    assert str(info.value).startswith(f"{where} must be a positive workspace id, got ")
+
+
+# ------------------------------------------------------------------ base_url
+
+NOT_A_URL = "must be an http(s) URL like https://public.outreach2day.com"
+
+
+@pytest.mark.parametrize("url, problem", [
+    ("localhost:8000", NOT_A_URL),
+    ("ftp://x.example", NOT_A_URL),
+    ("https://", NOT_A_URL),
+    ("", NOT_A_URL),
+    ("https://x.example:99999", "has an invalid port"),
+    ("https://x.example:port", "has an invalid port"),
+    ("https://me:secret@x.example", "must not contain a user name or password"),
+    ("https://x.example/?a=secret", "must not contain a query (?…) or fragment (#…)"),
+    ("https://x.exa mple", "must not contain spaces or control characters"),
+    ("https://x.example\x1b[31m", "must not contain spaces or control characters"),
+    ("http://[::1", NOT_A_URL),
+])
+def test_bad_base_url_is_kept_for_the_commands_that_need_the_server(home, url, problem):
+    """Loading succeeds (the cache-only commands still work); asking for the server's URL is
+    the one-line config error, naming where the value was set."""
+    config = load_config(ns(base_url=url, workspace=4), {"HOME": str(home.root)})
+    assert config.base_url_error == f"--base-url {problem}"
+    with pytest.raises(ConfigError) as info:
+        config.server_url()
+    assert str(info.value) == config.base_url_error
+    assert "secret" not in str(info.value)  # the value itself is never echoed
+
+
+def test_bad_base_url_names_its_source(home):
+    home.write_config('base_url = "htps://file.example"\n')
+    from_file = load_config(ns(), {"HOME": str(home.root)})
+    assert from_file.base_url_error.startswith(f"{home.config_file}: key 'base_url' must be")
+    from_env = load_config(ns(), {"HOME": str(home.root), "O2D_INBOX_BASE_URL": "nope"})
+    assert from_env.base_url_error.startswith("O2D_INBOX_BASE_URL must be")
+    good = load_config(ns(base_url="https://flag.example"), {"HOME": str(home.root)})
+    assert good.base_url_error is None and good.server_url() == "https://flag.example"
+
+
+def test_a_url_without_scheme_still_finds_its_cache(home):
+    """While the user fixes base_url, the cache-only commands read the same cache as before."""
+    good = load_config(ns(workspace=5, base_url="http://localhost:8000"), {"HOME": str(home.root)})
+    typo = load_config(ns(workspace=5, base_url="localhost:8000"), {"HOME": str(home.root)})
+    assert typo.base_url_error and typo.cache_path == good.cache_path
+
+
+@pytest.mark.parametrize("url, warned", [
+    ("http://crm.example.com", True),
+    ("http://10.1.2.3:8080", True),
+    ("http://[2001:db8::1]/api", True),
+    ("http://127.0.0.1:8765", False),
+    ("http://127.8.9.10", False),
+    ("http://[::1]:8765", False),
+    ("http://localhost:8765", False),
+    ("http://api.localhost", False),
+    ("https://crm.example.com", False),
+])
+def test_plain_http_to_another_machine_is_a_warning(home, url, warned):
+    seen: list[str] = []
+    config = load_config(ns(base_url=url), {"HOME": str(home.root)}, warn=seen.append)
+    assert config.base_url_error is None
+    assert seen == config.warnings
+    if warned:
+        host = url.split("//")[1].split("/")[0].rsplit(":", 1)[0] if "[" not in url else "2001:db8::1"
+        assert seen == [f"base_url uses plain http:// to {host}: the API key and your "
+                        "messages travel unencrypted; use https://"]
+    else:
+        assert seen == []
+
+
+def test_demo_never_warns_about_its_in_process_url(home):
+    seen: list[str] = []
+    load_config(ns(demo=True, base_url="http://crm.example.com"), {"HOME": str(home.root)},
+                warn=seen.append)
+    assert seen == []
 
 
 # ------------------------------------------------------------------ the key
@@ -175,11 +296,84 @@ def test_key_from_env_wins_over_file(home):
     f'OUTREACH2DAY_API_KEY="{KEY}"',
     f"export OUTREACH2DAY_API_KEY='{KEY}'",
     f"  export OUTREACH2DAY_API_KEY = {KEY}  # from the dashboard",
+    f'OUTREACH2DAY_API_KEY="{KEY}"  # the vendor\'s own format',
+    f"export OUTREACH2DAY_API_KEY='{KEY}'\t# rotated in March",
+    f'OUTREACH2DAY_API_KEY = "{KEY}"#no space before this comment',
+    f"OUTREACH2DAY_API_KEY=ot2d_old_key_replaced_below\nOUTREACH2DAY_API_KEY={KEY}",
+    f"OUTREACH2DAY_API_KEY={KEY}\r",  # CRLF, as some editors save it
 ])
 def test_key_file_forms(home, line):
-    home.write_key_file(f"# Outreach2day\nOTHER=1\n{line}\n")
+    home.write_key_file(f"# Outreach2day\n\nOTHER=1 # not ours\n{line}\n")
     config = load_config(ns(), {"HOME": str(home.root)})
     assert config.api_key == KEY and config.key_source == str(home.key_file)
+
+
+def test_key_file_with_a_byte_order_mark(home):
+    home.write_key_file(f"\ufeffOUTREACH2DAY_API_KEY={KEY}\r\n")
+    assert load_config(ns(), {"HOME": str(home.root)}).api_key == KEY
+
+
+@pytest.mark.parametrize("line, problem", [
+    (f'OUTREACH2DAY_API_KEY="{KEY}', 'line 2: the value has no closing "'),
+    (f"OUTREACH2DAY_API_KEY='{KEY}", "line 2: the value has no closing '"),
+    (f'OUTREACH2DAY_API_KEY="{KEY}" extra', "line 2: unexpected text after the closing quote"),
+])
+def test_malformed_key_line_names_the_line_not_the_key(home, line, problem):
+    path = home.write_key_file(f"# Outreach2day\n{line}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(ns(), {"HOME": str(home.root)})
+    assert str(info.value) == f"{path}: {problem}"
+    assert KEY[-4:] not in str(info.value)
+
+
+def test_key_file_that_is_not_a_regular_file_is_refused_unopened(home):
+    home.key_file.parent.mkdir(parents=True, mode=0o700)
+    os.mkfifo(home.key_file, 0o600)  # opening it for reading would wait for a writer forever
+    with pytest.raises(ConfigError) as info:
+        load_config(ns(), {"HOME": str(home.root)})
+    assert str(info.value) == (f"{home.key_file} is a named pipe (FIFO), not a regular file; it "
+                               "should be a file holding the line OUTREACH2DAY_API_KEY=ot2d_…")
+    home.key_file.unlink()
+    home.key_file.mkdir(mode=0o700)
+    with pytest.raises(ConfigError, match="is a directory, not a regular file"):
+        load_config(ns(), {"HOME": str(home.root)})
+
+
+def test_key_file_symlink_to_a_private_file_is_followed(home, tmp_path):
+    """Dotfile managers link the file from elsewhere: what counts is the file it points to."""
+    target = tmp_path / "secrets" / "o2d.env"
+    target.parent.mkdir(mode=0o700)
+    target.write_text(f"OUTREACH2DAY_API_KEY={KEY}\n")
+    target.chmod(0o600)
+    home.key_file.parent.mkdir(parents=True, mode=0o700)
+    home.key_file.symlink_to(target)
+    assert load_config(ns(), {"HOME": str(home.root)}).api_key == KEY
+
+
+def test_huge_key_file_is_refused(home):
+    home.write_key_file("# padding\n" * 10000 + f"OUTREACH2DAY_API_KEY={KEY}\n")
+    with pytest.raises(ConfigError, match="is larger than 64 KiB"):
+        load_config(ns(), {"HOME": str(home.root)})
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o730, 0o703, 0o777, 0o1777])
+def test_key_folder_writable_by_others_is_refused(home, mode):
+    """Whoever can write to the folder can swap the key file for their own."""
+    home.write_key_file(f"OUTREACH2DAY_API_KEY={KEY}\n")
+    folder = home.key_file.parent
+    folder.chmod(mode)
+    with pytest.raises(ConfigError) as info:
+        load_config(ns(), {"HOME": str(home.root)})
+    assert str(info.value) == (f"{folder} can be written by other users, who could replace the "
+                               f"key file; fix it with: chmod 700 {folder}")
+
+
+@pytest.mark.parametrize("mode", [0o700, 0o750, 0o755, 0o711])
+def test_key_folder_others_can_only_read_is_fine(home, mode):
+    """A 0600 file in a listable folder stays private (0755 is the usual umask's folder)."""
+    home.write_key_file(f"OUTREACH2DAY_API_KEY={KEY}\n")
+    home.key_file.parent.chmod(mode)
+    assert load_config(ns(), {"HOME": str(home.root)}).api_key == KEY
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
@@ -230,3 +424,15 @@ def test_cache_path_helpers_use_the_data_dir(home):
     assert cache_path_for("https://a.example:8443", 5) == (
         home.data_dir / "caches" / "a.example_8443-ws5.db")
     assert isinstance(demo_cache_path(), Path)
+
+
+@pytest.mark.parametrize("text, shown", [
+    (f"workspace {KEY}", "workspace ot2d_…7q8r"),
+    (f"role {KEY.upper()}", "role …"),  # an upper-cased echo is still the key
+    (f"{KEY[:12]} {KEY[12:]} revoked", "ot2d_… … revoked"),  # cut in two by a slipped-in space
+    (f"x{KEY[8:20]}y", "…"),  # any 8 characters of it in a row
+    ("other ot2d_someoneELSE_key_0000 here", "other ot2d_…0000 here"),  # not ours: by pattern
+    ("Cool Outreach, workspace_id_12345, owner", "Cool Outreach, workspace_id_12345, owner"),
+])
+def test_scrub_keys(text, shown):
+    assert scrub_keys(text, KEY) == shown

@@ -94,3 +94,85 @@ def test_unwritable_cache_exits_2(home, cli, closed_port):
     # the network failure comes first and decides the exit code; the cache line still shows
     assert result.returncode == 4
     assert marks(result.stdout)["cache"] == "✗"
+
+
+# ------------------------------------------------------------------ server text is data
+
+HOSTILE_KEY = "ot2d_hostileTEST_secret_0123456789LMNO"
+
+
+@pytest.fixture
+def echoing_server():
+    """A server on 127.0.0.1 that puts the key it was sent (and terminal escapes) into every
+    text it returns: the workspace name and role, syncMode, or a 401's message. ``mode``
+    picks the answer to GET /workspaces: "ok" or "401"."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = {"mode": "ok"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            key = self.headers.get("Authorization", "").partition(" ")[2]
+            path = self.path.split("?")[0]
+            if path == "/workspaces" and state["mode"] == "401":
+                # split by a zero-width space: invisible, and no longer the exact key
+                hidden = key[:9] + "\u200b" + key[9:]
+                status, body = 401, {"detail": {"error": "unauthorized",
+                                                "message": f"key {hidden} is revoked"}}
+            elif path == "/workspaces":
+                status, body = 200, [{"workspace_id": 42, "role": f"owner of {key.upper()}",
+                                      "project_name": f"\x1b]0;pwned\x07\x1b[31mAcme {key}"}]
+            elif path == "/threads/capabilities":
+                status, body = 200, {"inbox": True, "outbound": True,
+                                     "syncMode": f"\x1b[2Jincremental/{key}"}
+            else:
+                status, body = 404, {"detail": {"error": "not_found", "message": "no"}}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_server_text_echoing_the_key_is_masked_and_inert(echoing_server, cli, home):
+    url, _ = echoing_server
+    result = cli("doctor", "--base-url", url, "--cache", str(home.root / "c.db"),
+                 OUTREACH2DAY_API_KEY=HOSTILE_KEY)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert HOSTILE_KEY not in out and HOSTILE_KEY.upper() not in out
+    assert HOSTILE_KEY[5:-4] not in out.lower()  # no part of the secret beyond the last 4
+    assert "\x1b" not in out and "\x07" not in out
+    workspace = next(line for line in out.splitlines() if line.startswith("✓ workspace"))
+    assert "42 (" in workspace and "Acme ot2d_…LMNO" in workspace
+    capabilities = next(line for line in out.splitlines() if line.startswith("✓ capabilities"))
+    assert "syncMode incremental/ot2d_…LMNO" in capabilities
+
+
+def test_error_text_echoing_the_key_is_masked(echoing_server, cli):
+    url, state = echoing_server
+    state["mode"] = "401"
+    result = cli("doctor", "--base-url", url, "--workspace", "42",
+                 OUTREACH2DAY_API_KEY=HOSTILE_KEY)
+    assert result.returncode == 3, result.stdout + result.stderr
+    both = result.stdout + result.stderr
+    # the zero-width space became a space, cutting the key in two: neither half may show
+    for piece in (HOSTILE_KEY, HOSTILE_KEY[:9], HOSTILE_KEY[9:], HOSTILE_KEY[9:-4]):
+        assert piece not in both
+    assert "HTTP 401 unauthorized: key ot2d_…" in result.stderr and "is revoked" in result.stderr
+    assert_one_line_without(result, HOSTILE_KEY)
