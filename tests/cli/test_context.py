@@ -14,6 +14,7 @@ from o2d_inbox.context import (
     with_cached_workspace,
     with_workspace,
 )
+from o2d_inbox.store.db import CacheError
 
 KEY = "ot2d_contextTEST_abcdefghijkl1234"
 
@@ -66,6 +67,8 @@ def test_open_cache_has_the_schema(home):
 def test_open_cache_on_a_non_database_is_one_line(home, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(CacheError) as info:
         open_cache(config_for(home, cache=str(junk)))
     assert str(junk) in str(info.value) and "\n" not in str(info.value)
+    assert info.value.kind == "damaged" and "cache rebuild" in str(info.value)
+    assert info.value.exit_code == 6
