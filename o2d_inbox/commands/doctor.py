@@ -1,7 +1,8 @@
 """`o2d-inbox doctor`: a checklist of everything the inbox needs, each line ✓/✗ with a reason.
 
 Exit 0 when all is green; otherwise the exit code of the first failure (config 2, auth 3,
-network 4, server 5), which is also printed as one line on stderr. The key is shown at most
+network 4, server 5, local cache 6), which is also printed as one line on stderr. The cache
+line runs SQLite's quick_check (and rebuilds a broken search index). The key is shown at most
 as ``ot2d_…`` + its last 4 characters.
 """
 
@@ -14,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from o2d_inbox.cli import EXIT_AUTH, EXIT_USAGE, fail, one_line
+from o2d_inbox.cli import EXIT_AUTH, EXIT_CACHE, EXIT_USAGE, fail, one_line
 from o2d_inbox.config import (
     Config,
     ConfigError,
@@ -198,6 +199,8 @@ def _check_workspace(config: Config, workspaces: list, report: Report) -> int | 
 
 def _check_cache(config: Config, report: Report) -> None:
     from o2d_inbox.context import cache_path, open_cache
+    from o2d_inbox.store.db import CacheError
+    from o2d_inbox.store.repair import check
 
     try:
         path = cache_path(config)
@@ -205,20 +208,29 @@ def _check_cache(config: Config, report: Report) -> None:
         report.skip("cache", "workspace unknown")
         return
     problem = _writable_problem(path)
-    if problem:
-        report.add("cache", False, f"{path}: {problem}", EXIT_USAGE)
+    if problem and not path.exists():
+        report.add("cache", False, f"{path}: {problem}", EXIT_CACHE)
         return
     if not path.exists():
         report.add("cache", True, f"{path} (writable; created on first sync)")
         return
-    try:  # an existing file must be a database we can open
+    try:  # an existing file must be a sound database: quick_check, and the search index
         conn = open_cache(config)
-        conn.execute("PRAGMA schema_version").fetchone()
-        conn.close()
-    except ConfigError as exc:
-        report.add("cache", False, str(exc), EXIT_USAGE)
+        try:
+            health = check(conn)
+        finally:
+            conn.close()
+    except CacheError as exc:
+        report.add("cache", False, str(exc), exc.exit_code)
         return
-    report.add("cache", True, f"{path} (writable)")
+    if not health.ok:
+        report.add("cache", False, f"{path} is damaged ({health.problems[0]}): run `o2d-inbox cache "
+                   "rebuild` (it keeps the outbox's unsent items)", EXIT_CACHE)
+    elif problem:
+        report.add("cache", False, f"{path}: {problem} (reading works; sync and sending do not)", EXIT_CACHE)
+    else:
+        rebuilt = "; its search index was damaged and has been rebuilt" if health.search_rebuilt else ""
+        report.add("cache", True, f"{path} (writable, intact{rebuilt})")
 
 
 def _writable_problem(path: Path) -> str | None:
