@@ -43,8 +43,7 @@ def _check(config, path) -> int:
     finally:
         conn.close()
     if not health.ok:
-        more = f" and {len(health.problems) - 1} more" if len(health.problems) > 1 else ""
-        return fail(f"{path} is damaged ({health.problems[0]}{more}): run `o2d-inbox cache rebuild` "
+        return fail(f"{path} is damaged ({health.summary}): run `o2d-inbox cache rebuild` "
                     "(it keeps the outbox's unsent items)", EXIT_CACHE)
     print(f"{path}: ok" + ("; the search index was damaged and has been rebuilt" if health.search_rebuilt else ""))
     return EXIT_OK
@@ -53,7 +52,7 @@ def _check(config, path) -> int:
 def _rebuild(path) -> int:
     from o2d_inbox.render.text import safe_line
     from o2d_inbox.store.lock import SyncLocked
-    from o2d_inbox.store.repair import rebuild
+    from o2d_inbox.store.repair import rebuild, summarize
 
     try:
         done = rebuild(path)
@@ -63,8 +62,8 @@ def _rebuild(path) -> int:
     if done.export is not None:
         print(f"the old cache was damaged: its outbox ({done.outbox} unsent item(s)) and local states "
               f"were exported to {done.export}")
-    for problem in done.problems[:5]:
-        print(f"  could not read: {safe_line(problem)}")
+    if done.problems:
+        print(f"the old file's damage: {safe_line(summarize(done.problems))}")
     print(f"rebuilt {path}: kept {done.outbox} unsent outbox item(s) and {done.threads} thread(s) "
           f"with a local state; the old file is {done.broken}")
     print("run `o2d-inbox sync` to fetch the threads again")

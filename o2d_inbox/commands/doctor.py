@@ -224,7 +224,7 @@ def _check_cache(config: Config, report: Report) -> None:
         report.add("cache", False, str(exc), exc.exit_code)
         return
     if not health.ok:
-        report.add("cache", False, f"{path} is damaged ({health.problems[0]}): run `o2d-inbox cache "
+        report.add("cache", False, f"{path} is damaged ({health.summary}): run `o2d-inbox cache "
                    "rebuild` (it keeps the outbox's unsent items)", EXIT_CACHE)
     elif problem:
         report.add("cache", False, f"{path}: {problem} (reading works; sync and sending do not)", EXIT_CACHE)

@@ -51,6 +51,19 @@ class Health:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def summary(self) -> str:
+        return summarize(self.problems)
+
+
+def summarize(problems: list[str]) -> str:
+    """The first finding, short (quick_check's can run to pages), and how many more."""
+    lines = [line.strip() for p in problems for line in p.splitlines() if line.strip()]
+    if not lines:
+        return "ok"
+    first = lines[0] if len(lines[0]) <= 100 else lines[0][:99] + "…"
+    return first + (f" and {len(lines) - 1} more" if len(lines) > 1 else "")
+
 
 def check(conn: sqlite3.Connection, *, search: bool = True) -> Health:
     """``PRAGMA quick_check`` (reads every page: seconds for a large cache), then (``search``)
@@ -246,4 +259,4 @@ def _remove(path: Path) -> None:
             pass
 
 
-__all__ = ["DROPPED_STATES", "Health", "Rebuilt", "Salvage", "check", "rebuild", "salvage"]
+__all__ = ["DROPPED_STATES", "Health", "Rebuilt", "Salvage", "check", "rebuild", "salvage", "summarize"]
