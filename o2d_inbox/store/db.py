@@ -190,6 +190,9 @@ def cache_error(exc: BaseException, path: str | Path | None = None) -> CacheErro
         return None
     if kind is None:
         return None
+    if getattr(exc, "sqlite_errorname", None) == "SQLITE_CORRUPT_VTAB":  # FTS5: a copy of the tables
+        return CacheError(f"{where}: its search index is damaged ({detail}): run `o2d-inbox cache check`, "
+                          "which rebuilds it from the cached mail", kind="damaged", path=target)
     message = {
         "full": f"{where}: the disk is full ({detail}); nothing was saved: free some space and try again",
         "read-only": f"{where} is read-only ({detail}); nothing was saved: make the file and its folder "

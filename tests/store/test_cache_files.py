@@ -243,3 +243,20 @@ def test_rebuild_waits_for_no_one_it_refuses_while_a_sync_holds_the_cache(tmp_pa
             rebuild(path, stamp="T3")
     assert not (tmp_path / "cache.db.broken-T3").exists()
     assert ob.list_items(open_db(path))  # untouched
+
+
+def test_a_write_that_meets_a_broken_search_index_points_to_cache_check(tmp_path):
+    conn = open_db(tmp_path / "cache.db")
+    conn.executemany("INSERT INTO threads (id, subject, last_ts, last_snippet) VALUES (?, ?, ?, ?)",
+                     [(f"t{i}", f"subject {i}", 1_700_000_000 + i, "words " * 40) for i in range(2000)])
+    conn.execute("UPDATE search_threads_data SET block = randomblob(length(block)) WHERE id > 10")
+    with pytest.raises(sqlite3.DatabaseError) as info:  # what a sync's next page would do
+        conn.execute("UPDATE threads SET subject = 'renamed' WHERE id = 't5'")
+        conn.executemany("INSERT INTO threads (id, subject, last_ts) VALUES (?, ?, ?)",
+                         [(f"n{i}", "new", 1_800_000_000 + i) for i in range(500)])
+    error = cache_error(info.value)
+    assert error.kind == "damaged" and "search index" in str(error) and "cache check" in str(error)
+    assert check(conn).search_rebuilt  # what `cache check` does
+    conn.execute("UPDATE threads SET subject = 'renamed' WHERE id = 't5'")
+    assert [t.id for t in search(conn, "renamed")] == ["t5"]
+    conn.close()
