@@ -71,6 +71,9 @@ def test_a_read_only_cache_can_be_read_and_a_write_says_why(cli, cache, request,
     assert result.returncode == EXIT_CACHE
     one_line(result, str(cache), "read-only", "nothing was saved")
     assert "Another answer" not in cli("outbox", "--cache", str(cache)).stdout
+    doctor = cli("doctor", "--demo", "--cache", str(cache))
+    assert doctor.returncode == EXIT_CACHE
+    assert any(line.startswith("✗ cache") and "reading works" in line for line in doctor.stdout.splitlines())
 
 
 @pytest.mark.slow
