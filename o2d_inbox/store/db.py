@@ -56,8 +56,9 @@ class CacheError(Exception):
 def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) the cache at ``path`` with the schema ensured.
 
-    ``":memory:"`` works for tests. Rows come back as sqlite3.Row. ``readonly`` (or a file or
-    folder that cannot be written) opens the file read-only, without migrations. Raises
+    ``":memory:"`` works for tests. Rows come back as sqlite3.Row. ``readonly``: the caller
+    only reads (the TUI's second connection), so no migration runs. A file or folder that
+    cannot be written is opened read-only (SQLite ``mode=ro``), without migrations. Raises
     CacheError for a local fault.
     """
     if str(path) == ":memory:":
@@ -70,12 +71,13 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     _opened = path
     conn = None
     try:
-        if not readonly and _may_write(path):
+        if _may_write(path):
             _make_private(path)
             conn = _connect(str(path))
             _pragmas(conn, writable=True)
             _check_version(conn, path, writable=True)
-            ensure_schema(conn)
+            if not readonly:
+                ensure_schema(conn)
         else:
             conn = connect_readonly(path)
             _pragmas(conn, writable=False)
