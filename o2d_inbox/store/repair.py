@@ -150,14 +150,18 @@ class Rebuilt:
 
 def rebuild(path: Path, *, stamp: str | None = None) -> Rebuilt:
     """A fresh cache at ``path`` (see the module's docstring). Holds both writer locks, so no
-    sync or outbox flush of another o2d-inbox runs meanwhile (raises lock.SyncLocked)."""
+    sync or outbox flush of another o2d-inbox runs meanwhile (raises lock.SyncLocked; the
+    inbox's dispatcher holds one while it runs). A local fault raises db.CacheError."""
     stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    with WriterLock(path), WriterLock(f"{path}.outbox"):
-        found, damaged = _read_old(path)
-        export = _export(path, stamp, found) if damaged else None
-        fresh = path.with_name(f"{path.name}.rebuilding-{stamp}")
-        _write_fresh(fresh, found)
-        broken = _swap(path, fresh, stamp)
+    try:
+        with WriterLock(path), WriterLock(f"{path}.outbox"):
+            found, damaged = _read_old(path)
+            export = _export(path, stamp, found) if damaged else None
+            fresh = path.with_name(f"{path.name}.rebuilding-{stamp}")
+            _write_fresh(fresh, found)
+            broken = _swap(path, fresh, stamp)
+    except OSError as exc:  # a read-only folder, a full disk: about this cache, named
+        raise cache_error(exc, path) or exc from None
     return Rebuilt(path, broken, export, len(found.outbox), len(found.threads), found.problems)
 
 

@@ -74,6 +74,11 @@ def test_a_read_only_cache_can_be_read_and_a_write_says_why(cli, cache, request,
     doctor = cli("doctor", "--demo", "--cache", str(cache))
     assert doctor.returncode == EXIT_CACHE
     assert any(line.startswith("✗ cache") and "reading works" in line for line in doctor.stdout.splitlines())
+    if what == "folder":  # nowhere to put a fresh cache: refused whole, the old one untouched
+        rebuilt = cli("cache", "rebuild", "--cache", str(cache))
+        assert rebuilt.returncode == EXIT_CACHE
+        one_line(rebuilt, str(cache), "read-only")
+        assert cli("threads", "--cache", str(cache)).stdout == before[("threads",)]
 
 
 @pytest.mark.slow
