@@ -137,3 +137,32 @@ def test_cache_path_and_check(cli, cache):
     missing = cli("cache", "rebuild", "--cache", str(cache.parent / "none.db"))
     assert missing.returncode == 2
     one_line(missing, "none.db", "no cache")
+
+
+def test_a_disk_that_fills_up_during_a_sync_stops_it_cleanly_with_exit_6(home, monkeypatch, capsys):
+    from o2d_inbox.context import DEMO_THREADS
+    from o2d_inbox.store import writes
+
+    path = home.root / "demo-cache.db"
+    real, pages = writes.upsert_threads, []
+
+    def upsert_until_full(*args, **kwargs):
+        if len(pages) == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        pages.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(writes, "upsert_threads", upsert_until_full)
+    assert main(["sync", "--demo", "--cache", str(path)]) == EXIT_CACHE
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(path) in err and "disk is full" in err and "free some space" in err
+    conn = open_db(path)
+    kept = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
+    conn.close()
+    assert 0 < kept < DEMO_THREADS  # the pages committed before the disk filled up
+
+    monkeypatch.setattr(writes, "upsert_threads", real)  # space freed: the next sync finishes
+    assert main(["sync", "--demo", "--cache", str(path)]) == 0
+    conn = open_db(path)
+    assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == DEMO_THREADS
+    conn.close()
