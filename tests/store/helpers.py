@@ -147,13 +147,16 @@ def search_index_whole(conn) -> bool:
     return snapshots[0] == snapshots[1] and bool(snapshots[0]["search_threads"])
 
 
-def damage_table(path, table: str) -> int:
-    """Overwrite every page of ``table``'s b-tree in the (closed, checkpointed) cache file with
-    garbage, as a failing disk would; returns how many pages."""
+def damage_table(path, table: str, *, one_leaf: bool = False) -> int:
+    """Overwrite every page of ``table``'s b-tree (or one leaf page in the middle) in the
+    (closed, checkpointed) cache file with garbage, as a failing disk would; returns how many."""
     import sqlite3
 
     conn = sqlite3.connect(path)
-    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ?", (table,))]
+    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND "
+                                        "(pagetype = 'leaf' OR ?) ORDER BY path", (table, not one_leaf))]
+    if one_leaf:
+        pages = [pages[len(pages) // 2]]
     size = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.close()
     with open(path, "r+b") as f:

@@ -260,3 +260,21 @@ def test_a_write_that_meets_a_broken_search_index_points_to_cache_check(tmp_path
     conn.execute("UPDATE threads SET subject = 'renamed' WHERE id = 't5'")
     assert [t.id for t in search(conn, "renamed")] == ["t5"]
     conn.close()
+
+
+def test_rebuild_reads_the_outbox_row_by_row_around_a_damaged_page(tmp_path):
+    path = tmp_path / "cache.db"
+    conn = open_db(path)
+    seed(conn)
+    keys = [ob.queue_reply(conn, "thr_1", f"reply {i}: " + "text " * 300, undo_seconds=0).idempotency_key
+            for i in range(120)]
+    conn.close()
+    assert damage_table(path, "outbox", one_leaf=True) == 1
+    done = rebuild(path, stamp="T4")
+    assert done.export is not None and 0 < done.outbox < len(keys)
+    assert any("unreadable" in p for p in done.problems)
+    exported = {r["idempotency_key"] for r in json.loads(done.export.read_text())["outbox"]}
+    conn = open_db(path)
+    carried = [i.idempotency_key for i in ob.list_items(conn)]
+    conn.close()
+    assert set(carried) == exported and set(carried) < set(keys)
