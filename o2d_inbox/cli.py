@@ -4,7 +4,8 @@ Subcommand handlers live in ``o2d_inbox/commands/<name>.py`` as ``run(args) -> i
 imported lazily, so ``--help`` stays fast and the TUI's imports never load for headless work.
 
 Exit codes (public interface): 0 ok, 1 done but something failed (e.g. an outbox item),
-2 usage/config, 3 auth, 4 network/offline, 5 server/protocol, 130 interrupted.
+2 usage/config, 3 auth, 4 network/offline, 5 server/protocol, 6 local cache (disk full,
+read-only, damaged: store/db.py CacheError), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from o2d_inbox import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_NETWORK, EXIT_SERVER = 0, 1, 2, 3, 4, 5
+EXIT_CACHE = 6
 
 INTENTS = ("interested", "not_interested", "out_of_office", "bounced", "unsubscribe", "neutral")
 
@@ -129,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0, metavar="S",
                    help="with flush --wait: give up waiting after S seconds (default 600)")
     p.add_argument("--all", action="store_true", help="list: include items sent over a day ago")
+
+    p = sub.add_parser("cache", help="check the cache file, show where it is, or rebuild it")
+    _common(p)
+    p.add_argument("action", choices=["check", "path", "rebuild"],
+                   help="check: integrity (and repair the search index); path: print the file; "
+                        "rebuild: a fresh cache keeping the outbox's unsent items and local states")
     return parser
 
 
@@ -146,6 +154,7 @@ HANDLERS = {
     "new": "outbox",
     "intent": "outbox",
     "outbox": "outbox",
+    "cache": "cache",
 }
 
 
@@ -225,6 +234,10 @@ def fail_from_exception(exc: BaseException) -> int:
         return fail(str(exc) or type(exc).__name__, exc.exit_code)
     if _is_network_error(exc):
         return fail(f"network error: {exc or type(exc).__name__}", EXIT_NETWORK)
+    from o2d_inbox.store.db import cache_error
+
+    if (local := cache_error(exc)) is not None:  # disk full, read-only, damaged: the file named
+        return fail(str(local), local.exit_code)
     if isinstance(exc, OSError):
         msg = exc.strerror or str(exc) or type(exc).__name__
         return fail(f"{exc.filename}: {msg}" if exc.filename else msg, EXIT_USAGE)

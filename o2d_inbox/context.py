@@ -14,7 +14,8 @@
     cache_path(config) -> Path
         config.cache_path, else the only default cache on disk for this server;
         ConfigError when it cannot be known without asking the server.
-    open_cache(config) -> sqlite3.Connection         store.db.open_db(cache_path(config))
+    open_cache(config) -> sqlite3.Connection         store.db.open_db(cache_path(config));
+        a local fault (disk full, read-only, damaged) raises store.db.CacheError (exit 6)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from o2d_inbox.config import (
     Config,
     ConfigError,
     cache_path_for,
+    data_dir,
     existing_caches_for,
     key_file_path,
 )
@@ -121,10 +123,14 @@ def cache_path(config: Config) -> Path:
 
 
 def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
-    from o2d_inbox.store.db import open_db
+    """The cache, opened by store.db.open_db (read-only when it cannot be written); a local
+    fault raises store.db.CacheError. Folders of o2d-inbox's own data dir on the way are made
+    private (0700; older versions left them 0755); a folder the user chose is left alone."""
+    from o2d_inbox.store.db import PRIVATE_DIR, open_db, restrict
 
     path = cache_path(config)
-    try:
-        return open_db(path, readonly=readonly)
-    except (OSError, sqlite3.Error) as exc:
-        raise ConfigError(f"cannot open cache {path}: {exc}") from None
+    own = data_dir()
+    for folder in (path.parent, *path.parent.parents):
+        if folder == own or own in folder.parents:
+            restrict(folder, PRIVATE_DIR)
+    return open_db(path, readonly=readonly)

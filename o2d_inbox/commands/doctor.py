@@ -1,10 +1,12 @@
 """`o2d-inbox doctor`: a checklist of everything the inbox needs, each line ✓/✗ with a reason.
 
 Exit 0 when all is green; otherwise the exit code of the first failure (config 2, auth 3,
-network 4, server 5), which is also printed as one line on stderr. The key is shown at most
-as ``ot2d_…`` + its last 4 characters: every line goes through safe_line and scrub_keys, since
-a server can put anything (the key itself, escape sequences) in a workspace name or an error.
-A warning (plain http:// to another machine) is a "!" line and does not change the exit code.
+network 4, server 5, local cache 6), which is also printed as one line on stderr. The cache
+line runs SQLite's quick_check (the search index, which repairs itself, is `cache check`'s:
+reading it all would add seconds on a large cache). The key is shown at most as ``ot2d_…`` +
+its last 4 characters: every line goes through safe_line and scrub_keys, since a server can
+put anything (the key itself, escape sequences) in a workspace name or an error. A warning
+(plain http:// to another machine) is a "!" line and does not change the exit code.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from o2d_inbox.cli import EXIT_AUTH, EXIT_USAGE, fail, one_line
+from o2d_inbox.cli import EXIT_AUTH, EXIT_CACHE, EXIT_USAGE, fail, one_line
 from o2d_inbox.config import (
     Config,
     ConfigError,
@@ -211,6 +213,8 @@ def _check_workspace(config: Config, workspaces: list, report: Report) -> int | 
 
 def _check_cache(config: Config, report: Report) -> None:
     from o2d_inbox.context import cache_path, open_cache
+    from o2d_inbox.store.db import CacheError
+    from o2d_inbox.store.repair import check
 
     try:
         path = cache_path(config)
@@ -218,20 +222,28 @@ def _check_cache(config: Config, report: Report) -> None:
         report.skip("cache", "workspace unknown")
         return
     problem = _writable_problem(path)
-    if problem:
-        report.add("cache", False, f"{path}: {problem}", EXIT_USAGE)
+    if problem and not path.exists():
+        report.add("cache", False, f"{path}: {problem}", EXIT_CACHE)
         return
     if not path.exists():
         report.add("cache", True, f"{path} (writable; created on first sync)")
         return
-    try:  # an existing file must be a database we can open
+    try:  # an existing file must be a sound database
         conn = open_cache(config)
-        conn.execute("PRAGMA schema_version").fetchone()
-        conn.close()
-    except ConfigError as exc:
-        report.add("cache", False, str(exc), EXIT_USAGE)
+        try:
+            health = check(conn, search=False)
+        finally:
+            conn.close()
+    except CacheError as exc:
+        report.add("cache", False, str(exc), exc.exit_code)
         return
-    report.add("cache", True, f"{path} (writable)")
+    if not health.ok:
+        report.add("cache", False, f"{path} is damaged ({health.summary}): run `o2d-inbox cache "
+                   "rebuild` (it keeps the outbox's unsent items)", EXIT_CACHE)
+    elif problem:
+        report.add("cache", False, f"{path}: {problem} (reading works; sync and sending do not)", EXIT_CACHE)
+    else:
+        report.add("cache", True, f"{path} (writable, intact)")
 
 
 def _writable_problem(path: Path) -> str | None:
@@ -241,5 +253,7 @@ def _writable_problem(path: Path) -> str | None:
     if not folder.is_dir():
         return f"{folder} is not a directory"
     if path.exists():
-        return None if os.access(path, os.W_OK) else "not writable"
+        if not os.access(path, os.W_OK):
+            return "not writable"
+        return None if os.access(path.parent, os.W_OK | os.X_OK) else f"{path.parent} is not writable"
     return None if os.access(folder, os.W_OK | os.X_OK) else f"{folder} is not writable"

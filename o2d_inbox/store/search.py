@@ -382,7 +382,7 @@ def _safe(conn: sqlite3.Connection, run, fallback):
     """FTS5 syntax errors cannot come from escaped input; if one does, the user sees nothing
     found rather than a traceback."""
     try:
-        return run()
+        return _healing(conn, run)
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
             return fallback
@@ -437,3 +437,51 @@ def search_count(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bo
                             {**plan.params, "cap": COUNT_CAP + 1}).fetchone()[0]
 
     return _safe(conn, run, 0)
+
+
+# --- a broken index rebuilds itself -----------------------------------------------------------
+# The FTS tables hold only what the threads / messages tables already have (external content),
+# so a damaged index is rebuilt from them, never a reason to lose the cache.
+
+SEARCH_TABLES = ("search_threads", "search_messages")
+
+
+def search_index_ok(conn: sqlite3.Connection) -> bool:
+    """FTS5's own integrity check, against the content too (reads the whole index)."""
+    try:
+        for table in SEARCH_TABLES:
+            conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError as exc:
+        if _index_damaged(exc):
+            return False
+        raise
+    return True
+
+
+def rebuild_search_index(conn: sqlite3.Connection) -> None:
+    """Both indexes made again from the cached threads and messages, in one transaction."""
+    from o2d_inbox.store.db import transaction
+
+    with transaction(conn):
+        for table in SEARCH_TABLES:
+            conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
+
+
+def _index_damaged(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorname", None) or "").startswith("SQLITE_CORRUPT") \
+        or "malformed" in str(exc)
+
+
+def _healing(conn: sqlite3.Connection, run):
+    """``run()``; when the index turns out damaged, rebuild it and run again. When it cannot be
+    rebuilt (a read-only cache, damage in the tables themselves) the first error stands."""
+    try:
+        return run()
+    except sqlite3.DatabaseError as exc:
+        if not _index_damaged(exc) or conn.in_transaction:
+            raise
+        try:
+            rebuild_search_index(conn)
+        except sqlite3.Error:
+            raise exc from None
+    return run()

@@ -14,6 +14,7 @@ from o2d_inbox.context import (
     with_cached_workspace,
     with_workspace,
 )
+from o2d_inbox.store.db import CacheError
 
 KEY = "ot2d_contextTEST_abcdefghijkl1234"
 
@@ -66,6 +67,23 @@ def test_open_cache_has_the_schema(home):
 def test_open_cache_on_a_non_database_is_one_line(home, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(CacheError) as info:
         open_cache(config_for(home, cache=str(junk)))
     assert str(junk) in str(info.value) and "\n" not in str(info.value)
+    assert info.value.kind == "damaged" and "cache rebuild" in str(info.value)
+    assert info.value.exit_code == 6
+
+
+def test_open_cache_makes_the_apps_own_folders_private_and_leaves_a_chosen_one(home, tmp_path):
+    config = with_workspace(config_for(home), 3)
+    caches = config.cache_path.parent
+    caches.mkdir(parents=True, mode=0o755)
+    caches.parent.chmod(0o755)  # as an older version left them
+    open_cache(config).close()
+    assert oct(caches.stat().st_mode & 0o777) == oct(caches.parent.stat().st_mode & 0o777) == "0o700"
+    assert oct(config.cache_path.stat().st_mode & 0o777) == "0o600"
+    chosen = tmp_path / "chosen"
+    chosen.mkdir(mode=0o755)
+    chosen.chmod(0o755)
+    open_cache(config_for(home, cache=str(chosen / "mine.db"))).close()
+    assert chosen.stat().st_mode & 0o777 == 0o755

@@ -145,3 +145,42 @@ def search_index_whole(conn) -> bool:
     conn.execute("ROLLBACK TO whole")  # the check leaves the cache as it found it
     conn.execute("RELEASE whole")
     return snapshots[0] == snapshots[1] and bool(snapshots[0]["search_threads"])
+
+
+def damage_table(path, table: str, *, one_leaf: bool = False) -> int:
+    """Overwrite every page of ``table``'s b-tree (or one leaf page in the middle) in the
+    (closed, checkpointed) cache file with garbage, as a failing disk would; returns how many."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND "
+                                        "(pagetype = 'leaf' OR ?) ORDER BY path", (table, not one_leaf))]
+    if one_leaf:
+        pages = [pages[len(pages) // 2]]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * size)
+            f.write(bytes([0xA5]) * size)
+    return len(pages)
+
+
+def make_read_only(path, request) -> None:
+    """``path`` (a file or a folder) made read-only for this process until the test ends: chmod,
+    and for root, whom chmod does not stop, ``chattr +i``; skips only when neither works."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    mode = path.stat().st_mode
+    path.chmod(mode & ~0o222)
+    request.addfinalizer(lambda: path.chmod(mode))
+    if not os.access(path, os.W_OK):
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)],
+                                                        capture_output=True).returncode != 0:
+        pytest.skip("running as root, and this filesystem has no chattr +i to make a file read-only")
+    request.addfinalizer(lambda: subprocess.run(["chattr", "-i", str(path)], check=False))
