@@ -11,6 +11,9 @@ from o2d_inbox.store import outbox as ob
 from o2d_inbox.store.db import open_db
 
 
+SDR = "sarah@cooloutreach.com"  # one of the simulator's mailboxes
+
+
 def run(*argv):
     return cli.main(list(argv))
 
@@ -38,7 +41,7 @@ def test_queue_offline_then_flush_online(tmp_path, sim_server, cli_env, capsys, 
 
     assert run("reply", thread, "--body-file", str(body_file)) == 0
     assert run("forward", thread, "--to", "boss@ours.test", "--body", "FYI") == 0
-    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello <there>") == 0
+    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello <there>", "--from", SDR) == 0
     assert run("intent", thread, "interested") == 0
     out = capsys.readouterr()
     assert len(lines(out.out)) == 4 and all(line.startswith("queued #") for line in lines(out.out))
@@ -88,7 +91,7 @@ def test_bounce_exit_1_with_the_reason_then_retry_and_cancel(tmp_path, sim_serve
     cache = tmp_path / "c.db"
     server = sim_server(op_step_seconds=0.01)
     cli_env(server, cache)
-    assert run("new", "--to", "ann.bounce@them.test", "--subject", "S", "--body", "B") == 0
+    assert run("new", "--to", "ann.bounce@them.test", "--subject", "S", "--body", "B", "--from", SDR) == 0
     assert run("outbox", "flush", "--wait") == 1
     err = capsys.readouterr().err
     assert "#1 new failed" in err and "bounced" in err
@@ -110,7 +113,7 @@ def test_offline_flush_says_so_without_retrying_first(tmp_path, cli_env, capsys,
     monkeypatch.setattr(UniboxClient, "_retry", no_retry)
     cache = tmp_path / "c.db"
     cli_env(None, cache)  # the server is unreachable
-    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 0
+    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello", "--from", SDR) == 0
     capsys.readouterr()
     assert run("outbox", "flush") == 4
     err = lines(capsys.readouterr().err)
@@ -131,7 +134,7 @@ def test_a_server_error_on_the_probe_does_not_stop_the_flush(tmp_path, sim_serve
     server = sim_server(op_step_seconds=0.01)
     cli_env(server, cache)
     monkeypatch.setattr(context, "probe_server", busy)
-    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 0
+    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello", "--from", SDR) == 0
     assert run("outbox", "flush", "--wait") == 0
     capsys.readouterr()
     [item] = ob.list_items(open_db(cache))

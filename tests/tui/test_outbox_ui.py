@@ -272,7 +272,8 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
     now = clock().timestamp()
     draft = outbox.save_draft(cache, "reply", ids[0], {"bodyText": "half a thought"}, now=now - 120)
     queued = outbox.queue_forward(cache, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
-    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi", "hello", undo_seconds=0, now=now - 30)
+    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi", "hello", undo_seconds=0, now=now - 30,
+                              from_mailbox="john@cooloutreach.com")
     cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
                   ("550 recipient address rejected (bounced)", failed.id))
     async with app.run_test(size=SIZE) as pilot:
@@ -346,7 +347,8 @@ def test_snapshot_outbox_screen(snap_compare, cache):
     sent = outbox.queue_reply(cache, ids[2], "See you then", undo_seconds=0, now=now - 600)
     cache.execute("UPDATE outbox SET state = 'sent', attempts = 1 WHERE id = ?", (sent.id,))
     outbox.queue_forward(cache, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
-    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi Jane", "hello", undo_seconds=0, now=now - 30)
+    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi Jane", "hello", undo_seconds=0, now=now - 30,
+                              from_mailbox="john@cooloutreach.com")
     cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
                   ("550 5.1.1 <jane.bounce@them.test>: recipient address rejected (bounced)", failed.id))
 
