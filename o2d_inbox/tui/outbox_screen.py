@@ -40,7 +40,9 @@ _LOOK = {
 
 def state_look(item: OutboxItem) -> tuple[str, str, str]:
     glyph, word, colour = _LOOK.get(item.state, ("·", safe_line(item.state), "foreground"))
-    if item.state in ("scheduled", "sending") and item.last_error and item.attempts:
+    if item.waiting:
+        word = "waiting"  # nothing sent: its thread's mailbox is not known yet (see last error)
+    elif item.state in ("scheduled", "sending") and item.last_error and item.attempts:
         word = "retrying"  # it may have reached the server; it is re-sent with the same key
     elif item.state == "sent" and item.last_error:
         word, colour = "unconfirmed", "warning"  # accepted, but its delivery was never reported
