@@ -279,6 +279,10 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
                               from_mailbox="john@cooloutreach.com")
     cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
                   ("550 recipient address rejected (bounced)", failed.id))
+    held = outbox.queue_reply(cache, ids[2], "hello", undo_seconds=0, now=now - 10)
+    cache.execute("UPDATE outbox SET last_error = ? WHERE id = ?",  # as the dispatcher leaves it
+                  (f"{outbox.WAITING_FOR_MAILBOX} (offline)", held.id))
+    cache.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (ids[2],))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("o")
@@ -287,6 +291,10 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
         assert isinstance(screen, OutboxScreen)
         table = screen.query_one(DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][0] == str(held.id)
+        assert rows[0][3] == "◌ waiting" and rows[0][6] == "waiting for the thread's mailbox (offline)"
+        await pilot.press("j")
+        rows = rows[1:]
         assert [r[0] for r in rows] == [str(failed.id), str(queued.id), str(draft.id)]  # newest first
         assert rows[0][3] == "✕ failed" and "bounced" in rows[0][6] and rows[0][5] == "1"
         assert rows[1][3] == "◌ queued" and "boss@ours.test" in rows[1][2] and rows[1][4] == "1m"
@@ -299,7 +307,7 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
         await pilot.press("j", "x")
         await pilot.pause()
         assert outbox.get(cache, queued.id).state == "cancelled"
-        assert "⊘ cancelled" in str(table.get_row_at(1)[3])
+        assert "⊘ cancelled" in str(table.get_row_at(2)[3])
         # r on a non-failed item says why not
         await pilot.press("r")
         await pilot.pause()
@@ -393,3 +401,47 @@ async def test_the_keymap_rebinds_outbox_keys_by_id(cache):
         await pilot.press("escape", "O")
         await pilot.pause()
         assert isinstance(app.screen, OutboxScreen)
+
+
+async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_configured_default(tmp_path):
+    """From shows the thread's own mailbox once compose has learned it, never the configured
+    from_mailbox; a server that requires a sender receives the reply from that mailbox."""
+    import dataclasses
+
+    from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+    from o2d_inbox.store.db import open_db
+
+    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0, require_sender=True))
+    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
+    conn = open_db(tmp_path / "cache.db")
+    truth = sim.thread_snapshot()
+    wrong = "david@trycooloutreach.com"
+    clock = FakeClock()
+    app = build_app(config(undo_seconds=0, from_mailbox=wrong), conn=conn, client=client, clock=clock,
+                    sync_every=None)
+    app.outbox_idle = 0.02
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        app.action_show_queue("all")
+        await pilot.pause()
+        await to_thread(pilot, lambda t: t.reply_intent != "unsubscribe" and truth[t.id]["mailbox"] != wrong)
+        thread = dataclasses.replace(app.shown_thread, mailbox=None)  # as the cache may know it
+        conn.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (thread.id,))
+        app.open_compose("reply", thread)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        select = screen.query_one("#from")
+        await until(pilot, lambda: not select.is_blank(), "From to show the learned mailbox")
+        assert select.value == truth[thread.id]["mailbox"]
+        screen.query_one(TextArea).text = "Works for me."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.wake_outbox()
+        await until(pilot, lambda: sim.sent_messages, "the server to receive the reply")
+        assert [(m["thread_id"], m["from_email"]) for m in sim.sent_messages] == \
+            [(thread.id, truth[thread.id]["mailbox"])]
+        await quiet(pilot)
+    await client.aclose()
+    conn.close()
