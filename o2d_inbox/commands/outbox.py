@@ -30,7 +30,8 @@ Decisions:
   everything), oldest first; ``--json`` gives JSON Lines.
 - ``outbox flush`` sends every queued item now; ``--wait`` also polls each operation until it
   is final. Exit 0 only when nothing of this flush is left failed, unconfirmed, retrying or
-  waiting (else 1, each reason printed on stderr), 4 when the
+  waiting (else 1, each reason printed on stderr; 1 too when the cache cannot be written, e.g.
+  the disk is full, naming each item the server accepted meanwhile), 4 when the
   server cannot be reached (items stay queued with their keys), 1 when another o2d-inbox
   process is sending this outbox already.
 """
@@ -292,7 +293,7 @@ def _edit_in_editor(text: str) -> str:
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
     from o2d_inbox.api.errors import NetworkError, ProtocolError, RateLimitError, ServerError
     from o2d_inbox.context import make_client, open_cache, probe_server, resolve_workspace
-    from o2d_inbox.store.dispatcher import Dispatcher, OutboxBusy
+    from o2d_inbox.store.dispatcher import CacheWriteFailed, Dispatcher, OutboxBusy
 
     try:
         config = await probe_server(config)
@@ -308,6 +309,12 @@ async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
             items = await dispatcher.flush(wait=wait, timeout=timeout)
         except OutboxBusy as exc:
             return fail(str(exc), EXIT_FAILED)
+        except CacheWriteFailed as exc:
+            for item, operation in exc.accepted:
+                what = f" (operation {operation})" if operation else ""
+                print(safe_line(f"o2d-inbox: #{item.id} {item.kind}: the server accepted it{what}; "
+                                f"the next flush records it without sending it twice"), file=sys.stderr)
+            return fail(f"{exc}; the outbox keeps every item", EXIT_FAILED)
         finally:
             dispatcher.close()
             conn.close()

@@ -49,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -79,7 +80,7 @@ from o2d_inbox.store import writes
 from o2d_inbox.store.lock import SyncLocked, WriterLock, db_path
 from o2d_inbox.store.outbox import OutboxItem, transaction
 
-__all__ = ["Dispatcher", "OutboxBusy", "learn_thread_mailbox"]
+__all__ = ["CacheWriteFailed", "Dispatcher", "OutboxBusy", "learn_thread_mailbox"]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,20 @@ async def learn_thread_mailbox(conn, client, thread_id: str) -> str | None:
     return ob.thread_sender(conn, thread_id) or writes.thread_mailbox(tm.messages)
 
 
+class CacheWriteFailed(Exception):
+    """The cache could not be written (e.g. the disk is full) during a flush. ``accepted``:
+    (item, operation id) of the items the server accepted whose new state could not be
+    recorded; they stay ``sending`` and the next flush re-sends them with the same key, which
+    the server answers from its record instead of sending twice."""
+
+    exit_code = 1
+
+    def __init__(self, cause: BaseException, accepted: list[tuple[OutboxItem, str | None]]) -> None:
+        super().__init__(f"the cache could not be written: {cause}")
+        self.cause = cause
+        self.accepted = accepted
+
+
 #: How long an accepted send's operation may stay unfinished before polling stops (seconds).
 CONFIRM_WITHIN = 24 * 3600
 
@@ -138,6 +153,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         # what the last pass ran into, for flush()'s offline / auth verdicts
         self._pass_errors: list[BaseException] = []
+        # cache writes that failed in the last pass, and the answers they would have recorded
+        self._cache_errors: list[sqlite3.Error] = []
+        self._unrecorded: list[tuple[OutboxItem, str | None]] = []
         #: True after a pass found another process dispatching this cache (the TUI says so)
         self.busy = False
 
@@ -194,7 +212,8 @@ class Dispatcher:
 
         Returns those items as they are at the end. Raises OutboxBusy when another process
         dispatches, NetworkError (exit 4) when the server cannot be reached and nothing moved,
-        AuthError/WorkspaceAccessError when the server refuses the key."""
+        AuthError/WorkspaceAccessError when the server refuses the key, CacheWriteFailed when
+        the cache could not be written (naming the sends the server accepted meanwhile)."""
         if not self._try_lock():
             raise OutboxBusy()
         ids = [i.id for i in ob.list_items(self.conn, ob.ACTIVE_STATES)]
@@ -203,6 +222,8 @@ class Dispatcher:
         while True:
             changed = await self._pass(ignore_window=True, ignore_backoff=first, only=set(ids))
             first = False
+            if self._cache_errors:
+                raise CacheWriteFailed(self._cache_errors[0], list(self._unrecorded))
             items = [ob.get(self.conn, i) for i in ids]
             items = [i for i in items if i is not None]
             open_items = [i for i in items if not i.is_final]
@@ -271,6 +292,7 @@ class Dispatcher:
 
     async def _pass(self, *, ignore_window: bool, ignore_backoff: bool, only: set[int] | None = None) -> int:
         self._pass_errors = []
+        self._cache_errors, self._unrecorded = [], []
         total = 0
         # A pass repeats while it moves items out of scheduled/sending: that may unblock the
         # next item of the same thread, so one flush sends a whole thread's queue in order.
@@ -278,7 +300,7 @@ class Dispatcher:
         while True:
             now = self.clock()
             due = [i for i in self._candidates(only) if self._is_due(i, now, ignore_window, ignore_backoff)]
-            if not due:
+            if not due or self._cache_errors:
                 return total
             results = await asyncio.gather(*(self._guarded(item) for item in due))
             total += sum(results)
@@ -295,6 +317,12 @@ class Dispatcher:
                 if item.state == "accepted":
                     return await self._poll(item)
                 return await self._send(item)
+        except sqlite3.Error as exc:
+            # e.g. the disk is full: the row keeps its last committed state (a `sending` one
+            # is re-sent with the same key); the other items of the pass go on
+            log.warning("outbox item %s: the cache could not be written: %s", item.id, exc)
+            self._cache_errors.append(exc)
+            return 0
         finally:
             self._inflight.discard(item.id)
 
@@ -394,7 +422,11 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - never lose the row to an unexpected error
             log.exception("outbox item %s: unexpected error", item.id)
             return self._transient(item, "sending", exc, attempts)
-        return self._accepted(item, response)
+        try:
+            return self._accepted(item, response)
+        except sqlite3.Error:
+            self._unrecorded.append((item, getattr(response, "operation_id", None)))
+            raise
 
     def _request_for(self, item: OutboxItem) -> Callable[[], Awaitable[Any]]:
         """The client call for ``item``, built from its stored payload (validated now, so a

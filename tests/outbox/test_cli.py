@@ -283,3 +283,47 @@ def test_outbox_edit_mends_a_refused_reply(tmp_path, sim_server, cli_env, capsys
     assert len(err) == 1 and "cannot edit #1: it is sent" in err[0]
     monkeypatch.setenv("EDITOR", "false")
     assert run("outbox", "edit", "7") == 2 and "no outbox item #7" in capsys.readouterr().err
+
+
+def test_a_full_disk_reports_what_the_server_already_accepted(tmp_path, sim_server, cli_env, capsys, monkeypatch):
+    """The server accepts the reply but its new state cannot be written: flush exits 1 naming
+    it; the row is still `sending`, and the next flush records it without a second message."""
+    import sqlite3
+
+    import o2d_inbox.context as context
+
+    class FullDisk:
+        """A cache connection on a full disk: recording the server's answer fails as SQLite does."""
+
+        def __init__(self, conn):
+            self._conn = conn
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+        def execute(self, sql, *args):
+            if "operation_id = ?" in sql:
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._conn.execute(sql, *args)
+
+    cache = tmp_path / "c.db"
+    server = sim_server(op_step_seconds=0.01)
+    cli_env(server, cache)
+    assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello", "--from", SDR) == 0
+    capsys.readouterr()
+    real_open = context.open_cache
+    monkeypatch.setattr(context, "open_cache", lambda config, **kw: FullDisk(real_open(config, **kw)))
+    assert run("outbox", "flush", "--wait") == 1
+    err = lines(capsys.readouterr().err)
+    [op] = list(server.sim.operations)
+    assert err == [f"o2d-inbox: #1 new: the server accepted it (operation {op}); the next flush records it "
+                   "without sending it twice",
+                   "o2d-inbox: the cache could not be written: database or disk is full; the outbox keeps every item"]
+    [item] = ob.list_items(open_db(cache))
+    assert item.state == "sending"
+
+    monkeypatch.setattr(context, "open_cache", real_open)  # space again
+    assert run("outbox", "flush", "--wait") == 0
+    [item] = ob.list_items(open_db(cache))
+    assert item.state == "sent" and server.sim.deliveries == {item.idempotency_key: 1}
+    assert len(server.sim.sent_messages) == 1
