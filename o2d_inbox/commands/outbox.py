@@ -88,16 +88,16 @@ def _queue(config, args: argparse.Namespace) -> int:
     try:
         known = args.command == "new" or conn.execute(
             "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
-        if args.command in ("reply", "forward") and not explicit_from \
-                and ob.thread_sender(conn, args.thread_id) is None:
-            explicit_from = _learn_sender(config, conn, args.thread_id)
+        sender = explicit_from
+        if args.command in ("reply", "forward") and not sender and ob.thread_sender(conn, args.thread_id) is None:
+            sender = _learn_sender(config, conn, args.thread_id)  # the thread's own, or None
         try:
             if args.command == "reply":
-                item = ob.queue_reply(conn, args.thread_id, _read_body(args) or "", from_mailbox=explicit_from,
+                item = ob.queue_reply(conn, args.thread_id, _read_body(args) or "", from_mailbox=sender,
                                       undo_seconds=0, force=args.force)
             elif args.command == "forward":
                 item = ob.queue_forward(conn, args.thread_id, args.to, _read_body(args),
-                                        from_mailbox=explicit_from, undo_seconds=0)
+                                        from_mailbox=sender, undo_seconds=0)
             elif args.command == "new":
                 item = ob.queue_new(conn, args.to, args.subject, _read_body(args) or "",
                                     from_mailbox=explicit_from, default_from=config.from_mailbox,
@@ -114,10 +114,10 @@ def _queue(config, args: argparse.Namespace) -> int:
               file=sys.stderr)
     what = f"intent {item.payload['replyIntent']} (shown at once)" if item.kind == "intent" else item.kind
     target = f" for thread {item.thread_id}" if item.thread_id else f" to {item.recipient}"
-    sender = ""
+    origin = ""
     if item.kind in ob.MESSAGE_KINDS:
-        sender = f" from {item.sender}" if item.sender else " from the thread's mailbox (learned before sending)"
-    print(safe_line(f"queued #{item.id}: {what}{target}{sender}; `o2d-inbox outbox flush` sends it"))
+        origin = f" from {item.sender}" if item.sender else " from the thread's mailbox (learned before sending)"
+    print(safe_line(f"queued #{item.id}: {what}{target}{origin}; `o2d-inbox outbox flush` sends it"))
     return EXIT_OK
 
 

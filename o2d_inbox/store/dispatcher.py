@@ -414,7 +414,7 @@ class Dispatcher:
                     # The key is spent; a retry (new key) goes from the thread's own mailbox.
                     payload = {k: v for k, v in item.payload.items() if k != "fromMailboxAddress"}
                     return self._fail(item, "sending", f"the server refused the sender "
-                                      f"{item.payload.get('fromMailboxAddress')}: {exc}; `outbox retry` "
+                                      f"{item.payload.get('fromMailboxAddress')}: {exc}; a retry "
                                       f"sends it from the thread's own mailbox",
                                       payload=ob.encode_payload(payload))
                 return self._fail(item, "sending", str(exc))
@@ -474,6 +474,7 @@ class Dispatcher:
 
     def _fail(self, item: OutboxItem, state: str, reason: str, **fields: Any) -> int:
         self._polls.pop(item.id, None)
+        self._learns.pop(item.id, None)
         self._update(item, state, **{**fields, "state": "failed", "last_error": reason, "next_attempt_at": None})
         return 1
 
