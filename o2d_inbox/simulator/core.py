@@ -277,10 +277,13 @@ class Simulator:
 
     def thread_snapshot(self) -> dict[str, dict[str, Any]]:
         return {
-            meta.tid: {"replyIntent": meta.intent, "message_count": meta.message_count,
-                       "mailbox": meta.mailbox_email}
+            meta.tid: {"replyIntent": meta.intent, "message_count": meta.message_count}
             for _, meta in self.inboxes[self.primary].walk()
         }
+
+    def thread_mailboxes(self) -> dict[str, str]:
+        """thread id -> the mailbox of ours the thread belongs to (what a reply should go from)."""
+        return {meta.tid: meta.mailbox_email for _, meta in self.inboxes[self.primary].walk()}
 
     @property
     def hostile_thread_ids(self) -> dict[str, str]:

@@ -65,7 +65,7 @@ def test_queue_offline_then_flush_online(tmp_path, sim_server, cli_env, capsys, 
     assert [i.state for i in items] == ["sent"] * 4
     assert server.sim.deliveries == {i.idempotency_key: 1 for i in items}
     sent = {m["kind"]: m for m in server.sim.sent_messages}
-    own = server.sim.thread_snapshot()[thread]["mailbox"]  # learned before sending (queued offline)
+    own = server.sim.thread_mailboxes()[thread]  # learned before sending (queued offline)
     assert (sent["reply"]["from_email"], sent["forward"]["from_email"], sent["new"]["from_email"]) == (own, own, SDR)
     assert sent["reply"]["body_text"] == "Thanks!\n\nBest,\nJo"
     assert sent["reply"]["body_html"] == "<p>Thanks!</p>\n<p>Best,<br>\nJo</p>"
@@ -184,8 +184,8 @@ def test_replies_go_from_their_threads_mailbox_not_the_configured_default(
     cli_env(server, cache)
     wrong_default()
     assert run("sync", "--full") == 0
-    truth = server.sim.thread_snapshot()
-    targets = [t for t, v in truth.items() if v["replyIntent"] != "unsubscribe" and v["mailbox"] != WRONG][:20]
+    truth, mailbox_of = server.sim.thread_snapshot(), server.sim.thread_mailboxes()
+    targets = [t for t, v in truth.items() if v["replyIntent"] != "unsubscribe" and mailbox_of[t] != WRONG][:20]
     conn = open_db(cache)
     # whatever the sync learned, most of these threads' mailboxes are unknown to the cache
     conn.executemany("UPDATE threads SET mailbox = NULL WHERE id = ?", [(t,) for t in targets[:15]])
@@ -196,12 +196,12 @@ def test_replies_go_from_their_threads_mailbox_not_the_configured_default(
     for n, t in enumerate(targets):
         assert run("reply", t, "--body", f"reply {n}") == 0
     queued = lines(capsys.readouterr().out)
-    assert all(f"from {truth[t]['mailbox']};" in line for t, line in zip(targets, queued))  # learned at once
+    assert all(f"from {mailbox_of[t]};" in line for t, line in zip(targets, queued))  # learned at once
 
     assert run("outbox", "flush", "--wait") == 0
     capsys.readouterr()
     assert sorted((m["thread_id"], m["from_email"]) for m in server.sim.sent_messages) == \
-        sorted((t, truth[t]["mailbox"]) for t in targets)
+        sorted((t, mailbox_of[t]) for t in targets)
 
     # the configured default is what a new message goes from
     assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 0
@@ -247,7 +247,7 @@ def test_a_waiting_reply_is_shown_and_flush_exits_1_until_it_is_sent(
 
     server.sim.faults.fail_rate = 0.0
     assert run("outbox", "flush", "--wait") == 0
-    assert [m["from_email"] for m in server.sim.sent_messages] == [server.sim.thread_snapshot()[thread]["mailbox"]]
+    assert [m["from_email"] for m in server.sim.sent_messages] == [server.sim.thread_mailboxes()[thread]]
 
 
 def test_outbox_edit_mends_a_refused_reply(tmp_path, sim_server, cli_env, capsys, monkeypatch):

@@ -25,7 +25,7 @@ async def flush(w, **kwargs):
 
 async def test_replies_and_forwards_go_from_their_threads_mailbox_learned_before_sending(make_world):
     w = make_world(require_sender=True)
-    truth = w.sim.thread_snapshot()
+    mailbox_of = w.sim.thread_mailboxes()
     threads = w.thread_ids[:20]
     items = [ob.queue_reply(w.conn, t, f"reply {n}", undo_seconds=0, now=w.clock()) for n, t in enumerate(threads)]
     items.append(ob.queue_forward(w.conn, threads[0], "boss@them.test", "fyi", undo_seconds=0, now=w.clock()))
@@ -36,14 +36,14 @@ async def test_replies_and_forwards_go_from_their_threads_mailbox_learned_before
     assert [i.state for i in done] == ["sent"] * len(items)
     assert len(w.sim.sent_messages) == len(items)
     for m in w.sim.sent_messages:
-        assert m["from_email"] == truth[m["thread_id"]]["mailbox"], m
+        assert m["from_email"] == mailbox_of[m["thread_id"]], m
     assert len({m["from_email"] for m in w.sim.sent_messages}) > 1  # several SDRs: no single default fits
     # the sender is in the stored body the key went out with, exactly once each
-    assert all(i.payload["fromMailboxAddress"] == truth[i.thread_id]["mailbox"] for i in done)
+    assert all(i.payload["fromMailboxAddress"] == mailbox_of[i.thread_id] for i in done)
     assert w.sim.deliveries == {i.idempotency_key: 1 for i in done}
     # learned once per thread (the forward used what the reply's lookup stored)
     assert len(mailbox_gets(w)) == len(threads)
-    assert ob.thread_sender(w.conn, threads[0]) == truth[threads[0]]["mailbox"]
+    assert ob.thread_sender(w.conn, threads[0]) == mailbox_of[threads[0]]
 
 
 async def test_unlearnable_mailbox_waits_visibly_and_is_sent_once_known(make_world, monkeypatch):
@@ -65,7 +65,7 @@ async def test_unlearnable_mailbox_waits_visibly_and_is_sent_once_known(make_wor
     monkeypatch.setattr(w.client, "thread_messages", real)
     [sent] = await flush(w, wait=True, timeout=60)
     assert sent.state == "sent" and sent.last_error is None and sent.waiting is None
-    assert [m["from_email"] for m in w.sim.sent_messages] == [w.sim.thread_snapshot()[t]["mailbox"]]
+    assert [m["from_email"] for m in w.sim.sent_messages] == [w.sim.thread_mailboxes()[t]]
     assert w.sim.deliveries == {item.idempotency_key: 1}
 
 
@@ -74,7 +74,7 @@ async def test_the_resolved_sender_is_stored_with_sending_so_a_resend_is_the_sam
     the same request, sender included, so the server replays it (a 409 would say otherwise)."""
     w = make_world(require_sender=True)
     t = w.thread_ids[5]
-    mailbox = w.sim.thread_snapshot()[t]["mailbox"]
+    mailbox = w.sim.thread_mailboxes()[t]
     item = ob.queue_reply(w.conn, t, "once", undo_seconds=0, now=w.clock())
     w.sim.faults.drop_after_rate = 1.0  # mutations only: performed, then the connection is cut
     d = w.dispatcher(max_attempts=None)
@@ -107,7 +107,7 @@ async def test_a_refused_sender_fails_and_retry_sends_from_the_threads_mailbox(m
     assert retried.idempotency_key != item.idempotency_key  # the old key got the server's "no"
     [sent] = await flush(w, wait=True, timeout=60)
     assert sent.state == "sent"
-    assert [m["from_email"] for m in w.sim.sent_messages] == [w.sim.thread_snapshot()[t]["mailbox"]]
+    assert [m["from_email"] for m in w.sim.sent_messages] == [w.sim.thread_mailboxes()[t]]
 
 
 async def test_a_thread_the_server_does_not_have_fails_without_a_post(world):

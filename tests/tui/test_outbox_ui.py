@@ -415,7 +415,7 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0, require_sender=True))
     client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
     conn = open_db(tmp_path / "cache.db")
-    truth = sim.thread_snapshot()
+    mailbox_of = sim.thread_mailboxes()
     wrong = "david@trycooloutreach.com"
     clock = FakeClock()
     app = build_app(config(undo_seconds=0, from_mailbox=wrong), conn=conn, client=client, clock=clock,
@@ -425,7 +425,7 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
         await synced(pilot)
         app.action_show_queue("all")
         await pilot.pause()
-        await to_thread(pilot, lambda t: t.reply_intent != "unsubscribe" and truth[t.id]["mailbox"] != wrong)
+        await to_thread(pilot, lambda t: t.reply_intent != "unsubscribe" and mailbox_of[t.id] != wrong)
         thread = dataclasses.replace(app.shown_thread, mailbox=None)  # as the cache may know it
         conn.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (thread.id,))
         app.open_compose("reply", thread)
@@ -434,14 +434,14 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
         assert isinstance(screen, ComposeScreen)
         select = screen.query_one("#from")
         await until(pilot, lambda: not select.is_blank(), "From to show the learned mailbox")
-        assert select.value == truth[thread.id]["mailbox"]
+        assert select.value == mailbox_of[thread.id]
         screen.query_one(TextArea).text = "Works for me."
         await pilot.press("ctrl+s")
         await pilot.pause()
         app.wake_outbox()
         await until(pilot, lambda: sim.sent_messages, "the server to receive the reply")
         assert [(m["thread_id"], m["from_email"]) for m in sim.sent_messages] == \
-            [(thread.id, truth[thread.id]["mailbox"])]
+            [(thread.id, mailbox_of[thread.id])]
         await quiet(pilot)
     await client.aclose()
     conn.close()
