@@ -58,7 +58,7 @@ from o2d_inbox.render.compose import clean_body, text_to_html
 __all__ = [
     "OutboxItem", "OutboxRefused", "STATES", "FINAL_STATES", "ACTIVE_STATES", "INTENT_IN_FLIGHT",
     "KINDS", "queue_reply", "queue_forward", "queue_new", "queue_intent", "queue_suppress",
-    "save_draft", "schedule_draft", "undo", "cancel", "retry", "edit", "get", "list_items",
+    "save_draft", "schedule_draft", "undo", "cancel", "retry", "edit", "reopen", "get", "list_items",
     "pending_for_thread", "counts", "reply_refusal", "revert_intent", "transaction", "new_key",
     "thread_sender", "no_sender_refusal", "encode_payload", "WAITING_FOR_MAILBOX", "SENDER_KINDS",
 ]
@@ -506,6 +506,21 @@ def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None
             " operation_status = NULL, updated_at = ? WHERE id = ?",
             (encode_payload(payload), new_key(), state, send_after, now, item_id))
     return _get(conn, item_id)  # type: ignore[return-value]
+
+
+def reopen(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> OutboxItem | None:
+    """A failed message back to 'draft', to be mended in compose and sent again (its next
+    key is fresh, as for any edited draft). None unless it is a failed message."""
+    now = _now(now)
+    with transaction(conn):
+        item = _get(conn, item_id)
+        if item is None or item.state != "failed" or item.kind not in MESSAGE_KINDS:
+            return None
+        conn.execute(
+            "UPDATE outbox SET state = 'draft', idempotency_key = ?, send_after = NULL,"
+            " next_attempt_at = NULL, attempts = 0, last_error = NULL, operation_id = NULL,"
+            " operation_status = NULL, updated_at = ? WHERE id = ?", (new_key(), now, item_id))
+    return _get(conn, item_id)
 
 
 def list_items(conn: sqlite3.Connection, states: Iterable[str] | None = None, *,

@@ -445,3 +445,34 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
         await quiet(pilot)
     await client.aclose()
     conn.close()
+
+
+async def test_enter_on_a_failed_message_reopens_it_to_mend(cache):
+    """A reply the server refused for its sender opens in compose as a draft, From on the
+    thread's own mailbox; sending it queues the mended reply under a fresh key."""
+    clock = FakeClock()
+    app = make(cache, clock)
+    tid, mailbox = cache.execute("SELECT id, mailbox FROM threads WHERE mailbox IS NOT NULL"
+                                 " AND coalesce(reply_intent, '') != 'unsubscribe' LIMIT 1").fetchone()
+    item = outbox.queue_reply(cache, tid, "Thnaks for the note", undo_seconds=0, now=clock().timestamp() - 60)
+    cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ?, payload = ? WHERE id = ?",
+                  ("the server refused the sender jhon@x.test: 400 invalid_from_mailbox",
+                   outbox.encode_payload({"bodyText": "Thnaks for the note"}), item.id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert outbox.get(cache, item.id).state == "draft"
+        assert screen.query_one(TextArea).text == "Thnaks for the note"
+        assert screen.query_one("#from").value == mailbox
+        screen.query_one(TextArea).text = "Thanks for the note"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        mended = outbox.get(cache, item.id)
+        assert mended.state == "scheduled" and mended.idempotency_key != item.idempotency_key
+        assert mended.payload["bodyText"] == "Thanks for the note"
+        assert mended.payload["fromMailboxAddress"] == mailbox
