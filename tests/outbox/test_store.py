@@ -83,6 +83,15 @@ def test_edit_gives_a_fresh_key_and_requeues_a_failed_item(conn, clock):
     with pytest.raises(ob.OutboxRefused, match="accepted"):
         ob.edit(conn, item.id, body_text="too late")
     assert ob.get(conn, item.id).payload["bodyText"] == "hello"
+    assert ob.reopen(conn, item.id) is None and ob.reopen(conn, intent.id) is None  # only failed messages
+
+
+def test_reopen_turns_a_failed_message_into_a_draft_with_a_fresh_key(conn):
+    item = ob.queue_forward(conn, "thr_1", "boss@ours.test", "fyi", undo_seconds=0)
+    conn.execute("UPDATE outbox SET state = 'failed', attempts = 2, last_error = 'no' WHERE id = ?", (item.id,))
+    draft = ob.reopen(conn, item.id)
+    assert (draft.state, draft.attempts, draft.last_error, draft.payload) == ("draft", 0, None, item.payload)
+    assert draft.idempotency_key != item.idempotency_key
 
 
 def test_reply_to_unsubscribed_needs_force_and_empty_body_is_refused(conn):
