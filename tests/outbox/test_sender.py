@@ -148,3 +148,18 @@ async def test_the_strict_simulator_refuses_a_missing_or_foreign_sender(make_wor
         else:
             raise AssertionError(f"accepted a reply from {sender!r}")
     assert w.sim.sent_messages == []
+
+
+async def test_a_reply_refused_for_having_no_sender_succeeds_on_retry(make_world):
+    """A reply sent without fromMailboxAddress (as earlier versions did) and refused 400:
+    `outbox retry` resolves its sender when the request is built, so it goes through."""
+    w = make_world(require_sender=True)
+    t = w.thread_ids[2]
+    item = ob.queue_reply(w.conn, t, "hello again", undo_seconds=0, now=w.clock())
+    w.conn.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
+                   ("POST /threads/x/reply: HTTP 400 invalid_from_mailbox: fromMailboxAddress is required", item.id))
+    assert "fromMailboxAddress" not in ob.get(w.conn, item.id).payload
+    ob.retry(w.conn, item.id)
+    [sent] = await flush(w, wait=True, timeout=60)
+    assert sent.state == "sent" and sent.payload["fromMailboxAddress"] == w.sim.thread_mailboxes()[t]
+    assert [m["from_email"] for m in w.sim.sent_messages] == [w.sim.thread_mailboxes()[t]]
