@@ -123,9 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("outbox", help="list the outbox, or flush it")
     _common(p)
-    p.add_argument("action", nargs="?", choices=["list", "flush", "retry", "cancel"], default="list",
-                   help="list (default); flush: send now; retry ID / cancel ID: one item")
-    p.add_argument("item_id", nargs="?", type=int, metavar="ID", help="with retry / cancel")
+    p.add_argument("action", nargs="?", choices=["list", "flush", "retry", "cancel", "edit"], default="list",
+                   help="list (default); flush: send now; retry ID / cancel ID / edit ID: one item")
+    p.add_argument("item_id", nargs="?", type=int, metavar="ID", help="with retry / cancel / edit")
+    p.add_argument("--from", dest="from_mailbox", metavar="M", help="with edit: send it from mailbox M")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--body", help="with edit: the new body (default: open $EDITOR on it)")
+    g.add_argument("--body-file", metavar="F", help="with edit: the new body from a file (- for stdin)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--wait", action="store_true", help="with flush: poll until every item is final")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S",

@@ -7,21 +7,31 @@
     o2d-inbox outbox [list] [--json] [--all]
     o2d-inbox outbox flush [--wait] [--timeout S] [--json]
     o2d-inbox outbox retry ID | cancel ID
+    o2d-inbox outbox edit ID [--from M] [--body TEXT | --body-file F]
 
 Decisions:
-- Queueing never touches the network: it writes the row (with its Idempotency-Key) to the
-  cache and returns, so it works offline. ``outbox flush`` (or a running TUI) sends it.
+- Queueing writes the row (with its Idempotency-Key) to the cache and returns, so it works
+  offline. ``outbox flush`` (or a running TUI) sends it. The one network call: a reply or
+  forward whose thread's mailbox the cache does not know asks for the thread's messages
+  (one quick request, no retries) to learn it; offline, the dispatcher learns it before
+  sending instead.
 - Headless items are queued with no undo window (send_after = now): the command line is
   already a deliberate act, and a script's flush right after must send.
 - ``--body-file -`` reads the body from stdin.
 - A reply to a thread whose recipient unsubscribed is refused (exit 2, one line) unless
   ``--force``.
-- The sender: ``--from``, else the thread's mailbox (learned by sync), else the config's
-  ``from_mailbox``, else the server's default.
+- The sender: ``--from``; else, for a reply or forward, the thread's own mailbox (never the
+  config's ``from_mailbox``: that is the default of new messages only). ``new`` with neither
+  ``--from`` nor ``from_mailbox`` is refused (exit 2, one line listing the known mailboxes).
+- ``outbox edit ID`` mends a draft, queued or failed message: ``$EDITOR`` (else ``$VISUAL``,
+  else vi) on its body, or ``--body``/``--body-file``; ``--from M`` changes its sender. The
+  edited item is queued again under a fresh Idempotency-Key.
 - ``outbox`` lists what is not finished plus what finished within the last day (``--all``:
   everything), oldest first; ``--json`` gives JSON Lines.
 - ``outbox flush`` sends every queued item now; ``--wait`` also polls each operation until it
-  is final. Exit 0, or 1 if an item of this flush failed (its reason is printed), 4 when the
+  is final. Exit 0 only when nothing of this flush is left failed, unconfirmed, retrying or
+  waiting (else 1, each reason printed on stderr; 1 too when the cache cannot be written, e.g.
+  the disk is full, naming each item the server accepted meanwhile), 4 when the
   server cannot be reached (items stay queued with their keys), 1 when another o2d-inbox
   process is sending this outbox already.
 """
@@ -53,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
             return asyncio.run(_flush(config, wait=args.wait, timeout=args.timeout, as_json=args.json))
         if action in ("retry", "cancel"):
             return _one(config, action, args.item_id)
+        if action == "edit":
+            return _edit(config, args)
         return _list(config, show_all=args.all, as_json=args.json)
     return _queue(config, args)
 
@@ -76,14 +88,16 @@ def _queue(config, args: argparse.Namespace) -> int:
     try:
         known = args.command == "new" or conn.execute(
             "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
+        sender = explicit_from
+        if args.command in ("reply", "forward") and not sender and ob.thread_sender(conn, args.thread_id) is None:
+            sender = _learn_sender(config, conn, args.thread_id)  # the thread's own, or None
         try:
             if args.command == "reply":
-                item = ob.queue_reply(conn, args.thread_id, _read_body(args) or "", from_mailbox=explicit_from,
-                                      default_from=config.from_mailbox, undo_seconds=0, force=args.force)
+                item = ob.queue_reply(conn, args.thread_id, _read_body(args) or "", from_mailbox=sender,
+                                      undo_seconds=0, force=args.force)
             elif args.command == "forward":
                 item = ob.queue_forward(conn, args.thread_id, args.to, _read_body(args),
-                                        from_mailbox=explicit_from, default_from=config.from_mailbox,
-                                        undo_seconds=0)
+                                        from_mailbox=sender, undo_seconds=0)
             elif args.command == "new":
                 item = ob.queue_new(conn, args.to, args.subject, _read_body(args) or "",
                                     from_mailbox=explicit_from, default_from=config.from_mailbox,
@@ -100,8 +114,32 @@ def _queue(config, args: argparse.Namespace) -> int:
               file=sys.stderr)
     what = f"intent {item.payload['replyIntent']} (shown at once)" if item.kind == "intent" else item.kind
     target = f" for thread {item.thread_id}" if item.thread_id else f" to {item.recipient}"
-    print(safe_line(f"queued #{item.id}: {what}{target}; `o2d-inbox outbox flush` sends it"))
+    origin = ""
+    if item.kind in ob.MESSAGE_KINDS:
+        origin = f" from {item.sender}" if item.sender else " from the thread's mailbox (learned before sending)"
+    print(safe_line(f"queued #{item.id}: {what}{target}{origin}; `o2d-inbox outbox flush` sends it"))
     return EXIT_OK
+
+
+#: seconds the queue-time lookup of a thread's mailbox may take (the dispatcher is the fallback)
+LEARN_TIMEOUT = 2.0
+
+
+def _learn_sender(config, conn, thread_id: str) -> str | None:
+    """The thread's own mailbox, asked of the server now (one quick request); None when it
+    cannot be learned here (offline, no key, the messages do not say): the dispatcher learns
+    it before sending. Only an optimisation, so it never fails the command."""
+    from o2d_inbox.context import make_client, with_cached_workspace
+    from o2d_inbox.store.dispatcher import learn_thread_mailbox
+
+    async def learn() -> str | None:
+        async with make_client(with_cached_workspace(config), timeout=LEARN_TIMEOUT, max_retries=0) as client:
+            return await learn_thread_mailbox(conn, client, thread_id)
+
+    try:
+        return asyncio.run(asyncio.wait_for(learn(), LEARN_TIMEOUT * 2))
+    except Exception:  # noqa: BLE001 - offline, no key, unknown thread: decided at dispatch
+        return None
 
 
 # --- listing --------------------------------------------------------------------------------
@@ -121,6 +159,7 @@ def item_json(item: ob.OutboxItem, now: float) -> dict:
         "server_message_id": item.server_message_id, "server_thread_id": item.server_thread_id,
         "to": item.recipient, "subject": item.payload.get("subject"),
         "intent": item.payload.get("replyIntent"), "summary": item.summary,
+        "from": item.sender, "body": item.payload.get("bodyText"), "waiting": item.waiting,
         "idempotency_key": item.idempotency_key,
         "created_at": _iso(item.created_at), "updated_at": _iso(item.updated_at),
         "send_after": _iso(item.send_after), "next_attempt_at": _iso(item.next_attempt_at),
@@ -138,7 +177,9 @@ def _age(seconds: float) -> str:
 
 def item_line(item: ob.OutboxItem, now: float) -> str:
     state = item.state
-    if item.state == "sending" and item.last_error:
+    if item.waiting:
+        state = "waiting"  # not sent yet: its thread's mailbox is not known (see last_error)
+    elif item.state == "sending" and item.last_error:
         state = "retrying"  # it may have reached the server; the next flush re-sends, same key
     elif item.state == "accepted" and item.operation_status:
         state = f"accepted:{item.operation_status}"
@@ -147,7 +188,7 @@ def item_line(item: ob.OutboxItem, now: float) -> str:
     where = item.thread_id or item.recipient or ""
     line = (f"#{item.id:<5} {item.kind:<8} {fit(safe_line(state), 16)} {_age(now - item.created_at):>4}  "
             f"{fit(safe_line(where), 24)}  {safe_line(item.summary)}")
-    if item.last_error and item.state in ("failed", "sending", "accepted", "sent"):
+    if item.last_error and item.state in ("failed", "scheduled", "sending", "accepted", "sent"):
         line += f"  [{safe_line(item.last_error)}]"
     return line
 
@@ -198,12 +239,61 @@ def _one(config, action: str, item_id: int | None) -> int:
     return EXIT_OK
 
 
+def _edit(config, args: argparse.Namespace) -> int:
+    from o2d_inbox.context import open_cache
+
+    if args.item_id is None:
+        return fail("outbox edit needs an item id (see `o2d-inbox outbox`)", EXIT_USAGE)
+    conn = open_cache(config)
+    try:
+        try:
+            before = ob.edit(conn, args.item_id)  # no change: only whether it may be edited
+            body = _read_body(args)
+            if body is None and args.from_mailbox is None:
+                body = _edit_in_editor(before.payload.get("bodyText") or "")
+            after = ob.edit(conn, args.item_id, body_text=body, from_mailbox=args.from_mailbox)
+        except ob.OutboxRefused as exc:
+            return fail(f"not changed: {exc}", EXIT_USAGE)
+    finally:
+        conn.close()
+    if after.idempotency_key == before.idempotency_key:
+        print(f"#{after.id}: unchanged ({after.state})")
+        return EXIT_OK
+    sender = f" from {after.sender}" if after.sender else ""
+    hint = "" if after.state == "draft" else "; `o2d-inbox outbox flush` sends it"
+    print(safe_line(f"#{after.id}: {after.kind}{sender}, {after.state}{hint}"))
+    return EXIT_OK
+
+
+def _edit_in_editor(text: str) -> str:
+    """The text after the user's $EDITOR (else $VISUAL, else vi) had it in a private file."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
+    fd, name = tempfile.mkstemp(prefix="o2d-inbox-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        try:
+            status = subprocess.run([*shlex.split(editor), name], check=False).returncode
+        except (OSError, ValueError) as exc:
+            raise ob.OutboxRefused(f"cannot run the editor {editor!r}: {exc}") from None
+        if status != 0:
+            raise ob.OutboxRefused(f"the editor {editor!r} exited with status {status}")
+        return Path(name).read_text(encoding="utf-8")
+    finally:
+        os.unlink(name)
+
+
 # --- flushing (online) ----------------------------------------------------------------------
 
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
     from o2d_inbox.api.errors import NetworkError, ProtocolError, RateLimitError, ServerError
     from o2d_inbox.context import make_client, open_cache, probe_server, resolve_workspace
-    from o2d_inbox.store.dispatcher import Dispatcher, OutboxBusy
+    from o2d_inbox.store.dispatcher import CacheWriteFailed, Dispatcher, OutboxBusy
 
     try:
         config = await probe_server(config)
@@ -219,6 +309,12 @@ async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
             items = await dispatcher.flush(wait=wait, timeout=timeout)
         except OutboxBusy as exc:
             return fail(str(exc), EXIT_FAILED)
+        except CacheWriteFailed as exc:
+            for item, operation in exc.accepted:
+                what = f" (operation {operation})" if operation else ""
+                print(safe_line(f"o2d-inbox: #{item.id} {item.kind}: the server accepted it{what}; "
+                                f"the next flush records it without sending it twice"), file=sys.stderr)
+            return fail(f"{exc}; the outbox keeps every item", EXIT_FAILED)
         finally:
             dispatcher.close()
             conn.close()
@@ -229,7 +325,22 @@ async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
             tally[item.state] = tally.get(item.state, 0) + 1
         summary = ", ".join(f"{n} {state}" for state, n in sorted(tally.items())) or "nothing to send"
         print(f"flush: {summary}", file=sys.stderr)
-    failed = [i for i in items if i.state == "failed"]
-    for item in failed:
-        print(safe_line(f"o2d-inbox: #{item.id} {item.kind} failed: {item.last_error}"), file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK
+    # Exit 0 only when the server has every item and nothing needs the user.
+    unsettled = [(i, how) for i in items if (how := _unsettled(i))]
+    for item, how in unsettled:
+        why = item.last_error or "it waits for an earlier item of its thread"
+        print(safe_line(f"o2d-inbox: #{item.id} {item.kind} {how}: {why}"), file=sys.stderr)
+    return EXIT_FAILED if unsettled else EXIT_OK
+
+
+def _unsettled(item: ob.OutboxItem) -> str | None:
+    """What keeps a flushed item from being done, or None (sent, or accepted by the server)."""
+    if item.state == "failed":
+        return "failed"
+    if item.state == "sent" and item.last_error:
+        return "sent, unconfirmed"
+    if item.waiting:
+        return "not sent"
+    if item.state in ("scheduled", "sending"):
+        return "not sent yet, retried later"
+    return None

@@ -16,6 +16,11 @@ Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
   ``workspace_not_found``. The first workspace holds the seeded data, others start empty.
 * Errors: always ``{"detail": {"error", "message"}}``; validation errors are 400
   (``validation_error``, ``invalid_json``, ``invalid_cursor``, ``mailbox_not_found``).
+* The sender (``fromMailboxAddress``, shown on every reply, forward and new message in the
+  docs): absent, the thread's own mailbox (a new message: the first mailbox); not one of ours,
+  400 ``mailbox_not_found``. ``SimConfig.require_sender`` makes it strict, as a server may be:
+  absent or not ours is 400 ``invalid_from_mailbox``. ``sim.sent_messages`` records the
+  ``from_email`` each message went out from.
 * ``GET /threads``: newest first by last message date; ``limit`` 1..200 (default 50);
   ``cursor`` is an opaque signed position (a thread bumped during a walk moves ahead of the
   cursor and is found by ``updatedSince``); a tampered cursor is 400 ``invalid_cursor``.

@@ -330,12 +330,17 @@ class Api:
         return Response(body, status, media_type="application/json")
 
     def _sender(self, payload: dict[str, Any], default: str) -> str:
-        sender = field_str(payload, "fromMailboxAddress", email=True)
-        if sender is None:
+        """The mailbox a message goes out from (recorded in ``sim.sent_messages``). Strict
+        (``require_sender``): it must be named and be one of the workspace's mailboxes."""
+        strict = self.sim.cfg.require_sender
+        sender = field_str(payload, "fromMailboxAddress", email=not strict)
+        if sender is None or not sender.strip():
+            if strict:
+                raise ApiError(400, "invalid_from_mailbox", "fromMailboxAddress is required")
             return default
-        sender = sender.lower()
+        sender = sender.strip().lower()
         if sender not in (m for m, _ in MAILBOXES):
-            raise ApiError(400, "mailbox_not_found",
+            raise ApiError(400, "invalid_from_mailbox" if strict else "mailbox_not_found",
                            "fromMailboxAddress is not a mailbox of this workspace")
         return sender
 

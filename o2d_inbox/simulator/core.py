@@ -62,6 +62,10 @@ class SimConfig(Faults):
     anchor: datetime | None = None
     #: seed the hostile-content threads (ids thr_x_<kind>)
     hostile: bool = True
+    #: a reply / forward / new message must name its sender: without ``fromMailboxAddress``,
+    #: or with an address that is not a mailbox of the workspace, it is answered 400
+    #: ``invalid_from_mailbox`` (off: the thread's mailbox, or the first one, is used)
+    require_sender: bool = False
 
 
 class SimulatedDrop(Exception):
@@ -276,6 +280,10 @@ class Simulator:
             meta.tid: {"replyIntent": meta.intent, "message_count": meta.message_count}
             for _, meta in self.inboxes[self.primary].walk()
         }
+
+    def thread_mailboxes(self) -> dict[str, str]:
+        """thread id -> the mailbox of ours the thread belongs to (what a reply should go from)."""
+        return {meta.tid: meta.mailbox_email for _, meta in self.inboxes[self.primary].walk()}
 
     @property
     def hostile_thread_ids(self) -> dict[str, str]:

@@ -19,6 +19,16 @@ How "exactly once" holds:
   (released by the kernel when a process dies, SIGKILL included, so a restart recovers at
   once); a second one (a CLI ``outbox flush`` while the TUI runs) gets OutboxBusy.
 
+The sender: a reply or forward queued before its thread's mailbox was known has no
+``fromMailboxAddress``. Before its first request the dispatcher takes the mailbox from the
+cache, else learns it (GET the thread's messages, stored as a sync would), and writes it into
+the stored body in the transaction that marks the row ``sending``; the request is built from
+that body, and so is every re-send under that key. When the mailbox cannot be learned (offline,
+or the messages do not say) the row stays ``scheduled``, shown as "waiting for the thread's
+mailbox", and is tried again with back-off; it is never sent without a sender, nor from a
+guess. A new message without a sender (queued by an older version) fails with a hint to
+``outbox edit ID --from M``. A row found in ``sending`` is re-sent verbatim whatever it holds.
+
 Order: within a thread an item is sent only once every older item of that thread has left
 ``scheduled``/``sending`` (the server has it); so the server receives a thread's mutations in
 the order they were made. Delivery itself is asynchronous at the server.
@@ -37,7 +47,9 @@ reverts the thread's intent (only while the thread still shows ours).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -64,10 +76,11 @@ from o2d_inbox.api.models import (
     ReplyRequest,
 )
 from o2d_inbox.store import outbox as ob
+from o2d_inbox.store import writes
 from o2d_inbox.store.lock import SyncLocked, WriterLock, db_path
 from o2d_inbox.store.outbox import OutboxItem, transaction
 
-__all__ = ["Dispatcher", "OutboxBusy"]
+__all__ = ["CacheWriteFailed", "Dispatcher", "OutboxBusy", "learn_thread_mailbox"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +89,8 @@ log = logging.getLogger(__name__)
 _TRANSIENT = (NetworkError, ServerError, RateLimitError, ProtocolError, AuthError,
               WorkspaceAccessError, WorkspaceChoiceError)
 _BLOCKING = (AuthError, WorkspaceAccessError, WorkspaceChoiceError)
+# Error codes of a 4xx that rejects a message's fromMailboxAddress.
+_SENDER_REFUSED = frozenset({"invalid_from_mailbox", "mailbox_not_found"})
 
 
 class OutboxBusy(Exception):
@@ -85,6 +100,30 @@ class OutboxBusy(Exception):
 
     def __init__(self) -> None:
         super().__init__("another o2d-inbox process is sending this outbox; it will deliver the queued items")
+
+
+async def learn_thread_mailbox(conn, client, thread_id: str) -> str | None:
+    """Fetch a thread's messages and store them (the cache learns our mailboxes and the
+    thread's, as a sync would); return the thread's own mailbox, None when they do not say.
+    The client's errors propagate (NotFoundError: the server has no such thread)."""
+    tm = await client.thread_messages(thread_id)
+    with transaction(conn):
+        writes.store_messages(conn, thread_id, tm)
+    return ob.thread_sender(conn, thread_id) or writes.thread_mailbox(tm.messages)
+
+
+class CacheWriteFailed(Exception):
+    """The cache could not be written (e.g. the disk is full) during a flush. ``accepted``:
+    (item, operation id) of the items the server accepted whose new state could not be
+    recorded; they stay ``sending`` and the next flush re-sends them with the same key, which
+    the server answers from its record instead of sending twice."""
+
+    exit_code = 1
+
+    def __init__(self, cause: BaseException, accepted: list[tuple[OutboxItem, str | None]]) -> None:
+        super().__init__(f"the cache could not be written: {cause}")
+        self.cause = cause
+        self.accepted = accepted
 
 
 #: How long an accepted send's operation may stay unfinished before polling stops (seconds).
@@ -107,12 +146,16 @@ class Dispatcher:
         self._limit = asyncio.Semaphore(max(1, concurrency))
         self._lock = WriterLock(f"{db_path(conn)}.outbox" if db_path(conn) else "")
         self._polls: dict[int, int] = {}  # item id -> polls so far (backoff step)
+        self._learns: dict[int, int] = {}  # item id -> attempts to learn its thread's mailbox
         self._inflight: set[int] = set()
         # state changes since the last drain_changes(); bounded for callers that never drain
         self._changes: deque[OutboxItem] = deque(maxlen=1000)
         self._wake = asyncio.Event()
         # what the last pass ran into, for flush()'s offline / auth verdicts
         self._pass_errors: list[BaseException] = []
+        # cache writes that failed in the last pass, and the answers they would have recorded
+        self._cache_errors: list[sqlite3.Error] = []
+        self._unrecorded: list[tuple[OutboxItem, str | None]] = []
         #: True after a pass found another process dispatching this cache (the TUI says so)
         self.busy = False
 
@@ -169,7 +212,8 @@ class Dispatcher:
 
         Returns those items as they are at the end. Raises OutboxBusy when another process
         dispatches, NetworkError (exit 4) when the server cannot be reached and nothing moved,
-        AuthError/WorkspaceAccessError when the server refuses the key."""
+        AuthError/WorkspaceAccessError when the server refuses the key, CacheWriteFailed when
+        the cache could not be written (naming the sends the server accepted meanwhile)."""
         if not self._try_lock():
             raise OutboxBusy()
         ids = [i.id for i in ob.list_items(self.conn, ob.ACTIVE_STATES)]
@@ -178,6 +222,8 @@ class Dispatcher:
         while True:
             changed = await self._pass(ignore_window=True, ignore_backoff=first, only=set(ids))
             first = False
+            if self._cache_errors:
+                raise CacheWriteFailed(self._cache_errors[0], list(self._unrecorded))
             items = [ob.get(self.conn, i) for i in ids]
             items = [i for i in items if i is not None]
             open_items = [i for i in items if not i.is_final]
@@ -246,6 +292,7 @@ class Dispatcher:
 
     async def _pass(self, *, ignore_window: bool, ignore_backoff: bool, only: set[int] | None = None) -> int:
         self._pass_errors = []
+        self._cache_errors, self._unrecorded = [], []
         total = 0
         # A pass repeats while it moves items out of scheduled/sending: that may unblock the
         # next item of the same thread, so one flush sends a whole thread's queue in order.
@@ -253,7 +300,7 @@ class Dispatcher:
         while True:
             now = self.clock()
             due = [i for i in self._candidates(only) if self._is_due(i, now, ignore_window, ignore_backoff)]
-            if not due:
+            if not due or self._cache_errors:
                 return total
             results = await asyncio.gather(*(self._guarded(item) for item in due))
             total += sum(results)
@@ -270,6 +317,12 @@ class Dispatcher:
                 if item.state == "accepted":
                     return await self._poll(item)
                 return await self._send(item)
+        except sqlite3.Error as exc:
+            # e.g. the disk is full: the row keeps its last committed state (a `sending` one
+            # is re-sent with the same key); the other items of the pass go on
+            log.warning("outbox item %s: the cache could not be written: %s", item.id, exc)
+            self._cache_errors.append(exc)
+            return 0
         finally:
             self._inflight.discard(item.id)
 
@@ -290,20 +343,59 @@ class Dispatcher:
                 self._changes.append(changed)
         return ok
 
+    async def _with_sender(self, item: OutboxItem) -> OutboxItem | int:
+        """``item`` with its sender in the payload; when it cannot have one yet, the rows
+        changed by holding it back (waiting for its thread's mailbox) or failing it."""
+        if item.kind not in ob.SENDER_KINDS:
+            return self._fail(item, item.state, "a new message needs a sender: "
+                              f"o2d-inbox outbox edit {item.id} --from M")
+        sender = ob.thread_sender(self.conn, item.thread_id)
+        reason = "the thread's messages do not name it"
+        if sender is None:
+            try:
+                sender = await learn_thread_mailbox(self.conn, self.client, item.thread_id)
+            except asyncio.CancelledError:
+                raise
+            except NotFoundError as exc:
+                return self._fail(item, item.state, str(exc))
+            except Exception as exc:  # noqa: BLE001 - offline, 5xx, garbled: learn it later
+                if not isinstance(exc, ApiError):
+                    log.exception("outbox item %s: learning the thread's mailbox failed", item.id)
+                self._pass_errors.append(exc)
+                reason = str(exc) or type(exc).__name__
+        if sender is None:
+            step = self._learns.get(item.id, 0)
+            self._learns[item.id] = step + 1
+            self._update(item, item.state, last_error=f"{ob.WAITING_FOR_MAILBOX} ({reason})",
+                         next_attempt_at=self.clock() + self._backoff(step))
+            return 0
+        self._learns.pop(item.id, None)
+        return dataclasses.replace(item, payload={**item.payload, "fromMailboxAddress": sender})
+
     async def _send(self, item: OutboxItem) -> int:
+        if item.state == "scheduled" and item.kind in ob.MESSAGE_KINDS \
+                and not (item.payload.get("fromMailboxAddress") or "").strip():
+            resolved = await self._with_sender(item)
+            if isinstance(resolved, int):
+                return resolved
+            item = resolved
         try:
             call = self._request_for(item)
         except (ValidationError, KeyError, TypeError, ValueError) as exc:
             self._update(item, item.state, state="failed",
                          last_error=f"the stored request is not valid: {exc}".splitlines()[0])
             return 1
-        # Committed before the request: a crash from here on re-sends with the same key.
+        # Committed before the request, with the body it sends (its sender resolved): a crash
+        # from here on re-sends that body with the same key.
         now = self.clock()
         with transaction(self.conn):
             cur = self.conn.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?,"
-                " next_attempt_at = NULL WHERE id = ? AND state = ? AND idempotency_key = ?",
-                (now, item.id, item.state, item.idempotency_key))
+                "UPDATE outbox SET state = 'sending', payload = ?, attempts = attempts + 1,"
+                " updated_at = ?, next_attempt_at = NULL,"
+                " last_error = CASE WHEN substr(last_error, 1, ?) = ? THEN NULL ELSE last_error END"
+                " WHERE id = ? AND state = ? AND idempotency_key = ?",
+                (ob.encode_payload(item.payload), now, len(ob.WAITING_FOR_MAILBOX), ob.WAITING_FOR_MAILBOX,
+                 item.id, item.state, item.idempotency_key))
             if cur.rowcount != 1:
                 return 0  # undone, cancelled or edited meanwhile
         attempts = item.attempts + 1
@@ -318,12 +410,23 @@ class Dispatcher:
             return self._transient(item, "sending", exc, attempts)
         except ApiError as exc:
             if exc.status is not None and 400 <= exc.status < 500:
+                if exc.code in _SENDER_REFUSED and item.kind in ob.SENDER_KINDS:
+                    # The key is spent; a retry (new key) goes from the thread's own mailbox.
+                    payload = {k: v for k, v in item.payload.items() if k != "fromMailboxAddress"}
+                    return self._fail(item, "sending", f"the server refused the sender "
+                                      f"{item.payload.get('fromMailboxAddress')}: {exc}; a retry "
+                                      f"sends it from the thread's own mailbox",
+                                      payload=ob.encode_payload(payload))
                 return self._fail(item, "sending", str(exc))
             return self._transient(item, "sending", exc, attempts)
         except Exception as exc:  # noqa: BLE001 - never lose the row to an unexpected error
             log.exception("outbox item %s: unexpected error", item.id)
             return self._transient(item, "sending", exc, attempts)
-        return self._accepted(item, response)
+        try:
+            return self._accepted(item, response)
+        except sqlite3.Error:
+            self._unrecorded.append((item, getattr(response, "operation_id", None)))
+            raise
 
     def _request_for(self, item: OutboxItem) -> Callable[[], Awaitable[Any]]:
         """The client call for ``item``, built from its stored payload (validated now, so a
@@ -371,6 +474,7 @@ class Dispatcher:
 
     def _fail(self, item: OutboxItem, state: str, reason: str, **fields: Any) -> int:
         self._polls.pop(item.id, None)
+        self._learns.pop(item.id, None)
         self._update(item, state, **{**fields, "state": "failed", "last_error": reason, "next_attempt_at": None})
         return 1
 

@@ -20,6 +20,15 @@ States::
 - ``undo`` works while a row is ``scheduled`` (nothing has left the machine): a message goes
   back to ``draft``, an intent override is cancelled and the thread's intent reverted.
 
+The sender (``fromMailboxAddress``): a reply or forward goes out from its thread's own
+mailbox, or from the one the user named (``--from``, compose's From); the configured
+``from_mailbox`` is the default of *new* messages only (the command line passes it in), and a
+new message with no sender is refused here. When the thread's mailbox is not known yet the row
+is queued without one; the dispatcher learns it before the first request and writes it into the
+stored body in the transaction that marks the row ``sending``, so no request ever leaves
+without a sender, and every re-send of that key carries the same body. Until it is learned the
+row waits in ``scheduled`` with ``last_error`` starting ``WAITING_FOR_MAILBOX``.
+
 Intent overrides are optimistic: ``threads.reply_intent`` changes at once and the value
 before is kept in ``prev_value``. A revert (undo, cancel, or a rejection by the server) puts
 ``prev_value`` back only if the thread still shows our value, so it never clobbers a newer
@@ -43,13 +52,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from o2d_inbox.store.db import transaction  # re-exported for the dispatcher
+from o2d_inbox.store.writes import known_mailboxes
 from o2d_inbox.render.compose import clean_body, text_to_html
 
 __all__ = [
     "OutboxItem", "OutboxRefused", "STATES", "FINAL_STATES", "ACTIVE_STATES", "INTENT_IN_FLIGHT",
     "KINDS", "queue_reply", "queue_forward", "queue_new", "queue_intent", "queue_suppress",
-    "save_draft", "schedule_draft", "undo", "cancel", "retry", "get", "list_items",
+    "save_draft", "schedule_draft", "undo", "cancel", "retry", "edit", "reopen", "get", "list_items",
     "pending_for_thread", "counts", "reply_refusal", "revert_intent", "transaction", "new_key",
+    "thread_sender", "no_sender_refusal", "encode_payload", "WAITING_FOR_MAILBOX", "SENDER_KINDS",
 ]
 
 STATES = ("draft", "scheduled", "sending", "accepted", "sent", "failed", "cancelled")
@@ -59,6 +70,10 @@ ACTIVE_STATES = ("scheduled", "sending", "accepted")
 INTENT_IN_FLIGHT = ACTIVE_STATES
 KINDS = ("reply", "forward", "new", "intent", "suppress")
 MESSAGE_KINDS = frozenset({"reply", "forward", "new"})
+#: kinds whose sender is their thread's own mailbox unless the user named one
+SENDER_KINDS = frozenset({"reply", "forward"})
+#: last_error of a scheduled reply/forward whose thread's mailbox is not known yet
+WAITING_FOR_MAILBOX = "waiting for the thread's mailbox"
 
 # last_error of a row the dispatcher gave up on after transient errors (max_attempts). The
 # server may have performed such a request, so retry() keeps its key (see retry()).
@@ -101,6 +116,18 @@ class OutboxItem:
         return self.state in FINAL_STATES
 
     @property
+    def waiting(self) -> str | None:
+        """Why a queued item is held back before its first request (e.g. its thread's
+        mailbox is not known yet), or None."""
+        if self.state == "scheduled" and (self.last_error or "").startswith(WAITING_FOR_MAILBOX):
+            return self.last_error
+        return None
+
+    @property
+    def sender(self) -> str | None:
+        return self.payload.get("fromMailboxAddress")
+
+    @property
     def recipient(self) -> str | None:
         """The address a forward / new message goes to (None for replies and intents)."""
         return self.payload.get("toAddress")
@@ -125,13 +152,12 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-
-
 def _now(now: float | None) -> float:
     return time.time() if now is None else float(now)
 
 
-def _dumps(payload: dict[str, Any]) -> str:
+def encode_payload(payload: dict[str, Any]) -> str:
+    """A payload as stored in the outbox row."""
     # Stored verbatim and re-sent verbatim; sorted keys make equal payloads equal text.
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -151,7 +177,7 @@ def _insert(conn: sqlite3.Connection, *, kind: str, thread_id: str | None, state
     cur = conn.execute(
         "INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, prev_value,"
         " created_at, updated_at, send_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, thread_id, state, new_key(), _dumps(payload), prev_value, now, now, send_after),
+        (kind, thread_id, state, new_key(), encode_payload(payload), prev_value, now, now, send_after),
     )
     return int(cur.lastrowid)
 
@@ -174,6 +200,20 @@ def _message_payload(body_text: str | None, from_mailbox: str | None, **extra: A
     return payload
 
 
+def thread_sender(conn: sqlite3.Connection, thread_id: str | None) -> str | None:
+    """The thread's own mailbox as the cache knows it (None while unknown)."""
+    row = _thread(conn, thread_id) if thread_id is not None else None
+    return row["mailbox"] if row is not None and row["mailbox"] else None
+
+
+def no_sender_refusal(conn: sqlite3.Connection) -> str:
+    """One line: a new message has no sender; which mailboxes are known."""
+    known = sorted(known_mailboxes(conn))
+    listed = ", ".join(known[:10]) + (f", … ({len(known)} in all)" if len(known) > 10 else "")
+    return ("a new message needs a sender: pass --from M or set from_mailbox in config.toml"
+            + (f" (known mailboxes: {listed})" if known else " (no mailbox is known yet; a sync learns them)"))
+
+
 def reply_refusal(conn: sqlite3.Connection, thread_id: str) -> str | None:
     """Why a reply to this thread should not be sent without an explicit override, or None.
 
@@ -189,11 +229,10 @@ def _schedule_at(now: float, undo_seconds: float) -> float:
 
 
 def queue_reply(conn: sqlite3.Connection, thread_id: str, body_text: str, *,
-                from_mailbox: str | None = None, default_from: str | None = None,
-                undo_seconds: float = 10, now: float | None = None,
+                from_mailbox: str | None = None, undo_seconds: float = 10, now: float | None = None,
                 force: bool = False) -> OutboxItem:
-    """Queue a reply. The sender is ``from_mailbox``, else the thread's own mailbox, else
-    ``default_from`` (the config's from_mailbox), else left to the server.
+    """Queue a reply. The sender is ``from_mailbox`` (the user's choice), else the thread's
+    own mailbox; when neither is known yet the dispatcher learns it before sending.
 
     Raises OutboxRefused for an empty body, or (unless ``force``) when the recipient
     unsubscribed."""
@@ -203,8 +242,7 @@ def queue_reply(conn: sqlite3.Connection, thread_id: str, body_text: str, *,
     with transaction(conn):
         if not force and (reason := reply_refusal(conn, thread_id)):
             raise OutboxRefused(reason)
-        row = _thread(conn, thread_id)
-        sender = from_mailbox or (row["mailbox"] if row is not None else None) or default_from
+        sender = from_mailbox or thread_sender(conn, thread_id)
         item_id = _insert(conn, kind="reply", thread_id=thread_id, state="scheduled",
                           payload=_message_payload(body_text, sender), now=now,
                           send_after=_schedule_at(now, undo_seconds))
@@ -212,15 +250,15 @@ def queue_reply(conn: sqlite3.Connection, thread_id: str, body_text: str, *,
 
 
 def queue_forward(conn: sqlite3.Connection, thread_id: str, to: str, body_text: str | None = None, *,
-                  from_mailbox: str | None = None, default_from: str | None = None,
-                  undo_seconds: float = 10, now: float | None = None) -> OutboxItem:
+                  from_mailbox: str | None = None, undo_seconds: float = 10,
+                  now: float | None = None) -> OutboxItem:
+    """Queue a forward; the sender as for a reply (never the configured default)."""
     to = (to or "").strip()
     if not to:
         raise OutboxRefused("a forward needs a recipient (--to)")
     now = _now(now)
     with transaction(conn):
-        row = _thread(conn, thread_id)
-        sender = from_mailbox or (row["mailbox"] if row is not None else None) or default_from
+        sender = from_mailbox or thread_sender(conn, thread_id)
         body = body_text if body_text and clean_body(body_text).strip() else None
         item_id = _insert(conn, kind="forward", thread_id=thread_id, state="scheduled",
                           payload=_message_payload(body, sender, toAddress=to), now=now,
@@ -231,17 +269,21 @@ def queue_forward(conn: sqlite3.Connection, thread_id: str, to: str, body_text: 
 def queue_new(conn: sqlite3.Connection, to: str, subject: str, body_text: str, *,
               from_mailbox: str | None = None, default_from: str | None = None,
               undo_seconds: float = 10, now: float | None = None) -> OutboxItem:
+    """Queue a new message from ``from_mailbox``, else ``default_from`` (the config's
+    from_mailbox); refused when neither is given (there is no thread to learn one from)."""
     to = (to or "").strip()
     if not to:
         raise OutboxRefused("a new message needs a recipient (--to)")
     if not clean_body(body_text).strip():
         raise OutboxRefused("the message body is empty")
+    sender = (from_mailbox or default_from or "").strip()
+    if not sender:
+        raise OutboxRefused(no_sender_refusal(conn))
     now = _now(now)
     subject = " ".join(clean_body(subject).split())
     with transaction(conn):
         item_id = _insert(conn, kind="new", thread_id=None, state="scheduled",
-                          payload=_message_payload(body_text, from_mailbox or default_from,
-                                                   toAddress=to, subject=subject),
+                          payload=_message_payload(body_text, sender, toAddress=to, subject=subject),
                           now=now, send_after=_schedule_at(now, undo_seconds))
     return _get(conn, item_id)  # type: ignore[return-value]
 
@@ -333,7 +375,7 @@ def save_draft(conn: sqlite3.Connection, kind: str, thread_id: str | None, paylo
             cur = conn.execute(
                 "UPDATE outbox SET payload = ?, idempotency_key = ?, updated_at = ?, kind = ?,"
                 " thread_id = ? WHERE id = ? AND state = 'draft'",
-                (_dumps(payload), new_key(), now, kind, thread_id, draft_id))
+                (encode_payload(payload), new_key(), now, kind, thread_id, draft_id))
             if cur.rowcount == 0:
                 raise OutboxRefused(f"outbox item {draft_id} is not a draft any more")
     return _get(conn, draft_id)  # type: ignore[return-value]
@@ -352,6 +394,8 @@ def schedule_draft(conn: sqlite3.Connection, item_id: int, undo_seconds: float =
             raise OutboxRefused("the message body is empty")
         if item.kind in ("forward", "new") and not (p.get("toAddress") or "").strip():
             raise OutboxRefused("the message has no recipient")
+        if item.kind == "new" and not (p.get("fromMailboxAddress") or "").strip():
+            raise OutboxRefused(no_sender_refusal(conn))
         conn.execute("UPDATE outbox SET state = 'scheduled', send_after = ?, updated_at = ?,"
                      " next_attempt_at = NULL, last_error = NULL WHERE id = ?",
                      (_schedule_at(now, undo_seconds), now, item_id))
@@ -420,6 +464,62 @@ def retry(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> O
             " send_after = ?, next_attempt_at = NULL, attempts = 0, last_error = NULL,"
             " operation_id = NULL, operation_status = NULL, updated_at = ? WHERE id = ?",
             (key, prev, now, now, item_id))
+    return _get(conn, item_id)
+
+
+def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None,
+         from_mailbox: str | None = None, now: float | None = None) -> OutboxItem:
+    """Mend a message the server does not have: a new body (``body_text``) and/or sender
+    (``from_mailbox``). A draft stays a draft; a queued or failed one is queued again (sent
+    at once by a flush). The changed body gets a fresh Idempotency-Key (a key belongs to one
+    body; a failed one's was spent on the server's "no"). Raises OutboxRefused (one line)."""
+    now = _now(now)
+    with transaction(conn):
+        item = _get(conn, item_id)
+        if item is None:
+            raise OutboxRefused(f"no outbox item #{item_id}")
+        if item.kind not in MESSAGE_KINDS:
+            raise OutboxRefused(f"#{item_id} is an {item.kind} item: only a reply, forward or new message can be edited")
+        if item.state not in ("draft", "scheduled", "failed"):
+            raise OutboxRefused(f"cannot edit #{item_id}: it is {item.state} (the server may have it already)")
+        payload = dict(item.payload)
+        if body_text is not None:
+            text = clean_body(body_text)
+            if not text.strip() and item.kind != "forward":
+                raise OutboxRefused("the message body is empty")
+            payload.pop("bodyText", None)
+            payload.pop("bodyHtml", None)
+            payload.update(_message_payload(text if text.strip() else None, None))
+        if from_mailbox is not None:
+            sender = from_mailbox.strip()
+            if "@" not in sender or any(c.isspace() for c in sender):
+                raise OutboxRefused(f"not a mailbox address: {from_mailbox!r}")
+            payload["fromMailboxAddress"] = sender
+        if payload == item.payload:
+            return item
+        state, send_after = ("draft", None) if item.state == "draft" else ("scheduled", now)
+        if item.state == "scheduled" and item.send_after is not None:
+            send_after = max(now, item.send_after)  # an undo window still running keeps going
+        conn.execute(
+            "UPDATE outbox SET payload = ?, idempotency_key = ?, state = ?, send_after = ?,"
+            " next_attempt_at = NULL, attempts = 0, last_error = NULL, operation_id = NULL,"
+            " operation_status = NULL, updated_at = ? WHERE id = ?",
+            (encode_payload(payload), new_key(), state, send_after, now, item_id))
+    return _get(conn, item_id)  # type: ignore[return-value]
+
+
+def reopen(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> OutboxItem | None:
+    """A failed message back to 'draft', to be mended in compose and sent again (its next
+    key is fresh, as for any edited draft). None unless it is a failed message."""
+    now = _now(now)
+    with transaction(conn):
+        item = _get(conn, item_id)
+        if item is None or item.state != "failed" or item.kind not in MESSAGE_KINDS:
+            return None
+        conn.execute(
+            "UPDATE outbox SET state = 'draft', idempotency_key = ?, send_after = NULL,"
+            " next_attempt_at = NULL, attempts = 0, last_error = NULL, operation_id = NULL,"
+            " operation_status = NULL, updated_at = ? WHERE id = ?", (new_key(), now, item_id))
     return _get(conn, item_id)
 
 

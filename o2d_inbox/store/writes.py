@@ -407,6 +407,13 @@ def _message_row(thread_id: str, m: Message) -> tuple:
     )
 
 
+def thread_mailbox(messages: Sequence[Message]) -> str | None:
+    """Our side of a conversation: the first outgoing sender, else the first incoming
+    message's first recipient (oldest first); None when the messages do not say."""
+    return _lower(next((m.from_email for m in messages if not m.is_incoming and m.from_email), None)) \
+        or _lower(next((m.to_emails[0] for m in messages if m.is_incoming and m.to_emails), None))
+
+
 def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages) -> int:
     """Replace a thread's messages with the server's list; learn our mailboxes, the thread's
     mailbox and prospect; the thread's intent / campaign / last message follow. Returns the
@@ -426,8 +433,7 @@ def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages)
     if row is None:  # messages of a thread the list has not shown yet: the next sync adds it
         return len(msgs)
     count, last_ts, intent, campaign, mailbox, prospect, last_from, unread = tuple(row)
-    mailbox = mailbox or _lower(next((m.from_email for m in outgoing if m.from_email), None)) \
-        or _lower(next((m.to_emails[0] for m in incoming if m.to_emails), None))
+    mailbox = mailbox or thread_mailbox(msgs)
     if is_automated(prospect):  # learned from a bounce before: the person is who we wrote to
         prospect = None
     prospect = prospect or _lower(next((m.from_email for m in incoming

@@ -7,6 +7,12 @@ thread resumes it. `ctrl+s` (or the Send button) schedules the draft with the un
 `ctrl+e` opens $VISUAL / $EDITOR on the text with the app suspended and reads it back.
 A reply to a thread whose prospect asked to be unsubscribed asks first.
 
+From: a reply or forward offers its thread's own mailbox (never the configured
+``from_mailbox``, which is the default of new messages only). While the cache does not know
+it, From reads "the thread's own mailbox" and, with a client, the thread's messages are
+fetched to learn it; the dispatcher learns it before sending otherwise. A new message needs
+a sender: the configured default, or one chosen here.
+
 The body's HTML is derived from the text by render.compose (in store.outbox), never here.
 """
 
@@ -39,6 +45,7 @@ __all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft"]
 DRAFT_SAVE_DELAY = 0.4  # seconds of stillness before the draft is written to the cache
 
 _TITLES = {"reply": "Reply", "forward": "Forward", "new": "New message"}
+_THREAD_MAILBOX = "the thread's own mailbox"  # From, while the cache does not know it
 
 
 def find_draft(conn, kind: str, thread_id: str | None) -> OutboxItem | None:
@@ -131,8 +138,9 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
         payload = dict(draft.payload) if draft is not None else {}
         self._initial = payload
         self._saved: dict[str, Any] | None = self._comparable(payload) if draft is not None else None
-        sender = payload.get("fromMailboxAddress") or (getattr(thread, "mailbox", None) if thread else None) \
-            or default_from
+        sender = payload.get("fromMailboxAddress") or (getattr(thread, "mailbox", None) if thread else None)
+        if kind == "new":
+            sender = sender or default_from
         self.mailboxes = list(dict.fromkeys([*([sender] if sender else []), *(mailboxes or [])]))
         self.sender = sender
         self.quoted_subject = quoted_subject
@@ -159,8 +167,9 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
                 options = [(safe_line(m), m) for m in self.mailboxes]
                 if self.sender:
                     yield Select(options, value=self.sender, allow_blank=False, compact=True, id="from")
-                else:  # unknown: let the server pick (a reply goes from the thread's own mailbox)
-                    yield Select(options, prompt="the server's default", compact=True, id="from")
+                else:  # a reply's: learned (below, or by the dispatcher); a new message's: chosen
+                    prompt = "choose a sender" if self.kind == "new" else _THREAD_MAILBOX
+                    yield Select(options, prompt=prompt, compact=True, id="from")
             if self.kind in ("forward", "new"):
                 with Horizontal(classes="field"):
                     yield Label("To")
@@ -188,6 +197,26 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
             self._status("draft resumed")
         self._check_recipient()
         ask_server(self)  # the server's word on a suppression, cached (tui/compliance_check.py)
+        client = getattr(self.app, "client", None)
+        if not self.sender and self.kind in outbox.SENDER_KINDS and self.thread_id and client is not None:
+            self.run_worker(self._learn_sender(client), group="sender", exclusive=True, exit_on_error=False)
+
+    async def _learn_sender(self, client: Any) -> None:
+        """Ask for the thread's messages to show (and store) its own mailbox as From."""
+        from o2d_inbox.store.dispatcher import learn_thread_mailbox
+
+        try:
+            mailbox = await learn_thread_mailbox(self.conn, client, self.thread_id)
+        except Exception:  # noqa: BLE001 - offline / odd answer: the dispatcher learns it later
+            return
+        if not mailbox or self._done or not self.is_attached:
+            return
+        select = self.query_one("#from", Select)
+        if select.is_blank():  # the user has not picked one meanwhile
+            self.mailboxes = list(dict.fromkeys([mailbox, *self.mailboxes]))
+            select.set_options([(safe_line(m), m) for m in self.mailboxes])
+            select.value = mailbox
+            self.sender = mailbox
 
     # -- the draft ---------------------------------------------------------------------
     @property
@@ -300,6 +329,8 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
             return "Who is it for? Fill in To"
         if self.kind in ("reply", "new") and not (payload.get("bodyText") or "").strip():
             return "The message is empty"
+        if self.kind == "new" and not payload.get("fromMailboxAddress"):
+            return "Who is it from? Choose From"
         return None
 
     def action_send(self) -> None:

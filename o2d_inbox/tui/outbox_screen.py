@@ -2,8 +2,8 @@
 
 Newest first, one row each: kind, recipient / thread, state (glyph + word + colour), age,
 attempts, last error. `r` retries a failed item, `x` / `d` cancels (a draft, a queued or a
-failed item; not one already at the server), `enter` opens a draft in compose, `esc` / `q`
-goes back. The outbox is small (a user's own actions), so a DataTable is right here.
+failed item; not one already at the server), `enter` opens a draft in compose (a failed
+message becomes a draft again, to mend its text or sender), `esc` / `q` goes back. The outbox is small (a user's own actions), so a DataTable is right here.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ _LOOK = {
 
 def state_look(item: OutboxItem) -> tuple[str, str, str]:
     glyph, word, colour = _LOOK.get(item.state, ("·", safe_line(item.state), "foreground"))
-    if item.state in ("scheduled", "sending") and item.last_error and item.attempts:
+    if item.waiting:
+        word = "waiting"  # nothing sent: its thread's mailbox is not known yet (see last error)
+    elif item.state in ("scheduled", "sending") and item.last_error and item.attempts:
         word = "retrying"  # it may have reached the server; it is re-sent with the same key
     elif item.state == "sent" and item.last_error:
         word, colour = "unconfirmed", "warning"  # accepted, but its delivery was never reported
@@ -197,8 +199,12 @@ class OutboxScreen(ModalScreen[None]):
         item = self.selected
         if item is None:
             return
+        if item.state == "failed":
+            item = outbox.reopen(self.conn, item.id, now=self._now()) or item
+            self._changed()
         if item.state != "draft":
-            self.notify("Only a draft opens in compose (u undoes a queued message)", timeout=3)
+            self.notify("Only a draft or a failed message opens in compose (u undoes a queued message)",
+                        timeout=3)
             return
         self._open_draft(item)
 

@@ -42,7 +42,8 @@ def test_sigkill_and_restart_delivers_each_message_exactly_once(tmp_path, sim_se
         env = cli_env(server, cache)
         conn = open_db(cache)
         queued = [ob.queue_reply(conn, threads[k % 5], f"trial {trial} reply {k}", undo_seconds=0) for k in range(8)]
-        queued += [ob.queue_new(conn, f"lead{trial}.{k}@them.test", "Hi", f"trial {trial} new {k}", undo_seconds=0)
+        queued += [ob.queue_new(conn, f"lead{trial}.{k}@them.test", "Hi", f"trial {trial} new {k}", undo_seconds=0,
+                                 from_mailbox="john@cooloutreach.com")
                    for k in range(2)]
         keys = {i.idempotency_key for i in queued}
         all_keys |= keys

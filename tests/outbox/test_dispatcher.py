@@ -39,7 +39,7 @@ async def test_fifty_messages_through_faults_each_delivered_exactly_once(make_wo
         items.append(ob.queue_forward(w.conn, threads[n], f"boss{n}@ours.test", f"fwd #{n}",
                                       undo_seconds=0, now=w.clock()))
         items.append(ob.queue_new(w.conn, f"lead{n}@them.test", f"Hello {n}", f"new #{n}",
-                                  undo_seconds=0, now=w.clock()))
+                                  from_mailbox="john@cooloutreach.com", undo_seconds=0, now=w.clock()))
     assert len(items) == 50
     d = w.dispatcher()
     try:
@@ -68,7 +68,8 @@ async def test_fifty_messages_through_faults_each_delivered_exactly_once(make_wo
 
 
 async def test_bounce_fails_with_the_reason_and_keeps_the_text(world):
-    item = ob.queue_new(world.conn, "jane.bounce@them.test", "Hi", "Dear Jane,\nhello", undo_seconds=0)
+    item = ob.queue_new(world.conn, "jane.bounce@them.test", "Hi", "Dear Jane,\nhello", undo_seconds=0,
+                        from_mailbox="john@cooloutreach.com")
     d = world.dispatcher()
     items = await d.flush(wait=True, timeout=60)
     assert [i.state for i in items] == ["failed"]
@@ -163,7 +164,9 @@ async def test_composed_offline_is_delivered_once_online(world):
         await d.flush(wait=True)
     d.close()
     await offline.aclose()
-    assert {ob.get(world.conn, i.id).state for i in (a, b)} == {"sending"}  # kept, key kept
+    held = ob.get(world.conn, a.id)  # its thread's mailbox could not be learned: nothing sent
+    assert held.state == "scheduled" and held.waiting.startswith("waiting for the thread's mailbox")
+    assert ob.get(world.conn, b.id).state == "sending"  # kept, key kept
 
     items = await world.dispatcher().flush(wait=True, timeout=60)
     assert [i.state for i in items] == ["sent", "sent"]
@@ -193,7 +196,7 @@ async def test_a_request_the_server_may_have_done_is_resent_with_the_same_key(wo
 
 
 async def test_4xx_fails_at_once_with_the_server_message(world):
-    item = ob.queue_reply(world.conn, "thr_nope", "hello?", undo_seconds=0)
+    item = ob.queue_reply(world.conn, "thr_nope", "hello?", undo_seconds=0, from_mailbox="john@cooloutreach.com")
     items = await world.dispatcher().flush()
     assert items[0].state == "failed" and items[0].attempts == 1
     assert "404" in items[0].last_error and items[0].payload["bodyText"] == "hello?"

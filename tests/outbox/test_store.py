@@ -31,13 +31,67 @@ def test_reply_is_stored_with_key_payload_and_undo_window(conn, clock):
 
 
 def test_sender_precedence(conn, clock):
-    explicit = ob.queue_reply(conn, "thr_1", "x", from_mailbox="me@ours.test", default_from="cfg@ours.test")
+    """A reply goes from the user's choice, else its thread's mailbox; never the config's
+    default. A new message from --from, else the default, else it is refused."""
+    explicit = ob.queue_reply(conn, "thr_1", "x", from_mailbox="me@ours.test")
     assert explicit.payload["fromMailboxAddress"] == "me@ours.test"
-    fallback = ob.queue_reply(conn, "thr_2", "x", default_from="cfg@ours.test")  # thread mailbox unknown
-    assert fallback.payload["fromMailboxAddress"] == "cfg@ours.test"
-    unknown = ob.queue_reply(conn, "thr_2", "x")
-    assert "fromMailboxAddress" not in unknown.payload
-    assert len({explicit.idempotency_key, fallback.idempotency_key, unknown.idempotency_key}) == 3
+    own = ob.queue_reply(conn, "thr_1", "x")
+    assert own.payload["fromMailboxAddress"] == "john@ours.test"
+    unknown = ob.queue_reply(conn, "thr_2", "x")  # thread mailbox unknown: learned before sending
+    assert "fromMailboxAddress" not in unknown.payload and unknown.sender is None
+    fwd = ob.queue_forward(conn, "thr_2", "boss@ours.test", "fyi")
+    assert fwd.sender is None
+    assert len({explicit.idempotency_key, own.idempotency_key, unknown.idempotency_key}) == 3
+
+    assert ob.queue_new(conn, "a@them.test", "S", "B", from_mailbox="me@ours.test",
+                        default_from="cfg@ours.test").sender == "me@ours.test"
+    assert ob.queue_new(conn, "a@them.test", "S", "B", default_from="cfg@ours.test").sender == "cfg@ours.test"
+    before = ob.counts(conn)["scheduled"]
+    with pytest.raises(ob.OutboxRefused, match=r"needs a sender.*no mailbox is known"):
+        ob.queue_new(conn, "a@them.test", "S", "B")
+    conn.executemany("INSERT INTO mailboxes (address, source) VALUES (?, 'messages')",
+                     [("john@ours.test",), ("sarah@ours.test",)])
+    with pytest.raises(ob.OutboxRefused) as refused:
+        ob.queue_new(conn, "a@them.test", "S", "B")
+    assert "known mailboxes: john@ours.test, sarah@ours.test" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert ob.counts(conn)["scheduled"] == before
+
+
+def test_edit_gives_a_fresh_key_and_requeues_a_failed_item(conn, clock):
+    item = ob.queue_reply(conn, "thr_2", "helo", undo_seconds=0, now=clock())
+    conn.execute("UPDATE outbox SET state = 'failed', last_error = 'the server said no', attempts = 1"
+                 " WHERE id = ?", (item.id,))
+    clock.advance(60)
+    mended = ob.edit(conn, item.id, body_text="hello", from_mailbox="sarah@ours.test", now=clock())
+    assert mended.state == "scheduled" and mended.send_after == clock() and mended.last_error is None
+    assert mended.idempotency_key != item.idempotency_key and mended.attempts == 0
+    assert mended.payload == {"bodyText": "hello", "bodyHtml": "<p>hello</p>",
+                              "fromMailboxAddress": "sarah@ours.test"}
+    assert ob.edit(conn, item.id, now=clock()) == mended  # nothing to change: unchanged, same key
+    draft = ob.save_draft(conn, "reply", "thr_1", {"bodyText": "d"})
+    assert ob.edit(conn, draft.id, body_text="dd").state == "draft"
+
+    intent = ob.queue_intent(conn, "thr_1", "neutral")
+    for bad, why in ((dict(item_id=intent.id, body_text="x"), "only a reply"),
+                     (dict(item_id=item.id, body_text=" \n"), "empty"),
+                     (dict(item_id=item.id, from_mailbox="nobody"), "not a mailbox"),
+                     (dict(item_id=999, body_text="x"), "no outbox item")):
+        with pytest.raises(ob.OutboxRefused, match=why):
+            ob.edit(conn, **bad)
+    conn.execute("UPDATE outbox SET state = 'accepted' WHERE id = ?", (item.id,))
+    with pytest.raises(ob.OutboxRefused, match="accepted"):
+        ob.edit(conn, item.id, body_text="too late")
+    assert ob.get(conn, item.id).payload["bodyText"] == "hello"
+    assert ob.reopen(conn, item.id) is None and ob.reopen(conn, intent.id) is None  # only failed messages
+
+
+def test_reopen_turns_a_failed_message_into_a_draft_with_a_fresh_key(conn):
+    item = ob.queue_forward(conn, "thr_1", "boss@ours.test", "fyi", undo_seconds=0)
+    conn.execute("UPDATE outbox SET state = 'failed', attempts = 2, last_error = 'no' WHERE id = ?", (item.id,))
+    draft = ob.reopen(conn, item.id)
+    assert (draft.state, draft.attempts, draft.last_error, draft.payload) == ("draft", 0, None, item.payload)
+    assert draft.idempotency_key != item.idempotency_key
 
 
 def test_reply_to_unsubscribed_needs_force_and_empty_body_is_refused(conn):

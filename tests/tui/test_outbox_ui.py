@@ -185,6 +185,9 @@ async def test_a_failed_send_says_why_and_retry_sends_again(world):
         screen.query_one("#subject").value = "Hello Jane"
         screen.query_one(TextArea).text = "Dear Jane, hello."
         await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ComposeScreen)  # no sender configured: one must be chosen
+        screen.query_one("#from").value = screen.mailboxes[0]  # a mailbox the sync learned
+        await pilot.press("ctrl+s")
         await pilot.pause()
         app.wake_outbox()
         await until(pilot, lambda: sim.sent_messages, "the server to receive the message")
@@ -272,9 +275,14 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
     now = clock().timestamp()
     draft = outbox.save_draft(cache, "reply", ids[0], {"bodyText": "half a thought"}, now=now - 120)
     queued = outbox.queue_forward(cache, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
-    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi", "hello", undo_seconds=0, now=now - 30)
+    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi", "hello", undo_seconds=0, now=now - 30,
+                              from_mailbox="john@cooloutreach.com")
     cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
                   ("550 recipient address rejected (bounced)", failed.id))
+    held = outbox.queue_reply(cache, ids[2], "hello", undo_seconds=0, now=now - 10)
+    cache.execute("UPDATE outbox SET last_error = ? WHERE id = ?",  # as the dispatcher leaves it
+                  (f"{outbox.WAITING_FOR_MAILBOX} (offline)", held.id))
+    cache.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (ids[2],))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("o")
@@ -283,6 +291,10 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
         assert isinstance(screen, OutboxScreen)
         table = screen.query_one(DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][0] == str(held.id)
+        assert rows[0][3] == "◌ waiting" and rows[0][6] == "waiting for the thread's mailbox (offline)"
+        await pilot.press("j")
+        rows = rows[1:]
         assert [r[0] for r in rows] == [str(failed.id), str(queued.id), str(draft.id)]  # newest first
         assert rows[0][3] == "✕ failed" and "bounced" in rows[0][6] and rows[0][5] == "1"
         assert rows[1][3] == "◌ queued" and "boss@ours.test" in rows[1][2] and rows[1][4] == "1m"
@@ -295,7 +307,7 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
         await pilot.press("j", "x")
         await pilot.pause()
         assert outbox.get(cache, queued.id).state == "cancelled"
-        assert "⊘ cancelled" in str(table.get_row_at(1)[3])
+        assert "⊘ cancelled" in str(table.get_row_at(2)[3])
         # r on a non-failed item says why not
         await pilot.press("r")
         await pilot.pause()
@@ -346,7 +358,8 @@ def test_snapshot_outbox_screen(snap_compare, cache):
     sent = outbox.queue_reply(cache, ids[2], "See you then", undo_seconds=0, now=now - 600)
     cache.execute("UPDATE outbox SET state = 'sent', attempts = 1 WHERE id = ?", (sent.id,))
     outbox.queue_forward(cache, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
-    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi Jane", "hello", undo_seconds=0, now=now - 30)
+    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi Jane", "hello", undo_seconds=0, now=now - 30,
+                              from_mailbox="john@cooloutreach.com")
     cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
                   ("550 5.1.1 <jane.bounce@them.test>: recipient address rejected (bounced)", failed.id))
 
@@ -388,3 +401,78 @@ async def test_the_keymap_rebinds_outbox_keys_by_id(cache):
         await pilot.press("escape", "O")
         await pilot.pause()
         assert isinstance(app.screen, OutboxScreen)
+
+
+async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_configured_default(tmp_path):
+    """From shows the thread's own mailbox once compose has learned it, never the configured
+    from_mailbox; a server that requires a sender receives the reply from that mailbox."""
+    import dataclasses
+
+    from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+    from o2d_inbox.store.db import open_db
+
+    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0, require_sender=True))
+    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
+    conn = open_db(tmp_path / "cache.db")
+    mailbox_of = sim.thread_mailboxes()
+    wrong = "david@trycooloutreach.com"
+    clock = FakeClock()
+    app = build_app(config(undo_seconds=0, from_mailbox=wrong), conn=conn, client=client, clock=clock,
+                    sync_every=None)
+    app.outbox_idle = 0.02
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        app.action_show_queue("all")
+        await pilot.pause()
+        await to_thread(pilot, lambda t: t.reply_intent != "unsubscribe" and mailbox_of[t.id] != wrong)
+        thread = dataclasses.replace(app.shown_thread, mailbox=None)  # as the cache may know it
+        conn.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (thread.id,))
+        app.open_compose("reply", thread)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        select = screen.query_one("#from")
+        await until(pilot, lambda: not select.is_blank(), "From to show the learned mailbox")
+        assert select.value == mailbox_of[thread.id]
+        screen.query_one(TextArea).text = "Works for me."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.wake_outbox()
+        await until(pilot, lambda: sim.sent_messages, "the server to receive the reply")
+        assert [(m["thread_id"], m["from_email"]) for m in sim.sent_messages] == \
+            [(thread.id, mailbox_of[thread.id])]
+        await quiet(pilot)
+    await client.aclose()
+    conn.close()
+
+
+async def test_enter_on_a_failed_message_reopens_it_to_mend(cache):
+    """A reply the server refused for its sender opens in compose as a draft, From on the
+    thread's own mailbox; sending it queues the mended reply under a fresh key."""
+    clock = FakeClock()
+    app = make(cache, clock)
+    tid, mailbox = cache.execute("SELECT id, mailbox FROM threads WHERE mailbox IS NOT NULL"
+                                 " AND coalesce(reply_intent, '') != 'unsubscribe' LIMIT 1").fetchone()
+    item = outbox.queue_reply(cache, tid, "Thnaks for the note", undo_seconds=0, now=clock().timestamp() - 60)
+    cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ?, payload = ? WHERE id = ?",
+                  ("the server refused the sender jhon@x.test: 400 invalid_from_mailbox",
+                   outbox.encode_payload({"bodyText": "Thnaks for the note"}), item.id))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert outbox.get(cache, item.id).state == "draft"
+        assert screen.query_one(TextArea).text == "Thnaks for the note"
+        assert screen.query_one("#from").value == mailbox
+        screen.query_one(TextArea).text = "Thanks for the note"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        mended = outbox.get(cache, item.id)
+        assert mended.state == "scheduled" and mended.idempotency_key != item.idempotency_key
+        assert mended.payload["bodyText"] == "Thanks for the note"
+        assert mended.payload["fromMailboxAddress"] == mailbox
