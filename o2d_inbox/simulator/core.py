@@ -13,7 +13,7 @@ import httpx
 
 from o2d_inbox.simulator.data import (
     CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, INTENTS, LAST, LIVE_REPLIES, COMPANIES,
-    MAILBOXES, KIND_PROSPECT, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
+    MAILBOXES, KIND_PROSPECT, PATHOLOGICAL, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
     html_quoted, iso,
 )
 
@@ -62,6 +62,9 @@ class SimConfig(Faults):
     anchor: datetime | None = None
     #: seed the hostile-content threads (ids thr_x_<kind>)
     hostile: bool = True
+    #: start with the pathological records (data.PATHOLOGICAL, ids thr_p_<kind>): odd dates,
+    #: lone surrogates, an escape-laden intent; Simulator.add_pathological_threads adds them later
+    pathological: bool = False
 
 
 class SimulatedDrop(Exception):
@@ -134,6 +137,8 @@ class Simulator:
         self._counter = 0
         self._live_start = start
         self._live_done = 0
+        if cfg.pathological:
+            self.add_pathological_threads()
 
     # -- time ----------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -186,9 +191,9 @@ class Simulator:
         return meta
 
     def _new_thread(self, inbox: Inbox, *, mailbox: int, subject: str, first: str, last: str,
-                    company: str, intent: str | None, ts: int) -> ThreadMeta:
+                    company: str, intent: str | None, ts: int, tid: str | None = None) -> ThreadMeta:
         meta = ThreadMeta(
-            tid=self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
+            tid=tid or self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
             intent=intent, base_subject=subject, first=first, last=last, company=company,
             seed_count=0, last_ours=True, last_ts=ts, step=0, html_mode=0,
             variant=self._counter % 251, cc=False, spam=False, seed_intent=intent,
@@ -258,6 +263,30 @@ class Simulator:
         """A prospect reply arrives now (a new thread when thread_id is None); bumps it."""
         self.tick()
         return self._inbound(self.inboxes[self.primary], thread_id, body, self.now())
+
+    def add_pathological_threads(self) -> dict[str, str]:
+        """The records of data.PATHOLOGICAL arrive now, one new thread each (so a sync of any
+        kind, incremental too, lists them), each with one incoming message whose date,
+        subject, sender and body are the record's; returns kind -> thread id. Already there:
+        left as they are."""
+        self.tick()
+        inbox = self.inboxes[self.primary]
+        at = self.now()
+        ts = int(at.timestamp())
+        out: dict[str, str] = {}
+        for kind, date, subject, sender, body, intent in PATHOLOGICAL:
+            tid = out[kind] = f"thr_p_{kind}"
+            if inbox.get(tid) is not None:
+                continue
+            meta = self._new_thread(inbox, mailbox=0, subject=subject, first="Pat", last="Hollis",
+                                    company=COMPANIES[0], intent=intent, ts=ts, tid=tid)
+            meta.email = sender
+            msg = self._message(meta, ours=False, sender=meta.prospect_email, to=[meta.mailbox_email],
+                                subject=subject, text=body, html_body=None, at=at)
+            if date:
+                msg["date_received"] = date
+            inbox.append(meta, msg, ts)
+        return out
 
     def set_intent_server_side(self, thread_id: str, intent: str | None) -> None:
         """Reclassify elsewhere: the thread's updatedSince position does NOT change."""
