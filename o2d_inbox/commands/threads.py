@@ -112,10 +112,17 @@ def thread_table_line(row: sqlite3.Row) -> str:
     from o2d_inbox.render.text import fit, safe_line
 
     date = (row["last_date"] or "")[:16].replace("T", " ")
-    intent = row["reply_intent"] or "-"
+    intent = _intent(row["reply_intent"], "-")
     subject = row["subject_display"] or row["subject"] or "(no subject)"
     return (f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row['last_from']) or '-', 30)}  "
             f"{fit(safe_line(subject), 50)}  {safe_line(row['id'])}")
+
+
+def _intent(value: str | None, none: str) -> str:
+    """An intent for the table: any value the server sent, made safe ("?" if nothing is left)."""
+    from o2d_inbox.render.text import safe_line
+
+    return none if value is None else safe_line(value) or "?"
 
 
 def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
@@ -173,7 +180,7 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     thread = queries.thread(conn, thread_id)
     lines = [
         f"Subject: {safe_line(row['subject_display'] or row['subject']) or '(no subject)'}",
-        f"Thread:  {safe_line(thread_id)}   intent: {row['reply_intent'] or 'unclassified'}"
+        f"Thread:  {safe_line(thread_id)}   intent: {_intent(row['reply_intent'], 'unclassified')}"
         + (f"   campaign: {safe_line(thread.campaign_name or thread.campaign_id)}" if thread and thread.campaign_id else "")
         + (f"   mailbox: {safe_line(row['mailbox'])}" if row["mailbox"] else ""),
         f"{row['message_count']} message(s)",

@@ -258,13 +258,22 @@ def _fts_migration(table: str) -> list[str]:
 # rowid is lower than the previous one, and ascending writes were 2.5x cheaper than descending.
 # Invariant kept by the triggers: a message is indexed iff its thread row exists, under its
 # thread's current last_ts (a thread whose last_ts changes re-keys its messages; a thread
-# inserted after its messages indexes them). Assumes rowids < 2**31 and 0 <= last_ts < 2**32.
+# inserted after its messages indexes them). Assumes rowids < 2**31 and 0 <= last_ts < 2**32:
+# every stored time goes through clamp_ts (a date before 1970 or after 2106 from the server
+# once made the key overflow to a REAL: "datatype mismatch", and every sync failed).
 # A thread's own entry is subject, last snippet and last sender only (recipients empty): the
 # learned mailbox / prospect would re-index it on every message fetch, and its messages
 # carry those addresses anyway. Views, HTML handling and the REPLACE guard are as in migration 4.
 
 FTS_KEY = 2147483648  # 2**31 > any rowid: the FTS rowid's low part
 FTS_TOP = 4294967295  # 2**32 - 1 >= any last_ts: (FTS_TOP - last_ts) * FTS_KEY + rowid < 2**63
+
+
+def clamp_ts(ts: int) -> int:
+    """Epoch seconds into what the list order and the search keys hold: 0 (1970, also
+    "unknown") … FTS_TOP (2106). Earlier dates sort as the oldest, later ones as the newest."""
+    return ts if 0 <= ts <= FTS_TOP else min(max(ts, 0), FTS_TOP)
+
 _V5_THREAD_EXPR = ("coalesce({p}subject, {p}subject_display)", "{p}last_snippet", "{p}last_from", "''")
 _V5_THREAD_WATCHED = ("subject", "subject_display", "last_snippet", "last_from")
 

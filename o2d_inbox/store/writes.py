@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.store.db import transaction  # re-exported for the sync engine
-from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, FTS_TOP, RECOUNT_SQL
+from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL, clamp_ts
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
     from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
@@ -70,14 +70,10 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def epoch(dt: datetime | None) -> int:
-    """Epoch seconds for ordering (last_ts, ts), clamped to what the list order and the search
-    index's keys hold (0 … schema.FTS_TOP, i.e. 1970 … 2106): a date before 1970 sorts as the
-    oldest, with the unknown ones (0); one past 2106 as the newest. The date as received is
-    kept beside it (last_date, date_received) for display."""
-    if dt is None:
-        return 0
-    ts = int(dt.timestamp())
-    return ts if 0 <= ts <= FTS_TOP else min(max(ts, 0), FTS_TOP)
+    """Epoch seconds for ordering (last_ts, ts), clamped (schema.clamp_ts): a date before 1970
+    sorts as the oldest, with the unknown ones (0), one after 2106 as the newest. The date as
+    received is kept beside it (last_date, date_received) for display."""
+    return clamp_ts(int(dt.timestamp())) if dt is not None else 0
 
 
 def _horizon(synced_at: str) -> datetime:

@@ -1,0 +1,175 @@
+"""Records a careless server may send (simulator/data.py PATHOLOGICAL): dates before 1970, far
+in the future or malformed, lone surrogates, an intent carrying a terminal escape, a thread
+without an id. Every kind of sync completes with them and stores them as well as they can be."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from store_helpers import (
+    API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_client, make_sim, no_wait, search_index_whole,
+)
+
+from o2d_inbox.api.client import UniboxClient
+from o2d_inbox.simulator.data import PATHOLOGICAL_KINDS
+from o2d_inbox.store import queries, writes
+from o2d_inbox.store.db import open_db
+from o2d_inbox.store.schema import FTS_TOP
+from o2d_inbox.store.search import search
+from o2d_inbox.store.sync import K_WATERMARK, SyncEngine
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+ESCAPE_INTENT = "\x1b[2J\x1b[Hpwned\x07"
+
+
+def row(conn, tid):
+    return conn.execute("SELECT * FROM threads WHERE id = ?", (tid,)).fetchone()
+
+
+def no_surrogates_anywhere(conn) -> bool:
+    for table in ("threads", "messages"):
+        for r in conn.execute(f"SELECT * FROM {table}"):
+            if any(isinstance(v, str) and SURROGATE.search(v) for v in tuple(r)):
+                return False
+    return True
+
+
+@pytest.fixture
+def cache(tmp_path):
+    conn = open_db(tmp_path / "cache.db")
+    yield conn
+    conn.close()
+
+
+async def test_a_first_sync_stores_every_pathological_record(cache):
+    sim = make_sim(threads=60, pathological=True)
+    async with make_client(sim) as client:
+        result = await SyncEngine(cache, client, page_limit=25).sync(messages=True)
+    assert result.full and result.new == 65 and result.skipped == 0
+    assert cached_snapshot(cache) == sim.thread_snapshot()
+
+    old, future, bad = (row(cache, f"thr_p_{k}") for k in ("before_1970", "far_future", "bad_date"))
+    # the date as received is kept; the ordering key is clamped into what the index can key
+    assert (old["last_date"], old["last_ts"]) == ("1969-12-31T23:59:59Z", 0)
+    assert (future["last_date"], future["last_ts"]) == ("2300-01-01T00:00:00Z", FTS_TOP)
+    assert (bad["last_date"], bad["last_ts"]) == (None, 0)
+    # newest first: the far future on top, the unreadable and pre-1970 dates at the bottom
+    listed = [t.id for t in queries.rows(cache, queries.View("all", relevant=False), 0, 1000)]
+    assert listed[0] == "thr_p_far_future"
+    assert set(listed[-2:]) == {"thr_p_before_1970", "thr_p_bad_date"}
+    # the messages keep their dates too
+    dates = dict(cache.execute("SELECT thread_id, date_received FROM messages WHERE thread_id LIKE 'thr_p_%'"))
+    assert dates["thr_p_before_1970"] == "1969-12-31T23:59:59Z"
+    assert dates["thr_p_far_future"] == "2300-01-01T00:00:00Z"
+    assert dates["thr_p_bad_date"] is None
+
+    # lone surrogates repaired to U+FFFD at the boundary: in threads and in messages
+    lone = row(cache, "thr_p_surrogate")
+    assert lone["subject"] == "Lone \ufffd surrogate \ufffd subject"
+    assert lone["last_from"] == "lone\ufffd@surrogate.example"
+    body = cache.execute("SELECT body_text FROM messages WHERE thread_id = 'thr_p_surrogate'").fetchone()[0]
+    assert body == "A body with \ufffd lone surrogates \ufffd inside."
+    assert no_surrogates_anywhere(cache)
+    # an unknown intent is data: stored as sent (the display makes it safe)
+    assert row(cache, "thr_p_escape_intent")["reply_intent"] == ESCAPE_INTENT
+    assert counts_are_right(cache) and search_index_whole(cache)
+    # the watermark did not jump to 2300
+    assert writes.get_state(cache, K_WATERMARK) < "2100"
+
+
+async def test_full_and_incremental_syncs_complete_and_stay_incremental(cache):
+    """The records arrive after the first sync: an incremental sync stores them, a full one
+    keeps them, and a later reply is still seen (a date in 2300 must not become the
+    watermark, or every later incremental sync would ask for changes since 2300)."""
+    sim = make_sim(threads=60)
+    async with make_client(sim) as client:
+        engine = SyncEngine(cache, client, page_limit=25, overlap=timedelta(minutes=10))
+        await engine.sync()
+        ids = sim.add_pathological_threads()
+        incremental = await engine.sync(messages=True)
+        assert not incremental.full and incremental.new == len(PATHOLOGICAL_KINDS)
+        assert set(ids.values()) <= set(cached_snapshot(cache))
+        full = await engine.sync(full=True, messages=True)
+        assert full.full and (full.new, full.removed) == (0, 0)
+        sim.advance(60)
+        replied = sim.add_inbound_reply(sim.thread_ids()[-1])
+        later = await engine.sync()
+    assert not later.full and later.changed == 1
+    assert cached_snapshot(cache) == sim.thread_snapshot()
+    assert row(cache, replied)["unread"] == 1
+    assert row(cache, "thr_p_far_future")["last_ts"] == FTS_TOP
+    assert counts_are_right(cache) and search_index_whole(cache)
+
+
+async def test_search_finds_them_and_their_dates_filter_sanely(cache):
+    sim = make_sim(threads=40, pathological=True)
+    async with make_client(sim) as client:
+        await SyncEngine(cache, client, page_limit=25).sync(messages=True)
+    assert [t.id for t in search(cache, "surrogate")] == ["thr_p_surrogate"]
+    assert [t.id for t in search(cache, "epoch")] == ["thr_p_before_1970"]
+    assert [t.id for t in search(cache, "future after:2200-01-01")] == ["thr_p_far_future"]
+    assert [t.id for t in search(cache, "epoch before:1971-01-01")] == ["thr_p_before_1970"]
+    assert "thr_p_before_1970" not in {t.id for t in search(cache, "epoch after:2000-01-01")}
+
+
+def spliced_client(transport: httpx.AsyncBaseTransport) -> UniboxClient:
+    return UniboxClient("http://sim.test", API_KEY, WORKSPACE, transport=transport, sleep=no_wait)
+
+
+def splice_threads(transport: httpx.AsyncBaseTransport, extra: bytes) -> httpx.AsyncBaseTransport:
+    """The server's /threads pages with ``extra`` (JSON items, comma-terminated) put in front."""
+
+    class Splice(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await transport.handle_async_request(request)
+            if request.url.path.endswith("/threads") and response.status_code == 200:
+                body = await response.aread()
+                body = body.replace(b'{"threads":[', b'{"threads":[' + extra, 1)
+                return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+            return response
+
+    return Splice()
+
+
+async def test_threads_without_an_id_are_skipped_and_counted(cache, capsys):
+    """An item that cannot be stored at all (no id, not an object) is left out and counted;
+    a numeric id is still an id; the rest of its page is stored."""
+    from o2d_inbox.commands.sync import summary
+
+    sim = make_sim(threads=30)
+    extra = b'{"subject":"no id at all"},null,"a string",{"id":7,"subject":"numeric id","last_message":"x"},'
+    async with spliced_client(splice_threads(sim.transport(), extra)) as client:
+        result = await SyncEngine(cache, client, page_limit=25).sync()
+    pages = sum(1 for m, path, _, status in sim.request_log if (m, path, status) == ("GET", "/threads", 200))
+    assert pages >= 2  # 30 threads at 25 a page, then the walk's catch-up
+    assert result.skipped == 3 * pages  # counted on every page that carried them
+    assert row(cache, "7")["subject"] == "numeric id"
+    assert set(sim.thread_ids()) <= set(cached_snapshot(cache))
+    assert f"; {3 * pages} records without an id skipped" in summary(result)
+
+
+async def test_messages_without_an_id_are_skipped_and_counted(cache):
+    sim = make_sim(threads=5, hostile=False)
+
+    class Splice(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await sim.transport().handle_async_request(request)
+            if "/messages" in request.url.path and response.status_code == 200:
+                data = json.loads(await response.aread())
+                data["messages"].append({"subject": "no id"})
+                return httpx.Response(200, json=data)
+            return response
+
+    async with spliced_client(Splice()) as client:
+        engine = SyncEngine(cache, client, page_limit=25)
+        await engine.sync()  # the threads (and the mailbox probes' messages)
+        unfetched = cache.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NULL").fetchone()[0]
+        result = await engine.sync(messages=True)
+    assert unfetched > 0 and result.skipped == unfetched  # one per thread whose messages came now
+    stored = cache.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert stored == sum(s["message_count"] for s in sim.thread_snapshot().values())
+    assert cache.execute("SELECT count(*) FROM messages WHERE subject = 'no id'").fetchone()[0] == 0
