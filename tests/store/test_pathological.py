@@ -173,3 +173,76 @@ async def test_messages_without_an_id_are_skipped_and_counted(cache):
     stored = cache.execute("SELECT count(*) FROM messages").fetchone()[0]
     assert stored == sum(s["message_count"] for s in sim.thread_snapshot().values())
     assert cache.execute("SELECT count(*) FROM messages WHERE subject = 'no id'").fetchone()[0] == 0
+
+
+# --- what a user sees: the CLI ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cli_cache(tmp_path_factory):
+    """A cache synced (with messages) from a simulator serving the pathological records, and
+    an environment for running the CLI on it offline (no key: no probe)."""
+    import asyncio
+    import os
+
+    home = tmp_path_factory.mktemp("home")
+
+    async def fill() -> None:
+        conn = open_db(home / "cache.db")
+        async with make_client(make_sim(threads=30, pathological=True)) as client:
+            await SyncEngine(conn, client).sync(messages=True)
+        conn.close()
+
+    asyncio.run(fill())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("O2D_", "OUTREACH2DAY_"))}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"),
+               O2D_INBOX_CACHE=str(home / "cache.db"))
+    return env
+
+
+def o2d(env, *argv: str) -> bytes:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "o2d_inbox", *argv], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [
+    ("threads", "--limit", "100"), ("show", "thr_p_escape_intent"), ("show", "thr_p_surrogate"),
+    ("search", "intent"), ("search", "surrogate"), ("threads", "--intent", ESCAPE_INTENT),
+])
+def test_the_cli_shows_them_safely(cli_cache, argv):
+    out = o2d(cli_cache, *argv).decode("utf-8")  # valid UTF-8: no surrogate got through
+    assert out.strip()
+    assert not any(c in out for c in "\x1b\x07\x9b")  # nothing for the terminal to obey
+    if "thr_p_escape_intent" in out:
+        assert "pwned" in out  # the intent is shown (as text), not dropped
+    if "thr_p_surrogate" in out:
+        assert "Lone \ufffd surrogate \ufffd subject" in out
+
+
+@pytest.mark.slow
+def test_the_cli_lists_them_in_date_order_with_their_dates(cli_cache):
+    lines = o2d(cli_cache, "threads", "--limit", "100").decode().splitlines()
+    ids = [line.split()[-1] for line in lines]
+    assert ids[0] == "thr_p_far_future" and lines[0].startswith("2300-01-01 00:00")
+    assert set(ids[-2:]) == {"thr_p_before_1970", "thr_p_bad_date"}
+    assert "1969-12-31 23:59" in lines[ids.index("thr_p_before_1970")]
+    shown = o2d(cli_cache, "show", "thr_p_far_future").decode()
+    assert "2300-01-01 00:00" in shown
+
+
+@pytest.mark.slow
+def test_the_cli_json_is_json_with_the_dates_as_received(cli_cache):
+    rows = {r["id"]: r for r in map(json.loads, o2d(cli_cache, "threads", "--json", "--limit", "100").splitlines())}
+    assert rows["thr_p_before_1970"]["last_message"]["date_received"] == "1969-12-31T23:59:59Z"
+    assert rows["thr_p_far_future"]["last_message"]["date_received"] == "2300-01-01T00:00:00Z"
+    assert rows["thr_p_bad_date"]["last_message"]["date_received"] is None
+    assert rows["thr_p_escape_intent"]["replyIntent"] == ESCAPE_INTENT  # JSON escapes it
+    assert rows["thr_p_surrogate"]["subject"] == "Lone \ufffd surrogate \ufffd subject"
+    shown = json.loads(o2d(cli_cache, "show", "thr_p_before_1970", "--json"))
+    assert shown["messages"][0]["date_received"] == "1969-12-31T23:59:59Z"
+    found = [json.loads(x)["id"] for x in o2d(cli_cache, "search", "surrogate", "--json").splitlines()]
+    assert found == ["thr_p_surrogate"]
