@@ -19,6 +19,7 @@ Conventions that every layer relies on:
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 
 # --- view_counts ----------------------------------------------------------------------------
@@ -364,7 +365,32 @@ def _fts_migration_v5() -> list[str]:
     ]
 
 
-MIGRATIONS: list[list[str]] = [
+def _clamp_stored_times(conn: sqlite3.Connection) -> None:
+    """Migration 11. A first sync in bulk mode (no search triggers) could store a thread dated
+    before 1970 or after 2106; the index rebuilt at its end left it out, and every later write
+    to it failed in the triggers ("datatype mismatch"), failing every sync. Such times are
+    clamped with the search triggers off, and the index rebuilt (in bulk mode the walk's end
+    does that). Nothing to do, and nearly free, in a cache without them."""
+    bad = f"BETWEEN 0 AND {FTS_TOP}"
+    if conn.execute(f"SELECT 1 FROM threads WHERE last_ts NOT {bad} LIMIT 1").fetchone() is None and \
+            conn.execute(f"SELECT 1 FROM messages WHERE ts NOT {bad} LIMIT 1").fetchone() is None:
+        return
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                            "AND name LIKE 'trg_search_%'").fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute(f"UPDATE threads SET last_ts = max(0, min(last_ts, {FTS_TOP})) WHERE last_ts NOT {bad}")
+    conn.execute(f"UPDATE messages SET ts = max(0, min(ts, {FTS_TOP})) WHERE ts NOT {bad}")
+    for _, sql in triggers:
+        conn.execute(sql)
+    if triggers:
+        for fts in ("search_threads", "search_messages"):
+            conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+
+
+#: A migration is a list of SQL statements, or of functions of the connection for what SQL
+#: alone cannot say; each list runs in one transaction.
+MIGRATIONS: list[list[Any]] = [
     # 1: threads, messages, mailboxes, campaigns, sync state, outbox, view counts
     [
         """
@@ -547,6 +573,8 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE outbox ADD COLUMN accepted_at REAL",
         "UPDATE outbox SET accepted_at = strftime('%s', 'now') WHERE state = 'accepted'",
     ],
+    # 11: times stored before clamp_ts existed, clamped (see _clamp_stored_times).
+    [_clamp_stored_times],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -564,7 +592,10 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in MIGRATIONS[number]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -246,3 +246,38 @@ def test_the_cli_json_is_json_with_the_dates_as_received(cli_cache):
     assert shown["messages"][0]["date_received"] == "1969-12-31T23:59:59Z"
     found = [json.loads(x)["id"] for x in o2d(cli_cache, "search", "surrogate", "--json").splitlines()]
     assert found == ["thr_p_surrogate"]
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["mid-bulk-load", "after-it"])
+def test_a_cache_left_broken_by_an_older_version_is_repaired_when_opened(tmp_path, bulk):
+    """Before times were clamped, a first sync in bulk mode (no search triggers) could store a
+    thread dated 1969 or 2300; the index rebuilt at the walk's end left it out, and every
+    later write to it failed in the search triggers. Opening the cache clamps those times
+    (migration 11) and, with the triggers back, rebuilds the index."""
+    from o2d_inbox.store.schema import SCHEMA_VERSION, ensure_schema
+
+    conn = open_db(tmp_path / "old.db")
+    with writes.transaction(conn):
+        saved = writes.bulk_begin(conn)
+        for tid, ts in (("old", -86400), ("future", 10413792000), ("fine", 1700000000)):
+            conn.execute("INSERT INTO threads (id, subject, last_ts) VALUES (?, ?, ?)", (tid, f"about {tid}", ts))
+            conn.execute("INSERT INTO messages (id, thread_id, ts, body_text) VALUES (?, ?, ?, 'hello')",
+                         (f"m_{tid}", tid, ts))
+    if not bulk:
+        with writes.transaction(conn):
+            writes.bulk_end(conn, saved)
+        with pytest.raises(Exception, match="datatype mismatch"):  # what every sync ran into
+            conn.execute("UPDATE threads SET subject = 'about old again' WHERE id = 'old'")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    ensure_schema(conn)
+    ensure_schema(conn)  # applied once
+    assert dict(conn.execute("SELECT id, last_ts FROM threads")) == {"old": 0, "future": FTS_TOP, "fine": 1700000000}
+    assert dict(conn.execute("SELECT thread_id, ts FROM messages")) == {"old": 0, "future": FTS_TOP, "fine": 1700000000}
+    if bulk:  # the walk's end, as the next sync runs it
+        with writes.transaction(conn):
+            writes.bulk_end(conn, saved)
+    conn.execute("UPDATE threads SET subject = 'about old again' WHERE id = 'old'")
+    assert search_index_whole(conn)
+    assert {t.id for t in search(conn, "about")} == {"old", "future", "fine"}
+    assert [t.id for t in search(conn, "hello")] == ["future", "fine", "old"]
+    conn.close()
