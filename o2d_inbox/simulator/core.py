@@ -242,7 +242,10 @@ class Simulator:
             if meta.message_count and intent != "out_of_office":  # an auto-reply quotes nothing
                 prev = meta.last_message()
                 mine = meta.our_name if not prev["is_incoming"] else meta.prospect_name
-                sent = datetime.fromisoformat(prev["date_received"].replace("Z", "+00:00"))
+                try:
+                    sent = datetime.fromisoformat(prev["date_received"].replace("Z", "+00:00"))
+                except ValueError:  # a pathological record's date (data.PATHOLOGICAL)
+                    sent = at
                 head = _attribution(int(sent.timestamp()), mine, prev["from_email"])
                 quoted = prev["body_text"] or ""
                 html_body = html_quoted(text, head, quoted)
