@@ -24,6 +24,8 @@ from o2d_inbox.store.sync import K_WATERMARK, SyncEngine
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 ESCAPE_INTENT = "\x1b[2J\x1b[Hpwned\x07"
+NEWEST = {"thr_p_far_future", "thr_p_year_9999"}  # dated 2300 and 9999: both stored as 2106
+OLDEST = {"thr_p_before_1970", "thr_p_year_1", "thr_p_bad_date"}  # stored as 1970 (0)
 
 
 def row(conn, tid):
@@ -49,18 +51,21 @@ async def test_a_first_sync_stores_every_pathological_record(cache):
     sim = make_sim(threads=60, pathological=True)
     async with make_client(sim) as client:
         result = await SyncEngine(cache, client, page_limit=25).sync(messages=True)
-    assert result.full and result.new == 65 and result.skipped == 0
+    assert result.full and result.new == 60 + len(PATHOLOGICAL_KINDS) and result.skipped == 0
     assert cached_snapshot(cache) == sim.thread_snapshot()
 
-    old, future, bad = (row(cache, f"thr_p_{k}") for k in ("before_1970", "far_future", "bad_date"))
     # the date as received is kept; the ordering key is clamped into what the index can key
-    assert (old["last_date"], old["last_ts"]) == ("1969-12-31T23:59:59Z", 0)
-    assert (future["last_date"], future["last_ts"]) == ("2300-01-01T00:00:00Z", FTS_TOP)
-    assert (bad["last_date"], bad["last_ts"]) == (None, 0)
+    stored = {r["id"][6:]: (r["last_date"], r["last_ts"]) for r in cache.execute(
+        "SELECT id, last_date, last_ts FROM threads WHERE id LIKE 'thr_p_%' AND id NOT LIKE '%_intent' "
+        "AND id != 'thr_p_surrogate'")}
+    assert stored == {
+        "before_1970": ("1969-12-31T23:59:59Z", 0), "year_1": ("0001-01-01T00:00:00Z", 0),
+        "bad_date": (None, 0), "far_future": ("2300-01-01T00:00:00Z", FTS_TOP),
+        "year_9999": ("9999-12-31T23:59:59Z", FTS_TOP),
+    }
     # newest first: the far future on top, the unreadable and pre-1970 dates at the bottom
     listed = [t.id for t in queries.rows(cache, queries.View("all", relevant=False), 0, 1000)]
-    assert listed[0] == "thr_p_far_future"
-    assert set(listed[-2:]) == {"thr_p_before_1970", "thr_p_bad_date"}
+    assert set(listed[:2]) == NEWEST and set(listed[-3:]) == OLDEST
     # the messages keep their dates too
     dates = dict(cache.execute("SELECT thread_id, date_received FROM messages WHERE thread_id LIKE 'thr_p_%'"))
     assert dates["thr_p_before_1970"] == "1969-12-31T23:59:59Z"
@@ -227,8 +232,9 @@ def test_the_cli_shows_them_safely(cli_cache, argv):
 def test_the_cli_lists_them_in_date_order_with_their_dates(cli_cache):
     lines = o2d(cli_cache, "threads", "--limit", "100").decode().splitlines()
     ids = [line.split()[-1] for line in lines]
-    assert ids[0] == "thr_p_far_future" and lines[0].startswith("2300-01-01 00:00")
-    assert set(ids[-2:]) == {"thr_p_before_1970", "thr_p_bad_date"}
+    assert set(ids[:2]) == NEWEST and set(ids[-3:]) == OLDEST
+    assert lines[ids.index("thr_p_far_future")].startswith("2300-01-01 00:00")
+    assert lines[ids.index("thr_p_year_1")].startswith("0001-01-01 00:00")
     assert "1969-12-31 23:59" in lines[ids.index("thr_p_before_1970")]
     shown = o2d(cli_cache, "show", "thr_p_far_future").decode()
     assert "2300-01-01 00:00" in shown

@@ -4,6 +4,8 @@ in 2300. What the screen shows is their text, never an escape for the terminal t
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 import pytest
 
 from o2d_inbox.api.client import UniboxClient
@@ -11,6 +13,7 @@ from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.store.db import open_db
 from o2d_inbox.store.sync import SyncEngine
 from o2d_inbox.tui.app import build_app
+from o2d_inbox.tui.snooze import SnoozeScreen
 
 from tui_harness import clock, config, settle
 
@@ -63,7 +66,9 @@ async def test_an_escape_laden_intent_is_text_in_the_list_the_pane_and_the_sideb
 
 
 async def test_surrogates_and_odd_dates_show_as_text(synced):
-    app = build_app(config(), conn=synced, clock=clock, sync_every=None)
+    """West of UTC, as many users are: year 1 has no local form there (shown in UTC)."""
+    west = timezone(timedelta(hours=-5))
+    app = build_app(config(), conn=synced, clock=lambda: clock().astimezone(west), sync_every=None)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         app.action_show_queue("all")
@@ -71,13 +76,19 @@ async def test_surrogates_and_odd_dates_show_as_text(synced):
         lines = [app.threads.render_line(y).text for y in range(app.threads.count)]
         assert all(clean(x) for x in lines)
         ids = [app.threads.row(i).id for i in range(app.threads.count)]
-        assert ids[0] == "thr_p_far_future"  # its date says 2300: the newest
-        assert set(ids[-2:]) == {"thr_p_before_1970", "thr_p_bad_date"}  # the oldest
+        assert set(ids[:2]) == {"thr_p_far_future", "thr_p_year_9999"}  # dated 2300 and 9999
+        assert set(ids[-3:]) == {"thr_p_before_1970", "thr_p_year_1", "thr_p_bad_date"}
         assert "Lone \ufffd surrogate \ufffd subject" in lines[ids.index("thr_p_surrogate")]
         for tid, shown in (("thr_p_surrogate", "A body with \ufffd lone surrogates \ufffd inside."),
-                           ("thr_p_before_1970", "1969-12-31"), ("thr_p_far_future", "2300-01-01")):
+                           ("thr_p_before_1970", "1969-12-31"), ("thr_p_far_future", "2300-01-01"),
+                           ("thr_p_year_1", "0001-01-01"), ("thr_p_year_9999", "9999-12-31")):
             app.threads.move_to(ids.index(tid))
             await pilot.press("enter")
             await settle(pilot)
             text = "\n".join(app.pane.text_lines)
             assert clean(text) and shown in text, (tid, text)
+        # its out-of-office text names a Monday after 9999-12-31: no such day, nothing proposed
+        app.threads.move_to(ids.index("thr_p_year_9999"))
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeScreen) and not app.screen.choices[0].proposed
