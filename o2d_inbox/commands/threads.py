@@ -167,6 +167,7 @@ def body_text(m: Any) -> str:
 def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     from o2d_inbox.render.text import safe_line
     from o2d_inbox.store import queries
+    from o2d_inbox.store.writes import iso
 
     row = conn.execute(f"{_THREAD_SQL} WHERE id = ?", (thread_id,)).fetchone()
     if row is None:
@@ -193,7 +194,7 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     for m in msgs:
         direction = "in " if m.is_incoming else "out"
         to = ", ".join(safe_line(a) for a in m.to_emails)
-        when = m.date.strftime("%Y-%m-%d %H:%M") if m.date else "?"
+        when = iso(m.date)[:16].replace("T", " ") if m.date else "?"  # year 1 as 0001
         lines += ["", f"── {direction} {when}  {safe_line(m.from_email) or '?'} → {to or '?'}"]
         if m.cc_emails:
             lines.append(f"   cc: {', '.join(safe_line(a) for a in m.cc_emails)}")

@@ -236,8 +236,9 @@ def test_the_cli_lists_them_in_date_order_with_their_dates(cli_cache):
     assert lines[ids.index("thr_p_far_future")].startswith("2300-01-01 00:00")
     assert lines[ids.index("thr_p_year_1")].startswith("0001-01-01 00:00")
     assert "1969-12-31 23:59" in lines[ids.index("thr_p_before_1970")]
-    shown = o2d(cli_cache, "show", "thr_p_far_future").decode()
-    assert "2300-01-01 00:00" in shown
+    for tid, when in (("thr_p_far_future", "2300-01-01 00:00"), ("thr_p_year_1", "0001-01-01 00:00"),
+                      ("thr_p_year_9999", "9999-12-31 23:59"), ("thr_p_bad_date", "in  ?")):
+        assert when in o2d(cli_cache, "show", tid).decode()
 
 
 @pytest.mark.slow
