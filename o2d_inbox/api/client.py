@@ -107,6 +107,8 @@ from o2d_inbox.api.models import (
     ThreadMessages,
     ThreadsPage,
     Workspace,
+    has_surrogate_escape,
+    repair,
 )
 
 __all__ = ["ClientStats", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
@@ -572,11 +574,14 @@ class UniboxClient:
             return model.model_validate_json(body)
         except ValidationError as exc:
             errors = exc.errors()
-            if errors and errors[0].get("type") == "json_invalid":
-                raise ValueError("malformed JSON") from None
-        try:  # the same one-line shape error as _parse (rare: decoded twice)
+            malformed = bool(errors) and errors[0].get("type") == "json_invalid"
+        # Rare: decoded twice. pydantic-core refuses a lone surrogate escape that json.loads
+        # reads (and _loads repairs); else the same one-line shape error as _parse.
+        try:
             data = _loads(body)
         except ValueError:
+            if malformed:
+                raise ValueError("malformed JSON") from None
             raise ProtocolError(self._message(what, None, None, "the response is not valid JSON")) from None
         return self._parse(model, data, what)
 
@@ -596,7 +601,8 @@ def _body(model: BaseModel) -> dict[str, Any]:
 
 
 def _loads(body: bytes) -> Any:
-    return json.loads(body)  # ValueError (JSONDecodeError, UnicodeDecodeError) if malformed
+    data = json.loads(body)  # ValueError (JSONDecodeError, UnicodeDecodeError) if malformed
+    return repair(data) if has_surrogate_escape(body) else data
 
 
 def _unwrap(data: Any, own_keys: tuple[str, ...], envelope_keys: tuple[str, ...]) -> Any:

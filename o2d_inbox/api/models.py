@@ -4,14 +4,20 @@ Field names are kept as they are on the wire (the docs mix snake_case and camelC
 Every model ignores unknown fields; enum-like values (reply intents, operation statuses)
 stay plain strings so an unknown value never crashes the client. Missing optional
 fields are ``None``.
+
+Text is repaired here, at the boundary: a lone UTF-16 surrogate (``"\\ud800"`` is valid JSON)
+becomes U+FFFD (``repair``), so nothing downstream (SQLite, the terminal, ``--json``) meets
+one. A thread or message that cannot be used at all (no id) is skipped and counted
+(``ThreadsPage.skipped``, ``ThreadMessages.skipped``) instead of failing its whole page.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 #: Reply intents the docs list. Others may arrive and are kept as strings.
 KNOWN_INTENTS: tuple[str, ...] = (
@@ -30,6 +36,28 @@ FINAL_OPERATION_STATUSES = frozenset(
 FAILED_OPERATION_STATUSES = frozenset({"failed", "bounced", "rejected", "cancelled", "canceled", "error"})
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def repair(data: Any) -> Any:
+    """``data`` as json.loads returned it, every lone surrogate in its strings (keys too)
+    replaced by U+FFFD. json.loads keeps a lone ``\\udXXX`` escape as a surrogate code point
+    (pydantic-core refuses the whole document): one would fail SQLite's UTF-8 encoding and any
+    print. Valid pairs were joined by json.loads already, so every surrogate left is lone."""
+    if isinstance(data, str):
+        return _SURROGATES.sub("\ufffd", data)
+    if isinstance(data, dict):
+        return {repair(k): repair(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [repair(v) for v in data]
+    return data
+
+
+def has_surrogate_escape(body: bytes) -> bool:
+    """Whether raw JSON may hold a lone surrogate (cheap: a scan of the bytes for the escape)."""
+    return b"\\ud" in body or b"\\uD" in body
+
+
 def _lenient_datetime(value: Any) -> datetime | None:
     """ISO-8601 → aware UTC datetime; naive means UTC; unparsable means None, never a crash."""
     if value is None or value == "":
@@ -46,9 +74,7 @@ def _lenient_datetime(value: Any) -> datetime | None:
             return None
     else:
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+    return _utc(dt)
 
 
 def _lenient_str_list(value: Any) -> list[str]:
@@ -79,9 +105,13 @@ def _lenient_bool(value: Any) -> bool:
 
 
 def _utc(value: datetime | None) -> datetime | None:
+    """Aware UTC; None for a date that has no UTC form (year 1 at +01:00, year 9999 at -01:00)."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    try:
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    except OverflowError:
+        return None
 
 
 def _lenient(native: Any, fallback: Any) -> Any:
@@ -157,16 +187,54 @@ class Thread(Wire):
     campaignId: OptStr = None
 
 
+def _salvage(model: type[Wire]) -> Any:
+    """For a list item of ``model`` that its native validation refused: the item retried with
+    a numeric id as text and a ``last_message`` that is no object dropped; None when even that
+    fails (the list then drops it and counts it, see ``_drop_skipped``)."""
+
+    def salvage(value: Any) -> Wire | None:
+        if not isinstance(value, dict):
+            return None
+        fixed = dict(value)
+        if isinstance(fixed.get("id"), (int, float)) and not isinstance(fixed["id"], bool):
+            fixed["id"] = str(fixed["id"])
+        if not isinstance(fixed.get("last_message"), (dict, type(None))):
+            fixed["last_message"] = None
+        try:
+            return model.model_validate(fixed)
+        except ValidationError:
+            return None
+
+    return salvage
+
+
+def _drop_skipped(items: list[Any]) -> tuple[list[Any], int]:
+    kept = [item for item in items if item is not None]
+    return kept, len(items) - len(kept)
+
+
 class ThreadsPage(Wire):
-    threads: list[Thread] = Field(default_factory=list)
+    threads: list[_lenient(Thread, _salvage(Thread))] = Field(default_factory=list)  # type: ignore[valid-type]
     next_cursor: OptStr = None
     # The cursor this page was requested with (None = first page); set by the client, never
     # read from the wire, so a sync can record exactly where each page came from.
     _cursor: str | None = PrivateAttr(default=None)
+    _skipped: int = PrivateAttr(default=0)
+
+    @model_validator(mode="after")
+    def _skip_unusable(self) -> ThreadsPage:
+        if any(t is None for t in self.threads):
+            self.threads, self._skipped = _drop_skipped(self.threads)
+        return self
 
     @property
     def cursor(self) -> str | None:
         return self._cursor
+
+    @property
+    def skipped(self) -> int:
+        """Threads of the page that could not be used at all (no id): left out of ``threads``."""
+        return self._skipped
 
 
 class Message(Wire):
@@ -186,7 +254,19 @@ class Message(Wire):
 class ThreadMessages(Wire):
     replyIntent: OptStr = None
     campaignId: OptStr = None
-    messages: list[Message] = Field(default_factory=list)
+    messages: list[_lenient(Message, _salvage(Message))] = Field(default_factory=list)  # type: ignore[valid-type]
+    _skipped: int = PrivateAttr(default=0)
+
+    @model_validator(mode="after")
+    def _skip_unusable(self) -> ThreadMessages:
+        if any(m is None for m in self.messages):
+            self.messages, self._skipped = _drop_skipped(self.messages)
+        return self
+
+    @property
+    def skipped(self) -> int:
+        """Messages that could not be used at all (no id): left out of ``messages``."""
+        return self._skipped
 
 
 class ReplyRequest(Wire):

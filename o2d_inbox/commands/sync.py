@@ -74,6 +74,8 @@ def summary(result: SyncResult) -> str:
             f"{result.seconds:.1f} s")
     if result.failed:
         text += f"; {result.failed:,} threads' messages failed (retried next sync)"
+    if result.skipped:  # the server's own defect: the sync itself is complete (exit 0)
+        text += f"; {result.skipped:,} records without an id skipped"
     return text
 
 

@@ -115,10 +115,17 @@ def thread_table_line(row: sqlite3.Row) -> str:
     from o2d_inbox.render.text import fit, safe_line
 
     date = (row["last_date"] or "")[:16].replace("T", " ")
-    intent = row["reply_intent"] or "-"
+    intent = _intent(row["reply_intent"], "-")
     subject = row["subject_display"] or row["subject"] or "(no subject)"
     return (f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row['last_from']) or '-', 30)}  "
             f"{fit(safe_line(subject), 50)}  {safe_line(row['id'])}")
+
+
+def _intent(value: str | None, none: str) -> str:
+    """An intent for the table: any value the server sent, made safe ("?" if nothing is left)."""
+    from o2d_inbox.render.text import safe_line
+
+    return none if value is None else safe_line(value) or "?"
 
 
 def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
@@ -163,6 +170,7 @@ def body_text(m: Any) -> str:
 def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     from o2d_inbox.render.text import safe_line
     from o2d_inbox.store import queries
+    from o2d_inbox.store.writes import iso
 
     row = conn.execute(f"{_THREAD_SQL} WHERE id = ?", (thread_id,)).fetchone()
     if row is None:
@@ -176,7 +184,7 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     thread = queries.thread(conn, thread_id)
     lines = [
         f"Subject: {safe_line(row['subject_display'] or row['subject']) or '(no subject)'}",
-        f"Thread:  {safe_line(thread_id)}   intent: {row['reply_intent'] or 'unclassified'}"
+        f"Thread:  {safe_line(thread_id)}   intent: {_intent(row['reply_intent'], 'unclassified')}"
         + (f"   campaign: {safe_line(thread.campaign_name or thread.campaign_id)}" if thread and thread.campaign_id else "")
         + (f"   mailbox: {safe_line(row['mailbox'])}" if row["mailbox"] else ""),
         f"{row['message_count']} message(s)",
@@ -189,7 +197,7 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     for m in msgs:
         direction = "in " if m.is_incoming else "out"
         to = ", ".join(safe_line(a) for a in m.to_emails)
-        when = m.date.strftime("%Y-%m-%d %H:%M") if m.date else "?"
+        when = iso(m.date)[:16].replace("T", " ") if m.date else "?"  # year 1 as 0001
         lines += ["", f"── {direction} {when}  {safe_line(m.from_email) or '?'} → {to or '?'}"]
         if m.cc_emails:
             lines.append(f"   cc: {', '.join(safe_line(a) for a in m.cc_emails)}")

@@ -26,7 +26,10 @@ def relative(ts: datetime | None, now: datetime) -> str:
     if ts is None:
         return ""
     now = _aware(now)
-    ts = _aware(ts).astimezone(now.tzinfo)
+    try:
+        ts = _aware(ts).astimezone(now.tzinfo)
+    except OverflowError:  # year 1 or 9999 from the server: no local form, shown in UTC
+        ts = _aware(ts)
     seconds = (now - ts).total_seconds()
     if -60 < seconds < 60:
         return "now"
@@ -39,4 +42,4 @@ def relative(ts: datetime | None, now: datetime) -> str:
             return f"{_DAYS[ts.weekday()]} {ts:%H:%M}"
     if ts.year == now.year:
         return f"{_MONTHS[ts.month - 1]} {ts.day}"
-    return f"{ts:%Y-%m-%d}"
+    return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"  # %Y leaves year 1 unpadded

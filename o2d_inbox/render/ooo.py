@@ -198,8 +198,13 @@ def return_date(text: str | None, *, received: datetime) -> date | None:
     """The date the sender says they are back, resolved against ``received``; None if none."""
     if not text:
         return None
-    text = text.replace("\u2019", "'")[:_MAX_CHARS]
-    after = received.date()
+    try:
+        return _return_date(text.replace("\u2019", "'")[:_MAX_CHARS], received.date())
+    except (OverflowError, ValueError):  # a message dated at the end of time (year 9999)
+        return None
+
+
+def _return_date(text: str, after: date) -> date | None:
     best: tuple[int, int, date] | None = None  # (-priority, position, date)
     previous_end = 0
     for start, end, kind, d in _found_dates(text, after):

@@ -45,8 +45,20 @@ def envelope(status: int, error: str, message: str,
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8(text: str) -> bytes:
+    """JSON text as UTF-8. A lone surrogate (only ever inside a JSON string here) is written
+    as its escape, ``\\ud800``: valid JSON, as a server written in another language may send it."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode()
+
+
 def dumps(obj: Any) -> bytes:
-    return _ENCODER.encode(obj).encode()
+    return utf8(_ENCODER.encode(obj))
 
 
 def ok(obj: Any, status: int = 200) -> Response:
@@ -259,7 +271,7 @@ class Api:
             (preds[0] if preds else None)
         items, next_key = self.sim.inboxes[ctx.ws].page(after, limit, pred, since)
         cursor = dumps(encode_cursor(self.secret, *next_key) if next_key else None)
-        return b'{"threads":[' + ",".join(m.wire_json() for m in items).encode() + \
+        return b'{"threads":[' + utf8(",".join(m.wire_json() for m in items)) + \
             b'],"next_cursor":' + cursor + b"}"
 
     async def messages(self, request: Request) -> Response:

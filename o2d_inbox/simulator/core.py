@@ -13,7 +13,7 @@ import httpx
 
 from o2d_inbox.simulator.data import (
     CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, INTENTS, LAST, LIVE_REPLIES, COMPANIES,
-    MAILBOXES, KIND_PROSPECT, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
+    MAILBOXES, KIND_PROSPECT, PATHOLOGICAL, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
     html_quoted, iso,
 )
 
@@ -66,6 +66,9 @@ class SimConfig(Faults):
     #: or with an address that is not a mailbox of the workspace, it is answered 400
     #: ``invalid_from_mailbox`` (off: the thread's mailbox, or the first one, is used)
     require_sender: bool = False
+    #: start with the pathological records (data.PATHOLOGICAL, ids thr_p_<kind>): odd dates,
+    #: lone surrogates, an escape-laden intent; Simulator.add_pathological_threads adds them later
+    pathological: bool = False
 
 
 class SimulatedDrop(Exception):
@@ -138,6 +141,8 @@ class Simulator:
         self._counter = 0
         self._live_start = start
         self._live_done = 0
+        if cfg.pathological:
+            self.add_pathological_threads()
 
     # -- time ----------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -190,9 +195,9 @@ class Simulator:
         return meta
 
     def _new_thread(self, inbox: Inbox, *, mailbox: int, subject: str, first: str, last: str,
-                    company: str, intent: str | None, ts: int) -> ThreadMeta:
+                    company: str, intent: str | None, ts: int, tid: str | None = None) -> ThreadMeta:
         meta = ThreadMeta(
-            tid=self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
+            tid=tid or self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
             intent=intent, base_subject=subject, first=first, last=last, company=company,
             seed_count=0, last_ours=True, last_ts=ts, step=0, html_mode=0,
             variant=self._counter % 251, cc=False, spam=False, seed_intent=intent,
@@ -241,7 +246,10 @@ class Simulator:
             if meta.message_count and intent != "out_of_office":  # an auto-reply quotes nothing
                 prev = meta.last_message()
                 mine = meta.our_name if not prev["is_incoming"] else meta.prospect_name
-                sent = datetime.fromisoformat(prev["date_received"].replace("Z", "+00:00"))
+                try:
+                    sent = datetime.fromisoformat(prev["date_received"].replace("Z", "+00:00"))
+                except ValueError:  # a pathological record's date (data.PATHOLOGICAL)
+                    sent = at
                 head = _attribution(int(sent.timestamp()), mine, prev["from_email"])
                 quoted = prev["body_text"] or ""
                 html_body = html_quoted(text, head, quoted)
@@ -262,6 +270,30 @@ class Simulator:
         """A prospect reply arrives now (a new thread when thread_id is None); bumps it."""
         self.tick()
         return self._inbound(self.inboxes[self.primary], thread_id, body, self.now())
+
+    def add_pathological_threads(self) -> dict[str, str]:
+        """The records of data.PATHOLOGICAL arrive now, one new thread each (so a sync of any
+        kind, incremental too, lists them), each with one incoming message whose date,
+        subject, sender and body are the record's; returns kind -> thread id. Already there:
+        left as they are."""
+        self.tick()
+        inbox = self.inboxes[self.primary]
+        at = self.now()
+        ts = int(at.timestamp())
+        out: dict[str, str] = {}
+        for kind, date, subject, sender, body, intent in PATHOLOGICAL:
+            tid = out[kind] = f"thr_p_{kind}"
+            if inbox.get(tid) is not None:
+                continue
+            meta = self._new_thread(inbox, mailbox=0, subject=subject, first="Pat", last="Hollis",
+                                    company=COMPANIES[0], intent=intent, ts=ts, tid=tid)
+            meta.email = sender
+            msg = self._message(meta, ours=False, sender=meta.prospect_email, to=[meta.mailbox_email],
+                                subject=subject, text=body, html_body=None, at=at)
+            if date:
+                msg["date_received"] = date
+            inbox.append(meta, msg, ts)
+        return out
 
     def set_intent_server_side(self, thread_id: str, intent: str | None) -> None:
         """Reclassify elsewhere: the thread's updatedSince position does NOT change."""

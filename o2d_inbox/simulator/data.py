@@ -347,6 +347,30 @@ HOSTILE: tuple[tuple[str, str, str | None, str | None, str], ...] = (
 )
 HOSTILE_KINDS: tuple[str, ...] = tuple(h[0] for h in HOSTILE)
 
+# Records a careless server may send (Simulator.add_pathological_threads, SimConfig
+# pathological): (kind, date_received as sent ("": the time it arrives), subject, from_email
+# or None, body_text, replyIntent). Dates before 1970 (year 1 too), far in the future (to
+# the last second of 9999) or not a date at all; lone UTF-16 surrogates (sent as the JSON
+# escape "\\ud800", which is valid JSON); an intent no client knows that carries a terminal
+# escape. Thread ids are ``thr_p_<kind>``.
+PATHOLOGICAL: tuple[tuple[str, str, str, str | None, str, str | None], ...] = (
+    ("before_1970", "1969-12-31T23:59:59Z", "Sent before the epoch", None,
+     "This message is dated 1969-12-31.", None),
+    ("far_future", "2300-01-01T00:00:00Z", "Sent from the far future", None,
+     "This message is dated 2300-01-01.", "interested"),
+    ("bad_date", "2026-13-45T99:99:99Z", "A date that is not one", None,
+     "This message's date cannot be read.", None),
+    ("year_1", "0001-01-01T00:00:00Z", "Sent in the year 1", None,
+     "This message is dated 0001-01-01.", None),
+    ("year_9999", "9999-12-31T23:59:59Z", "Sent at the end of time", None,
+     "I am out of the office until Monday.", "out_of_office"),
+    ("surrogate", "", "Lone \ud800 surrogate \udfff subject", "lone\ud83d@surrogate.example",
+     "A body with \udc00 lone surrogates \ud83d inside.", "neutral"),
+    ("escape_intent", "", "An intent that clears the screen", None,
+     "The intent of this thread carries a terminal escape.", "\x1b[2J\x1b[Hpwned\x07"),
+)
+PATHOLOGICAL_KINDS: tuple[str, ...] = tuple(p[0] for p in PATHOLOGICAL)
+
 
 def hostile_index(k: int) -> int:
     """Seeded position of the k-th hostile thread: spread over the first ~80 (first screens)."""

@@ -19,6 +19,7 @@ Conventions that every layer relies on:
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 
 # --- view_counts ----------------------------------------------------------------------------
@@ -258,13 +259,22 @@ def _fts_migration(table: str) -> list[str]:
 # rowid is lower than the previous one, and ascending writes were 2.5x cheaper than descending.
 # Invariant kept by the triggers: a message is indexed iff its thread row exists, under its
 # thread's current last_ts (a thread whose last_ts changes re-keys its messages; a thread
-# inserted after its messages indexes them). Assumes rowids < 2**31 and 0 <= last_ts < 2**32.
+# inserted after its messages indexes them). Assumes rowids < 2**31 and 0 <= last_ts < 2**32:
+# every stored time goes through clamp_ts (a date before 1970 or after 2106 from the server
+# once made the key overflow to a REAL: "datatype mismatch", and every sync failed).
 # A thread's own entry is subject, last snippet and last sender only (recipients empty): the
 # learned mailbox / prospect would re-index it on every message fetch, and its messages
 # carry those addresses anyway. Views, HTML handling and the REPLACE guard are as in migration 4.
 
 FTS_KEY = 2147483648  # 2**31 > any rowid: the FTS rowid's low part
 FTS_TOP = 4294967295  # 2**32 - 1 >= any last_ts: (FTS_TOP - last_ts) * FTS_KEY + rowid < 2**63
+
+
+def clamp_ts(ts: int) -> int:
+    """Epoch seconds into what the list order and the search keys hold: 0 (1970, also
+    "unknown") … FTS_TOP (2106). Earlier dates sort as the oldest, later ones as the newest."""
+    return ts if 0 <= ts <= FTS_TOP else min(max(ts, 0), FTS_TOP)
+
 _V5_THREAD_EXPR = ("coalesce({p}subject, {p}subject_display)", "{p}last_snippet", "{p}last_from", "''")
 _V5_THREAD_WATCHED = ("subject", "subject_display", "last_snippet", "last_from")
 
@@ -355,7 +365,33 @@ def _fts_migration_v5() -> list[str]:
     ]
 
 
-MIGRATIONS: list[list[str]] = [
+def _clamp_stored_times(conn: sqlite3.Connection) -> None:
+    """Migration 11. A first sync in bulk mode (no search triggers) could store a thread dated
+    before 1970 or after 2106; the index rebuilt at its end left it out, and every later write
+    to it failed in the triggers ("datatype mismatch"), failing every sync. Such times are
+    clamped with the search triggers off, and the index rebuilt (in bulk mode the walk's end
+    does that). A cache without them costs one look at each end of the list index. (A
+    message's own ts is not in any key: such a message sorts first in its thread, harmlessly,
+    unless its thread is repaired too.)"""
+    bad = f"BETWEEN 0 AND {FTS_TOP}"
+    if conn.execute(f"SELECT 1 FROM threads WHERE last_ts < 0 OR last_ts > {FTS_TOP} LIMIT 1").fetchone() is None:
+        return
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                            "AND name LIKE 'trg_search_%'").fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute(f"UPDATE threads SET last_ts = max(0, min(last_ts, {FTS_TOP})) WHERE last_ts NOT {bad}")
+    conn.execute(f"UPDATE messages SET ts = max(0, min(ts, {FTS_TOP})) WHERE ts NOT {bad}")
+    for _, sql in triggers:
+        conn.execute(sql)
+    if triggers:
+        for fts in ("search_threads", "search_messages"):
+            conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
+
+
+#: A migration is a list of SQL statements, or of functions of the connection for what SQL
+#: alone cannot say; each list runs in one transaction.
+MIGRATIONS: list[list[Any]] = [
     # 1: threads, messages, mailboxes, campaigns, sync state, outbox, view counts
     [
         """
@@ -538,6 +574,8 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE outbox ADD COLUMN accepted_at REAL",
         "UPDATE outbox SET accepted_at = strftime('%s', 'now') WHERE state = 'accepted'",
     ],
+    # 11: times stored before clamp_ts existed, clamped (see _clamp_stored_times).
+    [_clamp_stored_times],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -555,7 +593,10 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in MIGRATIONS[number]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
         except BaseException:
             conn.execute("ROLLBACK")

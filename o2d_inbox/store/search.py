@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from o2d_inbox.store.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
-from o2d_inbox.store.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL
+from o2d_inbox.store.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL, clamp_ts
 
 # search_count stops at COUNT_CAP + 1 (shown as "1,000+"). Measured at 1,000,000 messages:
 # counting a common word with a filter to 10,000 threads took ~0.5 s, to 1,000 ~50 ms.
@@ -133,10 +133,11 @@ def _day(value: str) -> int | None:
 
 
 def _when(value: str, now: datetime) -> int | None:
+    """Epoch seconds, clamped as stored times are (schema.clamp_ts): after:2200-01-01 finds a
+    thread dated 2300, which is stored as 2106."""
     m = _RELATIVE.fullmatch(value.strip())
-    if m:
-        return int(now.timestamp()) - int(m.group(1)) * _UNITS[m.group(2).lower()]
-    return _day(value.strip())
+    ts = int(now.timestamp()) - int(m.group(1)) * _UNITS[m.group(2).lower()] if m else _day(value.strip())
+    return None if ts is None else clamp_ts(ts)
 
 
 def parse(q: str, *, now: datetime | None = None) -> SearchQuery:

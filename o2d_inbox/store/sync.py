@@ -101,6 +101,7 @@ class SyncResult:
     seconds: float = 0.0
     full: bool = False        # a reconcile walk completed in this sync
     failed: int = 0           # threads whose messages could not be fetched (retried next sync)
+    skipped: int = 0          # threads / messages sent without a usable id (api/models.py)
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -231,6 +232,7 @@ class SyncEngine:
                 state["changed"] += stats.changed
                 state["threads"] += len(page.threads)
                 writes.set_json_state(conn, K_WALK, state)
+            result.skipped += page.skipped
             campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
             return SyncProgress("threads", state["threads"], None)
 
@@ -276,6 +278,7 @@ class SyncEngine:
             newest = await self._updated_since(since - self.overlap, gen, catch, set(), campaign_ids) or newest
             state["new"] += catch.new
             state["changed"] += catch.changed
+            result.skipped += catch.skipped
 
         def finish() -> int:
             with transaction(conn):
@@ -340,6 +343,7 @@ class SyncEngine:
                 stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
             result.new += stats.new
             result.changed += stats.changed
+            result.skipped += page.skipped
             if stats.newest is not None and (newest[0] is None or stats.newest > newest[0]):
                 newest[0] = stats.newest
             touched.update(t.id for t in page.threads)
@@ -473,6 +477,7 @@ class SyncEngine:
             pending.clear()
             flushed[0] = time.monotonic()
             result.messages += self._store_fetched(batch)
+            result.skipped += sum(tm.skipped for _, tm in batch if tm is not None)
 
         async def worker() -> None:
             for tid in queue:  # a shared iterator: each id goes to one worker

@@ -23,11 +23,11 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.store.db import transaction  # re-exported for the sync engine
-from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL
+from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL, clamp_ts
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
     from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
@@ -70,7 +70,20 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def epoch(dt: datetime | None) -> int:
-    return int(dt.timestamp()) if dt is not None else 0
+    """Epoch seconds for ordering (last_ts, ts), clamped (schema.clamp_ts): a date before 1970
+    sorts as the oldest, with the unknown ones (0), one after 2106 as the newest. The date as
+    received is kept beside it (last_date, date_received) for display."""
+    return clamp_ts(int(dt.timestamp())) if dt is not None else 0
+
+
+def _horizon(synced_at: str) -> datetime:
+    """The latest date that may move the watermark: FUTURE_SLACK after ``synced_at`` (now if
+    that cannot be read)."""
+    try:
+        at = datetime.fromisoformat(synced_at.replace("Z", "+00:00"))
+    except ValueError:
+        at = datetime.now(timezone.utc)
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)) + FUTURE_SLACK
 
 
 def now_iso() -> str:
@@ -186,11 +199,19 @@ def mailbox_candidates(conn: sqlite3.Connection, *, min_threads: int = 2, limit:
 
 # --- threads --------------------------------------------------------------------------------
 
+#: How far past our clock a date may be and still move the sync watermark (UpsertStats.newest):
+#: the server's clock may be ahead of ours, but a message dated years ahead (a server bug)
+#: would otherwise make every later incremental sync ask for changes since that date.
+FUTURE_SLACK = timedelta(days=1)
+
+
 @dataclass
 class UpsertStats:
     new: int = 0
     changed: int = 0
-    newest: datetime | None = None  # newest last_message.date_received on the page (server time)
+    # newest last_message.date_received on the page (server time), dates more than
+    # FUTURE_SLACK after ``synced_at`` left out
+    newest: datetime | None = None
 
 
 def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_gen: int,
@@ -206,6 +227,7 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
         return stats
     ids = list(by_id)
     mailboxes = known_mailboxes(conn) if mailboxes is None else mailboxes
+    horizon = _horizon(synced_at)
     existing: dict[str, sqlite3.Row | tuple] = {}
     cols = ", ".join(_THREAD_COLS)
     for chunk in _chunks(ids):
@@ -226,7 +248,8 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
         lm = t.last_message
         last_from = lm.from_email if lm else None
         received = lm.date_received if lm else None
-        if received is not None and (stats.newest is None or received > stats.newest):
+        if received is not None and (stats.newest is None or received > stats.newest) \
+                and received <= horizon:
             stats.newest = received
         snippet = lm.body_text[:SNIPPET_CHARS] if lm and lm.body_text else None
         old = existing.get(tid)

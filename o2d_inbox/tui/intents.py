@@ -1,12 +1,15 @@
 """How a reply intent looks: a glyph and a short label (never colour alone) and a theme colour.
 
 The colour is a theme variable ``intent-<name>`` (see themes/*.toml), so the light theme
-picks its own. Unknown server values get the neutral look under their own name.
+picks its own. Unknown server values get the neutral look under their own name, made safe
+(render.text.safe_line): an intent is server text like any other, escapes included.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from o2d_inbox.render.text import safe_line
 
 
 @dataclass(frozen=True)
@@ -48,5 +51,5 @@ def look(intent: str | None) -> IntentLook:
     found = INTENTS.get(intent)
     if found is not None:
         return found
-    short = (intent[:3] or "???").lower()
-    return IntentLook(intent, "·", short, intent.replace("_", " "), "intent-neutral")
+    label = safe_line(intent.replace("_", " ")) or "?"
+    return IntentLook(intent, "·", label[:3].lower(), label, "intent-neutral")

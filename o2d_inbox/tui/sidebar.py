@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.store.queries import View
-from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER
+from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER, look
 
 WIDTH = 26  # content cells
 
@@ -42,8 +42,8 @@ def view_title(view: View, names: dict[str, str] | None = None) -> str:
     if view.kind in ("done", "snoozed"):  # local states (store/local.py)
         return view.kind.title()
     if view.kind == "intent":
-        found = INTENTS.get(view.key or "unclassified")
-        return f"{found.glyph} {found.label}" if found else safe_line(view.key)
+        found = look(view.key or None)
+        return f"{found.glyph} {found.label}"
     if view.kind == "campaign" and names and view.key in names:
         return safe_line(names[view.key])
     return safe_line(view.key)
@@ -94,17 +94,17 @@ class Sidebar(OptionList):
             None,
         ]
         for key in ORDER:
-            look = INTENTS[key]
-            colour = colours.get(look.variable) or FALLBACK_COLOURS[look.variable]
+            known = INTENTS[key]
+            colour = colours.get(known.variable) or FALLBACK_COLOURS[known.variable]
             label = Text()
-            label.append(look.glyph, Style(color=colour, bold=True))
-            label.append(" " + look.label, Style(color=colour))
+            label.append(known.glyph, Style(color=colour, bold=True))
+            label.append(" " + known.label, Style(color=colour))
             options.append(Option(self._line(label, counts.get(("intent", key), 0), f"intent:{key}"),
                                   id=f"intent:{key}"))
         # intents the server sent that we do not know, so nothing is hidden
         for (kind, key), n in sorted(counts.items(), key=repr):
             if kind == "intent" and key not in INTENTS:
-                options.append(Option(self._line(safe_line(key), n, f"intent:{key}"), id=f"intent:{key}"))
+                options.append(Option(self._line(look(key).label, n, f"intent:{key}"), id=f"intent:{key}"))
         options.append(None)  # put away locally (store/local.py): out of the queues above
         for kind in ("done", "snoozed"):
             options.append(Option(self._line(kind.title(), counts.get((kind, None), 0), kind), id=kind))

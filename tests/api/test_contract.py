@@ -337,6 +337,45 @@ def test_odd_values_are_coerced_never_fatal(from_bytes):
     assert (m.to_emails, m.cc_emails, m.is_incoming) == (["one@x.io"], ["a@x.io", "5"], True)
 
 
+@pytest.mark.parametrize("from_bytes", [True, False], ids=["json-bytes", "python-dict"])
+def test_unusable_items_are_skipped_and_counted_the_rest_kept(from_bytes):
+    odd = {"threads": [
+        {"subject": "no id"}, None, "text", {"id": None},
+        {"id": 7, "last_message": "not an object"}, {"id": "t2", "last_message": [1]},
+        {"id": "t3", "last_message": {"date_received": "0001-01-01T00:00:00+01:00"}},  # no UTC form
+        {"id": "t4", "last_message": {"date_received": "9999-12-31T23:59:59-01:00"}},
+    ]}
+    page = ThreadsPage.model_validate_json(json.dumps(odd)) if from_bytes else ThreadsPage.model_validate(odd)
+    assert [t.id for t in page.threads] == ["7", "t2", "t3", "t4"] and page.skipped == 4
+    assert page.threads[0].last_message is None and page.threads[1].last_message is None
+    assert page.threads[2].last_message.date_received is None
+    assert page.threads[3].last_message.date_received is None
+    tm = ThreadMessages.model_validate({"messages": [{"id": "m1"}, {"subject": "no id"}, 3]})
+    assert [m.id for m in tm.messages] == ["m1"] and tm.skipped == 2
+    assert ThreadsPage.model_validate({"threads": [{"id": "t"}]}).skipped == 0
+
+
+async def test_lone_surrogates_are_repaired_where_the_response_is_decoded(make_client):
+    """A lone surrogate escape is valid JSON: pydantic-core refuses it, json.loads keeps it as a
+    code point no UTF-8 encoder takes. The client reads the page anyway, each lone surrogate
+    as U+FFFD; a valid pair stays the character it encodes."""
+    threads = (b'{"threads":[{"id":"t\\ud800","subject":"a \\ud800 b \\uDFFF c \\ud83d\\ude00",'
+               b'"replyIntent":"\\udc00x","last_message":{"from_email":"x\\ud83d@y.io"}}],"next_cursor":null}')
+    messages = b'{"replyIntent":"\\ud800","messages":[{"id":"m1","body_text":"\\ud83d!","to_emails":["\\udfff"]}]}'
+    bodies = {"/threads": threads, "/threads/t\ufffd/messages": messages}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=bodies[request.url.path])
+
+    client = make_client(handler)
+    page = await client.threads_page()
+    t = page.threads[0]
+    assert (t.id, t.subject, t.replyIntent) == ("t\ufffd", "a \ufffd b \ufffd c \U0001f600", "\ufffdx")
+    assert t.last_message.from_email == "x\ufffd@y.io"
+    tm = await client.thread_messages(t.id)
+    assert (tm.replyIntent, tm.messages[0].body_text, tm.messages[0].to_emails) == ("\ufffd", "\ufffd!", ["\ufffd"])
+
+
 # --- each call: documented method, path, query, headers, body -----------------------------
 
 

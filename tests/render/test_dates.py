@@ -40,3 +40,14 @@ def test_display_zone_is_nows():
 def test_naive_is_utc_and_none_is_empty():
     assert relative(datetime(2026, 6, 10, 14, 55), NOW) == "5m"
     assert relative(None, NOW) == ""
+
+
+@pytest.mark.parametrize("offset", [-5, 0, 5])
+def test_the_ends_of_time_are_shown_not_raised(offset):
+    """Dates a server may send that have no local form (year 1 west of UTC, year 9999 east
+    of it): shown as their UTC day, with a four-digit year."""
+    now = NOW.astimezone(timezone(timedelta(hours=offset)))
+    assert relative(datetime(1, 1, 1, tzinfo=timezone.utc), now) == "0001-01-01"
+    assert relative(datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc), now) == "9999-12-31"
+    assert relative(datetime(1969, 12, 31, 23, 59, 59, tzinfo=timezone.utc), NOW) == "1969-12-31"
+    assert relative(datetime(2300, 1, 1, tzinfo=timezone.utc), NOW) == "2300-01-01"

@@ -94,3 +94,11 @@ def test_wake_time_is_that_morning_in_the_users_zone():
     berlin_winter = timezone(timedelta(hours=1))
     assert wake_time(date(2026, 11, 30), tz=berlin_winter) == datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
     assert wake_time(date(2026, 11, 30)).tzinfo is not None
+
+
+@pytest.mark.parametrize("text", ["Out of office until Monday", "back next week", "back tomorrow",
+                                  "returning in 2 weeks", "until next month", "back on 3 January"])
+def test_a_message_dated_at_the_end_of_time_has_no_return_date(text):
+    """Year 9999 (a server's odd date): no day after it exists, so none is found, never raised."""
+    assert return_date(text, received=datetime(9999, 12, 31, 23, tzinfo=timezone.utc)) is None
+    assert return_date(text, received=datetime(1, 1, 1, tzinfo=timezone.utc)) is not None
