@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=float, default=0.0, help="fraction of requests answered 5xx")
     p.add_argument("--drop-rate", type=float, default=0.0, help="fraction of connections dropped")
     p.add_argument("--rate-limit-rate", type=float, default=0.0, help="fraction answered 429")
+    p.add_argument("--rate-limit-rps", type=float, default=0.0,
+                   help="a real rate limit: requests per second (token bucket; 0: none)")
+    p.add_argument("--rate-limit-burst", type=float, default=1.0, help="requests at once within it")
+    p.add_argument("--malformed-rate", type=float, default=0.0, help="fraction of 2xx with truncated JSON")
 
     p = sub.add_parser("sync", help="sync the cache with the server")
     _common(p)

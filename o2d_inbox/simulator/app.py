@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 import socket
 from dataclasses import dataclass
@@ -510,10 +511,17 @@ class FaultMiddleware:
             log(0)
             await _cut(send)
             raise SimulatedDrop(after=False)
-        if r_429 < f.rate_limit_rate:
+        wait = 0.0
+        if f.rate_limit_rps > 0:
+            wait = sim.rate_limiter.take(sim.now().timestamp(), f.rate_limit_rps, f.rate_limit_burst)
+            if wait > 0:  # refused: whole milliseconds, rounded up, never 0
+                wait = max(1, math.ceil(round(wait * 1000, 3))) / 1000
+        if wait <= 0 and r_429 < f.rate_limit_rate:
+            wait = f.retry_after
+        if wait > 0:
             log(429)
             resp = envelope(429, "rate_limited", "Rate limit exceeded; retry later",
-                            {"Retry-After": f"{f.retry_after:g}"})
+                            {"Retry-After": f"{wait:g}"})
             return await resp(scope, receive, send)
         if r_fail < f.fail_rate:
             status = (500, 502, 503)[int(r_fail / f.fail_rate * 3) % 3]
