@@ -511,14 +511,14 @@ class FaultMiddleware:
             log(0)
             await _cut(send)
             raise SimulatedDrop(after=False)
-        wait = 0.0
+        wait: float | None = None  # a 429 asking for this many seconds
         if f.rate_limit_rps > 0:
-            wait = sim.rate_limiter.take(sim.now().timestamp(), f.rate_limit_rps, f.rate_limit_burst)
-            if wait > 0:  # refused: whole milliseconds, rounded up, never 0
-                wait = max(1, math.ceil(round(wait * 1000, 3))) / 1000
-        if wait <= 0 and r_429 < f.rate_limit_rate:
+            free_in = sim.rate_limiter.take(sim.now().timestamp(), f.rate_limit_rps, f.rate_limit_burst)
+            if free_in > 0:  # whole milliseconds, rounded up, never 0
+                wait = max(1, math.ceil(round(free_in * 1000, 3))) / 1000
+        if wait is None and r_429 < f.rate_limit_rate:
             wait = f.retry_after
-        if wait > 0:
+        if wait is not None:
             log(429)
             resp = envelope(429, "rate_limited", "Rate limit exceeded; retry later",
                             {"Retry-After": f"{wait:g}"})
