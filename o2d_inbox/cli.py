@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--full", action="store_true", help="full reconcile walk")
     p.add_argument("--messages", action="store_true", help="prefetch every thread's messages")
+    p.add_argument("--patience", type=float, metavar="S", default=argparse.SUPPRESS,
+                   help="give up after S seconds without an answer from the server "
+                        "(env O2D_INBOX_PATIENCE; default 300)")
 
     p = sub.add_parser("threads", help="list cached threads (works offline)")
     _common(p)

@@ -13,11 +13,12 @@
         keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
         undo_seconds: float                 # outbox undo window, default 10
         reconcile_minutes: float            # full reconcile interval, default 60
+        patience_seconds: float             # a request retries this long without an answer, default 300
         config_path: Path | None            # the TOML file read, if any
         demo: bool                          # running on the in-process simulator
     load_config(args=None, env=os.environ) -> Config
         precedence: flag > env (O2D_INBOX_BASE_URL, O2D_INBOX_WORKSPACE, O2D_INBOX_CACHE,
-        O2D_INBOX_CONFIG) > TOML file (user_config_dir("o2d-inbox")/config.toml) > default.
+        O2D_INBOX_CONFIG, O2D_INBOX_PATIENCE) > TOML file (user_config_dir("o2d-inbox")/config.toml) > default.
         Key: OUTREACH2DAY_API_KEY, else ~/.config/outreach2day/env (refused when group/other
         can read it).
     cache_path_for(base_url, workspace) -> Path      user_data_dir/caches/<host>-ws<id>.db
@@ -49,6 +50,7 @@ KEY_PREFIX = "ot2d_"
 DEFAULT_THEME = "o2d-dark"
 DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_RECONCILE_MINUTES = 60.0
+DEFAULT_PATIENCE_SECONDS = 300.0
 # The demo talks to an in-process simulator through an httpx transport: the host is never
 # resolved, it only has to be a valid URL (".invalid" can never be a real host).
 DEMO_BASE_URL = "http://demo.o2d-inbox.invalid"
@@ -59,9 +61,10 @@ ENV_BASE_URL = "O2D_INBOX_BASE_URL"
 ENV_WORKSPACE = "O2D_INBOX_WORKSPACE"
 ENV_CACHE = "O2D_INBOX_CACHE"
 ENV_CONFIG = "O2D_INBOX_CONFIG"
+ENV_PATIENCE = "O2D_INBOX_PATIENCE"
 
 _FILE_KEYS = ("base_url", "workspace", "from_mailbox", "cache", "theme", "undo_seconds",
-              "reconcile_minutes", "keymap")
+              "reconcile_minutes", "keymap", "patience_seconds")
 
 
 class ConfigError(Exception):
@@ -81,6 +84,7 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     undo_seconds: float = DEFAULT_UNDO_SECONDS
     reconcile_minutes: float = DEFAULT_RECONCILE_MINUTES
+    patience_seconds: float = DEFAULT_PATIENCE_SECONDS
     config_path: Path | None = None
     demo: bool = False
     key_source: str | None = None  # where the key came from (env name or file path), for doctor
@@ -218,7 +222,7 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise bad(key, "an integer")
             out[key] = value
-        elif key in ("undo_seconds", "reconcile_minutes"):
+        elif key in ("undo_seconds", "reconcile_minutes", "patience_seconds"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad(key, "a number")
             if value < 0 or (key == "reconcile_minutes" and value == 0):
@@ -284,6 +288,15 @@ def load_config(args: argparse.Namespace | None = None,
         except ValueError:
             raise ConfigError(f"{ENV_WORKSPACE} must be an integer workspace id") from None
     cache, src = pick("cache", ENV_CACHE, "cache")
+    patience, src = pick("patience", ENV_PATIENCE, "patience_seconds")
+    if src in ("flag", ENV_PATIENCE):
+        where = "--patience" if src == "flag" else ENV_PATIENCE
+        try:
+            patience = float(patience)
+        except ValueError:
+            raise ConfigError(f"{where} must be a number of seconds") from None
+        if not 0 <= patience < float("inf"):
+            raise ConfigError(f"{where} must be 0 or more seconds")
     if cache is not None and src != "file":
         cache = Path(cache).expanduser()
 
@@ -295,6 +308,7 @@ def load_config(args: argparse.Namespace | None = None,
         keymap=settings.get("keymap", {}),
         undo_seconds=settings.get("undo_seconds", DEFAULT_UNDO_SECONDS),
         reconcile_minutes=settings.get("reconcile_minutes", DEFAULT_RECONCILE_MINUTES),
+        patience_seconds=DEFAULT_PATIENCE_SECONDS if patience is None else patience,
         config_path=path if path.is_file() else None,
         demo=demo,
     )

@@ -46,7 +46,8 @@ raised as the typed classes in errors.py; the key never appears in str/repr/log.
 Details the docs leave open (decided here, recorded in docs/api-notes.md):
 - Retries are bounded by time without progress, not by a count: a request gives up once it
   has gone ``patience`` seconds (default 300) without an answer it could use; the wait before
-  its last try may end a little later. ``max_retries`` (None by default) is an extra cap on
+  its last try may end a little later. A server this client has never reached (the
+  connection is refused or cannot be made) is offline: OFFLINE_PATIENCE (8 s), not minutes. ``max_retries`` (None by default) is an extra cap on
   the number of retries, for callers that want one quick answer (a probe: ``max_retries=0``).
 - Backoff is "full jitter": sleep uniform(0, min(backoff_max, backoff_base * 2**attempt)).
 - 429 is retried for every method (the server refused before doing anything) and is not a
@@ -133,6 +134,9 @@ log = logging.getLogger("o2d_inbox.api")
 M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_PATIENCE = 300.0  # seconds without a usable answer before a request gives up
+#: A server this client has never reached (connection refused, no route, DNS) is offline,
+#: not flaky: said within seconds, not minutes.
+OFFLINE_PATIENCE = 8.0
 REPORT_WAITS_FROM = 1.0  # seconds: shorter waits are not worth a status line
 MAX_MESSAGE_CHARS = 300
 MAX_PAGE_LIMIT = 200
@@ -499,7 +503,10 @@ class UniboxClient:
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # DecodingError: a body whose Content-Encoding did not decode, i.e. it arrived damaged.
                 reason = _transport_reason(exc)
-                if retryable and self._may_retry(attempt, since) and not isinstance(exc, httpx.UnsupportedProtocol):
+                offline = self._answered_at == -math.inf and isinstance(exc, (httpx.ConnectError,
+                                                                              httpx.ConnectTimeout))
+                if retryable and self._may_retry(attempt, since, offline=offline) \
+                        and not isinstance(exc, httpx.UnsupportedProtocol):
                     attempt = await self._retry(attempt, what, reason, None, "connection problem")
                     continue
                 raise NetworkError(self._message(what, None, None, reason), exhausted=retryable) from None
@@ -552,13 +559,14 @@ class UniboxClient:
 
     # --- retry policy and waits -------------------------------------------------------------
 
-    def _may_retry(self, attempt: int, since: float) -> bool:
+    def _may_retry(self, attempt: int, since: float, *, offline: bool = False) -> bool:
         """Another try, unless the optional count cap is reached or ``patience`` seconds have
         passed since this request's last progress (its start, or for a 429 the client's last
-        answer)."""
+        answer); OFFLINE_PATIENCE while the server has never been reached at all."""
         if self.max_retries is not None and attempt >= self.max_retries:
             return False
-        return self._clock() - since < self.patience
+        patience = min(self.patience, OFFLINE_PATIENCE) if offline else self.patience
+        return self._clock() - since < patience
 
     def _answered(self, paced: bool) -> None:
         self._answered_at = self._clock()
