@@ -492,9 +492,7 @@ class UniboxClient:
         attempt = 0
         since = self._clock()  # this request's time without progress starts now
         while True:
-            delay, held = self.pacer.reserve()
-            if delay > 0:
-                await self._pause(delay, "rate limited" if held else None)
+            delay = await self._take_slot()
             self.stats.requests += 1
             sent_at = self.pacer.sent()
             try:
@@ -525,7 +523,8 @@ class UniboxClient:
                 since = max(since, self._answered_at)
                 if self._may_retry(attempt, since):
                     # the wait is the pacer's (every request of this client waits it out)
-                    attempt = await self._retry(attempt, what, "HTTP 429", 0.0, None)
+                    attempt = await self._retry(attempt, what, f"HTTP 429 (Retry-After {asked:.2f}s, "
+                                                f"pacing at {self.pacer.rate:.2f}/s)", 0.0, None)
                     continue
                 raise self._error(response, what, retry_after=asked)
             if status >= 500:
@@ -567,6 +566,18 @@ class UniboxClient:
             return False
         patience = min(self.patience, OFFLINE_PATIENCE) if offline else self.patience
         return self._clock() - since < patience
+
+    async def _take_slot(self) -> float:
+        """Wait for this request's turn (the pacer's rate, a Retry-After); returns the wait."""
+        waited = 0.0
+        while True:
+            epoch = self.pacer.epoch
+            delay, held = self.pacer.reserve()
+            if delay > 0:
+                await self._pause(delay, "rate limited" if held else None)
+                waited += delay
+            if self.pacer.epoch == epoch:  # no 429 meanwhile: the slot still stands
+                return waited
 
     def _answered(self, paced: bool) -> None:
         self._answered_at = self._clock()

@@ -12,8 +12,10 @@ A 429 is the server pacing us, not a failure. The pacer answers it twice:
   ``INCREASE`` requests/s for every second of paced traffic: a slow probe for the server's
   limit, so a 429 becomes rare instead of the thing that sets the pace.
 
-Waits are computed from the caller's clock and slept once through the caller's sleep, never
-polled, so an injected sleep and clock make the whole thing deterministic.
+Waits are computed from the caller's clock and slept through the caller's sleep, never
+polled, so an injected sleep and clock make the whole thing deterministic. A request that
+slept for a slot reserved before a 429 cut the rate takes a new slot (``epoch`` tells): the
+old slots were handed out at the rate the server just refused.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Pacer:
         self._next = -math.inf          # the next free slot at the current rate
         self._cut_at = -math.inf        # when the rate was last cut
         self._sent: deque[float] = deque()
+        self.epoch = 0                  # +1 on every 429: slots reserved before are void
 
     def reserve(self) -> tuple[float, bool]:
         """(seconds to wait, rate_limited): take the next slot. ``rate_limited`` says the wait
@@ -62,6 +65,8 @@ class Pacer:
         """A request sent at ``sent_at`` got a 429 asking for ``wait`` seconds."""
         now = self._clock()
         self.resume_at = max(self.resume_at, now + wait)
+        self.epoch += 1
+        self._next = max(self._next, self.resume_at)
         if sent_at < self._cut_at:
             return  # sent before the last cut: that cut already answered this round
         if self.rate is None:

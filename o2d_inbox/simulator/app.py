@@ -448,6 +448,34 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ServedInThread:
+    """``with ServedInThread(sim) as served:`` serves ``sim`` on ``served.url`` (a free
+    127.0.0.1 port) from a thread of this process, for tests and benchmarks that run a client
+    in another process and then look at the simulator's own state."""
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1") -> None:
+        import threading
+
+        import uvicorn
+
+        self.sim = sim
+        self._sock = listen_socket(host, 0)
+        self.url = f"http://{host}:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(create_app(sim), log_level="critical",
+                                                     access_log=False, lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        daemon=True)
+
+    def __enter__(self) -> ServedInThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
 def create_app(sim: Simulator) -> Starlette:
     """The Starlette app; ``app.state.sim`` is the simulator. Faults are the outermost middleware
     (inside Starlette's ServerErrorMiddleware, which lets a simulated drop through untouched
