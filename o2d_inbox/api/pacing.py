@@ -76,7 +76,9 @@ class Pacer:
             current = self.rate
         self.rate = max(self.MIN_RATE, current * self.DECREASE)
         self._cut_at = now
-        self._next = self.resume_at  # the slots handed out before the cut are void
+        # The slots handed out before the cut are void; the next one is a slot away at the
+        # new rate, even when the server's Retry-After was (nearly) 0.
+        self._next = max(self.resume_at, now + 1.0 / self.rate)
 
     def succeeded(self, paced: bool) -> None:
         """An answer arrived for a request that did (``paced``) or did not wait for its slot."""
