@@ -43,3 +43,56 @@ def test_one_full_sync_completes_under_the_fault_mix(tmp_path):
     statuses = Counter(status for _, _, _, status in sim.request_log)
     assert statuses[0] and statuses[429] and sum(n for s, n in statuses.items() if s >= 500)
     assert statuses[429] < statuses[200]
+
+
+def test_the_progress_line_says_what_it_waits_for():
+    """On a terminal the line is redrawn with the client's wait and without it once it ends;
+    a plain log gets the wait as a line of its own, and nothing before the first progress."""
+    import io
+
+    from o2d_inbox.commands.sync import ProgressPrinter
+    from o2d_inbox.store.sync import SyncProgress
+
+    now = [0.0]
+    term = io.StringIO()
+    tty = ProgressPrinter(term, tty=True, clock=lambda: now[0])
+    tty(SyncProgress("threads", 400, None))
+    tty.waiting("rate limited, resuming in 4 s")
+    assert term.getvalue().endswith("\r\x1b[2Kthreads   400    (rate limited, resuming in 4 s)")
+    tty.waiting(None)
+    assert term.getvalue().endswith("\r\x1b[2Kthreads   400  ")
+
+    log = io.StringIO()
+    plain = ProgressPrinter(log, tty=False, every=2.0, clock=lambda: now[0])
+    plain.waiting("connection problem, retrying in 2 s")  # nothing shown yet: stays quiet
+    plain.waiting(None)
+    assert log.getvalue() == ""
+    plain(SyncProgress("threads", 200, None))
+    now[0] += 3
+    plain.waiting("server error, retrying in 2 s")
+    plain.waiting(None)
+    plain.waiting("server error, retrying in 3 s")  # within `every` of the last line
+    assert log.getvalue().splitlines() == ["threads   200  ",
+                                           "threads   200  67/s  (server error, retrying in 2 s)"]
+
+
+def test_patience_comes_from_the_flag_the_environment_or_the_file(tmp_path):
+    import argparse
+
+    from o2d_inbox.config import ConfigError, load_config
+
+    toml = tmp_path / "config.toml"
+    toml.write_text("patience_seconds = 45\n")
+    env = {"HOME": str(tmp_path)}
+    assert load_config(argparse.Namespace(), env).patience_seconds == 300.0
+    assert load_config(argparse.Namespace(config=str(toml)), env).patience_seconds == 45.0
+    assert load_config(argparse.Namespace(config=str(toml)),
+                       {**env, "O2D_INBOX_PATIENCE": "20"}).patience_seconds == 20.0
+    assert load_config(argparse.Namespace(config=str(toml), patience=5.0),
+                       {**env, "O2D_INBOX_PATIENCE": "20"}).patience_seconds == 5.0
+    for bad in ("soon", "-1", "nan"):
+        with pytest.raises(ConfigError, match="O2D_INBOX_PATIENCE must be"):
+            load_config(argparse.Namespace(), {**env, "O2D_INBOX_PATIENCE": bad})
+    toml.write_text('patience_seconds = "long"\n')
+    with pytest.raises(ConfigError, match="'patience_seconds' must be a number"):
+        load_config(argparse.Namespace(config=str(toml)), env)
