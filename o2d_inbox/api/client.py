@@ -47,8 +47,10 @@ Details the docs leave open (decided here, recorded in docs/api-notes.md):
 - Retries are bounded by time without progress, not by a count: a request gives up once it
   has gone ``patience`` seconds (default 300) without an answer it could use; the wait before
   its last try may end a little later. A server this client has never reached (the
-  connection is refused or cannot be made) is offline: OFFLINE_PATIENCE (8 s), not minutes. ``max_retries`` (None by default) is an extra cap on
-  the number of retries, for callers that want one quick answer (a probe: ``max_retries=0``).
+  connection is refused or cannot be made) is offline after OFFLINE_PATIENCE (8 s), not
+  minutes. ``max_retries`` (None by default) is an extra cap on the number of retries, for
+  callers that want one quick answer (a probe: ``max_retries=0``). An error raised because
+  the retries ran out has ``exhausted`` set.
 - Backoff is "full jitter": sleep uniform(0, min(backoff_max, backoff_base * 2**attempt)).
 - 429 is retried for every method (the server refused before doing anything) and is not a
   failure: it is the server pacing us (api/pacing.py). Every request of the client waits out
@@ -522,9 +524,11 @@ class UniboxClient:
                 # Pacing, not failure, while the server answers our other requests.
                 since = max(since, self._answered_at)
                 if self._may_retry(attempt, since):
-                    # the wait is the pacer's (every request of this client waits it out)
-                    attempt = await self._retry(attempt, what, f"HTTP 429 (Retry-After {asked:.2f}s, "
-                                                f"pacing at {self.pacer.rate:.2f}/s)", 0.0, None)
+                    # no wait here: the pacer's, which every request of this client waits out
+                    self.stats.retries += 1
+                    attempt += 1
+                    log.debug("retrying %s after HTTP 429: Retry-After %.2fs, pacing at %.2f/s", what,
+                              asked, self.pacer.rate or 0.0)
                     continue
                 raise self._error(response, what, retry_after=asked)
             if status >= 500:
@@ -584,14 +588,14 @@ class UniboxClient:
         self.pacer.succeeded(paced)
 
     async def _retry(self, attempt: int, what: str, reason: str, wait: float | None,
-                     waiting_for: str | None) -> int:
+                     waiting_for: str) -> int:
+        """Wait before a retry of a failure (``wait``, else the jittered backoff)."""
         if wait is None:
             wait = self._rng.uniform(0, self._backoff_ceiling(attempt))
         self.stats.retries += 1
         log.debug("retrying %s after %s in %.2fs (retry %d)", what, one_line(self._scrub(reason)), wait,
                   attempt + 1)
-        if wait > 0:
-            await self._pause(wait, waiting_for)
+        await self._pause(wait, waiting_for)
         return attempt + 1
 
     def _backoff_ceiling(self, attempt: int) -> float:
