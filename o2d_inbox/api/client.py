@@ -49,8 +49,9 @@ Details the docs leave open (decided here, recorded in docs/api-notes.md):
   its last try may end a little later. A server this client has never reached (the
   connection is refused or cannot be made) is offline after OFFLINE_PATIENCE (8 s), not
   minutes. ``max_retries`` (None by default) is an extra cap on the number of retries, for
-  callers that want one quick answer (a probe: ``max_retries=0``). An error raised because
-  the retries ran out has ``exhausted`` set.
+  callers that want one quick answer (a probe: ``max_retries=0``). An error raised when no
+  request of the client got a usable answer for the whole patience has ``exhausted`` set:
+  the server is gone, not just this request failing (callers doing optional work stop).
 - Backoff is "full jitter": sleep uniform(0, min(backoff_max, backoff_base * 2**attempt)).
 - 429 is retried for every method (the server refused before doing anything) and is not a
   failure: it is the server pacing us (api/pacing.py). Every request of the client waits out
@@ -509,7 +510,8 @@ class UniboxClient:
                         and not isinstance(exc, httpx.UnsupportedProtocol):
                     attempt = await self._retry(attempt, what, reason, None, "connection problem")
                     continue
-                raise NetworkError(self._message(what, None, None, reason), exhausted=retryable) from None
+                raise NetworkError(self._message(what, None, None, reason),
+                                   exhausted=retryable and self._gone(since, offline)) from None
 
             status = response.status_code
             if status == 429 or status >= 500:
@@ -530,12 +532,12 @@ class UniboxClient:
                     log.debug("retrying %s after HTTP 429: Retry-After %.2fs, pacing at %.2f/s", what,
                               asked, self.pacer.rate or 0.0)
                     continue
-                raise self._error(response, what, retry_after=asked)
+                raise self._error(response, what, retry_after=asked, exhausted=self._gone(since))
             if status >= 500:
                 if retryable and self._may_retry(attempt, since):
                     attempt = await self._retry(attempt, what, f"HTTP {status}", wait, "server error")
                     continue
-                raise self._error(response, what, retry_after=wait, exhausted=retryable)
+                raise self._error(response, what, retry_after=wait, exhausted=retryable and self._gone(since))
             if status >= 400:
                 self._answered(delay > 0)  # the server answered: it is reachable and serving
                 raise self._error(response, what)
@@ -556,7 +558,7 @@ class UniboxClient:
                     attempt = await self._retry(attempt, what, "malformed JSON", None, "malformed response")
                     continue
                 raise ProtocolError(self._message(what, status, None, "the response is not valid JSON"),
-                                    status=status, exhausted=retryable) from None
+                                    status=status, exhausted=retryable and self._gone(since)) from None
             self._answered(delay > 0)
             return result
 
@@ -570,6 +572,11 @@ class UniboxClient:
             return False
         patience = min(self.patience, OFFLINE_PATIENCE) if offline else self.patience
         return self._clock() - since < patience
+
+    def _gone(self, since: float, offline: bool = False) -> bool:
+        """No request of this client has had a usable answer for the whole patience."""
+        patience = min(self.patience, OFFLINE_PATIENCE) if offline else self.patience
+        return self._clock() - max(since, self._answered_at) >= patience
 
     async def _take_slot(self) -> float:
         """Wait for this request's turn (the pacer's rate, a Retry-After); returns the wait."""
@@ -659,7 +666,7 @@ class UniboxClient:
         if code is not None:
             code = one_line(code, 60)
         return cls(self._message(what, status, code, message or ""), status=status, code=code,
-                   retry_after=retry_after, exhausted=exhausted or status == 429)
+                   retry_after=retry_after, exhausted=exhausted)
 
     def _message(self, what: str, status: int | None, code: str | None, detail: str) -> str:
         head = f"{what}: HTTP {status}" if status is not None else what
