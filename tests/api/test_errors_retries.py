@@ -639,3 +639,39 @@ async def test_the_wait_is_published_for_a_progress_line(make_client):
     # the short jittered backoff after the 500 is not worth a line
     assert seen == ["server error, retrying in 2 s", None, "rate limited, resuming in 4 s", None]
     assert client.waiting is None
+
+
+async def test_one_failing_request_among_answered_ones_is_not_exhausted():
+    """A request that fails for its whole patience while the server answers the client's
+    other requests gives up, but not as "the server is gone" (``exhausted`` stays False), so
+    a sync counts that thread and goes on; with no answers at all it is exhausted."""
+    import asyncio
+
+    broken = {"on": True}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "thr_bad" in request.url.path or not broken["on"]:
+            return httpx.Response(500)
+        return ok()
+
+    async with UniboxClient(BASE_URL, API_KEY, 42, transport=httpx.MockTransport(handler),
+                            patience=0.3, backoff_base=0.01, backoff_max=0.02) as client:
+        done = asyncio.Event()
+
+        async def others() -> None:
+            while not done.is_set():
+                await client.threads_page()
+                await asyncio.sleep(0.01)
+
+        busy = asyncio.ensure_future(others())
+        try:
+            with pytest.raises(ServerError) as info:
+                await client.thread_messages("thr_bad")
+        finally:
+            done.set()
+            await busy
+        assert not info.value.exhausted
+        broken["on"] = False  # now nothing is answered
+        with pytest.raises(ServerError) as info:
+            await client.threads_page()
+        assert info.value.exhausted
