@@ -61,11 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=float, default=0.0, help="fraction of requests answered 5xx")
     p.add_argument("--drop-rate", type=float, default=0.0, help="fraction of connections dropped")
     p.add_argument("--rate-limit-rate", type=float, default=0.0, help="fraction answered 429")
+    p.add_argument("--rate-limit-rps", type=float, default=0.0,
+                   help="a real rate limit: requests per second (token bucket; 0: none)")
+    p.add_argument("--rate-limit-burst", type=float, default=1.0, help="requests at once within it")
+    p.add_argument("--malformed-rate", type=float, default=0.0, help="fraction of 2xx with truncated JSON")
 
     p = sub.add_parser("sync", help="sync the cache with the server")
     _common(p)
     p.add_argument("--full", action="store_true", help="full reconcile walk")
     p.add_argument("--messages", action="store_true", help="prefetch every thread's messages")
+    p.add_argument("--patience", type=float, metavar="S", default=argparse.SUPPRESS,
+                   help="give up after S seconds without an answer from the server "
+                        "(env O2D_INBOX_PATIENCE; default 300)")
 
     p = sub.add_parser("threads", help="list cached threads (works offline)")
     _common(p)

@@ -18,12 +18,13 @@
         keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
         undo_seconds: float                 # outbox undo window, default 10, 0..600
         reconcile_minutes: float            # full reconcile interval, default 60, 1..10080
+        patience_seconds: float             # a request retries this long without an answer, default 300
         config_path: Path | None            # the TOML file read, if any
         demo: bool                          # running on the in-process simulator
     load_config(args=None, env=os.environ, *, warn=print_warning) -> Config
         precedence: flag > env (O2D_INBOX_BASE_URL, O2D_INBOX_WORKSPACE, O2D_INBOX_CACHE,
-        O2D_INBOX_CONFIG) > TOML file (user_config_dir("o2d-inbox")/config.toml) > default.
-        Numbers must be finite and within their range. Key: OUTREACH2DAY_API_KEY, else
+        O2D_INBOX_CONFIG, O2D_INBOX_PATIENCE) > TOML file (user_config_dir("o2d-inbox")/config.toml)
+        > default. Numbers must be finite and within their range. Key: OUTREACH2DAY_API_KEY, else
         ~/.config/outreach2day/env (vendor env format; refused when it is not a regular file,
         when group/other have any permission on it, or when its folder is writable by them).
     Config.server_url() -> str                       base_url, or ConfigError (base_url_error)
@@ -64,12 +65,15 @@ DEFAULT_RECONCILE_MINUTES = 60.0
 # (low, high, unit) of each numeric setting. A reconcile walk re-reads every thread, so more
 # often than once a minute would only load the server; an undo window longer than ten minutes
 # is a delayed send, not an undo. The upper bound of a week keeps intents from going stale.
+# Patience: 0 gives up at the first failure; a day is as long as anyone would wait.
 NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
     "undo_seconds": (0.0, 600.0, "seconds"),
     "reconcile_minutes": (1.0, 10080.0, "minutes"),
+    "patience_seconds": (0.0, 86400.0, "seconds"),
 }
 MAX_WORKSPACE_ID = 2**63 - 1  # SQLite's and most servers' integer limit
 MAX_KEY_FILE_BYTES = 64 * 1024  # the file holds a line or two; more is not a key file
+DEFAULT_PATIENCE_SECONDS = 300.0
 # The demo talks to an in-process simulator through an httpx transport: the host is never
 # resolved, it only has to be a valid URL (".invalid" can never be a real host).
 DEMO_BASE_URL = "http://demo.o2d-inbox.invalid"
@@ -80,9 +84,10 @@ ENV_BASE_URL = "O2D_INBOX_BASE_URL"
 ENV_WORKSPACE = "O2D_INBOX_WORKSPACE"
 ENV_CACHE = "O2D_INBOX_CACHE"
 ENV_CONFIG = "O2D_INBOX_CONFIG"
+ENV_PATIENCE = "O2D_INBOX_PATIENCE"
 
 _FILE_KEYS = ("base_url", "workspace", "from_mailbox", "cache", "theme", "undo_seconds",
-              "reconcile_minutes", "keymap")
+              "reconcile_minutes", "keymap", "patience_seconds")
 
 
 class ConfigError(Exception):
@@ -104,6 +109,7 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     undo_seconds: float = DEFAULT_UNDO_SECONDS
     reconcile_minutes: float = DEFAULT_RECONCILE_MINUTES
+    patience_seconds: float = DEFAULT_PATIENCE_SECONDS
     config_path: Path | None = None
     demo: bool = False
     key_source: str | None = None  # where the key came from (env name or file path), for doctor
@@ -461,6 +467,14 @@ def load_config(args: argparse.Namespace | None = None,
     cache, src = pick("cache", ENV_CACHE, "cache")
     if cache is not None and src != "file":
         cache = Path(cache).expanduser()
+    patience, src = pick("patience", ENV_PATIENCE, "patience_seconds")
+    if patience is not None and src != "file":  # the file's was checked with the file
+        shown = where(src, "--patience", "patience_seconds")
+        try:
+            number = float(patience)
+        except ValueError:
+            raise ConfigError(f"{shown} must be a number of seconds, got {_shown(patience)}") from None
+        patience = check_number("patience_seconds", number, shown)
 
     config = Config(
         base_url=base_url.rstrip("/"),
@@ -471,6 +485,7 @@ def load_config(args: argparse.Namespace | None = None,
         keymap=settings.get("keymap", {}),
         undo_seconds=settings.get("undo_seconds", DEFAULT_UNDO_SECONDS),
         reconcile_minutes=settings.get("reconcile_minutes", DEFAULT_RECONCILE_MINUTES),
+        patience_seconds=DEFAULT_PATIENCE_SECONDS if patience is None else patience,
         config_path=path if path.is_file() else None,
         demo=demo,
     )

@@ -66,6 +66,8 @@ def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
     """A client for ``config`` (extra kwargs, e.g. timeout/max_retries, go to UniboxClient)."""
     from o2d_inbox.api.client import UniboxClient
 
+    client_kwargs.setdefault("patience", config.patience_seconds)
+
     if config.demo:
         return UniboxClient(config.base_url, DEMO_API_KEY, config.workspace or DEMO_WORKSPACE,
                             transport=demo_simulator().transport(), **client_kwargs)

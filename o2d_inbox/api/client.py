@@ -3,13 +3,17 @@
 CONTRACT (other layers code against exactly these signatures; the api helper implements them):
 
     client = UniboxClient(base_url, api_key, workspace_id=None, *, transport=None,
-                          timeout=15.0, max_retries=4, backoff_base=0.25, backoff_max=8.0,
-                          sleep=asyncio.sleep,
+                          timeout=15.0, patience=300.0, max_retries=None, backoff_base=0.25,
+                          backoff_max=8.0, sleep=asyncio.sleep, clock=None,
                           # additions: connect_timeout=5.0, retry_after_max=60.0,
-                          #            rng=random.Random() (jitter), user_agent="o2d-inbox")
+                          #            rng=random.Random() (jitter), user_agent="o2d-inbox",
+                          #            on_wait=None (callback: what the client waits for)
     async with client: ...            # or await client.aclose()
     client.workspace_id               # int | None; set by resolve_workspace()
     client.stats                      # ClientStats: requests, retries, rate_limited (tests/benchmarks)
+    client.waiting                    # str | None: "rate limited, resuming in 4 s", for a status line
+    client.on_wait                    # Callable[[str | None], None] | None: called when it changes
+    client.pacer.rate                 # float | None: the request rate learned from 429s (req/s)
 
     await client.list_workspaces() -> list[Workspace]                      GET /workspaces
     await client.resolve_workspace() -> int     # the configured one, or the only one visible
@@ -40,13 +44,27 @@ carry an Idempotency-Key; 429 waits Retry-After (seconds or HTTP date) then retr
 raised as the typed classes in errors.py; the key never appears in str/repr/log.
 
 Details the docs leave open (decided here, recorded in docs/api-notes.md):
-- ``max_retries`` counts retries after the first attempt (so at most max_retries + 1 requests).
+- Retries are bounded by time without progress, not by a count: a request gives up once it
+  has gone ``patience`` seconds (default 300) without an answer it could use; the wait before
+  its last try may end a little later. A server this client has never reached (the
+  connection is refused or cannot be made) is offline after OFFLINE_PATIENCE (8 s), not
+  minutes. ``max_retries`` (None by default) is an extra cap on the number of retries, for
+  callers that want one quick answer (a probe: ``max_retries=0``). An error raised when no
+  request of the client got a usable answer for the whole patience has ``exhausted`` set:
+  the server is gone, not just this request failing (callers doing optional work stop).
 - Backoff is "full jitter": sleep uniform(0, min(backoff_max, backoff_base * 2**attempt)).
-- 429 is retried for every method (the server refused before doing anything); the wait is
-  ``Retry-After`` (delta seconds or HTTP date) capped at ``retry_after_max`` (60 s), or the
-  backoff when the header is missing or unreadable. After the last try: RateLimitError with
-  ``retry_after`` set to the wait the server asked for (else the current backoff ceiling).
-  A 5xx with ``Retry-After`` (e.g. 503) waits that long too.
+- 429 is retried for every method (the server refused before doing anything) and is not a
+  failure: it is the server pacing us (api/pacing.py). Every request of the client waits out
+  ``Retry-After`` (delta seconds or HTTP date, capped at ``retry_after_max``, 60 s; the
+  backoff when the header is missing or unreadable), and the client learns a request rate
+  that makes the next 429 rare. Time spent rate limited counts against ``patience`` only
+  while no other request of the client gets an answer either. Giving up on a 429:
+  RateLimitError with ``retry_after`` set to the wait the server asked for (else the backoff
+  ceiling). A 5xx with ``Retry-After`` (e.g. 503) waits that long too (that request only).
+- Waits of a second or more are published as ``client.waiting`` / ``on_wait`` ("rate limited,
+  resuming in 4 s", "server error, retrying in 2 s") so a progress line can say why it stalls.
+- An injected ``sleep`` without a ``clock`` stands for time passing: the client's clock is
+  then the monotonic clock plus every second slept, so patience still runs out in tests.
 - A 2xx body that is not JSON is retried like a 5xx (safe requests only), then ProtocolError.
   JSON of the wrong shape is not retried (it would not change): ProtocolError at once.
 - ``updatedSince`` is sent as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, floored to the second, so the
@@ -63,8 +81,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -76,6 +96,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from o2d_inbox.api.keys import checked_key, mask_key
+from o2d_inbox.api.pacing import Pacer
 from o2d_inbox.api.errors import (
     ApiError,
     AuthError,
@@ -117,6 +138,11 @@ log = logging.getLogger("o2d_inbox.api")
 
 M = TypeVar("M", bound=BaseModel)
 
+DEFAULT_PATIENCE = 300.0  # seconds without a usable answer before a request gives up
+#: A server this client has never reached (connection refused, no route, DNS) is offline,
+#: not flaky: said within seconds, not minutes.
+OFFLINE_PATIENCE = 8.0
+REPORT_WAITS_FROM = 1.0  # seconds: shorter waits are not worth a status line
 MAX_MESSAGE_CHARS = 300
 MAX_PAGE_LIMIT = 200
 CAMPAIGN_PAGE_LIMIT = 50  # the value the docs use in their examples
@@ -132,6 +158,7 @@ class ClientStats:
     requests: int = 0  # HTTP attempts sent, retries included
     retries: int = 0  # attempts that were repeats of an earlier one
     rate_limited: int = 0  # 429 responses received
+    waited: float = 0.0  # seconds slept: backoff, Retry-After and pacing
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -215,24 +242,36 @@ class UniboxClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
-        max_retries: int = 4,
+        patience: float = DEFAULT_PATIENCE,
+        max_retries: int | None = None,
         backoff_base: float = 0.25,
         backoff_max: float = 8.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] | None = None,
         connect_timeout: float = 5.0,
         retry_after_max: float = 60.0,
         rng: random.Random | None = None,
         user_agent: str = "o2d-inbox",
+        on_wait: Callable[[str | None], None] | None = None,
     ) -> None:
         self._api_key = api_key = checked_key(api_key)
         self.base_url = base_url.rstrip("/")
         self.workspace_id = workspace_id
         self.stats = ClientStats()
-        self.max_retries = max(0, int(max_retries))
+        self.patience = max(0.0, float(patience))
+        self.max_retries = None if max_retries is None else max(0, int(max_retries))
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
         self._sleep = sleep
+        self._slept = 0.0
+        if clock is None:
+            clock = time.monotonic if sleep is asyncio.sleep else self._virtual_clock
+        self._clock = clock
+        self.pacer = Pacer(clock)
+        self._answered_at = -math.inf  # the last time any request got an answer it could use
+        self.on_wait = on_wait
+        self._waits: dict[object, tuple[str, float]] = {}  # pause -> (reason, until)
         self._rng = rng or random.Random()
         self._resolve_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
@@ -456,18 +495,25 @@ class UniboxClient:
         retryable = method == "GET" or idempotency_key is not None
         what = f"{method} {path}"
         attempt = 0
+        since = self._clock()  # this request's time without progress starts now
         while True:
+            delay = await self._take_slot()
             self.stats.requests += 1
+            sent_at = self.pacer.sent()
             try:
                 response = await self._http.request(method, path, params=query, json=json,
                                                     headers=headers)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # DecodingError: a body whose Content-Encoding did not decode, i.e. it arrived damaged.
                 reason = _transport_reason(exc)
-                if retryable and attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
-                    attempt = await self._retry(attempt, what, reason, None)
+                offline = self._answered_at == -math.inf and isinstance(exc, (httpx.ConnectError,
+                                                                              httpx.ConnectTimeout))
+                if retryable and self._may_retry(attempt, since, offline=offline) \
+                        and not isinstance(exc, httpx.UnsupportedProtocol):
+                    attempt = await self._retry(attempt, what, reason, None, "connection problem")
                     continue
-                raise NetworkError(self._message(what, None, None, reason)) from None
+                raise NetworkError(self._message(what, None, None, reason),
+                                   exhausted=retryable and self._gone(since, offline)) from None
 
             status = response.status_code
             if status == 429 or status >= 500:
@@ -477,17 +523,25 @@ class UniboxClient:
                     wait = min(wait, self.retry_after_max)
             if status == 429:
                 self.stats.rate_limited += 1
-                if attempt < self.max_retries:
-                    attempt = await self._retry(attempt, what, "HTTP 429", wait)
+                asked = wait if wait is not None else self._backoff_ceiling(attempt)
+                self.pacer.rate_limited(sent_at, asked)
+                # Pacing, not failure, while the server answers our other requests.
+                since = max(since, self._answered_at)
+                if self._may_retry(attempt, since):
+                    # no wait here: the pacer's, which every request of this client waits out
+                    self.stats.retries += 1
+                    attempt += 1
+                    log.debug("retrying %s after HTTP 429: Retry-After %.2fs, pacing at %.2f/s", what,
+                              asked, self.pacer.rate or 0.0)
                     continue
-                raise self._error(response, what,
-                                  retry_after=wait if wait is not None else self._backoff_ceiling(attempt))
+                raise self._error(response, what, retry_after=asked, exhausted=self._gone(since))
             if status >= 500:
-                if retryable and attempt < self.max_retries:
-                    attempt = await self._retry(attempt, what, f"HTTP {status}", wait)
+                if retryable and self._may_retry(attempt, since):
+                    attempt = await self._retry(attempt, what, f"HTTP {status}", wait, "server error")
                     continue
-                raise self._error(response, what, retry_after=wait)
+                raise self._error(response, what, retry_after=wait, exhausted=retryable and self._gone(since))
             if status >= 400:
+                self._answered(delay > 0)  # the server answered: it is reachable and serving
                 raise self._error(response, what)
             if status >= 300:
                 # Not followed: the Authorization header must not travel to another host.
@@ -496,30 +550,104 @@ class UniboxClient:
                                                   "(check the base URL)"), status=status)
 
             body = response.content
-            if not body.strip() and decode is None:
-                return _EMPTY
             try:
-                return decode(body) if decode is not None else _loads(body)
+                if not body.strip() and decode is None:
+                    result = _EMPTY
+                else:
+                    result = decode(body) if decode is not None else _loads(body)
             except ValueError:
-                if retryable and attempt < self.max_retries:
-                    attempt = await self._retry(attempt, what, "malformed JSON", None)
+                if retryable and self._may_retry(attempt, since):
+                    attempt = await self._retry(attempt, what, "malformed JSON", None, "malformed response")
                     continue
                 raise ProtocolError(self._message(what, status, None, "the response is not valid JSON"),
-                                    status=status) from None
+                                    status=status, exhausted=retryable and self._gone(since)) from None
+            self._answered(delay > 0)
+            return result
 
-    async def _retry(self, attempt: int, what: str, reason: str, wait: float | None) -> int:
+    # --- retry policy and waits -------------------------------------------------------------
+
+    def _may_retry(self, attempt: int, since: float, *, offline: bool = False) -> bool:
+        """Another try, unless the optional count cap is reached or ``patience`` seconds have
+        passed since this request's last progress (its start, or for a 429 the client's last
+        answer); OFFLINE_PATIENCE while the server has never been reached at all."""
+        if self.max_retries is not None and attempt >= self.max_retries:
+            return False
+        patience = min(self.patience, OFFLINE_PATIENCE) if offline else self.patience
+        return self._clock() - since < patience
+
+    def _gone(self, since: float, offline: bool = False) -> bool:
+        """No request of this client has had a usable answer for the whole patience."""
+        patience = min(self.patience, OFFLINE_PATIENCE) if offline else self.patience
+        return self._clock() - max(since, self._answered_at) >= patience
+
+    async def _take_slot(self) -> float:
+        """Wait for this request's turn (the pacer's rate, a Retry-After); returns the wait."""
+        waited = 0.0
+        while True:
+            epoch = self.pacer.epoch
+            delay, held = self.pacer.reserve()
+            if delay > 0:
+                await self._pause(delay, "rate limited" if held else None)
+                waited += delay
+            if self.pacer.epoch == epoch:  # no 429 meanwhile: the slot still stands
+                return waited
+
+    def _answered(self, paced: bool) -> None:
+        self._answered_at = self._clock()
+        self.pacer.succeeded(paced)
+
+    async def _retry(self, attempt: int, what: str, reason: str, wait: float | None,
+                     waiting_for: str) -> int:
+        """Wait before a retry of a failure (``wait``, else the jittered backoff)."""
         if wait is None:
             wait = self._rng.uniform(0, self._backoff_ceiling(attempt))
         self.stats.retries += 1
-        log.debug("retrying %s after %s in %.2fs (retry %d of %d)", what, one_line(self._scrub(reason)), wait,
-                  attempt + 1, self.max_retries)
-        await self._sleep(wait)
+        log.debug("retrying %s after %s in %.2fs (retry %d)", what, one_line(self._scrub(reason)), wait,
+                  attempt + 1)
+        await self._pause(wait, waiting_for)
         return attempt + 1
 
     def _backoff_ceiling(self, attempt: int) -> float:
-        return min(self.backoff_max, self.backoff_base * (2 ** attempt))
+        return min(self.backoff_max, self.backoff_base * (2 ** min(attempt, 32)))
 
-    def _error(self, response: httpx.Response, what: str, *, retry_after: float | None = None) -> ApiError:
+    async def _pause(self, seconds: float, reason: str | None) -> None:
+        """Sleep ``seconds``; a wait worth mentioning is published in ``waiting`` meanwhile."""
+        self.stats.waited += seconds
+        if reason is None or seconds < REPORT_WAITS_FROM:
+            await self._sleep_for(seconds)
+            return
+        token = object()
+        self._waits[token] = (reason, self._clock() + seconds)
+        self._tell()
+        try:
+            await self._sleep_for(seconds)
+        finally:
+            del self._waits[token]
+            self._tell()
+
+    async def _sleep_for(self, seconds: float) -> None:
+        await self._sleep(seconds)
+        self._slept += seconds
+
+    def _virtual_clock(self) -> float:
+        return time.monotonic() + self._slept
+
+    @property
+    def waiting(self) -> str | None:
+        """What the client waits for, e.g. "rate limited, resuming in 4 s" (None: nothing)."""
+        if not self._waits:
+            return None
+        reason, until = max(self._waits.values(), key=lambda w: w[1])
+        seconds = max(1, math.ceil(until - self._clock()))
+        verb = "resuming" if reason == "rate limited" else "retrying"
+        return f"{reason}, {verb} in {seconds} s"
+
+    def _tell(self) -> None:
+        if self.on_wait is not None:
+            self.on_wait(self.waiting)
+
+    def _error(self, response: httpx.Response, what: str, *, retry_after: float | None = None,
+               exhausted: bool = False) -> ApiError:
         status = response.status_code
         code, message = None, None
         try:
@@ -540,7 +668,7 @@ class UniboxClient:
         if code is not None:
             code = one_line(code, 60)
         return cls(self._message(what, status, code, message or ""), status=status, code=code,
-                   retry_after=retry_after)
+                   retry_after=retry_after, exhausted=exhausted)
 
     def _message(self, what: str, status: int | None, code: str | None, detail: str) -> str:
         head = f"{what}: HTTP {status}" if status is not None else what

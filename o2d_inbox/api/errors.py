@@ -2,6 +2,9 @@
 
 Messages carry the server's ``detail.error`` / ``detail.message`` and never the API key.
 Each error knows the CLI exit code it maps to (usage/config 2, auth 3, network 4, server 5).
+``exhausted`` is True when the client stopped retrying something retryable (its patience ran
+out): the server was unreachable or failing for that long, so a caller doing optional work
+stops asking instead of waiting that long again for each remaining item.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ class ApiError(Exception):
     exit_code = 5
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, exhausted: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code  # the envelope's detail.error, e.g. "workspace_not_found"
         self.retry_after = retry_after
+        self.exhausted = exhausted
 
     def __str__(self) -> str:
         return self.message
@@ -44,11 +48,11 @@ class ConflictError(ApiError):  # 409 (e.g. Idempotency-Key reused with another 
     exit_code = 5
 
 
-class RateLimitError(ApiError):  # 429 after retries ran out
+class RateLimitError(ApiError):  # 429 after the client's patience ran out
     exit_code = 5
 
 
-class ServerError(ApiError):  # 5xx after retries ran out
+class ServerError(ApiError):  # 5xx (after the client's patience ran out, if retryable)
     exit_code = 5
 
 

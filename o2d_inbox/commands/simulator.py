@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
         api_keys={args.api_key} if args.api_key else None,
         reply_rate=args.reply_rate, latency=args.latency, fail_rate=args.fail_rate,
         drop_rate=args.drop_rate, rate_limit_rate=args.rate_limit_rate,
+        rate_limit_rps=args.rate_limit_rps, rate_limit_burst=args.rate_limit_burst,
+        malformed_rate=args.malformed_rate,
     )
     sim = Simulator(cfg)
     # Bind first so the printed URL is one that works (and --port 0 picks a free port).

@@ -51,22 +51,25 @@ Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
   ``{upserted, emails, reason}``; ``GET /campaigns/suppressions/status?email=`` →
   ``{email, suppressed, reason, createdAt}``.
 * Faults (seeded, one draw per knob per request): latency(+jitter); drop_rate → the connection
-  is cut before any work; rate_limit_rate → 429 + ``Retry-After`` (seconds, may be
-  fractional); fail_rate → 500/502/503 envelope; drop_after_rate (mutations) → done and
+  is cut before any work; rate_limit_rps/rate_limit_burst → a token bucket (one per
+  server, on simulated time): a request finding it empty gets 429 + ``Retry-After`` = the
+  seconds until a token is free (whole milliseconds); rate_limit_rate → a random 429 +
+  ``Retry-After`` = retry_after (seconds, may be fractional); fail_rate → 500/502/503 envelope; drop_after_rate (mutations) → done and
   stored, then the connection is cut; malformed_rate → a 2xx whose JSON is truncated.
   A cut starts a response and aborts it, so over a real socket the client sees
   ``httpx.RemoteProtocolError``; ``sim.transport()`` raises the same in-process.
-  ``sim.request_log`` records status 0 for a cut.
+  ``sim.request_log`` records status 0 for a cut. ``BAD_NETWORK`` is the fault mix a sync
+  must survive in one run (20 % 5xx, 5 % drops, 5 % truncated JSON, 20 ms, 5 req/s burst 2).
 * Hostile-content threads: ids ``thr_x_<kind>`` for kind in ``HOSTILE_KINDS`` (markup, ansi,
   osc, rtl, zerowidth, wide, long, empty, nested, script, control), seeded at positions
   3, 10, 17, … (those below ``threads`` exist). Other seeded ids are ``thr_000000``…
 """
 
-from o2d_inbox.simulator.app import create_app, listen_socket
-from o2d_inbox.simulator.core import EXAMPLE_KEY, Faults, SimConfig, SimulatedDrop, Simulator
+from o2d_inbox.simulator.app import ServedInThread, create_app, listen_socket
+from o2d_inbox.simulator.core import BAD_NETWORK, EXAMPLE_KEY, Faults, SimConfig, SimulatedDrop, Simulator
 from o2d_inbox.simulator.data import HOSTILE_KINDS, INTENTS, MAILBOXES
 
 __all__ = [
-    "EXAMPLE_KEY", "Faults", "HOSTILE_KINDS", "INTENTS", "MAILBOXES", "SimConfig",
-    "SimulatedDrop", "Simulator", "create_app", "listen_socket",
+    "BAD_NETWORK", "EXAMPLE_KEY", "Faults", "HOSTILE_KINDS", "INTENTS", "MAILBOXES", "SimConfig",
+    "ServedInThread", "SimulatedDrop", "Simulator", "create_app", "listen_socket",
 ]

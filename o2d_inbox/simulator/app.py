@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 import socket
 from dataclasses import dataclass
@@ -464,6 +465,34 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ServedInThread:
+    """``with ServedInThread(sim) as served:`` serves ``sim`` on ``served.url`` (a free
+    127.0.0.1 port) from a thread of this process, for tests and benchmarks that run a client
+    in another process and then look at the simulator's own state."""
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1") -> None:
+        import threading
+
+        import uvicorn
+
+        self.sim = sim
+        self._sock = listen_socket(host, 0)
+        self.url = f"http://{host}:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(create_app(sim), log_level="critical",
+                                                     access_log=False, lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        daemon=True)
+
+    def __enter__(self) -> ServedInThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
 def create_app(sim: Simulator) -> Starlette:
     """The Starlette app; ``app.state.sim`` is the simulator. Faults are the outermost middleware
     (inside Starlette's ServerErrorMiddleware, which lets a simulated drop through untouched
@@ -527,10 +556,17 @@ class FaultMiddleware:
             log(0)
             await _cut(send)
             raise SimulatedDrop(after=False)
-        if r_429 < f.rate_limit_rate:
+        wait: float | None = None  # a 429 asking for this many seconds
+        if f.rate_limit_rps > 0:
+            free_in = sim.rate_limiter.take(sim.now().timestamp(), f.rate_limit_rps, f.rate_limit_burst)
+            if free_in > 0:  # whole milliseconds, rounded up, never 0
+                wait = max(1, math.ceil(round(free_in * 1000, 3))) / 1000
+        if wait is None and r_429 < f.rate_limit_rate:
+            wait = f.retry_after
+        if wait is not None:
             log(429)
             resp = envelope(429, "rate_limited", "Rate limit exceeded; retry later",
-                            {"Retry-After": f"{f.retry_after:g}"})
+                            {"Retry-After": f"{wait:g}"})
             return await resp(scope, receive, send)
         if r_fail < f.fail_rate:
             status = (500, 502, 503)[int(r_fail / f.fail_rate * 3) % 3]

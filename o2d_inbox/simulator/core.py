@@ -41,6 +41,38 @@ class Faults:
     latency_jitter: float = 0.0
     malformed_rate: float = 0.0
     retry_after: float = 1.0
+    #: A real rate limit (a token bucket; 0: none): ``rate_limit_rps`` requests per second of
+    #: simulated time, ``rate_limit_burst`` at once; beyond it, 429 with ``Retry-After`` = the
+    #: seconds until a token is free. ``rate_limit_rate`` above is a random 429 instead.
+    rate_limit_rps: float = 0.0
+    rate_limit_burst: float = 1.0
+
+
+#: A bad network that one ``sync`` must still get through (tests/store/test_sync_faults.py,
+#: benchmarks/bench_faults.py): SimConfig(**BAD_NETWORK) or faults set one by one.
+BAD_NETWORK: dict[str, float] = dict(fail_rate=0.2, drop_rate=0.05, malformed_rate=0.05,
+                                     latency=0.02, rate_limit_rps=5.0, rate_limit_burst=2.0)
+
+
+class TokenBucket:
+    """The server's rate limit: one bucket for the whole server (every key and workspace)."""
+
+    def __init__(self) -> None:
+        self.tokens: float | None = None  # None: full (not used yet)
+        self.at = 0.0
+
+    def take(self, now: float, rate: float, burst: float) -> float:
+        """0.0 when a token was free (and is taken), else the seconds until one is."""
+        burst = max(1.0, burst)
+        if self.tokens is None:
+            self.tokens = burst
+        else:
+            self.tokens = min(burst, self.tokens + max(0.0, now - self.at) * rate)
+        self.at = max(self.at, now)
+        if self.tokens >= 1.0 - 1e-6:  # timestamps near 1.7e9 s carry ~1e-7 s of float noise
+            self.tokens = max(0.0, self.tokens - 1.0)
+            return 0.0
+        return (1.0 - self.tokens) / rate
 
 
 @dataclass
@@ -120,6 +152,7 @@ class Simulator:
         # every Faults knob starts from the SimConfig field of the same name
         self.faults = Faults(**{f.name: getattr(cfg, f.name) for f in fields(Faults)})
         self.fault_rng = random.Random(cfg.seed * 7919 + 1)
+        self.rate_limiter = TokenBucket()
         self._live_rng = random.Random(cfg.seed * 104729 + 2)
         start = self.now()
         anchor = cfg.anchor or (start - timedelta(minutes=1))

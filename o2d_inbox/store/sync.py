@@ -23,8 +23,16 @@ Two passes:
   advances only when a pass has completed, so an interrupted pass is simply redone. Upserts
   are idempotent, which makes the overlap free.
 
+Optional steps never end a sync: a mailbox probe or a thread's messages that cannot be
+fetched is counted in ``SyncResult.failed`` and fetched by the next sync (the thread stays
+stale, the sender stays a probe candidate); campaign names that cannot be read set
+``campaigns_failed``. Once one of those requests has used up the client's patience (the
+server has not answered for that long), the step stops asking. Only the walk itself (and
+a rejected key) ends a sync with an error. Every task the engine starts is awaited.
+
 Messages are fetched for threads whose message_count moved since their messages were
-fetched (threads the user opened stay current), for every thread with ``messages=True``,
+fetched (threads the user opened stay current; those a sync failed to fetch are checked
+again by the next one, see K_UNFETCHED), for every thread with ``messages=True``,
 with at most ``message_concurrency`` requests in flight. After a walk, a few threads of the
 most frequent unknown last senders are fetched too (``MAILBOX_PROBES``): that is how the
 cache learns our own mailboxes, and so which threads really wait for a reply, without
@@ -47,7 +55,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from o2d_inbox.api.errors import ApiError, BadRequestError, NetworkError, NotFoundError, ProtocolError
+from o2d_inbox.api.errors import (ApiError, AuthError, BadRequestError, NotFoundError, ProtocolError,
+                                  WorkspaceAccessError)
 from o2d_inbox.store import writes
 from o2d_inbox.store.lock import SyncLocked, WriterLock
 from o2d_inbox.store.writes import transaction
@@ -63,6 +72,7 @@ K_GEN = "walk_gen"               # generation of the last completed walk
 K_WALK = "walk"                  # JSON progress of the walk in progress (absent: none)
 K_LAST_FULL = "last_full_at"     # local epoch seconds of the last completed walk
 K_BULK = "bulk_triggers"         # JSON [[name, sql], …] dropped for a bulk walk (absent: none)
+K_UNFETCHED = "unfetched"        # JSON [thread id, …] whose messages the last sync failed to fetch
 
 MAX_CURSOR_RESTARTS = 3
 # Turns of the event loop given to the next page's request before this page is written, so
@@ -102,6 +112,7 @@ class SyncResult:
     full: bool = False        # a reconcile walk completed in this sync
     failed: int = 0           # threads whose messages could not be fetched (retried next sync)
     skipped: int = 0          # threads / messages sent without a usable id (api/models.py)
+    campaigns_failed: bool = False  # campaign names could not be refreshed (retried next sync)
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -135,6 +146,7 @@ class SyncEngine:
         self._clock = clock
         self._lock = WriterLock.for_connection(conn)
         self._probed = False
+        self._unfetched: set[str] = set()  # this sync's threads whose messages failed
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Cache work runs on the caller's thread, between awaits: the TUI shares this
@@ -163,6 +175,7 @@ class SyncEngine:
         report = progress or (lambda p: None)
         self._lock.acquire()
         self._probed = False
+        self._unfetched = set()
         try:
             touched: set[str] = set()
             campaign_ids: set[str] = set()
@@ -172,13 +185,16 @@ class SyncEngine:
                 ids = None  # every thread: a walk sees them all
             else:
                 await self._incremental(result, report, touched, campaign_ids)
-                ids = sorted(touched)
+                retry = await self._db(writes.get_json_state, self.conn, K_UNFETCHED)
+                ids = sorted(touched | set(retry if isinstance(retry, list) else ()))
             if result.full:
                 await self._probe_mailboxes(result)  # what the early probe (if any) left unknown
-            await self._campaigns(campaign_ids, refresh=result.full)
+            result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
             stale = await self._db(writes.threads_needing_messages, self.conn,
                                    None if messages else ids, include_unfetched=messages)
             await self._fetch_many(stale, result, report)
+            result.failed = len(self._unfetched)
+            await self._db(self._write, writes.set_json_state, K_UNFETCHED, sorted(self._unfetched) or None)
         finally:
             self._lock.release()
         result.seconds = time.perf_counter() - started
@@ -412,7 +428,9 @@ class SyncEngine:
                     await after_page()
                 cursor = nxt
         finally:
-            if task is not None and not task.done():
+            # Awaited even when it has already failed: its error is retrieved here, never
+            # reported later as "Task exception was never retrieved".
+            if task is not None:
                 task.cancel()
                 try:
                     await task
@@ -421,17 +439,36 @@ class SyncEngine:
 
     # --- campaigns, messages --------------------------------------------------------------
 
-    async def _campaigns(self, seen_ids: set[str], *, refresh: bool) -> None:
-        """Campaign names, best effort: after a walk, or when a thread names an unknown one."""
+    async def _campaigns(self, seen_ids: set[str], *, refresh: bool) -> bool:
+        """Campaign names, best effort: after a walk, or when a thread names an unknown one.
+        False when they could not be read (names are decoration; the ids still work)."""
         if not refresh:
             known = await self._db(lambda: {r[0] for r in self.conn.execute("SELECT id FROM campaigns")})
             if not (seen_ids - known):
-                return
+                return True
         try:
             campaigns = await self.client.list_campaigns()
+        except (AuthError, WorkspaceAccessError):
+            raise
         except (ApiError, ValueError):
-            return  # names are decoration; the ids still work
+            return False
         await self._db(self._write, writes.upsert_campaigns, campaigns, writes.now_iso())
+        return True
+
+    async def _optional_messages(self, thread_id: str) -> tuple[tuple[str, ThreadMessages | None] | None,
+                                                              ApiError | None]:
+        """(fetched, None) or (None, the error): a thread's messages for an optional step. A
+        failure is remembered (``SyncResult.failed``; the next sync fetches it); a rejected key
+        is not optional and ends the sync."""
+        try:
+            fetched = await self._messages_of(thread_id)
+        except (AuthError, WorkspaceAccessError):
+            raise
+        except ApiError as exc:
+            self._unfetched.add(thread_id)
+            return None, exc
+        self._unfetched.discard(thread_id)
+        return fetched, None
 
     async def _probe_mailboxes(self, result: SyncResult) -> None:
         """Learn our mailboxes without waiting for `--messages`: until they are known every
@@ -442,18 +479,15 @@ class SyncEngine:
         candidates = (await self._db(writes.mailbox_candidates, self.conn))[:MAILBOX_PROBES]
 
         async def probe(thread_id: str) -> int:
-            try:
-                return await self.fetch_messages(thread_id)
-            except NetworkError:
-                raise
-            except ApiError:
-                return 0  # a probe is an optimisation
+            fetched, _ = await self._optional_messages(thread_id)
+            # a failed probe stored nothing: its sender stays a candidate for the next probe
+            return 0 if fetched is None else await self._db(self._store_fetched, [fetched])
 
         # All at once: one round trip, not one per candidate (and no more rounds: against a
         # server 20 ms away each round was a 25 ms stall of the walk). A sender whose thread
         # was probed is no candidate again (writes.mailbox_candidates).
         outcomes = await asyncio.gather(*(probe(tid) for _, tid in candidates), return_exceptions=True)
-        for outcome in outcomes:  # every probe has ended before one fails the sync
+        for outcome in outcomes:  # every probe has ended before one (a rejected key) ends the sync
             if isinstance(outcome, BaseException):
                 raise outcome
             result.messages += outcome
@@ -481,12 +515,14 @@ class SyncEngine:
 
         async def worker() -> None:
             for tid in queue:  # a shared iterator: each id goes to one worker
-                try:
-                    pending.append(await self._messages_of(tid))
-                except NetworkError:
-                    raise
-                except ApiError:
-                    result.failed += 1  # stays stale; the next sync tries again
+                fetched, error = await self._optional_messages(tid)
+                if fetched is not None:
+                    pending.append(fetched)
+                elif error is not None and error.exhausted:
+                    # The server stopped answering for the client's whole patience: the rest
+                    # is not asked for (each would wait as long again); the next sync fetches it.
+                    self._unfetched.update(queue)
+                    break
                 done[0] += 1
                 report(SyncProgress("messages", done[0], total))
                 if len(pending) >= MESSAGE_BATCH or time.monotonic() - flushed[0] >= MESSAGE_FLUSH_SECONDS:

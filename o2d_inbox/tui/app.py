@@ -155,6 +155,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         TLS context cost ~0.1 s that the inbox need not wait for); None when offline."""
         if self._client is None and self._client_factory is not None:
             self._client = self._client_factory()
+            self._client.on_wait = lambda _waiting: self.call_later(self.update_status)
         return self._client
 
     @property
@@ -260,6 +261,9 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
             text.append("⟳ syncing", style="bold")
             if self.sync_detail and not compact:
                 text.append(" " + self.sync_detail)
+            waiting = getattr(self._client, "waiting", None)  # "rate limited, resuming in 4 s"
+            if waiting and not compact:
+                text.append(f" ({waiting})")
         elif state == "error":
             text.append("⚠ sync failed" + ("" if compact else ": "), style=f"bold {error}")
             if not compact:

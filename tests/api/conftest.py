@@ -15,13 +15,19 @@ BASE_URL = "https://api.test"
 
 
 class RecordedSleep:
-    """Stands in for asyncio.sleep: records each wait instead of waiting."""
+    """Stands in for asyncio.sleep: records each wait instead of waiting; ``clock`` is a
+    clock that only these waits move (give it to the client as ``clock``)."""
 
     def __init__(self) -> None:
         self.calls: list[float] = []
+        self.now = 0.0
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -37,6 +43,8 @@ async def make_client(sleeps: RecordedSleep):
     def factory(handler: Callable[[httpx.Request], httpx.Response], **kwargs) -> UniboxClient:
         kwargs.setdefault("workspace_id", 42)
         kwargs.setdefault("sleep", sleeps)
+        if isinstance(kwargs["sleep"], RecordedSleep):
+            kwargs.setdefault("clock", kwargs["sleep"].clock)
         kwargs.setdefault("rng", random.Random(7))
         client = UniboxClient(BASE_URL, API_KEY, transport=httpx.MockTransport(handler), **kwargs)
         clients.append(client)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import socket
 import traceback
 from datetime import datetime, timedelta, timezone
@@ -425,9 +426,8 @@ async def test_key_appears_in_no_error_repr_or_log(make_client, caplog):
         httpx.Response(401, json=envelope("invalid_api_key", echo)),
         httpx.Response(400, text=echo),
         httpx.Response(400, json={"detail": [{"loc": ["header", "authorization"], "msg": echo}]}),
-        httpx.Response(500, text=echo), httpx.ReadError(echo), httpx.ReadError(echo),
-        httpx.ReadError(echo), httpx.ReadError(echo),
-    ))
+        httpx.Response(500, text=echo), then=httpx.ReadError(echo),
+    ))  # the last call retries until its patience runs out
     errors: list[ApiError] = []
     for _ in range(4):
         with pytest.raises(ApiError) as info:
@@ -499,3 +499,178 @@ async def test_clearing_an_intent_sends_json_null(make_client):
     result = await client.set_reply_intent("thr_1", None, idempotency_key="k")
     assert json.loads(script.requests[0].content) == {"replyIntent": None}
     assert result.replyIntent is None
+
+
+# --- patience: retries bounded by time without progress -------------------------------------
+
+
+async def test_a_long_run_of_failures_is_ridden_out_not_counted(make_client, sleeps):
+    """Twelve failures in a row (5xx, drops, garbled bodies) are well inside the patience:
+    the request succeeds where a count of 4 retries would have given up."""
+    faults = [httpx.Response(503), httpx.ReadError("reset"),
+              httpx.Response(200, content=b'{"threads": [')] * 4
+    script = Script(*faults, then=ok())
+    client = make_client(script)
+    assert (await client.threads_page()).threads[0].id == "thr_1"
+    assert len(script.requests) == 13 and client.stats.retries == 12
+    assert sleeps.now < client.patience
+
+
+@pytest.mark.parametrize(("answer", "cls"), [
+    (httpx.Response(502), ServerError),
+    (httpx.RemoteProtocolError("Server disconnected"), NetworkError),
+    (httpx.Response(200, content=b"{not json"), ProtocolError),
+])
+async def test_a_request_gives_up_once_its_patience_has_run_out(make_client, sleeps, answer, cls):
+    script = Script(then=answer)
+    client = make_client(script, patience=60.0, backoff_max=4.0)
+    with pytest.raises(cls) as info:
+        await client.threads_page()
+    assert info.value.exhausted  # a caller doing optional work stops asking
+    # every retry was within the patience; the last wait may end a little after it
+    assert 60.0 <= sleeps.now < 60.0 + 4.0
+    assert len(script.requests) > 15  # bounded by time, not by a small count
+
+
+async def test_a_non_retryable_error_is_not_exhausted(make_client):
+    client = make_client(Script(then=httpx.Response(404)))
+    with pytest.raises(NotFoundError) as info:
+        await client.thread_messages("thr_gone")
+    assert not info.value.exhausted
+
+
+async def test_a_server_never_reached_is_offline_within_seconds(make_client, sleeps):
+    """Connection refused before the server ever answered: offline after OFFLINE_PATIENCE,
+    not after minutes; once it has answered, the same failure is ridden out for the whole
+    patience (a restart of the server mid-sync)."""
+    from o2d_inbox.api.client import OFFLINE_PATIENCE
+
+    refused = httpx.ConnectError("All connection attempts failed")
+    script = Script(then=refused)
+    client = make_client(script, patience=300.0)
+    with pytest.raises(NetworkError, match="could not connect") as info:
+        await client.capabilities()
+    assert info.value.exit_code == 4
+    assert OFFLINE_PATIENCE <= sleeps.now < OFFLINE_PATIENCE + client.backoff_max
+    script.then = ok({"threads": [], "next_cursor": None})
+    await client.threads_page()  # the server is back and answers
+    script.steps = [refused] * 30  # then goes away for a while (30 retries: minutes of backoff)
+    started = sleeps.now
+    await client.threads_page()
+    assert sleeps.now - started > 60
+
+
+# --- 429: pacing, not failure -------------------------------------------------------------
+
+
+async def test_429s_are_waited_out_beyond_any_retry_count(make_client, sleeps):
+    script = Script(*[httpx.Response(429, headers={"Retry-After": "2"})] * 10, then=ok())
+    client = make_client(script)
+    await client.threads_page()
+    assert client.stats.rate_limited == 10 and len(script.requests) == 11
+    assert sleeps.calls[:1] == [2.0] and sleeps.now >= 20.0
+
+
+async def test_endless_429s_without_any_other_answer_give_up_after_the_patience(make_client, sleeps):
+    script = Script(then=httpx.Response(429, headers={"Retry-After": "5"},
+                                        json=envelope("rate_limited", "Too many requests")))
+    client = make_client(script, patience=30.0)
+    with pytest.raises(RateLimitError) as info:
+        await client.threads_page()
+    assert info.value.retry_after == 5.0 and info.value.exit_code == 5 and info.value.exhausted
+    assert 30.0 <= sleeps.now <= 35.0 + 1e-6
+
+
+async def test_retry_after_holds_every_request_of_the_client():
+    """A 429 for one request makes the others wait too: a request started while the first
+    waits out its Retry-After reaches the server only after it (real time, a lower bound)."""
+    import asyncio
+    import time
+
+    arrivals: list[tuple[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        arrivals.append((request.url.path, time.monotonic()))
+        if len(arrivals) == 1:
+            return httpx.Response(429, headers={"Retry-After": "0.3"})
+        return ok()
+
+    async with UniboxClient(BASE_URL, API_KEY, 42, transport=httpx.MockTransport(handler)) as client:
+        first = asyncio.ensure_future(client.capabilities())
+        while client.stats.rate_limited == 0:
+            await asyncio.sleep(0)
+        await client.threads_page()  # started during the first one's Retry-After
+        await first
+    refused_at = arrivals[0][1]
+    later = dict(arrivals[1:])
+    assert later["/threads"] >= refused_at + 0.3 and later["/threads/capabilities"] >= refused_at + 0.3
+
+
+async def test_the_client_learns_the_servers_rate(make_client, sleeps):
+    """Against a token bucket of 5 requests/s (burst 2) on the same fake clock, 200 requests
+    in a row: after a few 429s the client paces itself just under the limit, so the next
+    429s are rare and the throughput stays close to what the server allows."""
+    from o2d_inbox.simulator.core import TokenBucket
+
+    bucket = TokenBucket()
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        wait = bucket.take(sleeps.clock(), 5.0, 2.0)
+        if wait > 0:  # as the simulator says it: whole milliseconds, at least one
+            return httpx.Response(429, headers={"Retry-After": f"{max(1, math.ceil(wait * 1000)) / 1000:g}"})
+        return ok()
+
+    client = make_client(Script(then=limited))
+    for _ in range(200):
+        await client.threads_page()
+    assert client.stats.rate_limited < 20  # an unpaced client collects one per success
+    assert 200 / sleeps.now > 0.75 * 5.0  # requests/s achieved, of the 5 allowed
+    assert 3.0 < client.pacer.rate < 7.0
+
+
+async def test_the_wait_is_published_for_a_progress_line(make_client):
+    seen: list[str | None] = []
+    script = Script(httpx.Response(503, headers={"Retry-After": "2"}),
+                    httpx.Response(429, headers={"Retry-After": "4"}),
+                    httpx.Response(500), then=ok())
+    client = make_client(script, on_wait=seen.append, backoff_base=0.01)
+    await client.threads_page()
+    # the short jittered backoff after the 500 is not worth a line
+    assert seen == ["server error, retrying in 2 s", None, "rate limited, resuming in 4 s", None]
+    assert client.waiting is None
+
+
+async def test_one_failing_request_among_answered_ones_is_not_exhausted():
+    """A request that fails for its whole patience while the server answers the client's
+    other requests gives up, but not as "the server is gone" (``exhausted`` stays False), so
+    a sync counts that thread and goes on; with no answers at all it is exhausted."""
+    import asyncio
+
+    broken = {"on": True}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "thr_bad" in request.url.path or not broken["on"]:
+            return httpx.Response(500)
+        return ok()
+
+    async with UniboxClient(BASE_URL, API_KEY, 42, transport=httpx.MockTransport(handler),
+                            patience=0.3, backoff_base=0.01, backoff_max=0.02) as client:
+        done = asyncio.Event()
+
+        async def others() -> None:
+            while not done.is_set():
+                await client.threads_page()
+                await asyncio.sleep(0.01)
+
+        busy = asyncio.ensure_future(others())
+        try:
+            with pytest.raises(ServerError) as info:
+                await client.thread_messages("thr_bad")
+        finally:
+            done.set()
+            await busy
+        assert not info.value.exhausted
+        broken["on"] = False  # now nothing is answered
+        with pytest.raises(ServerError) as info:
+            await client.threads_page()
+        assert info.value.exhausted

@@ -37,6 +37,28 @@ async def test_rate_limit_answers_429_with_retry_after(api, kit):
     assert (await a.get("/threads")).status_code == 200
 
 
+async def test_rate_limit_rps_is_a_token_bucket_on_simulated_time(api, kit):
+    """5 requests/s, burst 2: two at once pass, the third is told when the next token is free;
+    waiting exactly that long lets one more through, and the 429s themselves take no token."""
+    sim = kit.make_sim(threads=20, rate_limit_rps=5, rate_limit_burst=2)
+    a = api(sim)
+    assert [(await a.get("/threads")).status_code for _ in range(2)] == [200, 200]
+    refused = await a.get("/threads")
+    assert refused.status_code == 429 and refused.json()["detail"]["error"] == "rate_limited"
+    assert refused.headers["Retry-After"] == "0.2"
+    assert (await a.get("/threads")).headers["Retry-After"] == "0.2"  # a 429 takes no token
+    sim.advance(0.1)
+    assert (await a.get("/threads")).headers["Retry-After"] == "0.1"
+    sim.advance(0.1)
+    assert (await a.get("/threads")).status_code == 200
+    assert (await a.get("/threads")).status_code == 429
+    sim.advance(60)  # an idle minute refills the bucket to its burst, no further
+    assert [(await a.get("/threads")).status_code for _ in range(3)] == [200, 200, 429]
+    assert [e[3] for e in sim.request_log].count(429) == 5
+    sim.faults.rate_limit_rps = 0  # the knob is live
+    assert (await a.get("/threads")).status_code == 200
+
+
 async def test_drop_before_processing_is_a_transport_error_and_nothing_happens(api, kit):
     sim = kit.make_sim(threads=20)
     a = api(sim)

@@ -8,7 +8,7 @@ import pytest
 from store_helpers import (cached_snapshot, counts_are_right, make_client, make_sim, search_index_whole,
                            search_triggers, thread_indexes)
 
-from o2d_inbox.api.errors import NetworkError
+from o2d_inbox.api.errors import AuthError, NetworkError, ServerError
 from o2d_inbox.store import queries
 from o2d_inbox.store.db import open_db
 from o2d_inbox.store.search import search
@@ -165,127 +165,140 @@ async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
 
 
 class DroppingClient(TamperingClient):
-    """Message fetches start ``spoil_at`` times, then the network is gone; ``fetched``
-    counts the ones that completed (others in flight are cancelled by the failure)."""
+    """Message fetches start ``spoil_at`` times, then the server is gone for good: each later
+    fetch fails as the real client does once its patience has run out (``refused`` counts
+    them); ``fetched`` counts the ones that completed."""
 
     def __init__(self, inner, spoil_at: int) -> None:
         super().__init__(inner, spoil_at)
-        self.started = self.fetched = 0
+        self.started = self.fetched = self.refused = 0
 
     async def thread_messages(self, thread_id):
         if self.started >= self.spoil_at:
-            raise NetworkError("connection refused")
+            self.refused += 1
+            raise NetworkError("GET /threads/x/messages: could not connect", exhausted=True)
         self.started += 1
         tm = await self.inner.thread_messages(thread_id)
         self.fetched += 1
         return tm
 
 
-async def test_messages_fetched_before_a_failure_are_kept(conn, client, sim):
-    """Messages are stored in batches; a sync that fails midway still stores every thread
-    whose messages arrived, and the next sync fetches only the rest."""
+async def test_messages_fetched_before_the_server_went_away_are_kept(conn, client, sim):
+    """The server stops answering during the message prefetch: the sync still completes (its
+    walk is done), keeps every thread whose messages arrived, stops asking once one request
+    has used up the client's patience (instead of waiting that long for each thread), and
+    counts the rest; the next sync fetches exactly those."""
     await SyncEngine(conn, client, page_limit=25).sync()
     dropping = DroppingClient(client, spoil_at=30)
-    with pytest.raises(NetworkError):
-        await SyncEngine(conn, dropping, page_limit=25).sync(messages=True)
+    result = await SyncEngine(conn, dropping, page_limit=25).sync(messages=True)
     fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NOT NULL").fetchone()[0]
     probed = fetched - dropping.fetched
     assert dropping.fetched > 0 and 0 < probed <= 2 * sync_module.MAILBOX_PROBES  # (the first sync's probes)
+    assert result.failed == len(sim.thread_ids()) - fetched > 0
+    assert 1 <= dropping.refused <= 8  # one per worker at most (message_concurrency)
     counting = DroppingClient(client, spoil_at=10**6)
-    await SyncEngine(conn, counting, page_limit=25).sync(messages=True)
-    assert counting.fetched == len(sim.thread_ids()) - fetched
+    again = await SyncEngine(conn, counting, page_limit=25).sync(messages=True)
+    assert counting.fetched == len(sim.thread_ids()) - fetched and again.failed == 0
     stored = dict(conn.execute("SELECT thread_id, count(*) FROM messages GROUP BY thread_id").fetchall())
     assert stored == {t: s["message_count"] for t, s in sim.thread_snapshot().items()}
 
 
-async def test_a_pending_intent_override_wins_until_it_lands(engine, conn, sim):
-    await engine.sync()
-    tid = sim.thread_ids()[2]
-    server = sim.thread_snapshot()[tid]["replyIntent"]
-    mine = "interested" if server != "interested" else "neutral"
-    conn.execute("UPDATE threads SET reply_intent = ? WHERE id = ?", (mine, tid))
-    conn.execute("INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, created_at, "
-                 "updated_at) VALUES ('intent', ?, 'sending', 'k1', '{}', 0, 0)", (tid,))
-    await engine.sync(full=True)
-    await engine.fetch_messages(tid)
-    assert cached_snapshot(conn)[tid]["replyIntent"] == mine
-    conn.execute("UPDATE outbox SET state = 'sent'")
-    await engine.sync(full=True)
-    assert cached_snapshot(conn)[tid]["replyIntent"] == server
-    assert counts_are_right(conn)
+class RefusingClient(TamperingClient):
+    """Fails the messages of the threads in ``refuse`` (a server error for each, after the
+    client's patience); everything else passes through. ``asked`` lists every fetch."""
+
+    def __init__(self, inner, refuse: set[str], exc: type = ServerError) -> None:
+        super().__init__(inner, 0)
+        self.refuse, self.exc, self.asked = refuse, exc, []
+
+    async def thread_messages(self, thread_id):
+        self.asked.append(thread_id)
+        if thread_id in self.refuse:
+            raise self.exc(f"GET /threads/{thread_id}/messages: HTTP 503", status=503, exhausted=True)
+        return await self.inner.thread_messages(thread_id)
 
 
-async def test_one_writer_per_cache(engine, conn, client, tmp_path):
-    other = SyncEngine(open_db(tmp_path / "cache.db"), client)
-    other._lock.acquire()
+async def test_messages_an_incremental_sync_failed_are_fetched_by_the_next_one(conn, client, sim):
+    """Without --messages an incremental sync refreshes only the threads it saw move; one whose
+    messages failed is remembered and fetched by the next sync even though nothing moves."""
+    engine = SyncEngine(conn, client, page_limit=25)
+    await engine.sync(messages=True)
+    moved = sim.thread_ids()[10:13]
+    for tid in moved:
+        sim.add_inbound_reply(tid)
+    refusing = RefusingClient(client, {moved[0]})
+    result = await SyncEngine(conn, refusing, page_limit=25).sync()
+    assert not result.full and result.failed == 1
+    assert sorted(refusing.asked) == sorted(moved)  # each tried once; the other two stored
+    counting = RefusingClient(client, set())
+    again = await SyncEngine(conn, counting, page_limit=25).sync()
+    assert not again.full and again.failed == 0 and counting.asked == [moved[0]]
+    stored = dict(conn.execute("SELECT thread_id, count(*) FROM messages GROUP BY thread_id").fetchall())
+    assert stored == {t: s["message_count"] for t, s in sim.thread_snapshot().items()}
+
+
+async def test_failed_mailbox_probes_do_not_end_the_walk(conn, client, sim):
+    """Every mailbox probe fails (the server dropped them until the client gave up): the walk
+    still completes and the cache equals the server; the probes are counted as not fetched,
+    and the next walk probes the same senders again."""
+    refusing = RefusingClient(client, set(sim.thread_ids()), exc=NetworkError)
+    result = await SyncEngine(conn, refusing, page_limit=25).sync()
+    assert result.full and cached_snapshot(conn) == sim.thread_snapshot()
+    probed = set(refusing.asked)
+    assert 0 < len(probed) <= sync_module.MAILBOX_PROBES and result.failed == len(probed)
+    counting = RefusingClient(client, set())
+    again = await SyncEngine(conn, counting, page_limit=25).sync(full=True)
+    assert again.failed == 0 and probed <= set(counting.asked)
+
+
+async def test_a_rejected_key_in_a_probe_still_ends_the_sync(conn, client, sim):
+    """Optional steps swallow failures of the server, not a key the server refuses."""
+    refusing = RefusingClient(client, set(sim.thread_ids()), exc=AuthError)
+    with pytest.raises(AuthError):
+        await SyncEngine(conn, refusing, page_limit=25).sync()
+
+
+async def test_campaign_names_that_cannot_be_read_are_reported_not_fatal(conn, client, sim):
+    class NoCampaigns(TamperingClient):
+        async def list_campaigns(self):
+            raise ServerError("GET /campaigns: HTTP 502", status=502, exhausted=True)
+
+    result = await SyncEngine(conn, NoCampaigns(client, 0), page_limit=25).sync()
+    assert result.full and result.campaigns_failed
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert not (await SyncEngine(conn, client, page_limit=25).sync(full=True)).campaigns_failed
+
+
+async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim):
+    """The next page's request fails while this page is being handled, and handling it fails
+    too: the sync ends with the handler's error, and the prefetch task's own error is
+    retrieved (asyncio reports no "Task exception was never retrieved")."""
+    import asyncio
+    import gc
+
+    class BrokenNextPage(TamperingClient):
+        async def threads_page(self, **kw):
+            self.calls += 1
+            if self.calls >= 2:
+                raise NetworkError("GET /threads: could not connect", exhausted=True)
+            return await self.inner.threads_page(**kw)
+
+    loop = asyncio.get_running_loop()
+    unretrieved: list[dict] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unretrieved.append(context))
     try:
-        with pytest.raises(SyncLocked):
-            await engine.sync()
+        def progress(p):
+            raise BrokenPipeError("stderr closed")
+
+        with pytest.raises(BrokenPipeError):
+            await SyncEngine(conn, BrokenNextPage(client, 0), page_limit=25).sync(progress=progress)
+        for _ in range(3):
+            await asyncio.sleep(0)
+            gc.collect()
     finally:
-        other._lock.release()
-    assert (await engine.sync()).full
-
-
-async def test_messages_learn_our_mailboxes_and_who_waits(engine, conn, sim):
-    result = await engine.sync(messages=True)
-    assert result.messages == sum(s["message_count"] for s in sim.thread_snapshot().values())
-    learned = {r[0] for r in conn.execute("SELECT address FROM mailboxes")}
-    assert learned and learned <= set(sim.mailboxes)
-    # needs_reply is exactly "the newest message came in from the other side"
-    for tid, needs, mailbox in conn.execute("SELECT id, needs_reply, mailbox FROM threads"):
-        last = conn.execute("SELECT is_incoming, from_email, to_emails FROM messages WHERE thread_id = ? "
-                            "ORDER BY ts DESC, id DESC LIMIT 1", (tid,)).fetchone()
-        # … from a person: a bounce (mailer-daemon) waits for nobody
-        assert needs == (last[0] and not is_automated(last[1])), tid
-        assert mailbox in sim.mailboxes
-    assert counts_are_right(conn)
-
-
-async def test_opened_threads_stay_current(engine, conn, sim):
-    await engine.sync()
-    tid = sim.thread_ids()[10]
-    n = await engine.fetch_messages(tid)
-    assert n == sim.thread_snapshot()[tid]["message_count"]
-    cached = {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM messages")}
-    sim.add_inbound_reply(tid)
-    sim.add_inbound_reply(sim.thread_ids()[50])  # never opened: its messages stay unfetched
-    result = await engine.sync()
-    assert result.messages == n + 1  # only the opened thread's messages were fetched again
-    assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (tid,)).fetchone()[0] == n + 1
-    assert {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM messages")} == cached
-
-
-@pytest.mark.parametrize("early", [False, True])
-async def test_a_threads_only_sync_learns_our_mailboxes(engine, conn, sim, monkeypatch, early):
-    """Without --messages, a few probes teach the cache our addresses: threads whose last
-    message is ours do not wait for a reply (probed after the walk, or early in a long one)."""
-    if early:
-        monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
-    await engine.sync()
-    learned = {r[0] for r in conn.execute("SELECT address FROM mailboxes")}
-    assert learned and learned <= set(sim.mailboxes)
-    ours = set(sim.mailboxes)
-    wrong = [(tid, last, needs) for tid, last, needs in conn.execute(
-        "SELECT id, lower(last_from), needs_reply FROM threads WHERE relevant = 1")
-        if needs != (last not in ours and not is_automated(last))]
-    assert wrong == []
-    fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NOT NULL").fetchone()[0]
-    assert 0 < fetched <= 2 * sync_module.MAILBOX_PROBES
-
-
-def test_a_probed_sender_is_no_candidate_again(conn):
-    """Probing a sender's thread settles whether it is ours: it is not probed at every walk."""
-    from o2d_inbox.api.models import Thread
-    from o2d_inbox.store.writes import transaction, upsert_threads
-
-    senders = ["pat@prospect.io"] * 3 + ["kim@prospect.io"] * 2
-    threads = [Thread.model_validate({"id": f"t{i}", "message_count": 1, "last_message": {
-        "from_email": who, "date_received": f"2026-03-0{i + 1}T10:00:00Z"}}) for i, who in enumerate(senders)]
-    with transaction(conn):
-        upsert_threads(conn, threads, walk_gen=1, synced_at="2026-03-09T00:00:00Z")
-    assert [a for a, _ in mailbox_candidates(conn)] == ["pat@prospect.io", "kim@prospect.io"]
-    conn.execute("UPDATE threads SET messages_fetched_count = 1 WHERE id = 't1'")  # pat's, probed
-    assert [a for a, _ in mailbox_candidates(conn)] == ["kim@prospect.io"]
+        loop.set_exception_handler(previous)
+    assert unretrieved == []
 
 
 async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn, sim):

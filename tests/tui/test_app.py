@@ -342,6 +342,45 @@ async def test_sync_key_does_not_restart_a_running_sync(cache):
         assert app.sync_state == "idle" and "synced just now" in app.status_text().plain
 
 
+async def test_the_status_says_what_a_stalled_sync_waits_for(cache):
+    """The client publishes its wait (a 429's Retry-After, a retry's backoff); the header
+    shows it while the sync runs and drops it when the wait ends."""
+    import asyncio
+
+    gate = asyncio.Event()
+
+    class Waiting:
+        waiting: str | None = None
+        on_wait = None
+
+    client = Waiting()
+
+    class Slow(FakeEngine):
+        async def sync(self, **kw):
+            await gate.wait()
+            return await super().sync(**kw)
+
+    app = app_for(cache, engine=Slow(cache), client_factory=lambda: client)
+    async with app.run_test(size=(200, 48)) as pilot:
+        try:
+            await pilot.pause()
+            assert app.client is client and app.sync_state == "syncing"
+            client.waiting = "rate limited, resuming in 4 s"
+            client.on_wait(client.waiting)
+            await pilot.pause()
+            assert "syncing" in app.status_text().plain
+            assert "(rate limited, resuming in 4 s)" in app.status_text().plain
+            client.waiting = None
+            client.on_wait(None)
+        finally:
+            gate.set()  # the sync ends whatever happened: the app can exit
+        for _ in range(20):
+            await pilot.pause()
+            if app.sync_state == "idle":
+                break
+        assert app.sync_state == "idle" and "rate limited" not in app.status_text().plain
+
+
 async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
     from o2d_inbox.store.db import open_db
     from o2d_inbox.store.search import search
