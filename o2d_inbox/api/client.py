@@ -95,7 +95,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from o2d_inbox.api.keys import checked_key, mask_key
+from o2d_inbox.api.keys import checked_key, mask_key, scrub_keys
 from o2d_inbox.api.pacing import Pacer
 from o2d_inbox.api.errors import (
     ApiError,
@@ -602,7 +602,7 @@ class UniboxClient:
         if wait is None:
             wait = self._rng.uniform(0, self._backoff_ceiling(attempt))
         self.stats.retries += 1
-        log.debug("retrying %s after %s in %.2fs (retry %d)", what, one_line(self._scrub(reason)), wait,
+        log.debug("retrying %s after %s in %.2fs (retry %d)", what, self._scrub(one_line(reason)), wait,
                   attempt + 1)
         await self._pause(wait, waiting_for)
         return attempt + 1
@@ -675,11 +675,12 @@ class UniboxClient:
         if code:
             head += f" {code}"
         text = f"{head}: {detail}" if detail else head
-        return one_line(self._scrub(text))
+        return self._scrub(one_line(text))
 
     def _scrub(self, text: str) -> str:
-        """The key never leaves this object, even if a server echoes it back."""
-        return text.replace(self._api_key, mask_key(self._api_key))
+        """The key never leaves this object, even if a server echoes it back: applied after
+        one_line, so a key split by an invisible character is still masked (scrub_keys)."""
+        return scrub_keys(text, self._api_key)
 
     def _parse(self, model: type[M], data: Any, what: str) -> M:
         if data is _EMPTY:

@@ -444,6 +444,18 @@ async def test_key_appears_in_no_error_repr_or_log(make_client, caplog):
     assert "retrying GET /threads" in caplog.text
 
 
+async def test_a_key_echoed_with_an_invisible_character_inside_is_still_masked(make_client):
+    secret = API_KEY[5:]
+    half = len(secret) // 2
+    split = f"ot2d_{secret[:half]}\u200b{secret[half:]}"  # shown as two words once cleaned
+    client = make_client(Script(httpx.Response(400, json=envelope("bad_request", f"key {split} refused"))))
+    with pytest.raises(BadRequestError) as info:
+        await client.threads_page()
+    text = str(info.value)
+    assert secret[:half] not in text and secret[half:] not in text, text
+    assert "bad_request" in text
+
+
 def test_bad_keys_are_refused_without_echoing_them():
     with pytest.raises(AuthError) as info:
         UniboxClient(BASE_URL, "ot2d_secret\u2019value_with_quote")
