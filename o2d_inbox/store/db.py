@@ -81,12 +81,18 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         else:
             conn = connect_readonly(path)
             _pragmas(conn, writable=False)
+            conn.execute("PRAGMA query_only=ON")  # also what is_read_only() reads
             _check_version(conn, path, writable=False)
         return conn
     except (OSError, sqlite3.Error) as exc:
         if conn is not None:
             conn.close()
         raise cache_error(exc, path) or exc from None
+
+
+def is_read_only(conn: sqlite3.Connection) -> bool:
+    """The cache was opened read-only (its file or folder cannot be written)."""
+    return bool(conn.execute("PRAGMA query_only").fetchone()[0])
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.store import local, outbox, queries
+from o2d_inbox.store.db import cache_error, is_read_only
 from o2d_inbox.store.queries import ThreadRow, View
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
@@ -109,6 +110,9 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         super().__init__()
         self.config = config
         self.conn = conn
+        # A cache that cannot be written is shown as it is: no sync, no outbox, no marks.
+        self.read_only = is_read_only(conn)
+        self._last_fault: tuple[str, float] | None = None
         self._client = client
         self._client_factory = client_factory
         self._engine = engine
@@ -193,6 +197,9 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         self.update_status()
         self.threads.focus()
         self.set_interval(30, self.update_status)
+        if self.read_only:
+            self.notify("The cache is read-only: showing it as it is; nothing can be changed or "
+                        "synced until its file and folder are writable", severity="warning", timeout=8)
         if self._can_sync():
             self.call_after_refresh(self.action_sync)
             if self.sync_every:
@@ -274,6 +281,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
                 text.append("✓ " + ("now" if minutes < 1 else f"{minutes}m"))
             else:
                 text.append("✓ synced " + ("just now" if minutes < 1 else f"{minutes} min ago"))
+        elif self.read_only:
+            text.append("read-only cache" if not compact else "ro", style=f"bold {error}")
         elif state == "offline":
             text.append(("cache only" if not self._can_sync() else "not synced") if not compact else "")
         else:
@@ -492,7 +501,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         if self._preview_timer is not None:
             self._preview_timer.stop()
             self._preview_timer = None
-        if thread.unread:
+        if thread.unread and not self.read_only:
             local.mark_read(self.conn, thread.id)
             self.threads.load(keep_anchor=True)
             thread = queries.thread(self.conn, thread.id) or thread
@@ -507,7 +516,42 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
 
     # -- workers -----------------------------------------------------------------------
     def _can_sync(self) -> bool:
-        return self.online or self._engine is not None
+        return not self.read_only and (self.online or self._engine is not None)
+
+    # -- local faults: a write the cache refused (disk full, read-only, damaged) -----------
+    # is a notice, not the end of the session: its transaction was rolled back and the screen
+    # still shows the cache as it is. Every key runs through run_action; a dialog's answer
+    # through guard(). (Textual stops a widget's message loop at an uncaught error.)
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+            if not self.tell_fault(exc):
+                raise
+            return True
+
+    def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        """``callback`` (a dialog's result handler) with a cache fault turned into a notice."""
+        def guarded(*args: Any) -> Any:
+            try:
+                return callback(*args)
+            except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+                if not self.tell_fault(exc):
+                    raise
+                return None
+        return guarded
+
+    def tell_fault(self, exc: BaseException) -> bool:
+        """Notify a cache fault once (not again for 10 s); False when ``exc`` is not one."""
+        fault = cache_error(exc)
+        if fault is None:
+            return False
+        message, now = safe_line(str(fault)), self.clock().timestamp()
+        if self._last_fault is None or self._last_fault[0] != message or now - self._last_fault[1] > 10:
+            self.notify(message, severity="error", timeout=10, markup=False)
+        self._last_fault = (message, now)
+        return True
 
     @property
     def engine(self):

@@ -36,6 +36,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.store import outbox
+from o2d_inbox.store.db import cache_error
 from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 from o2d_inbox.tui.dialog import SeeThrough, see_through
@@ -146,6 +147,8 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
         self.quoted_subject = quoted_subject
         self._save_timer: Timer | None = None
         self._done = False
+        self.unsaved: str | None = None  # why the last draft save failed (a cache fault)
+        self._discard_asked = False  # esc was pressed once on an unsaved draft
 
     # -- layout ------------------------------------------------------------------------
     def _title(self) -> Text:
@@ -308,11 +311,22 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
         if self._saved == self._comparable(payload):
             return None
         try:
-            item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload,
-                                     draft_id=self.draft_id, now=self._stamp())
-        except OutboxRefused:
-            # the draft was sent, cancelled or scheduled elsewhere meanwhile: keep the text anyway
-            item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload, now=self._stamp())
+            try:
+                item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload,
+                                         draft_id=self.draft_id, now=self._stamp())
+            except OutboxRefused:
+                # the draft was sent, cancelled or scheduled elsewhere meanwhile: keep the text anyway
+                item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload, now=self._stamp())
+        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+            fault = cache_error(exc)
+            if fault is None:
+                raise
+            # Disk full, read-only, damaged: the text stays on screen, and the user is told.
+            self.unsaved = safe_line(str(fault))
+            self._status("⚠ draft NOT saved")
+            self.notify(self.unsaved, severity="error", timeout=10, markup=False)
+            return None
+        self.unsaved = None
         self.draft_id = item.id
         self._saved = self._comparable(payload)
         self._status("draft saved")
@@ -341,6 +355,8 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
             self.notify(problem, severity="warning", timeout=3)
             return
         self.save_now()  # a valid form has content, so there is a draft now
+        if self.unsaved:  # what could not be saved cannot be queued either: it stays here
+            return
         reason = outbox.reply_refusal(self.conn, self.thread_id) if self.kind == "reply" else None
         warning = self._check_recipient()
         if reason or warning:
@@ -360,13 +376,25 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
             self._status(str(exc))
             self.notify(safe_line(str(exc)), severity="error", timeout=4, markup=False)
             return
+        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+            if (fault := cache_error(exc)) is None:
+                raise
+            self._status("⚠ not sent: the draft is kept")
+            self.notify(safe_line(str(fault)), severity="error", timeout=10, markup=False)
+            return
         self._done = True
         self.dismiss(item)
 
     def action_close(self) -> None:
         self.save_now()
+        if self.unsaved and not self._discard_asked:  # nothing may be lost without the user saying so
+            self._discard_asked = True
+            self._status("⚠ draft NOT saved · esc again discards it · ctrl+e opens it in $EDITOR to keep it")
+            return
         self._done = True
-        if self.draft_id is not None and not self._has_content(self.payload()):
+        if self.unsaved:
+            self.notify("Discarded: the draft could not be saved", severity="warning", timeout=4)
+        elif self.draft_id is not None and not self._has_content(self.payload()):
             outbox.cancel(self.conn, self.draft_id, now=self._stamp())
             self.notify("Empty draft discarded", timeout=2)
         elif self.draft_id is not None:

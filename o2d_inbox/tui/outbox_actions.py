@@ -81,7 +81,7 @@ class UndoBar(Widget):
 
 
 class OutboxActions:
-    """Mixed into InboxApp (needs: conn, client, config, clock, shown_thread, threads,
+    """Mixed into InboxApp (needs: conn, read_only, guard, client, config, clock, shown_thread, threads,
     show_thread, refresh_counts, update_titles, update_status)."""
 
     outbox_idle = 1.0  # dispatcher: seconds between looks at the outbox when nothing is due
@@ -94,7 +94,7 @@ class OutboxActions:
     def on_mount(self) -> None:
         self.screen.mount(UndoBar(id="undo-bar"), before=self.query_one(Footer))
         self.set_interval(0.5, self._outbox_tick)
-        if self.online:
+        if self.online and not self.read_only:
             self.call_after_refresh(self._outbox_worker)  # after the first frame (see InboxApp.client)
 
     def outbox_now(self) -> float:
@@ -231,6 +231,10 @@ class OutboxActions:
         return [address for address, _ in queries.mailboxes(self.conn, False)]
 
     def open_compose(self, kind: str, thread: Any = None, draft: OutboxItem | None = None) -> None:
+        if self.read_only:  # what would be typed could not even be kept as a draft
+            self.notify("The cache is read-only: a message cannot be written until it is writable",
+                        severity="warning", timeout=5)
+            return
         screen = ComposeScreen(
             self.conn, kind, thread=thread, draft=draft, mailboxes=self._mailbox_addresses(),
             default_from=getattr(self.config, "from_mailbox", None), undo_seconds=self._undo_seconds(),
@@ -270,7 +274,7 @@ class OutboxActions:
                 self.call_later(self.set_intent, key)
 
         title = safe_line(thread.prospect or thread.last_from or thread.id)
-        self.push_screen(IntentPicker(thread.reply_intent, title), chosen)
+        self.push_screen(IntentPicker(thread.reply_intent, title), self.guard(chosen))
 
     async def action_set_intent(self, key: str) -> None:
         if self._thread_or_say() is not None:

@@ -107,7 +107,7 @@ def _count(n: int) -> str:
 
 
 class TriageActions:
-    """Mixed into InboxApp (needs: conn, clock, threads, shown_thread, show_thread,
+    """Mixed into InboxApp (needs: conn, read_only, guard, clock, threads, shown_thread, show_thread,
     refresh_counts, update_titles, update_status, notify, push_screen and OutboxActions)."""
 
     triage_mode = False
@@ -135,7 +135,7 @@ class TriageActions:
         self._wake_check()
 
     def _wake_check(self) -> None:
-        if local.wake_due(self.conn, self.clock()):
+        if not self.read_only and local.wake_due(self.conn, self.clock()):
             self._reload_lists()
 
     def _reload_lists(self) -> None:
@@ -272,7 +272,7 @@ class TriageActions:
             if until is not None:
                 self.call_later(self._snooze, targets, bulk, until)
 
-        self.push_screen(SnoozeScreen(title, snooze_choices(self.clock().astimezone(), back)), chosen)
+        self.push_screen(SnoozeScreen(title, snooze_choices(self.clock().astimezone(), back)), self.guard(chosen))
 
     async def _snooze(self, targets: list[ThreadRow], bulk: bool, until: datetime | None) -> None:
         ids = [t.id for t in targets]
@@ -296,7 +296,7 @@ class TriageActions:
             if text is not None:
                 self.call_later(self._save_note, thread, text)
 
-        self.push_screen(NoteScreen(title_of(thread), state.note if state else None), saved)
+        self.push_screen(NoteScreen(title_of(thread), state.note if state else None), self.guard(saved))
 
     async def _save_note(self, thread: ThreadRow, text: str) -> None:
         change = local.set_note(self.conn, thread.id, text)
@@ -349,7 +349,7 @@ class TriageActions:
             if yes:
                 self._suppress(entry, found)
 
-        self.push_screen(ConfirmScreen(question, yes="Suppress", no="Not now"), answered)
+        self.push_screen(ConfirmScreen(question, yes="Suppress", no="Not now"), self.guard(answered))
 
     def _suppress(self, entry: UndoEntry, found: dict[str, str]) -> None:
         by_thread: dict[str, list[str]] = {}

@@ -3,11 +3,9 @@ and `o2d-inbox cache rebuild` recovers a damaged cache without losing the outbox
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,14 +14,7 @@ from o2d_inbox.cli import EXIT_CACHE, main
 from o2d_inbox.store import outbox as ob
 from o2d_inbox.store.db import open_db
 
-if "store_helpers" not in sys.modules:  # the store tests' helpers, loaded once by path
-    _spec = importlib.util.spec_from_file_location(
-        "store_helpers", Path(__file__).parents[1] / "store" / "helpers.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules["store_helpers"] = _mod
-    _spec.loader.exec_module(_mod)
-
-from store_helpers import damage_table, make_read_only  # noqa: E402
+from store_helpers import damage_table, make_read_only  # registered by tests/conftest.py
 
 READING = (["threads"], ["show", "thr_1"], ["search", "pricing"], ["outbox"], ["outbox", "--json"])
 
