@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 
@@ -21,6 +22,26 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_NETWORK, EXIT_SERVER = 0, 1, 2
 EXIT_CACHE = 6
 
 INTENTS = ("interested", "not_interested", "out_of_office", "bounced", "unsubscribe", "neutral")
+
+
+def number(kind: type, low: float, high: float = math.inf):
+    """An argparse type: an int or a finite float within [low, high] (nan, inf and -5 are
+    usage errors, not values that disable what they set)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            span = f"from {low:g} to {high:g}" if math.isfinite(high) else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {span}, not {text}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+RATE = number(float, 0.0, 1.0)  # a fraction of requests
+SECONDS = number(float, 0.0)
 
 
 def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
@@ -52,19 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulator", help="serve the built-in Outreach2day simulator on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--threads", type=int, default=5000, help="seeded threads")
+    p.add_argument("--port", type=number(int, 1, 65535), default=8765)
+    p.add_argument("--threads", type=number(int, 0), default=5000, help="seeded threads")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--api-key", default=None, help="key the simulator accepts (default: any ot2d_ key)")
-    p.add_argument("--reply-rate", type=float, default=0.0, help="live inbound replies per second")
-    p.add_argument("--latency", type=float, default=0.0, help="added latency per request, seconds")
-    p.add_argument("--fail-rate", type=float, default=0.0, help="fraction of requests answered 5xx")
-    p.add_argument("--drop-rate", type=float, default=0.0, help="fraction of connections dropped")
-    p.add_argument("--rate-limit-rate", type=float, default=0.0, help="fraction answered 429")
-    p.add_argument("--rate-limit-rps", type=float, default=0.0,
+    p.add_argument("--reply-rate", type=SECONDS, default=0.0, help="live inbound replies per second")
+    p.add_argument("--latency", type=SECONDS, default=0.0, help="added latency per request, seconds")
+    p.add_argument("--fail-rate", type=RATE, default=0.0, help="fraction of requests answered 5xx")
+    p.add_argument("--drop-rate", type=RATE, default=0.0, help="fraction of connections dropped")
+    p.add_argument("--rate-limit-rate", type=RATE, default=0.0, help="fraction answered 429")
+    p.add_argument("--rate-limit-rps", type=SECONDS, default=0.0,
                    help="a real rate limit: requests per second (token bucket; 0: none)")
-    p.add_argument("--rate-limit-burst", type=float, default=1.0, help="requests at once within it")
-    p.add_argument("--malformed-rate", type=float, default=0.0, help="fraction of 2xx with truncated JSON")
+    p.add_argument("--rate-limit-burst", type=number(float, 1.0), default=1.0, help="requests at once within it")
+    p.add_argument("--malformed-rate", type=RATE, default=0.0, help="fraction of 2xx with truncated JSON")
 
     p = sub.add_parser("sync", help="sync the cache with the server")
     _common(p)
@@ -81,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--campaign")
     p.add_argument("--relevant", action="store_true", help="hide warmup and postmaster threads")
     p.add_argument("--needs-reply", action="store_true", help="only threads waiting for our reply")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=number(int, 1), default=50)
     p.add_argument("--json", action="store_true", help="JSON Lines")
 
     p = sub.add_parser("show", help="show one cached conversation (works offline)")
@@ -92,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="full-text search of the cache (works offline)")
     _common(p)
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=number(int, 1), default=50)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("reply", help="queue a reply in the outbox")
@@ -139,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body-file", metavar="F", help="with edit: the new body from a file (- for stdin)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--wait", action="store_true", help="with flush: poll until every item is final")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
+    p.add_argument("--timeout", type=SECONDS, default=600.0, metavar="S",
                    help="with flush --wait: give up waiting after S seconds (default 600)")
     p.add_argument("--all", action="store_true", help="list: include items sent over a day ago")
 

@@ -41,7 +41,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,7 +86,11 @@ def _queue(config, args: argparse.Namespace) -> int:
     from o2d_inbox.context import open_cache
 
     explicit_from = getattr(args, "from_mailbox", None)
-    conn = open_cache(config)
+    body = _read_body(args) if args.command != "intent" else None
+    try:
+        conn = open_cache(config)
+    except Exception as exc:
+        raise _kept(exc, args, body) from None
     try:
         known = args.command == "new" or conn.execute(
             "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
@@ -93,13 +99,13 @@ def _queue(config, args: argparse.Namespace) -> int:
             sender = _learn_sender(config, conn, args.thread_id)  # the thread's own, or None
         try:
             if args.command == "reply":
-                item = ob.queue_reply(conn, args.thread_id, _read_body(args) or "", from_mailbox=sender,
+                item = ob.queue_reply(conn, args.thread_id, body or "", from_mailbox=sender,
                                       undo_seconds=0, force=args.force)
             elif args.command == "forward":
-                item = ob.queue_forward(conn, args.thread_id, args.to, _read_body(args),
+                item = ob.queue_forward(conn, args.thread_id, args.to, body,
                                         from_mailbox=sender, undo_seconds=0)
             elif args.command == "new":
-                item = ob.queue_new(conn, args.to, args.subject, _read_body(args) or "",
+                item = ob.queue_new(conn, args.to, args.subject, body or "",
                                     from_mailbox=explicit_from, default_from=config.from_mailbox,
                                     undo_seconds=0)
             else:
@@ -107,6 +113,8 @@ def _queue(config, args: argparse.Namespace) -> int:
         except ob.OutboxRefused as exc:
             hint = " (--force to send anyway)" if "unsubscribe" in str(exc) else ""
             return fail(f"not queued: {exc}{hint}", EXIT_USAGE)
+        except Exception as exc:
+            raise _kept(exc, args, body) from None
     finally:
         conn.close()
     if not known:
@@ -119,6 +127,26 @@ def _queue(config, args: argparse.Namespace) -> int:
         origin = f" from {item.sender}" if item.sender else " from the thread's mailbox (learned before sending)"
     print(safe_line(f"queued #{item.id}: {what}{target}{origin}; `o2d-inbox outbox flush` sends it"))
     return EXIT_OK
+
+
+def _kept(exc: Exception, args: argparse.Namespace, body: str | None) -> Exception:
+    """``exc``; when the cache refused a message read from stdin (disk full, read-only,
+    damaged), its text would exist nowhere else: it is written to a private file in the
+    temp folder (else to stdout) and the error says where."""
+    from o2d_inbox.store.db import CacheError, cache_error
+
+    fault = cache_error(exc)
+    if fault is None or getattr(args, "body_file", None) != "-" or not (body or "").strip():
+        return fault or exc
+    try:
+        fd, path = tempfile.mkstemp(prefix="o2d-inbox-unsent-", suffix=".txt")  # 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(body)
+        where = f"your text is kept in {path}"
+    except OSError:
+        print(body)
+        where = "your text is printed on stdout"
+    return CacheError(f"{fault}; {where}", kind=fault.kind, path=fault.path)
 
 
 #: seconds the queue-time lookup of a thread's mailbox may take (the dispatcher is the fallback)

@@ -26,6 +26,23 @@ def test_usage_error_exits_2(cli):
     assert "invalid choice" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("argv, flag", [
+    (["outbox", "flush", "--wait", "--timeout", "nan"], "--timeout"),  # nan would wait forever
+    (["simulator", "--port", "-5"], "--port"),
+    (["simulator", "--threads", "-1"], "--threads"),
+    (["simulator", "--latency", "inf"], "--latency"),
+    (["simulator", "--fail-rate", "2"], "--fail-rate"),
+    (["threads", "--limit", "0"], "--limit"),
+    (["search", "x", "--limit", "-1"], "--limit"),
+])
+def test_numbers_out_of_range_are_usage_errors(argv, flag, capsys):
+    with pytest.raises(SystemExit) as info:
+        climod.main(argv)
+    assert info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"argument {flag}: must be" in last
+
+
 def test_bad_config_is_one_line_exit_2(home, cli):
     home.write_config("workspace = [\n")
     result = cli("doctor")

@@ -112,6 +112,24 @@ def test_a_full_disk_is_one_line_naming_the_cache_with_exit_6(home, cache, monke
     assert "free some space" in err
 
 
+def test_a_reply_read_from_stdin_that_cannot_be_queued_is_kept_in_a_file(home, cache, monkeypatch,
+                                                                         capsys, tmp_path):
+    import io
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ob, "queue_reply", full)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setattr("sys.stdin", io.StringIO("Tuesday at 3 works.\nAnna\n"))
+    assert main(["reply", "thr_1", "--body-file", "-", "--cache", str(cache)]) == EXIT_CACHE
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "disk is full" in err and "your text is kept in" in err
+    kept = Path(err.rsplit("your text is kept in ", 1)[1])
+    assert kept.read_text() == "Tuesday at 3 works.\nAnna\n"
+    assert kept.stat().st_mode & 0o077 == 0
+
+
 def test_a_folder_that_cannot_be_created_is_a_cache_error(home, capsys):
     blocker = home.root / "not-a-folder"
     blocker.write_text("a file where the cache's folder should be")
