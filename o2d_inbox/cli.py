@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulator", help="serve the built-in Outreach2day simulator on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=number(int, 1, 65535), default=8765)
+    p.add_argument("--port", type=number(int, 0, 65535), default=8765, help="0: any free port")
     p.add_argument("--threads", type=number(int, 0), default=5000, help="seeded threads")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--api-key", default=None, help="key the simulator accepts (default: any ot2d_ key)")
