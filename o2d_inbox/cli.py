@@ -194,11 +194,8 @@ _MAX_LINE = 400
 
 
 def one_line(text: str) -> str:
-    try:
-        from o2d_inbox.render.text import safe_line  # control chars out of server-provided text
-    except ImportError:  # the render layer is optional for error reporting
-        def safe_line(s: str | None) -> str:
-            return "".join(c if c.isprintable() else " " for c in (s or ""))
+    from o2d_inbox.render.text import safe_line  # control chars out of server-provided text
+
     return " ".join(safe_line(text).split())
 
 
@@ -258,11 +255,9 @@ def fail_from_exception(exc: BaseException) -> int:
         return fail(str(exc), EXIT_USAGE)
     if isinstance(exc, CommandUnavailable):
         return fail(str(exc), exc.exit_code)
-    try:
-        from o2d_inbox.api.errors import ApiError
-    except ImportError:  # pragma: no cover - errors.py is part of the scaffold
-        ApiError = ()  # type: ignore[assignment]  # noqa: N806
-    if ApiError and isinstance(exc, ApiError):
+    from o2d_inbox.api.errors import ApiError
+
+    if isinstance(exc, ApiError):
         return fail(str(exc) or type(exc).__name__, exc.exit_code)
     if _is_network_error(exc):
         return fail(f"network error: {exc or type(exc).__name__}", EXIT_NETWORK)

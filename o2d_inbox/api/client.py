@@ -1,6 +1,6 @@
 """Async client of the Outreach2day Unibox API (one pooled httpx.AsyncClient).
 
-CONTRACT (other layers code against exactly these signatures; the api helper implements them):
+The interface (the other layers code against exactly these signatures):
 
     client = UniboxClient(base_url, api_key, workspace_id=None, *, transport=None,
                           timeout=15.0, patience=300.0, max_retries=None, backoff_base=0.25,

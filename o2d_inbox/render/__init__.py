@@ -1,6 +1,6 @@
 """Untrusted text made safe for a terminal, and HTML turned into text. Headless (no Textual).
 
-CONTRACT (other layers code against these; the render helper implements them):
+The interface (the other layers code against these):
 
     render.text.safe_line(s: str | None) -> str
         One display line: control chars (C0, C1, DEL), ANSI/OSC escape sequences, bidi
