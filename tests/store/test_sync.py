@@ -13,8 +13,7 @@ from o2d_inbox.store import queries
 from o2d_inbox.store.db import open_db
 from o2d_inbox.store.search import search
 from o2d_inbox.store import sync as sync_module
-from o2d_inbox.store.writes import is_automated, mailbox_candidates
-from o2d_inbox.store.sync import SyncEngine, SyncLocked
+from o2d_inbox.store.sync import SyncEngine
 
 
 async def test_full_sync_equals_the_server(engine, conn, sim):

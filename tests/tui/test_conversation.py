@@ -327,7 +327,7 @@ async def test_pending_and_failed_replies_at_the_bottom():
 async def test_queued_countdown_ticks_with_the_clock():
     clock = [NOW]
     app = ConversationApp(thread(), conversation(), pending=pending_items())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         view = app.query_one(ConversationView)
         view._now = lambda: clock[0]
         clock[0] = NOW + timedelta(seconds=3)

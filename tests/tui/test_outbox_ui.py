@@ -6,7 +6,6 @@ says so and nothing waits on the wall clock; the dispatcher looks every 20 ms.""
 from __future__ import annotations
 
 
-import pytest
 from textual.widgets import DataTable, TextArea
 
 from o2d_inbox.api.errors import BadRequestError
