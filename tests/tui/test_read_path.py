@@ -82,3 +82,19 @@ async def test_threads_needs_reply_and_intent_list_what_the_tui_lists(put_away, 
     assert cli_ids(path, tmp_path, "--intent", "neutral") == tui_neutral_full
     # the All queue keeps every thread, done and snoozed ones included: so does plain `threads`
     assert {done, snoozed} <= set(cli_ids(path, tmp_path))
+
+
+def test_the_outbox_screen_names_a_thread_as_the_cache_has_it(cache):
+    """The outbox screen's "who · subject" column reads the thread through store/queries."""
+    from o2d_inbox.store import outbox
+    from o2d_inbox.tui.outbox_screen import describe
+
+    cache.execute("UPDATE threads SET prospect = 'Ada Byrne', subject_display = 'Re: pricing' "
+                  "WHERE id = 't0000005'")
+    item = outbox.queue_reply(cache, "t0000005", "Thanks!", from_mailbox="john@cooloutreach.io", force=True)
+    assert describe(cache, item) == "Ada Byrne · Re: pricing"
+    cache.execute("UPDATE threads SET prospect = NULL, subject_display = NULL, subject = NULL "
+                  "WHERE id = 't0000005'")
+    assert describe(cache, item) == q.thread(cache, "t0000005").last_from
+    cache.execute("DELETE FROM threads WHERE id = 't0000005'")  # gone from the cache: its id
+    assert describe(cache, item) == "t0000005"
