@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 OFFLINE_NOTE = "offline: showing cached data"
 
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args)
     probe(config)
