@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from o2d_inbox.cli import EXIT_OK
-from o2d_inbox.commands.threads import _THREAD_SQL, probe, thread_json, thread_table_line
+from o2d_inbox.commands.threads import probe, thread_json, thread_table_line
 from o2d_inbox.config import load_config
 
 
@@ -25,16 +25,9 @@ def run(args: argparse.Namespace) -> int:
     probe(config)
     conn = open_cache(config)
     try:
-        found = search(conn, args.query, limit=max(0, int(args.limit or 0)))
-        ids = [t.id for t in found]
-        by_id = {}
-        for i in range(0, len(ids), 500):  # well under SQLite's variable limit
-            chunk = ids[i:i + 500]
-            for row in conn.execute(f"{_THREAD_SQL} WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-                by_id[row["id"]] = row
+        rows = search(conn, args.query, limit=max(0, int(args.limit or 0)))
     finally:
         conn.close()
-    rows = [by_id[i] for i in ids if i in by_id]
     out = sys.stdout
     for row in rows:
         out.write((json.dumps(thread_json(row)) if args.json else thread_table_line(row)) + "\n")

@@ -5,6 +5,10 @@ Both read the cache only, so they work offline. Before reading, a quick capabili
 "offline: showing cached data" when the server cannot be reached: the answer is the cache
 either way, the note says how fresh it can be.
 
+Both read through store/queries.py, the functions the inbox's queues use: `threads
+--needs-reply` lists what the Needs-reply queue lists and `threads --intent I` what the intent
+queue lists (neither shows threads marked done or snoozed); filters combine (queries.filtered).
+
 Output: a table for people, or with --json the documented thread fields (plus ``mailbox``,
 and for `show` the documented message fields) as JSON Lines. JSON is ASCII-escaped, so no
 server-provided character reaches the terminal raw; the table goes through render.text.
@@ -17,18 +21,15 @@ import asyncio
 import json
 import sqlite3
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.cli import EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import Config, load_config, print_warning
 
-OFFLINE_NOTE = "offline: showing cached data"
+if TYPE_CHECKING:
+    from o2d_inbox.store.queries import ThreadRow, View
 
-_THREAD_SQL = (
-    "SELECT id, external_thread_id, subject, subject_display, last_from, last_date, last_snippet, "
-    "is_warming, is_postmaster, message_count, reply_intent, campaign_id, mailbox, last_ts "
-    "FROM threads"
-)
+OFFLINE_NOTE = "offline: showing cached data"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,55 +71,47 @@ def probe(config: Config) -> bool:
 
 # --- threads --------------------------------------------------------------------------------
 
-def _filters(args: argparse.Namespace) -> tuple[str, list[Any], str]:
-    where: list[str] = []
-    params: list[Any] = []
-    intent = getattr(args, "intent", None)
-    if intent:
-        if intent.lower() in ("unclassified", "none", "null"):
-            where.append("reply_intent IS NULL")
-        else:
-            where.append("reply_intent = ?")
-            params.append(intent)
-    if getattr(args, "mailbox", None):
-        where.append("mailbox = ?")
-        params.append(args.mailbox.strip().lower())
-    if getattr(args, "campaign", None):
-        where.append("campaign_id = ?")
-        params.append(args.campaign)
-    if getattr(args, "relevant", False):
-        where.append("relevant = 1")
-    order = "last_ts DESC, id DESC"
-    if getattr(args, "needs_reply", False):
-        where.append("needs_reply = 1")
-        order = "last_ts ASC, id ASC"  # the needs-reply queue: oldest wait first
-    return (" WHERE " + " AND ".join(where)) if where else "", params, order
+def view_of(args: argparse.Namespace) -> View:
+    """The queue the `threads` filters name; 'unclassified' (or 'none' / 'null') is no intent yet."""
+    from o2d_inbox.store import queries
+
+    intent = getattr(args, "intent", None) or None
+    if intent and intent.lower() in ("unclassified", "none", "null"):
+        intent = queries.UNCLASSIFIED
+    mailbox = getattr(args, "mailbox", None)
+    return queries.filtered(
+        intent=intent, mailbox=mailbox.strip().lower() if mailbox else None,
+        campaign=getattr(args, "campaign", None) or None,
+        needs_reply=bool(getattr(args, "needs_reply", False)),
+        relevant=bool(getattr(args, "relevant", False)),
+    )
 
 
-def thread_json(row: sqlite3.Row | tuple) -> dict[str, Any]:
+def thread_json(row: ThreadRow) -> dict[str, Any]:
     """A cached thread as the API documents it (body_text is the cached first 300 chars)."""
-    (tid, ext, subject, display, last_from, last_date, snippet, warming, postmaster, count,
-     intent, campaign, mailbox, _ts) = tuple(row)
     out: dict[str, Any] = {
-        "id": tid, "external_thread_id": ext, "subject": subject, "subject_display": display,
-        "last_message": {"from_email": last_from, "date_received": last_date, "body_text": snippet},
-        "is_warming": bool(warming), "is_postmaster": bool(postmaster), "message_count": count,
-        "replyIntent": intent, "campaignId": campaign,
+        "id": row.id, "external_thread_id": row.external_thread_id, "subject": row.subject,
+        "subject_display": row.subject_display,
+        "last_message": {"from_email": row.last_from, "date_received": row.last_date_text,
+                         "body_text": row.snippet},
+        "is_warming": row.is_warming, "is_postmaster": row.is_postmaster,
+        "message_count": row.message_count, "replyIntent": row.reply_intent,
+        "campaignId": row.campaign_id,
     }
-    if mailbox:
-        out["mailbox"] = mailbox
+    if row.mailbox:
+        out["mailbox"] = row.mailbox
     return out
 
 
-def thread_table_line(row: sqlite3.Row) -> str:
-    """A row of _THREAD_SQL as one terminal-safe table line (also used by `search`)."""
+def thread_table_line(row: ThreadRow) -> str:
+    """A thread as one terminal-safe table line (also used by `search`)."""
     from o2d_inbox.render.text import fit, safe_line
 
-    date = (row["last_date"] or "")[:16].replace("T", " ")
-    intent = _intent(row["reply_intent"], "-")
-    subject = row["subject_display"] or row["subject"] or "(no subject)"
-    return (f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row['last_from']) or '-', 30)}  "
-            f"{fit(safe_line(subject), 50)}  {safe_line(row['id'])}")
+    date = (row.last_date_text or "")[:16].replace("T", " ")
+    intent = _intent(row.reply_intent, "-")
+    subject = row.subject_display or row.subject or "(no subject)"
+    return (f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row.last_from) or '-', 30)}  "
+            f"{fit(safe_line(subject), 50)}  {safe_line(row.id)}")
 
 
 def _intent(value: str | None, none: str) -> str:
@@ -129,9 +122,10 @@ def _intent(value: str | None, none: str) -> str:
 
 
 def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
-    where, params, order = _filters(args)
+    from o2d_inbox.store import queries
+
     limit = max(0, int(getattr(args, "limit", 50) or 0))
-    rows = conn.execute(f"{_THREAD_SQL}{where} ORDER BY {order} LIMIT ?", (*params, limit)).fetchall()
+    rows = queries.rows(conn, view_of(args), 0, limit)
     out = sys.stdout
     if args.json:
         for row in rows:
@@ -172,26 +166,25 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     from o2d_inbox.store import queries
     from o2d_inbox.store.writes import iso
 
-    row = conn.execute(f"{_THREAD_SQL} WHERE id = ?", (thread_id,)).fetchone()
-    if row is None:
+    thread = queries.thread(conn, thread_id)
+    if thread is None:
         return fail(f"thread {thread_id} is not in the cache (run o2d-inbox sync)", EXIT_USAGE)
     msgs = queries.messages(conn, thread_id)
     if as_json:
-        out = thread_json(row)
+        out = thread_json(thread)
         out["messages"] = [message_json(m) for m in msgs]
         sys.stdout.write(json.dumps(out) + "\n")
         return EXIT_OK
-    thread = queries.thread(conn, thread_id)
     lines = [
-        f"Subject: {safe_line(row['subject_display'] or row['subject']) or '(no subject)'}",
-        f"Thread:  {safe_line(thread_id)}   intent: {_intent(row['reply_intent'], 'unclassified')}"
-        + (f"   campaign: {safe_line(thread.campaign_name or thread.campaign_id)}" if thread and thread.campaign_id else "")
-        + (f"   mailbox: {safe_line(row['mailbox'])}" if row["mailbox"] else ""),
-        f"{row['message_count']} message(s)",
+        f"Subject: {safe_line(thread.subject_display or thread.subject) or '(no subject)'}",
+        f"Thread:  {safe_line(thread_id)}   intent: {_intent(thread.reply_intent, 'unclassified')}"
+        + (f"   campaign: {safe_line(thread.campaign_name or thread.campaign_id)}" if thread.campaign_id else "")
+        + (f"   mailbox: {safe_line(thread.mailbox)}" if thread.mailbox else ""),
+        f"{thread.message_count} message(s)",
     ]
     if not msgs:
-        lines += ["", f"Last message from {safe_line(row['last_from']) or '?'} at {row['last_date'] or '?'}:",
-                  safe_line(row["last_snippet"]) or "(empty)"]
+        lines += ["", f"Last message from {safe_line(thread.last_from) or '?'} at {thread.last_date_text or '?'}:",
+                  safe_line(thread.snippet) or "(empty)"]
         print("messages not cached yet: run o2d-inbox sync --messages (or open it in the inbox)",
               file=sys.stderr)
     for m in msgs:

@@ -11,6 +11,8 @@ Every list query costs O(page) (plus O(offset) index steps for a jump), never O(
   second column are two ordered ranges (relevant = 1 and 0); a compound ``UNION ALL ...
   ORDER BY`` makes SQLite merge them in order instead of sorting the queue.
 - Counts come from ``view_counts`` (kept by the sync engine; ``writes.refresh_counts`` rebuilds it).
+- A view narrowed by more filters (``View.narrow``, what `o2d-inbox threads` combines) walks its
+  own queue's index and reads the table only for the narrowing columns of the rows it passes.
 
 Order: newest first (last_ts DESC, id DESC) everywhere except 'needs' (oldest wait first).
 """
@@ -43,8 +45,11 @@ _THREAD_COLUMNS = (
     "t.id, t.subject, t.subject_display, t.last_from, t.last_date, t.last_ts, t.last_snippet, "
     "t.message_count, t.reply_intent, t.campaign_id, c.name AS campaign_name, t.mailbox, "
     "t.prospect, t.is_warming, t.is_postmaster, t.relevant, t.needs_reply, t.unread, "
-    "t.messages_fetched_count, t.local_done, t.local_snoozed_until, t.local_note"
+    "t.messages_fetched_count, t.local_done, t.local_snoozed_until, t.local_note, "
+    "t.external_thread_id"
 )
+#: kinds that can narrow another view (View.narrow), and the column each fixes
+_NARROW_COLUMN = {"intent": "reply_intent", "mailbox": "mailbox", "campaign": "campaign_id"}
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,16 @@ class View:
     kind: str  # 'all' | 'needs' | 'intent' | 'mailbox' | 'campaign' | 'done' | 'snoozed'
     key: str | None = None  # intent ('unclassified' for NULL), mailbox address, campaign id
     relevant: bool = True
+    #: more (kind, key) filters, all of which a thread must also pass: 'intent' / 'mailbox' /
+    #: 'campaign'. An 'intent' filter hides put-away threads, as the intent queue does.
+    narrow: tuple[tuple[str, str | None], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown view kind {self.kind!r}")
+        for kind, _ in self.narrow:
+            if kind not in _NARROW_COLUMN:
+                raise ValueError(f"a view cannot be narrowed by {kind!r}")
 
     @property
     def descending(self) -> bool:
@@ -86,6 +97,8 @@ class ThreadRow:
     local_done: bool = False  # local states (store/local.py), never from the server
     local_snoozed_until: datetime | None = None  # aware UTC
     local_note: str | None = None
+    external_thread_id: str | None = None
+    last_date_text: str | None = None  # last_message.date_received as cached (ISO text)
 
     @property
     def key(self) -> tuple[int, str]:
@@ -136,7 +149,7 @@ def _json_list(text: str | None) -> list[str]:
 def _thread_row(r: sqlite3.Row | tuple) -> ThreadRow:
     (tid, subject, subject_display, last_from, last_date, last_ts, snippet, message_count,
      intent, campaign_id, campaign_name, mailbox, prospect, warming, postmaster, relevant,
-     needs, unread, fetched, done, snoozed_until, note) = tuple(r)
+     needs, unread, fetched, done, snoozed_until, note, external_id) = tuple(r)
     message_count = message_count or 0
     return ThreadRow(
         id=tid, subject=subject, subject_display=subject_display, last_from=last_from,
@@ -147,7 +160,32 @@ def _thread_row(r: sqlite3.Row | tuple) -> ThreadRow:
         needs_reply=bool(needs), unread=bool(unread),
         messages_cached=fetched is not None and fetched >= message_count,
         local_done=bool(done), local_snoozed_until=_parse_date(None, snoozed_until), local_note=note,
+        external_thread_id=external_id, last_date_text=last_date,
     )
+
+
+def filtered(*, intent: str | None = None, mailbox: str | None = None, campaign: str | None = None,
+             needs_reply: bool = False, relevant: bool = False) -> View:
+    """The view of threads passing every given filter (None / False: no filter), ordered as
+    the TUI's queue of its main filter: 'needs' when ``needs_reply`` (oldest wait first), else
+    'intent', 'campaign', 'mailbox', 'all' (newest first). ``intent`` 'unclassified' is none yet.
+    Threads marked done or snoozed are left out whenever ``needs_reply`` or ``intent`` is given,
+    as the Needs-reply and intent queues leave them out."""
+    given = [(kind, key) for kind, key in (("intent", intent), ("campaign", campaign),
+                                           ("mailbox", mailbox)) if key is not None]
+    if needs_reply:
+        return View("needs", relevant=relevant, narrow=tuple(given))
+    if not given:
+        return View("all", relevant=relevant)
+    (kind, key), rest = given[0], tuple(given[1:])
+    return View(kind, key, relevant=relevant, narrow=rest)
+
+
+def _term(kind: str, key: str | None) -> tuple[str, object]:
+    """The WHERE term of a view kind that fixes a column to ``key``."""
+    if kind == "intent" and (key is None or key == UNCLASSIFIED):
+        return ("reply_intent IS NULL", None)
+    return (f"{_NARROW_COLUMN[kind]} = ?", key)
 
 
 def _ranges(view: View) -> list[tuple[str, str, list]]:
@@ -157,13 +195,11 @@ def _ranges(view: View) -> list[tuple[str, str, list]]:
     if view.kind == "needs":
         fixed.append(("needs_reply = ?", 1))
     elif column is not None:
-        if view.kind == "intent" and (view.key is None or view.key == UNCLASSIFIED):
-            fixed.append(("reply_intent IS NULL", None))
-        else:
-            fixed.append((f"{column} = ?", view.key))
-    if view.kind in LOCAL_HIDING_KINDS:
+        fixed.append(_term(view.kind, view.key))
+    fixed += [_term(kind, key) for kind, key in view.narrow]
+    if view.kind in LOCAL_HIDING_KINDS or any(kind in LOCAL_HIDING_KINDS for kind, _ in view.narrow):
         fixed.append((LOCAL_OPEN_SQL, None))  # done / snoozed threads are put away
-    elif view.kind in _LOCAL_TERM:
+    if view.kind in _LOCAL_TERM:
         fixed.append((_LOCAL_TERM[view.kind], None))
     if view.relevant:
         variants = [[("relevant = ?", 1)]]
@@ -278,7 +314,7 @@ def _scan_count(conn: sqlite3.Connection, view: View) -> int:
 
 def count(conn: sqlite3.Connection, view: View) -> int:
     """Threads in ``view``."""
-    table = _counts_table(conn)
+    table = None if view.narrow else _counts_table(conn)  # view_counts has no combined keys
     if table is None:
         return _scan_count(conn, view)
     relevant_count, full_count = table.get(_count_key(view), (0, 0))

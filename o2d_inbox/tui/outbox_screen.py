@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store import outbox
+from o2d_inbox.store import outbox, queries
 from o2d_inbox.store.outbox import OutboxItem
 from o2d_inbox.tui.intents import look
 
@@ -62,11 +62,10 @@ def describe(conn, item: OutboxItem) -> str:
     p = item.payload
     who = ""
     if item.thread_id is not None:
-        row = conn.execute("SELECT prospect, last_from, subject_display, subject FROM threads WHERE id = ?",
-                           (item.thread_id,)).fetchone()
-        if row is not None:
-            who = row[0] or row[1] or ""
-            subject = row[2] or row[3] or ""
+        thread = queries.thread(conn, item.thread_id)
+        if thread is not None:
+            who = thread.prospect or thread.last_from or ""
+            subject = thread.subject_display or thread.subject or ""
             who = f"{who} · {subject}" if who and subject else (who or subject)
         who = who or item.thread_id
     if item.kind == "intent":

@@ -90,6 +90,33 @@ def test_threads_filters(synced):
     assert all(r["last_message"]["from_email"] != r["mailbox"] for r in waiting)
 
 
+def test_threads_and_search_json_lines_are_the_cached_rows_as_documented(synced):
+    """The exact JSON Lines (keys, order, values as cached) of `threads` and `search`."""
+    import sqlite3
+
+    env, _, _ = synced
+    conn = sqlite3.connect(env["O2D_INBOX_CACHE"])
+    expected = {}
+    for (tid, ext, subject, display, frm, date, snippet, warming, postmaster, count, intent, campaign,
+         mailbox) in conn.execute(
+            "SELECT id, external_thread_id, subject, subject_display, last_from, last_date, last_snippet, "
+            "is_warming, is_postmaster, message_count, reply_intent, campaign_id, mailbox FROM threads"):
+        row = {"id": tid, "external_thread_id": ext, "subject": subject, "subject_display": display,
+               "last_message": {"from_email": frm, "date_received": date, "body_text": snippet},
+               "is_warming": bool(warming), "is_postmaster": bool(postmaster), "message_count": count,
+               "replyIntent": intent, "campaignId": campaign}
+        if mailbox:
+            row["mailbox"] = mailbox
+        expected[tid] = json.dumps(row)
+    conn.close()
+    lines = o2d("threads", "--json", "--limit", "1000", env=env).stdout.splitlines()
+    assert sorted(lines) == sorted(expected.values())
+    assert any(json.loads(line)["external_thread_id"] for line in lines)
+    word = json.loads(lines[0])["subject"].split()[-1]
+    found = o2d("search", word, "--json", "--limit", "1000", env=env).stdout.splitlines()
+    assert found and all(line == expected[json.loads(line)["id"]] for line in found)
+
+
 def test_show_works_offline(synced):
     env, _, _ = synced
     first = json.loads(o2d("threads", "--json", "--limit", "1", env=env).stdout)

@@ -102,3 +102,88 @@ def test_trigger_maintained_counts_agree_with_the_queues():
     for relevant in (True, False):
         for (kind, key), n in q.sidebar_counts(conn, relevant).items():
             assert n == len(_expected(conn, q.View(kind, key, relevant=relevant))), (kind, key, relevant)
+
+
+# --- filters combined, as `o2d-inbox threads` names them -------------------------------------
+
+FILTERS = [
+    {"needs_reply": True}, {"needs_reply": True, "relevant": True},
+    {"intent": "neutral"}, {"intent": "unclassified", "relevant": True},
+    {"needs_reply": True, "intent": "interested"},
+    {"mailbox": "john@cooloutreach.io", "campaign": "c-q4"},
+    {"intent": "neutral", "mailbox": "sales@cooloutreach.io", "relevant": True},
+    {"needs_reply": True, "campaign": "c-agency", "mailbox": "amy@growthlane.co"},
+]
+
+
+def _put_away_some(conn):
+    """Mark done / snooze a few threads of each needs-reply and intent queue."""
+    from datetime import timedelta
+
+    from tui_seed import NOW
+
+    needs = [r[0] for r in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 ORDER BY id LIMIT 6")]
+    other = [r[0] for r in conn.execute(
+        "SELECT id FROM threads WHERE needs_reply = 0 AND reply_intent IS NOT NULL ORDER BY id LIMIT 6")]
+    local.mark_done(conn, needs[:3] + other[:3])
+    local.snooze(conn, needs[3:] + other[3:], NOW + timedelta(days=2))
+    return needs + other
+
+
+def _expected_filtered(conn, f):
+    """The filters applied the slow, obvious way: put-away threads leave needs-reply and intent."""
+    out = []
+    for t in (q.thread(conn, r[0]) for r in conn.execute("SELECT id FROM threads")):
+        away = t.local_done or t.local_snoozed_until is not None
+        if f.get("relevant") and not t.relevant:
+            continue
+        if f.get("needs_reply") and (not t.needs_reply or away):
+            continue
+        if "intent" in f and (away or t.reply_intent != (None if f["intent"] == "unclassified" else f["intent"])):
+            continue
+        if "mailbox" in f and t.mailbox != f["mailbox"]:
+            continue
+        if "campaign" in f and t.campaign_id != f["campaign"]:
+            continue
+        out.append(t)
+    out.sort(key=lambda t: t.key, reverse=not f.get("needs_reply"))
+    return [t.id for t in out]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=repr)
+def test_filtered_views_page_count_and_position(cache, filters):
+    put_away = _put_away_some(cache)
+    view = q.filtered(**filters)
+    expected = _expected_filtered(cache, filters)
+    assert expected, "the fixture must populate every tested combination"
+    paged, after = [], None
+    while page := q.rows(cache, view, len(paged), 7, after=after):
+        assert [t.id for t in q.rows(cache, view, len(paged), 7)] == [t.id for t in page]
+        paged += page
+        after = page[-1].key
+    assert [t.id for t in paged] == expected
+    assert q.count(cache, view) == len(expected)
+    assert q.position(cache, view, paged[len(paged) // 2]) == len(paged) // 2
+    if "needs_reply" in filters or "intent" in filters:
+        assert not set(put_away) & set(expected)
+
+
+def test_a_single_filter_is_the_tui_queue(cache):
+    """What the sidebar opens is what the same filter names: same view, same counts table."""
+    assert q.filtered(needs_reply=True, relevant=True) == q.View("needs")
+    assert q.filtered(intent="neutral") == q.View("intent", "neutral", relevant=False)
+    assert q.filtered(mailbox="amy@growthlane.co", relevant=True) == q.View("mailbox", "amy@growthlane.co")
+    assert q.filtered() == q.View("all", relevant=False)
+    with pytest.raises(ValueError):
+        q.View("all", narrow=(("needs", None),))
+
+
+@pytest.mark.parametrize("filters", [{"needs_reply": True}, {"needs_reply": True, "relevant": True},
+                                     {"intent": "neutral"}], ids=repr)
+def test_filtered_queue_plans_seek_the_open_queue_index(cache, filters):
+    """`threads --needs-reply` / `--intent` read the partial index of the open queue, covering."""
+    sql, params = q._ordered_keys_sql(cache, q.filtered(**filters), None)
+    steps = [r[3] for r in cache.execute(f"EXPLAIN QUERY PLAN {sql} LIMIT 50", params)]
+    plan = " | ".join(steps)
+    assert all("COVERING INDEX ix_threads_" in s and "_open" in s for s in steps if "threads" in s), plan
+    assert "TEMP B-TREE" not in plan, plan
