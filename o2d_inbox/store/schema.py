@@ -563,7 +563,7 @@ MIGRATIONS: list[list[Any]] = [
     ],
     # 9: the intent and needs-reply queues read the open-queue indexes (migration 6/8) since
     # then; migration 1's own two were kept up to date by every write and read by no query.
-    # (The `threads --intent/--needs-reply` commands walk ix_threads_all_full in list order.)
+    # (The `threads --intent/--needs-reply` commands read the same queues as the inbox.)
     [
         "DROP INDEX IF EXISTS ix_threads_intent",
         "DROP INDEX IF EXISTS ix_threads_needs",
