@@ -556,9 +556,9 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     @property
     def engine(self):
         if self._engine is None:
-            from o2d_inbox.store.sync import SyncEngine
+            from o2d_inbox.context import make_engine
 
-            self._engine = SyncEngine(self.conn, self.client)
+            self._engine = make_engine(self.config, self.conn, self.client)
         return self._engine
 
     def action_sync(self, full: bool = False) -> None:
@@ -696,7 +696,7 @@ def build_app(config: Any = None, *, client: Any = None, client_factory: Callabl
     client (or client_factory, called on first use) None (and engine None) = offline on the
     cache; conn None = the config's cache;
     clock = the time ages and "synced N min ago" are measured against (tests fix it);
-    engine = a SyncEngine-like object (tests inject a fake; default SyncEngine(conn, client)).
+    engine = a SyncEngine-like object (tests inject a fake; default context.make_engine).
     """
     if config is None:
         from o2d_inbox.config import Config
