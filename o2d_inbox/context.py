@@ -16,6 +16,9 @@
         ConfigError when it cannot be known without asking the server.
     open_cache(config) -> sqlite3.Connection         store.db.open_db(cache_path(config));
         a local fault (disk full, read-only, damaged) raises store.db.CacheError (exit 6)
+    make_engine(config, conn, client, **engine_kwargs) -> SyncEngine
+        reconcile walk every config.reconcile_minutes; config.from_mailbox learned as ours
+    make_dispatcher(config, conn, client, **dispatcher_kwargs) -> Dispatcher
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import dataclasses
 import re
 import sqlite3
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +44,8 @@ from o2d_inbox.config import (
 
 if TYPE_CHECKING:
     from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.store.dispatcher import Dispatcher
+    from o2d_inbox.store.sync import SyncEngine
 
 # The demo: big enough to feel real, small enough to seed in well under a second.
 DEMO_SEED = 2024
@@ -136,3 +142,29 @@ def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
         if folder == own or own in folder.parents:
             restrict(folder, PRIVATE_DIR)
     return open_db(path, readonly=readonly)
+
+
+def make_engine(config: Config, conn: sqlite3.Connection, client: UniboxClient,
+                **engine_kwargs: Any) -> SyncEngine:
+    """The sync engine for ``config`` (the CLI's sync and the TUI alike): a reconcile walk
+    every ``reconcile_minutes``, and the configured sender known as one of our mailboxes
+    before the first page, so its threads never wait for a reply from ourselves. Extra
+    kwargs (e.g. clock, page_limit) go to SyncEngine."""
+    from o2d_inbox.store import writes
+    from o2d_inbox.store.sync import SyncEngine
+
+    if config.from_mailbox:
+        with writes.transaction(conn):
+            writes.learn_mailboxes(conn, [config.from_mailbox], "config")
+    engine_kwargs.setdefault("reconcile_every", timedelta(minutes=config.reconcile_minutes))
+    return SyncEngine(conn, client, **engine_kwargs)
+
+
+def make_dispatcher(config: Config, conn: sqlite3.Connection, client: UniboxClient,
+                    **dispatcher_kwargs: Any) -> Dispatcher:
+    """The outbox dispatcher for ``config`` (``outbox flush`` and the TUI's sender). No
+    setting shapes it today; extra kwargs (clock, poll_backoff, idle_interval, ...) go to
+    Dispatcher, so a setting added later has one place to land."""
+    from o2d_inbox.store.dispatcher import Dispatcher
+
+    return Dispatcher(conn, client, **dispatcher_kwargs)

@@ -320,8 +320,8 @@ def _edit_in_editor(text: str) -> str:
 
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
     from o2d_inbox.api.errors import NetworkError, ProtocolError, RateLimitError, ServerError
-    from o2d_inbox.context import make_client, open_cache, probe_server, resolve_workspace
-    from o2d_inbox.store.dispatcher import CacheWriteFailed, Dispatcher, OutboxBusy
+    from o2d_inbox.context import make_client, make_dispatcher, open_cache, probe_server, resolve_workspace
+    from o2d_inbox.store.dispatcher import CacheWriteFailed, OutboxBusy
 
     try:
         config = await probe_server(config)
@@ -332,7 +332,7 @@ async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
     async with make_client(config) as client:
         config = await resolve_workspace(config, client)  # asks only if the probe could not
         conn = open_cache(config)
-        dispatcher = Dispatcher(conn, client)
+        dispatcher = make_dispatcher(config, conn, client)
         try:
             items = await dispatcher.flush(wait=wait, timeout=timeout)
         except OutboxBusy as exc:

@@ -16,12 +16,11 @@ import argparse
 import asyncio
 import sys
 import time
-from datetime import timedelta
 from typing import TextIO
 
 from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, fail
 from o2d_inbox.config import load_config
-from o2d_inbox.store.sync import SyncEngine, SyncLocked, SyncProgress, SyncResult
+from o2d_inbox.store.sync import SyncLocked, SyncProgress, SyncResult
 
 
 class ProgressPrinter:
@@ -119,19 +118,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _sync(config, *, full: bool, messages: bool) -> int:
-    from o2d_inbox.context import make_client, open_cache, resolve_workspace
-    from o2d_inbox.store import writes
+    from o2d_inbox.context import make_client, make_engine, open_cache, resolve_workspace
 
     printer = ProgressPrinter()
     async with make_client(config, on_wait=printer.waiting) as client:
         config = await resolve_workspace(config, client)
         conn = open_cache(config)
         try:
-            if config.from_mailbox:
-                with writes.transaction(conn):
-                    writes.learn_mailboxes(conn, [config.from_mailbox], "config")
-            engine = SyncEngine(conn, client,
-                                reconcile_every=timedelta(minutes=config.reconcile_minutes))
+            engine = make_engine(config, conn, client)
             try:
                 result = await engine.sync(full=full, messages=messages, progress=printer)
             finally:

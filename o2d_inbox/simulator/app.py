@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from o2d_inbox.simulator.core import SimulatedDrop, Simulator
+from o2d_inbox.simulator.core import SimulatedDrop, World
 from o2d_inbox.simulator.data import (
     INTENTS, KIND_POSTMASTER, KIND_WARMING, MAILBOXES, ThreadMeta, iso,
 )
@@ -156,7 +156,7 @@ def field_str(payload: dict[str, Any], name: str, *, required: bool = False,
 # --- the app ---------------------------------------------------------------------------------
 
 class Api:
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: World) -> None:
         self.sim = sim
         self.secret = hashlib.sha256(f"o2d-sim-cursor/{sim.cfg.seed}".encode()).digest()
         self.page_cache: dict[tuple[Any, ...], bytes] = {}
@@ -470,7 +470,7 @@ class ServedInThread:
     127.0.0.1 port) from a thread of this process, for tests and benchmarks that run a client
     in another process and then look at the simulator's own state."""
 
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1") -> None:
+    def __init__(self, sim: World, host: str = "127.0.0.1") -> None:
         import threading
 
         import uvicorn
@@ -493,7 +493,7 @@ class ServedInThread:
         self._sock.close()
 
 
-def create_app(sim: Simulator) -> Starlette:
+def create_app(sim: World) -> Starlette:
     """The Starlette app; ``app.state.sim`` is the simulator. Faults are the outermost middleware
     (inside Starlette's ServerErrorMiddleware, which lets a simulated drop through untouched
     because the response has started by then)."""
@@ -532,7 +532,7 @@ def create_app(sim: Simulator) -> Starlette:
 class FaultMiddleware:
     """Request log, live replies, the per-request faults; a handler crash → 500 envelope."""
 
-    def __init__(self, app: Any, sim: Simulator) -> None:
+    def __init__(self, app: Any, sim: World) -> None:
         self.app, self.sim = app, sim
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

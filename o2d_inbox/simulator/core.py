@@ -1,4 +1,6 @@
-"""Simulator state: config, fault knobs, workspaces' inboxes, operations, live replies."""
+"""Simulator state: config, fault knobs, workspaces' inboxes, operations, live replies.
+
+No HTTP here: app.py serves a World, inprocess.py reaches it without a socket."""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ import random
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
-
-import httpx
 
 from o2d_inbox.simulator.data import (
     CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, INTENTS, LAST, LIVE_REPLIES, COMPANIES,
@@ -142,7 +142,10 @@ class Operation:
         }
 
 
-class Simulator:
+class World:
+    """The simulated server's state and behaviour, without HTTP (app.py serves it;
+    inprocess.Simulator adds the in-process transport)."""
+
     def __init__(self, cfg: SimConfig | None = None) -> None:
         self.cfg = cfg = cfg or SimConfig()
         if not cfg.workspaces:
@@ -436,28 +439,3 @@ class Simulator:
         if isinstance(keys, dict):
             return [ws for ws in keys.get(key, []) if ws in self.inboxes]
         return list(self.inboxes)
-
-    # -- in-process transport ----------------------------------------------------------------
-    def transport(self) -> httpx.AsyncBaseTransport:
-        from o2d_inbox.simulator.app import create_app
-
-        return SimTransport(create_app(self))
-
-
-class SimTransport(httpx.AsyncBaseTransport):
-    """httpx.ASGITransport that turns a simulated drop into the error a real socket gives."""
-
-    def __init__(self, app: Any) -> None:
-        self._inner = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self._inner.handle_async_request(request)
-        except SimulatedDrop:
-            # what httpx says when uvicorn cuts the socket after the (unfinished) response start
-            raise httpx.RemoteProtocolError(
-                "peer closed connection without sending complete message body "
-                "(received 0 bytes, expected 1024)", request=request) from None
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()

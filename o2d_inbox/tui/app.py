@@ -25,6 +25,7 @@ from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.store import local, outbox, queries
 from o2d_inbox.store.db import cache_error, is_read_only
 from o2d_inbox.store.queries import ThreadRow, View
+from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.intents import INTENTS, ORDER
@@ -48,38 +49,6 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class HeaderBar(Widget):
-    """One line: workspace on the left, sync · outbox · connection on the right."""
-
-    DEFAULT_CSS = """
-    HeaderBar { height: 1; background: $panel; color: $foreground; }
-    """
-
-    def __init__(self, left: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.left = left
-        self.right = self.compact = Text()
-
-    def set_right(self, right: Text, compact: Text | None = None) -> None:
-        self.right = right
-        self.compact = compact or right
-        self.refresh()
-
-    def render(self) -> Text:
-        width = self.size.width
-        for left, right in ((" · " + self.left, self.right), ("", self.right),
-                            ("", self.compact)):
-            text = Text(" ")
-            text.append("o2d-inbox", style="bold")
-            text.append(left)
-            pad = width - text.cell_len - right.cell_len - 1
-            if pad >= 1:
-                text.append(" " * pad)
-                text.append_text(right)
-                return text
-        return text
 
 
 class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
@@ -459,7 +428,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
             ("Theme: o2d light", "", lambda: setattr(self, "theme", "o2d-light")),
             ("Quit", "key q", self.exit),
         ]
-        from o2d_inbox.tui.templates_picker import template_command
+        from o2d_inbox.tui.compose import template_command
 
         return commands + self.outbox_palette_commands() + self.triage_palette_commands() + [template_command(self)]
 
@@ -556,9 +525,9 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     @property
     def engine(self):
         if self._engine is None:
-            from o2d_inbox.store.sync import SyncEngine
+            from o2d_inbox.context import make_engine
 
-            self._engine = SyncEngine(self.conn, self.client)
+            self._engine = make_engine(self.config, self.conn, self.client)
         return self._engine
 
     def action_sync(self, full: bool = False) -> None:
@@ -696,7 +665,7 @@ def build_app(config: Any = None, *, client: Any = None, client_factory: Callabl
     client (or client_factory, called on first use) None (and engine None) = offline on the
     cache; conn None = the config's cache;
     clock = the time ages and "synced N min ago" are measured against (tests fix it);
-    engine = a SyncEngine-like object (tests inject a fake; default SyncEngine(conn, client)).
+    engine = a SyncEngine-like object (tests inject a fake; default context.make_engine).
     """
     if config is None:
         from o2d_inbox.config import Config

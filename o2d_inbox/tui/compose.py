@@ -41,7 +41,7 @@ from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 from o2d_inbox.tui.dialog import SeeThrough, see_through
 
-__all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft"]
+__all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft", "template_command"]
 
 DRAFT_SAVE_DELAY = 0.4  # seconds of stillness before the draft is written to the cache
 
@@ -435,3 +435,15 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
                 os.unlink(path)
             except OSError:
                 pass
+
+
+def template_command(app: Any) -> tuple[str, str, Callable[[], None]]:
+    """The palette's entry: inserts into the compose panel that is open (ctrl+t there)."""
+    def run() -> None:
+        compose = next((s for s in reversed(app.screen_stack) if isinstance(s, ComposeScreen)), None)
+        if compose is None:
+            app.notify("Open a reply first (r), then insert a template", timeout=3)
+        else:
+            compose.action_template()
+
+    return ("Insert a reply template", "in compose: filled from the thread · key ctrl+t", run)

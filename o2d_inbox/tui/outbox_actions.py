@@ -105,11 +105,12 @@ class OutboxActions:
 
     @work(exclusive=True, group="outbox", exit_on_error=False)
     async def _outbox_worker(self) -> None:
-        from o2d_inbox.store.dispatcher import Dispatcher
+        from o2d_inbox.context import make_dispatcher
 
         self._outbox_stop = stop = asyncio.Event()
-        self._dispatcher = Dispatcher(self.conn, self.client, clock=self.outbox_now,
-                                      poll_backoff=self.outbox_poll_backoff, idle_interval=self.outbox_idle)
+        self._dispatcher = make_dispatcher(self.config, self.conn, self.client, clock=self.outbox_now,
+                                           poll_backoff=self.outbox_poll_backoff,
+                                           idle_interval=self.outbox_idle)
         try:
             await self._dispatcher.run(stop, on_change=lambda: self.post_message(OutboxChanged()))
         except asyncio.CancelledError:

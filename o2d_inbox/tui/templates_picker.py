@@ -157,16 +157,3 @@ def insert_template(compose: Any, on_inserted: Callable[[], None] | None = None)
 
     compose.app.push_screen(TemplatePicker(choices, title), chosen)
 
-
-def template_command(app: Any) -> tuple[str, str, Callable[[], None]]:
-    """The palette's entry: inserts into the compose panel that is open (ctrl+t there)."""
-    from o2d_inbox.tui.compose import ComposeScreen
-
-    def run() -> None:
-        compose = next((s for s in reversed(app.screen_stack) if isinstance(s, ComposeScreen)), None)
-        if compose is None:
-            app.notify("Open a reply first (r), then insert a template", timeout=3)
-        else:
-            compose.action_template()
-
-    return ("Insert a reply template", "in compose: filled from the thread · key ctrl+t", run)

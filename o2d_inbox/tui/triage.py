@@ -29,6 +29,7 @@ from o2d_inbox.store import compliance, local, outbox, queries
 from o2d_inbox.store.local import LocalChange
 from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
 from o2d_inbox.store.queries import ThreadRow
+from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.intent_picker import CLEAR
 from o2d_inbox.tui.intents import INTENTS
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return, snooze_choices, title_of
@@ -204,8 +205,6 @@ class TriageActions:
 
     # -- header: tally and selection ----------------------------------------------------
     def show_triage_state(self) -> None:
-        from o2d_inbox.tui.app import HeaderBar
-
         header = self.query_one("#header", HeaderBar)
         parts = [self._workspace_label()]
         if self.triage_mode:

@@ -504,3 +504,30 @@ def test_the_inbox_imports_without_the_client_stack():
     code = "import sys, o2d_inbox.tui.app; print(sorted(m for m in ('httpx', 'pydantic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_the_inbox_engine_follows_the_config(tmp_path):
+    """The TUI's sync honours reconcile_minutes and knows the configured sender as ours,
+    exactly as ``o2d-inbox sync`` does (both come from context.make_engine)."""
+    import time
+
+    from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+    from o2d_inbox.store.db import open_db
+    from o2d_inbox.store.sync import K_LAST_FULL
+    from o2d_inbox.store.writes import known_mailboxes, set_state
+
+    sim = Simulator(SimConfig(threads=30, seed=3, hostile=False))
+    conn = open_db(tmp_path / "cache.db")
+    async with UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(),
+                            max_retries=0) as client:
+        app = build_app(config(reconcile_minutes=5, from_mailbox="Rep@Ours.Example"), conn=conn,
+                        client=client, clock=clock, sync_every=None)
+        engine = app.engine
+        assert "rep@ours.example" in known_mailboxes(conn)
+        assert (await engine.sync()).full  # the first sync walks every page
+        # the last walk 10 minutes ago: due after 5 minutes, not after the default 60
+        set_state(conn, K_LAST_FULL, str(time.time() - 600))
+        conn.commit()
+        assert (await engine.sync()).full
+    conn.close()
