@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from o2d_inbox.simulator.data import (
-    CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, INTENTS, LAST, LIVE_REPLIES, COMPANIES,
+    CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, COMPANIES,
     MAILBOXES, KIND_PROSPECT, PATHOLOGICAL, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
     html_quoted, iso,
 )
