@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.simulator import SimConfig, Simulator  # noqa: E402
-from o2d_inbox.store import outbox as ob  # noqa: E402
-from o2d_inbox.store.db import open_db  # noqa: E402
-from o2d_inbox.store.sync import SyncEngine  # noqa: E402
+from o2d_inbox.outbox import queue as ob  # noqa: E402
+from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.sync.engine import SyncEngine  # noqa: E402
 
 
 def _open(path: Path, mode: str):

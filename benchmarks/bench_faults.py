@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator  # noqa: E402
-from o2d_inbox.store.db import open_db  # noqa: E402
+from o2d_inbox.cache.db import open_db  # noqa: E402
 
 KEY = "ot2d_benchmark_key_0123456789"
 WS = 42

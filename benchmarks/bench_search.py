@@ -1,4 +1,4 @@
-"""Search benchmark: store.search over a 1,000,000-message cache (about 330,000 threads).
+"""Search benchmark: cache.search over a 1,000,000-message cache (about 330,000 threads).
 
     .venv/bin/python benchmarks/bench_search.py            # builds the cache once (a few minutes)
     .venv/bin/python benchmarks/bench_search.py --rebuild  # build it again
@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from o2d_inbox.store import search as s  # noqa: E402
-from o2d_inbox.store.db import open_db  # noqa: E402
-from o2d_inbox.store.schema import SCHEMA_VERSION  # noqa: E402
+from o2d_inbox.cache import search as s  # noqa: E402
+from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.cache.schema import SCHEMA_VERSION  # noqa: E402
 
 TMP = Path(tempfile.gettempdir()) / "o2d-bench-search"
 MESSAGES = 1_000_000

@@ -50,10 +50,10 @@ sys.path.insert(0, str(ROOT))
 from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.api.models import ReplyRequest, ThreadsPage  # noqa: E402
-from o2d_inbox.store.db import open_db  # noqa: E402
-from o2d_inbox.store.schema import MIGRATIONS, RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
-from o2d_inbox.store import sync as sync_module  # noqa: E402
-from o2d_inbox.store.sync import SyncEngine  # noqa: E402
+from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.cache.schema import MIGRATIONS, RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
+from o2d_inbox.sync import engine as sync_module  # noqa: E402
+from o2d_inbox.sync.engine import SyncEngine  # noqa: E402
 
 KEY = "ot2d_benchmark_key_0123456789"
 WS = 42

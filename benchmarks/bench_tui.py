@@ -43,8 +43,8 @@ def _seed_module():
 
 
 def build_cache(n: int) -> Path:
-    from o2d_inbox.store.db import open_db
-    from o2d_inbox.store.schema import SCHEMA_VERSION
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.schema import SCHEMA_VERSION
 
     path = TMP / f"tui-{n}-v{SCHEMA_VERSION}.db"
     if path.exists():
@@ -71,8 +71,8 @@ import asyncio, json, statistics, sys, time
 from benchmarks.memory import peak_rss_mb
 spawned = float(sys.argv[2])
 from o2d_inbox.config import Config
-from o2d_inbox.store.db import open_db
-from o2d_inbox.store.queries import View
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.cache.queries import View
 from o2d_inbox.tui import thread_list
 from o2d_inbox.tui.app import build_app
 

@@ -5,7 +5,7 @@ imported lazily, so ``--help`` stays fast and the TUI's imports never load for h
 
 Exit codes (public interface): 0 ok, 1 done but something failed (e.g. an outbox item),
 2 usage/config, 3 auth, 4 network/offline, 5 server/protocol, 6 local cache (disk full,
-read-only, damaged: store/db.py CacheError), 130 interrupted.
+read-only, damaged: cache/db.py CacheError), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ def fail_from_exception(exc: BaseException) -> int:
         return fail(str(exc) or type(exc).__name__, exc.exit_code)
     if _is_network_error(exc):
         return fail(f"network error: {exc or type(exc).__name__}", EXIT_NETWORK)
-    from o2d_inbox.store.db import cache_error
+    from o2d_inbox.cache.db import cache_error
 
     if (local := cache_error(exc)) is not None:  # disk full, read-only, damaged: the file named
         return fail(str(local), local.exit_code)

@@ -14,8 +14,8 @@
     cache_path(config) -> Path
         config.cache_path, else the only default cache on disk for this server;
         ConfigError when it cannot be known without asking the server.
-    open_cache(config) -> sqlite3.Connection         store.db.open_db(cache_path(config));
-        a local fault (disk full, read-only, damaged) raises store.db.CacheError (exit 6)
+    open_cache(config) -> sqlite3.Connection         cache.db.open_db(cache_path(config));
+        a local fault (disk full, read-only, damaged) raises cache.db.CacheError (exit 6)
     make_engine(config, conn, client, **engine_kwargs) -> SyncEngine
         reconcile walk every config.reconcile_minutes; config.from_mailbox learned as ours
     make_dispatcher(config, conn, client, **dispatcher_kwargs) -> Dispatcher
@@ -44,8 +44,8 @@ from o2d_inbox.config import (
 
 if TYPE_CHECKING:
     from o2d_inbox.api.client import UniboxClient
-    from o2d_inbox.store.dispatcher import Dispatcher
-    from o2d_inbox.store.sync import SyncEngine
+    from o2d_inbox.outbox.dispatcher import Dispatcher
+    from o2d_inbox.sync.engine import SyncEngine
 
 # The demo: big enough to feel real, small enough to seed in well under a second.
 DEMO_SEED = 2024
@@ -131,10 +131,10 @@ def cache_path(config: Config) -> Path:
 
 
 def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
-    """The cache, opened by store.db.open_db (read-only when it cannot be written); a local
-    fault raises store.db.CacheError. Folders of o2d-inbox's own data dir on the way are made
+    """The cache, opened by cache.db.open_db (read-only when it cannot be written); a local
+    fault raises cache.db.CacheError. Folders of o2d-inbox's own data dir on the way are made
     private (0700; older versions left them 0755); a folder the user chose is left alone."""
-    from o2d_inbox.store.db import PRIVATE_DIR, open_db, restrict
+    from o2d_inbox.cache.db import PRIVATE_DIR, open_db, restrict
 
     path = cache_path(config)
     own = data_dir()
@@ -150,8 +150,8 @@ def make_engine(config: Config, conn: sqlite3.Connection, client: UniboxClient,
     every ``reconcile_minutes``, and the configured sender known as one of our mailboxes
     before the first page, so its threads never wait for a reply from ourselves. Extra
     kwargs (e.g. clock, page_limit) go to SyncEngine."""
-    from o2d_inbox.store import writes
-    from o2d_inbox.store.sync import SyncEngine
+    from o2d_inbox.cache import writes
+    from o2d_inbox.sync.engine import SyncEngine
 
     if config.from_mailbox:
         with writes.transaction(conn):
@@ -165,6 +165,6 @@ def make_dispatcher(config: Config, conn: sqlite3.Connection, client: UniboxClie
     """The outbox dispatcher for ``config`` (``outbox flush`` and the TUI's sender). No
     setting shapes it today; extra kwargs (clock, poll_backoff, idle_interval, ...) go to
     Dispatcher, so a setting added later has one place to land."""
-    from o2d_inbox.store.dispatcher import Dispatcher
+    from o2d_inbox.outbox.dispatcher import Dispatcher
 
     return Dispatcher(conn, client, **dispatcher_kwargs)

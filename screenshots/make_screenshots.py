@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 from o2d_inbox.cli import build_parser  # noqa: E402
 from o2d_inbox.config import load_config  # noqa: E402
 from o2d_inbox.context import make_client  # noqa: E402
-from o2d_inbox.store.db import open_db  # noqa: E402
+from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.tui.app import build_app  # noqa: E402
 
 def typed(text: str) -> list[str]:

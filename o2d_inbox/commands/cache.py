@@ -1,4 +1,4 @@
-"""`o2d-inbox cache check | path | rebuild`: the local cache file itself (store/repair.py).
+"""`o2d-inbox cache check | path | rebuild`: the local cache file itself (cache/repair.py).
 
 - check: SQLite's quick_check and the search index's own check; a broken search index is
   rebuilt on the spot (it is a copy of the cached threads and messages). Exit 0 when sound,
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check(config, path) -> int:
     from o2d_inbox.context import open_cache
-    from o2d_inbox.store.repair import check
+    from o2d_inbox.cache.repair import check
 
     conn = open_cache(config)
     try:
@@ -51,8 +51,8 @@ def _check(config, path) -> int:
 
 def _rebuild(path) -> int:
     from o2d_inbox.render.text import safe_line
-    from o2d_inbox.store.lock import SyncLocked
-    from o2d_inbox.store.repair import rebuild, summarize
+    from o2d_inbox.cache.lock import SyncLocked
+    from o2d_inbox.cache.repair import rebuild, summarize
 
     try:
         done = rebuild(path)

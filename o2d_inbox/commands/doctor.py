@@ -213,8 +213,8 @@ def _check_workspace(config: Config, workspaces: list, report: Report) -> int | 
 
 def _check_cache(config: Config, report: Report) -> None:
     from o2d_inbox.context import cache_path, open_cache
-    from o2d_inbox.store.db import CacheError
-    from o2d_inbox.store.repair import check
+    from o2d_inbox.cache.db import CacheError
+    from o2d_inbox.cache.repair import check
 
     try:
         path = cache_path(config)

@@ -51,7 +51,7 @@ from pathlib import Path
 from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import load_config
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store import outbox as ob
+from o2d_inbox.outbox import queue as ob
 
 RECENT_SECONDS = 24 * 3600
 
@@ -133,7 +133,7 @@ def _kept(exc: Exception, args: argparse.Namespace, body: str | None) -> Excepti
     """``exc``; when the cache refused a message read from stdin (disk full, read-only,
     damaged), its text would exist nowhere else: it is written to a private file in the
     temp folder (else to stdout) and the error says where."""
-    from o2d_inbox.store.db import CacheError, cache_error
+    from o2d_inbox.cache.db import CacheError, cache_error
 
     fault = cache_error(exc)
     if fault is None or getattr(args, "body_file", None) != "-" or not (body or "").strip():
@@ -158,7 +158,7 @@ def _learn_sender(config, conn, thread_id: str) -> str | None:
     cannot be learned here (offline, no key, the messages do not say): the dispatcher learns
     it before sending. Only an optimisation, so it never fails the command."""
     from o2d_inbox.context import make_client, with_cached_workspace
-    from o2d_inbox.store.dispatcher import learn_thread_mailbox
+    from o2d_inbox.outbox.dispatcher import learn_thread_mailbox
 
     async def learn() -> str | None:
         async with make_client(with_cached_workspace(config), timeout=LEARN_TIMEOUT, max_retries=0) as client:
@@ -321,7 +321,7 @@ def _edit_in_editor(text: str) -> str:
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
     from o2d_inbox.api.errors import NetworkError, ProtocolError, RateLimitError, ServerError
     from o2d_inbox.context import make_client, make_dispatcher, open_cache, probe_server, resolve_workspace
-    from o2d_inbox.store.dispatcher import CacheWriteFailed, OutboxBusy
+    from o2d_inbox.outbox.dispatcher import CacheWriteFailed, OutboxBusy
 
     try:
         config = await probe_server(config)

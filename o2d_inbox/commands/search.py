@@ -1,4 +1,4 @@
-"""`o2d-inbox search QUERY`: full-text search of the cache (store/search.py), offline.
+"""`o2d-inbox search QUERY`: full-text search of the cache (cache/search.py), offline.
 
 The output is that of `o2d-inbox threads`: the same table, or with --json the same thread
 objects as JSON Lines (its serializer, imported), newest first. A query that cannot be
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from o2d_inbox.context import open_cache
-    from o2d_inbox.store.search import search
+    from o2d_inbox.cache.search import search
 
     config = load_config(args)
     probe(config)

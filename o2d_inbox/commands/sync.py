@@ -20,7 +20,7 @@ from typing import TextIO
 
 from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, fail
 from o2d_inbox.config import load_config
-from o2d_inbox.store.sync import SyncLocked, SyncProgress, SyncResult
+from o2d_inbox.sync.engine import SyncLocked, SyncProgress, SyncResult
 
 
 class ProgressPrinter:

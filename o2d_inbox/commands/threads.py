@@ -5,7 +5,7 @@ Both read the cache only, so they work offline. Before reading, a quick capabili
 "offline: showing cached data" when the server cannot be reached: the answer is the cache
 either way, the note says how fresh it can be.
 
-Both read through store/queries.py, the functions the inbox's queues use: `threads
+Both read through cache/queries.py, the functions the inbox's queues use: `threads
 --needs-reply` lists what the Needs-reply queue lists and `threads --intent I` what the intent
 queue lists (neither shows threads marked done or snoozed); filters combine (queries.filtered).
 
@@ -27,7 +27,7 @@ from o2d_inbox.cli import EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import Config, load_config, print_warning
 
 if TYPE_CHECKING:
-    from o2d_inbox.store.queries import ThreadRow, View
+    from o2d_inbox.cache.queries import ThreadRow, View
 
 OFFLINE_NOTE = "offline: showing cached data"
 
@@ -73,7 +73,7 @@ def probe(config: Config) -> bool:
 
 def view_of(args: argparse.Namespace) -> View:
     """The queue the `threads` filters name; 'unclassified' (or 'none' / 'null') is no intent yet."""
-    from o2d_inbox.store import queries
+    from o2d_inbox.cache import queries
 
     intent = getattr(args, "intent", None) or None
     if intent and intent.lower() in ("unclassified", "none", "null"):
@@ -122,7 +122,7 @@ def _intent(value: str | None, none: str) -> str:
 
 
 def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
-    from o2d_inbox.store import queries
+    from o2d_inbox.cache import queries
 
     limit = max(0, int(getattr(args, "limit", 50) or 0))
     rows = queries.rows(conn, view_of(args), 0, limit)
@@ -141,7 +141,7 @@ def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
 # --- show -----------------------------------------------------------------------------------
 
 def message_json(m: Any) -> dict[str, Any]:
-    from o2d_inbox.store.writes import iso
+    from o2d_inbox.cache.writes import iso
 
     return {
         "id": m.id, "message_id": m.message_id, "from_email": m.from_email, "to_emails": m.to_emails,
@@ -163,8 +163,8 @@ def body_text(m: Any) -> str:
 
 def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     from o2d_inbox.render.text import safe_line
-    from o2d_inbox.store import queries
-    from o2d_inbox.store.writes import iso
+    from o2d_inbox.cache import queries
+    from o2d_inbox.cache.writes import iso
 
     thread = queries.thread(conn, thread_id)
     if thread is None:

@@ -22,9 +22,11 @@ from textual.widgets import Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store import local, outbox, queries
-from o2d_inbox.store.db import cache_error, is_read_only
-from o2d_inbox.store.queries import ThreadRow, View
+from o2d_inbox.cache import local
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.db import cache_error, is_read_only
+from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
@@ -289,7 +291,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
             path = self.conn.execute("PRAGMA database_list").fetchone()[2]
             if not path:
                 return None
-            from o2d_inbox.store.db import open_db
+            from o2d_inbox.cache.db import open_db
 
             self._reader_conn = open_db(path, readonly=True)
         return self._reader_conn
@@ -618,7 +620,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         from o2d_inbox.api.errors import AuthError, NetworkError, WorkspaceAccessError
 
         try:
-            from o2d_inbox.store.sync import SyncLocked
+            from o2d_inbox.sync.engine import SyncLocked
         except ImportError:  # pragma: no cover
             SyncLocked = ()  # noqa: N806
         reason = safe_line(str(error)) or type(error).__name__

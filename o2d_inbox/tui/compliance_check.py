@@ -1,12 +1,12 @@
 """Compose asks the server whether its recipient is suppressed (GET /campaigns/suppressions/status
-via store.compliance.refresh_suppression, which caches the answer), then redraws the warning.
+via outbox.compliance.refresh_suppression, which caches the answer), then redraws the warning.
 Offline, or on any error, the cached answer stands: the warning never waits on the network."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from o2d_inbox.store.compliance import refresh_suppression
+from o2d_inbox.outbox.compliance import refresh_suppression
 
 __all__ = ["ASK_DELAY", "ask_server"]
 

@@ -1,7 +1,7 @@
 """Compose a reply (`r`), a forward (`f`) or a new message (`c`) in a modal over the inbox.
 
 The text is an outbox *draft* from the first keystroke: saved (debounced) with
-store.outbox.save_draft while one types, so a crash or `esc` keeps it and `r` on the same
+outbox.queue.save_draft while one types, so a crash or `esc` keeps it and `r` on the same
 thread resumes it. `ctrl+s` (or the Send button) schedules the draft with the undo window
 (config.undo_seconds) and closes; the dispatcher sends it when the window has passed.
 `ctrl+e` opens $VISUAL / $EDITOR on the text with the app suspended and reads it back.
@@ -13,7 +13,7 @@ it, From reads "the thread's own mailbox" and, with a client, the thread's messa
 fetched to learn it; the dispatcher learns it before sending otherwise. A new message needs
 a sender: the configured default, or one chosen here.
 
-The body's HTML is derived from the text by render.compose (in store.outbox), never here.
+The body's HTML is derived from the text by render.compose (in outbox.queue), never here.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.store import outbox
-from o2d_inbox.store.db import cache_error
-from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache.db import cache_error
+from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 from o2d_inbox.tui.dialog import SeeThrough, see_through
 
@@ -181,7 +181,7 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
                 with Horizontal(classes="field"):
                     yield Label("Subject")
                     yield Input(p.get("subject") or "", placeholder="subject", compact=True, id="subject")
-            yield Static("", id="compose-warning")  # a suppressed recipient (store/compliance.py)
+            yield Static("", id="compose-warning")  # a suppressed recipient (outbox/compliance.py)
             yield TextArea(p.get("bodyText") or "", id="body", soft_wrap=True, tab_behavior="focus")
             with Horizontal(id="compose-bar"):
                 yield Static("", id="compose-status")
@@ -206,7 +206,7 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
 
     async def _learn_sender(self, client: Any) -> None:
         """Ask for the thread's messages to show (and store) its own mailbox as From."""
-        from o2d_inbox.store.dispatcher import learn_thread_mailbox
+        from o2d_inbox.outbox.dispatcher import learn_thread_mailbox
 
         try:
             mailbox = await learn_thread_mailbox(self.conn, client, self.thread_id)
@@ -227,7 +227,7 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
         return self.query_one("#body", TextArea)
 
     def payload(self) -> dict[str, Any]:
-        """The request body as on the wire (bodyHtml is derived by store.outbox)."""
+        """The request body as on the wire (bodyHtml is derived by outbox.queue)."""
         text = self.body.text
         payload: dict[str, Any] = {}
         if text.strip() or self.kind != "forward":  # a forward may go without a note
@@ -276,7 +276,7 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
 
     def _check_recipient(self) -> str | None:
         """Show (or hide) the suppression warning line; returns the warning."""
-        from o2d_inbox.store.compliance import suppression_warning
+        from o2d_inbox.outbox.compliance import suppression_warning
 
         warning = suppression_warning(self.conn, self.recipient())
         for line in self.query("#compose-warning").results(Static):

@@ -489,7 +489,7 @@ class _Layout:
             if getattr(thread, f"is_{flag}", False):
                 chunks.append((flag, meta))
         self._chunks(chunks, (" · ", meta))
-        # local states (store/local.py; tui/triage.py sets them)
+        # local states (cache/local.py; tui/triage.py sets them)
         until = getattr(thread, "local_snoozed_until", None)
         if getattr(thread, "local_done", False):
             self._plain("✓ done (e brings it back)", meta)

@@ -17,7 +17,7 @@ class SyncProgressed(Message):
 
 
 class SyncFinished(Message):
-    def __init__(self, result) -> None:  # store.sync.SyncResult
+    def __init__(self, result) -> None:  # sync.engine.SyncResult
         super().__init__()
         self.result = result
 

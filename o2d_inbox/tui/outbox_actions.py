@@ -4,7 +4,7 @@
 alongside the app's own (it walks the MRO), so app.py only adds OUTBOX_BINDINGS to its
 BINDINGS, lists help_sections / palette entries from here, and inherits the rest.
 
-- With a client, store.dispatcher.Dispatcher runs in a worker (group "outbox"); after a pass
+- With a client, outbox.dispatcher.Dispatcher runs in a worker (group "outbox"); after a pass
   that changed rows it posts OutboxChanged, whose handler refreshes the header count, the
   open conversation's pending items, the lists (a failed intent reverts) and turns
   drain_changes() into notices. Another process sending this outbox → one notice, no crash.
@@ -26,8 +26,9 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.store import outbox, queries
-from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries
+from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compose import ComposeScreen, find_draft
 from o2d_inbox.tui.intent_picker import CLEAR, NUMBERED, IntentPicker
 from o2d_inbox.tui.intents import INTENTS

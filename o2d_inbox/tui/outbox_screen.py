@@ -18,8 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store import outbox, queries
-from o2d_inbox.store.outbox import OutboxItem
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries
+from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.tui.intents import look
 
 __all__ = ["OutboxScreen", "RECENT_SECONDS", "state_look", "describe", "age_text"]

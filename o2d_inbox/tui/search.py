@@ -1,4 +1,4 @@
-"""`/` searches the whole cache (store/search.py) and shows the hits as a queue.
+"""`/` searches the whole cache (cache/search.py) and shows the hits as a queue.
 
 The box opens prefilled with the current queue as search tokens (``intent:interested ``,
 ``mailbox:<addr> ``, ``is:needs-reply ``; ``is:open`` too where the queue hides done and
@@ -29,9 +29,9 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.store import search as store_search
-from o2d_inbox.store.queries import ThreadRow, View
-from o2d_inbox.store.schema import LOCAL_HIDING_KINDS
+from o2d_inbox.cache import search as store_search
+from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
 from o2d_inbox.tui.thread_list import PAGE
 
 __all__ = ["SEARCH_DELAY", "SearchActions", "SearchFound", "SearchSource", "queue_tokens"]
@@ -43,7 +43,7 @@ _RETRIES = 20  # an interrupt meant for the previous search can hit the next one
 
 def queue_tokens(view: View) -> str:
     """The search tokens that mean ``view`` ('' when the language has none, e.g. All)."""
-    # the queues that put done / snoozed threads away (store/local.py) add is:open
+    # the queues that put done / snoozed threads away (cache/local.py) add is:open
     put_away = "is:open " if view.kind in LOCAL_HIDING_KINDS else ""
     if view.kind == "needs":
         return "is:needs-reply " + put_away
@@ -55,7 +55,7 @@ def queue_tokens(view: View) -> str:
 
 
 class _Paging:
-    """store/search.py behind the three functions the ThreadList calls on store/queries."""
+    """cache/search.py behind the three functions the ThreadList calls on cache/queries."""
 
     @staticmethod
     def count(conn: sqlite3.Connection, source: SearchSource) -> int:

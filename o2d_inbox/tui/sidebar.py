@@ -10,7 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.store.queries import View
+from o2d_inbox.cache.queries import View
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER, look
 
 WIDTH = 26  # content cells
@@ -39,7 +39,7 @@ def view_title(view: View, names: dict[str, str] | None = None) -> str:
         return "Needs reply"
     if view.kind == "all":
         return "All"
-    if view.kind in ("done", "snoozed"):  # local states (store/local.py)
+    if view.kind in ("done", "snoozed"):  # local states (cache/local.py)
         return view.kind.title()
     if view.kind == "intent":
         found = look(view.key or None)
@@ -105,7 +105,7 @@ class Sidebar(OptionList):
         for (kind, key), n in sorted(counts.items(), key=repr):
             if kind == "intent" and key not in INTENTS:
                 options.append(Option(self._line(look(key).label, n, f"intent:{key}"), id=f"intent:{key}"))
-        options.append(None)  # put away locally (store/local.py): out of the queues above
+        options.append(None)  # put away locally (cache/local.py): out of the queues above
         for kind in ("done", "snoozed"):
             options.append(Option(self._line(kind.title(), counts.get((kind, None), 0), kind), id=kind))
         if mailboxes:

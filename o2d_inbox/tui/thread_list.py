@@ -24,9 +24,9 @@ from textual.strip import Strip
 from textual.widgets import Input
 
 from o2d_inbox.render.text import cell_len, fit, safe_line
-from o2d_inbox.store import queries
-from o2d_inbox.store.writes import is_automated
-from o2d_inbox.store.queries import ThreadRow, View
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.writes import is_automated
+from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 
 PAGE = 64
@@ -178,7 +178,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     @property
     def _source(self):
-        """store.queries for a View; a search pages itself the same way (tui/search.py)."""
+        """cache.queries for a View; a search pages itself the same way (tui/search.py)."""
         return getattr(self.view, "source", queries)
 
     def row(self, index: int) -> ThreadRow | None:

@@ -4,7 +4,7 @@
 outbox's ``set_intent`` (intents for the selection: one outbox item per thread, through the
 same function) and ``action_undo`` (one key, one stack) instead of adding twins.
 
-- Local states (store/local.py) take many ids at once and return a LocalChange; intents
+- Local states (cache/local.py) take many ids at once and return a LocalChange; intents
   return outbox items. Each action pushes one ``UndoEntry`` holding either; `u` pops the
   newest: undo_local, or outbox.undo per item (an intent already sent is reverted by queuing
   its previous value). A reply / forward scheduled after the newest entry is the outbox's own
@@ -12,7 +12,7 @@ same function) and ``action_undo`` (one key, one stack) instead of adding twins.
 - Rapid triage (`T`): after each action on the current thread the cursor goes to the next
   one (the preview follows it); a tally in the header. With a selection, actions apply to
   every selected thread and the selection ends.
-- Setting `unsubscribe` offers to suppress the prospects (store/compliance.py), queued once
+- Setting `unsubscribe` offers to suppress the prospects (outbox/compliance.py), queued once
   per address (candidates leave out addresses already queued).
 """
 
@@ -25,10 +25,13 @@ from typing import Any
 
 from textual.binding import Binding
 
-from o2d_inbox.store import compliance, local, outbox, queries
-from o2d_inbox.store.local import LocalChange
-from o2d_inbox.store.outbox import OutboxItem, OutboxRefused
-from o2d_inbox.store.queries import ThreadRow
+from o2d_inbox.outbox import compliance
+from o2d_inbox.cache import local
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.local import LocalChange
+from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
+from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.intent_picker import CLEAR
 from o2d_inbox.tui.intents import INTENTS

@@ -14,7 +14,7 @@ from o2d_inbox.context import (
     with_cached_workspace,
     with_workspace,
 )
-from o2d_inbox.store.db import CacheError
+from o2d_inbox.cache.db import CacheError
 
 KEY = "ot2d_contextTEST_abcdefghijkl1234"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from o2d_inbox.cli import EXIT_CACHE, main
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store.db import open_db
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.cache.db import open_db
 
 from store_helpers import damage_table, make_read_only  # registered by tests/conftest.py
 
@@ -150,7 +150,7 @@ def test_cache_path_and_check(cli, cache):
 
 def test_a_disk_that_fills_up_during_a_sync_stops_it_cleanly_with_exit_6(home, monkeypatch, capsys):
     from o2d_inbox.context import DEMO_THREADS
-    from o2d_inbox.store import writes
+    from o2d_inbox.cache import writes
 
     path = home.root / "demo-cache.db"
     real, pages = writes.upsert_threads, []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from o2d_inbox.store.db import open_db
+from o2d_inbox.cache.db import open_db
 
 
 class FakeClock:
@@ -72,7 +72,7 @@ class SimWorld:
         self.sim.advance(seconds)
 
     def dispatcher(self, **kwargs):
-        from o2d_inbox.store.dispatcher import Dispatcher
+        from o2d_inbox.outbox.dispatcher import Dispatcher
 
         kwargs.setdefault("poll_backoff", (1, 2))
         return Dispatcher(self.conn, self.client, clock=self.clock, sleep=self.sleep, **kwargs)

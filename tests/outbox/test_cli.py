@@ -7,8 +7,8 @@ import json
 import pytest
 
 from o2d_inbox import cli
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store.db import open_db
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.cache.db import open_db
 
 
 SDR = "sarah@cooloutreach.com"  # one of the simulator's mailboxes

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store.db import open_db
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.cache.db import open_db
 
 REPO = Path(__file__).resolve().parents[2]
 FLUSH = [sys.executable, "-m", "o2d_inbox", "outbox", "flush", "--wait", "--timeout", "60"]

@@ -10,8 +10,8 @@ import pytest
 from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.simulator import EXAMPLE_KEY
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store.dispatcher import Dispatcher, OutboxBusy
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.outbox.dispatcher import Dispatcher, OutboxBusy
 
 
 def intent_of(conn, thread_id):
@@ -82,7 +82,7 @@ async def test_bounce_fails_with_the_reason_and_keeps_the_text(world):
 async def test_an_operation_that_never_finishes_is_settled_unconfirmed_after_a_day(make_world):
     """Accepted, then 'queued' forever: after CONFIRM_WITHIN the item is sent (it was accepted:
     never re-sent), says its delivery was not confirmed, and is no longer polled."""
-    from o2d_inbox.store.dispatcher import CONFIRM_WITHIN
+    from o2d_inbox.outbox.dispatcher import CONFIRM_WITHIN
 
     w = make_world(op_step_seconds=10**9)  # the server never gets round to sending
     item = ob.queue_reply(w.conn, w.thread_ids[0], "hello", undo_seconds=0, now=w.clock())
@@ -255,7 +255,7 @@ async def test_flush_skips_the_undo_window(world):
 async def test_a_sync_before_the_override_lands_keeps_it_on_screen(world):
     """Optimistic intent vs. the sync engine: the user's value stays until the PATCH lands,
     then the server agrees; the sync engine and the dispatcher share the cache meanwhile."""
-    from o2d_inbox.store.sync import SyncEngine
+    from o2d_inbox.sync.engine import SyncEngine
 
     engine = SyncEngine(world.conn, world.client, clock=world.clock)
     await engine.sync(full=True)

@@ -8,7 +8,7 @@ import pytest
 
 from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.api.models import ThreadMessages
-from o2d_inbox.store import outbox as ob
+from o2d_inbox.outbox import queue as ob
 
 
 def mailbox_gets(w) -> list[str]:

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store.db import open_db
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.cache.db import open_db
 
 
 def intent_of(conn, thread_id):

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from o2d_inbox.store.db import open_db
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.simulator import Simulator
-from o2d_inbox.store.sync import SyncEngine
+from o2d_inbox.sync.engine import SyncEngine
 
 from store_helpers import make_client, make_sim  # registered by tests/conftest.py
 

@@ -37,7 +37,7 @@ def cached_snapshot(conn) -> dict[str, dict]:
 
 def counts_are_right(conn) -> bool:
     """view_counts (kept by triggers) equal a recount from scratch."""
-    from o2d_inbox.store.schema import RECOUNT_SQL
+    from o2d_inbox.cache.schema import RECOUNT_SQL
 
     kept = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute("SELECT * FROM view_counts")
             if r[3] != 0}
@@ -125,7 +125,7 @@ def search_index_whole(conn) -> bool:
     trigger of a fresh cache is in place to keep them so."""
     import sqlite3
 
-    from o2d_inbox.store.schema import ensure_schema
+    from o2d_inbox.cache.schema import ensure_schema
 
     fresh = sqlite3.connect(":memory:", isolation_level=None)
     ensure_schema(fresh)

@@ -2,7 +2,7 @@
 
 from store_helpers import counts_are_right
 
-from o2d_inbox.store.writes import is_automated, needs_reply
+from o2d_inbox.cache.writes import is_automated, needs_reply
 
 
 def test_automated_addresses():

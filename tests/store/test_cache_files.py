@@ -10,13 +10,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from o2d_inbox.store import local
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store.db import CacheError, cache_error, open_db, transaction
-from o2d_inbox.store.lock import SyncLocked, WriterLock
-from o2d_inbox.store.repair import check, rebuild
-from o2d_inbox.store.schema import SCHEMA_VERSION
-from o2d_inbox.store.search import search, search_index_ok
+from o2d_inbox.cache import local
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.cache.db import CacheError, cache_error, open_db, transaction
+from o2d_inbox.cache.lock import SyncLocked, WriterLock
+from o2d_inbox.cache.repair import check, rebuild
+from o2d_inbox.cache.schema import SCHEMA_VERSION
+from o2d_inbox.cache.search import search, search_index_ok
 
 from store_helpers import damage_table, make_read_only  # noqa: E402 (loaded by conftest.py)
 

@@ -134,7 +134,7 @@ def test_show_works_offline(synced):
 
 
 def test_a_second_sync_says_another_is_running(synced):
-    from o2d_inbox.store.lock import WriterLock
+    from o2d_inbox.cache.lock import WriterLock
 
     env, _, _ = synced
     with WriterLock(env["O2D_INBOX_CACHE"]):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from store_helpers import counts_are_right
 
-from o2d_inbox.store import writes
-from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY
+from o2d_inbox.cache import writes
+from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY
 
 
 async def test_counts_follow_every_writer(engine, conn, sim):

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from store_helpers import counts_are_right
 
-from o2d_inbox.store import local
-from o2d_inbox.store.local import LOCAL_OPEN_SQL
+from o2d_inbox.cache import local
+from o2d_inbox.cache.local import LOCAL_OPEN_SQL
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
@@ -169,7 +169,8 @@ async def test_sync_and_full_reconcile_keep_local_states(engine, conn, sim):
 
 # --- compliance -----------------------------------------------------------------------------
 
-from o2d_inbox.store import compliance, outbox  # noqa: E402
+from o2d_inbox.outbox import compliance
+from o2d_inbox.outbox import queue as outbox  # noqa: E402
 
 
 def test_suppression_candidates_and_local_suppression(conn):

@@ -16,11 +16,12 @@ from store_helpers import (
 
 from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.simulator.data import PATHOLOGICAL_KINDS
-from o2d_inbox.store import queries, writes
-from o2d_inbox.store.db import open_db
-from o2d_inbox.store.schema import FTS_TOP
-from o2d_inbox.store.search import search
-from o2d_inbox.store.sync import K_WATERMARK, SyncEngine
+from o2d_inbox.cache import queries
+from o2d_inbox.cache import writes
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.cache.schema import FTS_TOP
+from o2d_inbox.cache.search import search
+from o2d_inbox.sync.engine import K_WATERMARK, SyncEngine
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 ESCAPE_INTENT = "\x1b[2J\x1b[Hpwned\x07"
@@ -261,7 +262,7 @@ def test_a_cache_left_broken_by_an_older_version_is_repaired_when_opened(tmp_pat
     thread dated 1969 or 2300; the index rebuilt at the walk's end left it out, and every
     later write to it failed in the search triggers. Opening the cache clamps those times
     (migration 11) and, with the triggers back, rebuilds the index."""
-    from o2d_inbox.store.schema import SCHEMA_VERSION, ensure_schema
+    from o2d_inbox.cache.schema import SCHEMA_VERSION, ensure_schema
 
     conn = open_db(tmp_path / "old.db")
     with writes.transaction(conn):

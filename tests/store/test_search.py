@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from o2d_inbox.store import search as s
-from o2d_inbox.store.db import open_db
-from o2d_inbox.store.sync import SyncEngine
+from o2d_inbox.cache import search as s
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.sync.engine import SyncEngine
 from store_helpers import make_client, make_sim
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -262,7 +262,7 @@ def test_narrow_filters_take_the_last_word_whole(db, monkeypatch):
 def test_is_open_leaves_out_done_and_snoozed_threads_as_the_queues_do(db):
     from datetime import timedelta
 
-    from o2d_inbox.store import local
+    from o2d_inbox.cache import local
 
     assert ids(db, "is:needs-reply is:open") == ["t_pricing", "t_warm", "t_unfetched", "t_old"]
     local.mark_done(db, "t_warm")

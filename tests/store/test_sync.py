@@ -9,11 +9,11 @@ from store_helpers import (cached_snapshot, counts_are_right, make_client, make_
                            search_triggers, thread_indexes)
 
 from o2d_inbox.api.errors import AuthError, NetworkError, ServerError
-from o2d_inbox.store import queries
-from o2d_inbox.store.db import open_db
-from o2d_inbox.store.search import search
-from o2d_inbox.store import sync as sync_module
-from o2d_inbox.store.sync import SyncEngine
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.cache.search import search
+from o2d_inbox.sync import engine as sync_module
+from o2d_inbox.sync.engine import SyncEngine
 
 
 async def test_full_sync_equals_the_server(engine, conn, sim):

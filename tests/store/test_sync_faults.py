@@ -15,7 +15,7 @@ import pytest
 from store_helpers import API_KEY, WORKSPACE, cached_snapshot
 
 from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator
-from o2d_inbox.store.db import open_db
+from o2d_inbox.cache.db import open_db
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def test_the_progress_line_says_what_it_waits_for():
     import io
 
     from o2d_inbox.commands.sync import ProgressPrinter
-    from o2d_inbox.store.sync import SyncProgress
+    from o2d_inbox.sync.engine import SyncProgress
 
     now = [0.0]
     term = io.StringIO()

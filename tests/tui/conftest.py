@@ -22,7 +22,7 @@ _spec.loader.exec_module(harness)
 
 @pytest.fixture
 def cache():
-    from o2d_inbox.store.db import open_db
+    from o2d_inbox.cache.db import open_db
 
     conn = open_db(":memory:")
     seed.seed_cache(conn, 300)
@@ -36,7 +36,7 @@ def world(tmp_path):
     tests that send to a server (outbox, compliance)."""
     from o2d_inbox.api.client import UniboxClient
     from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
-    from o2d_inbox.store.db import open_db
+    from o2d_inbox.cache.db import open_db
 
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0))
     client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)

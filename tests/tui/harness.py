@@ -66,7 +66,7 @@ def config(**over) -> Config:
 
 
 class FakeEngine:
-    """Stands in for store.sync.SyncEngine: scripted results and errors, no network."""
+    """Stands in for sync.engine.SyncEngine: scripted results and errors, no network."""
 
     def __init__(self, conn, *, sync_error=None, fetch_error=None, on_sync=None):
         self.conn = conn

@@ -12,7 +12,7 @@ import random
 import sqlite3
 from datetime import datetime, timezone
 
-from o2d_inbox.store.writes import refresh_counts
+from o2d_inbox.cache.writes import refresh_counts
 
 NOW = datetime(2026, 6, 3, 12, 0, 0, tzinfo=timezone.utc)
 

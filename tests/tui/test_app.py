@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from o2d_inbox.api.errors import NetworkError
-from o2d_inbox.store import queries as q
-from o2d_inbox.store.writes import refresh_counts
+from o2d_inbox.cache import queries as q
+from o2d_inbox.cache.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.help import HelpScreen
 
@@ -108,7 +108,7 @@ async def test_brackets_walk_queues_and_t_toggles_full_feed(cache):
 
 
 async def test_search_narrows_and_escape_clears(cache):
-    from o2d_inbox.store.search import search_count
+    from o2d_inbox.cache.search import search_count
 
     app = app_for(cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -382,8 +382,8 @@ async def test_the_status_says_what_a_stalled_sync_waits_for(cache):
 
 
 async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
-    from o2d_inbox.store.db import open_db
-    from o2d_inbox.store.search import search
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.search import search
     from tui_seed import seed_cache
 
     conn = open_db(tmp_path / "cache.db")
@@ -447,7 +447,7 @@ async def test_a_dialog_follows_the_sidebar_when_the_terminal_is_resized(cache):
 async def test_a_worker_message_arriving_while_the_app_closes_is_ignored(cache):
     """A messages fetch or a sync that ends just as the app closes still posts its message;
     the inbox's widgets are gone by then: nothing to update, and no crash."""
-    from o2d_inbox.store.sync import SyncResult
+    from o2d_inbox.sync.engine import SyncResult
     from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 
     app = app_for(cache)
@@ -465,7 +465,7 @@ async def test_a_client_factory_is_called_once_after_the_first_frame(tmp_path, m
     the client (httpx, pydantic, a TLS context: ~0.1 s) and syncs with it."""
     from o2d_inbox.api.client import UniboxClient
     from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
-    from o2d_inbox.store.db import open_db
+    from o2d_inbox.cache.db import open_db
     from o2d_inbox.tui.thread_list import ThreadList
 
     painted = []
@@ -513,9 +513,9 @@ async def test_the_inbox_engine_follows_the_config(tmp_path):
 
     from o2d_inbox.api.client import UniboxClient
     from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
-    from o2d_inbox.store.db import open_db
-    from o2d_inbox.store.sync import K_LAST_FULL
-    from o2d_inbox.store.writes import known_mailboxes, set_state
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.sync.engine import K_LAST_FULL
+    from o2d_inbox.cache.writes import known_mailboxes, set_state
 
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False))
     conn = open_db(tmp_path / "cache.db")

@@ -8,8 +8,8 @@ import sys
 
 from textual.widgets import Input, Select, TextArea
 
-from o2d_inbox.store import outbox
-from o2d_inbox.store.db import open_db
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen
 

@@ -10,7 +10,7 @@ from typing import Any
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
-from o2d_inbox.store.queries import MessageRow, ThreadRow
+from o2d_inbox.cache.queries import MessageRow, ThreadRow
 from o2d_inbox.tui.conversation import INLINE_HTML_CHARS, MAX_BLOCK_LINES, ConversationView
 
 NOW = datetime(2026, 6, 10, 15, 0, tzinfo=timezone.utc)  # a Wednesday
@@ -93,7 +93,7 @@ NEWSLETTER_HTML = (
 
 @dataclass
 class Pending:
-    """Duck-typed like store.outbox.OutboxItem."""
+    """Duck-typed like outbox.queue.OutboxItem."""
 
     id: int
     kind: str
@@ -341,8 +341,8 @@ async def test_queued_countdown_ticks_with_the_clock():
 
 
 async def test_real_outbox_items_from_the_store():
-    from o2d_inbox.store import outbox
-    from o2d_inbox.store.db import open_db
+    from o2d_inbox.outbox import queue as outbox
+    from o2d_inbox.cache.db import open_db
 
     conn = open_db(":memory:")
     try:

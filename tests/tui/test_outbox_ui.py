@@ -9,8 +9,9 @@ from __future__ import annotations
 from textual.widgets import DataTable, TextArea
 
 from o2d_inbox.api.errors import BadRequestError
-from o2d_inbox.store import outbox, queries
-from o2d_inbox.store.lock import WriterLock
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.lock import WriterLock
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
@@ -409,7 +410,7 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
 
     from o2d_inbox.api.client import UniboxClient
     from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
-    from o2d_inbox.store.db import open_db
+    from o2d_inbox.cache.db import open_db
 
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0, require_sender=True))
     client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)

@@ -10,8 +10,8 @@ import pytest
 
 from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
-from o2d_inbox.store.db import open_db
-from o2d_inbox.store.sync import SyncEngine
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.sync.engine import SyncEngine
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.snooze import SnoozeScreen
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from o2d_inbox.store import local
-from o2d_inbox.store import queries as q
+from o2d_inbox.cache import local
+from o2d_inbox.cache import queries as q
 
 VIEWS = [
     q.View("all"), q.View("all", relevant=False), q.View("needs"), q.View("needs", relevant=False),
@@ -91,7 +91,7 @@ def test_plans_use_an_index_and_never_sort_the_queue(cache, view):
 
 def test_trigger_maintained_counts_agree_with_the_queues():
     """view_counts as the schema's triggers keep it (no recount) matches what rows() lists."""
-    from o2d_inbox.store.db import open_db
+    from o2d_inbox.cache.db import open_db
     from tui_seed import seed_cache
 
     conn = open_db(":memory:")

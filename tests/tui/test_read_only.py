@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from o2d_inbox.store import outbox
-from o2d_inbox.store.db import open_db
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen
 

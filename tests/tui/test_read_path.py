@@ -1,4 +1,4 @@
-"""`o2d-inbox threads` lists what the inbox's queues list: one read path (store/queries.py).
+"""`o2d-inbox threads` lists what the inbox's queues list: one read path (cache/queries.py).
 
 A file cache with threads that need a reply but were marked done or snoozed: the CLI (run as a
 user runs it) and the TUI (driven by Pilot on the same file) show the same ids, in the same order.
@@ -14,9 +14,9 @@ from datetime import timedelta
 
 import pytest
 
-from o2d_inbox.store import local
-from o2d_inbox.store import queries as q
-from o2d_inbox.store.db import open_db
+from o2d_inbox.cache import local
+from o2d_inbox.cache import queries as q
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 
 from tui_harness import clock, config, settle
@@ -85,8 +85,8 @@ async def test_threads_needs_reply_and_intent_list_what_the_tui_lists(put_away, 
 
 
 def test_the_outbox_screen_names_a_thread_as_the_cache_has_it(cache):
-    """The outbox screen's "who · subject" column reads the thread through store/queries."""
-    from o2d_inbox.store import outbox
+    """The outbox screen's "who · subject" column reads the thread through cache/queries."""
+    from o2d_inbox.outbox import queue as outbox
     from o2d_inbox.tui.outbox_screen import describe
 
     cache.execute("UPDATE threads SET prospect = 'Ada Byrne', subject_display = 'Re: pricing' "

@@ -1,12 +1,12 @@
-"""`/` searches the cache (store/search.py) and shows the hits as a queue (tui/search.py)."""
+"""`/` searches the cache (cache/search.py) and shows the hits as a queue (tui/search.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from o2d_inbox.store import queries as q
-from o2d_inbox.store.db import open_db
-from o2d_inbox.store.search import search, search_count
+from o2d_inbox.cache import queries as q
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.cache.search import search, search_count
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.conversation import ConversationView
 
@@ -170,7 +170,7 @@ def test_snapshot_search_results_queue(snap_compare, file_cache):
 
 
 async def test_past_the_capped_count_the_list_grows_as_the_cursor_nears_its_end(tmp_path):
-    from o2d_inbox.store.search import COUNT_CAP
+    from o2d_inbox.cache.search import COUNT_CAP
 
     conn = open_db(tmp_path / "big.db")
     seed_cache(conn, COUNT_CAP + 150, messages_for=0)
@@ -208,7 +208,7 @@ async def test_the_prefilled_search_leaves_out_what_the_queue_put_away(file_cach
     """Done and snoozed threads are out of Needs reply: the search it prefills agrees."""
     from datetime import timedelta
 
-    from o2d_inbox.store import local
+    from o2d_inbox.cache import local
 
     hits = [t.id for t in search(file_cache, "is:needs-reply acme", relevant=True, limit=1000, now=NOW)]
     assert len(hits) >= 3

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from o2d_inbox.api.errors import NetworkError
-from o2d_inbox.store.db import open_db
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 
 from tui_harness import FakeEngine, clock, config, settle

@@ -1,13 +1,13 @@
 """Compose: ctrl+t inserts a filled reply template (tui/templates_picker.py), and a suppressed
-recipient shows a warning line and asks before sending (store/compliance.py)."""
+recipient shows a warning line and asks before sending (outbox/compliance.py)."""
 
 from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Static, TextArea
 
-from o2d_inbox.store import outbox
-from o2d_inbox.store import queries as q
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries as q
 from o2d_inbox.templates import fill, load_templates, templates_for
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
@@ -180,7 +180,7 @@ class SuppressionClient:
 
 
 async def test_compose_asks_the_server_and_caches_its_answer(cache):
-    from o2d_inbox.store.compliance import cached_suppression
+    from o2d_inbox.outbox.compliance import cached_suppression
     from tui_harness import FakeEngine
 
     thread = interested_thread(cache)

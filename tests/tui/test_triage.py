@@ -13,8 +13,10 @@ from datetime import date, timedelta
 import pytest
 
 from o2d_inbox.render.ooo import wake_time
-from o2d_inbox.store import local, outbox, queries
-from o2d_inbox.store.writes import refresh_counts
+from o2d_inbox.cache import local
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED

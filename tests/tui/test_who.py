@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from o2d_inbox.store.queries import ThreadRow
+from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.thread_list import who
 
 BASE = ThreadRow(

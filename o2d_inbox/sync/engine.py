@@ -39,7 +39,7 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 ``--messages``. The local clock is used only to decide when a reconcile is due.
 
 Cache writes: one transaction per page (upserts + walk progress), new threads through a
-staged INSERT … SELECT, view_counts deltas counted by the page itself (see store/writes.py).
+staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
 (BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
@@ -57,9 +57,9 @@ from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.api.errors import (ApiError, AuthError, BadRequestError, NotFoundError, ProtocolError,
                                   WorkspaceAccessError)
-from o2d_inbox.store import writes
-from o2d_inbox.store.lock import SyncLocked, WriterLock
-from o2d_inbox.store.writes import transaction
+from o2d_inbox.cache import writes
+from o2d_inbox.cache.lock import SyncLocked, WriterLock
+from o2d_inbox.cache.writes import transaction
 
 if TYPE_CHECKING:
     from o2d_inbox.api.models import ThreadMessages, ThreadsPage

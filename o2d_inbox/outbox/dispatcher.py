@@ -1,4 +1,4 @@
-"""The outbox dispatcher: sends what store/outbox.py queued, exactly once, crash-safe.
+"""The outbox dispatcher: sends what outbox/queue.py queued, exactly once, crash-safe.
 
     d = Dispatcher(conn, client, clock=time.time, poll_backoff=(1, 2, 4, 8, 15, 30),
                    max_attempts=None, sleep=asyncio.sleep, concurrency=8)
@@ -75,10 +75,10 @@ from o2d_inbox.api.models import (
     NewMessageRequest,
     ReplyRequest,
 )
-from o2d_inbox.store import outbox as ob
-from o2d_inbox.store import writes
-from o2d_inbox.store.lock import SyncLocked, WriterLock, db_path
-from o2d_inbox.store.outbox import OutboxItem, transaction
+from o2d_inbox.outbox import queue as ob
+from o2d_inbox.cache import writes
+from o2d_inbox.cache.lock import SyncLocked, WriterLock, db_path
+from o2d_inbox.outbox.queue import OutboxItem, transaction
 
 __all__ = ["CacheWriteFailed", "Dispatcher", "OutboxBusy", "learn_thread_mailbox"]
 

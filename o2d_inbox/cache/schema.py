@@ -84,7 +84,7 @@ _COUNTED_CHANGE = (
 
 
 #: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM view_counts).
-# --- local states (migration 6; written by store/local.py) ----------------------------------
+# --- local states (migration 6; written by cache/local.py) ----------------------------------
 # A thread the user marked done or snoozed (until wake_due() clears the snooze) is "put away":
 # it leaves the 'needs' and 'intent' queues (and their counts) and is counted in 'done' /
 # 'snoozed' instead; 'all', 'mailbox' and 'campaign' keep every thread. The counts of
@@ -180,7 +180,7 @@ RECOUNT_SQL = f"""
 """
 
 
-# --- full-text search (migration 4; queried by store/search.py) -----------------------------
+# --- full-text search (migration 4; queried by cache/search.py) -----------------------------
 # Two external-content FTS5 tables, both with the columns (subject, body, sender, recipients):
 # search_threads over threads (subject, last_snippet, last_from + prospect, mailbox + prospect:
 # threads whose messages were never fetched are still found) and search_messages over messages
@@ -531,14 +531,14 @@ MIGRATIONS: list[list[Any]] = [
             _view_rows("OLD", "-") + " UNION ALL " + _view_rows("NEW", "+"),
         ),
     ],
-    # 4: full-text search (store/search.py): search_threads and search_messages, kept by triggers.
+    # 4: full-text search (cache/search.py): search_threads and search_messages, kept by triggers.
     _fts_migration("threads") + _fts_migration("messages"),
     # 5: the same search, its FTS rowids in list order (see "in list order" above).
     _fts_migration_v5(),
     # 6: local states (done, snoozed) put threads away from the open queues; see "local states".
     _local_migration(),
     # 7: the server's suppression status per address, cached so compose can warn offline
-    # (store/compliance.py; addresses lower-case, checked_at epoch seconds).
+    # (outbox/compliance.py; addresses lower-case, checked_at epoch seconds).
     [
         """
         CREATE TABLE IF NOT EXISTS suppression_status (
@@ -569,7 +569,7 @@ MIGRATIONS: list[list[Any]] = [
         "DROP INDEX IF EXISTS ix_threads_needs",
     ],
     # 10: when the server accepted an outbox item, so a send whose operation never finishes
-    # stops being polled (store/dispatcher.py CONFIRM_WITHIN); items accepted before: from now.
+    # stops being polled (outbox/dispatcher.py CONFIRM_WITHIN); items accepted before: from now.
     [
         "ALTER TABLE outbox ADD COLUMN accepted_at REAL",
         "UPDATE outbox SET accepted_at = strftime('%s', 'now') WHERE state = 'accepted'",

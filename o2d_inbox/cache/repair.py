@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from o2d_inbox.store.db import (
+from o2d_inbox.cache.db import (
     PRIVATE_FILE,
     SIDE_FILES,
     cache_error,
@@ -31,8 +31,8 @@ from o2d_inbox.store.db import (
     open_db,
     transaction,
 )
-from o2d_inbox.store.lock import WriterLock
-from o2d_inbox.store.search import rebuild_search_index, search_index_ok
+from o2d_inbox.cache.lock import WriterLock
+from o2d_inbox.cache.search import rebuild_search_index, search_index_ok
 
 #: Outbox states not carried over: done with (the user's text is in the old file regardless).
 DROPPED_STATES = ("sent", "cancelled")

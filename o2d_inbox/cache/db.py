@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from o2d_inbox.store.schema import SCHEMA_VERSION, ensure_schema
+from o2d_inbox.cache.schema import SCHEMA_VERSION, ensure_schema
 
 EXIT_CACHE = 6  # cli.py's EXIT_CACHE: a local cache fault (not the server's)
 PRIVATE_FILE = 0o600

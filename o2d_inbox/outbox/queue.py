@@ -2,7 +2,7 @@
 
 A row is written, with its Idempotency-Key (uuid4) chosen at that moment and its request
 body stored verbatim as JSON, in one committed transaction. Only then does the dispatcher
-(store/dispatcher.py) send it, always with that key and that body, however many times it
+(outbox/dispatcher.py) send it, always with that key and that body, however many times it
 has to try. A crash, a timeout or a restart therefore re-sends the same request and the
 server replays its first answer instead of acting twice.
 
@@ -36,7 +36,7 @@ change. The sync engine leaves ``reply_intent`` alone while a thread has an inte
 ``scheduled``/``sending``/``accepted`` (``INTENT_IN_FLIGHT``), and view_counts follow
 ``threads`` through triggers (schema migration 2), so nothing else needs refreshing.
 
-Every function here is synchronous, takes an autocommit sqlite3.Connection (store.db.open_db)
+Every function here is synchronous, takes an autocommit sqlite3.Connection (cache.db.open_db)
 and runs its writes in one ``BEGIN IMMEDIATE`` transaction, so several processes (the TUI
 and a CLI ``outbox flush``) can share the cache.
 """
@@ -51,8 +51,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from o2d_inbox.store.db import transaction  # re-exported for the dispatcher
-from o2d_inbox.store.writes import known_mailboxes
+from o2d_inbox.cache.db import transaction  # re-exported for the dispatcher
+from o2d_inbox.cache.writes import known_mailboxes
 from o2d_inbox.render.compose import clean_body, text_to_html
 
 __all__ = [

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from o2d_inbox.store.db import transaction as _transaction
-from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
+from o2d_inbox.cache.db import transaction as _transaction
+from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
 
 __all__ = [
     "LOCAL_OPEN_SQL", "LOCAL_HIDING_KINDS", "LocalChange", "LocalState", "mark_done", "snooze",

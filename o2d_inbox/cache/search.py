@@ -18,7 +18,7 @@ Query language (nothing a user types raises; what cannot be understood becomes p
 - ``before:2026-03-01`` / ``after:2026-03-01`` (UTC days; before: excludes the day, after:
   includes it) or relative ``7d`` ``2w`` ``3m`` ``1y`` ``12h``: on the thread's last activity.
 - ``is:unread``, ``is:needs-reply``, ``is:open`` (not done, not snoozed: what the Needs-reply and
-  intent queues show; store/local.py).
+  intent queues show; cache/local.py).
 - ``-word`` has no negation: it is the word. AND / OR / NOT / NEAR are words too.
 
 Matching: a thread is found when its own row (subject, last snippet, last sender: what the
@@ -42,8 +42,8 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from o2d_inbox.store.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
-from o2d_inbox.store.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL, clamp_ts
+from o2d_inbox.cache.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
+from o2d_inbox.cache.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL, clamp_ts
 
 # search_count stops at COUNT_CAP + 1 (shown as "1,000+"). Measured at 1,000,000 messages:
 # counting a common word with a filter to 10,000 threads took ~0.5 s, to 1,000 ~50 ms.
@@ -74,7 +74,7 @@ class SearchQuery:
     after: int | None = None  # epoch seconds: last activity >= after
     unread: bool = False
     needs_reply: bool = False
-    open: bool = False  # not done, not snoozed (store/local.py)
+    open: bool = False  # not done, not snoozed (cache/local.py)
     prefix: bool = False  # the last term is still being typed
 
     def is_empty(self) -> bool:
@@ -461,7 +461,7 @@ def search_index_ok(conn: sqlite3.Connection) -> bool:
 
 def rebuild_search_index(conn: sqlite3.Connection) -> None:
     """Both indexes made again from the cached threads and messages, in one transaction."""
-    from o2d_inbox.store.db import transaction
+    from o2d_inbox.cache.db import transaction
 
     with transaction(conn):
         for table in SEARCH_TABLES:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from o2d_inbox.store.db import transaction  # re-exported for the sync engine
-from o2d_inbox.store.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL, clamp_ts
+from o2d_inbox.cache.db import transaction  # re-exported for the sync engine
+from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL, clamp_ts
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
     from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages

@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from o2d_inbox.store.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
+from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
 
 KINDS = ("all", "needs", "intent", "mailbox", "campaign", "done", "snoozed")
 UNCLASSIFIED = "unclassified"
@@ -94,7 +94,7 @@ class ThreadRow:
     needs_reply: bool
     unread: bool
     messages_cached: bool  # messages fetched, and not fewer than the thread now has
-    local_done: bool = False  # local states (store/local.py), never from the server
+    local_done: bool = False  # local states (cache/local.py), never from the server
     local_snoozed_until: datetime | None = None  # aware UTC
     local_note: str | None = None
     external_thread_id: str | None = None

@@ -1,1 +1,0 @@
-"""The SQLite cache: schema, sync engine, outbox, read queries. Headless (no Textual)."""
