@@ -23,8 +23,8 @@ Decisions:
 - The sender: ``--from``; else, for a reply or forward, the thread's own mailbox (never the
   config's ``from_mailbox``: that is the default of new messages only). ``new`` with neither
   ``--from`` nor ``from_mailbox`` is refused (exit 2, one line listing the known mailboxes).
-- ``outbox edit ID`` mends a draft, queued or failed message: ``$EDITOR`` (else ``$VISUAL``,
-  else vi) on its body, or ``--body``/``--body-file``; ``--from M`` changes its sender. The
+- ``outbox edit ID`` mends a draft, queued or failed message: the user's editor (o2d_inbox/
+  editor.py: ``$VISUAL``, else ``$EDITOR``, else vi) on its body, or ``--body``/``--body-file``; ``--from M`` changes its sender. The
   edited item is queued again under a fresh Idempotency-Key.
 - ``outbox`` lists what is not finished plus what finished within the last day (``--all``:
   everything), oldest first; ``--json`` gives JSON Lines.
@@ -50,6 +50,7 @@ from pathlib import Path
 
 from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import load_config
+from o2d_inbox.editor import EditorFailed, edit_text
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.outbox import queue as ob
 
@@ -278,7 +279,10 @@ def _edit(config, args: argparse.Namespace) -> int:
             before = ob.edit(conn, args.item_id)  # no change: only whether it may be edited
             body = _read_body(args)
             if body is None and args.from_mailbox is None:
-                body = _edit_in_editor(before.payload.get("bodyText") or "")
+                try:
+                    body = edit_text(before.payload.get("bodyText") or "")
+                except EditorFailed as exc:
+                    raise ob.OutboxRefused(str(exc)) from None
             after = ob.edit(conn, args.item_id, body_text=body, from_mailbox=args.from_mailbox)
         except ob.OutboxRefused as exc:
             return fail(f"not changed: {exc}", EXIT_USAGE)
@@ -291,29 +295,6 @@ def _edit(config, args: argparse.Namespace) -> int:
     hint = "" if after.state == "draft" else "; `o2d-inbox outbox flush` sends it"
     print(safe_line(f"#{after.id}: {after.kind}{sender}, {after.state}{hint}"))
     return EXIT_OK
-
-
-def _edit_in_editor(text: str) -> str:
-    """The text after the user's $EDITOR (else $VISUAL, else vi) had it in a private file."""
-    import os
-    import shlex
-    import subprocess
-    import tempfile
-
-    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
-    fd, name = tempfile.mkstemp(prefix="o2d-inbox-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        try:
-            status = subprocess.run([*shlex.split(editor), name], check=False).returncode
-        except (OSError, ValueError) as exc:
-            raise ob.OutboxRefused(f"cannot run the editor {editor!r}: {exc}") from None
-        if status != 0:
-            raise ob.OutboxRefused(f"the editor {editor!r} exited with status {status}")
-        return Path(name).read_text(encoding="utf-8")
-    finally:
-        os.unlink(name)
 
 
 # --- flushing (online) ----------------------------------------------------------------------

@@ -18,12 +18,7 @@ The body's HTML is derived from the text by render.compose (in outbox.queue), ne
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -34,6 +29,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from o2d_inbox.editor import EditorFailed, edit_text
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache.db import cache_error
@@ -404,37 +400,19 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
 
     # -- $EDITOR -----------------------------------------------------------------------
     def action_editor(self) -> None:
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        fd, path = tempfile.mkstemp(prefix="o2d-draft-", suffix=".txt")  # 0600
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.body.text)
-            try:
-                with self.app.suspend():
-                    code = subprocess.run([*shlex.split(editor), path], check=False).returncode
-            except SuspendNotSupported:
-                self.notify("This terminal cannot hand over to an editor", severity="warning", timeout=3)
-                return
-            except (OSError, ValueError) as exc:
-                self.notify(f"Could not start {safe_line(editor)}: {safe_line(str(exc))}",
-                            severity="error", timeout=4, markup=False)
-                return
-            if code != 0:
-                self.notify(f"The editor exited with status {code}; the text is unchanged",
-                            severity="warning", timeout=4)
-                return
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-            if text.endswith("\n"):  # editors end the file with a newline; the message need not
-                text = text[:-1]
-            self.body.load_text(text)
-            self.body.move_cursor(self.body.document.end)
-            self.save_now()
-            self.refresh()
-        finally:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+            text = edit_text(self.body.text, around=self.app.suspend)
+        except SuspendNotSupported:
+            self.notify("This terminal cannot hand over to an editor", severity="warning", timeout=3)
+            return
+        except EditorFailed as exc:
+            self.notify(f"{safe_line(str(exc))}; the text is unchanged", severity="warning", timeout=4,
+                        markup=False)
+            return
+        self.body.load_text(text)
+        self.body.move_cursor(self.body.document.end)
+        self.save_now()
+        self.refresh()
 
 
 def template_command(app: Any) -> tuple[str, str, Callable[[], None]]:

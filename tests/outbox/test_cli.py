@@ -265,6 +265,7 @@ def test_outbox_edit_mends_a_refused_reply(tmp_path, sim_server, cli_env, capsys
     editor = tmp_path / "fix.py"  # stands in for $EDITOR: rewrites the file it is given
     editor.write_text("import sys, pathlib\np = pathlib.Path(sys.argv[1])\n"
                       "p.write_text(p.read_text().replace('Thnaks', 'Thanks'))\n", encoding="utf-8")
+    monkeypatch.delenv("VISUAL", raising=False)  # $VISUAL would come first
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
     assert run("outbox", "edit", "1") == 0
     assert "scheduled" in capsys.readouterr().out
