@@ -186,7 +186,7 @@ def cache_error(exc: BaseException, path: str | Path | None = None) -> CacheErro
     target = Path(path) if path is not None else _opened
     where = str(target) if target is not None else "the cache"
     if isinstance(exc, sqlite3.Error):
-        kind = _sqlite_kind(exc)
+        kind = fault_kind(exc)
         detail = str(exc) or type(exc).__name__
     elif isinstance(exc, OSError) and _about(exc, target):
         kind = ("full" if exc.errno in _FULL_ERRNOS else "read-only" if exc.errno in _READONLY_ERRNOS
@@ -214,7 +214,8 @@ def cache_error(exc: BaseException, path: str | Path | None = None) -> CacheErro
     return CacheError(message, kind=kind, path=target)
 
 
-def _sqlite_kind(exc: sqlite3.Error) -> str | None:
+def fault_kind(exc: sqlite3.Error) -> str | None:
+    """Which local fault a SQLite error is (see CacheError.kind), or None for another error."""
     name = getattr(exc, "sqlite_errorname", None) or ""
     for prefix, kind in (("SQLITE_FULL", "full"), ("SQLITE_READONLY", "read-only"),
                          ("SQLITE_PERM", "read-only"), ("SQLITE_CORRUPT", "damaged"),

@@ -42,6 +42,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from o2d_inbox.cache.db import fault_kind, transaction
 from o2d_inbox.cache.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
 from o2d_inbox.cache.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL, clamp_ts
 
@@ -461,16 +462,13 @@ def search_index_ok(conn: sqlite3.Connection) -> bool:
 
 def rebuild_search_index(conn: sqlite3.Connection) -> None:
     """Both indexes made again from the cached threads and messages, in one transaction."""
-    from o2d_inbox.cache.db import transaction
-
     with transaction(conn):
         for table in SEARCH_TABLES:
             conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
 
 
 def _index_damaged(exc: sqlite3.Error) -> bool:
-    return (getattr(exc, "sqlite_errorname", None) or "").startswith("SQLITE_CORRUPT") \
-        or "malformed" in str(exc)
+    return fault_kind(exc) == "damaged"
 
 
 def _healing(conn: sqlite3.Connection, run):
