@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, ClassVar, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -208,33 +208,39 @@ def _salvage(model: type[Wire]) -> Any:
     return salvage
 
 
-def _drop_skipped(items: list[Any]) -> tuple[list[Any], int]:
-    kept = [item for item in items if item is not None]
-    return kept, len(items) - len(kept)
+class _SkipsUnusable(Wire):
+    """A model with one list (named by ``_items``) whose unusable entries (None after
+    ``_salvage``) are left out and counted in ``skipped`` instead of failing the model."""
+
+    _items: ClassVar[str]
+    _skipped: int = PrivateAttr(default=0)
+
+    @model_validator(mode="after")
+    def _skip_unusable(self) -> Any:
+        items = getattr(self, self._items)
+        if any(item is None for item in items):
+            kept = [item for item in items if item is not None]
+            setattr(self, self._items, kept)
+            self._skipped = len(items) - len(kept)
+        return self
+
+    @property
+    def skipped(self) -> int:
+        """Entries that could not be used at all (no id): left out of the list."""
+        return self._skipped
 
 
-class ThreadsPage(Wire):
+class ThreadsPage(_SkipsUnusable):
+    _items: ClassVar[str] = "threads"
     threads: list[_lenient(Thread, _salvage(Thread))] = Field(default_factory=list)  # type: ignore[valid-type]
     next_cursor: OptStr = None
     # The cursor this page was requested with (None = first page); set by the client, never
     # read from the wire, so a sync can record exactly where each page came from.
     _cursor: str | None = PrivateAttr(default=None)
-    _skipped: int = PrivateAttr(default=0)
-
-    @model_validator(mode="after")
-    def _skip_unusable(self) -> ThreadsPage:
-        if any(t is None for t in self.threads):
-            self.threads, self._skipped = _drop_skipped(self.threads)
-        return self
 
     @property
     def cursor(self) -> str | None:
         return self._cursor
-
-    @property
-    def skipped(self) -> int:
-        """Threads of the page that could not be used at all (no id): left out of ``threads``."""
-        return self._skipped
 
 
 class Message(Wire):
@@ -251,22 +257,11 @@ class Message(Wire):
     folder: OptStr = None
 
 
-class ThreadMessages(Wire):
+class ThreadMessages(_SkipsUnusable):
+    _items: ClassVar[str] = "messages"
     replyIntent: OptStr = None
     campaignId: OptStr = None
     messages: list[_lenient(Message, _salvage(Message))] = Field(default_factory=list)  # type: ignore[valid-type]
-    _skipped: int = PrivateAttr(default=0)
-
-    @model_validator(mode="after")
-    def _skip_unusable(self) -> ThreadMessages:
-        if any(m is None for m in self.messages):
-            self.messages, self._skipped = _drop_skipped(self.messages)
-        return self
-
-    @property
-    def skipped(self) -> int:
-        """Messages that could not be used at all (no id): left out of ``messages``."""
-        return self._skipped
 
 
 class ReplyRequest(Wire):
