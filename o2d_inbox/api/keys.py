@@ -4,7 +4,6 @@ errors, logs, doctor, repr). scrub_keys is the one rule for text that may contai
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 
 from o2d_inbox.api.errors import AuthError
 
@@ -53,6 +52,8 @@ def scrub_keys(text: str, *keys: str | None) -> str:
 
 
 def _fragment_masker(key: str):
+    from difflib import SequenceMatcher  # error paths only: kept out of every start-up
+
     secret = key.removeprefix("ot2d_").lower()
 
     def mask(match: re.Match[str]) -> str:
