@@ -317,10 +317,12 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
             fault = cache_error(exc)
             if fault is None:
                 raise
-            # Disk full, read-only, damaged: the text stays on screen, and the user is told.
-            self.unsaved = safe_line(str(fault))
+            # Disk full, read-only, damaged: the text stays on screen, and the user is told
+            # (once: the save is tried again after every pause in typing; the status line stays).
+            told, self.unsaved = self.unsaved, safe_line(str(fault))
             self._status("⚠ draft NOT saved")
-            self.notify(self.unsaved, severity="error", timeout=10, markup=False)
+            if self.unsaved != told:
+                self.notify(self.unsaved, severity="error", timeout=10, markup=False)
             return None
         self.unsaved = None
         self.draft_id = item.id
