@@ -42,6 +42,7 @@ def number(kind: type, low: float, high: float = math.inf):
 
 RATE = number(float, 0.0, 1.0)  # a fraction of requests
 SECONDS = number(float, 0.0)
+UNCHECKED_HELP = "queue even though the thread is not in the cache and the server cannot be asked"
 
 
 def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
@@ -124,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body-file", metavar="F")
     p.add_argument("--from", dest="from_mailbox", metavar="M")
     p.add_argument("--force", action="store_true",
-                   help="queue even though the recipient asked to unsubscribe")
+                   help="queue even though the recipient asked to unsubscribe, or the thread is "
+                        "not in the cache and the server cannot be asked")
 
     p = sub.add_parser("forward", help="queue a forward in the outbox")
     _common(p)
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body")
     g.add_argument("--body-file", metavar="F")
     p.add_argument("--from", dest="from_mailbox", metavar="M")
+    p.add_argument("--force", action="store_true", help=UNCHECKED_HELP)
 
     p = sub.add_parser("new", help="queue a new message in the outbox")
     _common(p)
@@ -148,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("thread_id", metavar="THREAD_ID")
     p.add_argument("intent", metavar="INTENT", choices=INTENTS)
+    p.add_argument("--force", action="store_true", help=UNCHECKED_HELP)
 
     p = sub.add_parser("outbox", help="list the outbox, or flush it")
     _common(p)
