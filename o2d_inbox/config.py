@@ -138,6 +138,13 @@ def key_file_path(env: Mapping[str, str] = os.environ) -> Path:
     return Path(home) / ".config" / "outreach2day" / "env"
 
 
+def key_hint(env: Mapping[str, str] = os.environ) -> str:
+    """How to give o2d-inbox its API key, for the end of an error line (the key itself comes
+    from the account settings of Outreach2day's web app)."""
+    return (f"set {KEY_ENV}=ot2d_… (a key from your Outreach2day account settings) or put that "
+            f"line in {key_file_path(env)} (chmod 600)")
+
+
 def _host_slug(base_url: str) -> str:
     # A URL written without its scheme ("localhost:8000") names the same cache as with it, so
     # the cache-only commands still find it while base_url is being fixed.

@@ -24,6 +24,7 @@ from o2d_inbox.config import (
     Config,
     ConfigError,
     config_file_path,
+    key_hint,
     load_config,
     mask_key,
     read_api_key,
@@ -121,8 +122,7 @@ def _check_config(args: argparse.Namespace, report: Report) -> Config | None:
     elif key_error is not None:
         report.add("API key", False, str(key_error), EXIT_USAGE)
     elif key is None:
-        report.add("API key", False, "none: set OUTREACH2DAY_API_KEY or put it in "
-                   "~/.config/outreach2day/env (chmod 600)", EXIT_USAGE)
+        report.add("API key", False, f"none: {key_hint(env)}", EXIT_USAGE)
     else:
         report.add("API key", True, f"{mask_key(key)} (from {source})")
 
