@@ -126,7 +126,8 @@ DESCRIPTIONS = {
               "when all is well, else the exit code of the first problem.",
     "simulator": "Serve the built-in Outreach2day simulator on this machine, for trying the "
                  "command line and scripts without an account. It accepts any key that starts "
-                 "with ot2d_ (or only --api-key); point o2d-inbox at it with --base-url. The "
+                 "with ot2d_, such as ot2d_sim_example_key (or only --api-key); point o2d-inbox at "
+                 "it with --base-url. The "
                  "fault options make it slow, failing or rate limited on purpose.",
     "sync": "Bring the cache up to date with the server: new replies since the last sync, or "
             "with --full every thread (intents changed elsewhere, removed threads). Progress on "

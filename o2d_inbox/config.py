@@ -77,7 +77,7 @@ DEFAULT_PATIENCE_SECONDS = 300.0
 # The demo talks to an in-process simulator through an httpx transport: the host is never
 # resolved, it only has to be a valid URL (".invalid" can never be a real host).
 DEMO_BASE_URL = "http://demo.o2d-inbox.invalid"
-DEMO_API_KEY = "ot2d_demo"
+DEMO_API_KEY = "ot2d_sim_example_key"  # the simulator's example key (simulator EXAMPLE_KEY): one name everywhere
 DEMO_WORKSPACE = 42
 
 ENV_BASE_URL = "O2D_INBOX_BASE_URL"
