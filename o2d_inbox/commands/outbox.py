@@ -88,6 +88,7 @@ def _read_body(args: argparse.Namespace) -> str | None:
 
 
 def _queue(config, args: argparse.Namespace) -> int:
+    from o2d_inbox.cache.db import cache_error
     from o2d_inbox.context import open_cache
 
     explicit_from = getattr(args, "from_mailbox", None)
@@ -105,6 +106,8 @@ def _queue(config, args: argparse.Namespace) -> int:
             try:
                 learned = _ask_server(config, conn, args.thread_id)
             except Exception as exc:  # noqa: BLE001 - each cause is named in the refusal
+                if cache_error(exc) is not None:  # the answer could not be stored: exit 6
+                    raise _kept(exc, args, body) from None
                 refusal = _unknown_thread(args, exc)
                 if refusal is not None:
                     return fail(refusal + _keep_body(args, body), EXIT_USAGE)

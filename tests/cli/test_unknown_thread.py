@@ -92,3 +92,17 @@ def test_a_refused_body_from_stdin_is_kept(home, cache, closed_port):
             assert f.read() == "A reply written with care.\n"
     finally:
         os.remove(kept)
+
+
+def test_a_read_only_cache_is_a_cache_error_not_a_refusal(cli, home, simulator, request):
+    from store_helpers import make_read_only  # registered by tests/conftest.py
+
+    folder = home.root / "ro"
+    folder.mkdir()
+    cache = folder / "work.db"
+    open_db(cache).close()
+    make_read_only(cache, request)
+    result = cli("intent", "thr_000001", "neutral", "--cache", str(cache), "--base-url", simulator.url,
+                 OUTREACH2DAY_API_KEY=simulator.key, O2D_INBOX_WORKSPACE="42")
+    assert result.returncode == 6, result.stderr
+    assert "read-only" in one_line(result)
