@@ -74,17 +74,15 @@ OPTION_HELP = {
     "THREAD_ID": "a thread id, as `o2d-inbox threads` and `search` list them (last column)",
     "QUERY": "what to look for (the syntax is below)",
     "INTENT": "one of: " + ", ".join(INTENTS),
-    "--json": "JSON Lines: one object per line (for scripts)",
+    "--json": "JSON output for scripts (JSON Lines where there are several records)",
     "--body": "the message text",
     "--body-file": "read the message text from file F (- for stdin)",
     "--from": "send from mailbox M (default: the thread's own mailbox)",
     "--to": "the recipient's address",
     "--subject": "the subject line",
-    "--mailbox": "only threads of mailbox M (an address)",
-    "--campaign": "only threads of campaign C (an id)",
-    "--limit": "show at most N threads",
-    "--host": "the address to listen on",
-    "--seed": "seed of the generated data (the same seed, the same threads)",
+    "--mailbox": "only threads of this mailbox (an address)",
+    "--campaign": "only threads of this campaign (its id)",
+    "--limit": "show at most this many threads",
 }
 
 EXAMPLES = """\
@@ -199,11 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("simulator", help="serve the built-in Outreach2day simulator on 127.0.0.1")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     p.add_argument("--port", type=number(int, 0, 65535), default=8765, metavar="N",
                    help="port to listen on; 0: any free port")
     p.add_argument("--threads", type=number(int, 0), default=5000, metavar="N", help="seeded threads")
-    p.add_argument("--seed", type=int, default=42, metavar="N")
+    p.add_argument("--seed", type=int, default=42, metavar="N",
+                   help="seed of the generated data (the same seed, the same threads)")
     p.add_argument("--api-key", default=None, metavar="KEY",
                    help="the only key the simulator accepts (default: any ot2d_ key)")
     p.add_argument("--reply-rate", type=SECONDS, default=0.0, metavar="R", help="live inbound replies per second")
