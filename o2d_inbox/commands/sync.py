@@ -75,7 +75,7 @@ class ProgressPrinter:
             self.stream.write("\r\x1b[2K" + line)
             self._dirty = True
         else:
-            self.stream.write(line.rstrip() + "\n")
+            self.stream.write(line + "\n")
         self.stream.flush()
 
     def _line(self, p: SyncProgress, now: float) -> str:
