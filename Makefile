@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# An editable install follows the code by itself: it is redone only when pyproject.toml
+# (dependencies, entry points) changes. The stamps record the last install.
+INSTALLED := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
 
 .PHONY: demo test lint install bench
 
@@ -9,15 +13,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+$(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(INSTALLED_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(INSTALLED)
+
+install: $(INSTALLED)
 
 demo: install
 	$(BIN)/o2d-inbox --demo
 
 # The checks first (seconds), then the suite: ruff (pyflakes) and the layer contracts.
-lint: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 

@@ -1,7 +1,12 @@
+# PYTHON_ARGCOMPLETE_OK  (the marker argcomplete's global completion looks for)
 """The ``o2d-inbox`` command: argument parsing, dispatch, and errors → one line + exit code.
 
 Subcommand handlers live in ``o2d_inbox/commands/<name>.py`` as ``run(args) -> int`` and are
 imported lazily, so ``--help`` stays fast and the TUI's imports never load for headless work.
+Shell completion (argcomplete) is imported only when a shell asks for completions.
+
+Help: every subcommand has a description (DESCRIPTIONS, else its one-line help), every option
+a help text (OPTION_HELP gives the ones several subcommands share) and its default.
 
 Exit codes (public interface): 0 ok, 1 done but something failed (e.g. an outbox item),
 2 usage/config, 3 auth, 4 network/offline, 5 server/protocol, 6 local cache (disk full,
@@ -42,16 +47,136 @@ def number(kind: type, low: float, high: float = math.inf):
 
 RATE = number(float, 0.0, 1.0)  # a fraction of requests
 SECONDS = number(float, 0.0)
+UNCHECKED_HELP = "queue even though the thread is not in the cache and the server cannot be asked"
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions are wrapped to the terminal, examples (text with line breaks of its own)
+    keep their lines; each option's help ends with its default (unless it says it already,
+    or there is nothing worth saying: None, False)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (not action.option_strings or "default" in text or default is None or default is False
+                or default is argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+# Arguments several subcommands share: one help text each (an argument's own help wins).
+OPTION_HELP = {
+    "THREAD_ID": "a thread id, as `o2d-inbox threads` and `search` list them (last column)",
+    "QUERY": "what to look for (the syntax is below)",
+    "INTENT": "one of: " + ", ".join(INTENTS),
+    "--json": "JSON output for scripts (JSON Lines where there are several records)",
+    "--body": "the message text",
+    "--body-file": "read the message text from file F (- for stdin)",
+    "--from": "send from mailbox M (default: the thread's own mailbox)",
+    "--to": "the recipient's address",
+    "--subject": "the subject line",
+    "--mailbox": "only threads of this mailbox (an address)",
+    "--campaign": "only threads of this campaign (its id)",
+    "--limit": "show at most this many threads",
+}
+
+EXAMPLES = """\
+examples:
+  o2d-inbox --demo                         try it on the built-in simulator, no account needed
+  o2d-inbox doctor                         check the key, the server and the cache
+  o2d-inbox sync --messages                fill the cache, conversations included
+  o2d-inbox                                the inbox
+  o2d-inbox threads --needs-reply          who waits for an answer
+  o2d-inbox search 'intent:interested after:7d pricing'
+  o2d-inbox reply thr_abc123 --body-file reply.txt && o2d-inbox outbox flush --wait
+
+The API key: OUTREACH2DAY_API_KEY, or the line OUTREACH2DAY_API_KEY=ot2d_… in
+~/.config/outreach2day/env (chmod 600). Settings: config.toml in the config folder (see
+`o2d-inbox doctor`). Exit codes: 0 ok, 1 done but something failed, 2 usage or config,
+3 auth, 4 network/offline, 5 server/protocol, 6 local cache, 130 interrupted.
+"""
+
+SEARCH_SYNTAX = """\
+query syntax:
+  pricing demo        every word must occur; the last one is a prefix (pri finds pricing)
+  "next tuesday"      a phrase
+  from:jane to:acme.com                 addresses (a prefix, or the address's words in a row)
+  intent:interested   interested, not_interested, out_of_office, bounced, unsubscribe,
+                      neutral or unclassified
+  mailbox:M  campaign:C                 a mailbox; a campaign id or part of its name
+  before:2026-06-01  after:7d           the last activity: a UTC day, or 12h, 7d, 2w, 3m, 1y ago
+  is:unread  is:needs-reply  is:open    unread; waiting for our reply; not done nor snoozed
+Several values of one key are alternatives (intent:interested intent:neutral); everything
+else must all match. The same query works in the inbox (/).
+
+example:
+  o2d-inbox search 'from:acme.com is:needs-reply "a call"'
+"""
+
+DESCRIPTIONS = {
+    "doctor": "Check everything the inbox needs, one line each: the settings file and theme, the "
+              "API key (masked), the server, the workspace, its capabilities, the cache. Exit 0 "
+              "when all is well, else the exit code of the first problem.",
+    "simulator": "Serve the built-in Outreach2day simulator on this machine, for trying the "
+                 "command line and scripts without an account. It accepts any key that starts "
+                 "with ot2d_, such as ot2d_sim_example_key (or only --api-key); point o2d-inbox at "
+                 "it with --base-url. The "
+                 "fault options make it slow, failing or rate limited on purpose.",
+    "sync": "Bring the cache up to date with the server: new replies since the last sync, or "
+            "with --full every thread (intents changed elsewhere, removed threads). Progress on "
+            "stderr, a summary on stdout.",
+    "threads": "List cached threads, newest first (works offline). Filters combine; "
+               "--needs-reply and --intent list what the inbox's queues list.",
+    "show": "Show one cached conversation (works offline), wrapped to the terminal's width.",
+    "search": "Full-text search of the cache (works offline): subjects, bodies and addresses.",
+    "reply": "Queue a reply in the outbox; `o2d-inbox outbox flush` sends it. It goes from "
+             "the thread's own mailbox unless --from. A thread that is not in the cache is "
+             "checked with the server first.",
+    "forward": "Queue a forward of a thread in the outbox; `o2d-inbox outbox flush` sends it.",
+    "new": "Queue a new message in the outbox; `o2d-inbox outbox flush` sends it. It goes "
+           "from --from, else from_mailbox in config.toml.",
+    "intent": "Queue a reply-intent override (shown at once in the cache); `o2d-inbox outbox "
+              "flush` sends it.",
+    "outbox": "List the outbox (unsent items and what was sent today), send it now (flush), "
+              "or retry, cancel or edit one item. Every item is sent exactly once.",
+    "cache": "Check the cache file, print where it is, or rebuild it from the server while "
+             "keeping the outbox's unsent items and the local states (done, snoozed, notes).",
+}
+EPILOGS = {"search": SEARCH_SYNTAX}
+
+
+def _finish_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction) -> None:
+    """Descriptions, examples, shared option help and the formatter, for every subcommand
+    (also those added without them)."""
+    parser.formatter_class, parser.epilog = HelpFormatter, EXAMPLES
+    summaries = {a.dest: a.help for a in sub._choices_actions}
+    for name, p in sub.choices.items():
+        p.formatter_class = HelpFormatter
+        p.description = p.description or DESCRIPTIONS.get(name) or summaries.get(name)
+        p.epilog = p.epilog or EPILOGS.get(name)
+        for action in p._actions:
+            if action.help is None:
+                action.help = OPTION_HELP.get(action.option_strings[-1] if action.option_strings
+                                              else action.metavar)
 
 
 def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
     # On subcommands the default is SUPPRESS: otherwise a subparser's None would overwrite a
     # value given before the subcommand (`o2d-inbox --workspace 7 sync`).
     kw = {"default": argparse.SUPPRESS} if sub else {}
-    p.add_argument("--config", metavar="FILE", help="settings file (env O2D_INBOX_CONFIG)", **kw)
-    p.add_argument("--base-url", metavar="URL", help="API base URL (env O2D_INBOX_BASE_URL)", **kw)
-    p.add_argument("--workspace", metavar="ID", type=int, help="workspace id (env O2D_INBOX_WORKSPACE)", **kw)
-    p.add_argument("--cache", metavar="FILE", help="cache database (env O2D_INBOX_CACHE)", **kw)
+    p.add_argument("--config", metavar="FILE", help="settings file (env O2D_INBOX_CONFIG; default: "
+                   "config.toml in the config folder)", **kw)
+    p.add_argument("--base-url", metavar="URL", help="API base URL (env O2D_INBOX_BASE_URL; "
+                   "default: the public Outreach2day API)", **kw)
+    p.add_argument("--workspace", metavar="ID", type=int, help="workspace id (env O2D_INBOX_WORKSPACE; "
+                   "default: the only one the key sees)", **kw)
+    p.add_argument("--cache", metavar="FILE", help="cache database (env O2D_INBOX_CACHE; default: one "
+                   "per server and workspace in the data folder)", **kw)
     if sub:
         p.add_argument("--demo", action="store_true", help="use the built-in simulator", **kw)
 
@@ -60,9 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="o2d-inbox",
         description="Keyboard-first terminal Unified Inbox for Outreach2day. "
-        "Without a subcommand, starts the inbox.",
+        "Without a subcommand, starts the inbox; `o2d-inbox COMMAND --help` tells more.",
     )
-    parser.add_argument("--version", action="version", version=f"o2d-inbox {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"o2d-inbox {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="run on the built-in simulator with a demo cache (no key needed)")
     _common(parser, sub=False)
@@ -72,20 +197,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("simulator", help="serve the built-in Outreach2day simulator on 127.0.0.1")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=number(int, 0, 65535), default=8765, help="0: any free port")
-    p.add_argument("--threads", type=number(int, 0), default=5000, help="seeded threads")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--api-key", default=None, help="key the simulator accepts (default: any ot2d_ key)")
-    p.add_argument("--reply-rate", type=SECONDS, default=0.0, help="live inbound replies per second")
-    p.add_argument("--latency", type=SECONDS, default=0.0, help="added latency per request, seconds")
-    p.add_argument("--fail-rate", type=RATE, default=0.0, help="fraction of requests answered 5xx")
-    p.add_argument("--drop-rate", type=RATE, default=0.0, help="fraction of connections dropped")
-    p.add_argument("--rate-limit-rate", type=RATE, default=0.0, help="fraction answered 429")
-    p.add_argument("--rate-limit-rps", type=SECONDS, default=0.0,
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--port", type=number(int, 0, 65535), default=8765, metavar="N",
+                   help="port to listen on; 0: any free port")
+    p.add_argument("--threads", type=number(int, 0), default=5000, metavar="N", help="seeded threads")
+    p.add_argument("--seed", type=int, default=42, metavar="N",
+                   help="seed of the generated data (the same seed, the same threads)")
+    p.add_argument("--api-key", default=None, metavar="KEY",
+                   help="the only key the simulator accepts (default: any ot2d_ key)")
+    p.add_argument("--reply-rate", type=SECONDS, default=0.0, metavar="R", help="live inbound replies per second")
+    p.add_argument("--latency", type=SECONDS, default=0.0, metavar="S", help="added latency per request, seconds")
+    p.add_argument("--fail-rate", type=RATE, default=0.0, metavar="F", help="fraction of requests answered 5xx")
+    p.add_argument("--drop-rate", type=RATE, default=0.0, metavar="F", help="fraction of connections dropped")
+    p.add_argument("--rate-limit-rate", type=RATE, default=0.0, metavar="F", help="fraction answered 429")
+    p.add_argument("--rate-limit-rps", type=SECONDS, default=0.0, metavar="R",
                    help="a real rate limit: requests per second (token bucket; 0: none)")
-    p.add_argument("--rate-limit-burst", type=number(float, 1.0), default=1.0, help="requests at once within it")
-    p.add_argument("--malformed-rate", type=RATE, default=0.0, help="fraction of 2xx with truncated JSON")
+    p.add_argument("--rate-limit-burst", type=number(float, 1.0), default=1.0, metavar="N",
+                   help="requests at once within it")
+    p.add_argument("--malformed-rate", type=RATE, default=0.0, metavar="F", help="fraction of 2xx with truncated JSON")
 
     p = sub.add_parser("sync", help="sync the cache with the server")
     _common(p)
@@ -124,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body-file", metavar="F")
     p.add_argument("--from", dest="from_mailbox", metavar="M")
     p.add_argument("--force", action="store_true",
-                   help="queue even though the recipient asked to unsubscribe")
+                   help="queue even though the recipient asked to unsubscribe, or the thread is "
+                        "not in the cache and the server cannot be asked")
 
     p = sub.add_parser("forward", help="queue a forward in the outbox")
     _common(p)
@@ -134,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body")
     g.add_argument("--body-file", metavar="F")
     p.add_argument("--from", dest="from_mailbox", metavar="M")
+    p.add_argument("--force", action="store_true", help=UNCHECKED_HELP)
 
     p = sub.add_parser("new", help="queue a new message in the outbox")
     _common(p)
@@ -142,12 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--body")
     g.add_argument("--body-file", metavar="F")
-    p.add_argument("--from", dest="from_mailbox", metavar="M")
+    p.add_argument("--from", dest="from_mailbox", metavar="M",
+                   help="send from mailbox M (default: from_mailbox in config.toml)")
 
     p = sub.add_parser("intent", help="queue a reply-intent override in the outbox")
     _common(p)
     p.add_argument("thread_id", metavar="THREAD_ID")
     p.add_argument("intent", metavar="INTENT", choices=INTENTS)
+    p.add_argument("--force", action="store_true", help=UNCHECKED_HELP)
 
     p = sub.add_parser("outbox", help="list the outbox, or flush it")
     _common(p)
@@ -169,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["check", "path", "rebuild"],
                    help="check: integrity (and repair the search index); path: print the file; "
                         "rebuild: a fresh cache keeping the outbox's unsent items and local states")
+    _finish_help(parser, sub)
     return parser
 
 
@@ -228,6 +362,10 @@ class CommandUnavailable(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions: answer, then exit
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     try:
         module = _load_handler(args.command)

@@ -77,7 +77,7 @@ DEFAULT_PATIENCE_SECONDS = 300.0
 # The demo talks to an in-process simulator through an httpx transport: the host is never
 # resolved, it only has to be a valid URL (".invalid" can never be a real host).
 DEMO_BASE_URL = "http://demo.o2d-inbox.invalid"
-DEMO_API_KEY = "ot2d_demo"
+DEMO_API_KEY = "ot2d_sim_example_key"  # the simulator's example key (simulator EXAMPLE_KEY): one name everywhere
 DEMO_WORKSPACE = 42
 
 ENV_BASE_URL = "O2D_INBOX_BASE_URL"
@@ -136,6 +136,13 @@ def key_file_path(env: Mapping[str, str] = os.environ) -> Path:
     """~/.config/outreach2day/env: shared with other Outreach2day tools, so literally ~/.config."""
     home = env.get("HOME") or str(Path.home())
     return Path(home) / ".config" / "outreach2day" / "env"
+
+
+def key_hint(env: Mapping[str, str] = os.environ) -> str:
+    """How to give o2d-inbox its API key, for the end of an error line (the key itself comes
+    from the account settings of Outreach2day's web app)."""
+    return (f"set {KEY_ENV}=ot2d_… (a key from your Outreach2day account settings) or put that "
+            f"line in {key_file_path(env)} (chmod 600)")
 
 
 def _host_slug(base_url: str) -> str:

@@ -13,9 +13,12 @@
         server (what an earlier sync resolved); otherwise the config unchanged.
     cache_path(config) -> Path
         config.cache_path, else the only default cache on disk for this server;
-        ConfigError when it cannot be known without asking the server.
+        ConfigError when it cannot be known without asking the server (on a first run
+        without a key: that the key is missing, and how to set it).
     open_cache(config) -> sqlite3.Connection         cache.db.open_db(cache_path(config));
-        a local fault (disk full, read-only, damaged) raises cache.db.CacheError (exit 6)
+        a local fault (disk full, read-only, damaged) raises cache.db.CacheError (exit 6); a
+        cache in a folder the user named that does not exist, ConfigError (exit 2)
+    first_run_error() -> ConfigError                 no key and no cache: how to set the key
     make_engine(config, conn, client, **engine_kwargs) -> SyncEngine
         reconcile walk every config.reconcile_minutes; config.from_mailbox learned as ours
     make_dispatcher(config, conn, client, **dispatcher_kwargs) -> Dispatcher
@@ -39,7 +42,7 @@ from o2d_inbox.config import (
     cache_path_for,
     data_dir,
     existing_caches_for,
-    key_file_path,
+    key_hint,
 )
 
 if TYPE_CHECKING:
@@ -78,8 +81,7 @@ def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
         return UniboxClient(config.base_url, DEMO_API_KEY, config.workspace or DEMO_WORKSPACE,
                             transport=demo_simulator().transport(), **client_kwargs)
     if not config.api_key:
-        raise ConfigError(f"no API key: set OUTREACH2DAY_API_KEY or put "
-                          f"OUTREACH2DAY_API_KEY=ot2d_… in {key_file_path()} (chmod 600)")
+        raise ConfigError(f"no API key: {key_hint()}")
     return UniboxClient(config.server_url(), config.api_key, config.workspace, **client_kwargs)
 
 
@@ -125,19 +127,32 @@ def cache_path(config: Config) -> Path:
     if config.cache_path is not None:
         return config.cache_path
     found = existing_caches_for(config.base_url)
+    if not found and not (config.api_key or config.demo):
+        raise first_run_error()
     hint = "several caches exist for this server" if found else "no cache yet"
     raise ConfigError(f"workspace unknown ({hint}): pass --workspace ID, set "
                       f"O2D_INBOX_WORKSPACE or 'workspace' in config.toml, or run o2d-inbox sync")
 
 
+def first_run_error() -> ConfigError:
+    """Without a key and without a cache there is nothing to show: the key comes first."""
+    return ConfigError(f"no API key, and no cache to read yet: {key_hint()}; then run "
+                       "`o2d-inbox sync` (or try `o2d-inbox --demo`)")
+
+
 def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
     """The cache, opened by cache.db.open_db (read-only when it cannot be written); a local
     fault raises cache.db.CacheError. Folders of o2d-inbox's own data dir on the way are made
-    private (0700; older versions left them 0755); a folder the user chose is left alone."""
+    private (0700; older versions left them 0755); a folder the user chose is left alone, and
+    must exist: a mistyped --cache is an error (ConfigError), not a new cache somewhere else."""
     from o2d_inbox.cache.db import PRIVATE_DIR, open_db, restrict
 
     path = cache_path(config)
     own = data_dir()
+    chosen = path.parent != own and own not in path.parent.parents
+    if chosen and not path.parent.exists():
+        raise ConfigError(f"cache {path}: the folder {path.parent} does not exist (mistyped in "
+                          "--cache, O2D_INBOX_CACHE or 'cache' in config.toml? create it first)")
     for folder in (path.parent, *path.parent.parents):
         if folder == own or own in folder.parents:
             restrict(folder, PRIVATE_DIR)

@@ -8,8 +8,8 @@ import asyncio
 
 def run(args: argparse.Namespace) -> int:
     from o2d_inbox.config import ConfigError, load_config
-    from o2d_inbox.context import (cache_path, make_client, open_cache, resolve_workspace,
-                                   with_cached_workspace)
+    from o2d_inbox.context import (cache_path, first_run_error, make_client, open_cache,
+                                   resolve_workspace, with_cached_workspace)
 
     from o2d_inbox.api.keys import checked_key
 
@@ -19,7 +19,10 @@ def run(args: argparse.Namespace) -> int:
         checked_key(config.api_key)  # a key that cannot be sent: one line now, not in the app
         config.server_url()  # likewise an unusable base_url (exit 2), before the screen opens
     if not online:
-        cache_path(config)  # raises the one-line "workspace unknown / no cache" error
+        # the one-line error: no key (first run) or workspace unknown; a cache not made yet
+        # would only open an empty inbox that can never sync
+        if not cache_path(config).exists():
+            raise first_run_error()
     else:
         try:
             cache_path(config)

@@ -6,7 +6,9 @@ line runs SQLite's quick_check (the search index, which repairs itself, is `cach
 reading it all would add seconds on a large cache). The key is shown at most as ``ot2d_…`` +
 its last 4 characters: every line goes through safe_line and scrub_keys, since a server can
 put anything (the key itself, escape sequences) in a workspace name or an error. A warning
-(plain http:// to another machine) is a "!" line and does not change the exit code.
+(plain http:// to another machine, a theme file the inbox would skip) is a "!" line and does
+not change the exit code. Every failure that concerns the server names its URL. The theme is
+checked against the themes the inbox can load (Textual's, the bundled ones, the user's files).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from o2d_inbox.config import (
     Config,
     ConfigError,
     config_file_path,
+    key_hint,
     load_config,
     mask_key,
     read_api_key,
@@ -115,14 +118,15 @@ def _check_config(args: argparse.Namespace, report: Report) -> Config | None:
         report.add("config", True, f"no file at {path}; using defaults")
     for warning in config.warnings if config is not None else ():
         report.warn("base_url", warning)
+    if config is not None:
+        _check_theme(config, report)
 
     if demo:
         report.add("API key", True, "not needed (demo on the built-in simulator)")
     elif key_error is not None:
         report.add("API key", False, str(key_error), EXIT_USAGE)
     elif key is None:
-        report.add("API key", False, "none: set OUTREACH2DAY_API_KEY or put it in "
-                   "~/.config/outreach2day/env (chmod 600)", EXIT_USAGE)
+        report.add("API key", False, f"none: {key_hint(env)}", EXIT_USAGE)
     else:
         report.add("API key", True, f"{mask_key(key)} (from {source})")
 
@@ -131,6 +135,25 @@ def _check_config(args: argparse.Namespace, report: Report) -> Config | None:
         for label in ("server", "workspace", "capabilities", "cache"):
             report.skip(label, why)
     return config
+
+
+def _check_theme(config: Config, report: Report) -> None:
+    """The theme the inbox will start with: one it knows (the inbox would fall back to
+    o2d-dark with a notice), and any theme file it would skip."""
+    from o2d_inbox.config import default_config_file
+    from o2d_inbox.tui.themes import theme_catalogue
+
+    folder = default_config_file().parent / "themes"
+    names, broken = theme_catalogue([folder])
+    for line in broken:
+        report.warn("theme file", line)
+    if config.theme in names:
+        report.add("theme", True, f"{config.theme} ({names[config.theme]})")
+        return
+    own = sorted(n for n, where in names.items() if where != "a Textual theme")
+    where = f"{config.config_path}: key 'theme'" if config.config_path else "theme"
+    report.add("theme", False, f"{where}: no theme named {config.theme!r} (these: {', '.join(own)}, "
+               f"or a Textual theme such as nord; theme files go in {folder})", EXIT_USAGE)
 
 
 async def _check_online(config: Config, report: Report) -> None:
@@ -149,7 +172,7 @@ async def _check_online(config: Config, report: Report) -> None:
             workspaces = await client.list_workspaces()
         except AuthError as exc:
             report.add("server", True, f"{where} reachable")
-            report.add("workspace", False, f"API key rejected: {exc}", exc.exit_code)
+            report.add("workspace", False, f"API key rejected by {where}: {exc}", exc.exit_code)
             workspaces = None
         except ApiError as exc:
             report.add("server", False, f"{where}: {exc}", exc.exit_code)
@@ -162,7 +185,7 @@ async def _check_online(config: Config, report: Report) -> None:
             _check_cache(config, report)
             return
 
-        workspace = _check_workspace(config, workspaces, report)
+        workspace = _check_workspace(config, workspaces, report, where)
         if workspace is None:
             report.skip("capabilities", "no workspace")
             _check_cache(config, report)
@@ -171,21 +194,21 @@ async def _check_online(config: Config, report: Report) -> None:
         try:
             caps = await client.capabilities()
         except ApiError as exc:
-            report.add("capabilities", False, str(exc), exc.exit_code)
+            report.add("capabilities", False, f"{where}: {exc}", exc.exit_code)
         else:
             detail = (f"inbox {'yes' if caps.inbox else 'no'}, "
                       f"outbound {'yes' if caps.outbound else 'no'}, "
                       f"syncMode {caps.syncMode or 'not stated'}")
             if not caps.inbox:
                 report.add("capabilities", False, f"{detail}: the inbox is not enabled for "
-                           f"workspace {workspace}", EXIT_AUTH)
+                           f"workspace {workspace} at {where}", EXIT_AUTH)
             else:
                 report.add("capabilities", True, detail + ("" if caps.outbound else
                                                            " (read-only: sending is disabled)"))
     _check_cache(with_workspace(config, workspace), report)
 
 
-def _check_workspace(config: Config, workspaces: list, report: Report) -> int | None:
+def _check_workspace(config: Config, workspaces: list, report: Report, where: str) -> int | None:
     def describe(ws) -> str:
         extra = ", ".join(x for x in (ws.project_name, ws.role and f"role {ws.role}") if x)
         return f"{ws.workspace_id} ({extra})" if extra else str(ws.workspace_id)
@@ -195,7 +218,7 @@ def _check_workspace(config: Config, workspaces: list, report: Report) -> int | 
         if match is None:
             visible = ", ".join(str(w.workspace_id) for w in workspaces[:10]) or "none"
             report.add("workspace", False, f"{config.workspace} is not accessible with this key "
-                       f"(visible: {visible})", EXIT_AUTH)
+                       f"at {where} (visible: {visible})", EXIT_AUTH)
             return None
         report.add("workspace", True, describe(match))
         return config.workspace
@@ -203,11 +226,11 @@ def _check_workspace(config: Config, workspaces: list, report: Report) -> int | 
         report.add("workspace", True, f"{describe(workspaces[0])}, the only one visible")
         return workspaces[0].workspace_id
     if not workspaces:
-        report.add("workspace", False, "this key can see no workspace", EXIT_AUTH)
+        report.add("workspace", False, f"this key can see no workspace at {where}", EXIT_AUTH)
         return None
     listed = "; ".join(describe(w) for w in workspaces[:5])
-    report.add("workspace", False, f"several visible ({listed}): choose one with --workspace "
-               "or 'workspace' in config.toml", EXIT_USAGE)
+    report.add("workspace", False, f"several visible at {where} ({listed}): choose one with "
+               "--workspace or 'workspace' in config.toml", EXIT_USAGE)
     return None
 
 

@@ -1,9 +1,9 @@
 """Headless outbox commands: `reply`, `forward`, `new`, `intent` queue; `outbox` lists/flushes.
 
     o2d-inbox reply THREAD_ID (--body TEXT | --body-file F) [--from M] [--force]
-    o2d-inbox forward THREAD_ID --to A [--body TEXT | --body-file F] [--from M]
+    o2d-inbox forward THREAD_ID --to A [--body TEXT | --body-file F] [--from M] [--force]
     o2d-inbox new --to A --subject S (--body TEXT | --body-file F) [--from M]
-    o2d-inbox intent THREAD_ID INTENT
+    o2d-inbox intent THREAD_ID INTENT [--force]
     o2d-inbox outbox [list] [--json] [--all]
     o2d-inbox outbox flush [--wait] [--timeout S] [--json]
     o2d-inbox outbox retry ID | cancel ID
@@ -15,6 +15,10 @@ Decisions:
   forward whose thread's mailbox the cache does not know asks for the thread's messages
   (one quick request, no retries) to learn it; offline, the dispatcher learns it before
   sending instead.
+- A reply, forward or intent for a thread the cache does not have (a typo, another
+  workspace's id) asks the server for it first, with that same request: a thread the server
+  does not have is refused (exit 2); when the server cannot be asked (offline, no key) it is
+  refused unless ``--force``. A refused body read from stdin is kept in a private file.
 - Headless items are queued with no undo window (send_after = now): the command line is
   already a deliberate act, and a script's flush right after must send.
 - ``--body-file -`` reads the body from stdin.
@@ -84,6 +88,7 @@ def _read_body(args: argparse.Namespace) -> str | None:
 
 
 def _queue(config, args: argparse.Namespace) -> int:
+    from o2d_inbox.cache.db import cache_error
     from o2d_inbox.context import open_cache
 
     explicit_from = getattr(args, "from_mailbox", None)
@@ -92,11 +97,24 @@ def _queue(config, args: argparse.Namespace) -> int:
         conn = open_cache(config)
     except Exception as exc:
         raise _kept(exc, args, body) from None
+    forced = False  # queued for a thread nobody could vouch for
     try:
         known = args.command == "new" or conn.execute(
             "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
         sender = explicit_from
-        if args.command in ("reply", "forward") and not sender and ob.thread_sender(conn, args.thread_id) is None:
+        if not known:
+            try:
+                learned = _ask_server(config, conn, args.thread_id)
+            except Exception as exc:  # noqa: BLE001 - each cause is named in the refusal
+                if cache_error(exc) is not None:  # the answer could not be stored: exit 6
+                    raise _kept(exc, args, body) from None
+                refusal = _unknown_thread(args, exc)
+                if refusal is not None:
+                    return fail(refusal + _keep_body(args, body), EXIT_USAGE)
+                forced = True
+            else:
+                sender = sender or learned
+        elif args.command in ("reply", "forward") and not sender and ob.thread_sender(conn, args.thread_id) is None:
             sender = _learn_sender(config, conn, args.thread_id)  # the thread's own, or None
         try:
             if args.command == "reply":
@@ -113,14 +131,14 @@ def _queue(config, args: argparse.Namespace) -> int:
                 item = ob.queue_intent(conn, args.thread_id, args.intent, undo_seconds=0)
         except ob.OutboxRefused as exc:
             hint = " (--force to send anyway)" if "unsubscribe" in str(exc) else ""
-            return fail(f"not queued: {exc}{hint}", EXIT_USAGE)
+            return fail(f"not queued: {exc}{hint}{_keep_body(args, body)}", EXIT_USAGE)
         except Exception as exc:
             raise _kept(exc, args, body) from None
     finally:
         conn.close()
-    if not known:
-        print(f"o2d-inbox: note: thread {safe_line(args.thread_id)} is not in the cache; queued anyway",
-              file=sys.stderr)
+    if forced:
+        print(f"o2d-inbox: note: thread {safe_line(args.thread_id)} is not in the cache and was not "
+              "checked with the server; queued anyway (--force)", file=sys.stderr)
     what = f"intent {item.payload['replyIntent']} (shown at once)" if item.kind == "intent" else item.kind
     target = f" for thread {item.thread_id}" if item.thread_id else f" to {item.recipient}"
     origin = ""
@@ -130,34 +148,62 @@ def _queue(config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _kept(exc: Exception, args: argparse.Namespace, body: str | None) -> Exception:
-    """``exc``; when the cache refused a message read from stdin (disk full, read-only,
-    damaged), its text would exist nowhere else: it is written to a private file in the
-    temp folder (else to stdout) and the error says where."""
-    from o2d_inbox.cache.db import CacheError, cache_error
+def _unknown_thread(args: argparse.Namespace, exc: Exception) -> str | None:
+    """Why a thread that is not in the cache is refused after asking the server failed with
+    ``exc``, or None when ``--force`` queues it anyway. A thread the server says it does not
+    have is refused even then: sending to it could only fail."""
+    from o2d_inbox.api.errors import NetworkError, NotFoundError
 
-    fault = cache_error(exc)
-    if fault is None or getattr(args, "body_file", None) != "-" or not (body or "").strip():
-        return fault or exc
+    thread = safe_line(args.thread_id)
+    if isinstance(exc, NotFoundError):
+        return (f"not queued: thread {thread} is neither in the cache nor on the server "
+                "(check the id: `o2d-inbox threads` or `search` list them)")
+    if args.force:
+        return None
+    if isinstance(exc, (NetworkError, TimeoutError, ConnectionError)):
+        why = "offline"
+    else:
+        why = str(exc) or type(exc).__name__
+    return (f"not queued: thread {thread} is not in the cache and the server could not confirm it "
+            f"({why}); run `o2d-inbox sync`, or add --force to queue it anyway")
+
+
+def _keep_body(args: argparse.Namespace, body: str | None) -> str:
+    """A message read from stdin exists nowhere else: when it is not queued it is written to
+    a private file in the temp folder (else to stdout). Returns what the error adds, or ""."""
+    if getattr(args, "body_file", None) != "-" or not (body or "").strip():
+        return ""
     try:
         fd, path = tempfile.mkstemp(prefix="o2d-inbox-unsent-", suffix=".txt")  # 0600
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(body)
-        where = f"your text is kept in {path}"
+        return f"; your text is kept in {path}"
     except OSError:
         print(body)
-        where = "your text is printed on stdout"
-    return CacheError(f"{fault}; {where}", kind=fault.kind, path=fault.path)
+        return "; your text is printed on stdout"
 
 
-#: seconds the queue-time lookup of a thread's mailbox may take (the dispatcher is the fallback)
+def _kept(exc: Exception, args: argparse.Namespace, body: str | None) -> Exception:
+    """``exc``; when the cache refused a message read from stdin (disk full, read-only,
+    damaged), the error says where its text is kept (see _keep_body)."""
+    from o2d_inbox.cache.db import CacheError, cache_error
+
+    fault = cache_error(exc)
+    where = _keep_body(args, body) if fault is not None else ""
+    if not where:
+        return fault or exc
+    return CacheError(f"{fault}{where}", kind=fault.kind, path=fault.path)
+
+
+#: seconds the queue-time request for a thread's messages may take
 LEARN_TIMEOUT = 2.0
 
 
-def _learn_sender(config, conn, thread_id: str) -> str | None:
-    """The thread's own mailbox, asked of the server now (one quick request); None when it
-    cannot be learned here (offline, no key, the messages do not say): the dispatcher learns
-    it before sending. Only an optimisation, so it never fails the command."""
+def _ask_server(config, conn, thread_id: str) -> str | None:
+    """The thread's messages, asked of the server now (one quick request, no retries) and
+    stored in the cache; returns the thread's own mailbox, or None when they do not say.
+    Raises what stopped the asking: ConfigError (no key), NotFoundError (no such thread),
+    NetworkError or TimeoutError (offline), another ApiError."""
     from o2d_inbox.context import make_client, with_cached_workspace
     from o2d_inbox.outbox.dispatcher import learn_thread_mailbox
 
@@ -165,9 +211,16 @@ def _learn_sender(config, conn, thread_id: str) -> str | None:
         async with make_client(with_cached_workspace(config), timeout=LEARN_TIMEOUT, max_retries=0) as client:
             return await learn_thread_mailbox(conn, client, thread_id)
 
+    return asyncio.run(asyncio.wait_for(learn(), LEARN_TIMEOUT * 2))
+
+
+def _learn_sender(config, conn, thread_id: str) -> str | None:
+    """The cached thread's own mailbox, learned now when it can be; None otherwise (offline,
+    no key, the messages do not say): the dispatcher learns it before sending. Only an
+    optimisation, so it never fails the command."""
     try:
-        return asyncio.run(asyncio.wait_for(learn(), LEARN_TIMEOUT * 2))
-    except Exception:  # noqa: BLE001 - offline, no key, unknown thread: decided at dispatch
+        return _ask_server(config, conn, thread_id)
+    except Exception:  # noqa: BLE001 - decided at dispatch
         return None
 
 

@@ -1,8 +1,8 @@
 """`o2d-inbox sync [--full] [--messages]`: bring the cache up to date, headless.
 
-Progress goes to stderr (a bar on a terminal, a line every few seconds otherwise), with what
-the client is waiting for when it stalls ("rate limited, resuming in 4 s"); the summary goes
-to stdout. A flaky server is retried for ``--patience`` seconds without an answer (default
+Progress goes to stderr (a bar when stdout and stderr are both a terminal, a plain line every
+few seconds otherwise), with what the client is waiting for when it stalls ("rate limited,
+resuming in 4 s"); the summary goes to stdout. A flaky server is retried for ``--patience`` seconds without an answer (default
 300; O2D_INBOX_PATIENCE, ``patience_seconds`` in config.toml). Server unreachable for longer:
 one line, exit 4 (the client's NetworkError, via cli.main). Optional steps that failed
 (threads' messages, campaign names) are named in the summary and retried by the next sync;
@@ -31,7 +31,9 @@ class ProgressPrinter:
         # sys.stderr as it is now, not as it was when this module was imported (it may have
         # been replaced since: a test's capture, a redirected stream)
         self.stream = stream = stream if stream is not None else sys.stderr
-        self.tty = stream.isatty() if tty is None else tty
+        # A redrawn bar only when both outputs are a terminal: with the summary piped or
+        # redirected (`sync | tee log`, cron) progress is plain lines, never \r and escapes.
+        self.tty = _is_tty(stream) and _is_tty(sys.stdout) if tty is None else tty
         self.every = every if not self.tty else 0.1
         self._clock = clock
         self._started = clock()
@@ -91,6 +93,13 @@ class ProgressPrinter:
             self.stream.write("\n")
             self.stream.flush()
             self._dirty = False
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
 
 
 def summary(result: SyncResult) -> str:

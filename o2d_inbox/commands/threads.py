@@ -195,6 +195,9 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
         if m.cc_emails:
             lines.append(f"   cc: {', '.join(safe_line(a) for a in m.cc_emails)}")
         lines += ["", body_text(m) or "(empty)"]
-    sys.stdout.write("\n".join(lines) + "\n")
+    from o2d_inbox.render.terminal import terminal_width, wrap
+
+    # at word boundaries to the terminal's width; piped, every line stays whole
+    sys.stdout.write(wrap("\n".join(lines), terminal_width()) + "\n")
     return EXIT_OK
 

@@ -534,7 +534,10 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
 
     def action_sync(self, full: bool = False) -> None:
         if not self._can_sync():
-            self.notify("Offline: no server configured, showing the cache", timeout=3)
+            from o2d_inbox.config import key_hint
+
+            why = "the cache is read-only" if self.read_only else f"no API key: {key_hint()}"
+            self.notify(f"Not synced ({why}); showing the cache", timeout=6, markup=False)
             return
         if self.sync_state == "syncing":
             return  # a second worker would cancel the running one (exclusive group)

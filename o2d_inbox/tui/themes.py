@@ -37,3 +37,21 @@ def discover_themes(extra_dirs: list[Path] = ()) -> list[Theme]:
                 if folder == BUNDLED:
                     raise RuntimeError(f"bundled theme {path.name} is broken: {exc}") from exc
     return themes
+
+
+def theme_catalogue(extra_dirs: list[Path] = ()) -> tuple[dict[str, str], list[str]]:
+    """What ``theme`` in the config may name, for ``doctor``: name -> where it comes from
+    (Textual's own, this package's, a user file), and one line for each user file the inbox
+    skips because it cannot be loaded."""
+    from textual.theme import BUILTIN_THEMES
+
+    names = {name: "a Textual theme" for name in BUILTIN_THEMES}
+    names.update({theme.name: "built in" for theme in discover_themes()})
+    broken = []
+    for folder in extra_dirs:
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            try:
+                names[load_theme(path).name] = str(path)
+            except (OSError, ValueError, TypeError) as exc:
+                broken.append(f"{path} cannot be used (the inbox skips it): {exc}")
+    return names, broken

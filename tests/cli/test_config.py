@@ -125,7 +125,7 @@ def test_demo_ignores_real_server_key_and_cache(home):
     env = {"HOME": str(home.root), "O2D_INBOX_CACHE": "/tmp/real.db",
            "O2D_INBOX_BASE_URL": "https://real.example", "OUTREACH2DAY_API_KEY": "not-a-key"}
     config = load_config(ns(demo=True), env)
-    assert config.demo and config.workspace == 42 and config.api_key == "ot2d_demo"
+    assert config.demo and config.workspace == 42 and config.api_key == "ot2d_sim_example_key"
     assert config.cache_path == demo_cache_path() == home.data_dir / "demo.db"
     assert "real.example" not in config.base_url
 

@@ -45,7 +45,7 @@ def test_with_workspace_derives_the_cache_unless_explicit(home, tmp_path):
 
 
 def test_unknown_workspace_uses_the_only_cache_on_disk(home):
-    config = config_for(home)
+    config = load_config(argparse.Namespace(), {"HOME": str(home.root), "OUTREACH2DAY_API_KEY": KEY})
     with pytest.raises(ConfigError, match="workspace unknown"):
         cache_path(config)
     open_cache(with_workspace(config, 3)).close()
@@ -55,6 +55,17 @@ def test_unknown_workspace_uses_the_only_cache_on_disk(home):
     with pytest.raises(ConfigError, match="several caches"):
         cache_path(config)
     assert with_cached_workspace(config).workspace is None
+
+
+def test_without_a_key_or_a_cache_the_key_is_what_is_missing(home):
+    with pytest.raises(ConfigError, match="no API key.*OUTREACH2DAY_API_KEY=.*account settings"):
+        cache_path(config_for(home))
+
+
+def test_a_chosen_cache_in_a_folder_that_does_not_exist_is_not_created(home, tmp_path):
+    with pytest.raises(ConfigError, match="does not exist.*mistyped"):
+        open_cache(config_for(home, cache=str(tmp_path / "typo" / "mine.db")))
+    assert not (tmp_path / "typo").exists()
 
 
 def test_open_cache_has_the_schema(home):

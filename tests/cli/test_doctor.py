@@ -29,7 +29,7 @@ def test_all_green_against_the_simulator(simulator, cli, home):
     result = cli("doctor", "--base-url", simulator.url, OUTREACH2DAY_API_KEY=simulator.key)
     assert result.returncode == 0, result.stdout + result.stderr
     assert set(marks(result.stdout).values()) == {"✓"}
-    assert list(marks(result.stdout)) == ["config", "key", "server", "workspace",
+    assert list(marks(result.stdout)) == ["config", "theme", "key", "server", "workspace",
                                           "capabilities", "cache"]
     assert "ot2d_…" + simulator.key[-4:] in result.stdout
     assert simulator.key not in result.stdout
@@ -42,13 +42,47 @@ def test_wrong_key_exits_3_with_one_line(simulator, cli):
     assert result.returncode == 3, result.stdout + result.stderr
     assert marks(result.stdout)["server"] == "✓" and marks(result.stdout)["workspace"] == "✗"
     assert_one_line_without(result, WRONG_KEY)
+    assert f"rejected by {simulator.url}" in result.stderr  # which server said no
 
 
 def test_inaccessible_workspace_exits_3(simulator, cli):
     result = cli("doctor", "--base-url", simulator.url, "--workspace", "987654",
                  OUTREACH2DAY_API_KEY=simulator.key)
     assert result.returncode == 3, result.stdout + result.stderr
-    assert "987654" in result.stderr
+    assert "987654" in result.stderr and simulator.url in result.stderr
+
+
+def test_an_unknown_theme_is_named_with_the_choices(home, cli, closed_port):
+    home.write_config('theme = "o2d-drak"\n')
+    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}", OUTREACH2DAY_API_KEY=WRONG_KEY)
+    assert marks(result.stdout)["theme"] == "✗"
+    assert result.returncode == 2  # the first failure: a setting, before the server's
+    line = result.stderr.strip()
+    assert "key 'theme'" in line and "'o2d-drak'" in line and "o2d-dark, o2d-light" in line
+    assert str(home.config_file.parent / "themes") in line
+
+
+def test_themes_from_textual_and_the_users_files_are_known(home, cli, closed_port):
+    themes = home.config_file.parent / "themes"
+    themes.mkdir(parents=True)
+    (themes / "ours.toml").write_text('primary = "#336699"\n')
+    (themes / "broken.toml").write_text('primary = \n')
+    for name, source in (("nord", "Textual"), ("o2d-light", "built in"), ("ours", str(themes / "ours.toml"))):
+        home.write_config(f'theme = "{name}"\n')
+        result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}", OUTREACH2DAY_API_KEY=WRONG_KEY)
+        [line] = [line for line in result.stdout.splitlines() if line.split()[1] == "theme" and
+                  "file" not in line.split()[2]]
+        assert line.startswith("✓") and source in line
+        assert result.returncode == 4  # only the server is missing
+        warned = [line for line in result.stdout.splitlines() if line.startswith("! theme file")]
+        assert len(warned) == 1 and "broken.toml cannot be used" in warned[0]
+
+
+def test_a_number_out_of_range_is_named(home, cli):
+    home.write_config("reconcile_minutes = 0.5\n")
+    result = cli("doctor", OUTREACH2DAY_API_KEY=WRONG_KEY)
+    assert result.returncode == 2 and marks(result.stdout)["config"] == "✗"
+    assert "reconcile_minutes' must be a number from 1 to 10080" in result.stderr
 
 
 def test_demo_is_all_green_without_a_key(cli):

@@ -39,13 +39,17 @@ def test_queue_offline_then_flush_online(tmp_path, sim_server, cli_env, capsys, 
     body_file = tmp_path / "body.txt"
     body_file.write_text("Thanks!\n\nBest,\nJo", encoding="utf-8")
 
-    assert run("reply", thread, "--body-file", str(body_file)) == 0
-    assert run("forward", thread, "--to", "boss@ours.test", "--body", "FYI") == 0
+    # the thread was never synced here and the server cannot vouch for it: only --force queues
+    assert run("reply", thread, "--body-file", str(body_file)) == 2
+    err = lines(capsys.readouterr().err)
+    assert len(err) == 1 and "not in the cache" in err[0] and "--force" in err[0]
+    assert run("reply", thread, "--body-file", str(body_file), "--force") == 0
+    assert run("forward", thread, "--to", "boss@ours.test", "--body", "FYI", "--force") == 0
     assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello <there>", "--from", SDR) == 0
-    assert run("intent", thread, "interested") == 0
+    assert run("intent", thread, "interested", "--force") == 0
     out = capsys.readouterr()
     assert len(lines(out.out)) == 4 and all(line.startswith("queued #") for line in lines(out.out))
-    assert "not in the cache" in out.err  # the thread was never synced here; queued anyway
+    assert "not in the cache" in out.err and "queued anyway" in out.err
 
     assert run("outbox", "--json") == 0
     rows = [json.loads(line) for line in lines(capsys.readouterr().out)]
@@ -229,6 +233,7 @@ def test_a_waiting_reply_is_shown_and_flush_exits_1_until_it_is_sent(
     server = sim_server(op_step_seconds=0.01, require_sender=True)
     cli_env(server, cache)
     thread = next(t for t, v in server.sim.thread_snapshot().items() if v["replyIntent"] != "unsubscribe")
+    open_db(cache).execute("INSERT INTO threads (id) VALUES (?)", (thread,))  # synced, mailbox unknown
     server.sim.faults.fail_rate = 1.0  # every request answers 5xx: the mailbox cannot be learned
     assert run("reply", thread, "--body", "hello") == 0
     assert "learned before sending" in capsys.readouterr().out
