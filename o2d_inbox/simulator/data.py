@@ -608,6 +608,11 @@ class ThreadMeta:
     def our_name(self) -> str:
         return f"{MAILBOXES[self.mailbox][1]} {_OUR_SURNAMES[self.mailbox]}"
 
+    def outgoing_count(self) -> int:
+        """Our messages in the thread (a campaign's sends to this contact, and our answers)."""
+        return sum(self._ours(k) for k in range(self.seed_count)) + sum(
+            not m["is_incoming"] for m in self.extra)
+
     def has_incoming(self) -> bool:
         if self.seed_count > self.lead:
             return True
