@@ -164,6 +164,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with flush --wait: give up waiting after S seconds (default 600)")
     p.add_argument("--all", action="store_true", help="list: include items sent over a day ago")
 
+    # stats and export (commands/stats.py, commands/export.py): offline, from the cache
+    from o2d_inbox.commands.stats import DEFAULT_SINCE, SINCE
+
+    p = sub.add_parser("stats", help="reply stats per intent, day, campaign and mailbox (works offline)")
+    _common(p)
+    p.add_argument("--since", type=SINCE, default=DEFAULT_SINCE, metavar="WHEN",
+                   help="window start: 30d (default), 12h, 2w, a date (2026-11-01) or all")
+    p.add_argument("--campaign", help="a campaign id, or none")
+    p.add_argument("--mailbox")
+    p.add_argument("--relevant", action="store_true", help="leave out warmup and postmaster threads")
+    p.add_argument("--json", action="store_true", help="one JSON object (see docs/stats.md)")
+
+    p = sub.add_parser("export", help="export leads (one row per thread) as CSV or JSON (works offline)")
+    _common(p)
+    p.add_argument("--intent", help="interested, not_interested, …, or unclassified")
+    p.add_argument("--campaign", help="a campaign id, or none")
+    p.add_argument("--mailbox")
+    p.add_argument("--relevant", action="store_true", help="leave out warmup and postmaster threads")
+    p.add_argument("--since", type=SINCE, default=None, metavar="WHEN",
+                   help="latest message at or after: 30d, 12h, 2w, a date or all (default: all)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv",
+                   help="csv (RFC 4180, default) or json (JSON Lines: one object per row)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output)")
+
     p = sub.add_parser("cache", help="check the cache file, show where it is, or rebuild it")
     _common(p)
     p.add_argument("action", choices=["check", "path", "rebuild"],
@@ -187,6 +211,8 @@ HANDLERS = {
     "intent": "outbox",
     "outbox": "outbox",
     "cache": "cache",
+    "stats": "stats",
+    "export": "export",
 }
 
 

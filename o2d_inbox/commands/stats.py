@@ -1,0 +1,190 @@
+"""`o2d-inbox stats`: how the campaigns are being answered, offline from the cache.
+
+The figures are cache/stats.py's (the TUI's stats screen shows the same ones). Output: a
+compact table that fits 80 columns (threads per intent, a bar per intent over the days,
+campaigns with their reply rates, mailboxes, response times), or with --json one object
+(see docs/stats.md). Server-provided names go through render.text; JSON is ASCII-escaped.
+
+``--since`` takes 30d (default), 12h, 2w, a date (2026-11-01) or ``all``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
+
+from o2d_inbox.cli import EXIT_OK
+
+if TYPE_CHECKING:
+    from o2d_inbox.cache.stats import Stats, StatsFilter
+
+WIDTH = 80
+BARS = " ▁▂▃▄▅▆▇█"
+_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+_SPAN = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$", re.IGNORECASE)
+
+
+class Since:
+    """An argparse type: the window start as epoch seconds (None for ``all``), given as a span
+    back from now (30d, 12h, 2w) or a date (YYYY-MM-DD, local midnight)."""
+
+    __name__ = "since"
+
+    def __init__(self, clock=time.time) -> None:
+        self.clock = clock
+
+    def __call__(self, text: str) -> int | None:
+        if text.strip().lower() == "all":
+            return None
+        match = _SPAN.match(text)
+        if match:
+            return int(self.clock()) - int(match.group(1)) * _UNITS[match.group(2).lower()]
+        try:
+            day = date.fromisoformat(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a time span or date: {text!r} (e.g. 30d, 12h, 2w, 2026-11-01 or all)") from None
+        return int(datetime(day.year, day.month, day.day).astimezone().timestamp())
+
+
+SINCE = Since()
+DEFAULT_SINCE = "30d"
+
+
+def local_utc_offset(now: float) -> int:
+    """Seconds east of UTC of this machine's time zone at ``now`` (days are local days)."""
+    offset = datetime.fromtimestamp(now).astimezone().utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def filter_of(args: argparse.Namespace) -> StatsFilter:
+    """The filters `stats` and `export` share ('unclassified' / 'none' spelled as `threads` does)."""
+    from o2d_inbox.cache.queries import UNCLASSIFIED
+    from o2d_inbox.cache.stats import NO_CAMPAIGN, StatsFilter
+
+    intent = getattr(args, "intent", None) or None
+    if intent and intent.lower() in ("unclassified", "none", "null"):
+        intent = UNCLASSIFIED
+    campaign = getattr(args, "campaign", None) or None
+    if campaign and campaign.lower() in ("none", "null"):
+        campaign = NO_CAMPAIGN
+    mailbox = getattr(args, "mailbox", None)
+    return StatsFilter(since=getattr(args, "since", None), campaign=campaign,
+                       mailbox=mailbox.strip().lower() if mailbox else None, intent=intent,
+                       relevant=bool(getattr(args, "relevant", False)))
+
+
+def run(args: argparse.Namespace) -> int:
+    from o2d_inbox.cache.stats import compute
+    from o2d_inbox.config import load_config
+    from o2d_inbox.context import open_cache
+
+    config = load_config(args)
+    conn = open_cache(config, readonly=True)
+    now = time.time()
+    try:
+        stats = compute(conn, filter_of(args), now=now, utc_offset=local_utc_offset(now))
+    finally:
+        conn.close()
+    if args.json:
+        sys.stdout.write(json.dumps(stats.as_json()) + "\n")
+    else:
+        sys.stdout.write("\n".join(report(stats)) + "\n")
+    return EXIT_OK
+
+
+# --- the human report -----------------------------------------------------------------------
+
+def duration(seconds: int | None) -> str:
+    """3m, 5h 20m, 2d 4h: the two largest units."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def bars(values: list[int], width: int, top: int | None = None) -> str:
+    """``values`` as one line of block characters, at most ``width`` wide (neighbouring days
+    summed when there are more), scaled to ``top`` (default: their own maximum)."""
+    if not values or width <= 0:
+        return ""
+    columns = bars_sum(values, width)
+    top = max(top if top is not None else 0, max(columns), 1)
+    out = []
+    for v in columns:
+        out.append(BARS[0] if v == 0 else BARS[max(1, round(v / top * (len(BARS) - 1)))])
+    return "".join(out)
+
+
+def report(stats: Stats) -> list[str]:
+    from o2d_inbox.render.text import fit, safe_line
+
+    f = stats.filter
+    window = "all time" if f.since is None else f"since {_local_date(f.since, stats.utc_offset)}"
+    scope = [f"campaign {safe_line(f.campaign)}" if f.campaign else "",
+             f"mailbox {safe_line(f.mailbox)}" if f.mailbox else "",
+             f"intent {safe_line(f.intent)}" if f.intent else "", "relevant only" if f.relevant else ""]
+    lines = [fit(" · ".join([f"Threads {window}: {stats.threads:,}"] + [s for s in scope if s]), WIDTH).rstrip()]
+    if not stats.threads:
+        lines.append("no cached threads match (run o2d-inbox sync to fill the cache)")
+    days = list(stats.by_day)
+    if stats.by_intent:
+        span = f"{days[0]} … {days[-1]}" if days else ""
+        lines += ["", f"{'intent':<16}{'threads':>8}{'share':>7}  per day {span}"]
+        series = {i: stats.day_series(i) for i in stats.by_intent}
+        top = max((max(bars_sum(v, 40)) for v in series.values() if v), default=1)
+        for intent, n in stats.by_intent.items():
+            share = n / stats.threads if stats.threads else 0
+            lines.append(f"{fit(safe_line(intent), 16)}{n:>8,}{percent(share):>7}  "
+                         f"{bars(series[intent], 40, top)}".rstrip())
+    if stats.campaigns:
+        lines += ["", f"{'campaign':<30}{'threads':>8}{'interest':>9}{'sent':>8}{'reply':>8}{'positive':>9}"]
+        ages = [c.age_seconds for c in stats.campaigns if c.age_seconds is not None]
+        for c in stats.campaigns:
+            lines.append(f"{fit(safe_line(c.name or c.id), 29)} {c.threads:>8,}{c.interested:>9,}"
+                         f"{'-' if c.sent is None else f'{c.sent:,}':>8}{percent(c.reply_rate):>8}"
+                         f"{percent(c.positive_reply_rate):>9}")
+        lines.append("reply = replied ÷ sent, positive = interested ÷ sent, all time; "
+                     + (f"fetched {duration(max(ages))} ago" if ages else "sync to fetch"))
+    if stats.by_mailbox:
+        lines += ["", f"{'mailbox':<38}{'threads':>8}{'interested':>11}"]
+        ranked = sorted(stats.by_mailbox.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        for address, per in ranked:
+            lines.append(f"{fit(safe_line(address), 37)} {sum(per.values()):>8,}{per.get('interested', 0):>11,}")
+    r = stats.response
+    if r is not None:
+        lines += ["", f"Response time (prospect's reply to our next message): median {duration(r.median_seconds)}, "
+                      f"p90 {duration(r.p90_seconds)}",
+                  f"  from {r.measured:,} answered replies in fetched conversations ({r.unanswered:,} unanswered)",
+                  "Oldest waiting reply: " + (f"{duration(r.oldest_waiting_seconds)} ({safe_line(r.oldest_waiting_thread)})"
+                                              if r.oldest_waiting_seconds is not None else "none")]
+    return [fit(line, WIDTH).rstrip() if len(line) > WIDTH else line for line in lines]
+
+
+def bars_sum(values: list[int], width: int) -> list[int]:
+    """The column sums ``bars`` draws (so every intent's row shares one scale)."""
+    if not values:
+        return [0]
+    per = -(-len(values) // width)  # days per column
+    return [sum(values[i:i + per]) for i in range(0, len(values), per)]
+
+
+def _local_date(ts: int, utc_offset: int) -> str:
+    return datetime.fromtimestamp(ts + utc_offset, timezone.utc).strftime("%Y-%m-%d")
