@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from o2d_inbox.cache.stats import Stats, StatsFilter
 
 WIDTH = 80
-BARS = " ▁▂▃▄▅▆▇█"
 _UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 _SPAN = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$", re.IGNORECASE)
 
@@ -100,40 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
 # --- the human report -----------------------------------------------------------------------
 
-def duration(seconds: int | None) -> str:
-    """3m, 5h 20m, 2d 4h: the two largest units."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"
-
-
-def percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def bars(values: list[int], width: int, top: int | None = None) -> str:
-    """``values`` as one line of block characters, at most ``width`` wide (neighbouring days
-    summed when there are more), scaled to ``top`` (default: their own maximum)."""
-    if not values or width <= 0:
-        return ""
-    columns = bars_sum(values, width)
-    top = max(top if top is not None else 0, max(columns), 1)
-    out = []
-    for v in columns:
-        out.append(BARS[0] if v == 0 else BARS[max(1, round(v / top * (len(BARS) - 1)))])
-    return "".join(out)
-
-
 def report(stats: Stats) -> list[str]:
+    from o2d_inbox.render.figures import bars, columns, duration, percent
     from o2d_inbox.render.text import fit, safe_line
 
     f = stats.filter
@@ -149,7 +116,7 @@ def report(stats: Stats) -> list[str]:
         span = f"{days[0]} … {days[-1]}" if days else ""
         lines += ["", f"{'intent':<16}{'threads':>8}{'share':>7}  per day {span}"]
         series = {i: stats.day_series(i) for i in stats.by_intent}
-        top = max((max(bars_sum(v, 40)) for v in series.values() if v), default=1)
+        top = max((max(columns(v, 40)) for v in series.values() if v), default=1)
         for intent, n in stats.by_intent.items():
             share = n / stats.threads if stats.threads else 0
             lines.append(f"{fit(safe_line(intent), 16)}{n:>8,}{percent(share):>7}  "
@@ -176,14 +143,6 @@ def report(stats: Stats) -> list[str]:
                   "Oldest waiting reply: " + (f"{duration(r.oldest_waiting_seconds)} ({safe_line(r.oldest_waiting_thread)})"
                                               if r.oldest_waiting_seconds is not None else "none")]
     return [fit(line, WIDTH).rstrip() if len(line) > WIDTH else line for line in lines]
-
-
-def bars_sum(values: list[int], width: int) -> list[int]:
-    """The column sums ``bars`` draws (so every intent's row shares one scale)."""
-    if not values:
-        return [0]
-    per = -(-len(values) // width)  # days per column
-    return [sum(values[i:i + per]) for i in range(0, len(values), per)]
 
 
 def _local_date(ts: int, utc_offset: int) -> str:
