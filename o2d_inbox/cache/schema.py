@@ -578,8 +578,8 @@ MIGRATIONS: list[list[Any]] = [
     [_clamp_stored_times],
     # 12: reply stats (cache/stats.py). Each figure is a count of index ranges, never a GROUP
     # BY over rows (a sorter over 1,000,000 rows took seconds): by intent and day on the first
-    # index, by campaign × mailbox × intent on the second; the partial message index finds the
-    # prospects' replies of a time window for the response figures. campaign_stats keeps
+    # index, by campaign × mailbox × intent on the second; the partial message indexes find the
+    # prospects' newest replies and, for each, our next message (one seek). campaign_stats keeps
     # GET /campaigns/{id}/stats as last fetched (sync/campaign_stats.py), so rates work offline.
     [
         "CREATE INDEX IF NOT EXISTS ix_threads_stats_day ON threads "
@@ -587,6 +587,7 @@ MIGRATIONS: list[list[Any]] = [
         "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads "
         "(campaign_id, mailbox, reply_intent, relevant, last_ts)",
         "CREATE INDEX IF NOT EXISTS ix_messages_incoming ON messages (ts, thread_id) WHERE is_incoming = 1",
+        "CREATE INDEX IF NOT EXISTS ix_messages_outgoing ON messages (thread_id, ts) WHERE is_incoming = 0",
         """
         CREATE TABLE IF NOT EXISTS campaign_stats (
             campaign_id TEXT PRIMARY KEY,

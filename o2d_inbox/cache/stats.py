@@ -15,10 +15,13 @@ over 1,000,000 rows took seconds, a count of an index range takes tens of nanose
 - by_day is one range count per intent and day on ``ix_threads_stats_day`` (reply_intent,
   last_ts, …). A thread counts on the day of its latest message (the cache knows the latest
   message of every thread, the earlier ones only of fetched conversations).
-- Response figures come from cached messages (``ix_messages_incoming``): for each time the
-  prospect wrote, how long until our next message. A run of prospect messages counts once,
-  from its first. Conversations whose messages were never fetched are not in them; the
-  figures say how many replies they measured.
+- Response figures come from cached messages: for each time the prospect wrote, how long until
+  our next message (one seek on ``ix_messages_outgoing``). A run of prospect messages counts
+  once, from its first. They are measured on the newest RESPONSE_SAMPLE prospect replies of
+  the window (``ix_messages_incoming``, newest first): a median of thousands is as good as
+  one of all, and the cost stays flat as the cache grows (all of 175,000 replies took
+  0.7-1.1 s). Conversations whose messages were never fetched are not in them; the figures
+  say how many replies they measured.
 - The oldest waiting reply is the head of the Needs-reply queue (its own index), whatever the
   window: a window would hide exactly the replies forgotten longest.
 - Reply rates are per campaign and all time, as the server counts its sends: reply rate =
@@ -42,6 +45,7 @@ from o2d_inbox.cache.schema import LOCAL_OPEN_SQL
 NO_CAMPAIGN = "none"  # by_campaign's key for threads of no campaign (and --campaign none)
 POSITIVE = "interested"
 MAX_DAYS = 366  # by_day covers the window, at most this many days back from today
+RESPONSE_SAMPLE = 5000  # response figures: the newest prospect replies of the window, at most
 DAY = 86400
 _EPOCH = date(1970, 1, 1)
 _MIX = "ix_threads_stats_mix"
@@ -325,13 +329,14 @@ def _percentile(sorted_values: list[int], fraction: float) -> int | None:
 def _response(conn: sqlite3.Connection, f: StatsFilter, now: int) -> Response:
     terms, params = _filter_terms(f, "t.")
     since = f.since if f.since is not None else -(2 ** 62)
-    by = "INDEXED BY ix_messages_incoming" if _has_index(conn, "ix_messages_incoming") else ""
+    incoming = "INDEXED BY ix_messages_incoming" if _has_index(conn, "ix_messages_incoming") else ""
+    outgoing = "INDEXED BY ix_messages_outgoing" if _has_index(conn, "ix_messages_outgoing") else ""
     rows = conn.execute(
-        f"SELECT m.thread_id, m.ts, (SELECT min(o.ts) FROM messages AS o WHERE o.thread_id = m.thread_id "
-        "AND o.ts >= m.ts AND o.is_incoming = 0) "
-        f"FROM messages AS m {by} JOIN threads AS t ON t.id = m.thread_id "
-        f"WHERE m.is_incoming = 1 AND m.ts >= ? AND {' AND '.join(terms)}",
-        [since] + params,
+        f"SELECT m.thread_id, m.ts, (SELECT min(o.ts) FROM messages AS o {outgoing} "
+        "WHERE o.thread_id = m.thread_id AND o.ts >= m.ts AND o.is_incoming = 0) "
+        f"FROM messages AS m {incoming} JOIN threads AS t ON t.id = m.thread_id "
+        f"WHERE m.is_incoming = 1 AND m.ts >= ? AND {' AND '.join(terms)} ORDER BY m.ts DESC LIMIT ?",
+        [since] + params + [RESPONSE_SAMPLE],
     )
     first_of: dict[tuple[str, int | None], int] = {}  # (thread, our answer) -> the run's first reply
     for tid, ts, answered in rows:

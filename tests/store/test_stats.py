@@ -133,6 +133,24 @@ async def test_response_times_match_the_conversations(world):
     assert (r.oldest_waiting_thread, r.oldest_waiting_seconds) == (oldest[1], now - oldest[0])
 
 
+async def test_response_times_come_from_the_newest_replies_only(world, monkeypatch):
+    """The response sample is the newest RESPONSE_SAMPLE prospect messages of the window."""
+    sim, conn, now = world
+    monkeypatch.setattr(st, "RESPONSE_SAMPLE", 40)
+    incoming = sorted(((_ts(x["date_received"]), m.tid, x) for m in _metas(sim) for x in m.messages()
+                       if x["is_incoming"]), key=lambda e: e[0], reverse=True)[:40]
+    first_of = {}
+    for ts, tid, _ in incoming:
+        meta = sim.inboxes[sim.primary].get(tid)
+        answers = [_ts(x["date_received"]) for x in meta.messages() if not x["is_incoming"] and _ts(x["date_received"]) >= ts]
+        key = (tid, min(answers) if answers else None)
+        first_of[key] = min(first_of.get(key, ts), ts)
+    waits = sorted(a - t for (_, a), t in first_of.items() if a is not None)
+    r = compute(conn, StatsFilter(), now=now).response
+    assert (r.measured, r.unanswered) == (len(waits), len(first_of) - len(waits))
+    assert r.median_seconds == waits[(len(waits) + 1) // 2 - 1]
+
+
 async def test_done_threads_still_count_but_leave_the_waiting_figure(world):
     sim, conn, now = world
     before = compute(conn, StatsFilter(), now=now)
