@@ -81,7 +81,8 @@ class CampaignFigures:
     id: str
     name: str | None
     threads: int               # in the window and filters
-    interested: int            # all time, this campaign (the positive replies)
+    interested: int            # the same threads' interested ones
+    interested_all_time: int   # every interested thread of the campaign (the positive replies)
     sent: int | None = None    # from the server's campaign stats, when cached
     replied: int | None = None
     fetched_at: str | None = None  # when those were fetched (ISO UTC)
@@ -93,7 +94,7 @@ class CampaignFigures:
 
     @property
     def positive_reply_rate(self) -> float | None:
-        return self.interested / self.sent if self.sent else None
+        return self.interested_all_time / self.sent if self.sent else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class Stats:
             },
             "campaigns": {
                 c.id: {"name": c.name, "threads": c.threads, "interested": c.interested,
-                       "sent": c.sent, "replied": c.replied, "reply_rate": _rate(c.reply_rate),
+                       "interested_all_time": c.interested_all_time, "sent": c.sent, "replied": c.replied, "reply_rate": _rate(c.reply_rate),
                        "positive_reply_rate": _rate(c.positive_reply_rate),
                        "stats_fetched_at": c.fetched_at, "stats_age_seconds": c.age_seconds}
                 for c in self.campaigns
@@ -387,7 +388,7 @@ def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int)
         fetched = row[3] if row else None
         out.append(CampaignFigures(
             id=cid, name=names.get(cid), threads=sum(stats.by_campaign.get(cid, {}).values()),
-            interested=interested, sent=row[1] if row else None, replied=row[2] if row else None,
+            interested=stats.by_campaign.get(cid, {}).get(POSITIVE, 0), interested_all_time=interested, sent=row[1] if row else None, replied=row[2] if row else None,
             fetched_at=fetched, age_seconds=_age(fetched, now),
         ))
     return sorted(out, key=lambda c: (-c.threads, c.name or c.id))

@@ -122,13 +122,13 @@ def report(stats: Stats) -> list[str]:
             lines.append(f"{fit(safe_line(intent), 16)}{n:>8,}{percent(share):>7}  "
                          f"{bars(series[intent], 40, top)}".rstrip())
     if stats.campaigns:
-        lines += ["", f"{'campaign':<30}{'threads':>8}{'interest':>9}{'sent':>8}{'reply':>8}{'positive':>9}"]
+        lines += ["", f"{'campaign':<30}{'threads':>8}{'interested':>11}{'sent':>8}{'reply':>8}{'positive':>9}"]
         ages = [c.age_seconds for c in stats.campaigns if c.age_seconds is not None]
         for c in stats.campaigns:
-            lines.append(f"{fit(safe_line(c.name or c.id), 29)} {c.threads:>8,}{c.interested:>9,}"
+            lines.append(f"{fit(safe_line(c.name or c.id), 29)} {c.threads:>8,}{c.interested:>11,}"
                          f"{'-' if c.sent is None else f'{c.sent:,}':>8}{percent(c.reply_rate):>8}"
                          f"{percent(c.positive_reply_rate):>9}")
-        lines.append("reply = replied ÷ sent, positive = interested ÷ sent, all time; "
+        lines.append("sent, reply and positive rates: all time (replied, interested ÷ sent); "
                      + (f"fetched {duration(max(ages))} ago" if ages else "sync to fetch"))
     if stats.by_mailbox:
         lines += ["", f"{'mailbox':<38}{'threads':>8}{'interested':>11}"]

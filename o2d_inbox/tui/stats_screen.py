@@ -212,7 +212,8 @@ class StatsScreen(ModalScreen[None]):
                 key=c.id,
             )
         ages = [c.age_seconds for c in campaigns if c.age_seconds is not None]
-        label = "Campaigns · rates all time, " + (f"fetched {duration(max(ages))} ago" if ages else "not fetched yet")
+        label = "Campaigns · sent and rates all time, " + (f"fetched {duration(max(ages))} ago" if ages
+                                                           else "not fetched yet")
         self.query_one("#stats-campaigns-label", Static).update(label)
 
     def _draw_mailboxes(self) -> None:
