@@ -4,6 +4,7 @@ and the TUI's stats screen. Headless.
     compute(conn, StatsFilter(...), now=time.time()) -> Stats      every figure of the screen
     Stats.as_json() -> dict                                         what `stats --json` prints
     export_rows(conn, StatsFilter(...)) -> Iterator[ExportRow]      one row per thread
+    rows_for_ids(conn, ids) -> Iterator[ExportRow]                  the same, for given threads
     save_campaign_stats(conn, stats, fetched_at)                    GET /campaigns/{id}/stats, cached
 
 Every figure is SQL over indexes (migration 12), never a GROUP BY over the threads: a sorter
@@ -451,18 +452,32 @@ def export_rows(conn: sqlite3.Connection, f: StatsFilter) -> Iterator[ExportRow]
     fetched, else it is the thread's latest message when that one is theirs (needs_reply);
     otherwise it is unknown (empty), never our own text. Prospect name and company are guessed
     from the address (render/company.py): the API sends no names."""
-    from o2d_inbox.render.company import company_from_address, name_from_address
-
     terms, params = _filter_terms(f, "t.")
     if f.since is not None:
         terms.append("t.last_ts >= ?")
         params.append(f.since)
+    yield from _export_query(conn, " AND ".join(terms), params)
+
+
+def rows_for_ids(conn: sqlite3.Connection, ids: list[str], chunk: int = 500) -> Iterator[ExportRow]:
+    """export_rows of the given threads (a queue or a selection), in the order given; ids no
+    longer cached are left out."""
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        found = {row.thread_id: row for row in _export_query(
+            conn, f"t.id IN ({', '.join('?' * len(part))})", list(part))}
+        yield from (found[tid] for tid in part if tid in found)
+
+
+def _export_query(conn: sqlite3.Connection, where: str, params: list) -> Iterator[ExportRow]:
+    from o2d_inbox.render.company import company_from_address, name_from_address
+
     sql = (
         "SELECT t.id, coalesce(t.prospect, CASE WHEN t.needs_reply = 1 THEN t.last_from END), t.mailbox, "
         "t.campaign_id, c.name, t.reply_intent, t.local_note, t.needs_reply, t.last_ts, t.last_snippet, "
         "(SELECT m.ts || char(31) || coalesce(nullif(m.body_text, ''), '') FROM messages AS m "
         " WHERE m.thread_id = t.id AND m.is_incoming = 1 ORDER BY m.ts DESC, m.id DESC LIMIT 1) "
-        f"FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id WHERE {' AND '.join(terms)} "
+        f"FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id WHERE {where} "
         "ORDER BY t.last_ts DESC, t.id DESC"
     )
     for (tid, prospect, mailbox, cid, cname, intent, note, needs, last_ts, snippet, latest) in conn.execute(sql, params):

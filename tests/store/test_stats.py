@@ -278,7 +278,7 @@ def test_export_to_a_missing_folder_is_one_line_exit_2(capsys, tmp_path):
 
 
 def test_formula_neutralisation():
-    from o2d_inbox.commands.export import neutralise
+    from o2d_inbox.export import neutralise
 
     for bad in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(bad) == "'" + bad
