@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from o2d_inbox.export import write
 
     config = load_config(args)
-    conn = open_cache(config, readonly=True)
+    conn = open_cache(config)  # migrates an older cache (a read-only one: CacheError, exit 6)
     try:
         n = write(export_rows(conn, filter_of(args)), args.format, args.output, sys.stdout)
     finally:

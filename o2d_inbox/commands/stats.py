@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from o2d_inbox.context import open_cache
 
     config = load_config(args)
-    conn = open_cache(config, readonly=True)
+    conn = open_cache(config)  # migrates an older cache (a read-only one: CacheError, exit 6)
     now = time.time()
     try:
         stats = compute(conn, filter_of(args), now=now, utc_offset=local_utc_offset(now))

@@ -283,3 +283,24 @@ def test_formula_neutralisation():
     for bad in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
         assert neutralise(bad) == "'" + bad
     assert neutralise("plain") == "plain" and neutralise(None) == "" and neutralise(3) == "3"
+
+
+def test_stats_on_a_cache_of_the_previous_format_migrates_it(capsys, tmp_path):
+    """A cache last written before migration 12 (no campaign_stats, no stats indexes) works."""
+    import sqlite3
+
+    from o2d_inbox.cache.schema import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, migration in enumerate(MIGRATIONS[:11]):
+        conn.execute("BEGIN")
+        for statement in migration:
+            statement(conn) if callable(statement) else conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+        conn.execute("COMMIT")
+    conn.execute("INSERT INTO threads (id, last_ts, reply_intent) VALUES ('t1', ?, 'interested')", (int(time.time()),))
+    conn.close()
+    code, out, err = _cli(capsys, "stats", "--cache", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["by_intent"] == {"interested": 1}
