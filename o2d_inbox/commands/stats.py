@@ -5,17 +5,16 @@ compact table that fits 80 columns (threads per intent, a bar per intent over th
 campaigns with their reply rates, mailboxes, response times), or with --json one object
 (see docs/stats.md). Server-provided names go through render.text; JSON is ASCII-escaped.
 
-``--since`` takes 30d (default), 12h, 2w, a date (2026-11-01) or ``all``.
+``--since`` takes 30d (default), 12h, 2w, a date (2026-11-01) or ``all`` (cli.Since).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from o2d_inbox.cli import EXIT_OK
@@ -24,35 +23,6 @@ if TYPE_CHECKING:
     from o2d_inbox.cache.stats import Stats, StatsFilter
 
 WIDTH = 80
-_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
-_SPAN = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$", re.IGNORECASE)
-
-
-class Since:
-    """An argparse type: the window start as epoch seconds (None for ``all``), given as a span
-    back from now (30d, 12h, 2w) or a date (YYYY-MM-DD, local midnight)."""
-
-    __name__ = "since"
-
-    def __init__(self, clock=time.time) -> None:
-        self.clock = clock
-
-    def __call__(self, text: str) -> int | None:
-        if text.strip().lower() == "all":
-            return None
-        match = _SPAN.match(text)
-        if match:
-            return int(self.clock()) - int(match.group(1)) * _UNITS[match.group(2).lower()]
-        try:
-            day = date.fromisoformat(text.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"not a time span or date: {text!r} (e.g. 30d, 12h, 2w, 2026-11-01 or all)") from None
-        return int(datetime(day.year, day.month, day.day).astimezone().timestamp())
-
-
-SINCE = Since()
-DEFAULT_SINCE = "30d"
 
 
 def local_utc_offset(now: float) -> int:
