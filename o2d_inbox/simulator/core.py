@@ -392,17 +392,7 @@ class World:
         inbox = self.inboxes[ws]
         counted = self._campaign_counts.get(ws)
         if counted is None or counted[0] != inbox.version:
-            per: dict[str, list[int]] = {}
-            for _, meta in inbox.walk():
-                if meta.campaign is None:
-                    continue
-                c = per.setdefault(meta.campaign, [0, 0, 0, 0])  # contacts, replied, bounced, sends
-                bounced = meta.intent == "bounced"
-                c[0] += 1
-                c[1] += meta.has_incoming() and not bounced
-                c[2] += bounced
-                c[3] += meta.outgoing_count()
-            counted = self._campaign_counts[ws] = (inbox.version, per)
+            counted = self._campaign_counts[ws] = (inbox.version, inbox.campaign_counts())
         total, replied, bounced, sent = counted[1].get(campaign_id, [0, 0, 0, 0])
         return {
             "campaignId": campaign_id, "status": status,

@@ -82,3 +82,28 @@ async def test_sync_caches_the_stats_and_a_failing_endpoint_never_ends_it(tmp_pa
     finally:
         await client.aclose()
         conn.close()
+
+
+def test_simulator_counts_equal_a_count_of_every_thread_also_after_changes():
+    """The seeded part counted from bytes equals decoding every thread, before and after
+    replies, intent changes and deletions."""
+    from o2d_inbox.simulator.data import _tally_meta
+    from store_helpers import make_sim
+
+    sim = make_sim(2000, seed=9)
+    inbox = sim.inboxes[sim.primary]
+
+    def slow():
+        per = {}
+        for _, meta in inbox.walk():
+            _tally_meta(per, meta, 1)
+        return {c: v for c, v in per.items()}
+
+    assert inbox.campaign_counts() == slow()
+    tids = [m.tid for _, m in inbox.walk() if m.campaign][:6]
+    sim.add_inbound_reply(tids[0])
+    sim.set_intent_server_side(tids[1], "bounced")
+    sim.delete_thread(tids[2])
+    sim.send(sim.primary, "reply", thread_id=tids[3], sender=sim.mailboxes[0], to="x@y.z",
+             subject="Re", text="hi", html_body=None)
+    assert inbox.campaign_counts() == slow()
