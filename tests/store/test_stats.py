@@ -304,3 +304,18 @@ def test_stats_on_a_cache_of_the_previous_format_migrates_it(capsys, tmp_path):
     code, out, err = _cli(capsys, "stats", "--cache", str(path), "--json")
     assert code == 0, err
     assert json.loads(out)["by_intent"] == {"interested": 1}
+
+
+async def test_the_report_is_terminal_safe_and_fits_80_columns(world, capsys, tmp_path):
+    """Server names (campaigns, mailboxes, intents) reach the table as plain, cut text."""
+    sim, conn, now = world
+    conn.execute("UPDATE campaigns SET name = ? WHERE id = 'cmp_q1saas7a2f'",
+                 ("\x1b]0;pwned\x07[bold]Q1[/] \u202eevil 日本語テスト" * 3,))
+    conn.execute("UPDATE threads SET reply_intent = ? WHERE id = (SELECT min(id) FROM threads)", ("maybe\x1b[2J",))
+    code, out, err = _cli(capsys, "stats", "--cache", str(tmp_path / "cache.db"), "--since", "all")
+    assert code == 0, err
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "[bold]Q1[/]" in out  # shown as typed, never as markup
+    from o2d_inbox.render.text import cell_len
+
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
