@@ -165,6 +165,26 @@ def _finish_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersActio
                                               else action.metavar)
 
 
+def since(text: str) -> int | None:
+    """An argparse type (stats, export): a window start as epoch seconds, None for ``all``;
+    given as a span back from now (30d, 12h, 2w) or a date (YYYY-MM-DD, local midnight)."""
+    import re
+    import time
+    from datetime import date, datetime
+
+    if text.strip().lower() == "all":
+        return None
+    span = re.fullmatch(r"\s*(\d{1,5})\s*([hdw])\s*", text, re.IGNORECASE)
+    if span:
+        return int(time.time()) - int(span.group(1)) * {"h": 3600, "d": 86400, "w": 604800}[span.group(2).lower()]
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time span or date: {text!r} (e.g. 30d, 12h, 2w, 2026-11-01 or all)") from None
+    return int(datetime(day.year, day.month, day.day).astimezone().timestamp())
+
+
 def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
     # On subcommands the default is SUPPRESS: otherwise a subparser's None would overwrite a
     # value given before the subcommand (`o2d-inbox --workspace 7 sync`).
@@ -297,6 +317,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with flush --wait: give up waiting after S seconds (default 600)")
     p.add_argument("--all", action="store_true", help="list: include items sent over a day ago")
 
+    # stats and export (commands/stats.py, commands/export.py): offline, from the cache
+    p = sub.add_parser("stats", help="reply stats per intent, day, campaign and mailbox (works offline)")
+    _common(p)
+    p.add_argument("--since", type=since, default="30d", metavar="WHEN",
+                   help="window start: 30d (default), 12h, 2w, a date (2026-11-01) or all")
+    p.add_argument("--campaign", help="a campaign id, or none")
+    p.add_argument("--mailbox")
+    p.add_argument("--relevant", action="store_true", help="leave out warmup and postmaster threads")
+    p.add_argument("--json", action="store_true", help="one JSON object (see docs/stats.md)")
+
+    p = sub.add_parser("export", help="export leads (one row per thread) as CSV or JSON (works offline)")
+    _common(p)
+    p.add_argument("--intent", help="interested, not_interested, …, or unclassified")
+    p.add_argument("--campaign", help="a campaign id, or none")
+    p.add_argument("--mailbox")
+    p.add_argument("--relevant", action="store_true", help="leave out warmup and postmaster threads")
+    p.add_argument("--since", type=since, default=None, metavar="WHEN",
+                   help="latest message at or after: 30d, 12h, 2w, a date or all (default: all)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv",
+                   help="csv (RFC 4180, default) or json (JSON Lines: one object per row)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output)")
+
     p = sub.add_parser("cache", help="check the cache file, show where it is, or rebuild it")
     _common(p)
     p.add_argument("action", choices=["check", "path", "rebuild"],
@@ -321,6 +363,8 @@ HANDLERS = {
     "intent": "outbox",
     "outbox": "outbox",
     "cache": "cache",
+    "stats": "stats",
+    "export": "export",
 }
 
 

@@ -41,7 +41,21 @@ SHOTS = [
     ("outbox", (160, 48), "o2d-dark", ["r", *typed("Thanks Tuesday works"), "ctrl+s", "j", "2", "o"]),
     ("narrow-80x24", (80, 24), "o2d-dark", ["j"]),
     ("narrow-reading-80x24", (80, 24), "o2d-dark", ["j", "enter"]),
+    ("stats", (160, 48), "o2d-dark", [lambda app: open_stats(app)]),
+    ("stats-80x24", (80, 24), "o2d-dark", [lambda app: open_stats(app)]),
 ]
+
+
+async def open_stats(app) -> None:
+    """The stats screen for the queue on screen, once the first sync (campaign names and
+    stats included) is done (a step that is no key press)."""
+    from o2d_inbox.tui.stats_screen import StatsScreen
+
+    for _ in range(600):
+        if app.sync_state != "syncing":
+            break
+        await asyncio.sleep(0.1)
+    app.push_screen(StatsScreen(app.conn, app.view, clock=app.clock))
 
 
 async def settle(app) -> None:
@@ -61,7 +75,11 @@ async def shoot(name: str, size: tuple[int, int], theme: str, keys: list[str], t
         await settle(app)
         await pilot.pause()
         for key in keys:
-            await pilot.press(key)
+            if callable(key):
+                await key(app)
+                await pilot.pause()
+            else:
+                await pilot.press(key)
         await pilot.pause(0.5)
         await settle(app)
         await pilot.pause()

@@ -37,6 +37,7 @@ The interface (the other layers code against exactly these signatures):
                                                   POST /campaigns/suppressions
     await client.suppression_status(email) -> SuppressionStatus
                                                   GET /campaigns/suppressions/status
+    await client.campaign_stats(campaign_id) -> CampaignStats    GET /campaigns/{id}/stats
 
 Rules: Bearer auth; workspaceId query param on every call but /workspaces; retries with
 exponential backoff + jitter on connection errors and 5xx for GET and for POST/PATCH that
@@ -112,6 +113,7 @@ from o2d_inbox.api.errors import (
 )
 from o2d_inbox.api.models import (
     Campaign,
+    CampaignStats,
     CampaignsPage,
     Capabilities,
     ForwardRequest,
@@ -718,6 +720,17 @@ class UniboxClient:
         if not isinstance(data, list):
             raise ProtocolError(self._message(what, None, None, "unexpected response shape: expected a list"))
         return data
+
+    # --- campaign stats (003) -----------------------------------------------------------------
+
+    async def campaign_stats(self, campaign_id: str) -> CampaignStats:
+        """GET /campaigns/{id}/stats: the campaign's contacts and sends as the server counts them."""
+        path = f"/campaigns/{_seg(campaign_id)}/stats"
+        data = _unwrap(await self._request("GET", path), ("contacts", "sends"), ("stats", "data", "item", "result"))
+        stats = self._parse(CampaignStats, data, f"GET {path}")
+        if stats.campaignId is None:
+            stats.campaignId = campaign_id
+        return stats
 
 
 def _seg(value: str) -> str:

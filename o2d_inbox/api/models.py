@@ -363,3 +363,48 @@ class SuppressionStatus(Wire):
     email: OptStr = None
     suppressed: Flag = False
     reason: OptStr = None
+
+
+# --- Campaign stats (003: GET /campaigns/{id}/stats) ----------------------------------------
+# The endpoint list names CampaignStatsOut / CampaignStatsCampaignOut / CampaignStatsSendsOut
+# without their fields; the Campaigns document's example is the shape read here. A missing or
+# unreadable count is None (unknown), never 0.
+
+
+class CampaignStatsContacts(Wire):
+    total: int | None = None
+    active: int | None = None
+    completed: int | None = None
+    replied: int | None = None
+    bounced: int | None = None
+
+
+class CampaignStatsSends(Wire):
+    total: int | None = None
+    sent: int | None = None
+    failed: int | None = None
+    bounced: int | None = None
+    replied: int | None = None
+
+
+class CampaignStats(Wire):
+    campaignId: OptStr = None
+    status: OptStr = None
+    contacts: CampaignStatsContacts = Field(default_factory=CampaignStatsContacts)
+    sends: CampaignStatsSends = Field(default_factory=CampaignStatsSends)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tolerant(cls, data: Any) -> Any:
+        """Counts that are not whole numbers become None; a part that is no object, empty."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for part in ("contacts", "sends"):
+            value = data.get(part)
+            if not isinstance(value, dict):
+                data[part] = {}
+                continue
+            data[part] = {k: (v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None)
+                          for k, v in value.items()}
+        return data

@@ -299,6 +299,13 @@ class Api:
         return ok({"items": page,
                    "next_cursor": encode_cursor(self.secret, start + limit) if more else None})
 
+    async def campaign_stats(self, request: Request) -> Response:
+        ctx = self.auth(request)
+        stats = self.sim.campaign_stats(ctx.ws, request.path_params["campaign_id"])
+        if stats is None:
+            raise ApiError(404, "campaign_not_found", "Campaign not found in this workspace")
+        return ok(stats)
+
     async def suppression_status(self, request: Request) -> Response:
         ctx = self.auth(request)
         email = (request.query_params.get("email") or "").strip()
@@ -522,6 +529,7 @@ def create_app(sim: World) -> Starlette:
         Route("/campaigns", api.campaigns, methods=["GET"]),
         Route("/campaigns/suppressions", api.suppress, methods=["POST"]),
         Route("/campaigns/suppressions/status", api.suppression_status, methods=["GET"]),
+        Route("/campaigns/{campaign_id}/stats", api.campaign_stats, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, sim=sim)],
                     exception_handlers={ApiError: on_api_error, HTTPException: on_http_error})

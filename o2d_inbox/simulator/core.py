@@ -175,6 +175,7 @@ class World:
         self.performed: list[tuple[str, str, str | None]] = []  # every mutation actually done
         self.sent_messages: list[dict[str, Any]] = []
         self._counter = 0
+        self._campaign_counts: dict[int, tuple[int, dict[str, list[int]]]] = {}  # ws -> (version, counts)
         self._live_start = start
         self._live_done = 0
         if cfg.pathological:
@@ -379,6 +380,26 @@ class World:
                 "updatedAt": iso(anchor - 86400 * (k + 1)),
             })
         return out
+
+    def campaign_stats(self, ws: int, campaign_id: str) -> dict[str, Any] | None:
+        """GET /campaigns/{id}/stats as the Campaigns document shows it, counted from this
+        world's threads (None: no such campaign). Every contact of a campaign has a thread here
+        (the seeded inbox keeps outbound-only ones), so: contacts = its threads; replied = those
+        the prospect answered (a bounce is not an answer); sends = our messages in them."""
+        status = {c["id"]: c["status"] for c in self.campaigns_for(ws)}.get(campaign_id)
+        if status is None:
+            return None
+        inbox = self.inboxes[ws]
+        counted = self._campaign_counts.get(ws)
+        if counted is None or counted[0] != inbox.version:
+            counted = self._campaign_counts[ws] = (inbox.version, inbox.campaign_counts())
+        total, replied, bounced, sent = counted[1].get(campaign_id, [0, 0, 0, 0])
+        return {
+            "campaignId": campaign_id, "status": status,
+            "contacts": {"total": total, "active": total - replied - bounced, "completed": 0,
+                         "replied": replied, "bounced": bounced},
+            "sends": {"total": sent, "sent": sent, "failed": 0, "bounced": bounced, "replied": replied},
+        }
 
     # -- outbound ----------------------------------------------------------------------------
     def send(self, ws: int, kind: str, *, thread_id: str | None, sender: str, to: str,

@@ -60,6 +60,7 @@ from o2d_inbox.api.errors import (ApiError, AuthError, BadRequestError, NotFound
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.lock import SyncLocked, WriterLock
 from o2d_inbox.cache.writes import transaction
+from o2d_inbox.sync.campaign_stats import refresh_campaign_stats
 
 if TYPE_CHECKING:
     from o2d_inbox.api.models import ThreadMessages, ThreadsPage
@@ -190,6 +191,7 @@ class SyncEngine:
             if result.full:
                 await self._probe_mailboxes(result)  # what the early probe (if any) left unknown
             result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
+            await refresh_campaign_stats(self.conn, self.client, refresh=result.full, clock=self._clock)
             stale = await self._db(writes.threads_needing_messages, self.conn,
                                    None if messages else ids, include_unfetched=messages)
             await self._fetch_many(stale, result, report)

@@ -1,0 +1,91 @@
+"""Reply stats benchmark: every figure of the stats screen (cache/stats.py compute) on a large
+cache. Prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/bench_stats.py                      # 1,000,000 threads
+    .venv/bin/python benchmarks/bench_stats.py --threads 100000 --messages-for 100000
+
+The 1,000,000-thread cache is bench_tui.py's (tests/tui/seed.py rows, kept in the temp dir;
+messages for the newest 5,000 threads). ``--messages-for N`` builds a cache of its own with
+every message of the newest N threads, for the response figures, which read messages.
+Its threads' ages: the newest 2,000 spread over the last ~2 years' first weeks, the rest
+400 days and older, so "all" is the worst case (every thread in the window) and "30d" a small
+window. Each figure is the median of --rounds calls in one warm process (the screen
+recomputes in the running app); the target is ≤ 200 ms for the whole screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_tui import TMP, _seed_module, build_cache  # noqa: E402
+
+
+def build_with_messages(n: int, messages_for: int) -> Path:
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.schema import SCHEMA_VERSION
+
+    path = TMP / f"stats-{n}-m{messages_for}-v{SCHEMA_VERSION}.db"
+    if path.exists():
+        return path
+    TMP.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    conn = open_db(path)
+    _seed_module().seed_cache(conn, n, messages_for=messages_for, hostile=False)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("ANALYZE")
+    conn.close()
+    print(f"built {n:,}-thread cache with messages for {messages_for:,} in "
+          f"{time.perf_counter() - started:.1f} s: {path}")
+    return path
+
+
+def timed(fn, rounds: int) -> tuple[float, object]:
+    fn()  # warm: the page cache and SQLite's own
+    times, result = [], None
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.stats import StatsFilter, compute
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1_000_000)
+    parser.add_argument("--messages-for", type=int, default=0, help="build a cache with messages for N threads")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    path = build_with_messages(args.threads, args.messages_for) if args.messages_for else build_cache(args.threads)
+    conn = open_db(path, readonly=True)
+    now = conn.execute("SELECT max(last_ts) FROM threads").fetchone()[0] + 60
+    campaign = conn.execute("SELECT id FROM campaigns ORDER BY id LIMIT 1").fetchone()[0]
+    cached = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    print(f"\nstats on {args.threads:,} threads ({cached:,} cached messages), median of {args.rounds}")
+    scenarios = [
+        ("30 days", StatsFilter(since=now - 30 * 86400)),
+        ("30 days, relevant", StatsFilter(since=now - 30 * 86400, relevant=True)),
+        ("90 days, one campaign", StatsFilter(since=now - 90 * 86400, campaign=campaign)),
+        ("all time", StatsFilter()),
+        ("all time, relevant", StatsFilter(relevant=True)),
+        ("all time, one campaign", StatsFilter(campaign=campaign)),
+        ("all time, interested", StatsFilter(intent="interested")),
+    ]
+    for name, f in scenarios:
+        seconds, stats = timed(lambda: compute(conn, f, now=now), args.rounds)
+        print(f"  {name:<24} {seconds * 1000:7.1f} ms   {stats.threads:>9,} threads, "
+              f"{len(stats.by_day):>3} days, {stats.response.measured:>7,} replies measured   (target ≤ 200)")
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()
