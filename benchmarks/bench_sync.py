@@ -449,10 +449,13 @@ def profile_engine(n: int) -> None:
     stats = pstats.Stats(prof)
     groups: dict[str, float] = {}
     for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if name in ("<method 'execute' of 'sqlite3.Connection' objects>",
-                    "<method 'executemany' of 'sqlite3.Connection' objects>"):  # by caller
+        sqlite = name in ("<method 'execute' of 'sqlite3.Connection' objects>",
+                          "<method 'executemany' of 'sqlite3.Connection' objects>")
+        if sqlite or (file == "~" and callers and _group(file, name) == "other"):
+            # SQLite by what it was doing; other built-ins (datetime, str, …) by who called them
             for (cfile, _cl, cname), caller in callers.items():
-                groups[_sqlite_group(cfile, cname)] = groups.get(_sqlite_group(cfile, cname), 0.0) + caller[2]
+                group = _sqlite_group(cfile, cname) if sqlite else _group(cfile, cname)
+                groups[group] = groups.get(group, 0.0) + caller[2]
             continue
         group = _group(file, name)
         groups[group] = groups.get(group, 0.0) + tt

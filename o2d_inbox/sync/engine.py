@@ -89,14 +89,15 @@ MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every
 #: A first walk into an empty cache turns into a bulk load (writes.bulk_begin: no list
 #: indexes and no search triggers until its end) as soon as our writes, not the server, set
 #: its pace: BULK_PROBE_PAGES batches in a row (the first aside: nothing overlapped its page)
-#: during which the loop sat idle, waiting for the server, less than BULK_IDLE_SHARE of the
-#: time. While the server is the slower side the walk stays live: keeping indexes and search
-#: current costs it nothing (the next page is in flight meanwhile), and lists and search
-#: work while the first sync runs. (Writes grow dearer as the indexes grow, so this is
-#: watched all along the walk.) False: never (benchmarks/bench_sync.py compares).
+#: during which the loop sat idle, waiting for the server, for less than BULK_IDLE_PER_WRITE
+#: times as long as it spent writing them. While the server is the slower side the walk stays
+#: live: keeping indexes and search current costs it nothing (the writes fit in the time the
+#: next page is in flight anyway), and lists and search work while the first sync runs.
+#: (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
+#: False: never (benchmarks/bench_sync.py compares).
 BULK_LOAD = True
 BULK_PROBE_PAGES = 3
-BULK_IDLE_SHARE = 0.15
+BULK_IDLE_PER_WRITE = 1.0
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 MESSAGE_BATCH = 50  # threads' messages per transaction (see _fetch_many)
 MESSAGE_START_CONCURRENCY = 2  # message requests in flight at first (then api/pacing.Concurrency)
@@ -269,14 +270,14 @@ class SyncEngine:
             with transaction(conn):
                 writes.set_json_state(conn, K_WALK, state)
 
-        pace: list[tuple[float, float]] = []  # (idle, total) seconds of each stored batch
+        pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
 
         def maybe_bulk() -> None:
             if not state.get("bulk_ok") or len(pace) < 1 + BULK_PROBE_PAGES:
                 return
             recent = pace[-BULK_PROBE_PAGES:]
-            if sum(i for i, _ in recent) >= BULK_IDLE_SHARE * sum(t for _, t in recent):
-                return  # the server is the slower side: stay live
+            if sum(i for i, _ in recent) >= BULK_IDLE_PER_WRITE * sum(w for _, w in recent):
+                return  # the server is the slower side: our writes fit in its time, stay live
             state["bulk_ok"] = False
             with transaction(conn):
                 if writes.get_state(conn, K_BULK) is None:
@@ -401,8 +402,8 @@ class SyncEngine:
         committed on arrival; only a killed process loses its last batch (fetched again).
         A 400 on a non-first page means the server rejected its cursor (expired, or the
         server restarted): ``on_restart`` is called and the pass starts over. ``pace`` gets
-        (idle, total) seconds per batch: how long this process waited for its pages without
-        computing anything, and how long the batch took until it was stored.
+        (idle, writing) seconds per batch: how long this process waited for its pages without
+        computing anything, and how long storing them took.
         """
         def fetch(c: str | None) -> asyncio.Task:
             return asyncio.ensure_future(self.client.threads_page_raw(
@@ -448,9 +449,10 @@ class SyncEngine:
                 batch.append(raw.parse())
                 if nxt is None or sum(len(p.threads) for p in batch) >= COMMIT_THREADS \
                         or time.perf_counter() - batch_started >= COMMIT_SECONDS:
+                    writing = time.perf_counter()
                     done = await self._db(store)
                     if pace is not None:
-                        pace.append((idle, time.perf_counter() - batch_started))
+                        pace.append((idle, time.perf_counter() - writing))
                     batch_started, idle = time.perf_counter(), 0.0
                     if report and done:
                         report(done)

@@ -408,9 +408,9 @@ async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed
                                                                                 monkeypatch):
     """In-process, the server's work is this process's: the walk is CPU-bound from the start
     and turns into a bulk load after its first pages (sync.BULK_PROBE_PAGES). On a loaded
-    machine other processes' time looks like waiting for the server, so the share of idle
-    time that still counts as CPU-bound is lifted to all of it: this test is about resuming."""
-    monkeypatch.setattr(sync_module, "BULK_IDLE_SHARE", 1.01)
+    machine other processes' time looks like waiting for the server, so the idle time that
+    still counts as CPU-bound is lifted to any: this test is about resuming."""
+    monkeypatch.setattr(sync_module, "BULK_IDLE_PER_WRITE", float("inf"))
     monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # a commit per page: the mode is decided per commit
     fresh_indexes = thread_indexes(conn)
     assert {"ix_threads_all", "ix_threads_needs_open", "ix_threads_mailbox"} <= fresh_indexes
