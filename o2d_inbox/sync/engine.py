@@ -10,9 +10,11 @@
 Two passes:
 
 - **Walk** (first run, ``full=True``, an interrupted walk, or ``reconcile_every`` elapsed):
-  every page of GET /threads by cursor. Each page's upserts and the walk's progress (cursor,
-  generation, counts) commit in one transaction, so a killed sync resumes at the last
-  committed page. A cursor the server rejects (400) restarts the walk from the first page
+  every page of GET /threads by cursor; the next page is requested as soon as this one's
+  ``next_cursor`` is read, before this one is validated and stored. A batch of pages'
+  upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
+  a killed sync resumes after the last committed batch (a walk ending with an error stores
+  what it received first). A cursor the server rejects (400) restarts the walk from the first page
   (same generation: what was seen stays seen). After the last page, a short catch-up pass
   (``updatedSince`` = the watermark from before the walk) re-stamps threads that moved in
   the server's order while we walked; only then are threads of an older generation deleted.
@@ -39,8 +41,8 @@ most frequent unknown last senders are fetched too (``MAILBOX_PROBES``): that is
 cache learns our own mailboxes, and so which threads really wait for a reply, without
 ``--messages``. The local clock is used only to decide when a reconcile is due.
 
-Cache writes: one transaction per page (upserts + walk progress), new threads through a
-staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
+Cache writes: one transaction per batch of pages (COMMIT_THREADS: upserts + walk progress),
+new threads through a staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
 (BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
