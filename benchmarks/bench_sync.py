@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_sync.py --quick    # smaller, one round
     .venv/bin/python benchmarks/bench_sync.py --parts 1 --profile   # part 1 and where its time goes
 
-Prints figures, asserts nothing. What it measures (medians of --rounds):
+Prints figures, asserts nothing about speed. What it measures (medians of --rounds):
 1. full sync of N threads (threads only) from `o2d-inbox simulator` on a real 127.0.0.1
    port, SyncEngine beside the floor (a minimal loop: httpx + json + executemany into a bare
    table, one transaction per 200-thread page), at two server latencies in the same run: 0 ms
