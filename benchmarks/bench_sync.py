@@ -527,7 +527,7 @@ def part_3_4(n_threads: int, n_big: int, rounds: int) -> None:
 def part_2(n_msg_threads: int, rounds: int | None) -> None:
     server = Server(n_msg_threads, seed=7)
     try:
-        print(f"\n2. full sync with messages, {n_msg_threads:,} threads (real port, 8 in flight)")
+        print(f"\n2. full sync with messages, {n_msg_threads:,} threads (real port; floor 8 in flight, engine up to 8)")
         eng, base = [], []
         for _ in range(rounds or 1):  # server-bound, and a minute a round: one by default
             s, n, m = asyncio.run(engine_full(server, messages=True))

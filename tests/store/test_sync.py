@@ -343,10 +343,11 @@ class InFlightClient(TamperingClient):
             self.now -= 1
 
 
-async def test_message_requests_in_flight_grow_with_the_servers_distance(conn, client, sim):
-    """Against a server 50 ms away, more requests in flight get more done: the sync grows
-    from MESSAGE_START_CONCURRENCY towards message_concurrency (never past it); every
-    thread's messages arrive."""
+async def test_message_requests_in_flight_grow_but_never_past_the_cap(conn, client, sim):
+    """Against a server 50 ms away the sync starts with MESSAGE_START_CONCURRENCY requests in
+    flight and grows (when it grows is api/pacing.Concurrency's, tested with a fake clock in
+    tests/api/test_concurrency.py), never past message_concurrency; every thread's messages
+    arrive."""
     await SyncEngine(conn, client, page_limit=25).sync()
     sim.faults.latency = 0.05
     counting = InFlightClient(client)
