@@ -2,18 +2,18 @@
 
     .venv/bin/python benchmarks/bench_sync.py            # ~a few minutes
     .venv/bin/python benchmarks/bench_sync.py --quick    # smaller, one round
+    .venv/bin/python benchmarks/bench_sync.py --parts 1 --profile   # part 1 and where its time goes
 
-Prints figures, asserts nothing. What it measures (medians of --rounds):
+Prints figures, asserts nothing about speed. What it measures (medians of --rounds):
 1. full sync of N threads (threads only) from `o2d-inbox simulator` on a real 127.0.0.1
-   port: SyncEngine vs a minimal loop (httpx + json + executemany into a bare table, one
-   transaction per 200-thread page); their throughput ratio (target: >= 0.8x), in wall time
-   and in this process's CPU time (the server runs in another process; CPU time is the
-   steadier figure on a busy machine). Also: the minimal loop into the cache's own table and
-   indexes, the engine without its bulk-load mode (search triggers kept during the first
-   walk), and pydantic validation alone.
-   1b. The same two loops against a server that takes --latency-ms per request (the
-   simulator sleeps; a real API answers a 200-thread page in tens to hundreds of ms): what
-   the engine's overlap of each page's writes with the next page's request is worth.
+   port, SyncEngine beside the floor (a minimal loop: httpx + json + executemany into a bare
+   table, one transaction per 200-thread page), at two server latencies in the same run: 0 ms
+   (the server answers at once: our CPU sets the pace) and --latency-ms (20 by default; the
+   simulator sleeps, as a real API takes tens to hundreds of ms per page). Both ratios (floor
+   wall / engine wall, goals >= 0.5x and >= 1.0x) and the CPU of this process (engine / floor,
+   goal <= 2x; the server runs in another process). --extras adds the floor into the cache's
+   own table and the engine without its bulk-load mode; --profile a cProfile of one engine
+   sync, time by part.
 2. full sync with messages of M threads (a second simulator): engine vs a minimal
    concurrent loop (httpx.AsyncClient, 8 in flight, json, executemany).
 3. incremental sync of 100 new replies into a 1,000,000-thread cache (built once with
@@ -375,83 +375,128 @@ def peak_memory(kind: str, server: Server, arg: str = "", threads: int = 0) -> s
     return f"{rss:4.0f} MB ({heap:4.1f} MB)"
 
 
-# --- main -----------------------------------------------------------------------------------
+# --- 1. threads only: both latencies beside the floor --------------------------------------
 
-def median(xs: list[float]) -> float:
-    return statistics.median(xs)
+GOALS = {0.0: 0.5, None: 1.0}  # floor/engine throughput: at zero latency, at a real latency
+CPU_GOAL = 2.0  # engine CPU / floor CPU
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="20k / 2k / 200k threads, one round")
-    ap.add_argument("--rounds", type=int, default=None)
-    ap.add_argument("--latency-ms", type=float, default=20.0,
-                    help="per-request server latency for part 1b (default 20; 0 skips 1b)")
-    ap.add_argument("--rss-child", nargs=4, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.rss_child:
-        rss_child(*args.rss_child)
-        return
-    rounds = args.rounds or (1 if args.quick else 3)
-    n_threads = 20_000 if args.quick else 100_000
-    n_msg_threads = 2_000 if args.quick else 10_000
-    n_big = 200_000 if args.quick else 1_000_000
+def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> None:
+    """Engine and floor at 0 ms and at ``latency_ms`` per request, interleaved round by round
+    (a busy moment of the machine hits all alike); medians, ratios to the floor of the same run."""
+    lats = [0.0] + ([latency_ms] if latency_ms > 0 else [])
+    print(f"\n1. full sync, threads only, {n:,} threads (real port), median of {rounds}")
+    servers = {lat: Server(n, latency=lat / 1000) for lat in lats}
+    wall: dict[tuple, list[float]] = {}
+    cpu: dict[tuple, list[float]] = {}
+    stored: dict[tuple, int] = {}
 
-    print(f"o2d-inbox sync benchmark: rounds={rounds}, python {sys.version.split()[0]}, "
-          f"sqlite {sqlite3.sqlite_version}")
+    def timed(key: tuple, fn: Callable[[], tuple]) -> None:
+        c, t = time.process_time(), time.perf_counter()
+        out = fn()
+        wall.setdefault(key, []).append(time.perf_counter() - t)
+        cpu.setdefault(key, []).append(time.process_time() - c)
+        stored[key] = out[1]
 
-    server = Server(n_threads)
     try:
-        print(f"\n1. full sync, threads only, {n_threads:,} threads (real port)")
-        runs: dict[str, list[float]] = {}
-        cpu: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for lat in lats:
+                server = servers[lat]
+                timed((lat, "engine"), lambda: asyncio.run(engine_full(server)))
+                timed((lat, "floor"), lambda: baseline_full(server))
+                if extras and lat == 0:
+                    timed((lat, "same"), lambda: baseline_full(server, same_schema=True))
+                    timed((lat, "nobulk"), lambda: asyncio.run(engine_full(server, bulk=False)))
+        loads, validate, vn = validation_only(servers[0.0])
+    finally:
+        for server in servers.values():
+            server.stop()
+    print(f"  {'server latency':15s} {'floor':>8s} {'engine':>8s} {'ratio':>6s} {'goal':>6s}   "
+          f"{'CPU: floor':>10s} {'engine':>7s} {'ratio':>6s} {'goal':>6s}   runs (engine wall)")
+    for lat in lats:
+        fw, ew = median(wall[(lat, "floor")]), median(wall[(lat, "engine")])
+        fc, ec = median(cpu[(lat, "floor")]), median(cpu[(lat, "engine")])
+        goal = GOALS.get(lat, GOALS[None])
+        runs = " ".join(f"{x:.2f}" for x in wall[(lat, "engine")])
+        print(f"  {f'{lat:g} ms':15s} {fw:7.2f}s {ew:7.2f}s {fw / ew:5.2f}x {goal:5.2f}x   "
+              f"{fc:9.2f}s {ec:6.2f}s {ec / fc:5.2f}x {CPU_GOAL:5.2f}x   {runs}")
+        assert stored[(lat, "engine")] == stored[(lat, "floor")] == n, "a sync stored the wrong number of threads"
+    print("  ratio: floor wall / engine wall (above 1: the engine is faster); CPU: this process only "
+          "(the server runs in another), engine / floor")
+    if extras:
+        for key, label in (("same", "floor into the cache's table + indexes"),
+                           ("nobulk", "engine without bulk load (indexes kept live)")):
+            w, c = median(wall[(0.0, key)]), median(cpu[(0.0, key)])
+            print(f"  {label:46s} {w:6.2f}s wall {c:6.2f}s CPU")
+    print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic model_validate_json {vn / validate:,.0f} threads/s "
+          f"(= {1e6 * validate / vn:.1f} us/thread)")
 
-        def timed(key: str, fn: Callable[[], tuple]) -> tuple:
-            c = time.process_time()
-            out = fn()
-            cpu.setdefault(key, []).append(time.process_time() - c)
-            runs.setdefault(key, []).append(out[0])
-            return out
 
-        for _ in range(rounds):  # interleaved, so a busy moment of the machine hits all alike
-            _, n, _ = timed("engine", lambda: asyncio.run(engine_full(server)))
-            _, n2 = timed("bare", lambda: baseline_full(server))
-            timed("same", lambda: baseline_full(server, same_schema=True))
-            timed("nobulk", lambda: asyncio.run(engine_full(server, bulk=False)))
-        e, b, sm, nb = (median(runs[k]) for k in ("engine", "bare", "same", "nobulk"))
-        ce, cb, csm, cnb = (median(cpu[k]) for k in ("engine", "bare", "same", "nobulk"))
-        print(f"  {'':44s} {'wall':>7s} {'threads/s':>10s} {'CPU here':>9s}")
-        for label, w, c, k in (
-            ("engine (stored %s)" % f"{n:,}", e, ce, n),
-            ("baseline: httpx + json + executemany, bare", b, cb, n2),
-            ("baseline into the cache's table + indexes", sm, csm, n2),
-            ("engine without bulk load (indexes kept live)", nb, cnb, n),
-        ):
-            print(f"  {label:44s} {w:6.2f}s {k / w:10,.0f} {c:8.2f}s")
-        print(f"  ==> engine/baseline throughput {b / e:.2f}x wall, {cb / ce:.2f}x CPU (target >= 0.80x); "
-              f"vs the baseline into the same table + indexes {sm / e:.2f}x wall, {csm / ce:.2f}x CPU")
-        loads, validate, vn = validation_only(server)
-        print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic model_validate_json {vn / validate:,.0f} threads/s "
-              f"(= {1e6 * validate / vn:.1f} us/thread, {100 * (validate / vn) * n / e:.0f}% of the engine's time)")
+def profile_engine(n: int) -> None:
+    """One engine sync at zero latency under cProfile: where this process's time goes, by part."""
+    import cProfile
+    import pstats
 
+    server = Server(n)
+    try:
+        asyncio.run(engine_full(server))  # warm: imports, the server's first pages
+        prof = cProfile.Profile()
+        prof.enable()
+        seconds, _, _ = asyncio.run(engine_full(server))
+        prof.disable()
     finally:
         server.stop()
+    stats = pstats.Stats(prof)
+    groups: dict[str, float] = {}
+    for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        sqlite = name in ("<method 'execute' of 'sqlite3.Connection' objects>",
+                          "<method 'executemany' of 'sqlite3.Connection' objects>")
+        if sqlite or (file == "~" and callers and _group(file, name) == "other"):
+            # SQLite by what it was doing; other built-ins (datetime, str, …) by who called them
+            for (cfile, _cl, cname), caller in callers.items():
+                group = _sqlite_group(cfile, cname) if sqlite else _group(cfile, cname)
+                groups[group] = groups.get(group, 0.0) + caller[2]
+            continue
+        group = _group(file, name)
+        groups[group] = groups.get(group, 0.0) + tt
+    total = sum(groups.values())
+    print(f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s; {total:.2f} s profiled; "
+          "cProfile slows Python code, not SQLite or the kernel)")
+    for group, t in sorted(groups.items(), key=lambda kv: -kv[1]):
+        if t >= 0.005:
+            print(f"     {group:52s} {t:6.2f}s {100 * t / total:4.0f}%")
+    stats.sort_stats("tottime").print_stats(15)
 
-    if args.latency_ms > 0:
-        server = Server(n_threads, latency=args.latency_ms / 1000)
-        try:
-            print(f"\n1b. full sync, threads only, {n_threads:,} threads, {args.latency_ms:g} ms per request")
-            eng, base = [], []
-            for _ in range(rounds):
-                eng.append(asyncio.run(engine_full(server))[0])
-                base.append(baseline_full(server)[0])
-            e, b = median(eng), median(base)
-            print(f"  engine    {e:6.2f}s {n_threads / e:10,.0f} threads/s")
-            print(f"  baseline  {b:6.2f}s {n_threads / b:10,.0f} threads/s")
-            print(f"  ==> engine/baseline throughput {b / e:.2f}x (target >= 0.80x)")
-        finally:
-            server.stop()
 
+def _sqlite_group(file: str, name: str) -> str:
+    if name == "transaction":
+        return "sqlite: BEGIN / COMMIT (fsync: synchronous=FULL)"
+    if name == "bulk_end":
+        return "sqlite: indexes + search index built at the end"
+    if name in ("_insert_staged", "upsert_threads"):
+        return "sqlite: a page's rows (insert, update, counts)"
+    return f"sqlite: other ({name})"
+
+
+def _group(file: str, name: str) -> str:
+    if "pydantic" in file or "validate_json" in name or "/api/models.py" in file:
+        return "validation (pydantic, api/models.py)"
+    if any(k in file for k in ("httpx", "httpcore", "anyio", "h11", "sniffio", "ssl")) or "socket" in name:
+        return "HTTP client (httpx, httpcore, sockets)"
+    if "/api/" in file:
+        return "api/client.py"
+    if "/cache/writes.py" in file:
+        return "cache/writes.py: rows from threads (Python)"
+    if "asyncio" in file or "select" in name or "selectors" in file:
+        return "event loop"
+    if "/sync/" in file:
+        return "sync/engine.py"
+    return "other"
+
+
+# --- 3, 4 and 2 --------------------------------------------------------------------------------
+
+def part_3_4(n_threads: int, n_big: int, rounds: int) -> None:
     server = Server(n_threads)
     try:
         print(f"\n3. incremental sync: 100 new replies into a {n_big:,}-thread cache")
@@ -478,11 +523,13 @@ def main() -> None:
     print(f"  full sync of {n_threads // 5:>9,} threads: {full_small}   of {n_threads:>9,}: {full_big}")
     print(f"  incremental, {n_big // 5:>9,}-thread cache: {inc_small}   {n_big:>9,}: {inc_big}")
 
+
+def part_2(n_msg_threads: int, rounds: int | None) -> None:
     server = Server(n_msg_threads, seed=7)
     try:
-        print(f"\n2. full sync with messages, {n_msg_threads:,} threads (real port, 8 in flight)")
+        print(f"\n2. full sync with messages, {n_msg_threads:,} threads (real port; floor 8 in flight, engine up to 8)")
         eng, base = [], []
-        for _ in range(args.rounds or 1):  # server-bound, and a minute a round: one by default
+        for _ in range(rounds or 1):  # server-bound, and a minute a round: one by default
             s, n, m = asyncio.run(engine_full(server, messages=True))
             eng.append(s)
             s2, n2, m2 = asyncio.run(baseline_messages(server))
@@ -493,6 +540,46 @@ def main() -> None:
         print(f"  engine/baseline   {b / e:6.2f}x throughput")
     finally:
         server.stop()
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="20k / 2k / 200k threads, one round")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--latency-ms", type=float, default=20.0,
+                    help="per-request server latency measured beside 0 ms in part 1 (default 20; 0: only 0 ms)")
+    ap.add_argument("--parts", default="1,3,4,2", help="which parts to run, e.g. --parts 1 (default: all)")
+    ap.add_argument("--extras", action="store_true",
+                    help="part 1 also runs the floor into the cache's own table and the engine without bulk load")
+    ap.add_argument("--profile", action="store_true",
+                    help="after part 1: one engine sync at 0 ms under cProfile, time by part")
+    ap.add_argument("--rss-child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return
+    parts = {p.strip() for p in args.parts.split(",")}
+    rounds = args.rounds or (1 if args.quick else 3)
+    n_threads = 20_000 if args.quick else 100_000
+    n_msg_threads = 2_000 if args.quick else 10_000
+    n_big = 200_000 if args.quick else 1_000_000
+
+    print(f"o2d-inbox sync benchmark: rounds={rounds}, python {sys.version.split()[0]}, "
+          f"sqlite {sqlite3.sqlite_version}")
+    if "1" in parts:
+        threads_only(n_threads, rounds, args.latency_ms, extras=args.extras)
+    if args.profile:
+        profile_engine(n_threads)
+    if "3" in parts or "4" in parts:
+        part_3_4(n_threads, n_big, rounds)
+    if "2" in parts:
+        part_2(n_msg_threads, args.rounds)
     shutil.rmtree(TMP / "none", ignore_errors=True)
 
 

@@ -20,6 +20,7 @@ The interface (the other layers code against exactly these signatures):
     await client.capabilities() -> Capabilities                            GET /threads/capabilities
     await client.threads_page(*, limit=200, cursor=None, mailbox_id=None, reply_intent=None,
                               updated_since: datetime | None = None) -> ThreadsPage   GET /threads
+    await client.threads_page_raw(**same) -> RawThreadsPage   # .next_cursor now, .parse() later
     client.iter_thread_pages(**same filters, start_cursor=None) -> AsyncIterator[ThreadsPage]
     await client.thread_messages(thread_id) -> ThreadMessages     GET /threads/{id}/messages
     await client.reply(thread_id, ReplyRequest, *, idempotency_key) -> ReplyResponse
@@ -128,13 +129,15 @@ from o2d_inbox.api.models import (
     SuppressionUpsert,
     SuppressionUpsertResult,
     ThreadMessages,
+    OptStr,
     ThreadsPage,
+    Wire,
     Workspace,
     has_surrogate_escape,
     repair,
 )
 
-__all__ = ["ClientStats", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
+__all__ = ["ClientStats", "RawThreadsPage", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
 
 log = logging.getLogger("o2d_inbox.api")
 
@@ -161,6 +164,30 @@ class ClientStats:
     retries: int = 0  # attempts that were repeats of an earlier one
     rate_limited: int = 0  # 429 responses received
     waited: float = 0.0  # seconds slept: backoff, Retry-After and pacing
+
+
+class _PageHead(Wire):
+    """A thread page's cursor alone: pydantic-core skips the threads without building them."""
+
+    next_cursor: OptStr = None
+
+
+@dataclass
+class RawThreadsPage:
+    """A GET /threads response whose ``next_cursor`` is known and whose threads are not
+    validated yet (``UniboxClient.threads_page_raw``)."""
+
+    cursor: str | None  # the cursor it was requested with (None: the first page)
+    next_cursor: str | None
+    body: bytes
+    _parse: Callable[[], ThreadsPage]
+
+    def parse(self) -> ThreadsPage:
+        """The validated page (pydantic-core straight from the bytes: no dict tree in between);
+        ProtocolError for a page of the wrong shape."""
+        page = self._parse()
+        page._cursor = self.cursor
+        return page
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -345,6 +372,23 @@ class UniboxClient:
         reply_intent: str | None = None,
         updated_since: datetime | None = None,
     ) -> ThreadsPage:
+        raw = await self.threads_page_raw(limit=limit, cursor=cursor, mailbox_id=mailbox_id,
+                                          reply_intent=reply_intent, updated_since=updated_since)
+        return raw.parse()
+
+    async def threads_page_raw(
+        self,
+        *,
+        limit: int = 200,
+        cursor: str | None = None,
+        mailbox_id: str | None = None,
+        reply_intent: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> RawThreadsPage:
+        """GET /threads read as far as its ``next_cursor`` (a tenth of a full validation):
+        a caller walking the pages requests the next one before it validates this one
+        (``parse()``). Malformed JSON is retried here, as by ``threads_page``; a page of the
+        wrong shape raises ProtocolError from ``parse()``."""
         if not 1 <= limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_LIMIT}, not {limit}")
         params: dict[str, Any] = {"limit": limit}
@@ -356,12 +400,14 @@ class UniboxClient:
             params["replyIntent"] = reply_intent
         if updated_since is not None:
             params["updatedSince"] = format_updated_since(updated_since)
-        # The hot path of a sync: validated straight from the bytes (pydantic-core's own JSON
-        # parser; no dict tree in between). Same error mapping as _parse, same retries.
-        page = await self._request("GET", "/threads", params=params,
-                                   decode=lambda body: self._parse_json(ThreadsPage, body, "GET /threads"))
-        page._cursor = cursor
-        return page
+        what = "GET /threads"
+
+        def decode(body: bytes) -> RawThreadsPage:
+            head = self._parse_json(_PageHead, body, what)
+            return RawThreadsPage(cursor, head.next_cursor, body,
+                                  lambda: self._parse_json(ThreadsPage, body, what))
+
+        return await self._request("GET", "/threads", params=params, decode=decode)
 
     async def iter_thread_pages(
         self,

@@ -1,4 +1,5 @@
-"""Request pacing learned from the server's 429s (one Pacer per client, shared by every request).
+"""Request pacing learned from the server's 429s (one Pacer per client, shared by every request),
+and how many requests of one kind to keep in flight (Concurrency, which reads the pacer's 429s).
 
 A 429 is the server pacing us, not a failure. The pacer answers it twice:
 
@@ -24,7 +25,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["Pacer"]
+__all__ = ["Concurrency", "Pacer"]
 
 
 class Pacer:
@@ -34,7 +35,7 @@ class Pacer:
     WINDOW = 2.0         # seconds of recent sends that measure the unpaced rate at the first 429
 
     def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
+        self.clock = self._clock = clock
         self.rate: float | None = None  # requests/s; None: unpaced (no 429 seen yet)
         self.resume_at = -math.inf      # no request leaves before this (the last Retry-After)
         self._next = -math.inf          # the next free slot at the current rate
@@ -84,3 +85,53 @@ class Pacer:
         """An answer arrived for a request that did (``paced``) or did not wait for its slot."""
         if paced and self.rate is not None:
             self.rate += self.INCREASE / self.rate
+
+
+class Concurrency:
+    """How many requests of one kind to keep in flight (a sync's message fetches), learned
+    from what they get done, beside the pacer's rate.
+
+    It starts at ``start``. Every round (as many answers as the current limit) it compares
+    the answers per second with the round before: while one more request in flight gets
+    more done (the server is far away: each request's latency hides behind the others'),
+    the limit grows by one, up to ``cap``; when it does not (our own CPU or the server is
+    the bottleneck, and more in flight would only queue up: each request's latency rises
+    while the throughput stays flat) the limit holds. A 429 (the pacer's ``epoch`` moves)
+    halves it; the pacer meanwhile spaces the requests out at the rate it learned."""
+
+    GROWTH = 1.1  # a round must get this much more done than the one before to grow again
+
+    def __init__(self, pacer: Pacer, *, start: int = 2, cap: int = 8,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.cap = max(1, cap)
+        self.limit = max(1, min(start, self.cap))
+        self._pacer = pacer
+        self._clock = clock or pacer.clock
+        self._epoch = pacer.epoch
+        self._round_start = self._clock()
+        self._answers = 0
+        self._last_rate = 0.0
+        self._grace = 0  # answers still due from requests sent before the last cut
+
+    def answered(self) -> None:
+        """A request of this kind got its answer (or failed): the round advances."""
+        self._answers += 1
+        self._grace -= 1
+        if self._pacer.epoch != self._epoch:  # the server refused one: too many at once
+            self._epoch = self._pacer.epoch
+            if self._grace <= 0:  # one cut per burst: those sent before the cut do not cut again
+                self._grace = self.limit
+                self.limit = max(1, self.limit // 2)
+            self._next_round(0.0)
+            return
+        if self._answers < self.limit:
+            return
+        rate = self._answers / max(self._clock() - self._round_start, 1e-9)
+        if rate >= self._last_rate * self.GROWTH and self.limit < self.cap:
+            self.limit += 1
+        self._next_round(rate)
+
+    def _next_round(self, rate: float) -> None:
+        self._last_rate = rate
+        self._answers = 0
+        self._round_start = self._clock()

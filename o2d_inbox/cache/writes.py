@@ -66,7 +66,9 @@ def iso(dt: datetime | None) -> str | None:
     """Aware datetime → ISO-8601 UTC with a Z (microseconds kept only when present)."""
     if dt is None:
         return None
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if dt.tzinfo is not timezone.utc:  # the wire models' dates are UTC already: no copy for them
+        dt = dt.astimezone(timezone.utc)
+    return dt.isoformat().replace("+00:00", "Z")
 
 
 def epoch(dt: datetime | None) -> int:
@@ -144,7 +146,11 @@ def is_automated(address: str | None) -> bool:
 
 def needs_reply(last_from: str | None, mailbox: str | None, mailboxes: set[str]) -> int:
     """1 when the last message came from a person who is not us (0 while nothing is known)."""
-    sender = _lower(last_from)
+    return _needs_reply(_lower(last_from), mailbox, mailboxes)
+
+
+def _needs_reply(sender: str | None, mailbox: str | None, mailboxes: set[str]) -> int:
+    """``needs_reply`` of a sender already lowered (_lower)."""
     if not sender or is_automated(sender):
         return 0
     return int(sender not in mailboxes and sender != mailbox)
@@ -266,7 +272,7 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
             t.external_thread_id, t.subject, t.subject_display, last_from, iso(received),
             epoch(received), snippet, int(t.is_warming), int(t.is_postmaster), t.message_count,
             intent, t.campaignId, int(not (t.is_warming or t.is_postmaster)),
-            needs_reply(last_from, mailbox, mailboxes), mailbox,
+            _needs_reply(sender, mailbox, mailboxes), mailbox,
         )
         if old is None:
             stats.new += 1

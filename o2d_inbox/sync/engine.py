@@ -10,9 +10,11 @@
 Two passes:
 
 - **Walk** (first run, ``full=True``, an interrupted walk, or ``reconcile_every`` elapsed):
-  every page of GET /threads by cursor. Each page's upserts and the walk's progress (cursor,
-  generation, counts) commit in one transaction, so a killed sync resumes at the last
-  committed page. A cursor the server rejects (400) restarts the walk from the first page
+  every page of GET /threads by cursor; the next page is requested as soon as this one's
+  ``next_cursor`` is read, before this one is validated and stored. A batch of pages'
+  upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
+  a killed sync resumes after the last committed batch (a walk ending with an error stores
+  what it received first). A cursor the server rejects (400) restarts the walk from the first page
   (same generation: what was seen stays seen). After the last page, a short catch-up pass
   (``updatedSince`` = the watermark from before the walk) re-stamps threads that moved in
   the server's order while we walked; only then are threads of an older generation deleted.
@@ -33,13 +35,14 @@ a rejected key) ends a sync with an error. Every task the engine starts is await
 Messages are fetched for threads whose message_count moved since their messages were
 fetched (threads the user opened stay current; those a sync failed to fetch are checked
 again by the next one, see K_UNFETCHED), for every thread with ``messages=True``,
-with at most ``message_concurrency`` requests in flight. After a walk, a few threads of the
+with at most ``message_concurrency`` requests in flight (fewer while more would not get more
+done, halved on a 429: api/pacing.Concurrency). After a walk, a few threads of the
 most frequent unknown last senders are fetched too (``MAILBOX_PROBES``): that is how the
 cache learns our own mailboxes, and so which threads really wait for a reply, without
 ``--messages``. The local clock is used only to decide when a reconcile is due.
 
-Cache writes: one transaction per page (upserts + walk progress), new threads through a
-staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
+Cache writes: one transaction per batch of pages (COMMIT_THREADS: upserts + walk progress),
+new threads through a staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
 (BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
@@ -57,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.api.errors import (ApiError, AuthError, BadRequestError, NotFoundError, ProtocolError,
                                   WorkspaceAccessError)
+from o2d_inbox.api.pacing import Concurrency
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.lock import SyncLocked, WriterLock
 from o2d_inbox.cache.writes import transaction
@@ -76,23 +80,30 @@ K_BULK = "bulk_triggers"         # JSON [[name, sql], …] dropped for a bulk wa
 K_UNFETCHED = "unfetched"        # JSON [thread id, …] whose messages the last sync failed to fetch
 
 MAX_CURSOR_RESTARTS = 3
-# Turns of the event loop given to the next page's request before this page is written, so
-# it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
+# Turns of the event loop given to the next page's request before this page is validated and
+# written, so it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
 PREFETCH_YIELDS = 4
+#: Thread pages are committed in batches of COMMIT_THREADS threads, or what arrived within
+#: COMMIT_SECONDS: every commit is an fsync (synchronous=FULL, docs/api-notes.md), which cost
+#: as much as writing the page itself. A killed sync fetches at most that much again.
+COMMIT_THREADS = 1000
+COMMIT_SECONDS = 0.25
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
 #: A first walk into an empty cache turns into a bulk load (writes.bulk_begin: no list
 #: indexes and no search triggers until its end) as soon as our writes, not the server, set
-#: its pace: BULK_PROBE_PAGES pages in a row (the first page aside: nothing overlapped it)
-#: during which the loop sat idle, waiting for the server, less than BULK_IDLE_SHARE of the
-#: time. While the server is the slower side the walk stays live: keeping indexes and search
-#: current costs it nothing (the next page is in flight meanwhile), and lists and search
-#: work while the first sync runs. (Writes grow dearer as the indexes grow, so this is
-#: watched all along the walk.) False: never (benchmarks/bench_sync.py compares).
+#: its pace: BULK_PROBE_PAGES batches in a row (the first aside: nothing overlapped its page)
+#: during which the loop sat idle, waiting for the server, for less than BULK_IDLE_PER_WRITE
+#: times as long as it spent writing them. While the server is the slower side the walk stays
+#: live: keeping indexes and search current costs it nothing (the writes fit in the time the
+#: next page is in flight anyway), and lists and search work while the first sync runs.
+#: (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
+#: False: never (benchmarks/bench_sync.py compares).
 BULK_LOAD = True
 BULK_PROBE_PAGES = 3
-BULK_IDLE_SHARE = 0.15
+BULK_IDLE_PER_WRITE = 1.0
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 MESSAGE_BATCH = 50  # threads' messages per transaction (see _fetch_many)
+MESSAGE_START_CONCURRENCY = 2  # message requests in flight at first (then api/pacing.Concurrency)
 MESSAGE_FLUSH_SECONDS = 0.25
 
 
@@ -237,21 +248,22 @@ class SyncEngine:
         state: dict[str, Any] = await self._db(self._walk_state)
         gen = state["gen"]
 
-        def on_page(page: ThreadsPage) -> SyncProgress:
+        def on_pages(pages: list[ThreadsPage]) -> SyncProgress:
+            threads = [t for page in pages for t in page.threads]
             with transaction(conn):
-                stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
-                state["cursor"] = page.next_cursor
-                state["last_page"] = page.next_cursor is None
+                stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
+                state["cursor"] = pages[-1].next_cursor
+                state["last_page"] = pages[-1].next_cursor is None
                 state["newest"] = _later(state["newest"], stats.newest)
                 if state["since"] is None:
-                    # First walk ever: the catch-up starts from what the first page showed.
+                    # First walk ever: the catch-up starts from what the first pages showed.
                     state["since"] = state["newest"]
                 state["new"] += stats.new
                 state["changed"] += stats.changed
-                state["threads"] += len(page.threads)
+                state["threads"] += len(threads)
                 writes.set_json_state(conn, K_WALK, state)
-            result.skipped += page.skipped
-            campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
+            result.skipped += sum(page.skipped for page in pages)
+            campaign_ids.update(t.campaignId for t in threads if t.campaignId)
             return SyncProgress("threads", state["threads"], None)
 
         def on_restart() -> None:
@@ -262,14 +274,14 @@ class SyncEngine:
             with transaction(conn):
                 writes.set_json_state(conn, K_WALK, state)
 
-        pace: list[tuple[float, float]] = []  # (idle, total) seconds of each page
+        pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
 
         def maybe_bulk() -> None:
             if not state.get("bulk_ok") or len(pace) < 1 + BULK_PROBE_PAGES:
                 return
             recent = pace[-BULK_PROBE_PAGES:]
-            if sum(i for i, _ in recent) >= BULK_IDLE_SHARE * sum(t for _, t in recent):
-                return  # the server is the slower side: stay live
+            if sum(i for i, _ in recent) >= BULK_IDLE_PER_WRITE * sum(w for _, w in recent):
+                return  # the server is the slower side: our writes fit in its time, stay live
             state["bulk_ok"] = False
             with transaction(conn):
                 if writes.get_state(conn, K_BULK) is None:
@@ -285,7 +297,7 @@ class SyncEngine:
                 await self._probe_mailboxes(result)
 
         if not state["last_page"]:
-            await self._pages(state["cursor"], None, on_page, on_restart, report, after_page, pace)
+            await self._pages(state["cursor"], None, on_pages, on_restart, report, after_page, pace)
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
@@ -356,17 +368,18 @@ class SyncEngine:
         newest: list[datetime | None] = [None]
         seen = [0]
 
-        def on_page(page: ThreadsPage) -> SyncProgress:
+        def on_pages(pages: list[ThreadsPage]) -> SyncProgress:
+            threads = [t for page in pages for t in page.threads]
             with transaction(conn):
-                stats = writes.upsert_threads(conn, page.threads, walk_gen=gen, synced_at=writes.now_iso())
+                stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
             result.new += stats.new
             result.changed += stats.changed
-            result.skipped += page.skipped
+            result.skipped += sum(page.skipped for page in pages)
             if stats.newest is not None and (newest[0] is None or stats.newest > newest[0]):
                 newest[0] = stats.newest
-            touched.update(t.id for t in page.threads)
-            campaign_ids.update(t.campaignId for t in page.threads if t.campaignId)
-            seen[0] += len(page.threads)
+            touched.update(t.id for t in threads)
+            campaign_ids.update(t.campaignId for t in threads if t.campaignId)
+            seen[0] += len(threads)
             return SyncProgress("updates", seen[0], None)
 
         restarts = [0]
@@ -376,24 +389,39 @@ class SyncEngine:
             if restarts[0] > MAX_CURSOR_RESTARTS:
                 raise ProtocolError("the server keeps rejecting its own cursors; try again later")
 
-        await self._pages(None, since, on_page, on_restart, report)
+        await self._pages(None, since, on_pages, on_restart, report)
         return newest[0]
 
     async def _pages(self, cursor: str | None, since: datetime | None,
-                     on_page: Callable[[ThreadsPage], SyncProgress], on_restart: Callable[[], None],
+                     on_pages: Callable[[list[ThreadsPage]], SyncProgress], on_restart: Callable[[], None],
                      report: Callable[[SyncProgress], None] | None,
                      after_page: Callable[[], Awaitable[None]] | None = None,
                      pace: list[tuple[float, float]] | None = None) -> None:
-        """Walk pages from ``cursor``; the next page is requested while this one is stored.
+        """Walk pages from ``cursor``; the next page is requested as soon as this one's
+        ``next_cursor`` is read, before this one is validated and stored.
 
+        Pages are stored in batches (``on_pages``: one transaction, hence one fsync, per
+        batch; see COMMIT_THREADS). When the walk ends with an error, the pages it received
+        are stored first, so it resumes after the last page it got, as if each page had been
+        committed on arrival; only a killed process loses its last batch (fetched again).
         A 400 on a non-first page means the server rejected its cursor (expired, or the
         server restarted): ``on_restart`` is called and the pass starts over. ``pace`` gets
-        (idle, total) seconds per page: how long this process waited for the page without
-        computing anything, and how long the page took until it was stored.
+        (idle, writing) seconds per batch: how long this process waited for its pages without
+        computing anything, and how long storing them took.
         """
         def fetch(c: str | None) -> asyncio.Task:
-            return asyncio.ensure_future(self.client.threads_page(
+            return asyncio.ensure_future(self.client.threads_page_raw(
                 limit=self.page_limit, cursor=c, updated_since=since))
+
+        batch: list[ThreadsPage] = []
+        batch_started, idle = time.perf_counter(), 0.0
+
+        def store() -> SyncProgress | None:
+            if not batch:
+                return None
+            pages = batch[:]
+            batch.clear()  # before writing: a failed write is not tried again on the way out
+            return on_pages(pages)
 
         seen_cursors: set[str] = set()
         task: asyncio.Task | None = fetch(cursor)
@@ -401,34 +429,45 @@ class SyncEngine:
             while task is not None:
                 wall, cpu = time.perf_counter(), time.process_time()
                 try:
-                    page = await task
+                    raw = await task
                 except BadRequestError:
                     task = None
                     if cursor is None:
                         raise
+                    await self._db(store)
                     await self._db(on_restart)
                     cursor = None
                     seen_cursors.clear()
                     task = fetch(None)
                     continue
-                nxt = page.next_cursor
+                nxt = raw.next_cursor
                 task = None
                 if nxt is not None:
                     if nxt == cursor or nxt in seen_cursors:
                         raise ProtocolError("the server repeated a thread cursor")
                     seen_cursors.add(nxt)
-                    task = fetch(nxt)  # in flight while this page is written
+                    task = fetch(nxt)  # in flight while this page is validated and written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
-                waited = (time.perf_counter() - wall) - (time.process_time() - cpu)
-                done = await self._db(on_page, page)
-                if pace is not None:
-                    pace.append((max(0.0, waited), time.perf_counter() - wall))
-                if report:
-                    report(done)
+                idle += max(0.0, (time.perf_counter() - wall) - (time.process_time() - cpu))
+                batch.append(raw.parse())
+                if nxt is None or sum(len(p.threads) for p in batch) >= COMMIT_THREADS \
+                        or time.perf_counter() - batch_started >= COMMIT_SECONDS:
+                    writing = time.perf_counter()
+                    done = await self._db(store)
+                    if pace is not None:
+                        pace.append((idle, time.perf_counter() - writing))
+                    batch_started, idle = time.perf_counter(), 0.0
+                    if report and done:
+                        report(done)
                 if after_page:
                     await after_page()
                 cursor = nxt
+        except BaseException:
+            # What arrived is kept (a network error, a rejected key, Ctrl-C mid-walk): the walk
+            # resumes after it, as when every page was committed on arrival.
+            await self._db(store)
+            raise
         finally:
             # Awaited even when it has already failed: its error is retrieved here, never
             # reported later as "Task exception was never retrieved".
@@ -480,26 +519,27 @@ class SyncEngine:
         self._probed = True
         candidates = (await self._db(writes.mailbox_candidates, self.conn))[:MAILBOX_PROBES]
 
-        async def probe(thread_id: str) -> int:
-            fetched, _ = await self._optional_messages(thread_id)
-            # a failed probe stored nothing: its sender stays a candidate for the next probe
-            return 0 if fetched is None else await self._db(self._store_fetched, [fetched])
-
         # All at once: one round trip, not one per candidate (and no more rounds: against a
-        # server 20 ms away each round was a 25 ms stall of the walk). A sender whose thread
-        # was probed is no candidate again (writes.mailbox_candidates).
-        outcomes = await asyncio.gather(*(probe(tid) for _, tid in candidates), return_exceptions=True)
+        # server 20 ms away each round was a 25 ms stall of the walk), stored in one commit.
+        # A sender whose thread was probed is no candidate again (writes.mailbox_candidates);
+        # a failed probe stored nothing: its sender stays a candidate for the next probe.
+        outcomes = await asyncio.gather(*(self._optional_messages(tid) for _, tid in candidates),
+                                        return_exceptions=True)
+        fetched = [o[0] for o in outcomes if not isinstance(o, BaseException) and o[0] is not None]
+        if fetched:
+            result.messages += await self._db(self._store_fetched, fetched)
         for outcome in outcomes:  # every probe has ended before one (a rejected key) ends the sync
             if isinstance(outcome, BaseException):
                 raise outcome
-            result.messages += outcome
 
     async def _fetch_many(self, thread_ids: list[str], result: SyncResult,
                           report: Callable[[SyncProgress], None]) -> None:
-        """Every thread's messages, ``message_concurrency`` requests in flight. What arrives is
-        stored in batches (MESSAGE_BATCH threads, or what came in MESSAGE_FLUSH_SECONDS): one
-        commit per thread cost as much as storing its messages. A killed sync loses at most
-        a batch, which the next one fetches again."""
+        """Every thread's messages, at most ``message_concurrency`` requests in flight: fewer
+        at first, as many as get more done (api/pacing.Concurrency: it grows while the
+        server's latency leaves room, halves on a 429). What arrives is stored in batches
+        (MESSAGE_BATCH threads, or what came in MESSAGE_FLUSH_SECONDS): one commit per thread
+        cost as much as storing its messages. A killed sync loses at most a batch, which the
+        next one fetches again."""
         if not thread_ids:
             return
         total = len(thread_ids)
@@ -507,6 +547,10 @@ class SyncEngine:
         done = [0]
         pending: list[tuple[str, ThreadMessages | None]] = []
         flushed = [time.monotonic()]
+        concurrency = Concurrency(self.client.pacer, start=MESSAGE_START_CONCURRENCY,
+                                  cap=self.message_concurrency)
+        in_flight = [0]
+        turn = asyncio.Condition()
 
         def flush() -> None:
             batch = pending[:]
@@ -517,7 +561,16 @@ class SyncEngine:
 
         async def worker() -> None:
             for tid in queue:  # a shared iterator: each id goes to one worker
-                fetched, error = await self._optional_messages(tid)
+                async with turn:
+                    await turn.wait_for(lambda: in_flight[0] < concurrency.limit)
+                    in_flight[0] += 1
+                try:
+                    fetched, error = await self._optional_messages(tid)
+                finally:
+                    in_flight[0] -= 1
+                    concurrency.answered()
+                    async with turn:
+                        turn.notify_all()
                 if fetched is not None:
                     pending.append(fetched)
                 elif error is not None and error.exhausted:

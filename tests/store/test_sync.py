@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -120,11 +121,11 @@ class TamperingClient:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    async def threads_page(self, **kw):
+    async def threads_page_raw(self, **kw):
         self.calls += 1
         if self.calls == self.spoil_at and kw.get("cursor"):
             kw["cursor"] = kw["cursor"][:-3] + "xyz"
-        return await self.inner.threads_page(**kw)
+        return await self.inner.threads_page_raw(**kw)
 
 
 async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
@@ -140,11 +141,11 @@ async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
 class FlakyClient(TamperingClient):
     """Fails with a network error on the N-th page request (a crash mid-walk)."""
 
-    async def threads_page(self, **kw):
+    async def threads_page_raw(self, **kw):
         self.calls += 1
         if self.calls == self.spoil_at:
             raise NetworkError("connection refused")
-        return await self.inner.threads_page(**kw)
+        return await self.inner.threads_page_raw(**kw)
 
 
 async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
@@ -268,19 +269,109 @@ async def test_campaign_names_that_cannot_be_read_are_reported_not_fatal(conn, c
     assert not (await SyncEngine(conn, client, page_limit=25).sync(full=True)).campaigns_failed
 
 
-async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim):
+class RecordingClient(TamperingClient):
+    """Records each page request (by cursor) and each page's validation, in order."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner, 0)
+        self.events: list[tuple[str, str | None]] = []
+        self.next_of: dict[str | None, str | None] = {}
+
+    async def threads_page_raw(self, **kw):
+        self.events.append(("request", kw.get("cursor")))
+        raw = await self.inner.threads_page_raw(**kw)
+        self.next_of[raw.cursor] = raw.next_cursor
+        parse = raw.parse
+        raw.parse = lambda: (self.events.append(("validate", raw.cursor)), parse())[1]
+        return raw
+
+
+async def test_the_next_page_is_requested_before_this_one_is_validated(conn, client, sim):
+    recording = RecordingClient(client)
+    await SyncEngine(conn, recording, page_limit=25).sync()
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    events = recording.events
+    walked = [c for kind, c in events if kind == "validate"]
+    assert len(walked) >= -(-len(sim.thread_ids()) // 25)
+    for cursor in walked:
+        nxt = recording.next_of[cursor]
+        if nxt is not None:
+            assert events.index(("request", nxt)) < events.index(("validate", cursor)), events
+
+
+async def test_a_walk_commits_a_batch_of_pages_at_a_time(tmp_path, monkeypatch):
+    """Every commit is an fsync: the walk commits once per COMMIT_THREADS threads, not per
+    page, and a walk that fails midway still keeps every page it received."""
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 100)  # 4 pages of 25
+    monkeypatch.setattr(sync_module, "COMMIT_SECONDS", 3600.0)
+    sim = make_sim(threads=400)
+    conn = open_db(tmp_path / "cache.db")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    async with make_client(sim) as client:
+        await SyncEngine(conn, client, page_limit=25).sync()
+        assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
+        # the walk's progress is written with each batch (and when the walk starts)
+        progress = [re.search(r'"threads":(\d+)', s).group(1) for s in statements
+                    if s.startswith("INSERT INTO sync_state") and "'walk'" in s]
+        assert list(dict.fromkeys(progress)) == ["0", "100", "200", "300", "400"]
+        sim.add_inbound_reply(sim.thread_ids()[0])
+        fresh = open_db(tmp_path / "fresh.db")
+        with pytest.raises(NetworkError):
+            await SyncEngine(fresh, FlakyClient(client, spoil_at=7), page_limit=25).sync()
+        assert fresh.execute("SELECT count(*) FROM threads").fetchone()[0] == 6 * 25  # 6 pages arrived
+        await SyncEngine(fresh, client, page_limit=25).sync()
+        assert cached_snapshot(fresh) == sim.thread_snapshot() and counts_are_right(fresh)
+        fresh.close()
+    conn.close()
+
+
+class InFlightClient(TamperingClient):
+    """Counts message requests in flight: the most at once, and how many were sent."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner, 0)
+        self.now = self.most = self.sent = 0
+
+    async def thread_messages(self, thread_id):
+        self.now += 1
+        self.sent += 1
+        self.most = max(self.most, self.now)
+        try:
+            return await self.inner.thread_messages(thread_id)
+        finally:
+            self.now -= 1
+
+
+async def test_message_requests_in_flight_grow_but_never_past_the_cap(conn, client, sim):
+    """Against a server 50 ms away the sync starts with MESSAGE_START_CONCURRENCY requests in
+    flight and grows (when it grows is api/pacing.Concurrency's, tested with a fake clock in
+    tests/api/test_concurrency.py), never past message_concurrency; every thread's messages
+    arrive."""
+    await SyncEngine(conn, client, page_limit=25).sync()
+    sim.faults.latency = 0.05
+    counting = InFlightClient(client)
+    result = await SyncEngine(conn, counting, page_limit=25, message_concurrency=6).sync(messages=True)
+    assert result.failed == 0 and counting.sent >= len(sim.thread_ids()) - 2 * sync_module.MAILBOX_PROBES
+    assert sync_module.MESSAGE_START_CONCURRENCY < counting.most <= 6
+    assert conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NULL").fetchone()[0] == 0
+
+
+async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim, monkeypatch):
     """The next page's request fails while this page is being handled, and handling it fails
     too: the sync ends with the handler's error, and the prefetch task's own error is
     retrieved (asyncio reports no "Task exception was never retrieved")."""
     import asyncio
     import gc
 
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # each page stored (and reported) on arrival
+
     class BrokenNextPage(TamperingClient):
-        async def threads_page(self, **kw):
+        async def threads_page_raw(self, **kw):
             self.calls += 1
             if self.calls >= 2:
                 raise NetworkError("GET /threads: could not connect", exhausted=True)
-            return await self.inner.threads_page(**kw)
+            return await self.inner.threads_page_raw(**kw)
 
     loop = asyncio.get_running_loop()
     unretrieved: list[dict] = []
@@ -318,9 +409,10 @@ async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed
                                                                                 monkeypatch):
     """In-process, the server's work is this process's: the walk is CPU-bound from the start
     and turns into a bulk load after its first pages (sync.BULK_PROBE_PAGES). On a loaded
-    machine other processes' time looks like waiting for the server, so the share of idle
-    time that still counts as CPU-bound is lifted to all of it: this test is about resuming."""
-    monkeypatch.setattr(sync_module, "BULK_IDLE_SHARE", 1.01)
+    machine other processes' time looks like waiting for the server, so the idle time that
+    still counts as CPU-bound is lifted to any: this test is about resuming."""
+    monkeypatch.setattr(sync_module, "BULK_IDLE_PER_WRITE", float("inf"))
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # a commit per page: the mode is decided per commit
     fresh_indexes = thread_indexes(conn)
     assert {"ix_threads_all", "ix_threads_needs_open", "ix_threads_mailbox"} <= fresh_indexes
     flaky = FlakyClient(client, spoil_at=2 + sync_module.BULK_PROBE_PAGES)
