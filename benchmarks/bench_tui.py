@@ -36,7 +36,7 @@ SIZE = (160, 48)
 
 
 def _seed_module():
-    spec = importlib.util.spec_from_file_location("tui_seed", ROOT / "tests" / "tui" / "seed.py")
+    spec = importlib.util.spec_from_file_location("tui_seed", ROOT / "tests" / "seed.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,4 +1,5 @@
-"""Helpers shared by the store tests (loaded by conftest.py as module ``store_helpers``)."""
+"""Helpers shared by the test folders: seeded simulators and clients, cache checks, simulators
+on real ports, a cache file made read-only or damaged."""
 
 from __future__ import annotations
 
@@ -184,3 +185,42 @@ def make_read_only(path, request) -> None:
                                                         capture_output=True).returncode != 0:
         pytest.skip("running as root, and this filesystem has no chattr +i to make a file read-only")
     request.addfinalizer(lambda: subprocess.run(["chattr", "-i", str(path)], check=False))
+
+
+# --- a simulator on a real 127.0.0.1 port, in a thread of this process -------------------------
+
+class SimServer:
+    """The simulator served by uvicorn on 127.0.0.1:<free port>, in a thread of this process,
+    so a test can read its counters (sim.deliveries) while a CLI subprocess talks to it."""
+
+    def __init__(self, **sim_kwargs) -> None:
+        import threading
+
+        import uvicorn
+
+        from o2d_inbox.simulator import SimConfig, Simulator, create_app, listen_socket
+
+        sim_kwargs.setdefault("threads", 40)
+        sim_kwargs.setdefault("seed", 5)
+        sim_kwargs.setdefault("hostile", False)
+        self.sim = Simulator(SimConfig(**sim_kwargs))
+        self._sock = listen_socket("127.0.0.1", 0)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(self.sim), log_level="error", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        daemon=True)
+        self._thread.start()
+        import time
+
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("simulator did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from store_helpers import API_KEY, WORKSPACE, free_port, serve_simulator, stop
+from tests.helpers import API_KEY, WORKSPACE, free_port, serve_simulator, stop
 
 pytestmark = pytest.mark.slow
 
