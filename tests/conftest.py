@@ -12,7 +12,7 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.simulator import Simulator
 from o2d_inbox.sync.engine import SyncEngine
 
-from tests.helpers import SimServer, make_client, make_sim
+from tests.helpers import SimServer, make_client, make_sim, refusing_socket
 from tests.seed import seed_cache
 
 
@@ -38,6 +38,13 @@ def conn(tmp_path):
 @pytest.fixture
 def engine(conn, client) -> SyncEngine:
     return SyncEngine(conn, client, page_limit=25, overlap=timedelta(minutes=10))
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on, held for the test so no parallel test takes it."""
+    with refusing_socket() as sock:
+        yield sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -54,18 +54,22 @@ def counts_are_right(conn) -> bool:
 SERVE = """
 import sys, uvicorn
 from o2d_inbox.simulator import SimConfig, Simulator, create_app, listen_socket
-port, threads, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+threads, seed = int(sys.argv[1]), int(sys.argv[2])
 app = create_app(Simulator(SimConfig(threads=threads, seed=seed)))
-uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listen_socket("127.0.0.1", port)])
+sock = listen_socket("127.0.0.1", 0)
+print(sock.getsockname()[1], flush=True)
+uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 """
 
 
-def free_port() -> int:
+def refusing_socket():
+    """A bound 127.0.0.1 socket that does not listen: connecting to its port is refused, and no
+    other test (xdist runs several processes) can take the port while the socket is held."""
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
@@ -84,13 +88,17 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 
 def serve_simulator(threads: int, seed: int = 11):
-    """(process, base_url) of a simulator on a free port; stop it with stop(process)."""
+    """(process, base_url) of a simulator on a port the child picks itself (port 0, so parallel
+    test processes never race for one); stop it with stop(process)."""
     import subprocess
     import sys
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(port), str(threads), str(seed)])
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(threads), str(seed)], stdout=subprocess.PIPE, text=True)
     try:
+        line = proc.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"the simulator did not start (exit {proc.wait(10)})")
+        port = int(line)
         wait_for_port(port)
     except BaseException:
         stop(proc)
@@ -107,6 +115,8 @@ def stop(proc) -> None:
         except Exception:  # noqa: BLE001
             proc.kill()
             proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
 
 
 def search_triggers(conn) -> set[str]:

@@ -18,3 +18,18 @@ def world(tmp_path):
     conn = open_db(tmp_path / "cache.db")
     yield sim, client, conn
     conn.close()
+
+
+@pytest.fixture(autouse=True)
+def toasts_stay_for_the_picture(request, monkeypatch):
+    """In snapshot tests a toast stays on screen until the picture is taken.
+
+    Textual expires a toast by the wall clock (``notify(..., timeout=2)``), so whether a picture
+    shows it depended on how fast the machine ran the keys before it (a busy machine, or the
+    suite spread over several processes, lost it). Textual reads that clock through
+    ``textual.notifications.time``: a clock stopped at 0 makes every toast's time left longer
+    than any test."""
+    if "snap_compare" in request.fixturenames:
+        import textual.notifications
+
+        monkeypatch.setattr(textual.notifications, "time", lambda: 0.0)
