@@ -47,11 +47,21 @@ def closed_port() -> int:
         yield sock.getsockname()[1]
 
 
-@pytest.fixture
-def cache():
-    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py)."""
+@pytest.fixture(scope="session")
+def seeded_300():
+    """The 300-thread synthetic cache, built once per test process and never handed out."""
     c = open_db(":memory:")
     seed_cache(c, 300)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def cache(seeded_300):
+    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py): a page-by-page
+    copy of the one built per process, so each test may write to its own."""
+    c = open_db(":memory:")
+    seeded_300.backup(c)
     yield c
     c.close()
 
