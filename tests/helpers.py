@@ -208,7 +208,7 @@ class SimServer:
 
         import uvicorn
 
-        from o2d_inbox.simulator import SimConfig, Simulator, create_app, listen_socket
+        from o2d_inbox.simulator import create_app, listen_socket
 
         sim_kwargs.setdefault("threads", 40)
         sim_kwargs.setdefault("seed", 5)
