@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_tui.py             # 1,000,000 threads, 5 rounds
     .venv/bin/python benchmarks/bench_tui.py --threads 100000 --rounds 3
 
-The cache is built once with executemany of synthetic rows (tests/tui/seed.py) and kept in
+The cache is built once with executemany of synthetic rows (tests/seed.py) and kept in
 the temp dir between runs. Every figure is the median of --rounds fresh processes:
 - start → rows: from spawning `python` to the thread list's first painted row
   (imports, cache open, app mount, counts, first page, first frame);
@@ -36,7 +36,7 @@ SIZE = (160, 48)
 
 
 def _seed_module():
-    spec = importlib.util.spec_from_file_location("tui_seed", ROOT / "tests" / "tui" / "seed.py")
+    spec = importlib.util.spec_from_file_location("tui_seed", ROOT / "tests" / "seed.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,16 +1,103 @@
-"""Shared by every test folder: the store tests' helpers module (seeded simulators, clients,
-a cache file made read-only or damaged), registered once as ``store_helpers``.
-
-The tests run in importlib import mode (no package), so shared modules are loaded by path."""
+"""Fixtures shared by the test folders: an in-process simulator, a fast-retrying client, a cache
+file and a sync engine over them (cache, sync); a seeded in-memory cache (cache queries, TUI); a
+simulator on a real port and the CLI's environment for it (cli, outbox)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from datetime import timedelta
 
-if "store_helpers" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("store_helpers", Path(__file__).parent / "store" / "helpers.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules["store_helpers"] = _mod
-    _spec.loader.exec_module(_mod)
+import pytest
+
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.simulator import Simulator
+from o2d_inbox.sync.engine import SyncEngine
+
+from tests.helpers import SimServer, make_client, make_sim, refusing_socket
+from tests.seed import seed_cache
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    return make_sim()
+
+
+@pytest.fixture
+async def client(sim):
+    c = make_client(sim)
+    yield c
+    await c.aclose()
+
+
+@pytest.fixture
+def conn(tmp_path):
+    c = open_db(tmp_path / "cache.db")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def engine(conn, client) -> SyncEngine:
+    return SyncEngine(conn, client, page_limit=25, overlap=timedelta(minutes=10))
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on, held for the test so no parallel test takes it."""
+    with refusing_socket() as sock:
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def seeded_300():
+    """The 300-thread synthetic cache, built once per test process and never handed out."""
+    c = open_db(":memory:")
+    seed_cache(c, 300)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def cache(seeded_300):
+    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py): a page-by-page
+    copy of the one built per process, so each test may write to its own."""
+    c = open_db(":memory:")
+    seeded_300.backup(c)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def sim_server():
+    servers = []
+
+    def start(**kwargs) -> SimServer:
+        servers.append(SimServer(**kwargs))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """An isolated HOME/XDG and the O2D_INBOX_* variables for one server; returns a function
+    (server) -> env dict, also applied to this process for in-process cli.main() calls."""
+    root = tmp_path / "home"
+    root.mkdir()
+
+    def for_server(server: SimServer | None, cache=None) -> dict[str, str]:
+        from o2d_inbox.simulator import EXAMPLE_KEY
+
+        values = {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "cfg"), "XDG_DATA_HOME": str(root / "data"),
+                  "OUTREACH2DAY_API_KEY": EXAMPLE_KEY, "O2D_INBOX_WORKSPACE": "42",
+                  "O2D_INBOX_CACHE": str(cache or tmp_path / "cli-cache.db"),
+                  "O2D_INBOX_BASE_URL": server.url if server else "http://127.0.0.1:9"}
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("O2D_INBOX_CONFIG", raising=False)
+        import os
+
+        return dict(os.environ)
+
+    return for_server

@@ -48,7 +48,7 @@ class Faults:
     rate_limit_burst: float = 1.0
 
 
-#: A bad network that one ``sync`` must still get through (tests/store/test_sync_faults.py,
+#: A bad network that one ``sync`` must still get through (tests/sync/test_sync_faults.py,
 #: benchmarks/bench_faults.py): SimConfig(**BAD_NETWORK) or faults set one by one.
 BAD_NETWORK: dict[str, float] = dict(fail_rate=0.2, drop_rate=0.05, malformed_rate=0.05,
                                      latency=0.02, rate_limit_rps=5.0, rate_limit_burst=2.0)

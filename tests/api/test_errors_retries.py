@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import socket
 import traceback
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -169,11 +168,8 @@ async def test_connection_errors_become_network_error_after_retries(make_client,
     assert len(script.requests) == 3 and len(sleeps.calls) == 2
 
 
-async def test_refused_connection_on_a_real_socket(sleeps):
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    async with UniboxClient(f"http://127.0.0.1:{port}", API_KEY, 1, max_retries=1, sleep=sleeps,
+async def test_refused_connection_on_a_real_socket(sleeps, closed_port):
+    async with UniboxClient(f"http://127.0.0.1:{closed_port}", API_KEY, 1, max_retries=1, sleep=sleeps,
                             timeout=2.0) as client:
         with pytest.raises(NetworkError, match="could not connect"):
             await client.capabilities()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -81,30 +82,22 @@ class Server:
     key: str  # the only key it accepts
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on (just freed)."""
-    return free_port()
-
-
 @pytest.fixture
 def simulator(home: Home):
-    """`o2d-inbox simulator` on a free 127.0.0.1 port that accepts only SIM_KEY."""
-    if not (REPO / "o2d_inbox" / "commands" / "simulator.py").exists():
-        pytest.skip("the simulator command is not in this tree yet")
-    port = free_port()
+    """`o2d-inbox simulator --port 0` (it picks a free 127.0.0.1 port and prints its URL, so
+    parallel test processes never race for a port), accepting only SIM_KEY."""
     log = open(home.root / "simulator.log", "w+")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "o2d_inbox", "simulator", "--port", str(port),
+        [sys.executable, "-m", "o2d_inbox", "simulator", "--host", "127.0.0.1", "--port", "0",
          "--threads", "40", "--api-key", SIM_KEY],
-        cwd=home.root, env=home.env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=home.root, env=home.env, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline())
+        if match is None:
+            proc.wait(10)
+            log.seek(0)
+            pytest.fail(f"simulator did not start: {log.read()[-2000:]}")
+        port = int(match.group(1))
         deadline = time.monotonic() + 30
         while True:
             with socket.socket() as s:
@@ -114,7 +107,7 @@ def simulator(home: Home):
                 log.seek(0)
                 pytest.fail(f"simulator did not start: {log.read()[-2000:]}")
             time.sleep(0.05)
-        yield Server(f"http://127.0.0.1:{port}", SIM_KEY)
+        yield Server(match.group(0), SIM_KEY)
     finally:
         proc.terminate()
         try:
@@ -122,4 +115,5 @@ def simulator(home: Home):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
         log.close()

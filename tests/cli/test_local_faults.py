@@ -14,7 +14,7 @@ from o2d_inbox.cli import EXIT_CACHE, main
 from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache.db import open_db
 
-from store_helpers import damage_table, make_read_only  # registered by tests/conftest.py
+from tests.helpers import damage_table, make_read_only
 
 READING = (["threads"], ["show", "thr_1"], ["search", "pricing"], ["outbox"], ["outbox", "--json"])
 

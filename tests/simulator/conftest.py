@@ -78,6 +78,6 @@ def iso(dt: datetime) -> str:
 
 @pytest.fixture
 def kit() -> SimpleNamespace:
-    """Helpers for test modules (importlib mode: they cannot import this conftest)."""
+    """The helpers above, for test modules, as one fixture."""
     return SimpleNamespace(make_sim=make_sim, FakeClock=FakeClock, KEY=KEY, WS=WS, T0=T0, iso=iso,
                            timedelta=timedelta)

@@ -1,33 +1,8 @@
-"""Fixtures for the TUI and read-query tests: a seeded in-memory cache; a simulator world."""
+"""Fixtures for the TUI tests: a simulator world to send to (the seeded cache is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-# tests use importlib import mode: load the seed module by path, once
-_spec = importlib.util.spec_from_file_location("tui_seed", Path(__file__).with_name("seed.py"))
-seed = importlib.util.module_from_spec(_spec)
-sys.modules["tui_seed"] = seed
-_spec.loader.exec_module(seed)
-
-_spec = importlib.util.spec_from_file_location("tui_harness", Path(__file__).with_name("harness.py"))
-harness = importlib.util.module_from_spec(_spec)
-sys.modules["tui_harness"] = harness
-_spec.loader.exec_module(harness)
-
-
-@pytest.fixture
-def cache():
-    from o2d_inbox.cache.db import open_db
-
-    conn = open_db(":memory:")
-    seed.seed_cache(conn, 300)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -43,3 +18,18 @@ def world(tmp_path):
     conn = open_db(tmp_path / "cache.db")
     yield sim, client, conn
     conn.close()
+
+
+@pytest.fixture(autouse=True)
+def toasts_stay_for_the_picture(request, monkeypatch):
+    """In snapshot tests a toast stays on screen until the picture is taken.
+
+    Textual expires a toast by the wall clock (``notify(..., timeout=2)``), so whether a picture
+    shows it depended on how fast the machine ran the keys before it (a busy machine, or the
+    suite spread over several processes, lost it). Textual reads that clock through
+    ``textual.notifications.time``: a clock stopped at 0 makes every toast's time left longer
+    than any test."""
+    if "snap_compare" in request.fixturenames:
+        import textual.notifications
+
+        monkeypatch.setattr(textual.notifications, "time", lambda: 0.0)

@@ -1,6 +1,4 @@
-"""Shared pieces of the app tests: a fixed clock, a fake sync engine, a settle helper.
-
-Loaded by path (importlib import mode); see conftest.py."""
+"""Shared pieces of the app tests: a fixed clock, a fake sync engine, a settle helper."""
 
 from __future__ import annotations
 
@@ -12,7 +10,7 @@ from textual.widgets import Input
 
 from o2d_inbox.config import Config
 
-from tui_seed import NOW  # registered by conftest.py
+from tests.seed import NOW
 
 
 def clock():

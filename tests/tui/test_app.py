@@ -8,7 +8,7 @@ from o2d_inbox.cache.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.help import HelpScreen
 
-from tui_harness import FakeEngine, clock, config, settle
+from tests.tui.harness import FakeEngine, clock, config, settle
 
 SIZE = (160, 48)
 
@@ -384,7 +384,7 @@ async def test_the_status_says_what_a_stalled_sync_waits_for(cache):
 async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
     from o2d_inbox.cache.db import open_db
     from o2d_inbox.cache.search import search
-    from tui_seed import seed_cache
+    from tests.seed import seed_cache
 
     conn = open_db(tmp_path / "cache.db")
     seed_cache(conn, 300)

@@ -13,8 +13,8 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen
 
-from tui_harness import clock, config, settle
-from tui_seed import seed_cache
+from tests.tui.harness import clock, config, settle
+from tests.seed import seed_cache
 
 SIZE = (160, 48)
 

@@ -17,7 +17,7 @@ from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
-from tui_harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
+from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
 
 SIZE = (160, 48)
 

@@ -15,7 +15,7 @@ from o2d_inbox.sync.engine import SyncEngine
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.snooze import SnoozeScreen
 
-from tui_harness import clock, config, settle
+from tests.tui.harness import clock, config, settle
 
 ESCAPE_INTENT = "\x1b[2J\x1b[Hpwned\x07"
 UNSAFE = ("\x1b", "\x07", "\x9b")

@@ -11,9 +11,9 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen
 
-from store_helpers import make_read_only  # registered by tests/conftest.py
-from tui_harness import FakeEngine, clock, config, notices, settle
-from tui_seed import NOW, seed_cache
+from tests.helpers import make_read_only
+from tests.tui.harness import FakeEngine, clock, config, notices, settle
+from tests.seed import NOW, seed_cache
 
 
 def _read_only_cache(tmp_path, request, *, snoozed: str | None = None):

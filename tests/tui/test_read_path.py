@@ -19,8 +19,8 @@ from o2d_inbox.cache import queries as q
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 
-from tui_harness import clock, config, settle
-from tui_seed import NOW, seed_cache
+from tests.tui.harness import clock, config, settle
+from tests.seed import NOW, seed_cache
 
 pytestmark = pytest.mark.slow
 SIZE = (160, 48)

@@ -10,8 +10,8 @@ from o2d_inbox.cache.search import search, search_count
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.conversation import ConversationView
 
-from tui_harness import clock, config, settle
-from tui_seed import NOW, seed_cache
+from tests.tui.harness import clock, config, settle
+from tests.seed import NOW, seed_cache
 
 SIZE = (160, 48)
 

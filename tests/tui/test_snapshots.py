@@ -11,8 +11,8 @@ from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
 
-from tui_harness import FakeEngine, clock, config, settle
-from tui_seed import seed_cache
+from tests.tui.harness import FakeEngine, clock, config, settle
+from tests.seed import seed_cache
 
 SIZE = (160, 48)
 

@@ -13,7 +13,7 @@ from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.templates_picker import TemplatePicker
 
-from tui_harness import clock, config, settle
+from tests.tui.harness import clock, config, settle
 
 SIZE = (160, 48)
 
@@ -181,7 +181,7 @@ class SuppressionClient:
 
 async def test_compose_asks_the_server_and_caches_its_answer(cache):
     from o2d_inbox.outbox.compliance import cached_suppression
-    from tui_harness import FakeEngine
+    from tests.tui.harness import FakeEngine
 
     thread = interested_thread(cache)
     client = SuppressionClient({thread.prospect.lower()})

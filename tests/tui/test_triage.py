@@ -22,8 +22,8 @@ from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return
 
-from tui_harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
-from tui_seed import NOW
+from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
+from tests.seed import NOW
 
 SIZE = (160, 48)
 

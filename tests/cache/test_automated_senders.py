@@ -1,6 +1,6 @@
 """Bounces and delivery reports: a robot is never the prospect and never waits for a reply."""
 
-from store_helpers import counts_are_right
+from tests.helpers import counts_are_right
 
 from o2d_inbox.cache.writes import is_automated, needs_reply
 

@@ -15,7 +15,7 @@ import pytest
 from o2d_inbox.cache import search as s
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.sync.engine import SyncEngine
-from store_helpers import make_client, make_sim
+from tests.helpers import make_client, make_sim
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 DAY = 86400

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from store_helpers import API_KEY, WORKSPACE, free_port, serve_simulator, stop
+from tests.helpers import API_KEY, WORKSPACE, serve_simulator, stop
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +43,11 @@ def test_sync_prints_a_summary(synced):
     assert again.returncode == 0 and "synced (incremental): 0 new, 0 changed" in again.stdout
 
 
-def test_sync_with_the_server_down_is_one_line_and_exit_4(synced, tmp_path):
+def test_sync_with_the_server_down_is_one_line_and_exit_4(synced, tmp_path, closed_port):
     env, _, _ = synced
-    down = {**env, "O2D_INBOX_BASE_URL": f"http://127.0.0.1:{free_port()}",
-            "O2D_INBOX_CACHE": str(tmp_path / "other.db")}
+    down = {**env, "O2D_INBOX_BASE_URL": f"http://127.0.0.1:{closed_port}",
+            "O2D_INBOX_CACHE": str(tmp_path / "other.db"),
+            "O2D_INBOX_PATIENCE": "1"}  # a refused connection is retried within the patience: 1 s is enough
     result = o2d("sync", env=down)
     assert result.returncode == 4
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("o2d-inbox: ")

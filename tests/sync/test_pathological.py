@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from store_helpers import (
+from tests.helpers import (
     API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_client, make_sim, no_wait, search_index_whole,
 )
 

@@ -18,7 +18,7 @@ from o2d_inbox.cache.repair import check, rebuild
 from o2d_inbox.cache.schema import SCHEMA_VERSION
 from o2d_inbox.cache.search import search, search_index_ok
 
-from store_helpers import damage_table, make_read_only  # noqa: E402 (loaded by conftest.py)
+from tests.helpers import damage_table, make_read_only
 
 
 def mode(path) -> int:

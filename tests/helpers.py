@@ -1,4 +1,5 @@
-"""Helpers shared by the store tests (loaded by conftest.py as module ``store_helpers``)."""
+"""Helpers shared by the test folders: seeded simulators and clients, cache checks, simulators
+on real ports, a cache file made read-only or damaged."""
 
 from __future__ import annotations
 
@@ -53,18 +54,22 @@ def counts_are_right(conn) -> bool:
 SERVE = """
 import sys, uvicorn
 from o2d_inbox.simulator import SimConfig, Simulator, create_app, listen_socket
-port, threads, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+threads, seed = int(sys.argv[1]), int(sys.argv[2])
 app = create_app(Simulator(SimConfig(threads=threads, seed=seed)))
-uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listen_socket("127.0.0.1", port)])
+sock = listen_socket("127.0.0.1", 0)
+print(sock.getsockname()[1], flush=True)
+uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 """
 
 
-def free_port() -> int:
+def refusing_socket():
+    """A bound 127.0.0.1 socket that does not listen: connecting to its port is refused, and no
+    other test (xdist runs several processes) can take the port while the socket is held."""
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
@@ -83,13 +88,17 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 
 def serve_simulator(threads: int, seed: int = 11):
-    """(process, base_url) of a simulator on a free port; stop it with stop(process)."""
+    """(process, base_url) of a simulator on a port the child picks itself (port 0, so parallel
+    test processes never race for one); stop it with stop(process)."""
     import subprocess
     import sys
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(port), str(threads), str(seed)])
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(threads), str(seed)], stdout=subprocess.PIPE, text=True)
     try:
+        line = proc.stdout.readline()
+        if not line.strip().isdigit():
+            raise RuntimeError(f"the simulator did not start (exit {proc.wait(10)})")
+        port = int(line)
         wait_for_port(port)
     except BaseException:
         stop(proc)
@@ -106,6 +115,8 @@ def stop(proc) -> None:
         except Exception:  # noqa: BLE001
             proc.kill()
             proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
 
 
 def search_triggers(conn) -> set[str]:
@@ -184,3 +195,42 @@ def make_read_only(path, request) -> None:
                                                         capture_output=True).returncode != 0:
         pytest.skip("running as root, and this filesystem has no chattr +i to make a file read-only")
     request.addfinalizer(lambda: subprocess.run(["chattr", "-i", str(path)], check=False))
+
+
+# --- a simulator on a real 127.0.0.1 port, in a thread of this process -------------------------
+
+class SimServer:
+    """The simulator served by uvicorn on 127.0.0.1:<free port>, in a thread of this process,
+    so a test can read its counters (sim.deliveries) while a CLI subprocess talks to it."""
+
+    def __init__(self, **sim_kwargs) -> None:
+        import threading
+
+        import uvicorn
+
+        from o2d_inbox.simulator import create_app, listen_socket
+
+        sim_kwargs.setdefault("threads", 40)
+        sim_kwargs.setdefault("seed", 5)
+        sim_kwargs.setdefault("hostile", False)
+        self.sim = Simulator(SimConfig(**sim_kwargs))
+        self._sock = listen_socket("127.0.0.1", 0)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(self.sim), log_level="error", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        daemon=True)
+        self._thread.start()
+        import time
+
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("simulator did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from store_helpers import counts_are_right
+from tests.helpers import counts_are_right
 
 from o2d_inbox.cache import local
 from o2d_inbox.cache.local import LOCAL_OPEN_SQL
@@ -165,46 +165,6 @@ async def test_sync_and_full_reconcile_keep_local_states(engine, conn, sim):
     assert counts_are_right(conn)
     await engine.sync(full=True)
     assert counts_are_right(conn)
-
-
-# --- compliance -----------------------------------------------------------------------------
-
-from o2d_inbox.outbox import compliance
-from o2d_inbox.outbox import queue as outbox  # noqa: E402
-
-
-def test_suppression_candidates_and_local_suppression(conn):
-    conn.execute("INSERT INTO mailboxes (address, source) VALUES ('john@cooloutreach.com', 'config')")
-    conn.execute("INSERT INTO threads (id, prospect, mailbox, reply_intent) VALUES "
-                 "('u1', 'Sarah.Chen@Acme-Corp.com', 'john@cooloutreach.com', 'unsubscribe')")
-    conn.execute("INSERT INTO threads (id, last_from, needs_reply) VALUES ('u2', 'tom@initech.io', 1)")
-    conn.execute("INSERT INTO threads (id, last_from, needs_reply) VALUES ('u3', 'john@cooloutreach.com', 0)")
-    assert compliance.suppression_candidates(conn, "u1") == ["sarah.chen@acme-corp.com"]
-    assert compliance.suppression_candidates(conn, "u2") == ["tom@initech.io"]
-    assert compliance.suppression_candidates(conn, "u3") == []  # only us in it
-    assert compliance.suppression_candidates(conn, "missing") == []
-
-    assert not compliance.is_suppressed_locally(conn, "sarah.chen@acme-corp.com")
-    item = outbox.queue_suppress(conn, ["sarah.chen@acme-corp.com"], "unsubscribe", thread_id="u1")
-    assert compliance.is_suppressed_locally(conn, "SARAH.CHEN@acme-corp.com")
-    assert compliance.suppression_candidates(conn, "u1") == []  # offered once
-    assert "asked to be removed" in compliance.suppression_warning(conn, "sarah.chen@acme-corp.com")
-    outbox.cancel(conn, item.id)
-    assert not compliance.is_suppressed_locally(conn, "sarah.chen@acme-corp.com")
-    assert compliance.suppression_warning(conn, "sarah.chen@acme-corp.com") is None
-
-
-async def test_refresh_suppression_caches_the_servers_answer(conn, client):
-    await client.add_suppressions(["gone@globex.com"], "unsubscribe", idempotency_key="k-1")
-    state = await compliance.refresh_suppression(conn, client, "Gone@Globex.com", now=100.0)
-    assert (state.email, state.suppressed, state.checked_at) == ("gone@globex.com", True, 100.0)
-    assert (await compliance.refresh_suppression(conn, client, "ok@globex.com")).suppressed is False
-    # offline afterwards: the cache answers
-    assert compliance.is_suppressed(conn, "gone@globex.com")
-    assert not compliance.is_suppressed(conn, "ok@globex.com")
-    assert compliance.suppression_warning(conn, "gone@globex.com").startswith(
-        "gone@globex.com is on the suppression list")
-    assert compliance.cached_suppression(conn, "nobody@x.com") is None
 
 
 @pytest.mark.parametrize("sql", [

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from store_helpers import (cached_snapshot, counts_are_right, make_client, make_sim, search_index_whole,
+from tests.helpers import (cached_snapshot, counts_are_right, make_client, make_sim, search_index_whole,
                            search_triggers, thread_indexes)
 
 from o2d_inbox.api.errors import AuthError, NetworkError, ServerError

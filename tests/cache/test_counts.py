@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store_helpers import counts_are_right
+from tests.helpers import counts_are_right
 
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY

@@ -92,7 +92,7 @@ def test_plans_use_an_index_and_never_sort_the_queue(cache, view):
 def test_trigger_maintained_counts_agree_with_the_queues():
     """view_counts as the schema's triggers keep it (no recount) matches what rows() lists."""
     from o2d_inbox.cache.db import open_db
-    from tui_seed import seed_cache
+    from tests.seed import seed_cache
 
     conn = open_db(":memory:")
     seed_cache(conn, 150, recount=False)
@@ -120,7 +120,7 @@ def _put_away_some(conn):
     """Mark done / snooze a few threads of each needs-reply and intent queue."""
     from datetime import timedelta
 
-    from tui_seed import NOW
+    from tests.seed import NOW
 
     needs = [r[0] for r in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 ORDER BY id LIMIT 6")]
     other = [r[0] for r in conn.execute(

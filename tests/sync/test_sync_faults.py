@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 
 import pytest
-from store_helpers import API_KEY, WORKSPACE, cached_snapshot
+from tests.helpers import API_KEY, WORKSPACE, cached_snapshot
 
 from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator
 from o2d_inbox.cache.db import open_db
