@@ -28,17 +28,19 @@ from o2d_inbox.cache import queries
 from o2d_inbox.cache.db import cache_error, is_read_only
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.tui.header import HeaderBar
+from o2d_inbox.keymap import check_keymap, keys_of
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.intents import INTENTS, ORDER
+from o2d_inbox.tui.keys import bindings, help_sections, key_for, palette_entries
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
-from o2d_inbox.tui.outbox_actions import OUTBOX_BINDINGS, OutboxActions
+from o2d_inbox.tui.outbox_actions import OutboxActions
 from o2d_inbox.tui.palette import InboxCommands
 from o2d_inbox.tui.search import SearchActions
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
-from o2d_inbox.tui.triage import TRIAGE_BINDINGS, TriageActions
+from o2d_inbox.tui.triage import TriageActions
 
 
 SYNC_EVERY = 30.0  # seconds between background syncs
@@ -59,21 +61,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     COMMANDS = App.COMMANDS | {InboxCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("slash", "filter", "Search", id="app.filter"),
-        Binding("t", "toggle_relevant", "Relevant/full", id="app.toggle_relevant"),
-        Binding("R", "sync", "Sync", id="app.sync"),
-        Binding("tab", "focus_next_pane", "Next pane", show=False, id="app.focus_next"),
-        Binding("shift+tab", "focus_previous_pane", "Previous pane", show=False, id="app.focus_previous"),
-        Binding("right_square_bracket", "next_queue", "Next queue", show=False, id="app.next_queue"),
-        Binding("left_square_bracket", "previous_queue", "Previous queue", show=False, id="app.previous_queue"),
-        Binding("escape", "back", "Back", show=False, id="app.back"),
-        Binding("ctrl+p", "command_palette", "Palette", show=False, id="app.command_palette"),
-        *OUTBOX_BINDINGS,  # r f c i 1-6 u o (tui/outbox_actions.py)
-        *TRIAGE_BINDINGS,  # e s n space v T (tui/triage.py; it extends 1-6 / i / u)
-    ]
+    BINDINGS = bindings("inbox")  # o2d_inbox/keymap.py: every key, its id, help and palette text
 
     def __init__(self, config: Any, conn: sqlite3.Connection, *, client: Any = None,
                  client_factory: Callable[[], Any] | None = None, engine: Any = None,
@@ -98,7 +86,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         self._preview_timer: Timer | None = None
         self._fetching: str | None = None
         self._reader_conn: sqlite3.Connection | None = None
-        self._keymap_ids: dict[str, str] = {}
+        self.keymap: dict[str, str] = dict(config.keymap or {})  # binding id -> keys (config [keymap])
         from o2d_inbox.config import default_config_file
 
         for theme in discover_themes([default_config_file().parent / "themes"]):
@@ -157,10 +145,10 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         else:
             self.theme = "o2d-dark"
             self.notify(f"unknown theme {safe_line(theme)!r}; using o2d-dark", severity="warning")
-        keymap = dict(getattr(self.config, "keymap", None) or {})
-        if keymap:
-            self._keymap_ids = keymap
-            self.set_keymap(keymap)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+            for problem in check_keymap(self.keymap):  # a typo would otherwise do nothing, silently
+                self.notify(safe_line(problem), severity="warning", timeout=10, markup=False)
         self.query_one("#filter", Input).display = False
         self._apply_width(self.size.width)
         self.refresh_counts()
@@ -211,8 +199,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     def _campaign_names(self) -> dict[str, str]:
         if self.view.kind != "campaign":
             return {}
-        row = self.conn.execute("SELECT name FROM campaigns WHERE id = ?", (self.view.key,)).fetchone()
-        return {self.view.key: row[0]} if row and row[0] else {}
+        name = queries.campaign_name(self.conn, self.view.key)
+        return {self.view.key: name} if name else {}
 
     def update_titles(self) -> None:
         threads = self.threads
@@ -288,8 +276,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     def _reader(self) -> sqlite3.Connection | None:
         """A second connection to the cache file for searches in a thread (None: in-memory)."""
         if self._reader_conn is None:
-            path = self.conn.execute("PRAGMA database_list").fetchone()[2]
-            if not path:
+            path = queries.database_file(self.conn)
+            if path is None:
                 return None
             from o2d_inbox.cache.db import open_db
 
@@ -378,27 +366,21 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 
-    def keymap_for(self, binding: Binding) -> str:
-        return self._keymap_ids.get(binding.id or "", binding.key)
+    def key_for(self, action_id: str) -> str:
+        """The key(s) for ``action_id`` as hints name them, after the user's keymap."""
+        return key_for(self, action_id)
 
     def filter_keys(self) -> set[str]:
         """The keys bound to app.filter now (keymap applied), in Textual's key names."""
-        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == "app.filter")
-        return {key.strip() for key in self._normalize_keymap({"k": self.keymap_for(binding)})["k"].split(",")}
+        keys = self._normalize_keymap({"k": keys_of("app.filter", self.keymap)})["k"]
+        return {key.strip() for key in keys.split(",")}
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
-        def plain(bindings) -> list[Binding]:
-            return [b for b in bindings if isinstance(b, Binding)]
-
-        sections = [("Thread list", plain(ThreadList.BINDINGS)), ("App", plain(self.BINDINGS)),
-                    ("Queues sidebar", plain(Sidebar.BINDINGS) + [
-                        Binding("enter", "select", "Show the queue")])]
-        pane_bindings = plain(getattr(ConversationView, "BINDINGS", []))
-        if pane_bindings:
-            sections.insert(1, ("Conversation", pane_bindings))
-        return sections + self.outbox_help_sections() + self.triage_help_sections()
+        return help_sections()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """The palette: the queues (they change with the cache), every action of the table
+        that has a palette name, the themes and the template command."""
         commands: list[tuple[str, str, Callable[[], Any]]] = [
             ("Queue: Needs reply", "threads waiting for our answer, oldest first",
              lambda: self.action_show_queue("needs")),
@@ -414,25 +396,16 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         for cid, name, _ in queries.campaigns(self.conn, self.relevant):
             commands.append((f"Campaign: {safe_line(name or cid)}", "threads of this campaign",
                              lambda c=cid: self.action_show_queue(f"campaign:{c}")))
-        commands += [
-            ("Sync now", "fetch new and changed threads · key R", self.action_sync),
-            ("Full reconcile", "walk every thread page (intents changed elsewhere)",
-             lambda: self.action_sync(full=True)),
-            ("Toggle relevant / full feed", "show or hide warmup and postmaster threads · key t",
-             self.action_toggle_relevant),
-            ("Search the cache", "words, \"phrases\", from: to: intent: mailbox: campaign: before: after: · key /",
-             self.action_filter),
-            ("Next queue", "key ]", self.action_next_queue),
-            ("Previous queue", "key [", self.action_previous_queue),
-            ("Open the selected thread", "key enter", self.threads.action_open),
-            ("Help: keys", "every key and its binding id · key ?", self.action_help),
+        commands += palette_entries(self, {"inbox": self, "list": self.threads})
+        commands += [  # the local queues (cache/local.py) after the keys, where they always were
+            ("Queue: Done", "threads marked done", lambda: self.action_show_queue("done")),
+            ("Queue: Snoozed", "threads snoozed until a date", lambda: self.action_show_queue("snoozed")),
             ("Theme: o2d dark", "", lambda: setattr(self, "theme", "o2d-dark")),
             ("Theme: o2d light", "", lambda: setattr(self, "theme", "o2d-light")),
-            ("Quit", "key q", self.exit),
         ]
         from o2d_inbox.tui.compose import template_command
 
-        return commands + self.outbox_palette_commands() + self.triage_palette_commands() + [template_command(self)]
+        return commands + [template_command(self)]
 
     # -- threads and the pane ----------------------------------------------------------
     @on(ThreadList.Highlighted)

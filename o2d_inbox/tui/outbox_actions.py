@@ -20,7 +20,6 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -30,23 +29,11 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries
 from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compose import ComposeScreen, find_draft
-from o2d_inbox.tui.intent_picker import CLEAR, NUMBERED, IntentPicker
+from o2d_inbox.tui.intent_picker import CLEAR, IntentPicker
 from o2d_inbox.tui.intents import INTENTS
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
-__all__ = ["OUTBOX_BINDINGS", "OutboxActions", "OutboxChanged", "UndoBar"]
-
-OUTBOX_BINDINGS = [
-    Binding("r", "reply", "Reply", id="thread.reply"),
-    Binding("f", "forward", "Forward", id="thread.forward"),
-    Binding("c", "compose_new", "New", id="app.compose_new"),
-    Binding("i", "pick_intent", "Intent", id="thread.intent"),
-    *[Binding(str(n), f"set_intent('{key}')", f"Intent: {INTENTS[key].glyph} {INTENTS[key].label}",
-              show=False, id=f"thread.intent_{n}")
-      for n, key in enumerate(NUMBERED, 1)],
-    Binding("u,ctrl+z", "undo", "Undo", show=False, id="app.undo"),
-    Binding("o", "outbox", "Outbox", id="app.outbox"),
-]
+__all__ = ["OutboxActions", "OutboxChanged", "UndoBar"]
 
 _WHAT = {"reply": "Reply", "forward": "Forward", "new": "Message", "intent": "Intent change",
          "suppress": "Suppression"}
@@ -149,10 +136,9 @@ class OutboxActions:
         if item.kind in ("forward", "new"):
             return safe_line(item.recipient or "?")
         if item.thread_id:
-            row = self.conn.execute("SELECT prospect, last_from FROM threads WHERE id = ?",
-                                    (item.thread_id,)).fetchone()
-            if row is not None and (row[0] or row[1]):
-                return safe_line(row[0] or row[1])
+            thread = queries.thread(self.conn, item.thread_id)
+            if thread is not None and (thread.prospect or thread.last_from):
+                return safe_line(thread.prospect or thread.last_from)
             return safe_line(item.thread_id)
         return "?"
 
@@ -175,7 +161,7 @@ class OutboxActions:
                     fetch.add(item.thread_id)
                     lists = True
             elif item.state == "failed":
-                self.notify(f"{what} to {self._who(item)} failed: {reason} · o shows it",
+                self.notify(f"{what} to {self._who(item)} failed: {reason} · {self.key_for('app.outbox')} shows it",
                             severity="error", timeout=8, markup=False)
         await self.refresh_outbox_views(lists=lists)
         shown = self.shown_thread
@@ -199,8 +185,7 @@ class OutboxActions:
 
     def latest_scheduled(self) -> OutboxItem | None:
         """The newest item still inside (or waiting past) its undo window: what `u` takes back."""
-        row = self.conn.execute("SELECT id FROM outbox WHERE state = 'scheduled' ORDER BY id DESC LIMIT 1").fetchone()
-        return outbox.get(self.conn, row[0]) if row else None
+        return outbox.latest_scheduled(self.conn)
 
     def undo_text(self) -> Text | None:
         item = self.latest_scheduled()
@@ -219,7 +204,7 @@ class OutboxActions:
             text.append("offline: kept in the outbox until a server is reachable")
         else:
             text.append(f"sending in {int(left + 0.999)} s")
-        text.append(" · u to undo")
+        text.append(f" · {self.key_for('app.undo')} to undo")
         return text
 
     # -- actions -----------------------------------------------------------------------
@@ -332,30 +317,3 @@ class OutboxActions:
 
         self.push_screen(OutboxScreen(self.conn, now=self.outbox_now, open_draft=self.open_draft,
                                       changed=lambda: self.call_later(changed)))
-
-    # -- help and palette --------------------------------------------------------------
-    def outbox_help_sections(self) -> list[tuple[str, list[Binding]]]:
-        # the app-level keys (r f c i 1-6 u o) are in the app's BINDINGS, listed under "App"
-        return [("Compose", list(ComposeScreen.BINDINGS)),
-                ("Intent picker", [b for b in IntentPicker.BINDINGS if b.id != "intent.pick_0"]),
-                ("Outbox screen", list(OutboxScreen.BINDINGS))]
-
-    def outbox_palette_commands(self) -> list[tuple[str, str, Any]]:
-        commands: list[tuple[str, str, Any]] = [
-            ("Reply to the thread", "compose a reply · key r", self.action_reply),
-            ("Forward the thread", "compose a forward · key f", self.action_forward),
-            ("New message", "compose a new message · key c", self.action_compose_new),
-            ("Set intent …", "pick the thread's reply intent · key i", self.action_pick_intent),
-        ]
-        for n, key in enumerate(NUMBERED, 1):
-            look = INTENTS[key]
-            commands.append((f"Set intent: {look.glyph} {look.label}", f"override the classification · key {n}",
-                             lambda k=key: self.call_later(self.action_set_intent, k)))
-        commands.append(("Set intent: ? clear (unclassified)", "remove the classification",
-                         lambda: self.call_later(self.action_set_intent, CLEAR)))
-        commands += [
-            ("Undo the last send / intent change", "while it is queued · key u / ctrl+z",
-             lambda: self.call_later(self.action_undo)),
-            ("Outbox", "queued, failed and recent items; retry / cancel · key o", self.action_outbox),
-        ]
-        return commands

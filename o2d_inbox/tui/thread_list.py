@@ -16,7 +16,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -28,6 +27,7 @@ from o2d_inbox.cache import queries
 from o2d_inbox.cache.writes import is_automated
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
+from o2d_inbox.tui.keys import bindings
 
 PAGE = 64
 MAX_PAGES = 24
@@ -68,15 +68,7 @@ def who(t: ThreadRow) -> str | None:
 class ThreadList(ScrollView, can_focus=True):
     """Threads of one View; the cursor is an index into the view."""
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False, id="thread.down"),
-        Binding("k,up", "cursor_up", "Up", show=False, id="thread.up"),
-        Binding("g,home", "first", "First", show=False, id="thread.first"),
-        Binding("G,end", "last", "Last", show=False, id="thread.last"),
-        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False, id="thread.page_down"),
-        Binding("pageup,ctrl+u", "page_up", "Page up", show=False, id="thread.page_up"),
-        Binding("enter", "open", "Open", id="thread.open"),
-    ]
+    BINDINGS = bindings("list")
 
     COMPONENT_CLASSES = {
         "thread-list--cursor",

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from textual.binding import Binding
-
 from o2d_inbox.outbox import compliance
 from o2d_inbox.cache import local
 from o2d_inbox.outbox import queue as outbox
@@ -37,16 +35,7 @@ from o2d_inbox.tui.intent_picker import CLEAR
 from o2d_inbox.tui.intents import INTENTS
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return, snooze_choices, title_of
 
-__all__ = ["TRIAGE_BINDINGS", "TriageActions", "UndoEntry", "UndoStack", "Tally"]
-
-TRIAGE_BINDINGS = [
-    Binding("e", "done", "Done", show=False, id="thread.done"),
-    Binding("s", "snooze", "Snooze", show=False, id="thread.snooze"),
-    Binding("n", "note", "Note", show=False, id="thread.note"),
-    Binding("space", "select", "Select", show=False, id="thread.select"),
-    Binding("v", "select_range", "Select range", show=False, id="thread.select_range"),
-    Binding("T", "triage", "Triage mode", show=False, id="app.triage"),
-]
+__all__ = ["TriageActions", "UndoEntry", "UndoStack", "Tally"]
 
 UNDO_DEPTH = 200
 WAKE_CHECK_EVERY = 60.0  # seconds between looks for snoozes that ended
@@ -108,6 +97,12 @@ class Tally:
 
 def _count(n: int) -> str:
     return "1 thread" if n == 1 else f"{n} threads"
+
+
+def _selected(n: int) -> str:
+    """A bulk action's notice names the selection: it may be off screen (scrolled away, or
+    the list hidden behind the reader) while the thread on screen is another one."""
+    return "1 selected thread" if n == 1 else f"{n} selected threads"
 
 
 class TriageActions:
@@ -219,8 +214,7 @@ class TriageActions:
 
     # -- after an action ----------------------------------------------------------------
     def _outbox_mark(self) -> int:
-        row = self.conn.execute("SELECT max(id) FROM outbox").fetchone()
-        return row[0] or 0
+        return outbox.newest_id(self.conn)
 
     async def _acted(self, entry: UndoEntry, targets: list[ThreadRow], bulk: bool,
                      notice: str | None, current: ThreadRow | None = None) -> None:
@@ -246,7 +240,7 @@ class TriageActions:
         self.update_status()
         self.show_triage_state()
         if notice:
-            self.notify(f"{notice} · u to undo", timeout=3, markup=False)
+            self.notify(f"{notice} · {self.key_for('app.undo')} to undo", timeout=3, markup=False)
 
     # -- done / snooze / note -----------------------------------------------------------
     async def action_done(self) -> None:
@@ -256,7 +250,8 @@ class TriageActions:
         done = not all(t.local_done for t in targets)  # `e` on done threads brings them back
         change = local.mark_done(self.conn, [t.id for t in targets], done)
         entry = UndoEntry(change.summary, local=change, tally=["done"] * len(change) if done else [])
-        await self._acted(entry, targets, bulk, change.summary)
+        notice = f"Marked {_selected(len(change))} {'done' if done else 'not done'}" if bulk else change.summary
+        await self._acted(entry, targets, bulk, notice)
 
     def action_snooze(self) -> None:
         targets, bulk = self._targets()
@@ -285,7 +280,11 @@ class TriageActions:
             change = local.snooze(self.conn, ids, until)
             entry = UndoEntry(change.summary, local=change, tally=["snoozed"] * len(change))
         when = f" until {until.astimezone():%a %-d %b %H:%M}" if until is not None else ""
-        await self._acted(entry, targets, bulk, change.summary + when)
+        if bulk:
+            notice = f"{'Woke' if until is None else 'Snoozed'} {_selected(len(change))}{when}"
+        else:
+            notice = change.summary + when
+        await self._acted(entry, targets, bulk, notice)
 
     def action_note(self) -> None:
         thread = self.shown_thread
@@ -327,7 +326,7 @@ class TriageActions:
         label = f"{look.glyph} {look.label}" if look else key
         entry = UndoEntry(f"{_count(len(items))} → {label}", items=[i.id for i in items],
                           tally=[key] * len(items))
-        notice = f"{_count(len(items))} → {look.label if look else key}" if bulk else None
+        notice = f"{_selected(len(items))} → {look.label if look else key}" if bulk else None
         await self._acted(entry, threads, bulk, notice, current)
         if key == "unsubscribe":
             self._offer_suppression(entry, [i.thread_id for i in items if i.thread_id])
@@ -417,7 +416,10 @@ class TriageActions:
         if self.triage_mode:
             self._tally = Tally()
             self.threads.focus()
-            self.notify("Rapid triage: 1–6 intent · e done · s snooze · u undo · T ends", timeout=4)
+            key = self.key_for
+            self.notify(f"Rapid triage: {key('thread.intent_1')}–{key('thread.intent_6')} intent · "
+                        f"{key('thread.done')} done · {key('thread.snooze')} snooze · {key('app.undo')} undo · "
+                        f"{key('app.triage')} ends", timeout=4, markup=False)
         else:
             self.notify(f"Triage ended: {self.tally.text()}", timeout=3)
         self.screen.set_class(self.triage_mode, "-triage")
@@ -428,21 +430,3 @@ class TriageActions:
             if not self.triage_mode:
                 self.threads.focus()
         self.show_triage_state()
-
-    # -- help and palette --------------------------------------------------------------
-    def triage_help_sections(self) -> list[tuple[str, list[Binding]]]:
-        return [("Snooze", list(SnoozeScreen.BINDINGS)), ("Note", list(NoteScreen.BINDINGS))]
-
-    def triage_palette_commands(self) -> list[tuple[str, str, Any]]:
-        return [
-            ("Queue: Done", "threads marked done", lambda: self.action_show_queue("done")),
-            ("Queue: Snoozed", "threads snoozed until a date", lambda: self.action_show_queue("snoozed")),
-            ("Mark done / not done", "put the thread (or the selection) away · key e",
-             lambda: self.call_later(self.action_done)),
-            ("Snooze …", "until the out-of-office return date, tomorrow, Monday · key s",
-             self.action_snooze),
-            ("Private note …", "a note on this thread, kept on this machine · key n", self.action_note),
-            ("Select the thread", "toggle, for bulk actions · key space", self.action_select),
-            ("Select a range", "from the last selected thread to here · key v", self.action_select_range),
-            ("Rapid triage mode", "one key per thread, then the next · key T", self.action_triage),
-        ]
