@@ -28,6 +28,7 @@ NUMBERED: list[str] = [key for key in ORDER if key != "unclassified"]
 CLEAR = "unclassified"  # no classification (PATCH replyIntent null)
 
 # Where an action applies (the widget or screen whose bindings it is):
+#   app     the app, over every screen
 #   inbox   the inbox screen (whatever pane has focus)   list     the thread list
 #   pane    the conversation                             sidebar  the queues sidebar
 #   compose / confirm / intent / outbox / snooze / note / template / help: those dialogs
@@ -85,7 +86,8 @@ ACTIONS: tuple[Action, ...] = (
     _A("app.previous_queue", "left_square_bracket", "previous_queue", "Previous queue", "App", "inbox",
        palette="Previous queue"),
     _A("app.back", "escape", "back", "Back", "App", "inbox"),
-    _A("app.command_palette", "ctrl+p", "app.command_palette", "Palette", "App", "inbox"),
+    # the app's own (over every screen), so the footer shows it as Textual's palette key
+    _A("app.command_palette", "ctrl+p", "command_palette", "Palette", "App", "app"),
     _A("thread.reply", "r", "reply", "Reply", "App", "inbox", show=True, palette="Reply to the thread",
        palette_help="compose a reply"),
     _A("thread.forward", "f", "forward", "Forward", "App", "inbox", show=True, palette="Forward the thread",
@@ -110,9 +112,9 @@ ACTIONS: tuple[Action, ...] = (
     _A("thread.note", "n", "note", "Note", "App", "inbox", palette="Private note …",
        palette_help="a note on this thread, kept on this machine"),
     # selecting is the list's: in the conversation, space pages down
-    _A("thread.select", "space", "app.select", "Select", "App", "list", palette="Select the thread",
+    _A("thread.select", "space", "screen.select", "Select", "App", "list", palette="Select the thread",
        palette_help="toggle, for bulk actions"),
-    _A("thread.select_range", "v", "app.select_range", "Select range", "App", "list",
+    _A("thread.select_range", "v", "screen.select_range", "Select range", "App", "list",
        palette="Select a range", palette_help="from the last selected thread to here"),
     _A("app.triage", "T", "triage", "Triage mode", "App", "inbox", palette="Rapid triage mode",
        palette_help="one key per thread, then the next"),

@@ -110,7 +110,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
         self._last_highlight: str | None = None
         self.new_above = 0  # threads a sync put above the screen since the user looked
-        # bulk selection (tui/triage.py): ids, so drawing stays O(visible rows)
+        # bulk selection: ids, so drawing stays O(visible rows); the rows show a ✓
         self.selection: set[str] = set()
         self.anchor: str | None = None  # the row `v` selects a range from
 
@@ -139,7 +139,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self.count)
         target = 0
         if anchor is not None:
-            target = self._locate(anchor.id, fallback=old_cursor)
+            target = self.locate(anchor.id, fallback=old_cursor)
             scroll = max(0, old_scroll + (target - old_cursor))
             # rows that arrived above the screen: say so, instead of moving what is read
             self.new_above = max(0, self.new_above + min(scroll, target - old_cursor))
@@ -158,7 +158,45 @@ class ThreadList(ScrollView, can_focus=True):
             self.new_above = 0
         self.border_subtitle = f"↑ {self.new_above:,} new above · g" if self.new_above else ""
 
-    def _locate(self, thread_id: str, fallback: int) -> int:
+    def move_to_thread(self, thread_id: str) -> None:
+        """The cursor to ``thread_id`` (or stays where it is, when the view lacks it)."""
+        self.move_to(self.locate(thread_id, fallback=self.cursor))
+
+    # -- bulk selection ------------------------------------------------------------------
+    def toggle_select(self) -> None:
+        """Select or unselect the cursor's thread, then step down (space, space, … selects a run)."""
+        row = self.selected
+        if row is None:
+            return
+        self.selection.symmetric_difference_update({row.id})
+        self.anchor = row.id
+        self.refresh_line(self.cursor)
+        self.action_cursor_down()
+
+    def select_range(self) -> None:
+        """Select every thread from the anchor (the last one toggled) to the cursor."""
+        if self.anchor is None:
+            self.toggle_select()
+            return
+        low, high = sorted((self.locate(self.anchor, fallback=self.cursor), self.cursor))
+        for index in range(low, high + 1):
+            row = self.row(index)
+            if row is not None:
+                self.selection.add(row.id)
+        self.anchor = self.selected.id if self.selected else None
+        self.refresh()
+
+    def clear_selection(self) -> bool:
+        """Drop the selection; False when there was none."""
+        if not self.selection:
+            return False
+        self.selection.clear()
+        self.anchor = None
+        self.refresh()
+        return True
+
+    def locate(self, thread_id: str, fallback: int) -> int:
+        """The index of ``thread_id`` in the view (``fallback`` when it is not there)."""
         fresh = queries.thread(self.conn, thread_id)
         if fresh is not None:
             pos = self._source.position(self.conn, self.view, fresh)
@@ -336,7 +374,7 @@ class ThreadList(ScrollView, can_focus=True):
         if focused is self and event.key in getattr(self.app, "filter_keys", lambda: ())():
             event.stop()
             event.prevent_default()
-            self.app.action_filter()
+            self.screen.open_search()  # type: ignore[attr-defined]  # the inbox screen (tui/inbox.py)
         elif focused is not self and isinstance(focused, Input) and event.is_printable and event.character:
             focused.insert_text_at_cursor(event.character)
             event.stop()

@@ -104,3 +104,15 @@ async def test_the_reader_shows_the_highlighted_thread_and_r_replies_to_it(cache
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen) and app.screen.thread.id == second.id
+
+
+async def test_a_selection_ends_with_its_queue_and_the_header_says_so(cache):
+    app = app_with_outbox(cache, undo_seconds=10)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert "2 selected" in app.query_one("#header").left
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert not app.threads.selection and "selected" not in app.query_one("#header").left

@@ -97,7 +97,7 @@ async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
         await settle(pilot)
         # the date passes: the app's wake check puts it back in Needs reply, unread
         clock.now = expected + timedelta(minutes=1)
-        app._wake_check()
+        app.inbox.triage.wake_check()
         await settle(pilot)
         assert local.get_local(cache, thread.id).snoozed_until is None
         assert sidebar_count(app, "snoozed") == "0"
