@@ -188,8 +188,8 @@ class InboxApp(App[None]):
         """The key for ``action_id`` as hints name it, after the user's keymap."""
         return key_for(self, action_id)
 
-    def filter_keys(self) -> set[str]:
-        """The keys bound to app.filter now (keymap applied), in Textual's key names."""
+    def search_keys(self) -> set[str]:
+        """The keys bound to app.filter (search) now, keymap applied, in Textual's key names."""
         keys = self._normalize_keymap({"k": keys_of("app.filter", self.keymap)})["k"]
         return {key.strip() for key in keys.split(",")}
 

@@ -78,6 +78,7 @@ class AppServices(Protocol):
     def outbox_busy(self) -> bool: ...
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]: ...
     def key_for(self, action_id: str) -> str: ...
+    def search_keys(self) -> set[str]: ...
 
 
 class InboxScreen(Screen[None]):
@@ -174,7 +175,8 @@ class InboxScreen(Screen[None]):
             with Vertical(id="list-column"):
                 yield Input(placeholder="search: words \"a phrase\" from: to: intent: mailbox: campaign: "
                             "before: after: is:unread", id="filter", select_on_focus=False)
-                yield ThreadList(self.conn, self.view, clock=self.services.clock, id="threads")
+                yield ThreadList(self.conn, self.view, clock=self.services.clock, id="threads",
+                                 search_keys=self.services.search_keys, open_search=self.search.open)
             yield ConversationView(id="pane", now=self.services.clock)
         yield UndoBar(id="undo-bar")
         yield Footer()
@@ -316,10 +318,6 @@ class InboxScreen(Screen[None]):
 
     # -- search (tui/search.py) ----------------------------------------------------------
     def action_filter(self) -> None:
-        self.search.open()
-
-    def open_search(self) -> None:
-        """The thread list's type-ahead: the box opens before the keys typed behind `/`."""
         self.search.open()
 
     @on(Input.Changed, "#filter")

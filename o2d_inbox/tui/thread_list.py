@@ -100,11 +100,14 @@ class ThreadList(ScrollView, can_focus=True):
             self.thread = thread
 
     def __init__(self, conn: sqlite3.Connection, view: View, *, clock: Callable[[], datetime],
+                 search_keys: Callable[[], set[str]] = set, open_search: Callable[[], None] = lambda: None,
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self.conn = conn
         self.view = view
         self.clock = clock
+        self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
+        self._open_search = open_search
         self.count = 0
         self.cursor = 0
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
@@ -371,10 +374,10 @@ class ThreadList(ScrollView, can_focus=True):
         # the keys typed behind it were already queued here. So the filter key opens the box
         # right here, and keys that arrive once the box has focus go into it.
         focused = self.app.focused
-        if focused is self and event.key in getattr(self.app, "filter_keys", lambda: ())():
+        if focused is self and event.key in self._search_keys():
             event.stop()
             event.prevent_default()
-            self.screen.open_search()  # type: ignore[attr-defined]  # the inbox screen (tui/inbox.py)
+            self._open_search()
         elif focused is not self and isinstance(focused, Input) and event.is_printable and event.character:
             focused.insert_text_at_cursor(event.character)
             event.stop()

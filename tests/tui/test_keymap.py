@@ -85,3 +85,24 @@ async def test_a_mistyped_keymap_entry_is_a_notice_at_start_and_the_rest_still_a
         await pilot.press("f1")
         await settle(pilot)
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+def test_the_table_and_doctor_need_no_terminal_ui():
+    """doctor checks a keymap without Textual: the table is headless."""
+    import subprocess
+    import sys
+
+    code = "import sys, o2d_inbox.keymap, o2d_inbox.commands.doctor; assert 'textual' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_the_tui_runs_no_sql_of_its_own():
+    """Every query the screens need is a function of cache/queries.py or outbox/queue.py."""
+    from pathlib import Path
+
+    import o2d_inbox.tui
+
+    folder = Path(o2d_inbox.tui.__file__).parent
+    offenders = [path.name for path in sorted(folder.glob("*.py"))
+                 if ".execute(" in path.read_text(encoding="utf-8")]
+    assert offenders == []
