@@ -21,6 +21,7 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
@@ -176,7 +177,7 @@ class InboxApp(App[None]):
     def watch_theme(self, theme: str) -> None:
         # intent colours come from the theme's variables: redraw what uses them once the
         # new variables are in place
-        if self.is_mounted and not self._inbox_gone():
+        if not self._inbox_gone():
             self.call_after_refresh(self.inbox.recolour)
 
     def on_resize(self, event) -> None:
@@ -429,7 +430,7 @@ class InboxApp(App[None]):
             self.sync_state, self.sync_detail = "offline", ""
         else:
             self.sync_state, self.sync_detail = "error", reason
-            severity = "error" if isinstance(error, (AuthError, WorkspaceAccessError)) else "warning"
+            severity: SeverityLevel = "error" if isinstance(error, (AuthError, WorkspaceAccessError)) else "warning"
             self.notify(f"Sync failed: {reason}", severity=severity, timeout=6)
         self.update_status()
 

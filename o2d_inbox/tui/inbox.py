@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from functools import partial
 from datetime import datetime
 from typing import Any, Protocol, cast
 
@@ -391,20 +392,22 @@ class InboxScreen(Screen[None]):
         for key in ORDER:
             look = INTENTS[key]
             commands.append((f"Queue: {look.glyph} {look.label}", f"threads with intent {look.label}",
-                             lambda k=key: show(f"intent:{k}")))
+                             partial(show, f"intent:{key}")))
         for address, _ in queries.mailboxes(self.conn, self.relevant):
             commands.append((f"Mailbox: {safe_line(address)}", "threads of this mailbox",
-                             lambda a=address: show(f"mailbox:{a}")))
+                             partial(show, f"mailbox:{address}")))
         for cid, name, _ in queries.campaigns(self.conn, self.relevant):
             commands.append((f"Campaign: {safe_line(name or cid)}", "threads of this campaign",
-                             lambda c=cid: show(f"campaign:{c}")))
+                             partial(show, f"campaign:{cid}")))
         commands += palette_entries(self.app, {"inbox": self, "list": self.threads})
-        commands += [  # the local queues (cache/local.py) after the keys, where they always were
+        local_and_themes: list[tuple[str, str, Callable[[], Any]]] = [
+            # the local queues (cache/local.py) after the keys, where they always were
             ("Queue: Done", "threads marked done", lambda: show("done")),
             ("Queue: Snoozed", "threads snoozed until a date", lambda: show("snoozed")),
             ("Theme: o2d dark", "", lambda: setattr(self.app, "theme", "o2d-dark")),
             ("Theme: o2d light", "", lambda: setattr(self.app, "theme", "o2d-light")),
         ]
+        commands += local_and_themes
         from o2d_inbox.tui.compose import template_command
 
         return commands + [template_command(self.app)]

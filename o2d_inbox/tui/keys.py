@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from o2d_inbox import keymap
 from o2d_inbox.keymap import ACTIONS, GROUPS
@@ -26,7 +26,7 @@ def _binding(action: keymap.Action) -> Binding:
                    priority=action.priority)
 
 
-def bindings(context: str) -> list[Binding]:
+def bindings(context: str) -> list[BindingType]:
     """The Bindings of the node where ``context`` applies, in table order."""
     return [_binding(a) for a in keymap.actions_for(context)]
 

@@ -72,10 +72,13 @@ class UndoBar(Widget):
 class OutboxHost(Protocol):
     """What the outbox controller needs from the inbox screen and the app behind it."""
 
-    conn: sqlite3.Connection
-    read_only: bool
-    config: Config
-    clock: Callable[[], datetime]
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def config(self) -> Config: ...
+    def clock(self) -> datetime: ...
 
     @property
     def online(self) -> bool: ...
@@ -277,9 +280,11 @@ class OutboxController:
             self.open_draft(undone)
 
     def show_outbox(self) -> None:
-        async def changed() -> None:
+        async def refresh() -> None:
             self.wake()
             await self.refresh_views(lists=True)
 
-        self.host.push_screen(OutboxScreen(self.conn, now=self.now, open_draft=self.open_draft,
-                                           changed=lambda: self.host.call_later(changed)))
+        def changed() -> None:  # the outbox screen retried or cancelled an item
+            self.host.call_later(refresh)
+
+        self.host.push_screen(OutboxScreen(self.conn, now=self.now, open_draft=self.open_draft, changed=changed))

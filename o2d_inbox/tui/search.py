@@ -116,10 +116,12 @@ class SearchFound(Message):
 class SearchHost(Protocol):
     """What search needs from the inbox screen."""
 
-    conn: sqlite3.Connection
-    clock: Callable[[], datetime]
     relevant: bool
     view: View
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+    def clock(self) -> datetime: ...
 
     @property
     def threads(self) -> ThreadList: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,7 +25,7 @@ from textual.widgets import Input
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.cache import queries
 from o2d_inbox.cache.writes import is_automated
-from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings
 
@@ -65,6 +65,14 @@ def who(t: ThreadRow) -> str | None:
     return t.last_from
 
 
+class Listed(Protocol):
+    """What the list shows: a queries.View, or anything paged the same way (a search's
+    results, tui/search.py, carry their own ``source`` of count / rows / position)."""
+
+    @property
+    def kind(self) -> str: ...
+
+
 class ThreadList(ScrollView, can_focus=True):
     """Threads of one View; the cursor is an index into the view."""
 
@@ -99,12 +107,12 @@ class ThreadList(ScrollView, can_focus=True):
             super().__init__()
             self.thread = thread
 
-    def __init__(self, conn: sqlite3.Connection, view: View, *, clock: Callable[[], datetime],
+    def __init__(self, conn: sqlite3.Connection, view: Listed, *, clock: Callable[[], datetime],
                  search_keys: Callable[[], set[str]] = set, open_search: Callable[[], None] = lambda: None,
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self.conn = conn
-        self.view = view
+        self.view: Listed = view
         self.clock = clock
         self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
         self._open_search = open_search
@@ -115,13 +123,13 @@ class ThreadList(ScrollView, can_focus=True):
         self.new_above = 0  # threads a sync put above the screen since the user looked
         # bulk selection: ids, so drawing stays O(visible rows); the rows show a ✓
         self.selection: set[str] = set()
-        self.anchor: str | None = None  # the row `v` selects a range from
+        self.range_start: str | None = None  # the row `v` selects a range from
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.load(view=self.view)
 
-    def load(self, view: View | None = None, *, keep_anchor: bool = False,
+    def load(self, view: Listed | None = None, *, keep_anchor: bool = False,
              preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
@@ -129,7 +137,7 @@ class ThreadList(ScrollView, can_focus=True):
         anchor = self.selected if keep_anchor else None
         if view is not None and view != self.view:
             self.selection.clear()  # a selection belongs to the queue it was made in
-            self.anchor = None
+            self.range_start = None
         old_cursor, old_scroll = self.cursor, int(self.scroll_y)
         if view is not None:
             self.view = view
@@ -172,21 +180,21 @@ class ThreadList(ScrollView, can_focus=True):
         if row is None:
             return
         self.selection.symmetric_difference_update({row.id})
-        self.anchor = row.id
+        self.range_start = row.id
         self.refresh_line(self.cursor)
         self.action_cursor_down()
 
     def select_range(self) -> None:
         """Select every thread from the anchor (the last one toggled) to the cursor."""
-        if self.anchor is None:
+        if self.range_start is None:
             self.toggle_select()
             return
-        low, high = sorted((self.locate(self.anchor, fallback=self.cursor), self.cursor))
+        low, high = sorted((self.locate(self.range_start, fallback=self.cursor), self.cursor))
         for index in range(low, high + 1):
             row = self.row(index)
             if row is not None:
                 self.selection.add(row.id)
-        self.anchor = self.selected.id if self.selected else None
+        self.range_start = self.selected.id if self.selected else None
         self.refresh()
 
     def clear_selection(self) -> bool:
@@ -194,7 +202,7 @@ class ThreadList(ScrollView, can_focus=True):
         if not self.selection:
             return False
         self.selection.clear()
-        self.anchor = None
+        self.range_start = None
         self.refresh()
         return True
 
@@ -210,7 +218,7 @@ class ThreadList(ScrollView, can_focus=True):
         return min(fallback, max(0, self.count - 1))
 
     @property
-    def _source(self):
+    def _source(self) -> Any:
         """cache.queries for a View; a search pages itself the same way (tui/search.py)."""
         return getattr(self.view, "source", queries)
 

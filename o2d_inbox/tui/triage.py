@@ -109,9 +109,11 @@ def _selected(n: int) -> str:
 class TriageHost(Protocol):
     """What triage needs from the inbox screen."""
 
-    conn: sqlite3.Connection
-    read_only: bool
-    clock: Callable[[], datetime]
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+    @property
+    def read_only(self) -> bool: ...
+    def clock(self) -> datetime: ...
 
     @property
     def threads(self) -> ThreadList: ...
@@ -317,8 +319,8 @@ class TriageController:
         current = self.host.threads.selected
         todo = [t for t in threads if (t.reply_intent or CLEAR) != key]
         if not todo:
-            look = INTENTS[key]
-            self.host.notify(f"Already {look.glyph} {look.label}", timeout=2)
+            already = INTENTS[key]
+            self.host.notify(f"Already {already.glyph} {already.label}", timeout=2)
             if self.triage_mode and not bulk and current is not None:
                 self.host.threads.action_cursor_down()  # already so: a triage verdict all the same
             return []
