@@ -137,7 +137,7 @@ async def main():
             await pilot.pause()
             row = app.threads.selected
             assert row.messages_cached
-            first, last = await measure(pilot, lambda: app.open_thread(row))
+            first, last = await measure(pilot, lambda: app.inbox.open_thread(row))
             firsts.append(first)
             lasts.append(last)
             app.threads.focus()

@@ -407,3 +407,15 @@ def campaigns(conn: sqlite3.Connection, relevant: bool = True) -> list[tuple[str
         ((cid, names.get(cid), n) for cid, n in found.items()),
         key=lambda item: (-item[2], item[1] or item[0]),
     )
+
+
+def campaign_name(conn: sqlite3.Connection, campaign_id: str) -> str | None:
+    """The campaign's name as the server last gave it; None when unknown or empty."""
+    row = conn.execute("SELECT name FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def database_file(conn: sqlite3.Connection) -> str | None:
+    """The file behind ``conn`` (None for an in-memory cache): where a second, read-only
+    connection can search without holding up the first."""
+    return conn.execute("PRAGMA database_list").fetchone()[2] or None

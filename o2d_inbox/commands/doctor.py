@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     report = Report()
     config = _check_config(args, report)
     if config is not None:
+        _check_keymap(config, report)
         asyncio.run(_check_online(config, report))
     failure = report.first_failure()
     if failure is None:
@@ -154,6 +155,21 @@ def _check_theme(config: Config, report: Report) -> None:
     where = f"{config.config_path}: key 'theme'" if config.config_path else "theme"
     report.add("theme", False, f"{where}: no theme named {config.theme!r} (these: {', '.join(own)}, "
                f"or a Textual theme such as nord; theme files go in {folder})", EXIT_USAGE)
+
+
+def _check_keymap(config: Config, report: Report) -> None:
+    """A ``[keymap]`` entry with a mistyped id or key does nothing in the inbox: say which.
+    A warning (the inbox still starts), and a line only when there is a keymap to check."""
+    if not config.keymap:
+        return
+    from o2d_inbox.keymap import check_keymap
+
+    problems = check_keymap(config.keymap)
+    for problem in problems:
+        report.warn("keymap", problem.removeprefix("keymap: "))
+    if not problems:
+        n = len(config.keymap)
+        report.add("keymap", True, f"{n} binding{'s' if n != 1 else ''} rebound, all known")
 
 
 async def _check_online(config: Config, report: Report) -> None:

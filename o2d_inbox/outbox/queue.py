@@ -552,3 +552,15 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     for state, n in conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
         out[state] = n
     return out
+
+
+def newest_id(conn: sqlite3.Connection) -> int:
+    """The highest item id so far (0 for an empty outbox): items queued later have higher ids."""
+    return conn.execute("SELECT max(id) FROM outbox").fetchone()[0] or 0
+
+
+def latest_scheduled(conn: sqlite3.Connection) -> OutboxItem | None:
+    """The newest item still waiting to be sent (inside or past its undo window): what undo
+    takes back first."""
+    row = conn.execute("SELECT * FROM outbox WHERE state = 'scheduled' ORDER BY id DESC LIMIT 1").fetchone()
+    return OutboxItem.from_row(row) if row else None

@@ -23,7 +23,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -36,6 +35,7 @@ from o2d_inbox.cache.db import cache_error
 from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 from o2d_inbox.tui.dialog import SeeThrough, see_through
+from o2d_inbox.tui.keys import bindings
 
 __all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "find_draft", "template_command"]
 
@@ -54,10 +54,7 @@ def find_draft(conn, kind: str, thread_id: str | None) -> OutboxItem | None:
 class ConfirmScreen(SeeThrough, ModalScreen[bool]):
     """A yes/no question; `y` / enter on the first button says yes, `n` / esc no."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
+    BINDINGS = bindings("confirm")
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -94,12 +91,7 @@ class ConfirmScreen(SeeThrough, ModalScreen[bool]):
 class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
     """Dismissed with the scheduled OutboxItem after a send, None after `esc`."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="compose.send"),
-        Binding("ctrl+e", "editor", "Edit in $EDITOR", id="compose.editor", priority=True),
-        Binding("escape", "close", "Close (keeps the draft)", id="compose.close"),
-        Binding("ctrl+t", "template", "Insert a template", id="compose.template", priority=True),
-    ]
+    BINDINGS = bindings("compose")
 
     DEFAULT_CSS = """
     ComposeScreen { align: center middle; }

@@ -34,7 +34,6 @@ from rich.cells import chop_cells
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -46,6 +45,7 @@ from o2d_inbox.render.html import html_to_text
 from o2d_inbox.render.quote import split_quoted
 from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
+from o2d_inbox.tui.keys import bindings, key_for
 
 __all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS", "MAX_BLOCK_LINES"]
 
@@ -76,9 +76,7 @@ def _local_now() -> datetime:
 class ConversationView(ScrollView, can_focus=True):
     """One thread's messages; call ``await show(thread, messages, note=, pending=)``."""
 
-    BINDINGS = [
-        Binding("z", "toggle_quotes", "Quoted", id="conversation.toggle_quotes"),
-    ]
+    BINDINGS = bindings("pane")
 
     COMPONENT_CLASSES = {
         "conversation--subject",
@@ -251,7 +249,10 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _relayout(self, *, keep_anchor: bool = False) -> None:
         if not self.is_mounted or not self.size.width:
-            return  # not laid out yet: on_resize lays the thread out
+            # not laid out yet, or hidden (a narrow list): on_resize lays the thread out when
+            # the pane shows again, even at the width it had before
+            self._laid_width = 0
+            return
         anchor: tuple[str, int] | None = None
         if keep_anchor and self._lines:
             top = self.scroll_offset.y
@@ -492,7 +493,7 @@ class _Layout:
         # local states (cache/local.py; tui/triage.py sets them)
         until = getattr(thread, "local_snoozed_until", None)
         if getattr(thread, "local_done", False):
-            self._plain("✓ done (e brings it back)", meta)
+            self._plain(f"✓ done ({key_for(self.view.app, 'thread.done')} brings it back)", meta)
         elif until is not None:
             self._plain(f"⏾ snoozed until {until.astimezone():%a %-d %b %H:%M}", meta)
         note = getattr(thread, "local_note", None)

@@ -10,10 +10,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from o2d_inbox.tui.keys import bindings, user_keymap
+
 
 def bound_keys(app, binding: Binding) -> str:
     """The keys of ``binding`` after the app's keymap, as the footer would show them."""
-    keys = app.keymap_for(binding) if hasattr(app, "keymap_for") else binding.key
+    keys = user_keymap(app).get(binding.id or "") or binding.key
     shown = []
     for key in keys.split(","):
         key = key.strip()
@@ -22,9 +24,7 @@ def bound_keys(app, binding: Binding) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
-    ]
+    BINDINGS = bindings("help")
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -43,9 +43,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(justify="right", style="bold", min_width=14)
         table.add_column()
         table.add_column(style="dim")
-        for title, bindings in self.sections:
+        for title, section in self.sections:
             table.add_row(Text(title, style="underline"), "", "")
-            for binding in bindings:
+            for binding in section:
                 table.add_row(bound_keys(self.app, binding), binding.description or binding.action,
                               binding.id or "")
             table.add_row("", "", "")

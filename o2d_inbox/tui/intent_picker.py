@@ -5,18 +5,17 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from o2d_inbox.tui.dialog import SeeThrough, see_through
-from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER
+from o2d_inbox.keymap import CLEAR, NUMBERED
+from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS
+from o2d_inbox.tui.keys import bindings
 
-#: The intents `1`…`6` set, in the sidebar's order (what the user sees is what the number does).
-NUMBERED: list[str] = [key for key in ORDER if key != "unclassified"]
-CLEAR = "unclassified"  # "0" / the last row: no classification (PATCH replyIntent null)
+__all__ = ["CLEAR", "NUMBERED", "IntentPicker", "intent_colour"]  # NUMBERED, CLEAR: o2d_inbox/keymap.py
 
 
 def intent_colour(app, key: str) -> str:
@@ -27,12 +26,7 @@ def intent_colour(app, key: str) -> str:
 class IntentPicker(SeeThrough, ModalScreen[str | None]):
     """Returns the chosen intent key ('unclassified' clears), or None when closed."""
 
-    BINDINGS = [
-        Binding("escape,q,i", "close", "Close", id="intent.close"),
-        *[Binding(str(n), f"pick('{key}')", INTENTS[key].label, show=False, id=f"intent.pick_{n}")
-          for n, key in enumerate(NUMBERED, 1)],
-        Binding("0", f"pick('{CLEAR}')", "clear", show=False, id="intent.pick_0"),
-    ]
+    BINDINGS = bindings("intent")
 
     DEFAULT_CSS = """
     IntentPicker { align: center middle; }

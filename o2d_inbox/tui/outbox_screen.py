@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
@@ -22,6 +21,7 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries
 from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.tui.intents import look
+from o2d_inbox.tui.keys import bindings
 
 __all__ = ["OutboxScreen", "RECENT_SECONDS", "state_look", "describe", "age_text"]
 
@@ -82,14 +82,7 @@ def describe(conn, item: OutboxItem) -> str:
 
 
 class OutboxScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("r", "retry", "Retry", id="outbox.retry"),
-        Binding("x,d", "cancel_item", "Cancel", id="outbox.cancel"),
-        Binding("enter", "open_item", "Open draft", id="outbox.open"),
-        Binding("escape,q,o", "close", "Back", id="outbox.close"),
-        Binding("j", "move(1)", "Down", show=False, id="outbox.down"),
-        Binding("k", "move(-1)", "Up", show=False, id="outbox.up"),
-    ]
+    BINDINGS = bindings("outbox")
 
     DEFAULT_CSS = """
     OutboxScreen { background: $background; }

@@ -8,21 +8,22 @@ the app's second (read-only) connection; a newer search interrupts the running o
 
 The results are a ``SearchSource`` that the ThreadList pages exactly like a queries.View
 (``source`` has the same count / rows / position functions), so j/k/enter, the intent keys
-and reply work on them as on any queue. The queue the user came from stays ``app.view``
-(the sidebar keeps pointing at it); `esc` goes back to it, where the cursor was.
+and reply work on them as on any queue. The queue the user came from stays the screen's
+``view`` (the sidebar keeps pointing at it); `esc` goes back to it, where the cursor was.
 
-``SearchActions`` is a mixin of InboxApp (like OutboxActions): Textual calls its ``on_*``
-handlers alongside the app's own.
+``SearchController`` is a plain class over a ``SearchHost`` (the inbox screen).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
+
 from rich.text import Text
-from textual import work
 from textual.geometry import Size
 from textual.message import Message
 from textual.timer import Timer
@@ -32,9 +33,9 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.cache import search as store_search
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
-from o2d_inbox.tui.thread_list import PAGE
+from o2d_inbox.tui.thread_list import PAGE, ThreadList
 
-__all__ = ["SEARCH_DELAY", "SearchActions", "SearchFound", "SearchSource", "queue_tokens"]
+__all__ = ["SEARCH_DELAY", "SearchController", "SearchFound", "SearchHost", "SearchSource", "queue_tokens"]
 
 SEARCH_DELAY = 0.15  # seconds of stillness in the box before searching
 POSITION_SCAN = 1_000  # a thread is looked for among this many hits to keep it selected
@@ -112,78 +113,92 @@ class SearchFound(Message):
         self.source, self.count, self.first = source, count, first
 
 
-class SearchActions:
-    """Mixed into InboxApp (needs: conn, clock, relevant, view, threads, _reader,
-    _reader_conn, _show_view, update_titles)."""
+class SearchHost(Protocol):
+    """What search needs from the inbox screen."""
 
-    search: SearchSource | None = None  # what the list shows, while it shows a search
-    _search_wanted: SearchSource | None = None  # the newest search asked for
-    _search_timer: Timer | None = None
-    _search_prefill = ""
-    _search_back: tuple[int, int] = (0, 0)  # the queue's cursor and scroll before the search
+    relevant: bool
+    view: View
 
     @property
-    def search_box(self) -> Input:
-        return self.query_one("#filter", Input)
+    def conn(self) -> sqlite3.Connection: ...
+    def clock(self) -> datetime: ...
+
+    @property
+    def threads(self) -> ThreadList: ...
+    @property
+    def search_box(self) -> Input: ...
+    def reader(self) -> sqlite3.Connection | None: ...
+    def interrupt_reader(self) -> None: ...
+    def show_view(self, view: View) -> None: ...
+    def refresh_counts(self) -> None: ...
+    def update_titles(self) -> None: ...
+    def focus_box(self) -> None: ...
+    def set_timer(self, delay: float, callback: Callable[[], Any]) -> Timer: ...
+    def run_search_worker(self, work: Callable[[], None]) -> None: ...
+    def post_message(self, message: Message) -> bool: ...
+
+
+class SearchController:
+    def __init__(self, host: SearchHost) -> None:
+        self.host = host
+        self.source: SearchSource | None = None  # what the list shows, while it shows a search
+        self._wanted: SearchSource | None = None  # the newest search asked for
+        self._timer: Timer | None = None
+        self._prefill = ""
+        self._back: tuple[int, int] = (0, 0)  # the queue's cursor and scroll before the search
 
     @property
     def searching(self) -> bool:
         """The box is up or the list shows a search."""
-        return self.search is not None or self._search_wanted is not None or self.search_box.display
+        return self.source is not None or self._wanted is not None or self.host.search_box.display
 
-    def open_search(self) -> None:
-        box = self.search_box
+    def open(self) -> None:
+        host = self.host
+        box = host.search_box
         if not box.display:
-            self._search_prefill = queue_tokens(self.view)
-            self._search_back = (self.threads.cursor, int(self.threads.scroll_y))
+            self._prefill = queue_tokens(host.view)
+            self._back = (host.threads.cursor, int(host.threads.scroll_y))
             with box.prevent(Input.Changed):
-                box.value = self._search_prefill
+                box.value = self._prefill
             box.cursor_position = len(box.value)
             box.display = True
-        self.screen.set_focus(box)  # now, not after a refresh: the next keys are the query
+        host.focus_box()  # now, not after a refresh: the next keys are the query
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "filter":
-            return
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.run_search(event.value))
+    def changed(self, value: str) -> None:
+        """The box changed: search once typing pauses."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.host.set_timer(SEARCH_DELAY, lambda: self.run(value))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "filter":
-            return
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self.run_search(event.value)
-        if not event.value.strip():
-            self.end_search()
-        self.threads.focus()
+    def submitted(self, value: str) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.run(value)
+        if not value.strip():
+            self.end()
 
-    def run_search(self, text: str) -> None:
+    def run(self, text: str) -> None:
         """Search for ``text`` (the queue's own tokens alone, or nothing: the queue itself)."""
-        if not text.strip() or text.strip() == self._search_prefill.strip():
-            if self.search is not None or self._search_wanted is not None:
+        host = self.host
+        if not text.strip() or text.strip() == self._prefill.strip():
+            if self.source is not None or self._wanted is not None:
                 self._leave_results()
             return
-        wanted = SearchSource(text, self.relevant, self.clock())
-        if wanted == self._search_wanted:
+        wanted = SearchSource(text, host.relevant, host.clock())
+        if wanted == self._wanted:
             return
-        self._search_wanted = wanted
-        self.threads.border_title = wanted.title(None)
-        reader = self._reader()
+        self._wanted = wanted
+        host.threads.border_title = wanted.title(None)
+        reader = host.reader()
         if reader is None:  # an in-memory cache (tests): no second connection, search here
-            self._show_search(wanted, _Paging.count(self.conn, wanted),
-                              _Paging.rows(self.conn, wanted, 0, PAGE))
+            self._show(wanted, _Paging.count(host.conn, wanted), _Paging.rows(host.conn, wanted, 0, PAGE))
             return
-        if self._reader_conn is not None:
-            self._reader_conn.interrupt()  # the previous search is moot
-        self._search_worker(wanted)
+        host.interrupt_reader()  # the previous search is moot
+        host.run_search_worker(lambda: self._search_in_thread(reader, wanted))
 
-    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
-    def _search_worker(self, wanted: SearchSource) -> None:
-        reader = self._reader()
+    def _search_in_thread(self, reader: sqlite3.Connection, wanted: SearchSource) -> None:
         for _ in range(_RETRIES):
-            if self._search_wanted != wanted:
+            if self._wanted != wanted:
                 return
             try:
                 found = _Paging.rows(reader, wanted, 0, PAGE)
@@ -193,83 +208,81 @@ class SearchActions:
                     raise
                 time.sleep(0.01)  # the interrupt was for the search before: once it ended, again
                 continue
-            self.post_message(SearchFound(wanted, count, found))
+            self.host.post_message(SearchFound(wanted, count, found))
             return
 
-    def on_search_found(self, message: SearchFound) -> None:
-        if message.source == self._search_wanted:
-            self._show_search(message.source, message.count, message.first)
+    def found(self, message: SearchFound) -> None:
+        if message.source == self._wanted:
+            self._show(message.source, message.count, message.first)
 
-    def _show_search(self, source: SearchSource, count: int, first: list[ThreadRow]) -> None:
-        self.search = source
-        self.threads.load(source, preloaded=(count, first))
-        self.update_titles()
+    def _show(self, source: SearchSource, count: int, first: list[ThreadRow]) -> None:
+        self.source = source
+        self.host.threads.load(source, preloaded=(count, first))
+        self.host.update_titles()
 
-    def on_thread_list_highlighted(self, event) -> None:
+    def highlighted(self) -> None:
         """Past COUNT_CAP hits the count stops: near its end, the list grows by a page."""
-        threads = self.threads
-        source = self.search
+        threads = self.host.threads
+        source = self.source
         if source is None or threads.view != source or threads.count <= store_search.COUNT_CAP \
                 or threads.cursor < threads.count - PAGE:
             return
-        more = _Paging.rows(self.conn, source, threads.count, PAGE)
+        more = _Paging.rows(self.host.conn, source, threads.count, PAGE)
         if more:
             threads.count += len(more)
             threads.virtual_size = Size(threads.virtual_size.width, threads.count)
             threads.refresh()
 
-    def rerun_search(self) -> None:
+    def rerun(self) -> None:
         """The Relevant toggle changed: the same search again (or the queue, if none yet)."""
-        self.view = View(self.view.kind, self.view.key, relevant=self.relevant)
-        self.refresh_counts()
-        if self._search_wanted is None:
-            self._show_view(self.view)
+        host = self.host
+        host.view = View(host.view.kind, host.view.key, relevant=host.relevant)
+        host.refresh_counts()
+        if self._wanted is None:
+            host.show_view(host.view)
             return
-        text = self._search_wanted.query
-        self._search_wanted = None
-        self.run_search(text)
+        text = self._wanted.query
+        self._wanted = None
+        self.run(text)
 
     def _leave_results(self) -> None:
         """Back to the queue the search started from, the cursor where it was."""
-        self._search_wanted = None
-        if self._reader_conn is not None:
-            self._reader_conn.interrupt()
-        if self.search is None:
-            self.update_titles()
+        host = self.host
+        self._wanted = None
+        host.interrupt_reader()
+        if self.source is None:
+            host.update_titles()
             return
-        self.search = None
-        cursor, scroll = self._search_back
-        self._show_view(View(self.view.kind, self.view.key, relevant=self.relevant))
-        threads = self.threads
+        self.source = None
+        cursor, scroll = self._back
+        host.show_view(View(host.view.kind, host.view.key, relevant=host.relevant))
+        threads = host.threads
         threads.scroll_to(y=scroll, animate=False, immediate=True)
         threads.move_to(cursor)
 
-    def end_search(self) -> None:
+    def _close_box(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        box = self.host.search_box
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+
+    def end(self) -> None:
         """Close the box and show the queue again."""
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
+        self._close_box()
         self._leave_results()
-        box = self.search_box
-        with box.prevent(Input.Changed):
-            box.value = ""
-        box.display = False
 
-    def drop_search(self) -> None:
+    def drop(self) -> None:
         """Another queue was chosen: forget the search without going back anywhere."""
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
-        self.search = self._search_wanted = None
-        box = self.search_box
-        with box.prevent(Input.Changed):
-            box.value = ""
-        box.display = False
+        self._close_box()
+        self.source = self._wanted = None
 
-    def search_title(self) -> Text | None:
+    def title(self) -> Text | None:
         """The list's title while it shows (or is about to show) a search."""
-        if self._search_wanted is not None and self._search_wanted != self.search:
-            return self._search_wanted.title(None)
-        if self.search is not None:
-            return self.search.title(self.threads.count)
+        if self._wanted is not None and self._wanted != self.source:
+            return self._wanted.title(None)
+        if self.source is not None:
+            return self.source.title(self.host.threads.count)
         return None

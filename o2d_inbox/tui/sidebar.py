@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.cache.queries import View
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER, look
+from o2d_inbox.tui.keys import bindings
 
 WIDTH = 26  # content cells
 
@@ -50,10 +50,7 @@ def view_title(view: View, names: dict[str, str] | None = None) -> str:
 
 
 class Sidebar(OptionList):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="queues.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="queues.up"),
-    ]
+    BINDINGS = bindings("sidebar")
 
     DEFAULT_CSS = """
     Sidebar { width: 30; }

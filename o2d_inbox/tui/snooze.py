@@ -15,7 +15,6 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static, TextArea
@@ -24,6 +23,7 @@ from textual.widgets.option_list import Option
 from o2d_inbox.render.ooo import return_date, wake_time
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.dialog import SeeThrough, see_through
+from o2d_inbox.tui.keys import bindings
 
 __all__ = ["SnoozeChoice", "snooze_choices", "proposed_return", "SnoozeScreen", "NoteScreen"]
 
@@ -69,11 +69,7 @@ def snooze_choices(now: datetime, back: date | None = None) -> list[SnoozeChoice
 
 
 class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
-    BINDINGS = [
-        *[Binding(str(n), f"pick({n - 1})", f"choice {n}", show=False, id=f"snooze.pick_{n}")
-          for n in range(1, 5)],
-        Binding("escape", "cancel", "Cancel", id="snooze.cancel"),
-    ]
+    BINDINGS = bindings("snooze")
 
     DEFAULT_CSS = """
     SnoozeScreen { align: center middle; }
@@ -113,10 +109,7 @@ class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
 
 
 class NoteScreen(SeeThrough, ModalScreen[str | None]):
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="note.save"),
-        Binding("escape", "cancel", "Cancel", id="note.cancel"),
-    ]
+    BINDINGS = bindings("note")
 
     DEFAULT_CSS = """
     NoteScreen { align: center middle; }

@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from o2d_inbox.cache.queries import View
+from o2d_inbox.cache.queries import View, campaign_name
 from o2d_inbox.cache.stats import NO_CAMPAIGN, Stats, StatsFilter, compute
 from o2d_inbox.render.figures import duration, percent
 from o2d_inbox.render.text import fit, safe_line
@@ -137,8 +137,8 @@ class StatsScreen(ModalScreen[None]):
         if f.intent:
             parts.append(look(None if f.intent == "unclassified" else f.intent).label)
         if f.campaign:
-            name = self.conn.execute("SELECT name FROM campaigns WHERE id = ?", (f.campaign,)).fetchone()
-            parts.append("no campaign" if f.campaign == NO_CAMPAIGN else (name[0] if name and name[0] else f.campaign))
+            name = None if f.campaign == NO_CAMPAIGN else campaign_name(self.conn, f.campaign)
+            parts.append("no campaign" if f.campaign == NO_CAMPAIGN else (name or f.campaign))
         if f.mailbox:
             parts.append(f.mailbox)
         parts.append("relevant" if f.relevant else "full feed")

@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
@@ -20,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.dialog import SeeThrough, see_through
+from o2d_inbox.tui.keys import bindings
 from o2d_inbox.templates import Template, fill, load_templates, merge_fields, templates_for
 
 __all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "sender_name_for"]
@@ -55,11 +55,7 @@ def filled_templates(thread: Any, sender_name: str | None,
 class TemplatePicker(SeeThrough, ModalScreen[str | None]):
     """Dismissed with the chosen filled text, or None (esc)."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="template.close"),
-        Binding("j", "down", "Down", show=False, id="template.down"),
-        Binding("k", "up", "Up", show=False, id="template.up"),
-    ]
+    BINDINGS = bindings("template")
 
     DEFAULT_CSS = """
     TemplatePicker { align: center middle; }

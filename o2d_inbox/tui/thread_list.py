@@ -10,13 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -26,8 +25,9 @@ from textual.widgets import Input
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.cache import queries
 from o2d_inbox.cache.writes import is_automated
-from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
+from o2d_inbox.tui.keys import bindings
 
 PAGE = 64
 MAX_PAGES = 24
@@ -65,18 +65,18 @@ def who(t: ThreadRow) -> str | None:
     return t.last_from
 
 
+class Listed(Protocol):
+    """What the list shows: a queries.View, or anything paged the same way (a search's
+    results, tui/search.py, carry their own ``source`` of count / rows / position)."""
+
+    @property
+    def kind(self) -> str: ...
+
+
 class ThreadList(ScrollView, can_focus=True):
     """Threads of one View; the cursor is an index into the view."""
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False, id="thread.down"),
-        Binding("k,up", "cursor_up", "Up", show=False, id="thread.up"),
-        Binding("g,home", "first", "First", show=False, id="thread.first"),
-        Binding("G,end", "last", "Last", show=False, id="thread.last"),
-        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False, id="thread.page_down"),
-        Binding("pageup,ctrl+u", "page_up", "Page up", show=False, id="thread.page_up"),
-        Binding("enter", "open", "Open", id="thread.open"),
-    ]
+    BINDINGS = bindings("list")
 
     COMPONENT_CLASSES = {
         "thread-list--cursor",
@@ -107,26 +107,29 @@ class ThreadList(ScrollView, can_focus=True):
             super().__init__()
             self.thread = thread
 
-    def __init__(self, conn: sqlite3.Connection, view: View, *, clock: Callable[[], datetime],
+    def __init__(self, conn: sqlite3.Connection, view: Listed, *, clock: Callable[[], datetime],
+                 search_keys: Callable[[], set[str]] = set, open_search: Callable[[], None] = lambda: None,
                  id: str | None = None) -> None:
         super().__init__(id=id)
         self.conn = conn
-        self.view = view
+        self.view: Listed = view
         self.clock = clock
+        self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
+        self._open_search = open_search
         self.count = 0
         self.cursor = 0
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
         self._last_highlight: str | None = None
         self.new_above = 0  # threads a sync put above the screen since the user looked
-        # bulk selection (tui/triage.py): ids, so drawing stays O(visible rows)
+        # bulk selection: ids, so drawing stays O(visible rows); the rows show a ✓
         self.selection: set[str] = set()
-        self.anchor: str | None = None  # the row `v` selects a range from
+        self.range_start: str | None = None  # the row `v` selects a range from
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.load(view=self.view)
 
-    def load(self, view: View | None = None, *, keep_anchor: bool = False,
+    def load(self, view: Listed | None = None, *, keep_anchor: bool = False,
              preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
@@ -134,7 +137,7 @@ class ThreadList(ScrollView, can_focus=True):
         anchor = self.selected if keep_anchor else None
         if view is not None and view != self.view:
             self.selection.clear()  # a selection belongs to the queue it was made in
-            self.anchor = None
+            self.range_start = None
         old_cursor, old_scroll = self.cursor, int(self.scroll_y)
         if view is not None:
             self.view = view
@@ -147,7 +150,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self.count)
         target = 0
         if anchor is not None:
-            target = self._locate(anchor.id, fallback=old_cursor)
+            target = self.locate(anchor.id, fallback=old_cursor)
             scroll = max(0, old_scroll + (target - old_cursor))
             # rows that arrived above the screen: say so, instead of moving what is read
             self.new_above = max(0, self.new_above + min(scroll, target - old_cursor))
@@ -166,7 +169,45 @@ class ThreadList(ScrollView, can_focus=True):
             self.new_above = 0
         self.border_subtitle = f"↑ {self.new_above:,} new above · g" if self.new_above else ""
 
-    def _locate(self, thread_id: str, fallback: int) -> int:
+    def move_to_thread(self, thread_id: str) -> None:
+        """The cursor to ``thread_id`` (or stays where it is, when the view lacks it)."""
+        self.move_to(self.locate(thread_id, fallback=self.cursor))
+
+    # -- bulk selection ------------------------------------------------------------------
+    def toggle_select(self) -> None:
+        """Select or unselect the cursor's thread, then step down (space, space, … selects a run)."""
+        row = self.selected
+        if row is None:
+            return
+        self.selection.symmetric_difference_update({row.id})
+        self.range_start = row.id
+        self.refresh_line(self.cursor)
+        self.action_cursor_down()
+
+    def select_range(self) -> None:
+        """Select every thread from the anchor (the last one toggled) to the cursor."""
+        if self.range_start is None:
+            self.toggle_select()
+            return
+        low, high = sorted((self.locate(self.range_start, fallback=self.cursor), self.cursor))
+        for index in range(low, high + 1):
+            row = self.row(index)
+            if row is not None:
+                self.selection.add(row.id)
+        self.range_start = self.selected.id if self.selected else None
+        self.refresh()
+
+    def clear_selection(self) -> bool:
+        """Drop the selection; False when there was none."""
+        if not self.selection:
+            return False
+        self.selection.clear()
+        self.range_start = None
+        self.refresh()
+        return True
+
+    def locate(self, thread_id: str, fallback: int) -> int:
+        """The index of ``thread_id`` in the view (``fallback`` when it is not there)."""
         fresh = queries.thread(self.conn, thread_id)
         if fresh is not None:
             pos = self._source.position(self.conn, self.view, fresh)
@@ -177,7 +218,7 @@ class ThreadList(ScrollView, can_focus=True):
         return min(fallback, max(0, self.count - 1))
 
     @property
-    def _source(self):
+    def _source(self) -> Any:
         """cache.queries for a View; a search pages itself the same way (tui/search.py)."""
         return getattr(self.view, "source", queries)
 
@@ -341,10 +382,10 @@ class ThreadList(ScrollView, can_focus=True):
         # the keys typed behind it were already queued here. So the filter key opens the box
         # right here, and keys that arrive once the box has focus go into it.
         focused = self.app.focused
-        if focused is self and event.key in getattr(self.app, "filter_keys", lambda: ())():
+        if focused is self and event.key in self._search_keys():
             event.stop()
             event.prevent_default()
-            self.app.action_filter()
+            self._open_search()
         elif focused is not self and isinstance(focused, Input) and event.is_printable and event.character:
             focused.insert_text_at_cursor(event.character)
             event.stop()

@@ -1,52 +1,42 @@
-"""Triage at speed: done / snooze / note, bulk selection, rapid triage mode, one undo stack.
-
-``TriageActions`` is a mixin of InboxApp placed before OutboxActions, so it extends the
-outbox's ``set_intent`` (intents for the selection: one outbox item per thread, through the
-same function) and ``action_undo`` (one key, one stack) instead of adding twins.
+"""Triage at speed: done / snooze / note / intents, bulk selection, rapid triage mode, and
+the one undo of the inbox (``TriageController``, a plain class over a ``TriageHost``).
 
 - Local states (cache/local.py) take many ids at once and return a LocalChange; intents
   return outbox items. Each action pushes one ``UndoEntry`` holding either; `u` pops the
   newest: undo_local, or outbox.undo per item (an intent already sent is reverted by queuing
   its previous value). A reply / forward scheduled after the newest entry is the outbox's own
-  undo (its id is above the entry's ``mark``).
+  undo (its id is above the entry's ``mark``): one key, one service, whatever was done last.
 - Rapid triage (`T`): after each action on the current thread the cursor goes to the next
   one (the preview follows it); a tally in the header. With a selection, actions apply to
-  every selected thread and the selection ends.
+  every selected thread, the notice says how many, and the selection ends.
 - Setting `unsubscribe` offers to suppress the prospects (outbox/compliance.py), queued once
   per address (candidates leave out addresses already queued).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from textual.binding import Binding
-
-from o2d_inbox.outbox import compliance
-from o2d_inbox.cache import local
-from o2d_inbox.outbox import queue as outbox
-from o2d_inbox.cache import queries
+from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.local import LocalChange
-from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.cache.queries import ThreadRow
-from o2d_inbox.tui.header import HeaderBar
-from o2d_inbox.tui.intent_picker import CLEAR
+from o2d_inbox.keymap import CLEAR
+from o2d_inbox.outbox import compliance
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
+from o2d_inbox.render.text import safe_line
+from o2d_inbox.tui.compose import ConfirmScreen
+from o2d_inbox.tui.intent_picker import IntentPicker
 from o2d_inbox.tui.intents import INTENTS
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return, snooze_choices, title_of
+from o2d_inbox.tui.thread_list import ThreadList
 
-__all__ = ["TRIAGE_BINDINGS", "TriageActions", "UndoEntry", "UndoStack", "Tally"]
-
-TRIAGE_BINDINGS = [
-    Binding("e", "done", "Done", show=False, id="thread.done"),
-    Binding("s", "snooze", "Snooze", show=False, id="thread.snooze"),
-    Binding("n", "note", "Note", show=False, id="thread.note"),
-    Binding("space", "select", "Select", show=False, id="thread.select"),
-    Binding("v", "select_range", "Select range", show=False, id="thread.select_range"),
-    Binding("T", "triage", "Triage mode", show=False, id="app.triage"),
-]
+__all__ = ["Tally", "TriageController", "TriageHost", "UndoEntry", "UndoStack"]
 
 UNDO_DEPTH = 200
 WAKE_CHECK_EVERY = 60.0  # seconds between looks for snoozes that ended
@@ -110,171 +100,162 @@ def _count(n: int) -> str:
     return "1 thread" if n == 1 else f"{n} threads"
 
 
-class TriageActions:
-    """Mixed into InboxApp (needs: conn, read_only, guard, clock, threads, shown_thread, show_thread,
-    refresh_counts, update_titles, update_status, notify, push_screen and OutboxActions)."""
+def _selected(n: int) -> str:
+    """A bulk action's notice names the selection: it may be off screen (scrolled away, or
+    the list hidden behind the reader) while the thread on screen is another one."""
+    return "1 selected thread" if n == 1 else f"{n} selected threads"
 
-    triage_mode = False
-    _undo_stack: UndoStack | None = None
-    _tally: Tally | None = None
 
-    @property
-    def undo_stack(self) -> UndoStack:
-        if self._undo_stack is None:
-            self._undo_stack = UndoStack()
-        return self._undo_stack
+class TriageHost(Protocol):
+    """What triage needs from the inbox screen."""
 
     @property
-    def tally(self) -> Tally:
-        if self._tally is None:
-            self._tally = Tally()
-        return self._tally
+    def conn(self) -> sqlite3.Connection: ...
+    @property
+    def read_only(self) -> bool: ...
+    def clock(self) -> datetime: ...
 
-    # -- lifecycle: snoozes that ended come back ------------------------------------------
-    def on_mount(self) -> None:
-        self._wake_check()
-        self.set_interval(WAKE_CHECK_EVERY, self._wake_check)
+    @property
+    def threads(self) -> ThreadList: ...
+    @property
+    def shown_thread(self) -> ThreadRow | None: ...
+    async def show_thread(self, thread: ThreadRow | None) -> None: ...
+    def reload_lists(self) -> None: ...
+    def update_header(self) -> None: ...
+    def update_status(self) -> None: ...
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...,
+               markup: bool = ...) -> None: ...
+    def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
+    def call_later(self, callback: Callable[..., Any], *args: Any) -> bool: ...
+    def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]: ...
+    def key_for(self, action_id: str) -> str: ...
+    def focus_list(self) -> None: ...
+    def set_reading(self, reading: bool) -> None: ...
+    def narrow(self) -> bool: ...
+    def set_class(self, add: bool, *class_names: str) -> Any: ...
 
-    def on_sync_finished(self, message: Any) -> None:
-        self._wake_check()
 
-    def _wake_check(self) -> None:
-        if not self.read_only and local.wake_due(self.conn, self.clock()):
-            self._reload_lists()
+class OutboxQueue(Protocol):
+    """What triage needs from the outbox controller: queue intents, undo a scheduled item."""
 
-    def _reload_lists(self) -> None:
-        self.threads.load(keep_anchor=True)
-        self.refresh_counts()
-        self.update_titles()
+    def queue_intents(self, key: str, threads: list[ThreadRow]) -> list[OutboxItem]: ...
+    def latest_scheduled(self) -> OutboxItem | None: ...
+    async def undo_latest(self) -> None: ...
+    async def refresh_views(self, *, lists: bool = False) -> None: ...
+    def undo_seconds(self) -> float: ...
+    def now(self) -> float: ...
+    def wake(self) -> None: ...
+
+
+class TriageController:
+    def __init__(self, host: TriageHost, outbox_queue: OutboxQueue) -> None:
+        self.host = host
+        self.outbox = outbox_queue
+        self.triage_mode = False
+        self.undo_stack = UndoStack()
+        self.tally = Tally()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.host.conn
+
+    # -- snoozes that ended come back ------------------------------------------------------
+    def wake_check(self) -> None:
+        if not self.host.read_only and local.wake_due(self.conn, self.host.clock()):
+            self.host.reload_lists()
 
     # -- selection ---------------------------------------------------------------------
     @property
     def selection(self) -> set[str]:
-        return self.threads.selection
+        return self.host.threads.selection
 
-    def _selected_rows(self) -> list[ThreadRow]:
-        rows = (queries.thread(self.conn, tid) for tid in sorted(self.selection))
-        return [r for r in rows if r is not None]
+    def select(self) -> None:
+        self.host.threads.toggle_select()
+        self.host.update_header()
 
-    def action_select(self) -> None:
-        threads = self.threads
-        row = threads.selected
-        if row is None:
-            return
-        if row.id in threads.selection:
-            threads.selection.discard(row.id)
-        else:
-            threads.selection.add(row.id)
-        threads.anchor = row.id
-        threads.refresh_line(threads.cursor)
-        threads.action_cursor_down()
-        self.show_triage_state()
-
-    def action_select_range(self) -> None:
-        threads = self.threads
-        if threads.anchor is None:
-            self.action_select()
-            return
-        start = threads._locate(threads.anchor, fallback=threads.cursor)
-        low, high = sorted((start, threads.cursor))
-        for index in range(low, high + 1):
-            row = threads.row(index)
-            if row is not None:
-                threads.selection.add(row.id)
-        threads.anchor = threads.selected.id if threads.selected else None
-        threads.refresh()
-        self.show_triage_state()
+    def select_range(self) -> None:
+        self.host.threads.select_range()
+        self.host.update_header()
 
     def clear_selection(self) -> bool:
         """Esc: drop the selection; False when there was none."""
-        threads = self.threads
-        if not threads.selection:
+        if not self.host.threads.clear_selection():
             return False
-        threads.selection.clear()
-        threads.anchor = None
-        threads.refresh()
-        self.show_triage_state()
+        self.host.update_header()
         return True
 
     def _targets(self) -> tuple[list[ThreadRow], bool]:
-        """(threads an action applies to, whether they are a bulk selection)."""
+        """(threads an action applies to, whether they are a bulk selection): the selection
+        when there is one, else the thread on screen."""
         if self.selection:
-            return self._selected_rows(), True
-        thread = self.shown_thread
+            rows = (queries.thread(self.conn, tid) for tid in sorted(self.selection))
+            return [r for r in rows if r is not None], True
+        thread = self.host.shown_thread
         if thread is None:
-            self.notify("No thread selected", timeout=2)
+            self.host.notify("No thread selected", timeout=2)
             return [], False
         return [queries.thread(self.conn, thread.id) or thread], False
 
-    # -- header: tally and selection ----------------------------------------------------
-    def show_triage_state(self) -> None:
-        header = self.query_one("#header", HeaderBar)
-        parts = [self._workspace_label()]
-        if self.triage_mode:
-            parts.append("TRIAGE · " + self.tally.text())
-        if self.selection:
-            parts.append(f"{len(self.selection)} selected")
-        header.left = " · ".join(parts)
-        header.refresh()
+    def banner(self) -> str | None:
+        """The header's triage part: 'TRIAGE · triaged 7 · 3 interested' while in triage mode."""
+        return "TRIAGE · " + self.tally.text() if self.triage_mode else None
 
     # -- after an action ----------------------------------------------------------------
-    def _outbox_mark(self) -> int:
-        row = self.conn.execute("SELECT max(id) FROM outbox").fetchone()
-        return row[0] or 0
-
     async def _acted(self, entry: UndoEntry, targets: list[ThreadRow], bulk: bool,
                      notice: str | None, current: ThreadRow | None = None) -> None:
-        entry.mark = self._outbox_mark()
+        host, threads = self.host, self.host.threads
+        entry.mark = outbox.newest_id(self.conn)
         entry.threads = [t.id for t in targets]
         self.undo_stack.push(entry)
         if self.triage_mode:
             self.tally.add(entry.tally)
         if bulk:
-            self.threads.selection.clear()
-            self.threads.anchor = None
-        current = current or self.threads.selected
-        self._reload_lists()
+            threads.clear_selection()
+        current = current or threads.selected
+        host.reload_lists()
         moved_on = False
         if self.triage_mode and not bulk and current is not None and current.id in entry.threads:
-            after = self.threads.selected
+            after = threads.selected
             if after is not None and after.id == current.id:
-                self.threads.action_cursor_down()  # still in the queue: go to the next one
+                threads.action_cursor_down()  # still in the queue: go to the next one
             moved_on = True
-        shown = self.shown_thread
+        shown = host.shown_thread
         if shown is not None and not moved_on:
-            await self.show_thread(queries.thread(self.conn, shown.id) or shown)
-        self.update_status()
-        self.show_triage_state()
+            await host.show_thread(queries.thread(self.conn, shown.id) or shown)
+        host.update_status()
+        host.update_header()
         if notice:
-            self.notify(f"{notice} · u to undo", timeout=3, markup=False)
+            host.notify(f"{notice} · {host.key_for('app.undo')} to undo", timeout=3, markup=False)
 
     # -- done / snooze / note -----------------------------------------------------------
-    async def action_done(self) -> None:
+    async def done(self) -> None:
         targets, bulk = self._targets()
         if not targets:
             return
         done = not all(t.local_done for t in targets)  # `e` on done threads brings them back
         change = local.mark_done(self.conn, [t.id for t in targets], done)
         entry = UndoEntry(change.summary, local=change, tally=["done"] * len(change) if done else [])
-        await self._acted(entry, targets, bulk, change.summary)
+        notice = f"Marked {_selected(len(change))} {'done' if done else 'not done'}" if bulk else change.summary
+        await self._acted(entry, targets, bulk, notice)
 
-    def action_snooze(self) -> None:
+    def snooze(self) -> None:
         targets, bulk = self._targets()
         if not targets:
             return
+        host = self.host
         if all(t.local_snoozed_until is not None for t in targets):
-            self.call_later(self._snooze, targets, bulk, None)  # `s` on snoozed threads wakes them
+            host.call_later(self._snooze, targets, bulk, None)  # `s` on snoozed threads wakes them
             return
         back = None
         if not bulk:
             back = proposed_return(targets[0], queries.messages(self.conn, targets[0].id))
-        title = title_of(targets[0]) if not bulk else _count(len(targets))
+        title = title_of(targets[0]) if not bulk else _selected(len(targets))
 
         def chosen(until: datetime | None) -> None:
             if until is not None:
-                self.call_later(self._snooze, targets, bulk, until)
+                host.call_later(self._snooze, targets, bulk, until)
 
-        self.push_screen(SnoozeScreen(title, snooze_choices(self.clock().astimezone(), back)), self.guard(chosen))
+        host.push_screen(SnoozeScreen(title, snooze_choices(host.clock().astimezone(), back)), host.guard(chosen))
 
     async def _snooze(self, targets: list[ThreadRow], bulk: bool, until: datetime | None) -> None:
         ids = [t.id for t in targets]
@@ -285,49 +266,73 @@ class TriageActions:
             change = local.snooze(self.conn, ids, until)
             entry = UndoEntry(change.summary, local=change, tally=["snoozed"] * len(change))
         when = f" until {until.astimezone():%a %-d %b %H:%M}" if until is not None else ""
-        await self._acted(entry, targets, bulk, change.summary + when)
+        if bulk:
+            notice = f"{'Woke' if until is None else 'Snoozed'} {_selected(len(change))}{when}"
+        else:
+            notice = change.summary + when
+        await self._acted(entry, targets, bulk, notice)
 
-    def action_note(self) -> None:
-        thread = self.shown_thread
+    def note(self) -> None:
+        host = self.host
+        thread = host.shown_thread
         if thread is None:
-            self.notify("No thread selected", timeout=2)
+            host.notify("No thread selected", timeout=2)
             return
         state = local.get_local(self.conn, thread.id)
 
         def saved(text: str | None) -> None:
             if text is not None:
-                self.call_later(self._save_note, thread, text)
+                host.call_later(self._save_note, thread, text)
 
-        self.push_screen(NoteScreen(title_of(thread), state.note if state else None), self.guard(saved))
+        host.push_screen(NoteScreen(title_of(thread), state.note if state else None), host.guard(saved))
 
     async def _save_note(self, thread: ThreadRow, text: str) -> None:
         change = local.set_note(self.conn, thread.id, text)
         entry = UndoEntry(change.summary, local=change)
-        entry.mark, entry.threads = self._outbox_mark(), [thread.id]
+        entry.mark, entry.threads = outbox.newest_id(self.conn), [thread.id]
         self.undo_stack.push(entry)  # a note is not triage: no tally, the cursor stays
-        self.threads.load(keep_anchor=True)  # the list's cached rows carry the old note
-        await self.show_thread(queries.thread(self.conn, thread.id) or thread)
-        self.notify("Note saved" if text.strip() else "Note removed", timeout=2)
+        self.host.threads.load(keep_anchor=True)  # the list's cached rows carry the old note
+        await self.host.show_thread(queries.thread(self.conn, thread.id) or thread)
+        self.host.notify("Note saved" if text.strip() else "Note removed", timeout=2)
 
-    # -- intents (extends OutboxActions.set_intent) --------------------------------------
-    async def set_intent(self, key: str, threads: list[Any] | None = None) -> list[OutboxItem]:
-        bulk = threads is None and bool(self.selection)
-        if threads is None:
-            threads, _ = self._targets()
-            if not threads:
-                return []
-        current = self.threads.selected
-        items = await super().set_intent(key, threads)  # type: ignore[misc]
+    # -- intents -------------------------------------------------------------------------
+    def pick_intent(self) -> None:
+        host = self.host
+        thread = host.shown_thread
+        if thread is None:
+            host.notify("No thread selected", timeout=2)
+            return
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                host.call_later(self.set_intent, key)
+
+        title = safe_line(thread.prospect or thread.last_from or thread.id)
+        host.push_screen(IntentPicker(thread.reply_intent, title), host.guard(chosen))
+
+    async def set_intent(self, key: str) -> list[OutboxItem]:
+        """Queue ``key`` for the selection, else the thread on screen: one outbox item per
+        thread that is not already so, one undo entry for them all."""
+        threads, bulk = self._targets()
+        if not threads:
+            return []
+        current = self.host.threads.selected
+        todo = [t for t in threads if (t.reply_intent or CLEAR) != key]
+        if not todo:
+            already = INTENTS[key]
+            self.host.notify(f"Already {already.glyph} {already.label}", timeout=2)
+            if self.triage_mode and not bulk and current is not None:
+                self.host.threads.action_cursor_down()  # already so: a triage verdict all the same
+            return []
+        items = self.outbox.queue_intents(key, todo)
         if not items:
-            if self.triage_mode and not bulk and current is not None and \
-                    all((t.reply_intent or CLEAR) == key for t in threads):
-                self.threads.action_cursor_down()  # already so: a triage verdict all the same
             return items
+        await self.outbox.refresh_views(lists=True)
         look = INTENTS.get(key)
         label = f"{look.glyph} {look.label}" if look else key
         entry = UndoEntry(f"{_count(len(items))} → {label}", items=[i.id for i in items],
                           tally=[key] * len(items))
-        notice = f"{_count(len(items))} → {look.label if look else key}" if bulk else None
+        notice = f"{_selected(len(items))} → {look.label if look else key}" if bulk else None
         await self._acted(entry, threads, bulk, notice, current)
         if key == "unsubscribe":
             self._offer_suppression(entry, [i.thread_id for i in items if i.thread_id])
@@ -340,9 +345,6 @@ class TriageActions:
                 found.setdefault(address, tid)
         if not found:
             return
-        from o2d_inbox.render.text import safe_line
-        from o2d_inbox.tui.compose import ConfirmScreen
-
         shown = ", ".join(safe_line(a) for a in list(found)[:3]) + (" …" if len(found) > 3 else "")
         question = (f"Add {shown} to the suppression list? "
                     "No campaign will write to " + ("it" if len(found) == 1 else "them") + " again.")
@@ -351,7 +353,7 @@ class TriageActions:
             if yes:
                 self._suppress(entry, found)
 
-        self.push_screen(ConfirmScreen(question, yes="Suppress", no="Not now"), self.guard(answered))
+        self.host.push_screen(ConfirmScreen(question, yes="Suppress", no="Not now"), self.host.guard(answered))
 
     def _suppress(self, entry: UndoEntry, found: dict[str, str]) -> None:
         by_thread: dict[str, list[str]] = {}
@@ -361,23 +363,26 @@ class TriageActions:
             try:
                 # after that thread's intent item; undoable with it while scheduled
                 item = outbox.queue_suppress(self.conn, addresses, "unsubscribe", thread_id=tid,
-                                             undo_seconds=self._undo_seconds(), now=self.outbox_now())
+                                             undo_seconds=self.outbox.undo_seconds(), now=self.outbox.now())
             except OutboxRefused as exc:
-                self.notify(str(exc), severity="error", timeout=4, markup=False)
+                self.host.notify(str(exc), severity="error", timeout=4, markup=False)
                 continue
             entry.items.append(item.id)
-        entry.mark = max(entry.mark, self._outbox_mark())
-        self.wake_outbox()
-        self.update_status()
-        self.notify(f"Suppression of {len(found)} address{'es' if len(found) != 1 else ''} queued",
-                    timeout=3)
+        entry.mark = max(entry.mark, outbox.newest_id(self.conn))
+        self.outbox.wake()
+        self.host.update_status()
+        self.host.notify(f"Suppression of {len(found)} address{'es' if len(found) != 1 else ''} queued",
+                         timeout=3)
 
-    # -- undo (extends OutboxActions.action_undo) ----------------------------------------
-    async def action_undo(self) -> None:
+    # -- the one undo ---------------------------------------------------------------------
+    async def undo(self) -> None:
+        """Take back what was done last: a triage action (local states, intents) or a queued
+        message (back to its draft), whichever is newer."""
+        host, threads = self.host, self.host.threads
         entry = self.undo_stack.peek()
-        latest = self.latest_scheduled()
+        latest = self.outbox.latest_scheduled()
         if entry is None or (latest is not None and latest.id > entry.mark):
-            await super().action_undo()  # type: ignore[misc]
+            await self.outbox.undo_latest()
             return
         self.undo_stack.pop()
         if entry.local is not None:
@@ -385,64 +390,49 @@ class TriageActions:
         late = 0
         for item_id in entry.items:
             item = outbox.get(self.conn, item_id)
-            if item is None or outbox.undo(self.conn, item_id, now=self.outbox_now()) is not None:
+            if item is None or outbox.undo(self.conn, item_id, now=self.outbox.now()) is not None:
                 continue
             if item.kind == "intent" and item.state != "cancelled" and item.thread_id:
                 # already at the server: put the previous value back the same way
                 outbox.queue_intent(self.conn, item.thread_id, item.prev_value or CLEAR,
-                                    undo_seconds=0, now=self.outbox_now())
+                                    undo_seconds=0, now=self.outbox.now())
             elif item.state != "cancelled":
                 late += 1
         if entry.items:
-            self.wake_outbox()
+            self.outbox.wake()
         if self.triage_mode:
             self.tally.remove(entry.tally)
-        self._reload_lists()
+        host.reload_lists()
         if entry.threads:  # back to the first thread the action touched
-            target = self.threads._locate(entry.threads[0], fallback=self.threads.cursor)
-            self.threads.move_to(target)
-        shown = self.shown_thread
+            threads.move_to_thread(entry.threads[0])
+        shown = host.shown_thread
         if shown is not None:
-            await self.show_thread(queries.thread(self.conn, shown.id) or shown)
-        self.update_status()
-        self.show_triage_state()
+            await host.show_thread(queries.thread(self.conn, shown.id) or shown)
+        host.update_status()
+        host.update_header()
         # one intent: the outbox's own wording
         what = "Intent change undone" if entry.local is None and len(entry.threads) == 1 else \
             f"Undone: {entry.label}"
-        self.notify(what + (f" ({late} already sent)" if late else ""), timeout=2, markup=False)
+        host.notify(what + (f" ({late} already sent)" if late else ""), timeout=2, markup=False)
 
     # -- rapid triage mode --------------------------------------------------------------
-    def action_triage(self) -> None:
+    def toggle_triage(self) -> None:
+        host = self.host
         self.triage_mode = not self.triage_mode
         if self.triage_mode:
-            self._tally = Tally()
-            self.threads.focus()
-            self.notify("Rapid triage: 1–6 intent · e done · s snooze · u undo · T ends", timeout=4)
+            self.tally = Tally()
+            host.focus_list()
+            key = host.key_for
+            host.notify(f"Rapid triage: {key('thread.intent_1')}–{key('thread.intent_6')} intent · "
+                        f"{key('thread.done')} done · {key('thread.snooze')} snooze · {key('app.undo')} undo · "
+                        f"{key('app.triage')} ends", timeout=4, markup=False)
         else:
-            self.notify(f"Triage ended: {self.tally.text()}", timeout=3)
-        self.screen.set_class(self.triage_mode, "-triage")
-        if self.screen.has_class("-no-pane"):
+            host.notify(f"Triage ended: {self.tally.text()}", timeout=3)
+        host.set_class(self.triage_mode, "-triage")
+        if host.narrow():
             # too narrow for list and pane side by side: the conversation takes the screen
             # (the keys act on it and bring the next one), T gives the list back
-            self.screen.set_class(self.triage_mode, "-reading")
+            host.set_reading(self.triage_mode)
             if not self.triage_mode:
-                self.threads.focus()
-        self.show_triage_state()
-
-    # -- help and palette --------------------------------------------------------------
-    def triage_help_sections(self) -> list[tuple[str, list[Binding]]]:
-        return [("Snooze", list(SnoozeScreen.BINDINGS)), ("Note", list(NoteScreen.BINDINGS))]
-
-    def triage_palette_commands(self) -> list[tuple[str, str, Any]]:
-        return [
-            ("Queue: Done", "threads marked done", lambda: self.action_show_queue("done")),
-            ("Queue: Snoozed", "threads snoozed until a date", lambda: self.action_show_queue("snoozed")),
-            ("Mark done / not done", "put the thread (or the selection) away · key e",
-             lambda: self.call_later(self.action_done)),
-            ("Snooze …", "until the out-of-office return date, tomorrow, Monday · key s",
-             self.action_snooze),
-            ("Private note …", "a note on this thread, kept on this machine · key n", self.action_note),
-            ("Select the thread", "toggle, for bulk actions · key space", self.action_select),
-            ("Select a range", "from the last selected thread to here · key v", self.action_select_range),
-            ("Rapid triage mode", "one key per thread, then the next · key T", self.action_triage),
-        ]
+                host.focus_list()
+        host.update_header()

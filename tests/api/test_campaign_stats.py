@@ -38,7 +38,7 @@ def test_damaged_counts_are_unknown_not_zero_or_a_crash():
 
 
 async def test_the_simulator_counts_from_its_threads():
-    from store_helpers import make_client, make_sim
+    from tests.helpers import make_client, make_sim
 
     sim = make_sim(200, seed=3)
     client = make_client(sim)
@@ -58,7 +58,7 @@ async def test_sync_caches_the_stats_and_a_failing_endpoint_never_ends_it(tmp_pa
     from o2d_inbox.cache.db import open_db
     from o2d_inbox.sync import campaign_stats as step
     from o2d_inbox.sync.engine import SyncEngine
-    from store_helpers import make_client, make_sim
+    from tests.helpers import make_client, make_sim
 
     sim = make_sim(100, seed=4)
     client = make_client(sim, max_retries=0)
@@ -88,7 +88,7 @@ def test_simulator_counts_equal_a_count_of_every_thread_also_after_changes():
     """The seeded part counted from bytes equals decoding every thread, before and after
     replies, intent changes and deletions."""
     from o2d_inbox.simulator.data import _tally_meta
-    from store_helpers import make_sim
+    from tests.helpers import make_sim
 
     sim = make_sim(2000, seed=9)
     inbox = sim.inboxes[sim.primary]

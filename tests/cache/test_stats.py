@@ -15,7 +15,7 @@ from o2d_inbox.cache.stats import NO_CAMPAIGN, StatsFilter, compute
 from o2d_inbox.simulator.data import KIND_PROSPECT
 from o2d_inbox.sync.engine import SyncEngine
 
-from store_helpers import make_client, make_sim
+from tests.helpers import make_client, make_sim
 
 DAY = 86400
 

@@ -95,7 +95,7 @@ def test_a_refused_body_from_stdin_is_kept(home, cache, closed_port):
 
 
 def test_a_read_only_cache_is_a_cache_error_not_a_refusal(cli, home, simulator, request):
-    from store_helpers import make_read_only  # registered by tests/conftest.py
+    from tests.helpers import make_read_only
 
     folder = home.root / "ro"
     folder.mkdir()

@@ -116,11 +116,11 @@ async def test_search_narrows_and_escape_clears(cache):
         await pilot.press("right_square_bracket")  # All: nothing prefilled
         await pilot.press("slash", *"acme", "enter")
         await settle(pilot)
-        assert app.search is not None and app.search.query == "acme"
+        assert app.inbox.search.source is not None and app.inbox.search.source.query == "acme"
         assert app.threads.count == search_count(cache, "acme", relevant=True) < q.count(cache, q.View("all"))
         await pilot.press("slash", "escape")
         await settle(pilot)
-        assert app.search is None and app.view == q.View("all")
+        assert app.inbox.search.source is None and app.view == q.View("all")
         assert app.threads.count == q.count(cache, q.View("all"))
 
 
@@ -394,7 +394,7 @@ async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
         await pilot.press("right_square_bracket", "slash", *"globe")  # each key a new search
         await pilot.press("x", "enter")
         await settle(pilot)
-        assert app.search.query == "globex" and app._reader_conn is not None
+        assert app.inbox.search.source.query == "globex" and app._reader_conn is not None
         assert app.threads.count > 0
         assert [app.threads.row(i).id for i in range(app.threads.count)] == \
             [t.id for t in search(conn, "globex", relevant=True, limit=1000)]
@@ -412,7 +412,7 @@ async def test_keys_typed_right_after_slash_go_into_the_filter(cache):
         await pilot.pause(0.4)
         await settle(pilot)
         assert app.query_one("#filter").value == "is:needs-reply is:open acme"  # after the queue's token
-        assert app.search.query == "is:needs-reply is:open acme"
+        assert app.inbox.search.source.query == "is:needs-reply is:open acme"
 
 
 async def test_a_dialog_follows_the_sidebar_when_the_terminal_is_resized(cache):

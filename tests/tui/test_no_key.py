@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from o2d_inbox.tui.app import build_app
 
-from tui_harness import clock, config, notices, settle
+from tests.tui.harness import clock, config, notices, settle
 
 
 async def test_sync_without_a_key_says_how_to_set_it(cache):

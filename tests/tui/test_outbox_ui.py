@@ -381,7 +381,7 @@ def test_snapshot_pending_reply(snap_compare, cache):
         outbox.queue_reply(cache, thread.id, "Tuesday 10:00 works for me.\nTalk soon,\nJohn",
                            undo_seconds=7, now=clock().timestamp())
         await pilot.press("enter")
-        await pilot.app.refresh_outbox_views()
+        await pilot.app.inbox.outbox.refresh_views()
         await settle(pilot)
 
     assert snap_compare(make(cache, clock), terminal_size=SIZE, run_before=run)
@@ -428,7 +428,7 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
         await to_thread(pilot, lambda t: t.reply_intent != "unsubscribe" and mailbox_of[t.id] != wrong)
         thread = dataclasses.replace(app.shown_thread, mailbox=None)  # as the cache may know it
         conn.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (thread.id,))
-        app.open_compose("reply", thread)
+        app.inbox.outbox.open_compose("reply", thread)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ComposeScreen)

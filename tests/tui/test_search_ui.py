@@ -39,7 +39,7 @@ async def test_from_and_word_show_the_matching_threads_and_count(file_cache):
         await settle(pilot)
         await pilot.press("right_square_bracket")  # All: the box opens empty
         await pilot.press("slash")
-        assert app.search_box.value == ""
+        assert app.inbox.search_box.value == ""
         await pilot.press(*"from:sarah pricing", "enter")
         await settle(pilot)
         expected = search(file_cache, "from:sarah pricing", relevant=True, limit=1000, now=NOW)
@@ -63,7 +63,7 @@ async def test_escape_restores_the_queue_where_the_cursor_was(file_cache):
         assert str(app.threads.border_title).startswith("Search: is:needs-reply is:open acme · ")
         await pilot.press("escape")
         await settle(pilot)
-        assert app.search is None and not app.search_box.display
+        assert app.inbox.search.source is None and not app.inbox.search_box.display
         assert app.view == q.View("needs")
         assert str(app.threads.border_title) == title
         assert app.threads.selected.id == before
@@ -105,7 +105,7 @@ async def test_intent_queue_prefills_its_token_and_deleting_it_searches_everythi
         app.action_show_queue("intent:interested")
         await settle(pilot)
         await pilot.press("slash")
-        assert app.search_box.value == "intent:interested is:open "
+        assert app.inbox.search_box.value == "intent:interested is:open "
         await pilot.press(*"acme", "enter")
         await settle(pilot)
         narrowed = shown_ids(app)
@@ -114,7 +114,7 @@ async def test_intent_queue_prefills_its_token_and_deleting_it_searches_everythi
         assert all(app.threads.row(i).reply_intent == "interested" for i in range(app.threads.count))
         await pilot.press("slash", "home", *["delete"] * len("intent:interested is:open "), "enter")
         await settle(pilot)
-        assert app.search_box.value == "acme"
+        assert app.inbox.search_box.value == "acme"
         everywhere = shown_ids(app)
         assert set(narrowed) < set(everywhere)
         assert everywhere == [t.id for t in search(file_cache, "acme", relevant=True, limit=1000, now=NOW)]
@@ -139,10 +139,10 @@ async def test_hostile_queries_show_no_error(file_cache, query):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("right_square_bracket", "slash")
-        app.search_box.value = query
+        app.inbox.search_box.value = query
         await pilot.press("enter")
         await settle(pilot)
-        assert app.search is not None or not query.strip()
+        assert app.inbox.search.source is not None or not query.strip()
         assert not [n for n in app._notifications if n.severity != "information"]
         assert app.is_running
         assert "\x1b" not in str(app.threads.border_title)

@@ -46,6 +46,7 @@ def test_all_queue_full_feed(snap_compare, snap_cache):
 def test_intent_queue_opened_thread(snap_compare, snap_cache):
     """The 'interested' queue with a thread opened: pane focused, conversation from the cache."""
     async def run(pilot):
+        await pilot.pause()  # the inbox screen composes after the app is ready
         pilot.app.action_show_queue("intent:interested")
         await pilot.press("enter")
         await settle(pilot)

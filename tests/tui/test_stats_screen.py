@@ -11,8 +11,8 @@ from o2d_inbox.cache.queries import View
 from o2d_inbox.cache.stats import StatsFilter, compute
 from o2d_inbox.tui.stats_screen import StatsScreen
 
-from tui_harness import clock
-from tui_seed import NOW, seed_cache
+from tests.tui.harness import clock
+from tests.seed import NOW, seed_cache
 
 FETCHED = "2026-06-03T09:30:00Z"  # 2h30m before the seed's NOW
 

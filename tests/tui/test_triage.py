@@ -97,7 +97,7 @@ async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
         await settle(pilot)
         # the date passes: the app's wake check puts it back in Needs reply, unread
         clock.now = expected + timedelta(minutes=1)
-        app._wake_check()
+        app.inbox.triage.wake_check()
         await settle(pilot)
         assert local.get_local(cache, thread.id).snoozed_until is None
         assert sidebar_count(app, "snoozed") == "0"
@@ -152,7 +152,7 @@ async def test_bulk_select_three_with_space_and_v_then_one_intent_each(cache):
         assert all(intent_of(cache, t) == key for t in rows[:3]) and intent_of(cache, rows[3]) is None
         assert sidebar_count(app, f"intent:{key}") == "3"
         assert not app.threads.selection and "selected" not in header(app)
-        assert "3 threads → interested · u to undo" in notices(app)
+        assert "3 selected threads → interested · u to undo" in notices(app)
         # one u takes the whole bulk action back
         await pilot.press("u")
         await settle(pilot)
@@ -171,7 +171,7 @@ async def test_bulk_done_and_esc_clears_a_selection(cache):
         await pilot.press("space", "space", "e")
         await settle(pilot)
         assert app.threads.count == before - 2 and sidebar_count(app, "done") == "2"
-        assert "2 threads marked done · u to undo" in notices(app)
+        assert "Marked 2 selected threads done · u to undo" in notices(app)
 
 
 async def test_rapid_triage_moves_on_after_each_key_and_u_restores_everything(cache):

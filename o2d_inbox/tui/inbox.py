@@ -1,0 +1,548 @@
+"""The inbox screen: header, queues sidebar, search box, thread list, conversation pane,
+undo bar and footer, and what the user is looking at (the queue, Relevant / full feed,
+the thread on screen).
+
+Its keys (o2d_inbox/keymap.py, context "inbox") go to three plain controllers, each with
+the typed dependencies it names (a Protocol this screen fulfils): SearchController
+(tui/search.py), TriageController (tui/triage.py, with the one undo) and OutboxController
+(tui/outbox_actions.py). What outlives a screen (config, the cache connection, the client,
+the sync engine, workers, the theme) is the app's (tui/app.py); the screen reads it through
+``AppServices``.
+
+The thread on screen: ``shown_thread`` is the one thread whose conversation the pane shows
+(the preview of the highlighted row, or the one opened); every action on "the thread" reads
+it, and a bulk selection, when there is one, says how many threads it touched instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from functools import partial
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input, OptionList
+
+from o2d_inbox.cache import local, queries
+from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.config import Config
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.outbox.queue import OutboxItem
+from o2d_inbox.render.text import safe_line
+from o2d_inbox.tui.conversation import ConversationView
+from o2d_inbox.tui.header import HeaderBar
+from o2d_inbox.tui.help import HelpScreen
+from o2d_inbox.tui.intents import INTENTS, ORDER
+from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
+from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
+from o2d_inbox.tui.outbox_screen import OutboxScreen
+from o2d_inbox.tui.search import SearchController, SearchFound
+from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
+from o2d_inbox.tui.thread_list import ThreadList
+from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
+
+__all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
+
+PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
+SIDEBAR_MIN_WIDTH = 120  # below: no sidebar
+PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
+
+
+class AppServices(Protocol):
+    """What the inbox screen needs from the app (tui/app.py)."""
+
+    config: Config
+    conn: sqlite3.Connection
+    read_only: bool
+    clock: Callable[[], datetime]
+    sync_state: str
+    fetching: str | None
+
+    @property
+    def online(self) -> bool: ...
+    def can_sync(self) -> bool: ...
+    def status_text(self, compact: bool = False) -> Text: ...
+    def sync(self, full: bool = False) -> None: ...
+    def fetch(self, thread_id: str) -> None: ...
+    def reader(self) -> sqlite3.Connection | None: ...
+    def interrupt_reader(self) -> None: ...
+    def run_search_worker(self, work: Callable[[], None]) -> None: ...
+    def wake_outbox(self) -> None: ...
+    def outbox_busy(self) -> bool: ...
+    def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]: ...
+    def key_for(self, action_id: str) -> str: ...
+    def search_keys(self) -> set[str]: ...
+
+
+class InboxScreen(Screen[None]):
+    BINDINGS = bindings("inbox")  # o2d_inbox/keymap.py: every key, its id, help and palette text
+
+    def __init__(self, services: AppServices) -> None:
+        super().__init__()
+        self.services = services
+        self.relevant = True
+        self.view = View("needs")
+        self.shown_thread: ThreadRow | None = None
+        self._preview_timer: Timer | None = None
+        self.search = SearchController(self)
+        self.outbox = OutboxController(self)
+        self.triage = TriageController(self, self.outbox)
+
+    # -- what the controllers read (their Protocols) ------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.services.conn
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def read_only(self) -> bool:
+        return self.services.read_only
+
+    @property
+    def online(self) -> bool:
+        return self.services.online
+
+    def clock(self) -> datetime:
+        return self.services.clock()
+
+    def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        return self.services.guard(callback)
+
+    def key_for(self, action_id: str) -> str:
+        return self.services.key_for(action_id)
+
+    def push_screen(self, screen: Any, callback: Any = None) -> Any:
+        return self.app.push_screen(screen, callback)
+
+    def fetch(self, thread_id: str) -> None:
+        self.services.fetch(thread_id)
+
+    def reader(self) -> sqlite3.Connection | None:
+        return self.services.reader()
+
+    def interrupt_reader(self) -> None:
+        self.services.interrupt_reader()
+
+    def run_search_worker(self, work: Callable[[], None]) -> None:
+        self.services.run_search_worker(work)
+
+    def wake_outbox(self) -> None:
+        self.services.wake_outbox()
+
+    def outbox_busy(self) -> bool:
+        return self.services.outbox_busy()
+
+    def outbox_screens(self) -> list[OutboxScreen]:
+        return [s for s in self.app.screen_stack if isinstance(s, OutboxScreen)]
+
+    def show_undo_bar(self, text: Text | None) -> None:
+        for bar in self.query("#undo-bar").results(UndoBar):  # none while the app closes
+            bar.show_text(text)
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def focus_box(self) -> None:
+        self.set_focus(self.search_box)
+
+    def focus_list(self) -> None:
+        self.threads.focus()
+
+    def narrow(self) -> bool:
+        return self.has_class("-no-pane")
+
+    def set_reading(self, reading: bool) -> None:
+        self.set_class(reading, "-reading")
+
+    # -- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(self._workspace_label(), id="header")
+        with Horizontal(id="main"):
+            sidebar = Sidebar(id="queues")
+            sidebar.border_title = "Queues"
+            yield sidebar
+            with Vertical(id="list-column"):
+                yield Input(placeholder="search: words \"a phrase\" from: to: intent: mailbox: campaign: "
+                            "before: after: is:unread", id="filter", select_on_focus=False)
+                yield ThreadList(self.conn, self.view, clock=self.services.clock, id="threads",
+                                 search_keys=self.services.search_keys, open_search=self.search.open)
+            yield ConversationView(id="pane", now=self.services.clock)
+        yield UndoBar(id="undo-bar")
+        yield Footer()
+
+    def _workspace_label(self) -> str:
+        if self.config.demo:
+            return "demo workspace (simulator)"
+        workspace = self.config.workspace
+        return f"workspace {workspace}" if workspace is not None else "no workspace chosen"
+
+    @property
+    def threads(self) -> ThreadList:
+        return self.query_one("#threads", ThreadList)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one("#queues", Sidebar)
+
+    @property
+    def pane(self) -> ConversationView:
+        return self.query_one("#pane", ConversationView)
+
+    def on_mount(self) -> None:
+        self.search_box.display = False
+        self.apply_width(self.app.size.width)
+        self.refresh_counts()
+        self.update_titles()
+        self.update_status()
+        self.threads.focus()
+        self.set_interval(30, self.update_status)
+        self.set_interval(0.5, self.outbox.tick)
+        self.triage.wake_check()
+        self.set_interval(WAKE_CHECK_EVERY, self.triage.wake_check)
+
+    def apply_width(self, width: int) -> None:
+        self.set_class(width < SIDEBAR_MIN_WIDTH, "-no-sidebar")
+        self.set_class(width < PANE_MIN_WIDTH, "-no-pane")
+        if width >= PANE_MIN_WIDTH:
+            self.remove_class("-reading")
+
+    def recolour(self) -> None:
+        self.refresh_counts()
+        self.threads.refresh()
+        self.update_status()
+
+    # -- counts, titles, header --------------------------------------------------------
+    def refresh_counts(self) -> None:
+        counts = queries.sidebar_counts(self.conn, self.relevant)
+        self.sidebar.update_queues(
+            counts,
+            queries.mailboxes(self.conn, self.relevant),
+            queries.campaigns(self.conn, self.relevant),
+            view_id(self.view),
+            self.app.get_css_variables(),
+        )
+
+    def _campaign_names(self) -> dict[str, str]:
+        if self.view.kind != "campaign" or self.view.key is None:
+            return {}
+        name = queries.campaign_name(self.conn, self.view.key)
+        return {self.view.key: name} if name else {}
+
+    def update_titles(self) -> None:
+        threads = self.threads
+        searched = self.search.title()
+        if searched is not None:  # the list shows a search (tui/search.py)
+            threads.border_title = searched
+            return
+        parts = [view_title(self.view, self._campaign_names()),
+                 "Relevant" if self.relevant else "Full feed", compact(threads.count)]
+        threads.border_title = Text(" · ".join(parts))
+
+    def update_status(self) -> None:
+        """The header's right side: sync · outbox · connection (the app's state)."""
+        services = self.services
+        self.query_one("#header", HeaderBar).set_right(services.status_text(), services.status_text(compact=True))
+
+    def update_header(self) -> None:
+        """The header's left side: workspace, the triage tally, how many threads are selected
+        (the selection is visible here even while the list is hidden behind the reader)."""
+        header = self.query_one("#header", HeaderBar)
+        parts = [self._workspace_label()]
+        banner = self.triage.banner()
+        if banner:
+            parts.append(banner)
+        if self.threads.selection:
+            parts.append(f"{len(self.threads.selection)} selected")
+        header.left = " · ".join(parts)
+        header.refresh()
+
+    def reload_lists(self) -> None:
+        """The list, the counts and the title again (something changed in the cache)."""
+        self.threads.load(keep_anchor=True)
+        self.refresh_counts()
+        self.update_titles()
+
+    # -- queues ------------------------------------------------------------------------
+    def set_view(self, view: View) -> None:
+        self.search.drop()
+        self.show_view(view)
+
+    def show_view(self, view: View) -> None:
+        self.view = view
+        self.threads.load(view)  # a selection belongs to the queue it was made in: it ends
+        self.refresh_counts()
+        self.update_titles()
+        self.update_header()
+
+    @on(OptionList.OptionSelected, "#queues")
+    def _queue_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.set_view(view_from_id(event.option.id, relevant=self.relevant))
+            self.threads.focus()
+
+    def _step_queue(self, step: int) -> None:
+        ids = self.sidebar.queue_ids()
+        current = view_id(self.view)
+        index = ids.index(current) if current in ids else 0
+        self.set_view(view_from_id(ids[(index + step) % len(ids)], relevant=self.relevant))
+
+    def action_next_queue(self) -> None:
+        self._step_queue(1)
+
+    def action_previous_queue(self) -> None:
+        self._step_queue(-1)
+
+    def action_show_queue(self, option_id: str) -> None:
+        self.set_view(view_from_id(option_id, relevant=self.relevant))
+        self.threads.focus()
+
+    def action_toggle_relevant(self) -> None:
+        self.relevant = not self.relevant
+        if self.search.searching:
+            self.search.rerun()
+        else:
+            self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant))
+        self.notify("Relevant threads only" if self.relevant else "Full feed: warmup and postmaster too",
+                    timeout=2)
+
+    # -- search (tui/search.py) ----------------------------------------------------------
+    def action_filter(self) -> None:
+        self.search.open()
+
+    @on(Input.Changed, "#filter")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search.changed(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.search.submitted(event.value)
+        self.threads.focus()
+
+    def on_search_found(self, message: SearchFound) -> None:
+        self.search.found(message)
+
+    def action_back(self) -> None:
+        if self.triage.clear_selection():  # esc drops a bulk selection first
+            return
+        box = self.search_box
+        if self.search.searching and (box.has_focus or self.focused is self.threads):
+            self.search.end()
+            self.threads.focus()
+        elif self.has_class("-reading"):
+            self.remove_class("-reading")
+            self.threads.focus()
+        elif self.focused is not self.threads:
+            self.threads.focus()
+
+    # -- focus -------------------------------------------------------------------------
+    def _panes(self) -> list[Widget]:
+        panes: list[Widget] = []
+        if not self.has_class("-no-sidebar"):
+            panes.append(self.sidebar)
+        if not self.has_class("-reading"):
+            panes.append(self.threads)
+        if not self.has_class("-no-pane") or self.has_class("-reading"):
+            panes.append(self.pane)
+        return panes
+
+    def _cycle(self, step: int) -> None:
+        panes = self._panes()
+        focused = self.focused
+        index = 0
+        for i, pane in enumerate(panes):
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                index = i
+                break
+        target = panes[(index + step) % len(panes)]
+        if target.can_focus:
+            target.focus()
+        else:  # a pane whose focusable part is a child
+            self.set_focus(next((w for w in target.query("*") if w.can_focus), target))
+
+    def action_focus_next_pane(self) -> None:
+        self._cycle(1)
+
+    def action_focus_previous_pane(self) -> None:
+        self._cycle(-1)
+
+    # -- help and palette --------------------------------------------------------------
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(help_sections()))
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """The palette: the queues (they change with the cache), every action of the table
+        that has a palette name, the themes and the template command."""
+        show = self.action_show_queue
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
+            ("Queue: Needs reply", "threads waiting for our answer, oldest first", lambda: show("needs")),
+            ("Queue: All", "every thread, newest first", lambda: show("all")),
+        ]
+        for key in ORDER:
+            look = INTENTS[key]
+            commands.append((f"Queue: {look.glyph} {look.label}", f"threads with intent {look.label}",
+                             partial(show, f"intent:{key}")))
+        for address, _ in queries.mailboxes(self.conn, self.relevant):
+            commands.append((f"Mailbox: {safe_line(address)}", "threads of this mailbox",
+                             partial(show, f"mailbox:{address}")))
+        for cid, name, _ in queries.campaigns(self.conn, self.relevant):
+            commands.append((f"Campaign: {safe_line(name or cid)}", "threads of this campaign",
+                             partial(show, f"campaign:{cid}")))
+        commands += palette_entries(self.app, {"inbox": self, "list": self.threads})
+        local_and_themes: list[tuple[str, str, Callable[[], Any]]] = [
+            # the local queues (cache/local.py) after the keys, where they always were
+            ("Queue: Done", "threads marked done", lambda: show("done")),
+            ("Queue: Snoozed", "threads snoozed until a date", lambda: show("snoozed")),
+            ("Theme: o2d dark", "", lambda: setattr(self.app, "theme", "o2d-dark")),
+            ("Theme: o2d light", "", lambda: setattr(self.app, "theme", "o2d-light")),
+        ]
+        commands += local_and_themes
+        from o2d_inbox.tui.compose import template_command
+
+        return commands + [template_command(self.app)]
+
+    # -- the inbox keys: each goes to the app or a controller --------------------------
+    def action_sync(self, full: bool = False) -> None:
+        self.services.sync(full)
+
+    def action_select(self) -> None:
+        self.triage.select()
+
+    def action_select_range(self) -> None:
+        self.triage.select_range()
+
+    async def action_done(self) -> None:
+        await self.triage.done()
+
+    def action_snooze(self) -> None:
+        self.triage.snooze()
+
+    def action_note(self) -> None:
+        self.triage.note()
+
+    def action_triage(self) -> None:
+        self.triage.toggle_triage()
+
+    def action_pick_intent(self) -> None:
+        self.triage.pick_intent()
+
+    async def action_set_intent(self, key: str) -> None:
+        await self.triage.set_intent(key)
+
+    async def action_undo(self) -> None:
+        await self.triage.undo()
+
+    def action_reply(self) -> None:
+        self.outbox.reply()
+
+    def action_forward(self) -> None:
+        self.outbox.forward()
+
+    def action_compose_new(self) -> None:
+        self.outbox.compose_new()
+
+    def action_outbox(self) -> None:
+        self.outbox.show_outbox()
+
+    # -- threads and the pane ----------------------------------------------------------
+    def _stop_preview_timer(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
+
+    @on(ThreadList.Highlighted)
+    async def _highlighted(self, event: ThreadList.Highlighted) -> None:
+        self.search.highlighted()
+        self._stop_preview_timer()
+        thread = event.thread
+        await self.show_thread(thread)
+        services = self.services
+        if (thread is not None and not thread.messages_cached and services.can_sync()
+                and services.sync_state != "offline"):
+            self._preview_timer = self.set_timer(PREVIEW_FETCH_DELAY, lambda: self._preview_fetch(thread.id))
+
+    def _preview_fetch(self, thread_id: str) -> None:
+        self._preview_timer = None
+        self.services.fetch(thread_id)
+
+    @on(ThreadList.Opened)
+    async def _opened(self, event: ThreadList.Opened) -> None:
+        await self.open_thread(event.thread)
+
+    async def show_thread(self, thread: ThreadRow | None, *, note: str | None = None) -> None:
+        """Make ``thread`` the thread on screen: the pane shows its conversation and title."""
+        self.shown_thread = thread
+        pane = self.pane
+        if thread is None:
+            pane.border_title = ""
+            await pane.show(None, [])
+            return
+        messages = queries.messages(self.conn, thread.id)
+        if note is None and not thread.messages_cached:
+            if not self.services.can_sync():
+                note = "messages not cached yet — offline"
+            elif self.services.fetching == thread.id:
+                note = "loading messages …"
+            else:
+                note = f"messages not cached yet — {self.key_for('thread.open')} loads them"
+        pane.border_title = Text(safe_line(thread.prospect or thread.last_from))
+        await pane.show(thread, messages, note=note, pending=outbox.pending_for_thread(self.conn, thread.id))
+
+    async def open_thread(self, thread: ThreadRow) -> None:
+        self._stop_preview_timer()
+        if thread.unread and not self.read_only:
+            local.mark_read(self.conn, thread.id)
+            self.threads.load(keep_anchor=True)
+            thread = queries.thread(self.conn, thread.id) or thread
+        if self.has_class("-no-pane"):
+            self.add_class("-reading")
+        if thread != self.shown_thread:  # usually the preview already shows it
+            await self.show_thread(thread)
+        self.pane.focus()
+        if not thread.messages_cached and self.services.can_sync():
+            self.services.fetch(thread.id)
+            await self.show_thread(thread)
+
+    # -- what the app's workers report ---------------------------------------------------
+    async def synced(self, new: int) -> None:
+        """A sync finished: lists, counts and the thread on screen as the cache has them now."""
+        self.reload_lists()
+        self.update_status()
+        shown = self.shown_thread
+        if shown is not None:
+            fresh = queries.thread(self.conn, shown.id)
+            if fresh is not None and fresh != shown:
+                await self.show_thread(fresh)
+        self.triage.wake_check()
+        if new:
+            self.notify(f"{new} new thread{'s' if new != 1 else ''}", timeout=3)
+
+    async def messages_fetched(self, thread_id: str) -> None:
+        if self.shown_thread is not None and self.shown_thread.id == thread_id:
+            fresh = queries.thread(self.conn, thread_id)
+            if fresh is not None:
+                await self.show_thread(fresh)
+        self.threads.load(keep_anchor=True)
+
+    async def fetch_failed(self, thread_id: str | None, note: str) -> None:
+        if self.shown_thread is not None and self.shown_thread.id == thread_id:
+            await self.show_thread(self.shown_thread, note=note)
+
+    async def outbox_changed(self, changes: list[OutboxItem]) -> None:
+        await self.outbox.changed(changes)
+
+
+def inbox_of(app: Any) -> InboxScreen:
+    """The inbox screen under whatever dialog is open."""
+    return cast(InboxScreen, app.screen_stack[0])
