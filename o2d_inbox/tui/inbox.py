@@ -52,7 +52,7 @@ from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
 __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
-SIDEBAR_MIN_WIDTH = 120  # below: no sidebar
+SIDEBAR_MIN_WIDTH = 150  # below: no sidebar (the list keeps thread_list.MIN_SUBJECT cells of subject)
 PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
 
 
@@ -273,6 +273,10 @@ class InboxScreen(Screen[None]):
         self.threads.load(keep_anchor=True)
         self.refresh_counts()
         self.update_titles()
+
+    def reread_rows(self) -> None:
+        """The rows again, the queue unchanged (an outbox item's mark, a note)."""
+        self.threads.reread()
 
     # -- queues ------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
