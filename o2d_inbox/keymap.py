@@ -119,6 +119,16 @@ ACTIONS: tuple[Action, ...] = (
     _A("app.triage", "T", "triage", "Triage mode", "App", "inbox", palette="Rapid triage mode",
        palette_help="one key per thread, then the next"),
     _A("conversation.page_down", "space", "page_down", "Page down", "Conversation", "pane"),
+    # -- reach out from the inbox: stats, export, copy, links (tui/lead_actions.py) ------------
+    _A("leads.stats", "percent_sign", "leads('stats')", "Reply stats", "Leads", "inbox",
+       palette="Reply stats", palette_help="replies per day by intent, campaigns, response times (this queue)"),
+    _A("leads.export", "X", "leads('export')", "Export", "Leads", "inbox", palette="Export leads …",
+       palette_help="the queue on screen, or the selection, to CSV / JSON Lines"),
+    _A("leads.copy_address", "y", "leads('copy_address')", "Copy address", "Leads", "inbox",
+       palette="Copy the prospect's address", palette_help="to the terminal clipboard"),
+    _A("leads.copy_thread_id", "Y", "leads('copy_thread_id')", "Copy thread id", "Leads", "inbox",
+       palette="Copy the thread id", palette_help="to the terminal clipboard"),
+    # -- end of the reach-out block ----------------------------------------------------------
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),

@@ -35,6 +35,7 @@ from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.inbox import InboxScreen, inbox_of
 from o2d_inbox.tui.keys import bindings, help_sections, key_for
+from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OutboxChanged
 from o2d_inbox.tui.palette import InboxCommands
@@ -325,6 +326,7 @@ class InboxApp(App[None]):
             return
         self.last_synced = self.clock()
         await self.inbox.synced(getattr(message.result, "new", 0))
+        refresh_open_stats(self)
 
     # -- message fetches ----------------------------------------------------------------------
     def fetch(self, thread_id: str) -> None:

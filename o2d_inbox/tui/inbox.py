@@ -42,6 +42,7 @@ from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
+from o2d_inbox.tui.lead_actions import LeadActions
 from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 from o2d_inbox.tui.search import SearchController, SearchFound
@@ -95,6 +96,7 @@ class InboxScreen(Screen[None]):
         self.search = SearchController(self)
         self.outbox = OutboxController(self)
         self.triage = TriageController(self, self.outbox)
+        self.leads = LeadActions(self)  # stats, export, copy (the leads.* keys)
 
     # -- what the controllers read (their Protocols) ------------------------------------
     @property
@@ -458,6 +460,9 @@ class InboxScreen(Screen[None]):
 
     def action_outbox(self) -> None:
         self.outbox.show_outbox()
+
+    def action_leads(self, name: str) -> None:
+        self.leads.run(name)
 
     # -- threads and the pane ----------------------------------------------------------
     def _stop_preview_timer(self) -> None:
