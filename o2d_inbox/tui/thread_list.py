@@ -357,7 +357,7 @@ class ThreadList(ScrollView, can_focus=True):
         subject = safe_line(t.subject_display or t.subject) or "(no subject)"
         snippet = safe_line(t.snippet)
         shown = fit(subject, subject_w)
-        if snippet and cell_len(subject) + 3 < subject_w:  # the rest of the column: the last message
+        if snippet and cell_len(subject) + 8 <= subject_w:  # the rest of the column: the last message
             text.append(subject, strong)
             text.append(fit(f" — {snippet}", subject_w - cell_len(subject)), muted)
         else:
