@@ -99,6 +99,12 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
         Binding("ctrl+e", "editor", "Edit in $EDITOR", id="compose.editor", priority=True),
         Binding("escape", "close", "Close (keeps the draft)", id="compose.close"),
         Binding("ctrl+t", "template", "Insert a template", id="compose.template", priority=True),
+        # Field changes are priority bindings: a plain one is found only after the key has
+        # travelled through the focused field's queue, and by then the keys typed after Tab
+        # have been forwarded to that same field ("…@soylentfoods.comSUBJ" in To).
+        Binding("tab", "field(1)", "Next field", show=False, id="compose.next_field", priority=True),
+        Binding("shift+tab", "field(-1)", "Previous field", show=False, id="compose.previous_field",
+                priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -399,6 +405,9 @@ class ComposeScreen(SeeThrough, ModalScreen[OutboxItem | None]):
             again = {"reply": " · r resumes it", "forward": " · f resumes it"}.get(self.kind, " · o lists it")
             self.notify("Draft kept" + again, timeout=3)
         self.dismiss(None)
+
+    def action_field(self, step: int) -> None:
+        self.focus_next() if step > 0 else self.focus_previous()
 
     # -- $EDITOR -----------------------------------------------------------------------
     def action_editor(self) -> None:
