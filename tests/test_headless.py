@@ -18,6 +18,7 @@ CORE = [
     "o2d_inbox.cache.local",
     "o2d_inbox.outbox.compliance",
     "o2d_inbox.templates",
+    "o2d_inbox.snooze_times",
     "o2d_inbox.render.ooo",
     "o2d_inbox.render.quote",
     "o2d_inbox.render.text",
