@@ -21,6 +21,7 @@ CORE = [
     "o2d_inbox.snooze_times",
     "o2d_inbox.render.ooo",
     "o2d_inbox.render.quote",
+    "o2d_inbox.render.links",
     "o2d_inbox.render.text",
     "o2d_inbox.render.html",
     "o2d_inbox.simulator",
