@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList
+from textual.widgets import Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from o2d_inbox.render.text import fit, safe_line
@@ -30,6 +30,7 @@ from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.conversation import ConversationView
+from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OUTBOX_BINDINGS, OutboxActions
