@@ -30,9 +30,9 @@ async def test_opening_conversations_keeps_no_widgets_alive(cache):
                 await pilot.press("escape", "j")
                 await pilot.pause()
 
-        await opens(3)  # caches and lazily built widgets settle
+        await opens(2)  # caches and lazily built widgets settle
         before = live_nodes()
-        await opens(12)
+        await opens(8)
         after = live_nodes()
         # a leak of one footer's keys per open would be hundreds of nodes here
-        assert after - before < 20, f"{after - before} widgets kept over 12 opens"
+        assert after - before < 20, f"{after - before} widgets kept over 8 opens"
