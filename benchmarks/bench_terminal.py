@@ -11,9 +11,9 @@ come out of the pty (escape sequences stripped):
   empty Textual app showing 12 rows of text. Median and max of --rounds fresh processes.
 - `]` / `[`: from writing the key to the new queue's list title ("All · Relevant · …", then
   "Needs reply · Relevant · …") in the output.
-- `j`: from writing the key to the pane showing the next thread: it opens on the latest
-  message, whose title line ("sender → you") is what we wait for (threads whose latest message
-  is not the prospect's, or is not cached, are stepped over untimed).
+- `j` (in All, newest first: the cached threads): from writing the key to the pane showing the
+  next thread; it opens on the latest message, whose title line ("sender → you", "you → …") is
+  what we wait for (a thread without cached messages is stepped over untimed).
   The floor for keys is an app that only repaints a label on each key.
 Each key waits for the output to fall quiet (QUIET) before the next one. Ratios are to the floor.
 The caches are bench_tui.py's (built once, kept in the temp dir).
@@ -159,8 +159,8 @@ def environment(cache: Path | None) -> dict[str, str]:
 
 
 def expected(cache: Path, count: int = 0) -> tuple[str, list[str | None]]:
-    """(text of Needs reply's first row, for each of the `count` next rows the title of its
-    latest message as the pane shows it, None where that is not the prospect's)."""
+    """(text of Needs reply's first row, for each of All's rows 2 … count + 1 the title of its
+    latest message as the pane shows it, None where it has no cached message)."""
     from o2d_inbox.cache.db import open_db
     from o2d_inbox.cache.queries import View, messages, rows
     from o2d_inbox.render.text import safe_line
@@ -168,15 +168,19 @@ def expected(cache: Path, count: int = 0) -> tuple[str, list[str | None]]:
 
     conn = open_db(cache, readonly=True)
     try:
-        threads = rows(conn, View("needs"), 0, count + 1)
+        first = rows(conn, View("needs"), 0, 1)[0]
         titles: list[str | None] = []
-        for thread in threads[1:]:
+        for thread in rows(conn, View("all"), 1, count):
             latest = (messages(conn, thread.id) or [None])[-1]
-            incoming = latest is not None and latest.is_incoming and latest.from_email
-            titles.append(f"{safe_line(latest.from_email)} → " if incoming else None)
+            if latest is None:
+                titles.append(None)
+            elif latest.is_incoming:
+                titles.append(f"{safe_line(latest.from_email)} → ")
+            else:
+                titles.append(f"you → {safe_line((latest.to_emails or [''])[0])}")
     finally:
         conn.close()
-    return safe_line(who(threads[0]) or "")[:12], titles
+    return safe_line(who(first) or "")[:12], titles
 
 
 def app_argv() -> list[str]:
@@ -200,7 +204,8 @@ def app_keys(cache: Path, presses: int) -> dict[str, list[float]]:
         for _ in range(presses):
             out["]"].append(term.key("]", "All · Relevant · "))
             out["["].append(term.key("[", "Needs reply · Relevant · "))
-        for title in titles:  # the cursor is on Needs reply's first row
+        term.key("]", "All · Relevant · ")  # All's first row, newest first
+        for title in titles:
             took = term.key("j", title)
             if took is not None:
                 out["j"].append(took)
@@ -225,6 +230,8 @@ def floor_keys(presses: int) -> dict[str, list[float]]:
 
 
 def ms(values: list[float]) -> str:
+    if not values:
+        return "no figure (nothing to time)"
     return f"median {statistics.median(values) * 1000:5.0f} ms, max {max(values) * 1000:5.0f} ms"
 
 
@@ -266,6 +273,9 @@ def main() -> None:
         for key, what, goal in (("]", "] queue switch", "≤ 50 ms median, ≤ 80 ms max"),
                                 ("[", "[ queue switch", "≤ 50 ms median, ≤ 80 ms max"),
                                 ("j", "j, pane shows next", "≤ 30 ms median")):
+            if not keys[key]:
+                print(f"  {n:>9,} threads: {what:<19} {ms(keys[key])}")
+                continue
             ratio = statistics.median(keys[key]) / statistics.median(floor_key[key])
             print(f"  {n:>9,} threads: {what:<19} {ms(keys[key])} = {ratio:.1f}x the floor   ({goal})")
 
