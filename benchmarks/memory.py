@@ -4,9 +4,10 @@
     .venv/bin/python benchmarks/memory.py --opens 100 --huge 5000
 
 Each figure comes from its own fresh process on the same synthetic file cache (tests/tui/seed.py,
-2,000 threads, the newest 300 with messages), headless at 160×48:
+2,000 threads, every one with its messages), headless at 160×48:
 - opens: RSS after a warm-up of 20 opens, then after --opens more (Enter: the pane takes focus,
-  Esc: back to the list, j/k to the next thread). Target: < 10 MB growth over 500 opens.
+  Esc: back to the list, j: the next thread, so each open is of another thread).
+  Target: < 10 MB growth over 500 opens.
 - huge thread: RSS once a thread of --huge messages is open and painted. Target: ≤ 100 MB.
 """
 
@@ -53,13 +54,13 @@ def rss_mb() -> float:
 
 
 def build_cache(huge: int) -> Path:
-    """2,000 threads; the newest one holds `huge` messages."""
+    """2,000 threads with their messages; the newest one holds `huge` messages."""
     import importlib.util
 
     from o2d_inbox.cache.db import open_db
     from o2d_inbox.cache.schema import SCHEMA_VERSION
 
-    path = TMP / f"memory-{huge}-v{SCHEMA_VERSION}.db"
+    path = TMP / f"memory-{huge}-all-v{SCHEMA_VERSION}.db"
     if path.exists():
         return path
     TMP.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,7 @@ def build_cache(huge: int) -> Path:
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     conn = open_db(partial)
-    seed.seed_cache(conn, 2000, messages_for=300, hostile=False)
+    seed.seed_cache(conn, 2000, messages_for=2000, hostile=False)
     mailbox, prospect, ts = conn.execute(
         "SELECT mailbox, prospect, last_ts FROM threads WHERE id = ?", (HUGE_ID,)).fetchone()
     conn.execute("BEGIN")
@@ -116,7 +117,7 @@ out = {}
 async def opens(pilot, n):
     for i in range(n):
         await pilot.press("enter")
-        await pilot.press("escape", "j" if (i // 50) % 2 == 0 else "k")
+        await pilot.press("escape", "j")  # a different thread each time
     await pilot.pause()
 
 async def main():
