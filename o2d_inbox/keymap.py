@@ -119,6 +119,7 @@ ACTIONS: tuple[Action, ...] = (
     _A("app.triage", "T", "triage", "Triage mode", "App", "inbox", palette="Rapid triage mode",
        palette_help="one key per thread, then the next"),
     _A("conversation.page_down", "space", "page_down", "Page down", "Conversation", "pane"),
+    _A("conversation.earlier", "m", "earlier", "Earlier messages", "Conversation", "pane"),
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),

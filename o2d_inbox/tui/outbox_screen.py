@@ -22,12 +22,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries
 from o2d_inbox.outbox.queue import OutboxItem
+from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import look
 from o2d_inbox.tui.keys import bindings
 

@@ -55,6 +55,16 @@ def wakes(when: datetime, now: datetime) -> str:
 
 
 
+def short_count(n: int) -> str:
+    """A message count in the list's 3 cells: '7', '999', '10k', '999k', '12M' (thousands and
+    millions rounded down: never more than there are)."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n // 1_000_000}M"
+
+
 def who(t: ThreadRow) -> str | None:
     """The other party; until the thread's messages teach it, "you" when we wrote last
     (the list API names only the last sender, which is then one of our own mailboxes)."""
@@ -296,8 +306,7 @@ class ThreadList(ScrollView, can_focus=True):
         text.append(" ")
         text.append(fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable))
         text.append(" ")
-        count = str(t.message_count) if t.message_count < 1000 else "999"
-        text.append(count.rjust(3), muted)
+        text.append(short_count(t.message_count).rjust(3), muted)
         text.append(" ")
         # a snoozed thread shows when it comes back instead of its age
         when = wakes(t.local_snoozed_until, self.clock()) if t.local_snoozed_until else age(t.last_ts, self.clock())
