@@ -10,13 +10,18 @@ The quoted part starts at the first attribution or forwarded-header block:
 and otherwise at the trailing run of "> " lines. Everything from there on is history.
 "> " lines followed by new text (inline answers) are left in the new part: folding them would
 hide the answers.
+
+``attribution(who, when)`` is the line our own reply puts above the message it quotes
+("On Tue, 2 Jun 2026 at 14:30, sarah@acme.com wrote:"); render.compose puts the two below
+the reply.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-__all__ = ["split_quoted"]
+__all__ = ["split_quoted", "attribution"]
 
 _ATTRIBUTION_END = re.compile(
     r"(wrote|a écrit|schrieb|escribió|escreveu|ha scritto|schreef)\s*:\s*$", re.IGNORECASE
@@ -77,3 +82,12 @@ def split_quoted(text: str | None) -> tuple[str, str]:
     new = "\n".join(lines[:start]).strip("\n").rstrip()
     quoted = "\n".join(lines[start:]).strip("\n").rstrip()
     return new, quoted
+
+
+def attribution(who: str | None, when: datetime | None) -> str:
+    """The line above a quoted message. The date is shown as the message carries it (its own
+    offset), so the same draft always produces the same bytes."""
+    who = (who or "").strip() or "you"
+    if when is None:
+        return f"{who} wrote:"
+    return f"On {when:%a}, {when.day} {when:%b %Y} at {when:%H:%M}, {who} wrote:"

@@ -8,9 +8,9 @@ by keyset, with its outbox marks in one more indexed query). Network text is san
 A row, left to right: unread dot or selection tick; who (the person's name, or the address,
 and the company the domain names); the subject, then a snippet of the last message, dimmed;
 the marks (✎ a draft, ↑ a send on its way, ! a failed send; ✱ a private note); the intent;
-the age of the last message (→ when a snoozed thread wakes). Only the subject column grows
-with the width: at 80 columns it has about 40 cells, never fewer than MIN_SUBJECT where the
-layout shows the sidebar (tui/inbox.py SIDEBAR_MIN_WIDTH).
+the message count where there is room; the age of the last message (→ when a snoozed thread
+wakes). The subject column takes what the others leave: about 30 cells at 80 columns, never
+fewer than MIN_SUBJECT where the layout shows the sidebar (tui/inbox.py SIDEBAR_MIN_WIDTH).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ MAX_PAGES = 24
 MIN_SUBJECT = 25  # cells of subject a row keeps wherever the sidebar is shown
 WHO_MIN, WHO_MAX = 12, 30  # the who column's cells
 TAIL = 1 + 2 + 1 + 5 + 1 + 4  # marks, intent, age (with the spaces before each)
+COUNT = 1 + 3  # the message count, where the row has room for it besides MIN_SUBJECT
+WHO_WITH_COUNT = 18  # and a name with a word of the company (who they are matters more)
 MARKS = {"draft": "✎", "pending": "↑", "failed": "!"}  # outbox states, worst last
 NOTE_MARK = "✱"
 
@@ -70,6 +72,16 @@ def wakes(when: datetime, now: datetime) -> str:
 
 
 
+def short_count(n: int) -> str:
+    """A message count in the list's 3 cells: '7', '999', '10k', '999k', '12M' (thousands and
+    millions rounded down: never more than there are)."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n // 1_000_000}M"
+
+
 def who(t: ThreadRow) -> str | None:
     """The other party; until the thread's messages teach it, "you" when we wrote last
     (the list API names only the last sender, which is then one of our own mailboxes)."""
@@ -92,14 +104,14 @@ def who_parts(t: ThreadRow) -> tuple[str, str | None]:
     return safe_line(person), safe_line(company)
 
 
-def subject_width(width: int) -> int:
-    """Cells the subject column gets in a row ``width`` cells wide."""
-    return width - 2 - who_width(width) - 1 - TAIL
-
-
-def who_width(width: int) -> int:
-    """A third of the row, within WHO_MIN..WHO_MAX, leaving the subject MIN_SUBJECT if it can."""
-    return max(WHO_MIN, min(WHO_MAX, width // 3, width - 3 - TAIL - MIN_SUBJECT))
+def columns(width: int) -> tuple[int, int, bool]:
+    """(who cells, subject cells, message count shown) of a row ``width`` cells wide: who about
+    a quarter of the row within WHO_MIN..WHO_MAX, the subject the rest but at least MIN_SUBJECT
+    where it can be, the count only where both still fit with WHO_WITH_COUNT cells of who."""
+    count = width - 3 - TAIL - COUNT - WHO_WITH_COUNT >= MIN_SUBJECT
+    tail = TAIL + (COUNT if count else 0)
+    who_w = max(WHO_MIN, min(WHO_MAX, width // 4 + 2, width - 3 - tail - MIN_SUBJECT))
+    return who_w, width - 2 - who_w - 1 - tail, count
 
 
 class Listed(Protocol):
@@ -334,8 +346,8 @@ class ThreadList(ScrollView, can_focus=True):
     def _row_text(self, t: ThreadRow, width: int, marks: Collection[str] = ()) -> Text:
         # full (not partial) style: $text-muted has alpha, resolved against our background
         muted = self.get_component_rich_style("thread-list--muted")
-        who_w = who_width(width)
-        subject_w = max(4, subject_width(width))
+        who_w, subject_w, count = columns(width)
+        subject_w = max(4, subject_w)
         intent = look(t.reply_intent)
         text = Text()
         if t.id in self.selection:
@@ -369,6 +381,9 @@ class ThreadList(ScrollView, can_focus=True):
         text.append(" ")
         text.append(fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable))
         text.append(" ")
+        if count:
+            text.append(short_count(t.message_count).rjust(3), muted)
+            text.append(" ")
         # a snoozed thread shows when it comes back instead of its age
         when = wakes(t.local_snoozed_until, self.clock()) if t.local_snoozed_until else age(t.last_ts, self.clock())
         text.append(when.rjust(4), muted)

@@ -40,7 +40,7 @@ async def test_a_row_names_the_person_company_subject_and_last_message(cache, si
         dress(cache, short, "Pricing")
         app.threads.reread()
         await settle(pilot)
-        assert "Sarah Chen · Wonk" in line(app, long)
+        assert "Sarah Chen · Wo" in line(app, long)
         assert SUBJECT[:MIN_SUBJECT - 1] in line(app, long)  # a long subject fills its column
         assert "Pricing — Happy to talk" in line(app, short)  # a short one leaves room for the message
 
