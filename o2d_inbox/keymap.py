@@ -129,6 +129,8 @@ ACTIONS: tuple[Action, ...] = (
        palette="Copy the prospect's address", palette_help="to the terminal clipboard"),
     _A("leads.copy_thread_id", "Y", "leads('copy_thread_id')", "Copy thread id", "Leads", "inbox",
        palette="Copy the thread id", palette_help="to the terminal clipboard"),
+    _A("leads.links", "L", "leads('links')", "Links", "Leads", "inbox", palette="Open a link …",
+       palette_help="the links of the conversation on screen, newest message first"),
     # -- end of the reach-out block ----------------------------------------------------------
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),

@@ -182,6 +182,11 @@ class ConversationView(ScrollView, can_focus=True):
         return [strip.text for strip in self._lines]
 
     @property
+    def shown_messages(self) -> list[Any]:
+        """The messages laid out (the latest ones; older ones wait behind "earlier")."""
+        return self._messages[self.hidden_messages:]
+
+    @property
     def hidden_messages(self) -> int:
         """How many of the oldest messages are not laid out (behind the "earlier" line)."""
         return max(0, len(self._messages) - self._window)

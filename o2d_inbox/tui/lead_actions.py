@@ -1,6 +1,7 @@
 """What takes a thread or a queue out of the inbox: the reply stats of the queue on screen,
-an export of the queue (or the selection) for the sales team, and the prospect's address or
-the thread id copied to the terminal's clipboard.
+an export of the queue (or the selection) for the sales team, the prospect's address or the
+thread id copied to the terminal's clipboard, and a link of the conversation opened in the
+browser (the link picker, tui/links.py).
 
 ``LeadActions`` is a plain class over a ``LeadsHost`` (the inbox screen); the keys are the
 ``leads.*`` rows of o2d_inbox/keymap.py. Stats follow the queue the user is looking at (its
@@ -19,8 +20,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.render.links import links_of
 from o2d_inbox.render.text import safe_line
+from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.export_dialog import ExportDialog
+from o2d_inbox.tui.links import LinkPicker
 from o2d_inbox.tui.stats_screen import StatsScreen
 from o2d_inbox.tui.thread_list import ThreadList, who
 
@@ -38,6 +42,8 @@ class LeadsHost(Protocol):
     def conn(self) -> sqlite3.Connection: ...
     @property
     def threads(self) -> ThreadList: ...
+    @property
+    def pane(self) -> ConversationView: ...
     @property
     def app(self) -> Any: ...
     def clock(self) -> datetime: ...
@@ -119,3 +125,17 @@ class LeadActions:
             self.host.notify("No thread selected", timeout=2)
             return
         self._copy(thread.id, "thread id")
+
+    # -- links -----------------------------------------------------------------------------
+    def do_links(self) -> None:
+        """The picker of the links in the conversation on screen, the newest message's first
+        (the prospect's last reply is usually what holds the calendar link)."""
+        host = self.host
+        if host.shown_thread is None:
+            host.notify("No thread selected", timeout=2)
+            return
+        links = links_of(reversed(host.pane.shown_messages))
+        if not links:
+            host.notify("No links in this conversation", timeout=2)
+            return
+        host.push_screen(LinkPicker(links, title="Links in this conversation"))

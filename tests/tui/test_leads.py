@@ -131,3 +131,49 @@ async def test_copy_the_address_and_the_thread_id(cache, monkeypatch):
         assert copied == ["sarah.chen@wonkaretail.com", shown.id]
         assert any("Copied address: sarah.chen@wonkaretail.com" in n for n in notices(app))
         assert any(f"Copied thread id: {shown.id}" in n for n in notices(app))
+
+
+def give_messages(conn, thread_id: str) -> None:
+    """An older message of ours with one link, then the prospect's reply with two."""
+    conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
+    rows = [(f"{thread_id}-a", "me@o2d.test", 1, "Our deck: https://o2d.example/deck", 0),
+            (f"{thread_id}-b", "sarah@acme.com", 2,
+             "Sure. Book me here: https://cal.example.com/sarah. Or see https://acme.example/about", 1)]
+    for mid, sender, ts, body, incoming in rows:
+        conn.execute("INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, body_text, "
+                     "is_incoming, folder) VALUES (?, ?, ?, '[]', '[]', 's', ?, ?, ?, 'INBOX')",
+                     (mid, thread_id, sender, ts, body, incoming))
+    conn.execute("UPDATE threads SET message_count = 2, messages_fetched_count = 2 WHERE id = ?", (thread_id,))
+
+
+async def test_the_link_picker_offers_the_conversation_links_and_opens_one(cache, monkeypatch):
+    from o2d_inbox.tui.links import LinkPicker
+
+    app = app_with_outbox(cache)
+    opened: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+        await settle(pilot)
+        give_messages(cache, app.threads.row(0).id)
+        app.threads.load(keep_anchor=True)
+        await pilot.press("enter")  # the reader, full width at 80 columns
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, LinkPicker)
+        assert [link.url for link in picker.links] == [
+            "https://cal.example.com/sarah", "https://acme.example/about", "https://o2d.example/deck"]
+        await pilot.press("1")
+        await settle(pilot)
+        assert opened == ["https://cal.example.com/sarah"] and app.screen is app.inbox
+
+
+async def test_no_links_is_said_not_an_empty_picker(cache):
+    app = app_with_outbox(cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert app.screen is app.inbox
+        assert "No links in this conversation" in notices(app)
