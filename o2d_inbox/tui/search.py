@@ -11,6 +11,8 @@ The results are a ``SearchSource`` that the ThreadList pages exactly like a quer
 and reply work on them as on any queue. The queue the user came from stays the screen's
 ``view`` (the sidebar keeps pointing at it); `esc` goes back to it, where the cursor was.
 
+While the list shows a search, the conversation pane highlights its words and phrases.
+
 ``SearchController`` is a plain class over a ``SearchHost`` (the inbox screen).
 """
 
@@ -33,6 +35,7 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.cache import search as store_search
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
+from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
 
 __all__ = ["SEARCH_DELAY", "SearchController", "SearchFound", "SearchHost", "SearchSource", "queue_tokens"]
@@ -126,6 +129,8 @@ class SearchHost(Protocol):
     @property
     def threads(self) -> ThreadList: ...
     @property
+    def pane(self) -> ConversationView: ...
+    @property
     def search_box(self) -> Input: ...
     def reader(self) -> sqlite3.Connection | None: ...
     def interrupt_reader(self) -> None: ...
@@ -217,6 +222,7 @@ class SearchController:
 
     def _show(self, source: SearchSource, count: int, first: list[ThreadRow]) -> None:
         self.source = source
+        self.host.pane.highlight(source.parsed.terms + source.parsed.phrases)
         self.host.threads.load(source, preloaded=(count, first))
         self.host.update_titles()
 
@@ -250,6 +256,7 @@ class SearchController:
         host = self.host
         self._wanted = None
         host.interrupt_reader()
+        host.pane.highlight(())
         if self.source is None:
             host.update_titles()
             return
@@ -278,6 +285,7 @@ class SearchController:
         """Another queue was chosen: forget the search without going back anywhere."""
         self._close_box()
         self.source = self._wanted = None
+        self.host.pane.highlight(())
 
     def title(self) -> Text | None:
         """The list's title while it shows (or is about to show) a search."""
