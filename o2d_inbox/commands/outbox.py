@@ -88,6 +88,7 @@ def _read_body(args: argparse.Namespace) -> str | None:
 
 
 def _queue(config, args: argparse.Namespace) -> int:
+    from o2d_inbox.cache import queries
     from o2d_inbox.cache.db import cache_error
     from o2d_inbox.context import open_cache
 
@@ -99,8 +100,7 @@ def _queue(config, args: argparse.Namespace) -> int:
         raise _kept(exc, args, body) from None
     forced = False  # queued for a thread nobody could vouch for
     try:
-        known = args.command == "new" or conn.execute(
-            "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
+        known = args.command == "new" or queries.thread(conn, args.thread_id) is not None
         sender = explicit_from
         if not known:
             try:
