@@ -32,7 +32,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import platformdirs
 
@@ -40,7 +40,7 @@ from o2d_inbox.render.compose import clean_body
 
 __all__ = [
     "Template", "DEFAULTS", "ANY", "UNCLASSIFIED", "templates_dir", "load_templates",
-    "templates_for", "merge_fields", "fill",
+    "templates_for", "merge_fields", "sender_first_name", "fill",
 ]
 
 ANY = "any"
@@ -225,17 +225,35 @@ def _company(domain: str) -> str | None:
     return " ".join(w.upper() if len(w) <= 2 else w.capitalize() for w in words) or None
 
 
-def merge_fields(thread: Any, sender_name: str | None = None) -> dict[str, str]:
+class MergeThread(Protocol):
+    """What merge fields read of a thread (queries.ThreadRow has it)."""
+
+    @property
+    def prospect(self) -> str | None: ...
+    @property
+    def last_from(self) -> str | None: ...
+    @property
+    def needs_reply(self) -> bool: ...
+    @property
+    def mailbox(self) -> str | None: ...
+
+
+def sender_first_name(mailbox: str | None) -> str | None:
+    """{sender_name} as a mailbox address gives it: the first name of john.smith@… ("John")."""
+    ours = _split_address(mailbox)
+    return _names(ours[0])[0] if ours else None
+
+
+def merge_fields(thread: MergeThread, sender_name: str | None = None) -> dict[str, str]:
     """The fields this thread can fill (a field without a value is left out, so it stays
-    visible as ``{field}`` in the text). ``thread`` is a queries.ThreadRow (or anything
-    with ``prospect``, ``last_from``, ``needs_reply`` and ``mailbox``)."""
+    visible as ``{field}`` in the text)."""
     out: dict[str, str] = {}
-    prospect = getattr(thread, "prospect", None)
-    if not prospect and getattr(thread, "needs_reply", False):
-        prospect = getattr(thread, "last_from", None)  # the last message is theirs
-    mailbox = getattr(thread, "mailbox", None)
+    prospect = thread.prospect
+    if not prospect and thread.needs_reply:
+        prospect = thread.last_from  # the last message is theirs
+    mailbox = thread.mailbox
     split = _split_address(prospect)
-    if split is not None:
+    if prospect is not None and split is not None:
         out["prospect"] = prospect.strip()
         first, last = _names(split[0])
         if first:
@@ -250,14 +268,13 @@ def merge_fields(thread: Any, sender_name: str | None = None) -> dict[str, str]:
     if sender_name and sender_name.strip():
         out["sender_name"] = sender_name.strip()
     else:
-        ours = _split_address(mailbox)
-        first = _names(ours[0])[0] if ours else None
+        first = sender_first_name(mailbox)
         if first:
             out["sender_name"] = first
     return out
 
 
-def fill(template: Template | str, *, thread: Any, sender_name: str | None = None) -> str:
+def fill(template: Template | str, *, thread: MergeThread, sender_name: str | None = None) -> str:
     """The template's body with its merge fields filled; unknown ones stay as ``{name}``."""
     body = template.body if isinstance(template, Template) else template
     values = merge_fields(thread, sender_name)

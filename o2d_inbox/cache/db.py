@@ -62,14 +62,14 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     CacheError for a local fault.
     """
     if str(path) == ":memory:":
-        conn = _connect(":memory:")
-        _pragmas(conn, writable=True)
-        ensure_schema(conn)
-        return conn
+        memory = _connect(":memory:")
+        _pragmas(memory, writable=True)
+        ensure_schema(memory)
+        return memory
     global _opened
     path = Path(path)
     _opened = path
-    conn = None
+    conn: sqlite3.Connection | None = None
     try:
         if _may_write(path):
             _make_private(path)

@@ -310,7 +310,7 @@ def _by_day(conn: sqlite3.Connection, f: StatsFilter, intents: list[str | None],
                                _eq("reply_intent", i)[1]).fetchone()[0] for i in intents]
         known = [ts for ts in oldest if ts is not None]
         first = max(first, min((_day_of(ts, utc_offset) for ts in known), default=today))
-    days = {d: {} for d in range(first, today + 1)}
+    days: dict[int, dict[str, int]] = {d: {} for d in range(first, today + 1)}
     terms, params = _filter_terms(f)
     lower = f.since if f.since is not None else -(2 ** 62)
     for intent in intents:

@@ -74,7 +74,7 @@ def is_suppressed(conn: sqlite3.Connection, email: str) -> bool:
 def suppression_warning(conn: sqlite3.Connection, email: str | None) -> str | None:
     """One line for compose when writing to ``email`` goes against a suppression, else None.
     (Plain text; the address is untrusted: the caller renders it as text, not markup.)"""
-    if not _norm(email):
+    if email is None or not _norm(email):
         return None
     if is_suppressed_locally(conn, email):
         return f"{_norm(email)} asked to be removed: a suppression is queued or sent"

@@ -179,7 +179,8 @@ def _insert(conn: sqlite3.Connection, *, kind: str, thread_id: str | None, state
         " created_at, updated_at, send_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (kind, thread_id, state, new_key(), encode_payload(payload), prev_value, now, now, send_after),
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None  # set by every INSERT
+    return cur.lastrowid
 
 
 def _thread(conn: sqlite3.Connection, thread_id: str) -> sqlite3.Row | None:
@@ -526,7 +527,7 @@ def reopen(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> 
 def list_items(conn: sqlite3.Connection, states: Iterable[str] | None = None, *,
                limit: int | None = None) -> list[OutboxItem]:
     """Outbox rows, oldest first, optionally only those in ``states``."""
-    sql, params = "SELECT * FROM outbox", []
+    sql, params = "SELECT * FROM outbox", list[object]()
     if states is not None:
         states = list(states)
         sql += f" WHERE state IN ({','.join('?' * len(states))})"

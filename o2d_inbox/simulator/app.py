@@ -13,6 +13,7 @@ import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from collections.abc import MutableMapping
 from typing import Any, Callable
 
 from starlette.applications import Starlette
@@ -244,7 +245,8 @@ class Api:
         since = q_time(request, "updatedSince")
         after = None
         if qp.get("cursor"):
-            after = decode_cursor(self.secret, qp["cursor"], 2)
+            last_ts, position = decode_cursor(self.secret, qp["cursor"], 2)
+            after = (last_ts, position)
         preds: list[Callable[[ThreadMeta], bool]] = []
         mailbox = (qp.get("mailboxId") or "").strip().lower()
         if mailbox:
@@ -582,9 +584,9 @@ class FaultMiddleware:
             code = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable"}[status]
             return await envelope(status, code, "Simulated server failure")(scope, receive, send)
 
-        captured: list[dict[str, Any]] = []
+        captured: list[MutableMapping[str, Any]] = []
 
-        async def capture(message: dict[str, Any]) -> None:
+        async def capture(message: MutableMapping[str, Any]) -> None:
             captured.append(message)
 
         try:

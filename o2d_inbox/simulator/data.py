@@ -398,7 +398,7 @@ def _domain(company: str) -> str:
 
 _DOMAINS: dict[str, str] = {}
 # the json module's C string escaper (quotes, backslashes, control chars; non-ASCII kept)
-_encode_str = json.encoder.c_encode_basestring or json.encoder.py_encode_basestring
+_encode_str = json.encoder.encode_basestring
 
 
 @functools.lru_cache(maxsize=256)
@@ -692,6 +692,7 @@ class ThreadMeta:
         pick = self.variant + k
         if self.kind:  # warmup, postmaster
             return self._own_system(ours, ts, pick)
+        pool: tuple[str, ...]
         if ours:
             if k == 0:
                 pool = OUR_FIRST
@@ -984,9 +985,9 @@ class Inbox:
             self._seeded_campaigns = per
         out = {c: list(v) for c, v in self._seeded_campaigns.items()}
         for tid in set(self.touched) | self.deleted:
-            i = self.index_of(tid)
-            if i is not None:  # what the seeded count holds for it
-                _tally_meta(out, self._seeded(i), -1)
+            seeded_at = self.index_of(tid)
+            if seeded_at is not None:  # what the seeded count holds for it
+                _tally_meta(out, self._seeded(seeded_at), -1)
             meta = self.get(tid)
             if meta is not None:
                 _tally_meta(out, meta, 1)
@@ -1087,14 +1088,16 @@ class Inbox:
             return
         a = self._stream_bumped(after)
         na, nb = next(a, None), next(b, None)
-        while na is not None or nb is not None:
-            if nb is None or (na is not None and na[0] > nb[0]):
+        while True:
+            if na is not None and (nb is None or na[0] > nb[0]):
                 item, na = na, next(a, None)
-            else:
+            elif nb is not None:
                 item, nb = nb, next(b, None)
+            else:
+                return
             if since is not None and item[0][0] < since:
                 return
-            yield item  # type: ignore[misc]
+            yield item
 
     def page(self, after: Key | None, limit: int, pred: Callable[[ThreadMeta], bool] | None,
              since: int | None) -> tuple[list[ThreadMeta], Key | None]:
