@@ -80,7 +80,7 @@ class Server:
             except OSError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop()
-                    raise SystemExit("the simulator did not start")
+                    raise SystemExit("the simulator did not start") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:

@@ -22,7 +22,6 @@ private (0600: prospects' addresses); without it the rows go to standard output.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import tempfile
@@ -87,7 +86,7 @@ def write_file(rows: Iterator[ExportRow], fmt: str, output: str | os.PathLike) -
     except OSError as exc:  # name the file asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
-        with io.open(fd, "w", encoding="utf-8", newline="") as f:  # newline="": csv writes the CRLF
+        with open(fd, "w", encoding="utf-8", newline="") as f:  # newline="": csv writes the CRLF
             n = write(rows, f)
         os.replace(tmp, path)
     except BaseException:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -118,7 +118,7 @@ def _lenient(native: Any, fallback: Any) -> Any:
     """``native`` as pydantic-core validates it (in Rust: the fast path of every well-formed
     field), else ``fallback(value)`` in Python for whatever else arrived. Measured on thread
     pages: 30% less validation time than a Python validator on every field."""
-    return Annotated[Union[native, Annotated[Any, AfterValidator(fallback)]],
+    return Annotated[native | Annotated[Any, AfterValidator(fallback)],
                      Field(union_mode="left_to_right")]
 
 

@@ -227,7 +227,8 @@ def _fts_values(table: str, prefix: str) -> str:
 
 def _fts_migration(table: str) -> list[str]:
     fts, src = f"search_{table}", f"search_{table}_src"
-    delete = f"INSERT INTO {fts} ({fts}, rowid, {_FTS_COLUMNS}) VALUES ('delete', OLD.rowid, {_fts_values(table, 'OLD.')});"
+    delete = (f"INSERT INTO {fts} ({fts}, rowid, {_FTS_COLUMNS}) "
+              f"VALUES ('delete', OLD.rowid, {_fts_values(table, 'OLD.')});")
     insert = f"INSERT INTO {fts} (rowid, {_FTS_COLUMNS}) VALUES (NEW.rowid, {_fts_values(table, 'NEW.')});"
     watched = _FTS_WATCHED[table]
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)

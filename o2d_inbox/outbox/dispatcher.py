@@ -199,7 +199,7 @@ class Dispatcher:
                     changed = await self.run_once()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - the loop outlives one bad pass (e.g. a locked db)
+                except Exception:  # the loop outlives one bad pass (e.g. a locked db)
                     log.exception("outbox pass failed")
                     changed = 0
                 if changed and on_change is not None:
@@ -368,7 +368,7 @@ class Dispatcher:
                 raise
             except NotFoundError as exc:
                 return self._fail(item, item.state, str(exc))
-            except Exception as exc:  # noqa: BLE001 - offline, 5xx, garbled: learn it later
+            except Exception as exc:  # offline, 5xx, garbled: learn it later
                 if not isinstance(exc, ApiError):
                     log.exception("outbox item %s: learning the thread's mailbox failed", item.id)
                 self._pass_errors.append(exc)
@@ -429,7 +429,7 @@ class Dispatcher:
                                       payload=ob.encode_payload(payload))
                 return self._fail(item, "sending", str(exc))
             return self._transient(item, "sending", exc, attempts)
-        except Exception as exc:  # noqa: BLE001 - never lose the row to an unexpected error
+        except Exception as exc:  # never lose the row to an unexpected error
             log.exception("outbox item %s: unexpected error", item.id)
             return self._transient(item, "sending", exc, attempts)
         try:
@@ -525,7 +525,7 @@ class Dispatcher:
             self._update(item, "accepted", state="sent", operation_status="unknown", next_attempt_at=None,
                          last_error=f"delivery not confirmed: the server no longer knows operation {item.operation_id}")
             return 1
-        except Exception as exc:  # noqa: BLE001 - polling is harmless to repeat
+        except Exception as exc:  # polling is harmless to repeat
             if isinstance(exc, ApiError):
                 self._pass_errors.append(exc)
             else:

@@ -107,7 +107,7 @@ class OutboxItem:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:
-        data = {k: row[k] for k in row.keys()}
+        data = dict(row)
         data["payload"] = json.loads(data["payload"]) if data["payload"] else {}
         return cls(**data)
 
@@ -480,7 +480,8 @@ def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None
         if item is None:
             raise OutboxRefused(f"no outbox item #{item_id}")
         if item.kind not in MESSAGE_KINDS:
-            raise OutboxRefused(f"#{item_id} is an {item.kind} item: only a reply, forward or new message can be edited")
+            raise OutboxRefused(f"#{item_id} is an {item.kind} item: "
+                                "only a reply, forward or new message can be edited")
         if item.state not in ("draft", "scheduled", "failed"):
             raise OutboxRefused(f"cannot edit #{item_id}: it is {item.state} (the server may have it already)")
         payload = dict(item.payload)

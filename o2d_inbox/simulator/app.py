@@ -14,7 +14,8 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from collections.abc import MutableMapping
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException

@@ -9,7 +9,8 @@ import re
 import random
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from o2d_inbox.simulator.data import (
     CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, COMPANIES,

@@ -36,7 +36,8 @@ import random
 import string
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 INTENTS: tuple[str, ...] = (
     "interested",

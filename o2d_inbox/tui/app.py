@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on, work
@@ -497,7 +498,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
                          namespaces: Any = None) -> bool:
         try:
             return await super().run_action(action, default_namespace, namespaces)
-        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+        except Exception as exc:  # only a cache fault is handled here
             if not self.tell_fault(exc):
                 raise
             return True
@@ -507,7 +508,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         def guarded(*args: Any) -> Any:
             try:
                 return callback(*args)
-            except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+            except Exception as exc:  # only a cache fault is handled here
                 if not self.tell_fault(exc):
                     raise
                 return None
@@ -625,7 +626,7 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
         try:
             from o2d_inbox.sync.engine import SyncLocked
         except ImportError:  # pragma: no cover
-            SyncLocked = ()  # noqa: N806
+            SyncLocked = ()
         reason = safe_line(str(error)) or type(error).__name__
         if worker.group == "filter":
             if not (isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error)):

@@ -3,7 +3,8 @@
 Newest first, one row each: kind, recipient / thread, state (glyph + word + colour), age,
 attempts, last error. `r` retries a failed item, `x` / `d` cancels (a draft, a queued or a
 failed item; not one already at the server), `enter` opens a draft in compose (a failed
-message becomes a draft again, to mend its text or sender), `esc` / `q` goes back. The outbox is small (a user's own actions), so a DataTable is right here.
+message becomes a draft again, to mend its text or sender), `esc` / `q` goes back. The outbox
+is small (a user's own actions), so a DataTable is right here.
 """
 
 from __future__ import annotations

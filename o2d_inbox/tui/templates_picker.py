@@ -8,7 +8,8 @@ Template files are untrusted text: shown as rich Text, never markup.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult

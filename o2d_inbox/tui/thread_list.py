@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
 
 from rich.segment import Segment
 from rich.style import Style

@@ -26,7 +26,8 @@ async def test_the_documented_example_is_read_as_sent(make_client):
         return httpx.Response(200, json=DOC_EXAMPLE)
 
     stats = await make_client(handler).campaign_stats("cmp/../x?y")
-    assert seen[0].raw_path.split(b"?")[0] == b"/campaigns/cmp%2F..%2Fx%3Fy/stats" and seen[0].params["workspaceId"] == "42"
+    assert seen[0].raw_path.split(b"?")[0] == b"/campaigns/cmp%2F..%2Fx%3Fy/stats"
+    assert seen[0].params["workspaceId"] == "42"
     assert (stats.sends.sent, stats.sends.replied, stats.contacts.total, stats.status) == (750, 45, 500, "active")
 
 

@@ -169,7 +169,7 @@ async def test_sync_and_full_reconcile_keep_local_states(engine, conn, sim):
 
 # --- compliance -----------------------------------------------------------------------------
 
-from o2d_inbox.outbox import compliance
+from o2d_inbox.outbox import compliance  # noqa: E402
 from o2d_inbox.outbox import queue as outbox  # noqa: E402
 
 
