@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from o2d_inbox.cache.schema import SCHEMA_VERSION, ensure_schema
+from o2d_inbox.cache.migrations import ensure_schema
+from o2d_inbox.cache.schema import SCHEMA_VERSION
 
 EXIT_CACHE = 6  # cli.py's EXIT_CACHE: a local cache fault (not the server's)
 PRIVATE_FILE = 0o600

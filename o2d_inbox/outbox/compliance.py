@@ -4,7 +4,7 @@ Two sources, both in the cache so compose can warn offline:
 - the outbox: an address in a ``suppress`` item that is queued, in flight or sent
   (``is_suppressed_locally``); a cancelled or failed one does not count;
 - the server's answer to ``GET /campaigns/suppressions/status``, cached per address by
-  ``refresh_suppression`` (table ``suppression_status``, schema migration 7).
+  ``refresh_suppression`` (table ``suppression_status``, schema.py).
 
 Addresses compare case-insensitively (stored lower-case).
 """

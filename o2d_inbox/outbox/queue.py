@@ -34,7 +34,7 @@ before is kept in ``prev_value``. A revert (undo, cancel, or a rejection by the 
 ``prev_value`` back only if the thread still shows our value, so it never clobbers a newer
 change. The sync engine leaves ``reply_intent`` alone while a thread has an intent row in
 ``scheduled``/``sending``/``accepted`` (``INTENT_IN_FLIGHT``), and view_counts follow
-``threads`` through triggers (schema migration 2), so nothing else needs refreshing.
+``threads`` through triggers (schema.py COUNT_TRIGGERS), so nothing else needs refreshing.
 
 Every function here is synchronous, takes an autocommit sqlite3.Connection (cache.db.open_db)
 and runs its writes in one ``BEGIN IMMEDIATE`` transaction, so several processes (the TUI
@@ -103,7 +103,7 @@ class OutboxItem:
     operation_status: str | None
     server_message_id: str | None
     server_thread_id: str | None
-    accepted_at: float | None = None  # when the server accepted it (schema migration 10)
+    accepted_at: float | None = None  # when the server accepted it (migration 10)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:

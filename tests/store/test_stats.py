@@ -291,7 +291,7 @@ def test_stats_on_a_cache_of_the_previous_format_migrates_it(capsys, tmp_path):
     """A cache last written before migration 12 (no campaign_stats, no stats indexes) works."""
     import sqlite3
 
-    from o2d_inbox.cache.schema import MIGRATIONS
+    from o2d_inbox.cache.migrations import MIGRATIONS
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
