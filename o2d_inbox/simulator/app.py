@@ -25,9 +25,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from o2d_inbox.simulator.core import SimulatedDrop, World
-from o2d_inbox.simulator.data import (
-    INTENTS, KIND_POSTMASTER, KIND_WARMING, MAILBOXES, ThreadMeta, iso,
-)
+from o2d_inbox.simulator.corpus import INTENTS, MAILBOXES
+from o2d_inbox.simulator.generator import KIND_POSTMASTER, KIND_WARMING, ThreadMeta, iso
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 PAGE_CACHE_BYTES = 64 << 20

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from collections.abc import Callable
 
-from o2d_inbox.simulator.data import (
-    CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, COMPANIES,
-    MAILBOXES, KIND_PROSPECT, PATHOLOGICAL, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
-    html_quoted, iso,
+from o2d_inbox.simulator.corpus import (
+    CAMPAIGNS, COMPANIES, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, MAILBOXES, PATHOLOGICAL,
+    PROSPECT_BY_INTENT,
 )
+from o2d_inbox.simulator.generator import KIND_PROSPECT, ThreadMeta, _attribution, _digest, _html, html_quoted, iso
+from o2d_inbox.simulator.inbox import Inbox
 
 #: the classification a live reply gets (a bounce is not a reply: it is seeded only)
 LIVE_INTENTS: tuple[str | None, ...] = (

@@ -88,7 +88,7 @@ async def test_sync_caches_the_stats_and_a_failing_endpoint_never_ends_it(tmp_pa
 def test_simulator_counts_equal_a_count_of_every_thread_also_after_changes():
     """The seeded part counted from bytes equals decoding every thread, before and after
     replies, intent changes and deletions."""
-    from o2d_inbox.simulator.data import _tally_meta
+    from o2d_inbox.simulator.inbox import _tally_meta
     from store_helpers import make_sim
 
     sim = make_sim(2000, seed=9)

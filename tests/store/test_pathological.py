@@ -1,4 +1,4 @@
-"""Records a careless server may send (simulator/data.py PATHOLOGICAL): dates before 1970, far
+"""Records a careless server may send (simulator/corpus.py PATHOLOGICAL): dates before 1970, far
 in the future or malformed, lone surrogates, an intent carrying a terminal escape, a thread
 without an id. Every kind of sync completes with them and stores them as well as they can be."""
 
@@ -15,7 +15,7 @@ from store_helpers import (
 )
 
 from o2d_inbox.api.client import UniboxClient
-from o2d_inbox.simulator.data import PATHOLOGICAL_KINDS
+from o2d_inbox.simulator.corpus import PATHOLOGICAL_KINDS
 from o2d_inbox.cache import queries
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.db import open_db

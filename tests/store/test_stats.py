@@ -12,7 +12,7 @@ import pytest
 
 from o2d_inbox.cache import stats as st
 from o2d_inbox.cache.stats import NO_CAMPAIGN, StatsFilter, compute
-from o2d_inbox.simulator.data import KIND_PROSPECT
+from o2d_inbox.simulator.generator import KIND_PROSPECT
 from o2d_inbox.sync.engine import SyncEngine
 
 from store_helpers import make_client, make_sim
