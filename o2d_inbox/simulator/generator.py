@@ -79,31 +79,31 @@ def _person_email(first: str, last: str, company: str) -> str:
 _ASCII_NAMES = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"})
 
 
-def _digest(*parts: Any) -> bytes:
+def seed_digest(*parts: Any) -> bytes:
     return hashlib.blake2b("/".join(map(str, parts)).encode(), digest_size=8).digest()
 
 
-def _html(text: str) -> str:
+def text_to_html(text: str) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
 
 
 # message-count weights 1..8 mapped from a byte
-_COUNT_TABLE = bytes(
+COUNT_TABLE = bytes(
     [1] * 40 + [2] * 80 + [3] * 36 + [4] * 38 + [5] * 26 + [6] * 18 + [7] * 10 + [8] * 8
 )
 # Intent of a prospect thread, by who wrote last (None = unclassified). A bounce is always the
 # last message (nobody answers a mailer-daemon); a thread that ends with us mostly answered a
 # reply (a booked call, an acknowledged "not interested" or "remove me", a follow-up after an
 # out-of-office) or is still waiting for any answer at all.
-_INTENT_PROSPECT_LAST: tuple[str | None, ...] = (
+INTENT_PROSPECT_LAST: tuple[str | None, ...] = (
     ("interested",) * 56 + ("not_interested",) * 26 + ("out_of_office",) * 41 + ("bounced",) * 26
     + ("unsubscribe",) * 15 + ("neutral",) * 56 + (None,) * 36
 )
-_INTENT_OURS_LAST: tuple[str | None, ...] = (
+INTENT_OURS_LAST: tuple[str | None, ...] = (
     ("interested",) * 46 + ("not_interested",) * 48 + ("out_of_office",) * 30
     + ("unsubscribe",) * 20 + ("neutral",) * 56 + (None,) * 56
 )
-assert len(_COUNT_TABLE) == 256 and len(_INTENT_PROSPECT_LAST) == len(_INTENT_OURS_LAST) == 256
+assert len(COUNT_TABLE) == 256 and len(INTENT_PROSPECT_LAST) == len(INTENT_OURS_LAST) == 256
 assert len(OUR_FOLLOWUP) == len(PROSPECT_BY_INTENT[None])  # answers line up with questions
 
 #: Ages (seconds before the anchor) of the seeded threads' last messages, as a piecewise linear
@@ -140,11 +140,11 @@ def _shape(n: int, prospect_last: bool, pref: int, inbound: bool) -> tuple[int, 
 
 _LEAD_PREF = (1, 1, 2, 3)  # by 2 bits: the sequence we would like before the first answer
 #: _shape by ``count << 4 | prospect_last << 3 | shape byte & 3 << 1 | inbound`` (the hot path)
-_SHAPES: tuple[tuple[int, int], ...] = tuple(
+SHAPES: tuple[tuple[int, int], ...] = tuple(
     _shape(key >> 4 or 1, bool(key & 8), _LEAD_PREF[key >> 1 & 3], bool(key & 1))
     for key in range(9 << 4))
 #: who quotes the message they answer (1 the prospect, 2 us), by 3 bits: 3 threads in 8
-_QUOTE_MODES = (0, 0, 0, 0, 0, 1, 1, 3)
+QUOTE_MODES = (0, 0, 0, 0, 0, 1, 1, 3)
 
 KIND_PROSPECT, KIND_WARMING, KIND_POSTMASTER = 0, 1, 2
 
@@ -171,7 +171,7 @@ def _long_date(t: time.struct_time) -> str:
     return f"{_WEEKDAY_NAMES[t.tm_wday]}, {_MONTH_NAMES[t.tm_mon - 1]} {t.tm_mday}"
 
 
-def _attribution(ts: int, name: str, email: str) -> str:
+def quote_attribution(ts: int, name: str, email: str) -> str:
     """Gmail's line above quoted history: "On Mon, Mar 9, 2026 at 2:30 PM Ann <a@b.c> wrote:"."""
     day, sec = divmod(ts, 86400)
     hour, minute = sec // 3600, sec % 3600 // 60
@@ -188,8 +188,8 @@ def _gmail_day(day: int) -> str:
 def html_quoted(text: str, attribution: str, quoted: str) -> str:
     """A reply's HTML the way Gmail writes it: the new text, then the attribution and the
     quoted message in a blockquote."""
-    return (_html(text) + '<div class="gmail_quote"><div>' + html.escape(attribution)
-            + '</div><blockquote class="gmail_quote">' + _html(quoted) + "</blockquote></div>")
+    return (text_to_html(text) + '<div class="gmail_quote"><div>' + html.escape(attribution)
+            + '</div><blockquote class="gmail_quote">' + text_to_html(quoted) + "</blockquote></div>")
 
 
 def _outlook_header(ts: int, name: str, email: str, to_name: str, to: str, subject: str) -> str:
@@ -409,17 +409,17 @@ class ThreadMeta:
                                            "Re: " + self.base_subject)
                     quoted = p_text
                     if with_html:
-                        body_html = (_html(text) + "<hr><div>" + html.escape(head.partition(
-                            "\n")[2]).replace("\n", "<br>") + "</div>" + _html(p_text))
+                        body_html = (text_to_html(text) + "<hr><div>" + html.escape(head.partition(
+                            "\n")[2]).replace("\n", "<br>") + "</div>" + text_to_html(p_text))
                 else:
-                    head = _attribution(p_ts, p_name, p_sender)
+                    head = quote_attribution(p_ts, p_name, p_sender)
                     quoted = "> " + p_text.replace("\n", "\n> ")
                     if with_html:
                         body_html = html_quoted(text, head, p_text)
                 text = f"{text}\n\n{head}\n{quoted}"
         if not ours and self.html_mode and k == self.seed_count - 1:
             if with_html and body_html is None:
-                body_html = _html(text)
+                body_html = text_to_html(text)
             return ours, ts, sender, None if self.html_mode == 1 else "", body_html
         return ours, ts, sender, text, body_html
 
@@ -437,14 +437,14 @@ class ThreadMeta:
             subject = DSN_SUBJECTS[(self.variant + k) % len(pool)].format(base=self.base_subject)
         return {
             "id": f"msg_{self.tid[4:]}_{k + 1:02d}",
-            "message_id": f"<{_digest(self.tid, k).hex()}@{sender.rpartition('@')[2]}>",
+            "message_id": f"<{seed_digest(self.tid, k).hex()}@{sender.rpartition('@')[2]}>",
             "from_email": sender,
             "to_emails": [prospect] if ours else [mailbox],
             "cc_emails": cc,
             "subject": subject,
             "date_received": iso(ts),
             "body_text": text,
-            "body_html": body_html if body_html is not None else _html(text or ""),
+            "body_html": body_html if body_html is not None else text_to_html(text or ""),
             "is_incoming": not ours,
             "folder": "sent" if ours else (
                 "spam" if self.spam and k == self.seed_count - 1 else "inbox"),
@@ -489,7 +489,7 @@ def _js(value: str | None) -> str:
     return "null" if value is None else _encode_str(value)
 
 
-def _base_subject(kind: int, pick: int, first: str, company: str, mailbox: int,
+def subject_for(kind: int, pick: int, first: str, company: str, mailbox: int,
                   variant: int) -> str:
     if kind == KIND_PROSPECT:  # the hot path: most threads
         return SUBJECTS[pick % len(SUBJECTS)].format(

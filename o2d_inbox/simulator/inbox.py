@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator
 
 from o2d_inbox.simulator.corpus import CAMPAIGNS, COMPANIES, FIRST, HOSTILE, HOSTILE_KINDS, LAST, MAILBOXES
 from o2d_inbox.simulator.generator import (
-    _COUNT_TABLE, _INTENT_OURS_LAST, _INTENT_PROSPECT_LAST, _QUOTE_MODES, _SHAPES, AGE_PROFILE,
-    KIND_POSTMASTER, KIND_PROSPECT, KIND_WARMING, NEEDS_REPLY_BY_AGE, ThreadMeta, _base_subject,
+    COUNT_TABLE, INTENT_OURS_LAST, INTENT_PROSPECT_LAST, QUOTE_MODES, SHAPES, AGE_PROFILE,
+    KIND_POSTMASTER, KIND_PROSPECT, KIND_WARMING, NEEDS_REPLY_BY_AGE, ThreadMeta, subject_for,
     hostile_index,
 )
 
@@ -112,15 +112,15 @@ class Inbox:
         kind = KIND_WARMING if b[0] < 13 else KIND_POSTMASTER if b[0] < 18 else KIND_PROSPECT
         if hostile:
             kind = KIND_PROSPECT
-        count = _COUNT_TABLE[b[4]]
+        count = COUNT_TABLE[b[4]]
         shape = b[6]
         prospect_last = b[5] < self._band_chance[bisect.bisect_right(self._band_start, i)]
-        intent = (_INTENT_PROSPECT_LAST if prospect_last else _INTENT_OURS_LAST)[b[1]]
+        intent = (INTENT_PROSPECT_LAST if prospect_last else INTENT_OURS_LAST)[b[1]]
         campaign: str | None = None if b[3] < 20 else CAMPAIGNS[b[3] % len(CAMPAIGNS)][0]
         lead = 1
         if kind == KIND_WARMING:
             intent, campaign = None, None
-            count, lead = _SHAPES[(2 + b[4] % 3) << 4 | prospect_last << 3 | 1]
+            count, lead = SHAPES[(2 + b[4] % 3) << 4 | prospect_last << 3 | 1]
         elif kind == KIND_POSTMASTER:
             intent, campaign, count, prospect_last, lead = None, None, 1, True, 0
         elif hostile:
@@ -129,7 +129,7 @@ class Inbox:
             count = 3 if b[4] < 48 else 2
             lead = count - 1
         else:
-            count, lead = _SHAPES[count << 4 | prospect_last << 3 | (shape & 3) << 1
+            count, lead = SHAPES[count << 4 | prospect_last << 3 | (shape & 3) << 1
                                   | (shape >= 224)]
             if lead == count:
                 intent = None  # outbound only: nobody has answered yet
@@ -143,12 +143,12 @@ class Inbox:
             b[2] % len(MAILBOXES)
         shape = b[6]
         base = HOSTILE[HOSTILE_KINDS.index(hostile)][1] if hostile else \
-            _base_subject(kind, b[11], first, company, mailbox, b[12])
+            subject_for(kind, b[11], first, company, mailbox, b[12])
         return ThreadMeta(
             self.tid_of(i) if hostile else f"thr_{i:06d}", i, kind, mailbox, campaign, intent,
             base, first, LAST[b[9] % len(LAST)], company, count, not prospect_last, self._ts(i),
             3600 * (3 + b[12] % 45), 1 if b[13] < 12 else 2 if b[13] < 20 else 0, b[12],
-            b[14] < 15, b[15] < 5, hostile, [], [], self.n - i, lead, _QUOTE_MODES[shape >> 2 & 7], None,
+            b[14] < 15, b[15] < 5, hostile, [], [], self.n - i, lead, QUOTE_MODES[shape >> 2 & 7], None,
             intent,
         )
 
