@@ -450,7 +450,7 @@ class Dispatcher:
             return lambda: c.add_suppressions(emails, reason, idempotency_key=key)
         thread = item.thread_id
         if thread is None:
-            raise ValueError(f"a {item.kind} names no thread")
+            raise ValueError(f"this {item.kind} names no thread")
         if item.kind == "reply":
             reply = ReplyRequest.model_validate(p)
             return lambda: c.reply(thread, reply, idempotency_key=key)
