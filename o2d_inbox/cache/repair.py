@@ -143,9 +143,12 @@ def missing_objects(conn: sqlite3.Connection) -> list[str]:
         expected = _objects(Database(fresh))
     finally:
         fresh.close()
-    row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (_SET_ASIDE_KEY,)).fetchone()
-    aside = {name for name, _ in json.loads(row[0])} if row and row[0] else set()
-    return sorted(m for m in expected - _objects(Database(conn)) if m.split(" ", 1)[1] not in aside)
+    found = _objects(Database(conn))
+    aside: set[str] = set()
+    if "table sync_state" in found:
+        row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (_SET_ASIDE_KEY,)).fetchone()
+        aside = {name for name, _ in json.loads(row[0])} if row and row[0] else set()
+    return sorted(m for m in expected - found if m.split(" ", 1)[1] not in aside)
 
 
 def restore_missing(conn: sqlite3.Connection, missing: list[str]) -> list[str]:

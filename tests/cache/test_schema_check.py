@@ -87,3 +87,12 @@ def test_doctor_names_what_is_missing_and_the_command_that_restores_it(tmp_path,
     assert cli.main(["cache", "check", "--cache", str(path)]) == 0
     capsys.readouterr()
     assert cli.main(["doctor", "--demo", "--cache", str(path)]) == 0
+
+
+def test_a_file_with_no_schema_at_all_lacks_every_table(tmp_path):
+    """(An empty file, say: `cache rebuild` checks the old file before replacing it.)"""
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "empty.db")
+    missing = missing_objects(conn)
+    assert "table threads" in missing and "trigger trg_view_counts_ins" in missing
