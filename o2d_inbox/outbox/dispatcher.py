@@ -135,6 +135,18 @@ class CacheWriteFailed(Exception):
 #: What the server answers an outbox item with (by kind: reply/forward, new, intent, suppress).
 Answer = ReplyResponse | SendResponse | ReplyIntentResult | SuppressionUpsertResult
 
+
+
+def _send_answer(response: Answer) -> ReplyResponse | SendResponse | None:
+    """The answer to a send; intents and suppressions are done when answered (no operation)."""
+    return response if isinstance(response, (ReplyResponse, SendResponse)) else None
+
+
+def _operation_of(response: Answer) -> str | None:
+    send = _send_answer(response)
+    return send.operation_id if send else None
+
+
 #: How long an accepted send's operation may stay unfinished before polling stops (seconds).
 CONFIRM_WITHIN = 24 * 3600
 
@@ -435,7 +447,7 @@ class Dispatcher:
         try:
             return self._accepted(item, response)
         except sqlite3.Error:
-            self._unrecorded.append((item, getattr(response, "operation_id", None)))
+            self._unrecorded.append((item, _operation_of(response)))
             raise
 
     def _request_for(self, item: OutboxItem) -> Callable[[], Awaitable[Answer]]:
@@ -463,8 +475,7 @@ class Dispatcher:
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     def _accepted(self, item: OutboxItem, response: Answer) -> int:
-        # Intents and suppressions are done when answered; only sends name an operation.
-        send = response if isinstance(response, (ReplyResponse, SendResponse)) else None
+        send = _send_answer(response)
         op_id = send.operation_id if send else None
         status = send.status if send else None
         fields: dict[str, Any] = {"last_error": None, "operation_status": status}
