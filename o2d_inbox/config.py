@@ -357,7 +357,7 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
         elif key == "alerts":
             if value not in ALERTS:
                 raise ConfigError(f"{path}: key 'alerts' must be one of {', '.join(map(repr, ALERTS))}, "
-                                  f"got {_shown(repr(value)) if isinstance(value, str) else _type_name(value)}")
+                                  f"got {repr(value[:24]) if isinstance(value, str) else _type_name(value)}")
             out[key] = value
         elif key == "keymap":
             if not isinstance(value, dict):
