@@ -31,7 +31,8 @@ CLEAR = "unclassified"  # no classification (PATCH replyIntent null)
 #   app     the app, over every screen
 #   inbox   the inbox screen (whatever pane has focus)   list     the thread list
 #   pane    the conversation                             sidebar  the queues sidebar
-#   compose / confirm / intent / outbox / snooze / note / template / help: those dialogs
+#   compose / confirm / intent / outbox / snooze / note / template / help / stats / export:
+#   those dialogs
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,11 @@ ACTIONS: tuple[Action, ...] = (
     _A("template.down", "j", "down", "Down", "Template picker", "template", in_help=False),
     _A("template.up", "k", "up", "Up", "Template picker", "template", in_help=False),
     _A("help.close", "escape,q,question_mark", "dismiss", "Close", "Help", "help", show=True, in_help=False),
+    # -- the stats screen and the export dialog (tui/stats_screen.py, tui/export_dialog.py) -----
+    _A("stats.window", "w", "next_window", "Window", "Reply stats", "stats", show=True),
+    _A("stats.refresh", "r", "refresh_stats", "Refresh", "Reply stats", "stats", show=True),
+    _A("stats.close", "escape,q", "close", "Back", "Reply stats", "stats", show=True),
+    _A("export.cancel", "escape", "cancel", "Cancel", "Export", "export", show=True, in_help=False),
 )
 
 #: Actions by binding id (the keymap's vocabulary).
