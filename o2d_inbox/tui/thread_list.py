@@ -46,7 +46,7 @@ WHO_MIN, WHO_MAX = 12, 30  # the who column's cells
 TAIL = 1 + 2 + 1 + 5 + 1 + 4  # marks, intent, age (with the spaces before each)
 COUNT = 1 + 3  # the message count, where the row has room for it besides MIN_SUBJECT
 WHO_WITH_COUNT = 18  # and a name with a word of the company (who they are matters more)
-MARKS = {"draft": "✎", "pending": "↑", "failed": "!"}  # outbox states, worst last
+MARKS = {"draft": "✎", "pending": "↑", "failed": "!"}  # outbox states; a row shows the most urgent
 NOTE_MARK = "✱"
 
 
