@@ -576,6 +576,19 @@ MIGRATIONS: list[list[Any]] = [
     ],
     # 11: times stored before clamp_ts existed, clamped (see _clamp_stored_times).
     [_clamp_stored_times],
+    # 14: Needs reply holds the interested, neutral and unclassified threads only
+    # (queries.needs_reply_sql), grouped by intent: the open-queue index gains reply_intent
+    # before last_ts, so each intent is one covering range (without it, counting the queue
+    # read every waiting thread's row: 1.2 s at 1,000,000 threads). Search reads the private
+    # notes (few) through their own index instead of every thread's row.
+    [
+        "DROP INDEX IF EXISTS ix_threads_needs_open",
+        "CREATE INDEX ix_threads_needs_open ON threads "
+        "(needs_reply, relevant, reply_intent, last_ts, id, local_done, local_snoozed_until) "
+        f"WHERE {LOCAL_OPEN_SQL}",
+        "CREATE INDEX IF NOT EXISTS ix_threads_noted ON threads (last_ts DESC, id DESC) "
+        "WHERE local_note IS NOT NULL",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
