@@ -218,20 +218,20 @@ def _thread_row(r: sqlite3.Row | tuple) -> ThreadRow:
 
 
 def filtered(*, intent: str | None = None, mailbox: str | None = None, campaign: str | None = None,
-             needs_reply: bool = False, relevant: bool = False) -> View:
+             needs_reply: bool = False, relevant: bool = False, sort: str | None = None) -> View:
     """The view of threads passing every given filter (None / False: no filter), ordered as
     the TUI's queue of its main filter: 'needs' when ``needs_reply`` (oldest wait first), else
     'intent', 'campaign', 'mailbox', 'all' (newest first). ``intent`` 'unclassified' is none yet.
     Threads marked done or snoozed are left out whenever ``needs_reply`` or ``intent`` is given,
-    as the Needs-reply and intent queues leave them out."""
+    as the Needs-reply and intent queues leave them out. ``sort``: View.sort."""
     given = [(kind, key) for kind, key in (("intent", intent), ("campaign", campaign),
                                            ("mailbox", mailbox)) if key is not None]
     if needs_reply:
-        return View("needs", relevant=relevant, narrow=tuple(given))
+        return View("needs", relevant=relevant, narrow=tuple(given), sort=sort)
     if not given:
-        return View("all", relevant=relevant)
+        return View("all", relevant=relevant, sort=sort)
     (kind, key), rest = given[0], tuple(given[1:])
-    return View(kind, key, relevant=relevant, narrow=rest)
+    return View(kind, key, relevant=relevant, narrow=rest, sort=sort)
 
 
 def _term(kind: str, key: str | None) -> tuple[str, object]:
