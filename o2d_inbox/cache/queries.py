@@ -10,7 +10,9 @@ Every list query costs O(page) (plus O(offset) index steps for a jump), never O(
 - Views that ignore ``relevant`` (the "full" feed) on an index that has ``relevant`` as its
   second column are two ordered ranges (relevant = 1 and 0); a compound ``UNION ALL ...
   ORDER BY`` makes SQLite merge them in order instead of sorting the queue.
-- Counts come from ``view_counts`` (kept by the sync engine; ``writes.refresh_counts`` rebuilds it).
+- Counts come from ``view_counts`` (kept by the sync engine; ``writes.refresh_counts`` rebuilds it),
+  except Needs reply's, counted on its covering index with the list's own predicate (it depends
+  on the outbox, which view_counts does not follow): ~0.11 s at 190,000 waiting threads.
 - A view narrowed by more filters (``View.narrow``, what `o2d-inbox threads` combines) walks its
   own queue's index and reads the table only for the narrowing columns of the rows it passes.
 
@@ -75,7 +77,7 @@ _INDEX = {
     "mailbox": ("mailbox", "ix_threads_mailbox", "ix_threads_mailbox"),
     "campaign": ("campaign_id", "ix_threads_campaign", "ix_threads_campaign"),
     "done": (None, "ix_threads_done", "ix_threads_done"),
-    "snoozed": (None, "ix_threads_snoozed", "ix_threads_snoozed"),  # few rows: sorted
+    "snoozed": (None, "ix_threads_snoozed", "ix_threads_snoozed"),  # wake order (few rows)
 }
 _LOCAL_TERM = {"done": "local_done = 1", "snoozed": "local_snoozed_until IS NOT NULL"}
 
