@@ -136,3 +136,12 @@ def test_needs_reply_plans_are_covering_index_ranges(cache):
         assert "TEMP B-TREE" not in plan, plan
         assert plan.count("COVERING INDEX ix_threads_needs_open (needs_reply=? AND relevant=? AND reply_intent") \
             == (3 if view.relevant else 6), plan
+
+
+def test_the_count_reads_the_replied_threads_from_the_outbox_side(cache):
+    """Needs reply's count: waiting threads on the index, less the replied ones looked up by rowid
+    (never one outbox probe per waiting thread)."""
+    for _, where, params in q._ranges(q.View("needs"), None, replied=True):
+        plan = " | ".join(r[3] for r in cache.execute(
+            f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM threads NOT INDEXED WHERE {where}", params))
+        assert "SEARCH threads USING INTEGER PRIMARY KEY (rowid=?)" in plan and "SCAN" not in plan, plan
