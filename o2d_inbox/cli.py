@@ -201,6 +201,14 @@ def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
         p.add_argument("--demo", action="store_true", help="use the built-in simulator", **kw)
 
 
+def _listing(p: argparse.ArgumentParser) -> None:
+    """--limit / --all / --json of the thread listings (threads, search)."""
+    p.add_argument("--limit", metavar="N", default=None,
+                   help="show N threads (default 50; with --json: all)")
+    p.add_argument("--all", action="store_true", help="show every thread")
+    p.add_argument("--json", action="store_true", help="JSON Lines")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="o2d-inbox",
@@ -246,13 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("threads", help="list cached threads (works offline)")
     _common(p)
-    p.add_argument("--intent", help="interested, not_interested, …, or unclassified")
+    p.add_argument("--intent", help="interested, not_interested, …, or unclassified (or the list's "
+                   "names: int, neu, ooo, not, bnc, unsub, unc)")
     p.add_argument("--mailbox")
-    p.add_argument("--campaign")
+    p.add_argument("--campaign", help="a campaign id the cache knows")
     p.add_argument("--relevant", action="store_true", help="hide warmup and postmaster threads")
-    p.add_argument("--needs-reply", action="store_true", help="only threads waiting for our reply")
-    p.add_argument("--limit", type=number(int, 1), default=50)
-    p.add_argument("--json", action="store_true", help="JSON Lines")
+    p.add_argument("--needs-reply", action="store_true",
+                   help="the Needs-reply queue: interested, neutral or unclassified threads waiting for our reply")
+    p.add_argument("--sort", choices=["oldest", "newest", "intent"], default=None,
+                   help="list order (default: the queue's own; Needs reply: interested first, then oldest wait)")
+    _listing(p)
 
     p = sub.add_parser("show", help="show one cached conversation (works offline)")
     _common(p)
@@ -262,8 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="full-text search of the cache (works offline)")
     _common(p)
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--limit", type=number(int, 1), default=50)
-    p.add_argument("--json", action="store_true")
+    _listing(p)
 
     p = sub.add_parser("reply", help="queue a reply in the outbox")
     _common(p)

@@ -4,6 +4,7 @@ simulator on a real port and the CLI's environment for it (cli, outbox)."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,11 @@ from o2d_inbox.sync.engine import SyncEngine
 
 from tests.helpers import SimServer, make_client, make_sim, refusing_socket
 from tests.seed import seed_cache
+
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, which every
+# CLI subprocess would inherit as "the terminal is 80 wide": a test that means a width sets it.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 
 @pytest.fixture

@@ -216,7 +216,8 @@ MIGRATIONS: list[Step] = [
     [
         "DROP INDEX IF EXISTS ix_threads_needs_open",
         "DROP INDEX IF EXISTS ix_threads_intent_open",
-        INDEXES["ix_threads_needs_open"],
+        "CREATE INDEX IF NOT EXISTS ix_threads_needs_open ON threads "
+        f"(needs_reply, relevant, last_ts, id, local_done, local_snoozed_until) WHERE {LOCAL_OPEN_SQL}",
         INDEXES["ix_threads_intent_open"],
     ],
     # 9: the intent and needs-reply queues read the open-queue indexes; 1's two were kept up to
@@ -238,6 +239,12 @@ MIGRATIONS: list[Step] = [
         *(INDEXES[i] for i in ("ix_threads_stats_day", "ix_threads_stats_mix",
                                "ix_messages_incoming", "ix_messages_outgoing")),
         TABLES["campaign_stats"],
+    ],
+    # 13: Needs reply means "a reply from me": its index is grouped by intent; notes searchable
+    [
+        "DROP INDEX IF EXISTS ix_threads_needs_open",
+        INDEXES["ix_threads_needs_open"],
+        INDEXES["ix_threads_noted"],
     ],
 ]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 
 #: The cache format this schema is (the number of migrations.MIGRATIONS).
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 # --- tables ----------------------------------------------------------------------------------
 
@@ -192,9 +192,18 @@ INDEXES: dict[str, str] = {
         "CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, next_attempt_at)",
     "ix_outbox_thread":
         "CREATE INDEX IF NOT EXISTS ix_outbox_thread ON outbox (thread_id, id)",
+    # Needs reply holds the interested, neutral and unclassified threads only
+    # (queries.needs_reply_sql), grouped by intent: reply_intent before last_ts makes each
+    # intent one covering range (without it, counting the queue read every waiting thread's
+    # row: 1.2 s at 1,000,000 threads).
     "ix_threads_needs_open":
         "CREATE INDEX IF NOT EXISTS ix_threads_needs_open ON threads "
-        f"(needs_reply, relevant, last_ts, id, local_done, local_snoozed_until) WHERE {LOCAL_OPEN_SQL}",
+        "(needs_reply, relevant, reply_intent, last_ts, id, local_done, local_snoozed_until) "
+        f"WHERE {LOCAL_OPEN_SQL}",
+    # Search reads the private notes (few) through their own index, not every thread's row.
+    "ix_threads_noted":
+        "CREATE INDEX IF NOT EXISTS ix_threads_noted ON threads (last_ts DESC, id DESC) "
+        "WHERE local_note IS NOT NULL",
     "ix_threads_intent_open":
         "CREATE INDEX IF NOT EXISTS ix_threads_intent_open ON threads "
         "(reply_intent, relevant, last_ts DESC, id DESC, local_done, local_snoozed_until) "

@@ -4,27 +4,34 @@
     search(conn, q, *, relevant=None, limit=50, offset=0, now=None) -> list[ThreadRow]  newest first
     search_count(conn, q, *, relevant=None, now=None) -> int   at most COUNT_CAP + 1 ("more")
 
-Query language (nothing a user types raises; what cannot be understood becomes plain words):
+Query language (a filter whose value cannot be read raises SearchError, one line naming it;
+anything else that cannot be understood becomes plain words):
 
 - ``pricing demo``: every word must occur (AND); the last word is a prefix while typing
   (``pri`` finds "pricing") unless the query ends with a space.
 - ``"next tuesday"``: a phrase (an unbalanced quote runs to the end of the query).
 - ``from:jane`` / ``to:acme.com``: addresses; one word is a prefix (jane finds jane.doe@…),
-  more are the address's words in a row (acme.com, jane.doe@acme.com).
+  more are the address's words in a row (acme.com, jane.doe@acme.com), the last one a prefix
+  unless a domain ends it (tom@lumen finds tom@lumenhq.com).
   from: is a message's sender (or a thread's last sender), to: a message's to / cc. Several
   from:/to: must all match.
-- ``intent:interested`` (``unclassified`` = none yet; ``not-interested`` = not_interested),
-  ``mailbox:``, ``campaign:`` (id, or a substring of its name): several values of one key = OR.
+- ``intent:interested``, or any name the list shows (``int``, ``ooo``, ``not``, ``unsub``,
+  ``bounce``, ``unc`` = none yet; render/intent_names.py), ``mailbox:``, ``campaign:`` (id, or
+  a substring of its name): several values of one key = OR. An unknown intent is an error.
 - ``before:2026-03-01`` / ``after:2026-03-01`` (UTC days; before: excludes the day, after:
-  includes it) or relative ``7d`` ``2w`` ``3m`` ``1y`` ``12h``: on the thread's last activity.
-- ``is:unread``, ``is:needs-reply``, ``is:open`` (not done, not snoozed: what the Needs-reply and
-  intent queues show; cache/local.py).
+  includes it) or relative ``7d`` ``2w`` ``3m`` ``1y`` ``12h``: on the thread's last activity;
+  anything else is an error.
+- ``is:unread``, ``is:needs-reply`` (the Needs-reply queue: queries.needs_reply_sql), ``is:open``
+  (not done, not snoozed: cache/local.py); another ``is:`` value is an error.
+- A filter key with nothing after it (``intent:`` while typing) is ignored.
 - ``-word`` has no negation: it is the word. AND / OR / NOT / NEAR are words too.
 
 Matching: a thread is found when its own row (subject, last snippet, last sender: what the
 thread list has, also for threads whose messages were never fetched) or one
 of its cached messages (subject, body, from, to, cc) matches all the words, phrases and
-address filters; the other filters apply to the thread. See schema.py (full-text search) for what
+address filters, or (without address filters) its private note contains all the words and
+phrases (cache/local.py; notes are few: read through their own index, ix_threads_noted); the
+other filters apply to the thread. See schema.py (full-text search) for what
 is indexed and how the indexes stay current (triggers; never a rebuild).
 
 Cost: the index's rowids are in list order (schema.py, "In list order"), so a query reads the
@@ -43,8 +50,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from o2d_inbox.cache.db import fault_kind, transaction
-from o2d_inbox.cache.queries import _THREAD_COLUMNS, UNCLASSIFIED, ThreadRow, _thread_row
+from o2d_inbox.cache.queries import _THREAD_COLUMNS, ThreadRow, _thread_row, needs_reply_sql
 from o2d_inbox.cache.schema import FTS_KEY, FTS_TOP, LOCAL_OPEN_SQL, clamp_ts
+from o2d_inbox.render.intent_names import UnknownIntent, intent_value
 
 # search_count stops at COUNT_CAP + 1 (shown as "1,000+"). Measured at 1,000,000 messages:
 # counting a common word with a filter to 10,000 threads took ~0.5 s, to 1,000 ~50 ms.
@@ -59,7 +67,11 @@ _OPEN_SQL = re.sub(r"\blocal_", "t.local_", LOCAL_OPEN_SQL)
 _UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
 _RELATIVE = re.compile(r"(\d{1,5})([hdwmy])", re.I)
 _WORD = re.compile(r"\w", re.UNICODE)  # a term without one has no token for FTS5 to match
-_SEPARATOR = re.compile(r"[^\w]", re.UNICODE)  # splits tokens (roughly as unicode61 does)
+
+
+class SearchError(ValueError):
+    """A filter whose value cannot be read (``is:bogus``, ``before:garbage``, ``intent:bogus``);
+    the message is one line naming it, for the search bar and the command line."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,8 @@ def _when(value: str, now: datetime) -> int | None:
 
 
 def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
-    """The query as structured fields; what is not understood becomes plain words."""
+    """The query as structured fields; what is not understood becomes plain words.
+    Raises SearchError for a filter whose value cannot be read."""
     now = now or datetime.now(timezone.utc)
     terms: list[str] = []
     phrases: list[str] = []
@@ -169,15 +182,16 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
             lists[key].append(value.strip().lower() if key == "mailbox" else value.strip())
             continue
         if key == "intent":
-            v = value.strip().lower().replace("-", "_")
-            lists["intent"].append(None if v in (UNCLASSIFIED, "none", "null") else v)
+            try:
+                lists["intent"].append(intent_value(value.strip()))
+            except UnknownIntent as exc:
+                raise SearchError(str(exc)) from None
             continue
         if key in ("before", "after"):
             ts = _when(value, now)
             if ts is None:
-                if _WORD.search(value):
-                    terms.append(value)  # not a date: keep the words
-                continue
+                raise SearchError(f"{key}: needs a date (2026-03-01) or an age (12h, 7d, 2w, 3m, 1y), "
+                                  f"not {value!r}")
             if key == "before":
                 before = ts if before is None else min(before, ts)
             else:
@@ -185,10 +199,9 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
             continue
         if key == "is":
             flag = _IS.get(value.strip().lower())
-            if flag:
-                flags[flag] = True
-            elif _WORD.search(value):
-                terms.append(value)
+            if not flag:
+                raise SearchError(f"unknown filter is:{value} (is:unread, is:needs-reply or is:open)")
+            flags[flag] = True
     prefix = last_is_term and not q[-1:].isspace()
     return SearchQuery(
         terms=tuple(terms), phrases=tuple(phrases), from_=tuple(lists["from"]), to=tuple(lists["to"]),
@@ -205,10 +218,15 @@ def _string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+_DOMAIN_END = re.compile(r"\.[^\W\d_]{2,}$", re.UNICODE)  # ".com", ".io": a domain ends it
+
+
 def _address(value: str) -> str:
-    """One word is a prefix (from:jan finds jan.doe@…); more (jane.doe@acme.com, acme.com) are
-    the address's words in a row, the last one whole (a prefix would read every "com…")."""
-    return _string(value) + ("*" if _SEPARATOR.search(value.strip(" .@")) is None else "")
+    """One word is a prefix (from:jan finds jan.doe@…); more (jane.doe@acme.com, tom@lumen)
+    are the address's words in a row, the last one a prefix unless a domain ends the value
+    (acme.com: a prefix "com*" would read every "com…")."""
+    value = value.strip(" .@")
+    return _string(value) + ("" if _DOMAIN_END.search(value) else "*")
 
 
 def match_expression(query: SearchQuery) -> str | None:
@@ -258,7 +276,7 @@ def _filters(query: SearchQuery, relevant: bool | None, params: dict) -> list[st
     if query.unread:
         where.append("t.unread = 1")
     if query.needs_reply:
-        where.append("t.needs_reply = 1")
+        where.append(f"({needs_reply_sql('t')})")
     if query.open:
         where.append(f"({_OPEN_SQL})")
     return where
@@ -282,13 +300,14 @@ def _key(ts: int) -> int:
     return (FTS_TOP - ts) * _K
 
 
-def _arms(where: list[str], bounds: str, ordered: bool) -> list[str]:
-    """Two queries of (FTS rowid, thread rowid, last_ts, id) for the matching thread rows and
-    messages that pass the filters; ordered: newest first (ascending FTS rowids).
-    Two statements, merged by the caller: a compound SELECT gets flattened and loses the order."""
+def _arms(where: list[str], bounds: str, ordered: bool, notes: str = "") -> list[str]:
+    """Queries of (FTS rowid, thread rowid, last_ts, id) for the matching thread rows and
+    messages (and, given ``notes``, noted threads) that pass the filters; ordered: newest
+    first (ascending FTS rowids; a note's thread sorts by the key its own row has).
+    Separate statements, merged by the caller: a compound SELECT gets flattened and loses the order."""
     filters = "".join(" AND " + w for w in where)
-    order = " ORDER BY f.rowid" if ordered else ""
-    return [
+    order = " ORDER BY rid" if ordered else ""
+    arms = [
         f"SELECT f.rowid AS rid, t.rowid AS trow, t.last_ts, t.id FROM search_threads AS f "
         f"JOIN threads AS t ON t.rowid = (f.rowid & {_ROW}) "
         f"WHERE search_threads MATCH :m{bounds}{filters}{order}",
@@ -296,6 +315,23 @@ def _arms(where: list[str], bounds: str, ordered: bool) -> list[str]:
         f"JOIN messages AS m ON m.rowid = (f.rowid & {_ROW}) JOIN threads AS t ON t.id = m.thread_id "
         f"WHERE search_messages MATCH :m{bounds}{filters}{order}",
     ]
+    if notes:
+        arms.append(f"SELECT ({FTS_TOP} - t.last_ts) * {_K} + t.rowid AS rid, t.rowid AS trow, t.last_ts, t.id "
+                    f"FROM threads AS t WHERE {notes}{filters}{order}")
+    return arms
+
+
+def _note_sql(query: SearchQuery, params: dict) -> str:
+    """The private note contains every word and phrase (LIKE, ASCII case-insensitive), as a
+    condition on ``t`` with its values in ``params``; "" when notes do not take part (no
+    words, or address filters, which a note cannot match)."""
+    texts = [*query.terms, *query.phrases]
+    if not texts or query.from_ or query.to:
+        return ""
+    for i, text in enumerate(texts):
+        params[f"n{i}"] = _contains(text)
+    return "t.local_note IS NOT NULL AND " + " AND ".join(
+        f"t.local_note LIKE :n{i} ESCAPE '\\'" for i in range(len(texts)))
 
 
 # One thread ``t`` tested against the index, in two FTS5 queries: its own entry by exact rowid,
@@ -316,6 +352,11 @@ class _Plan:
     where: list[str]
     params: dict
     bounds: str = ""
+    notes: str = ""  # _note_sql
+
+    @property
+    def probe(self) -> str:
+        return f"({_PROBE} OR ({self.notes}))" if self.notes else _PROBE
 
 
 def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, kind: str | None = None) -> _Plan:
@@ -325,6 +366,7 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, k
     if match is None:
         return _Plan("sql", where, params)
     params["m"] = match
+    notes = _note_sql(query, params)
     bounds = ""
     if query.before is not None:  # last_ts < before
         bounds += " AND f.rowid >= :lo"
@@ -345,7 +387,7 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, k
         # FTS5 builds a prefix's whole doclist on every probe (~60 ms for a common one at
         # 1,000,000 messages): with narrow filters the last word counts as typed in full.
         params["m"] = match_expression(replace(query, prefix=False))
-    return _Plan(kind, where, params, bounds)
+    return _Plan(kind, where, params, bounds, notes)
 
 
 def _page_rows(conn: sqlite3.Connection, rowids: list[int]) -> list[ThreadRow]:
@@ -365,7 +407,7 @@ def _stream_page(conn: sqlite3.Connection, plan: _Plan, limit: int, offset: int)
     boundary = None
     previous = None
     in_order = True
-    cursors = [conn.execute(sql, plan.params) for sql in _arms(plan.where, plan.bounds, True)]
+    cursors = [conn.execute(sql, plan.params) for sql in _arms(plan.where, plan.bounds, True, plan.notes)]
     for _, trow, ts, tid in heapq.merge(*cursors, key=lambda r: r[0]):
         if previous is not None and ts > previous:
             in_order = False  # not the promised order: read everything, sort below
@@ -408,7 +450,7 @@ def search(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bool | N
         plan = _plan(conn, query, relevant)
         if plan.kind == "stream":
             return _stream_page(conn, plan, limit, offset)
-        where = plan.where + ([_PROBE] if plan.kind == "probe" else [])
+        where = plan.where + ([plan.probe] if plan.kind == "probe" else [])
         sql = (f"SELECT t.rowid FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''} "
                "ORDER BY t.last_ts DESC, t.id DESC LIMIT :limit OFFSET :offset")
         return _page_rows(conn, [r[0] for r in conn.execute(sql, {**plan.params, "limit": limit, "offset": offset})])
@@ -427,13 +469,13 @@ def search_count(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bo
             # Distinct threads until the cap, in whatever order FTS5 reads fastest (a compound
             # SELECT … UNION … LIMIT would build the whole union first).
             seen: set[int] = set()
-            for sql in _arms(plan.where, plan.bounds, False):
+            for sql in _arms(plan.where, plan.bounds, False, plan.notes):
                 for row in conn.execute(sql, plan.params):
                     seen.add(row[1])
                     if len(seen) > COUNT_CAP:
                         return len(seen)
             return len(seen)
-        where = plan.where + ([_PROBE] if plan.kind == "probe" else [])
+        where = plan.where + ([plan.probe] if plan.kind == "probe" else [])
         inner = f"SELECT 1 FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''}"
         return conn.execute(f"SELECT count(*) FROM ({inner} LIMIT :cap)",
                             {**plan.params, "cap": COUNT_CAP + 1}).fetchone()[0]

@@ -55,7 +55,8 @@ from pathlib import Path
 from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import load_config
 from o2d_inbox.editor import EditorFailed, edit_text
-from o2d_inbox.render.text import fit, safe_line
+from o2d_inbox.render.table import Column, output_width, table
+from o2d_inbox.render.text import safe_line
 from o2d_inbox.outbox import queue as ob
 
 RECENT_SECONDS = 24 * 3600
@@ -257,7 +258,8 @@ def _age(seconds: float) -> str:
     return f"{seconds}s"
 
 
-def item_line(item: ob.OutboxItem, now: float) -> str:
+def item_cells(item: ob.OutboxItem, now: float) -> list[str]:
+    """An item as terminal-safe table cells: id, kind, state, age, thread or recipient, summary."""
     state = item.state
     if item.waiting:
         state = "waiting"  # not sent yet: its thread's mailbox is not known (see last_error)
@@ -267,21 +269,31 @@ def item_line(item: ob.OutboxItem, now: float) -> str:
         state = f"accepted:{item.operation_status}"
     elif item.state == "sent" and item.last_error:
         state = "sent:unconfirmed"  # accepted, but its delivery was never reported
-    where = item.thread_id or item.recipient or ""
-    line = (f"#{item.id:<5} {item.kind:<8} {fit(safe_line(state), 16)} {_age(now - item.created_at):>4}  "
-            f"{fit(safe_line(where), 24)}  {safe_line(item.summary)}")
+    summary = safe_line(item.summary)
     if item.last_error and item.state in ("failed", "scheduled", "sending", "accepted", "sent"):
-        line += f"  [{safe_line(item.last_error)}]"
-    return line
+        summary += f"  [{safe_line(item.last_error)}]"
+    return [f"#{item.id}", item.kind, safe_line(state), _age(now - item.created_at),
+            safe_line(item.thread_id or item.recipient or ""), summary]
+
+
+#: the outbox table (render/table.py): ids whole, the summary and its error cut first
+_COLUMNS = [Column(cut=False), Column(cut=False), Column(min=7, max=20), Column(cut=False, right=True),
+            Column(min=12, max=36), Column(min=16)]
+
+
+def item_line(item: ob.OutboxItem, now: float) -> str:
+    """One item, every field whole."""
+    return table([item_cells(item, now)], _COLUMNS, None)[0]
 
 
 def _emit(items: list[ob.OutboxItem], as_json: bool) -> None:
     now = time.time()
-    for item in items:
-        if as_json:
+    if as_json:
+        for item in items:
             print(json.dumps(item_json(item, now), ensure_ascii=False))
-        else:
-            print(item_line(item, now))
+        return
+    for line in table([item_cells(item, now) for item in items], _COLUMNS, output_width(sys.stdout)):
+        print(line)
 
 
 def _list(config, *, show_all: bool, as_json: bool) -> int:

@@ -1,8 +1,10 @@
 """`o2d-inbox search QUERY`: full-text search of the cache (cache/search.py), offline.
 
-The output is that of `o2d-inbox threads`: the same table, or with --json the same thread
-objects as JSON Lines (its serializer, imported), newest first. A query that cannot be
-understood is searched as plain words, never an error.
+The output is that of `o2d-inbox threads` (its printer, imported): the same table fitted to
+the terminal, or with --json the same thread objects as JSON Lines, newest first; 50 threads
+unless ``--limit N`` or ``--all`` (``--json``: all), and on stderr how many matched ("50 of
+1,242 shown"; counted up to 1,000, then "1,000+"). A filter the query language cannot read
+(``is:bogus``, ``before:garbage``, ``intent:bogus``) is a usage error: exit 2, one line.
 """
 
 from __future__ import annotations
@@ -10,27 +12,34 @@ from __future__ import annotations
 import argparse
 import sys
 
-from o2d_inbox.cli import EXIT_OK
-from o2d_inbox.commands.threads import probe, thread_json, thread_table_line
+from o2d_inbox.cli import EXIT_OK, EXIT_USAGE, fail
+from o2d_inbox.commands.threads import UsageError, limit_of, print_threads, probe
 from o2d_inbox.config import load_config
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
+    from o2d_inbox.cache.search import COUNT_CAP, SearchError, parse, search, search_count
     from o2d_inbox.context import open_cache
-    from o2d_inbox.cache.search import search
 
+    try:
+        limit = limit_of(args)
+        query = parse(args.query)
+    except (UsageError, SearchError) as exc:
+        return fail(str(exc), EXIT_USAGE)
     config = load_config(args)
     probe(config)
     conn = open_cache(config)
     try:
-        rows = search(conn, args.query, limit=max(0, int(args.limit or 0)))
+        total = search_count(conn, query)
+        more = total > COUNT_CAP
+        if limit is None and more:  # everything: count past the cap by reading it
+            rows = search(conn, query, limit=2**62)
+            total, more = len(rows), False
+        else:
+            rows = search(conn, query, limit=min(total, limit or total))
     finally:
         conn.close()
-    out = sys.stdout
-    for row in rows:
-        out.write((json.dumps(thread_json(row)) if args.json else thread_table_line(row)) + "\n")
+    print_threads(rows, min(total, COUNT_CAP) if more else total, as_json=args.json, more=more)
     if not rows:
         print("no cached threads match", file=sys.stderr)
     return EXIT_OK

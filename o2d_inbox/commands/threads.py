@@ -11,7 +11,12 @@ queue lists (neither shows threads marked done or snoozed); filters combine (que
 
 Output: a table for people, or with --json the documented thread fields (plus ``mailbox``,
 and for `show` the documented message fields) as JSON Lines. JSON is ASCII-escaped, so no
-server-provided character reaches the terminal raw; the table goes through render.text.
+server-provided character reaches the terminal raw; the table goes through render.text and
+fits the terminal (render/table.py; piped, every field whole). The table shows 50 threads
+unless ``--limit N`` or ``--all``, and says on stderr how many it left out ("50 of 1,242
+shown"); ``--json`` without ``--limit`` prints every thread (a script is never cut silently).
+An unknown ``--intent`` or ``--campaign``, or a ``--limit`` that is not 1 or more, is a usage
+error (exit 2, one line).
 """
 
 from __future__ import annotations
@@ -71,19 +76,52 @@ def probe(config: Config) -> bool:
 
 # --- threads --------------------------------------------------------------------------------
 
-def view_of(args: argparse.Namespace) -> View:
-    """The queue the `threads` filters name; 'unclassified' (or 'none' / 'null') is no intent yet."""
+class UsageError(ValueError):
+    """A flag value the command cannot use; the message is one line."""
+
+
+DEFAULT_LIMIT = 50
+
+
+def limit_of(args: argparse.Namespace) -> int | None:
+    """How many threads to print: --limit N, --all (None), else 50 (--json: None, everything)."""
+    text = getattr(args, "limit", None)
+    if text is None:
+        return None if getattr(args, "all", False) or getattr(args, "json", False) else DEFAULT_LIMIT
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise UsageError(f"--limit must be a whole number of 1 or more, not {text!r} (--all: no limit)")
+    return limit
+
+
+def view_of(args: argparse.Namespace, conn: sqlite3.Connection | None = None) -> View:
+    """The queue the `threads` filters name; any name the list shows for an intent
+    (render/intent_names.py; 'unclassified' is no intent yet). With ``conn``, a campaign the
+    cache does not know is a UsageError."""
     from o2d_inbox.cache import queries
+    from o2d_inbox.render.intent_names import UnknownIntent, intent_value
 
     intent = getattr(args, "intent", None) or None
-    if intent and intent.lower() in ("unclassified", "none", "null"):
-        intent = queries.UNCLASSIFIED
+    if intent is not None:
+        try:
+            intent = intent_value(intent) or queries.UNCLASSIFIED
+        except UnknownIntent as exc:
+            raise UsageError(f"--intent: {exc}") from None
+    campaign = getattr(args, "campaign", None) or None
+    if campaign is not None and conn is not None and not conn.execute(
+            "SELECT 1 FROM campaigns WHERE id = ? UNION ALL SELECT 1 FROM threads WHERE campaign_id = ? LIMIT 1",
+            (campaign, campaign)).fetchone():
+        known = [r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id LIMIT 8")]
+        raise UsageError(f"--campaign: no campaign {campaign!r} in the cache"
+                         + (f" (known: {', '.join(known)})" if known else " (run o2d-inbox sync)"))
     mailbox = getattr(args, "mailbox", None)
     return queries.filtered(
-        intent=intent, mailbox=mailbox.strip().lower() if mailbox else None,
-        campaign=getattr(args, "campaign", None) or None,
+        intent=intent, mailbox=mailbox.strip().lower() if mailbox else None, campaign=campaign,
         needs_reply=bool(getattr(args, "needs_reply", False)),
-        relevant=bool(getattr(args, "relevant", False)),
+        relevant=bool(getattr(args, "relevant", False)), sort=getattr(args, "sort", None),
     )
 
 
@@ -103,15 +141,34 @@ def thread_json(row: ThreadRow) -> dict[str, Any]:
     return out
 
 
-def thread_table_line(row: ThreadRow) -> str:
-    """A thread as one terminal-safe table line (also used by `search`)."""
-    from o2d_inbox.render.text import fit, safe_line
+def _thread_cells(row: ThreadRow) -> list[str]:
+    """A thread as terminal-safe table cells: date, intent, sender, subject, id."""
+    from o2d_inbox.render.text import safe_line
 
     date = (row.last_date_text or "")[:16].replace("T", " ")
-    intent = _intent(row.reply_intent, "-")
     subject = row.subject_display or row.subject or "(no subject)"
-    return (f"{fit(date, 16)}  {fit(intent, 14)}  {fit(safe_line(row.last_from) or '-', 30)}  "
-            f"{fit(safe_line(subject), 50)}  {safe_line(row.id)}")
+    return [date, _intent(row.reply_intent, "-"), safe_line(row.last_from) or "-",
+            safe_line(subject), safe_line(row.id)]
+
+
+def print_threads(rows: list[ThreadRow], total: int, *, as_json: bool, more: bool = False) -> None:
+    """The threads as JSON Lines or a table that fits the terminal (also `search`), then on
+    stderr what was left out: "50 of 1,242 shown" (``more``: the total is a lower bound)."""
+    from o2d_inbox.render.table import Column, output_width, table
+
+    out = sys.stdout
+    if as_json:
+        for row in rows:
+            out.write(json.dumps(thread_json(row)) + "\n")
+    else:
+        # the subject keeps 24 cells: the date goes first, then the intent
+        columns = [Column(cut=False, drop=1), Column(cut=False, max=14, drop=2), Column(min=12, max=30),
+                   Column(min=24, max=50), Column(cut=False)]
+        for line in table([_thread_cells(r) for r in rows], columns, output_width(out)):
+            out.write(line + "\n")
+    if rows and (len(rows) < total or more):
+        print(f"{len(rows):,} of {total:,}{'+' if more else ''} shown — `--limit N` or `--all`",
+              file=sys.stderr)
 
 
 def _intent(value: str | None, none: str) -> str:
@@ -124,16 +181,15 @@ def _intent(value: str | None, none: str) -> str:
 def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
     from o2d_inbox.cache import queries
 
-    limit = max(0, int(getattr(args, "limit", 50) or 0))
-    rows = queries.rows(conn, view_of(args), 0, limit)
-    out = sys.stdout
-    if args.json:
-        for row in rows:
-            out.write(json.dumps(thread_json(row)) + "\n")
-        return EXIT_OK
-    for row in rows:
-        out.write(thread_table_line(row) + "\n")
-    if not rows:
+    try:
+        limit = limit_of(args)
+        view = view_of(args, conn)
+    except UsageError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    total = queries.count(conn, view)
+    rows = queries.rows(conn, view, 0, total if limit is None else limit)
+    print_threads(rows, total, as_json=args.json)
+    if not rows and not args.json:
         print("no cached threads match (run o2d-inbox sync to fill the cache)", file=sys.stderr)
     return EXIT_OK
 

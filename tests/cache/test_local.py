@@ -169,7 +169,7 @@ async def test_sync_and_full_reconcile_keep_local_states(engine, conn, sim):
 
 @pytest.mark.parametrize("sql", [
     "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_needs_open WHERE needs_reply = ? "
-    "AND relevant = ? AND {open} AND (last_ts, id) > (?, ?) ORDER BY last_ts, id",
+    "AND relevant = ? AND reply_intent = 'neutral' AND {open} AND (last_ts, id) > (?, ?) ORDER BY last_ts, id",
     "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_intent_open WHERE reply_intent = ? "
     "AND relevant = ? AND {open} AND (last_ts, id) < (?, ?) ORDER BY last_ts DESC, id DESC",
 ])

@@ -57,6 +57,7 @@ def _shape(conn: sqlite3.Connection) -> dict:
 #: of the schema must come with a new step and format, and its fingerprint here.
 FINGERPRINTS = {
     12: "0de7a50bf32dd173",
+    13: "c1b4ab35ef6600a0",
 }
 _FTS_SHADOW = re.compile(r"^search_\w+_(data|idx|docsize|config|content)$")  # FTS5's own, by SQLite version
 

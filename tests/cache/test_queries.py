@@ -15,13 +15,39 @@ VIEWS = [
 ]
 
 
+def _replied(conn):
+    """Threads with a reply queued, in flight or sent since the prospect's last message."""
+    return {r[0] for r in conn.execute(
+        "SELECT o.thread_id FROM outbox AS o JOIN threads AS t ON t.id = o.thread_id WHERE o.kind = 'reply' "
+        "AND o.state IN ('scheduled', 'sending', 'accepted', 'sent') AND o.send_after >= t.last_ts")}
+
+
+def _needs(t, replied):
+    """Needs reply, the obvious way: the prospect wrote last, a reply is for it, none is on its way."""
+    return (t.needs_reply and t.reply_intent in ("interested", "neutral", None) and not t.local_done
+            and t.local_snoozed_until is None and t.id not in replied)
+
+
+def _sort_key(view):
+    """The list order of ``view`` as a Python sort key (with reverse)."""
+    rank = {i: n for n, i in enumerate(q.INTENT_ORDER)}
+    if view.order == "intent":
+        sign = 1 if view.kind == "needs" else -1
+        return (lambda t: (rank.get(t.reply_intent, len(rank)), sign * t.last_ts, t.id if sign > 0 else
+                           tuple(-ord(c) for c in t.id))), False
+    if view.order == "wake":
+        return (lambda t: (t.local_snoozed_until, t.id)), False
+    return (lambda t: t.key), view.order == "newest"
+
+
 def _expected(conn, view):
     """The queue computed the slow, obvious way in Python."""
     out = []
+    replied = _replied(conn)
     for t in (q.thread(conn, r[0]) for r in conn.execute("SELECT id FROM threads")):
         if view.relevant and not t.relevant:
             continue
-        if view.kind == "needs" and not t.needs_reply:
+        if view.kind == "needs" and not _needs(t, replied):
             continue
         if view.kind == "intent" and t.reply_intent != (None if view.key == "unclassified" else view.key):
             continue
@@ -29,8 +55,13 @@ def _expected(conn, view):
             continue
         if view.kind == "campaign" and t.campaign_id != view.key:
             continue
+        if view.kind == "done" and not t.local_done:
+            continue
+        if view.kind == "snoozed" and t.local_snoozed_until is None:
+            continue
         out.append(t)
-    out.sort(key=lambda t: t.key, reverse=view.kind != "needs")
+    key, reverse = _sort_key(view)
+    out.sort(key=key, reverse=reverse)
     return [t.id for t in out]
 
 
@@ -52,9 +83,13 @@ def test_pages_count_and_position(cache, view):
     assert q.position(cache, view, middle) == len(paged) // 2
 
 
-def test_needs_is_oldest_first_and_all_newest_first(cache):
-    needs = q.rows(cache, q.View("needs"), 0, 10)
-    assert [t.last_ts for t in needs] == sorted(t.last_ts for t in needs)
+def test_needs_is_interested_first_then_oldest_wait_and_all_newest_first(cache):
+    needs = q.rows(cache, q.View("needs"), 0, 1000)
+    interested = [t for t in needs if t.reply_intent == "interested"]
+    assert interested and len(interested) < len(needs)
+    assert needs[:len(interested)] == interested
+    assert [t.last_ts for t in interested] == sorted(t.last_ts for t in interested)
+    assert {t.reply_intent for t in needs} == {"interested", "neutral", None}
     everything = q.rows(cache, q.View("all"), 0, 10)
     assert [t.last_ts for t in everything] == sorted((t.last_ts for t in everything), reverse=True)
 
@@ -133,11 +168,12 @@ def _put_away_some(conn):
 def _expected_filtered(conn, f):
     """The filters applied the slow, obvious way: put-away threads leave needs-reply and intent."""
     out = []
+    replied = _replied(conn)
     for t in (q.thread(conn, r[0]) for r in conn.execute("SELECT id FROM threads")):
         away = t.local_done or t.local_snoozed_until is not None
         if f.get("relevant") and not t.relevant:
             continue
-        if f.get("needs_reply") and (not t.needs_reply or away):
+        if f.get("needs_reply") and not _needs(t, replied):
             continue
         if "intent" in f and (away or t.reply_intent != (None if f["intent"] == "unclassified" else f["intent"])):
             continue
@@ -146,7 +182,8 @@ def _expected_filtered(conn, f):
         if "campaign" in f and t.campaign_id != f["campaign"]:
             continue
         out.append(t)
-    out.sort(key=lambda t: t.key, reverse=not f.get("needs_reply"))
+    key, reverse = _sort_key(q.filtered(**f))
+    out.sort(key=key, reverse=reverse)
     return [t.id for t in out]
 
 

@@ -130,7 +130,7 @@ def test_empty_query_lists_everything(db):
 
 @pytest.mark.parametrize("q", [
     '"', '""', '*', '**', 'NEAR(', 'NEAR(a b', 'a OR', 'OR', 'AND', 'NOT', '-x', '-', '"unbalanced budget',
-    'budget"', '(', ')', 'a:b', 'from:', 'from:"', 'intent:', 'before:soon', 'after:2026-13-45', 'is:bogus',
+    'budget"', '(', ')', 'a:b', 'from:', 'from:"', 'intent:', 'is:', 'before:',
     '^budget', 'budget +', '{subject}: x', 'subject:budget', "'; DROP TABLE threads; --", '\x00', '🚀',
     'campaign:%', 'mailbox:_', 'x' * 5000, ':', '"a" "b', 'from:"jane doe', 'before:99999y budget',
     'after:99999y budget', 'before:1970-01-01 budget', 'after:9999-12-31 budget', 'before:0d x',
@@ -144,11 +144,63 @@ def test_hostile_input_degrades_to_words(db):
     assert ids(db, "budget OR") == []  # "OR" is a word here, not an operator
     assert ids(db, "-tuesday") == ["t_pricing"]  # no negation: the word itself
     assert ids(db, '"next tuesday') == ["t_pricing"]  # the phrase runs to the end
-    assert ids(db, "before:soon") == []  # not a date: the word "soon"
     assert ids(db, "NEAR(budget") == []  # "near" and "budget" both required
     assert ids(db, "campaign:%") == []  # not a wildcard
     q = s.parse('from:"Jane Doe" intent:Interested is:unread x*')
     assert q.from_ == ("jane doe",) and q.intents == ("interested",) and q.unread and q.terms == ("x*",)
+
+
+@pytest.mark.parametrize(("q", "named"), [
+    ("is:bogus", "is:bogus"), ("budget before:garbage", "before: needs a date"),
+    ("after:2026-13-45", "'2026-13-45'"), ("intent:bogus", "unknown intent 'bogus'"),
+    ("intent:n", "unknown intent 'n'"),  # neutral? not interested? none?: not a guess
+])
+def test_a_filter_it_cannot_read_is_an_error_naming_it(db, q, named):
+    for run in (s.parse, lambda text: s.search(db, text, now=NOW), lambda text: s.search_count(db, text, now=NOW)):
+        with pytest.raises(s.SearchError) as caught:
+            run(q)
+        message = str(caught.value)
+        assert named in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("typed", "intent"), [
+    ("ooo", "out_of_office"), ("out-of-office", "out_of_office"), ("int", "interested"),
+    ("Interested", "interested"), ("interes", "interested"), ("not", "not_interested"),
+    ("not-interested", "not_interested"), ("unsub", "unsubscribe"), ("uns", "unsubscribe"),
+    ("bounce", "bounced"), ("bnc", "bounced"), ("neu", "neutral"), ("unc", None), ("none", None),
+])
+def test_the_names_the_list_shows_work_as_intent_filters(db, typed, intent):
+    assert s.parse(f"intent:{typed}").intents == (intent,)
+
+
+def test_intent_abbreviations_find_the_threads(db):
+    assert ids(db, "intent:int") == ids(db, "intent:interested") == ["t_pricing", "t_old"]
+    assert ids(db, "intent:not") == ["t_html"]
+    assert ids(db, "intent:unc") == ["t_warm", "t_unfetched"]
+
+
+def test_from_matches_a_partial_address(db):
+    add_thread(db, "t_tom", "Intro", ago_days=0.2, last_from="tom@lumenhq.com")
+    assert ids(db, "from:tom@lumen") == ["t_tom"]
+    assert ids(db, "from:tom@lumenhq") == ["t_tom"]
+    assert ids(db, "from:jane.doe@ac") == ["t_pricing"]
+    assert ids(db, "from:tom@lumen.com") == []  # a whole domain is whole: lumenhq.com is another
+
+
+def test_notes_are_searchable(db):
+    from o2d_inbox.cache import local
+
+    local.set_note(db, "t_html", "Call back after the Zürich trade fair, ask for Priya")
+    assert ids(db, "trade fair") == ["t_html"]
+    assert ids(db, '"trade fair"') == ["t_html"]
+    assert ids(db, "priy") == ["t_html"]  # the last word while typing
+    assert ids(db, "budget priya") == []  # every word, in one place
+    assert ids(db, "priya intent:not") == ["t_html"]  # with filters (few threads: probed)
+    assert ids(db, "priya intent:interested") == []
+    assert s.search_count(db, "fair", now=NOW) == 1
+    assert ids(db, "from:globex priya") == []  # an address filter: a note has no sender
+    local.set_note(db, "t_html", None)
+    assert ids(db, "priya") == []
 
 
 def test_writes_keep_the_index_current(db):

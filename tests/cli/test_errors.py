@@ -32,8 +32,6 @@ def test_usage_error_exits_2(cli):
     (["simulator", "--threads", "-1"], "--threads"),
     (["simulator", "--latency", "inf"], "--latency"),
     (["simulator", "--fail-rate", "2"], "--fail-rate"),
-    (["threads", "--limit", "0"], "--limit"),
-    (["search", "x", "--limit", "-1"], "--limit"),
 ])
 def test_numbers_out_of_range_are_usage_errors(argv, flag, capsys):
     with pytest.raises(SystemExit) as info:

@@ -242,6 +242,8 @@ async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(wo
     unsubscribe = str(NUMBERED.index("unsubscribe") + 1)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.last_synced is not None and app.shown_thread is not None, "sync")
+        app.inbox.set_view(queries.View("all"))  # an unsubscribe leaves Needs reply; All keeps the thread on screen
+        await settle(pilot)
         while app.shown_thread.reply_intent == "unsubscribe":
             await pilot.press("j")
             await pilot.pause()
