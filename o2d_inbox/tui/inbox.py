@@ -334,8 +334,8 @@ class InboxScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        self.search.submitted(event.value)
-        self.threads.focus()
+        if self.search.submitted(event.value):  # else the box says what is wrong, and keeps focus
+            self.threads.focus()
 
     def on_search_found(self, message: SearchFound) -> None:
         self.search.found(message)

@@ -252,3 +252,39 @@ async def test_the_words_searched_for_are_highlighted_in_the_conversation(file_c
         await pilot.press("escape")
         await settle(pilot)
         assert marked(app) == []
+
+
+@pytest.mark.parametrize("query, said", [
+    ("is:bogus", "unknown filter is:bogus"),
+    ("pricing before:soon", "before: needs a date"),
+    ("intent:maybe", "maybe"),
+])
+async def test_an_unreadable_filter_is_said_in_the_search_bar_not_answered_with_nothing(file_cache, query, said):
+    app = app_for(file_cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # All
+        await settle(pilot)
+        before = (app.threads.count, str(app.threads.border_title))
+        await pilot.press("slash", *query, "enter")
+        await settle(pilot)
+        box = app.inbox.search_box
+        assert said in str(box.border_subtitle) and box.has_class("-error")
+        assert app.focused is box  # to mend it
+        assert (app.threads.count, str(app.threads.border_title)) == before  # not an empty list
+        for _ in query:
+            await pilot.press("backspace")
+        await pilot.press(*"is:unread", "enter")
+        await settle(pilot)
+        assert not box.border_subtitle and not box.has_class("-error")
+        assert str(app.threads.border_title).startswith("Search: is:unread · ")
+
+
+async def test_the_intent_names_the_list_shows_search_that_intent(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"intent:ooo", "enter")
+        await settle(pilot)
+        assert app.threads.count == search_count(file_cache, "intent:out_of_office", relevant=True, now=NOW) > 0
+        assert {app.threads.row(i).reply_intent for i in range(app.threads.count)} == {"out_of_office"}
