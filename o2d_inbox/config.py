@@ -15,6 +15,10 @@
                                             # None while the workspace is unknown (see
                                             # context.resolve_workspace / cache_path_for)
         theme: str                          # "o2d-dark" | "o2d-light" | any Textual theme
+        alerts: str                         # a new interested reply: "off" | "bell" | "notify"
+                                            # (file default "bell"; Config() is quiet: "off")
+        settings_file: Path | None          # where the inbox saves a setting chosen in it (the
+                                            # theme): the file load_config looked at; None: not saved
         keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
         undo_seconds: float                 # outbox undo window, default 10, 0..600
         reconcile_minutes: float            # full reconcile interval, default 60, 1..10080
@@ -33,12 +37,15 @@
     demo_cache_path() -> Path                        user_data_dir/demo.db
     mask_key(key) -> str                             "ot2d_…ab12" at most
     scrub_keys(text, *keys) -> str                   text with any key in it masked
+    save_setting(path, key, value)                   one top-level string setting written into
+                                                     the TOML file, every other line kept
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import math
 import os
 import re
@@ -60,6 +67,11 @@ DEFAULT_BASE_URL = "https://public.outreach2day.com"
 KEY_ENV = "OUTREACH2DAY_API_KEY"
 KEY_PREFIX = "ot2d_"
 DEFAULT_THEME = "o2d-dark"
+#: What a new interested reply found by a background sync does, besides showing who and what:
+#: "off" nothing at all, "bell" a notice and the terminal bell, "notify" those and a desktop
+#: notification (OSC 9, which the terminal turns into one; ignored by terminals without it).
+ALERTS = ("off", "bell", "notify")
+DEFAULT_ALERTS = "bell"
 DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_RECONCILE_MINUTES = 60.0
 # (low, high, unit) of each numeric setting. A reconcile walk re-reads every thread, so more
@@ -87,7 +99,7 @@ ENV_CONFIG = "O2D_INBOX_CONFIG"
 ENV_PATIENCE = "O2D_INBOX_PATIENCE"
 
 _FILE_KEYS = ("base_url", "workspace", "from_mailbox", "cache", "theme", "undo_seconds",
-              "reconcile_minutes", "keymap", "patience_seconds")
+              "reconcile_minutes", "keymap", "patience_seconds", "alerts")
 
 
 class ConfigError(Exception):
@@ -106,6 +118,8 @@ class Config:
     from_mailbox: str | None = None
     cache_path: Path | None = None
     theme: str = DEFAULT_THEME
+    alerts: str = "off"  # a config made in code (tests, scripts) is quiet; the file's default is "bell"
+    settings_file: Path | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     undo_seconds: float = DEFAULT_UNDO_SECONDS
     reconcile_minutes: float = DEFAULT_RECONCILE_MINUTES
@@ -340,6 +354,11 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad(key, "a number")
             out[key] = check_number(key, value, f"{path}: key '{key}'")
+        elif key == "alerts":
+            if value not in ALERTS:
+                raise ConfigError(f"{path}: key 'alerts' must be one of {', '.join(map(repr, ALERTS))}, "
+                                  f"got {repr(value[:24]) if isinstance(value, str) else _type_name(value)}")
+            out[key] = value
         elif key == "keymap":
             if not isinstance(value, dict):
                 raise bad(key, "a table")
@@ -489,6 +508,8 @@ def load_config(args: argparse.Namespace | None = None,
         workspace=workspace,
         from_mailbox=getattr(args, "from_mailbox", None) or settings.get("from_mailbox"),
         theme=settings.get("theme", DEFAULT_THEME),
+        alerts=settings.get("alerts", DEFAULT_ALERTS),
+        settings_file=path,
         keymap=settings.get("keymap", {}),
         undo_seconds=settings.get("undo_seconds", DEFAULT_UNDO_SECONDS),
         reconcile_minutes=settings.get("reconcile_minutes", DEFAULT_RECONCILE_MINUTES),
@@ -515,3 +536,64 @@ def load_config(args: argparse.Namespace | None = None,
         if warn is not None:
             warn(warning)
     return config
+
+
+# --------------------------------------------------------------------------- saving a setting
+
+_TABLE = re.compile(r"\s*\[")
+
+
+def _with_setting(text: str, key: str, value: str) -> str:
+    """``text`` (a TOML file) with the top-level ``key`` set to the string ``value``: its line
+    replaced where it is (a comment after the value kept), else a line added before the first
+    table. Every other line stays as it was."""
+    line = f"{key} = {json.dumps(value, ensure_ascii=False)}"  # a JSON string is a TOML basic string
+    assignment = re.compile(rf"""\s*["']?{re.escape(key)}["']?\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*')?(\s*#.*)?""")
+    lines = text.splitlines(keepends=True)
+    at = len(lines)
+    for number, old in enumerate(lines):
+        if _TABLE.match(old):
+            at = number
+            break
+        found = assignment.match(old.rstrip("\r\n"))
+        if found:
+            ending = old[len(old.rstrip("\r\n")):] or "\n"
+            lines[number] = line + (found.group(2) or "") + ending
+            return "".join(lines)
+    if lines and at == len(lines) and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines.insert(at, line + "\n")
+    return "".join(lines)
+
+
+def save_setting(path: Path, key: str, value: str) -> None:
+    """Write the top-level string setting ``key = value`` into the TOML file at ``path``
+    (created when absent), keeping every other line and comment. The new text is checked by
+    reading it back before it replaces the file, atomically (a temporary file renamed over
+    it; a symbolic link is followed, so a config kept elsewhere stays a link); the file keeps
+    its mode. ConfigError (one line) when it cannot be written or would not read back."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        old = target.read_text(encoding="utf-8") if target.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    new = _with_setting(old, key, value)
+    try:
+        if tomllib.loads(new).get(key) != value:
+            raise ValueError("read back differently")
+    except (tomllib.TOMLDecodeError, ValueError):
+        raise ConfigError(f"{path}: {key} not saved: the file would not read back as written") from None
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o600
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: {key} not saved: {exc.strerror or exc}") from None

@@ -31,7 +31,8 @@ CLEAR = "unclassified"  # no classification (PATCH replyIntent null)
 #   app     the app, over every screen
 #   inbox   the inbox screen (whatever pane has focus)   list     the thread list
 #   pane    the conversation                             sidebar  the queues sidebar
-#   compose / confirm / intent / outbox / snooze / note / template / help: those dialogs
+#   compose / confirm / intent / outbox / snooze / note / template / help / stats / export:
+#   those dialogs
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,18 @@ ACTIONS: tuple[Action, ...] = (
        palette_help="one key per thread, then the next"),
     _A("conversation.page_down", "space", "page_down", "Page down", "Conversation", "pane"),
     _A("conversation.earlier", "m", "earlier", "Earlier messages", "Conversation", "pane"),
+    # -- reach out from the inbox: stats, export, copy, links (tui/lead_actions.py) ------------
+    _A("leads.stats", "percent_sign", "leads('stats')", "Reply stats", "Leads", "inbox",
+       palette="Reply stats", palette_help="replies per day by intent, campaigns, response times (this queue)"),
+    _A("leads.export", "X", "leads('export')", "Export", "Leads", "inbox", palette="Export leads …",
+       palette_help="the queue on screen, or the selection, to CSV / JSON Lines"),
+    _A("leads.copy_address", "y", "leads('copy_address')", "Copy address", "Leads", "inbox",
+       palette="Copy the prospect's address", palette_help="to the terminal clipboard"),
+    _A("leads.copy_thread_id", "Y", "leads('copy_thread_id')", "Copy thread id", "Leads", "inbox",
+       palette="Copy the thread id", palette_help="to the terminal clipboard"),
+    _A("leads.links", "L", "leads('links')", "Links", "Leads", "inbox", palette="Open a link …",
+       palette_help="the links of the conversation on screen, newest message first"),
+    # -- end of the reach-out block ----------------------------------------------------------
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),
@@ -165,6 +178,11 @@ ACTIONS: tuple[Action, ...] = (
     _A("template.down", "j", "down", "Down", "Template picker", "template", in_help=False),
     _A("template.up", "k", "up", "Up", "Template picker", "template", in_help=False),
     _A("help.close", "escape,q,question_mark", "dismiss", "Close", "Help", "help", show=True, in_help=False),
+    # -- the stats screen and the export dialog (tui/stats_screen.py, tui/export_dialog.py) -----
+    _A("stats.window", "w", "next_window", "Window", "Reply stats", "stats", show=True),
+    _A("stats.refresh", "r", "refresh_stats", "Refresh", "Reply stats", "stats", show=True),
+    _A("stats.close", "escape,q", "close", "Back", "Reply stats", "stats", show=True),
+    _A("export.cancel", "escape", "cancel", "Cancel", "Export", "export", show=True, in_help=False),
 )
 
 #: Actions by binding id (the keymap's vocabulary).

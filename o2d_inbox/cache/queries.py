@@ -570,3 +570,23 @@ def database_file(conn: sqlite3.Connection) -> str | None:
     """The file behind ``conn`` (None for an in-memory cache): where a second, read-only
     connection can search without holding up the first."""
     return conn.execute("PRAGMA database_list").fetchone()[2] or None
+
+
+#: What the thread list marks a thread with, by outbox state: a draft, a send on its way
+#: (queued in the undo window, sending, waiting for the server), a failed one.
+OUTBOX_MARKS = {"draft": "draft", "scheduled": "pending", "sending": "pending", "accepted": "pending",
+                "failed": "failed"}
+
+
+def outbox_marks(conn: sqlite3.Connection, thread_ids: list[str]) -> dict[str, set[str]]:
+    """{thread id: {'draft' | 'pending' | 'failed'}} for the threads of ``thread_ids`` that have
+    an outbox item still open (one indexed query for a page of the list; absent = none)."""
+    out: dict[str, set[str]] = {}
+    for start in range(0, len(thread_ids), 500):
+        chunk = thread_ids[start:start + 500]
+        for tid, state in conn.execute(
+            f"SELECT thread_id, state FROM outbox WHERE thread_id IN ({','.join('?' * len(chunk))}) "
+            "AND state NOT IN ('sent', 'cancelled')", chunk,
+        ):
+            out.setdefault(tid, set()).add(OUTBOX_MARKS.get(state, "pending"))
+    return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -218,6 +218,8 @@ class UpsertStats:
     # newest last_message.date_received on the page (server time), dates more than
     # FUTURE_SLACK after ``synced_at`` left out
     newest: datetime | None = None
+    # threads where a prospect's reply arrived (new, or grown) and the thread is interested
+    interested: list[str] = field(default_factory=list)
 
 
 def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_gen: int,
@@ -274,6 +276,7 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
             intent, t.campaignId, int(not (t.is_warming or t.is_postmaster)),
             _needs_reply(sender, mailbox, mailboxes), mailbox,
         )
+        grew = False
         if old is None:
             stats.new += 1
             inserts.append((tid, *values, 1, walk_gen, synced_at))
@@ -283,6 +286,8 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
         elif old[n + 2] != walk_gen:
             stamps.append((walk_gen, tid))
+        if (old is None or grew) and intent == "interested" and values[_I_NEEDS] and values[_I_REL]:
+            stats.interested.append(tid)
     # Count deltas in Python (five trigger upserts per row cost more than the row itself);
     # outside a transaction the triggers do it, as for every other writer.
     manual = conn.in_transaction and bool(inserts or updates)

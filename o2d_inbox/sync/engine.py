@@ -54,7 +54,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +125,9 @@ class SyncResult:
     failed: int = 0           # threads whose messages could not be fetched (retried next sync)
     skipped: int = 0          # threads / messages sent without a usable id (api/models.py)
     campaigns_failed: bool = False  # campaign names could not be refreshed (retried next sync)
+    # threads where an interested reply arrived in this sync (none on a cache's first sync,
+    # where every thread is new): what the inbox alerts about
+    interested: list[str] = field(default_factory=list)
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -189,6 +192,7 @@ class SyncEngine:
         self._probed = False
         self._unfetched = set()
         try:
+            first = await self._db(writes.get_state, self.conn, K_WATERMARK) is None
             touched: set[str] = set()
             campaign_ids: set[str] = set()
             if full or await self._db(self.reconcile_due):
@@ -207,6 +211,8 @@ class SyncEngine:
                                    None if messages else ids, include_unfetched=messages)
             await self._fetch_many(stale, result, report)
             result.failed = len(self._unfetched)
+            if first:
+                result.interested = []  # a first sync finds every thread new: nothing to alert
             await self._db(self._write, writes.set_json_state, K_UNFETCHED, sorted(self._unfetched) or None)
         finally:
             self._lock.release()
@@ -261,6 +267,7 @@ class SyncEngine:
                 state["new"] += stats.new
                 state["changed"] += stats.changed
                 state["threads"] += len(threads)
+                result.interested += stats.interested
                 writes.set_json_state(conn, K_WALK, state)
             result.skipped += sum(page.skipped for page in pages)
             campaign_ids.update(t.campaignId for t in threads if t.campaignId)
@@ -308,6 +315,7 @@ class SyncEngine:
             newest = await self._updated_since(since - self.overlap, gen, catch, set(), campaign_ids) or newest
             state["new"] += catch.new
             state["changed"] += catch.changed
+            result.interested += catch.interested
             result.skipped += catch.skipped
 
         def finish() -> int:
@@ -374,6 +382,7 @@ class SyncEngine:
                 stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
             result.new += stats.new
             result.changed += stats.changed
+            result.interested += stats.interested
             result.skipped += sum(page.skipped for page in pages)
             if stats.newest is not None and (newest[0] is None or stats.newest > newest[0]):
                 newest[0] = stats.newest

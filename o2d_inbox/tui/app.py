@@ -23,6 +23,7 @@ from textual import work
 from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from o2d_inbox.cache.db import cache_error, is_read_only
@@ -35,6 +36,8 @@ from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.inbox import InboxScreen, inbox_of
 from o2d_inbox.tui.keys import bindings, help_sections, key_for
+from o2d_inbox.tui.alerts import announce
+from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OutboxChanged
 from o2d_inbox.tui.palette import InboxCommands
@@ -43,6 +46,7 @@ from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
 
 SYNC_EVERY = 30.0  # seconds between background syncs
+THEME_SAVE_DELAY = 1.0  # seconds a newly chosen theme stays before it is saved
 
 Clock = Callable[[], datetime]
 
@@ -82,6 +86,8 @@ class InboxApp(App[None]):
         self._reader_conn: sqlite3.Connection | None = None
         self._dispatcher: Any = None
         self._outbox_stop: asyncio.Event | None = None
+        self._theme_timer: Timer | None = None
+        self._saved_theme: str | None = None  # the theme the file has (set once on_mount chose one)
         self.keymap: dict[str, str] = dict(config.keymap or {})  # binding id -> keys (config [keymap])
         from o2d_inbox.config import default_config_file
 
@@ -160,6 +166,7 @@ class InboxApp(App[None]):
         else:
             self.theme = "o2d-dark"
             self.notify(f"unknown theme {safe_line(theme)!r}; using o2d-dark", severity="warning")
+        self._saved_theme = self.theme  # a fallback is not a choice: the file keeps its value
         if self.keymap:
             self.set_keymap(self.keymap)
             for problem in check_keymap(self.keymap):  # a typo would otherwise do nothing, silently
@@ -179,6 +186,33 @@ class InboxApp(App[None]):
         # new variables are in place
         if not self._inbox_gone():
             self.call_after_refresh(self.inbox.recolour)
+        self._schedule_theme_save()
+
+    # -- a theme chosen in the app is kept in config.toml -----------------------------------
+    # After THEME_SAVE_DELAY of stillness (a theme picker previews each theme it passes),
+    # and at exit; only a choice that differs from the file's, and only where load_config
+    # looked for the file (a Config made in code, as in tests, is never written).
+    def _schedule_theme_save(self) -> None:
+        if self.config.settings_file is None or self._saved_theme is None:
+            return  # no file to keep it in, or the theme on_mount sets
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(THEME_SAVE_DELAY, self.save_theme)
+
+    def save_theme(self) -> None:
+        from o2d_inbox.config import ConfigError, save_setting
+
+        self._theme_timer = None
+        path, theme = self.config.settings_file, self.theme
+        if path is None or theme == self._saved_theme:
+            return
+        try:
+            save_setting(path, "theme", theme)
+        except ConfigError as exc:
+            self.notify(f"Theme not saved: {safe_line(str(exc))}", severity="warning", timeout=6, markup=False)
+            return
+        self.config.theme = self._saved_theme = theme
+        self.notify(f"Theme {safe_line(theme)} saved in {path}", timeout=3, markup=False)
 
     def on_resize(self, event) -> None:
         if not self._inbox_gone():
@@ -325,6 +359,8 @@ class InboxApp(App[None]):
             return
         self.last_synced = self.clock()
         await self.inbox.synced(getattr(message.result, "new", 0))
+        refresh_open_stats(self)
+        announce(self, self.conn, list(getattr(message.result, "interested", ())), self.config.alerts)
 
     # -- message fetches ----------------------------------------------------------------------
     def fetch(self, thread_id: str) -> None:
@@ -438,6 +474,8 @@ class InboxApp(App[None]):
         self.update_status()
 
     async def on_unmount(self) -> None:
+        if self._theme_timer is not None:
+            self.save_theme()
         if self._outbox_stop is not None:
             self._outbox_stop.set()
         self.interrupt_reader()

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,6 +96,7 @@ class ConversationView(ScrollView, can_focus=True):
         "conversation--pending",
         "conversation--failed",
         "conversation--note",
+        "conversation--match",
     }
 
     DEFAULT_CSS = """
@@ -111,6 +112,7 @@ class ConversationView(ScrollView, can_focus=True):
     ConversationView > .conversation--pending { color: $warning; }
     ConversationView > .conversation--failed { color: $error; text-style: bold; }
     ConversationView > .conversation--note { color: $text-muted; text-style: italic; }
+    ConversationView > .conversation--match { background: $warning 35%; text-style: bold; }
     """
 
     class HtmlConverted(Message):
@@ -146,6 +148,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._laid_styles: tuple = ()
         self._open_at_latest = False  # scroll to the latest message at the next layout
         self._ticker: Timer | None = None  # re-lays out each second while a countdown shows
+        self._match: re.Pattern[str] | None = None  # the words a search found, highlighted
 
     # ------------------------------------------------------------------ public API
 
@@ -180,6 +183,22 @@ class ConversationView(ScrollView, can_focus=True):
     def text_lines(self) -> list[str]:
         """The laid-out lines as plain text (for tests and accessibility dumps)."""
         return [strip.text for strip in self._lines]
+
+    def highlight(self, words: Sequence[str]) -> None:
+        """Mark where ``words`` (a search's words and phrases) occur in the subject and the
+        bodies: case-insensitive, at the start of a word, as the search matches them (a
+        word typed whole or as its beginning). () ends the highlighting."""
+        wanted = sorted({w.strip() for w in words if w.strip()}, key=lambda w: (-len(w), w.lower()))
+        pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in wanted) + ")", re.IGNORECASE) \
+            if wanted else None
+        if (pattern and pattern.pattern) != (self._match and self._match.pattern):
+            self._match = pattern
+            self._relayout(keep_anchor=True)
+
+    @property
+    def shown_messages(self) -> list[Any]:
+        """The messages laid out (the latest ones; older ones wait behind "earlier")."""
+        return self._messages[self.hidden_messages:]
 
     @property
     def hidden_messages(self) -> int:
@@ -462,10 +481,24 @@ class _Layout:
     def _blank(self) -> None:
         self.lines.append(Strip([Segment(" " * self.width, self.base)], self.width))
 
-    def _plain(self, text: str, style: Style) -> None:
-        """Full-width wrapped text with one cell of margin."""
+    def _plain(self, text: str, style: Style, *, marked: bool = False) -> None:
+        """Full-width wrapped text with one cell of margin (``marked``: search words shown)."""
         for line in wrap(text, max(self.width - 1, 1)):
-            self._emit([(" ", self.base), (line, style)], 1 + cell_len(line))
+            parts = self._marked(line, style) if marked else [(line, style)]
+            self._emit([(" ", self.base), *parts], 1 + cell_len(line))
+
+    def _marked(self, line: str, style: Style) -> list[Part]:
+        """``line`` in ``style``, with the search's words in the match style over it."""
+        pattern = self.view._match
+        if pattern is None:
+            return [(line, style)]
+        parts: list[Part] = []
+        at = 0
+        for found in pattern.finditer(line):
+            parts += [(line[at:found.start()], style), (found.group(), style + self.view._style("conversation--match"))]
+            at = found.end()
+        parts.append((line[at:], style))
+        return parts
 
     def _chunks(self, chunks: list[Part], separator: Part) -> None:
         """Chunks on as few lines as fit, never split inside one (unless it alone is too wide)."""
@@ -502,14 +535,14 @@ class _Layout:
             hidden = len(lines) - MAX_BLOCK_LINES
             lines = lines[:MAX_BLOCK_LINES] + [f"[… {hidden:,} more lines not shown]"]
         for line in lines:
-            self._boxed([(line, style)], cell_len(line), ours, bar)
+            self._boxed(self._marked(line, style), cell_len(line), ours, bar)
 
     # -- blocks
 
     def _header(self, thread: Any) -> None:
         v = self.view
         subject = safe_line(thread.subject_display or thread.subject) or "(no subject)"
-        self._plain(subject, self.style("conversation--subject"))
+        self._plain(subject, self.style("conversation--subject"), marked=True)
         intent = look(thread.reply_intent)
         meta = self.style("conversation--meta")
         chunks: list[Part] = [(f"{intent.glyph} {intent.label}",

@@ -17,19 +17,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from o2d_inbox.cache.queries import View
 from o2d_inbox.export import export_queue, format_for
+from o2d_inbox.tui.keys import bindings
 
 __all__ = ["ExportDialog"]
 
 
 class ExportDialog(ModalScreen[int | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
+    BINDINGS = bindings("export")  # o2d_inbox/keymap.py
 
     DEFAULT_CSS = """
     ExportDialog { align: center middle; background: $background 60%; }

@@ -43,6 +43,7 @@ from o2d_inbox.tui.header import HeaderBar
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
+from o2d_inbox.tui.lead_actions import LeadActions
 from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 from o2d_inbox.tui.search import SearchController, SearchFound
@@ -53,7 +54,7 @@ from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
 __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
-SIDEBAR_MIN_WIDTH = 120  # below: no sidebar
+SIDEBAR_MIN_WIDTH = 150  # below: no sidebar (the list keeps thread_list.MIN_SUBJECT cells of subject)
 PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
 
 
@@ -96,6 +97,7 @@ class InboxScreen(Screen[None]):
         self.search = SearchController(self)
         self.outbox = OutboxController(self)
         self.triage = TriageController(self, self.outbox)
+        self.leads = LeadActions(self)  # stats, export, copy (the leads.* keys)
 
     # -- what the controllers read (their Protocols) ------------------------------------
     @property
@@ -275,6 +277,10 @@ class InboxScreen(Screen[None]):
         self.refresh_counts()
         self.update_titles()
 
+    def reread_rows(self) -> None:
+        """The rows again, the queue unchanged (an outbox item's mark, a note)."""
+        self.threads.reread()
+
     # -- queues ------------------------------------------------------------------------
     def set_view(self, view: View) -> None:
         self.search.drop()
@@ -328,8 +334,8 @@ class InboxScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        self.search.submitted(event.value)
-        self.threads.focus()
+        if self.search.submitted(event.value):  # else the box says what is wrong, and keeps focus
+            self.threads.focus()
 
     def on_search_found(self, message: SearchFound) -> None:
         self.search.found(message)
@@ -455,6 +461,9 @@ class InboxScreen(Screen[None]):
 
     def action_outbox(self) -> None:
         self.outbox.show_outbox()
+
+    def action_leads(self, name: str) -> None:
+        self.leads.run(name)
 
     # -- threads and the pane ----------------------------------------------------------
     def _stop_preview_timer(self) -> None:

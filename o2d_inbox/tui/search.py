@@ -11,6 +11,10 @@ The results are a ``SearchSource`` that the ThreadList pages exactly like a quer
 and reply work on them as on any queue. The queue the user came from stays the screen's
 ``view`` (the sidebar keeps pointing at it); `esc` goes back to it, where the cursor was.
 
+While the list shows a search, the conversation pane highlights its words and phrases. A
+filter that cannot be read (``is:bogus``, ``before:soon``, ``intent:maybe``) is said in the
+search bar (cache/search.py SearchError) and the list keeps what it showed.
+
 ``SearchController`` is a plain class over a ``SearchHost`` (the inbox screen).
 """
 
@@ -33,6 +37,7 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.cache import search as store_search
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
+from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
 
 __all__ = ["SEARCH_DELAY", "SearchController", "SearchFound", "SearchHost", "SearchSource", "queue_tokens"]
@@ -126,6 +131,8 @@ class SearchHost(Protocol):
     @property
     def threads(self) -> ThreadList: ...
     @property
+    def pane(self) -> ConversationView: ...
+    @property
     def search_box(self) -> Input: ...
     def reader(self) -> sqlite3.Connection | None: ...
     def interrupt_reader(self) -> None: ...
@@ -146,6 +153,7 @@ class SearchController:
         self._timer: Timer | None = None
         self._prefill = ""
         self._back: tuple[int, int] = (0, 0)  # the queue's cursor and scroll before the search
+        self.error: str | None = None  # why the query in the box cannot run (said in the box)
 
     @property
     def searching(self) -> bool:
@@ -170,21 +178,30 @@ class SearchController:
             self._timer.stop()
         self._timer = self.host.set_timer(SEARCH_DELAY, lambda: self.run(value))
 
-    def submitted(self, value: str) -> None:
+    def submitted(self, value: str) -> bool:
+        """Enter in the box: search now. False when the query has an error (the box, which
+        says it, keeps the focus to mend it)."""
         if self._timer is not None:
             self._timer.stop()
         self.run(value)
         if not value.strip():
             self.end()
+        return self.error is None
 
     def run(self, text: str) -> None:
         """Search for ``text`` (the queue's own tokens alone, or nothing: the queue itself)."""
         host = self.host
         if not text.strip() or text.strip() == self._prefill.strip():
+            self._say(None)
             if self.source is not None or self._wanted is not None:
                 self._leave_results()
             return
-        wanted = SearchSource(text, host.relevant, host.clock())
+        try:
+            wanted = SearchSource(text, host.relevant, host.clock())
+        except store_search.SearchError as exc:
+            self._say(str(exc))  # the list keeps what it showed: an empty list would lie
+            return
+        self._say(None)
         if wanted == self._wanted:
             return
         self._wanted = wanted
@@ -217,6 +234,7 @@ class SearchController:
 
     def _show(self, source: SearchSource, count: int, first: list[ThreadRow]) -> None:
         self.source = source
+        self.host.pane.highlight(source.parsed.terms + source.parsed.phrases)
         self.host.threads.load(source, preloaded=(count, first))
         self.host.update_titles()
 
@@ -250,6 +268,7 @@ class SearchController:
         host = self.host
         self._wanted = None
         host.interrupt_reader()
+        host.pane.highlight(())
         if self.source is None:
             host.update_titles()
             return
@@ -260,10 +279,18 @@ class SearchController:
         threads.scroll_to(y=scroll, animate=False, immediate=True)
         threads.move_to(cursor)
 
+    def _say(self, error: str | None) -> None:
+        """A query's error in the search bar (its lower border, in the error colour), or none."""
+        self.error = error
+        box = self.host.search_box
+        box.border_subtitle = Text(f" {safe_line(error)} ") if error else ""
+        box.set_class(error is not None, "-error")
+
     def _close_box(self) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._say(None)
         box = self.host.search_box
         with box.prevent(Input.Changed):
             box.value = ""
@@ -278,6 +305,7 @@ class SearchController:
         """Another queue was chosen: forget the search without going back anywhere."""
         self._close_box()
         self.source = self._wanted = None
+        self.host.pane.highlight(())
 
     def title(self) -> Text | None:
         """The list's title while it shows (or is about to show) a search."""

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -30,6 +29,7 @@ from o2d_inbox.cache.queries import View, campaign_name
 from o2d_inbox.cache.stats import NO_CAMPAIGN, Stats, StatsFilter, compute
 from o2d_inbox.render.figures import duration, percent
 from o2d_inbox.render.text import fit, safe_line
+from o2d_inbox.tui.keys import bindings, key_for
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, ORDER, look
 
@@ -42,11 +42,7 @@ DAY = 86400
 
 
 class StatsScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("w", "next_window", "Window", id="stats.window"),
-        Binding("r", "refresh_stats", "Refresh", id="stats.refresh"),
-        Binding("escape,q", "close", "Back", id="stats.close"),
-    ]
+    BINDINGS = bindings("stats")  # o2d_inbox/keymap.py
 
     DEFAULT_CSS = """
     StatsScreen { background: $background; }
@@ -80,7 +76,8 @@ class StatsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Reply stats"
-            box.border_subtitle = "w window · r refresh · esc back"
+            box.border_subtitle = " · ".join(f"{key_for(self.app, f'stats.{key}')} {what}" for key, what in
+                                             (("window", "window"), ("refresh", "refresh"), ("close", "back")))
             yield Static(id="stats-title")
             with VerticalScroll():
                 yield Static("Replies per day", classes="section", id="stats-days-label")

@@ -2,14 +2,22 @@
 
 Its cost does not grow with the cache: virtual_size is the queue's count, render_line reads
 only the visible rows (pages of PAGE rows, a small LRU; the page after a cached one is read
-by keyset). Network text is sanitised (render.text) and drawn as rich Text, never markup.
+by keyset, with its outbox marks in one more indexed query). Network text is sanitised
+(render.text) and drawn as rich Text, never markup.
+
+A row, left to right: unread dot or selection tick; who (the person's name, or the address,
+and the company the domain names); the subject, then a snippet of the last message, dimmed;
+the marks (✎ a draft, ↑ a send on its way, ! a failed send; ✱ a private note); the intent;
+the message count where there is room; the age of the last message (→ when a snoozed thread
+wakes). The subject column takes what the others leave: about 30 cells at 80 columns, never
+fewer than MIN_SUBJECT where the layout shows the sidebar (tui/inbox.py SIDEBAR_MIN_WIDTH).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,6 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input
 
+from o2d_inbox.render.company import company_from_address, name_from_address
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.cache import queries
 from o2d_inbox.cache.writes import is_automated
@@ -32,6 +41,13 @@ from o2d_inbox.tui.keys import bindings
 
 PAGE = 64
 MAX_PAGES = 24
+MIN_SUBJECT = 25  # cells of subject a row keeps wherever the sidebar is shown
+WHO_MIN, WHO_MAX = 12, 30  # the who column's cells
+TAIL = 1 + 2 + 1 + 5 + 1 + 4  # marks, intent, age (with the spaces before each)
+COUNT = 1 + 3  # the message count, where the row has room for it besides MIN_SUBJECT
+WHO_WITH_COUNT = 18  # and a name with a word of the company (who they are matters more)
+MARKS = {"draft": "✎", "pending": "↑", "failed": "!"}  # outbox states; a row shows the most urgent
+NOTE_MARK = "✱"
 
 
 def _span(seconds: int) -> str:
@@ -74,6 +90,28 @@ def who(t: ThreadRow) -> str | None:
     if t.last_from and not t.needs_reply and not is_automated(t.last_from):
         return "you"
     return t.last_from
+
+
+def who_parts(t: ThreadRow) -> tuple[str, str | None]:
+    """(person, company) as the list shows them: the name the address reads as, else its
+    local part, with the company its domain names; the whole address when no company is
+    known (free mail), "you" / the last sender as ``who`` says. Server text, made safe."""
+    address = who(t)
+    company = company_from_address(address)
+    if company is None:
+        return safe_line(address) or "(unknown)", None
+    person = name_from_address(address) or (address or "").rpartition("@")[0]
+    return safe_line(person), safe_line(company)
+
+
+def columns(width: int) -> tuple[int, int, bool]:
+    """(who cells, subject cells, message count shown) of a row ``width`` cells wide: who about
+    a quarter of the row within WHO_MIN..WHO_MAX, the subject the rest but at least MIN_SUBJECT
+    where it can be, the count only where both still fit with WHO_WITH_COUNT cells of who."""
+    count = width - 3 - TAIL - COUNT - WHO_WITH_COUNT >= MIN_SUBJECT
+    tail = TAIL + (COUNT if count else 0)
+    who_w = max(WHO_MIN, min(WHO_MAX, width // 4 + 2, width - 3 - tail - MIN_SUBJECT))
+    return who_w, width - 2 - who_w - 1 - tail, count
 
 
 class Listed(Protocol):
@@ -130,6 +168,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.count = 0
         self.cursor = 0
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
+        self._marks: dict[int, dict[str, set[str]]] = {}  # outbox marks of each cached page
         self._last_highlight: str | None = None
         self.new_above = 0  # threads a sync put above the screen since the user looked
         # bulk selection: ids, so drawing stays O(visible rows); the rows show a ✓
@@ -153,6 +192,7 @@ class ThreadList(ScrollView, can_focus=True):
         if view is not None:
             self.view = view
         self._pages.clear()
+        self._marks.clear()
         if preloaded is not None:
             self.count, first = preloaded
             self._pages[0] = first
@@ -244,10 +284,28 @@ class ThreadList(ScrollView, can_focus=True):
             page = self._source.rows(self.conn, self.view, number * PAGE, PAGE, after=after)
             self._pages[number] = page
             while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
+                self._marks.pop(self._pages.popitem(last=False)[0], None)
         else:
             self._pages.move_to_end(number)
         return page[within] if within < len(page) else None
+
+    def marks(self, index: int) -> set[str]:
+        """The outbox marks of the thread at ``index`` ('draft', 'pending', 'failed')."""
+        row = self.row(index)
+        if row is None:
+            return set()
+        number = index // PAGE
+        marks = self._marks.get(number)
+        if marks is None:
+            marks = self._marks[number] = queries.outbox_marks(self.conn, [t.id for t in self._pages[number]])
+        return marks.get(row.id, set())
+
+    def reread(self) -> None:
+        """Read the visible rows and their marks again (a note, a draft or a send changed
+        something the rows show; the queue's membership did not)."""
+        self._pages.clear()
+        self._marks.clear()
+        self.refresh()
 
     @property
     def selected(self) -> ThreadRow | None:
@@ -268,7 +326,7 @@ class ThreadList(ScrollView, can_focus=True):
         thread = self.row(index)
         if thread is None:
             return Strip.blank(width, base)
-        text = self._row_text(thread, width)
+        text = self._row_text(thread, width, self.marks(index))
         if thread.id in self.selection:
             text.stylize(self.get_component_rich_style("thread-list--selected", partial=True))
         if index == self.cursor:
@@ -285,12 +343,11 @@ class ThreadList(ScrollView, can_focus=True):
         colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
         return Style(color=colour) if colour else Style()
 
-    def _row_text(self, t: ThreadRow, width: int) -> Text:
+    def _row_text(self, t: ThreadRow, width: int, marks: Collection[str] = ()) -> Text:
         # full (not partial) style: $text-muted has alpha, resolved against our background
         muted = self.get_component_rich_style("thread-list--muted")
-        who_w = max(14, min(26, width // 4))
-        tail = 1 + 5 + 1 + 3 + 1 + 4  # badge, count, age (with separating spaces)
-        subject_w = max(4, width - 2 - who_w - 1 - tail)
+        who_w, subject_w, count = columns(width)
+        subject_w = max(4, subject_w)
         intent = look(t.reply_intent)
         text = Text()
         if t.id in self.selection:
@@ -299,16 +356,34 @@ class ThreadList(ScrollView, can_focus=True):
             text.append("● ", self._colour("unread") or muted)
         else:
             text.append("  ")
-        who_style = self.get_component_rich_style("thread-list--unread", partial=True) if t.unread else Style()
-        text.append(fit(safe_line(who(t)) or "(unknown)", who_w), who_style)
+        strong = self.get_component_rich_style("thread-list--unread", partial=True) if t.unread else Style()
+        person, company = who_parts(t)
+        if company is None:
+            text.append(fit(person, who_w), strong)
+        else:  # the company, dimmed, in what the name leaves (when a word of it fits)
+            shown = fit(person, min(cell_len(person), who_w)).rstrip()
+            text.append(shown, strong)
+            rest = who_w - cell_len(shown)
+            text.append(fit(f" · {company}", rest) if rest >= 6 else " " * rest, muted)
         text.append(" ")
         subject = safe_line(t.subject_display or t.subject) or "(no subject)"
-        text.append(fit(subject, subject_w), who_style)
+        snippet = safe_line(t.snippet)
+        shown = fit(subject, subject_w)
+        if snippet and cell_len(subject) + 8 <= subject_w:  # the rest of the column: the last message
+            text.append(subject, strong)
+            text.append(fit(f" — {snippet}", subject_w - cell_len(subject)), muted)
+        else:
+            text.append(shown, strong)
+        text.append(" ")
+        outbox = next((MARKS[m] for m in ("failed", "pending", "draft") if m in marks), " ")
+        text.append(outbox, self._colour("error") if outbox == MARKS["failed"] else self._colour("accent"))
+        text.append(NOTE_MARK if t.local_note else " ", muted)
         text.append(" ")
         text.append(fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable))
         text.append(" ")
-        text.append(short_count(t.message_count).rjust(3), muted)
-        text.append(" ")
+        if count:
+            text.append(short_count(t.message_count).rjust(3), muted)
+            text.append(" ")
         # a snoozed thread shows when it comes back instead of its age
         when = wakes(t.local_snoozed_until, self.clock()) if t.local_snoozed_until else age(t.last_ts, self.clock())
         text.append(when.rjust(4), muted)

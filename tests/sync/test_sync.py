@@ -462,3 +462,19 @@ async def test_a_walk_into_a_full_cache_keeps_its_triggers(engine, conn, client,
     with pytest.raises(NetworkError):
         await SyncEngine(conn, flaky, page_limit=25).sync(full=True)
     assert search_index_whole(conn)
+
+
+async def test_the_result_names_the_threads_where_an_interested_reply_arrived(engine, conn, sim):
+    first = await engine.sync()
+    assert first.interested == []  # a first sync finds every thread new: nothing to alert
+    ids = sim.thread_ids()
+    answered, reclassified, neutral = ids[10], ids[11], ids[12]
+    sim.add_inbound_reply(answered)
+    sim.set_intent_server_side(answered, "interested")
+    sim.set_intent_server_side(reclassified, "interested")  # no new message: not an arrival
+    sim.add_inbound_reply(neutral)
+    sim.set_intent_server_side(neutral, "neutral")
+    result = await engine.sync()
+    assert result.interested == [answered]
+    full = await engine.sync(full=True)
+    assert full.interested == []  # already seen

@@ -21,7 +21,7 @@ async def test_a_ten_thousand_message_thread_shows_10k_in_the_list(cache):
     cache.execute("UPDATE threads SET message_count = 10000 WHERE id = 't0000000'")
     cache.execute("UPDATE threads SET message_count = 42 WHERE id = 't0000001'")
     app = build_app(config(), conn=cache, clock=clock, sync_every=None)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:  # a list 67 cells wide: room for the count
         app.action_show_queue("all")  # newest first: t0000000, t0000001, …
         await pilot.pause()
         first, second = (app.threads.render_line(y).text for y in (0, 1))

@@ -222,3 +222,69 @@ async def test_the_prefilled_search_leaves_out_what_the_queue_put_away(file_cach
         await settle(pilot)
         shown = shown_ids(app)
         assert shown == hits[2:] and set(shown) <= set(queue)
+
+
+def marked(app) -> list[str]:
+    """The text the pane shows in the match style (a search's words)."""
+    match = app.pane.get_component_rich_style("conversation--match")
+    return [segment.text for strip in app.pane._lines for segment in strip
+            if segment.style is not None and segment.style.bgcolor == match.bgcolor and segment.text.strip()]
+
+
+async def test_the_words_searched_for_are_highlighted_in_the_conversation(file_cache):
+    tid = file_cache.execute("SELECT id FROM threads WHERE relevant = 1 ORDER BY last_ts DESC LIMIT 1").fetchone()[0]
+    file_cache.execute("DELETE FROM messages WHERE thread_id = ?", (tid,))
+    file_cache.execute(
+        "INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, body_text, is_incoming, "
+        "folder) VALUES (?, ?, 'p@acme.com', '[]', '[]', 's', 1, ?, 1, 'INBOX')",
+        (f"{tid}-m", tid, "The Zephyrine plan: zephyrine pricing, not the unzephyrine one. [b]Next week[/b] works."))
+    file_cache.execute("UPDATE threads SET message_count = 1, messages_fetched_count = 1 WHERE id = ?", (tid,))
+    file_cache.commit()
+    app = app_for(file_cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *'zephyrine "next week"', "enter")
+        await settle(pilot)
+        app.threads.move_to_thread(tid)
+        await settle(pilot)
+        assert app.shown_thread.id == tid
+        assert marked(app) == ["Zephyrine", "zephyrine", "Next week"]  # whole words, any case; not inside one
+        await pilot.press("escape")
+        await settle(pilot)
+        assert marked(app) == []
+
+
+@pytest.mark.parametrize("query, said", [
+    ("is:bogus", "unknown filter is:bogus"),
+    ("pricing before:soon", "before: needs a date"),
+    ("intent:maybe", "maybe"),
+])
+async def test_an_unreadable_filter_is_said_in_the_search_bar_not_answered_with_nothing(file_cache, query, said):
+    app = app_for(file_cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # All
+        await settle(pilot)
+        before = (app.threads.count, str(app.threads.border_title))
+        await pilot.press("slash", *query, "enter")
+        await settle(pilot)
+        box = app.inbox.search_box
+        assert said in str(box.border_subtitle) and box.has_class("-error")
+        assert app.focused is box  # to mend it
+        assert (app.threads.count, str(app.threads.border_title)) == before  # not an empty list
+        for _ in query:
+            await pilot.press("backspace")
+        await pilot.press(*"is:unread", "enter")
+        await settle(pilot)
+        assert not box.border_subtitle and not box.has_class("-error")
+        assert str(app.threads.border_title).startswith("Search: is:unread · ")
+
+
+async def test_the_intent_names_the_list_shows_search_that_intent(file_cache):
+    app = app_for(file_cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "slash", *"intent:ooo", "enter")
+        await settle(pilot)
+        assert app.threads.count == search_count(file_cache, "intent:out_of_office", relevant=True, now=NOW) > 0
+        assert {app.threads.row(i).reply_intent for i in range(app.threads.count)} == {"out_of_office"}
