@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Callable
 from functools import partial
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
 from textual import on
@@ -40,15 +40,16 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.header import HeaderBar
-from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
 from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
-from o2d_inbox.tui.outbox_screen import OutboxScreen
 from o2d_inbox.tui.search import SearchController, SearchFound
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.thread_list import ThreadList
 from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
+
+if TYPE_CHECKING:  # dialogs are imported when first opened: the first frame does not wait for them
+    from o2d_inbox.tui.outbox_screen import OutboxScreen
 
 __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 
@@ -145,6 +146,8 @@ class InboxScreen(Screen[None]):
         return self.services.outbox_busy()
 
     def outbox_screens(self) -> list[OutboxScreen]:
+        from o2d_inbox.tui.outbox_screen import OutboxScreen
+
         return [s for s in self.app.screen_stack if isinstance(s, OutboxScreen)]
 
     def show_undo_bar(self, text: Text | None) -> None:
@@ -380,6 +383,8 @@ class InboxScreen(Screen[None]):
 
     # -- help and palette --------------------------------------------------------------
     def action_help(self) -> None:
+        from o2d_inbox.tui.help import HelpScreen
+
         self.app.push_screen(HelpScreen(help_sections()))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
