@@ -44,7 +44,6 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from o2d_inbox.render.dates import relative
-from o2d_inbox.render.html import html_to_text
 from o2d_inbox.render.quote import split_quoted
 from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
@@ -363,6 +362,8 @@ class ConversationView(ScrollView, can_focus=True):
 
 
 def _convert(html: str) -> str:
+    from o2d_inbox.render.html import html_to_text  # html2text: only once a body needs it
+
     try:
         return html_to_text(html)
     except Exception:  # a broken body must not take the pane down
