@@ -229,11 +229,11 @@ class InboxScreen(Screen[None]):
 
     # -- counts, titles, header --------------------------------------------------------
     def refresh_counts(self) -> None:
-        counts = queries.sidebar_counts(self.conn, self.relevant)
+        counts = queries.sidebar_counts(self.conn, self.relevant)  # one read of the counts
         self.sidebar.update_queues(
             counts,
-            queries.mailboxes(self.conn, self.relevant),
-            queries.campaigns(self.conn, self.relevant),
+            queries.mailboxes(self.conn, self.relevant, counts=counts),
+            queries.campaigns(self.conn, self.relevant, counts=counts),
             view_id(self.view),
             self.app.get_css_variables(),
         )
