@@ -94,6 +94,7 @@ class InboxScreen(Screen[None]):
         self.view = View("needs")
         self.shown_thread: ThreadRow | None = None
         self._preview_timer: Timer | None = None
+        self._pane_behind = False  # the pane still shows a thread the cursor has left
         self.search = SearchController(self)
         self.outbox = OutboxController(self)
         self.triage = TriageController(self, self.outbox)
@@ -472,11 +473,23 @@ class InboxScreen(Screen[None]):
         self.search.highlighted()
         self._stop_preview_timer()
         thread = event.thread
-        await self.show_thread(thread)
+        if self.app.message_queue_size:
+            # more keys are waiting (a held `j`): the list moves at once, the pane follows
+            # once per frame with the latest thread instead of drawing every one passed over
+            self.shown_thread = thread
+            if not self._pane_behind:
+                self._pane_behind = True
+                self.call_after_refresh(self._catch_up)
+        else:
+            await self.show_thread(thread)
         services = self.services
         if (thread is not None and not thread.messages_cached and services.can_sync()
                 and services.sync_state != "offline"):
             self._preview_timer = self.set_timer(PREVIEW_FETCH_DELAY, lambda: self._preview_fetch(thread.id))
+
+    async def _catch_up(self) -> None:
+        if self._pane_behind:
+            await self.show_thread(self.shown_thread)
 
     def _preview_fetch(self, thread_id: str) -> None:
         self._preview_timer = None
@@ -489,6 +502,7 @@ class InboxScreen(Screen[None]):
     async def show_thread(self, thread: ThreadRow | None, *, note: str | None = None) -> None:
         """Make ``thread`` the thread on screen: the pane shows its conversation and title."""
         self.shown_thread = thread
+        self._pane_behind = False
         pane = self.pane
         if thread is None:
             pane.border_title = ""
