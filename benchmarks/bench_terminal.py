@@ -219,9 +219,12 @@ def app_keys(cache: Path, presses: int) -> dict[str, list[float]]:
             if took is not None:
                 out["j"].append(took)
         term.settle()
+        due = time.perf_counter()
         for _ in range(hold - 1):
             os.write(term.fd, b"j")
-            time.sleep(1 / REPEAT)
+            due += 1 / REPEAT
+            while (left := due - time.perf_counter()) > 0:
+                term._read(left)  # keep reading: a full pty would stall the app's writes
         while term._read(0):  # what the burst drew so far is not the answer
             pass
         term.raw = b""
