@@ -101,7 +101,7 @@ class Pty:
         try:
             chunk = os.read(self.fd, 1 << 16)
         except OSError:  # the process ended
-            raise SystemExit(f"the program ended early; last output:\n{self.text()[-2000:]}")
+            raise SystemExit(f"the program ended early; last output:\n{self.text()[-2000:]}") from None
         self.raw += chunk
         return True
 
@@ -269,7 +269,7 @@ def main() -> None:
     floor_env = environment(None)
     floor_argv = [sys.executable, "-c", FLOOR_START]
     start_time(floor_argv, floor_env, "floor row 12")  # warm the bytecode and the page cache
-    for n, cache in caches.items():
+    for cache in caches.values():
         start_time(app_argv(), environment(cache), expected(cache)[0])
 
     print(f"\nIn a pseudo-terminal of {COLUMNS}x{ROWS}, offline, bytecode caches on; "

@@ -43,8 +43,7 @@ import stat
 from dataclasses import dataclass
 from collections.abc import Iterable
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import Protocol
 
 import platformdirs
 
@@ -52,8 +51,8 @@ from o2d_inbox.render.compose import clean_body
 
 __all__ = [
     "Template", "DEFAULTS", "ANY", "UNCLASSIFIED", "templates_dir", "load_templates",
-    "templates_for", "merge_fields", "fill", "company_name", "unfilled_fields", "UNFILLED",
-    "signatures_dir", "signature_for",
+    "templates_for", "merge_fields", "sender_first_name", "fill", "company_name", "unfilled_fields",
+    "UNFILLED", "signatures_dir", "signature_for",
 ]
 
 ANY = "any"
@@ -301,18 +300,37 @@ def company_name(address_or_domain: str | None, known: Iterable[str] = ()) -> st
     return " ".join(w.upper() if len(w) <= 2 else w.capitalize() for w in words) or None
 
 
-def merge_fields(thread: Any, sender_name: str | None = None, *, known: Iterable[str] = ()) -> dict[str, str]:
+class MergeThread(Protocol):
+    """What merge fields read of a thread (queries.ThreadRow has it)."""
+
+    @property
+    def prospect(self) -> str | None: ...
+    @property
+    def last_from(self) -> str | None: ...
+    @property
+    def needs_reply(self) -> bool: ...
+    @property
+    def mailbox(self) -> str | None: ...
+
+
+def sender_first_name(mailbox: str | None) -> str | None:
+    """{sender_name} as a mailbox address gives it: the first name of john.smith@… ("John")."""
+    ours = _split_address(mailbox)
+    return _names(ours[0])[0] if ours else None
+
+
+def merge_fields(thread: MergeThread, sender_name: str | None = None, *,
+                 known: Iterable[str] = ()) -> dict[str, str]:
     """The fields this thread can fill (a field without a value is left out, so it stays
-    visible as ``{field}`` in the text). ``thread`` is a queries.ThreadRow (or anything
-    with ``prospect``, ``last_from``, ``needs_reply`` and ``mailbox``); ``known`` is text
-    the cache holds about it (subject, message bodies) where the company may be spelled."""
+    visible as ``{field}`` in the text). ``known`` is text the cache holds about the thread
+    (subject, message bodies) where the company may be spelled."""
     out: dict[str, str] = {}
-    prospect = getattr(thread, "prospect", None)
-    if not prospect and getattr(thread, "needs_reply", False):
-        prospect = getattr(thread, "last_from", None)  # the last message is theirs
-    mailbox = getattr(thread, "mailbox", None)
+    prospect = thread.prospect
+    if not prospect and thread.needs_reply:
+        prospect = thread.last_from  # the last message is theirs
+    mailbox = thread.mailbox
     split = _split_address(prospect)
-    if split is not None:
+    if prospect is not None and split is not None:
         out["prospect"] = prospect.strip()
         first, last = _names(split[0])
         if first:
@@ -327,14 +345,13 @@ def merge_fields(thread: Any, sender_name: str | None = None, *, known: Iterable
     if sender_name and sender_name.strip():
         out["sender_name"] = sender_name.strip()
     else:
-        ours = _split_address(mailbox)
-        first = _names(ours[0])[0] if ours else None
+        first = sender_first_name(mailbox)
         if first:
             out["sender_name"] = first
     return out
 
 
-def fill(template: Template | str, *, thread: Any, sender_name: str | None = None,
+def fill(template: Template | str, *, thread: MergeThread, sender_name: str | None = None,
          known: Iterable[str] = ()) -> str:
     """The template's body with its merge fields filled; unknown ones stay as ``{name}``."""
     body = template.body if isinstance(template, Template) else template
@@ -366,6 +383,7 @@ def signature_for(mailbox: str | None, config_dir: str | os.PathLike[str] | None
     address = (mailbox or "").strip().lower()
     names = [f"{address}.txt"] if address and re.fullmatch(r"[^/\\\x00]+@[^/\\\x00]+", address) \
         and not address.startswith(".") else []
+    values = {k: v for k, v in (("mailbox", address), ("sender_name", sender_first_name(address))) if v}
     for name in [*names, "default.txt"]:
         text = _read_text(folder / name)
         if text is None:
@@ -373,6 +391,5 @@ def signature_for(mailbox: str | None, config_dir: str | os.PathLike[str] | None
         text = clean_body(text.lstrip("\ufeff")).strip("\n")
         if not text.strip():
             return None
-        values = merge_fields(SimpleNamespace(prospect=None, needs_reply=False, mailbox=address or None))
         return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), text)
     return None

@@ -45,13 +45,15 @@ class Link:
     text: str  # what the message calls it (or the URL), safe to draw
 
 
+_CLOSERS = {")": "(", "]": "[", "}": "{"}  # a closing bracket and its opener
+
+
 def _trim(url: str) -> str:
     """A URL found in running text, without the punctuation that ends its sentence; a
     closing bracket stays only when the URL opened one ("…/Foo_(bar)")."""
     while url:
-        if url[-1] in _TRAILING:
-            url = url[:-1]
-        elif url[-1] in ")]}" and url.count(url[-1]) > url.count({")": "(", "]": "[", "}": "{"}[url[-1]]):
+        last = url[-1]
+        if last in _TRAILING or last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last]):
             url = url[:-1]
         else:
             break

@@ -59,7 +59,7 @@ def _history_start(lines: list[str]) -> int | None:
             # "John Smith <john@x> wrote:" without "On": only when quoted lines follow,
             # so "here is what I wrote:" in new text is not taken for history
             return i
-        if _FROM.match(line) and any(_SENT.match(l) for l in lines[i + 1 : i + 5]):
+        if _FROM.match(line) and any(_SENT.match(after) for after in lines[i + 1 : i + 5]):
             return i - 1 if i > 0 and _RULE.match(lines[i - 1]) else i
     # trailing "> " run (blank lines inside it allowed)
     start = None

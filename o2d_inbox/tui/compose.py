@@ -513,7 +513,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             except OutboxRefused:
                 # the draft was sent, cancelled or scheduled elsewhere meanwhile: keep the text anyway
                 item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload, now=self._stamp())
-        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+        except Exception as exc:  # only a cache fault is handled here
             fault = cache_error(exc)
             if fault is None:
                 raise
@@ -576,7 +576,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             self._status(str(exc))
             self.notify(safe_line(str(exc)), severity="error", timeout=4, markup=False)
             return
-        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+        except Exception as exc:
             if (fault := cache_error(exc)) is None:
                 raise
             self._status("⚠ not sent: the draft is kept")

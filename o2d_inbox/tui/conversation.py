@@ -366,7 +366,7 @@ def _convert(html: str) -> str:
 
     try:
         return html_to_text(html)
-    except Exception:  # a broken body must not take the pane down
+    except Exception:  # noqa: BLE001 - a broken body must not take the pane down
         return _CONVERT_FAILED
 
 
@@ -517,7 +517,8 @@ class _Layout:
         self._plain(subject, self.style("conversation--subject"))
         intent = look(thread.reply_intent)
         meta = self.style("conversation--meta")
-        chunks: list[Part] = [(f"{intent.glyph} {intent.label}", self.base + v._colour(intent.variable) + Style(bold=True))]
+        chunks: list[Part] = [(f"{intent.glyph} {intent.label}",
+                               self.base + v._colour(intent.variable) + Style(bold=True))]
         for label, value in (
             ("campaign", thread.campaign_name or thread.campaign_id),
             ("mailbox", thread.mailbox),

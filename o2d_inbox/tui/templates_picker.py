@@ -8,7 +8,8 @@ Template files are untrusted text: shown as rich Text, never markup.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,8 +21,8 @@ from textual.widgets.option_list import Option
 from o2d_inbox.cache import queries
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.dialog import SeeThrough, see_through
+from o2d_inbox.templates import Template, fill, load_templates, sender_first_name, templates_for
 from o2d_inbox.tui.keys import bindings
-from o2d_inbox.templates import Template, fill, load_templates, merge_fields, templates_for
 
 __all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "known_texts",
            "sender_name_for"]
@@ -37,10 +38,10 @@ def _config_dir():
 
 def sender_name_for(from_address: str | None, config: Any, thread: Any) -> str | None:
     """{sender_name}: the first name in the sending mailbox (the compose From, else the
-    config's from_mailbox, else the thread's mailbox), as templates.merge_fields reads one."""
+    config's from_mailbox, else the thread's mailbox), as templates.sender_first_name reads one."""
     for address in (from_address, getattr(config, "from_mailbox", None), getattr(thread, "mailbox", None)):
         if address:
-            name = merge_fields(SimpleNamespace(mailbox=address)).get("sender_name")
+            name = sender_first_name(address)
             if name:
                 return name
     return None

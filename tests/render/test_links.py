@@ -50,7 +50,8 @@ def test_a_link_whose_words_name_another_place_keeps_both():
 
 def test_several_messages_in_order_deduplicated_and_bounded():
     messages = [SimpleNamespace(body_text="https://a.example and https://b.example", body_html=None),
-                SimpleNamespace(body_text=None, body_html='<a href="https://b.example">b</a><a href="https://c.example">c, never closed'),
+                SimpleNamespace(body_text=None, body_html='<a href="https://b.example">b</a>'
+                                                          '<a href="https://c.example">c, never closed'),
                 SimpleNamespace(body_text=" ".join(f"https://x{i}.example" for i in range(MAX_LINKS + 50)),
                                 body_html=None)]
     found = urls(links_of(messages))

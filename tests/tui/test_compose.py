@@ -262,7 +262,8 @@ async def test_a_quick_tab_moves_to_the_next_field_before_the_next_keys(cache):
 
 def incoming_thread(conn):
     """A thread whose last word is the prospect's, with its messages cached, not unsubscribed."""
-    for (tid,) in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 AND messages_fetched_count > 0 "
+    for (tid,) in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 "
+                               "AND messages_fetched_count > 0 "
                                "AND coalesce(reply_intent, '') != 'unsubscribe' AND id != 't0000003' "
                                "ORDER BY last_ts DESC"):
         return queries.thread(conn, tid)
