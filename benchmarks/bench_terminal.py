@@ -15,6 +15,9 @@ come out of the pty (escape sequences stripped):
   next thread; it opens on the latest message, whose title line ("sender → you", "you → …") is
   what we wait for (a thread without cached messages is stepped over untimed).
   The floor for keys is an app that only repaints a label on each key.
+- holding `j`: HOLD presses at key-repeat speed (REPEAT per second) without waiting; the lag is
+  from the last key written to the pane showing the thread it lands on (the screen keeps up
+  when the lag is as short as one press's).
 Each key waits for the output to fall quiet (QUIET) before the next one. Ratios are to the floor.
 The caches are bench_tui.py's (built once, kept in the temp dir).
 """
@@ -40,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 COLUMNS, ROWS = 160, 48
 QUIET = 0.25  # seconds without output: the screen has settled
+HOLD, REPEAT = 30, 30.0  # held `j`: presses, presses per second
 TIMEOUT = 30.0
 
 # CSI, OSC (ended by BEL or ST), DCS/APC/PM strings, and two-byte escapes
@@ -120,9 +124,10 @@ class Pty:
             pass
         self.raw = b""
 
-    def key(self, key: str, needle: str | None) -> float | None:
+    def key(self, key: str, needle: str | None, settle: bool = True) -> float | None:
         """Seconds from writing `key` until `needle` is on the screen (None: not timed)."""
-        self.settle()
+        if settle:
+            self.settle()
         sent = time.perf_counter()
         os.write(self.fd, key.encode())
         return None if needle is None else self.wait_for(needle) - sent
@@ -196,9 +201,13 @@ def start_time(argv: list[str], env: dict[str, str], needle: str) -> float:
 
 
 def app_keys(cache: Path, presses: int) -> dict[str, list[float]]:
-    first, titles = expected(cache, presses)
+    first, titles = expected(cache, presses + HOLD + 20)
+    held = titles[presses:]
+    titles = titles[:presses]
+    # hold until a thread with cached messages (whose pane title is known)
+    hold = next(n for n in range(HOLD, len(held) + 1) if held[n - 1] is not None)
     term = Pty(app_argv(), environment(cache))
-    out: dict[str, list[float]] = {"]": [], "[": [], "j": []}
+    out: dict[str, list[float]] = {"]": [], "[": [], "j": [], "hold": []}
     try:
         term.wait_for(first)
         for _ in range(presses):
@@ -209,6 +218,17 @@ def app_keys(cache: Path, presses: int) -> dict[str, list[float]]:
             took = term.key("j", title)
             if took is not None:
                 out["j"].append(took)
+        term.settle()
+        due = time.perf_counter()
+        for _ in range(hold - 1):
+            os.write(term.fd, b"j")
+            due += 1 / REPEAT
+            while (left := due - time.perf_counter()) > 0:
+                term._read(left)  # keep reading: a full pty would stall the app's writes
+        while term._read(0):  # what the burst drew so far is not the answer
+            pass
+        term.raw = b""
+        out["hold"].append(term.key("j", held[hold - 1], settle=False) or 0.0)
     finally:
         term.close()
     return out
@@ -278,6 +298,8 @@ def main() -> None:
                 continue
             ratio = statistics.median(keys[key]) / statistics.median(floor_key[key])
             print(f"  {n:>9,} threads: {what:<19} {ms(keys[key])} = {ratio:.1f}x the floor   ({goal})")
+        print(f"  {n:>9,} threads: holding j, {HOLD} presses at {REPEAT:.0f}/s: the pane caught up "
+              f"{keys['hold'][0] * 1000:.0f} ms after the last press   (no lag: ≤ {1000 / REPEAT:.0f} ms)")
 
 
 if __name__ == "__main__":

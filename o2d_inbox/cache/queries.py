@@ -539,9 +539,12 @@ def messages(conn: sqlite3.Connection, thread_id: str) -> list[MessageRow]:
     ]
 
 
-def mailboxes(conn: sqlite3.Connection, relevant: bool = True) -> list[tuple[str, int]]:
-    """(address, thread count) of every mailbox seen, busiest first."""
-    counts = sidebar_counts(conn, relevant)
+def mailboxes(conn: sqlite3.Connection, relevant: bool = True, *,
+              counts: dict[tuple[str, str | None], int] | None = None) -> list[tuple[str, int]]:
+    """(address, thread count) of every mailbox seen, busiest first (``counts``: the
+    sidebar_counts already read)."""
+    if counts is None:
+        counts = sidebar_counts(conn, relevant)
     known = {r[0] for r in conn.execute("SELECT address FROM mailboxes")}
     found = {k: n for (kind, k), n in counts.items() if kind == "mailbox" and k}
     for address in known - found.keys():
@@ -549,9 +552,12 @@ def mailboxes(conn: sqlite3.Connection, relevant: bool = True) -> list[tuple[str
     return sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def campaigns(conn: sqlite3.Connection, relevant: bool = True) -> list[tuple[str, str | None, int]]:
-    """(campaign id, name or None, thread count), busiest first."""
-    counts = sidebar_counts(conn, relevant)
+def campaigns(conn: sqlite3.Connection, relevant: bool = True, *,
+              counts: dict[tuple[str, str | None], int] | None = None) -> list[tuple[str, str | None, int]]:
+    """(campaign id, name or None, thread count), busiest first (``counts``: the
+    sidebar_counts already read)."""
+    if counts is None:
+        counts = sidebar_counts(conn, relevant)
     names = {r[0]: r[1] for r in conn.execute("SELECT id, name FROM campaigns")}
     found = {k: n for (kind, k), n in counts.items() if kind == "campaign" and k}
     return sorted(

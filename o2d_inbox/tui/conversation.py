@@ -44,11 +44,11 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from o2d_inbox.render.dates import relative
-from o2d_inbox.render.html import html_to_text
 from o2d_inbox.render.quote import split_quoted
 from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings, key_for
+from o2d_inbox.tui.scrolling import set_virtual_size
 
 __all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS", "MAX_BLOCK_LINES", "MESSAGE_WINDOW"]
 
@@ -269,11 +269,14 @@ class ConversationView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
+        # the style the strips were laid out with (notify_style_update re-lays them out when it
+        # changes): rich_style walks every ancestor, too dear for each line of each repaint
+        base = self._laid_styles[0] if self._laid_styles else self.rich_style
         if 0 <= index < len(self._lines):
             strip = self._lines[index]
         else:
-            strip = Strip.blank(width, self.rich_style)
-        return strip.crop_extend(self.scroll_offset.x, self.scroll_offset.x + width, self.rich_style)
+            strip = Strip.blank(width, base)
+        return strip.crop_extend(self.scroll_offset.x, self.scroll_offset.x + width, base)
 
     def _content_width(self) -> int:
         return max(self.scrollable_content_region.width, 1)
@@ -313,7 +316,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._laid_width = width
         self._laid_styles = self._style_signature()
         self._lines, self._folds, self._starts = _Layout(self, width).build()
-        self.virtual_size = Size(width, len(self._lines))
+        set_virtual_size(self, Size(width, len(self._lines)))
         self._tick_while_counting_down()
         if self._open_at_latest:
             self._open_at_latest = False
@@ -378,6 +381,8 @@ class ConversationView(ScrollView, can_focus=True):
 
 
 def _convert(html: str) -> str:
+    from o2d_inbox.render.html import html_to_text  # html2text: only once a body needs it
+
     try:
         return html_to_text(html)
     except Exception:  # noqa: BLE001 - a broken body must not take the pane down

@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Callable
 from functools import partial
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
 from textual import on
@@ -40,16 +40,17 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.header import HeaderBar
-from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
 from o2d_inbox.tui.lead_actions import LeadActions
 from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
-from o2d_inbox.tui.outbox_screen import OutboxScreen
 from o2d_inbox.tui.search import SearchController, SearchFound
 from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
 from o2d_inbox.tui.thread_list import ThreadList
 from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
+
+if TYPE_CHECKING:  # dialogs are imported when first opened: the first frame does not wait for them
+    from o2d_inbox.tui.outbox_screen import OutboxScreen
 
 __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 
@@ -94,6 +95,7 @@ class InboxScreen(Screen[None]):
         self.view = View("needs")
         self.shown_thread: ThreadRow | None = None
         self._preview_timer: Timer | None = None
+        self._pane_behind = False  # the pane still shows a thread the cursor has left
         self.search = SearchController(self)
         self.outbox = OutboxController(self)
         self.triage = TriageController(self, self.outbox)
@@ -147,6 +149,8 @@ class InboxScreen(Screen[None]):
         return self.services.outbox_busy()
 
     def outbox_screens(self) -> list[OutboxScreen]:
+        from o2d_inbox.tui.outbox_screen import OutboxScreen
+
         return [s for s in self.app.screen_stack if isinstance(s, OutboxScreen)]
 
     def show_undo_bar(self, text: Text | None) -> None:
@@ -228,11 +232,11 @@ class InboxScreen(Screen[None]):
 
     # -- counts, titles, header --------------------------------------------------------
     def refresh_counts(self) -> None:
-        counts = queries.sidebar_counts(self.conn, self.relevant)
+        counts = queries.sidebar_counts(self.conn, self.relevant)  # one read of the counts
         self.sidebar.update_queues(
             counts,
-            queries.mailboxes(self.conn, self.relevant),
-            queries.campaigns(self.conn, self.relevant),
+            queries.mailboxes(self.conn, self.relevant, counts=counts),
+            queries.campaigns(self.conn, self.relevant, counts=counts),
             view_id(self.view),
             self.app.get_css_variables(),
         )
@@ -386,6 +390,8 @@ class InboxScreen(Screen[None]):
 
     # -- help and palette --------------------------------------------------------------
     def action_help(self) -> None:
+        from o2d_inbox.tui.help import HelpScreen
+
         self.app.push_screen(HelpScreen(help_sections()))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -476,11 +482,23 @@ class InboxScreen(Screen[None]):
         self.search.highlighted()
         self._stop_preview_timer()
         thread = event.thread
-        await self.show_thread(thread)
+        if self.app.message_queue_size:
+            # more keys are waiting (a held `j`): the list moves at once, the pane follows
+            # once per frame with the latest thread instead of drawing every one passed over
+            self.shown_thread = thread
+            if not self._pane_behind:
+                self._pane_behind = True
+                self.call_after_refresh(self._catch_up)
+        else:
+            await self.show_thread(thread)
         services = self.services
         if (thread is not None and not thread.messages_cached and services.can_sync()
                 and services.sync_state != "offline"):
             self._preview_timer = self.set_timer(PREVIEW_FETCH_DELAY, lambda: self._preview_fetch(thread.id))
+
+    async def _catch_up(self) -> None:
+        if self._pane_behind:
+            await self.show_thread(self.shown_thread)
 
     def _preview_fetch(self, thread_id: str) -> None:
         self._preview_timer = None
@@ -493,6 +511,7 @@ class InboxScreen(Screen[None]):
     async def show_thread(self, thread: ThreadRow | None, *, note: str | None = None) -> None:
         """Make ``thread`` the thread on screen: the pane shows its conversation and title."""
         self.shown_thread = thread
+        self._pane_behind = False
         pane = self.pane
         if thread is None:
             pane.border_title = ""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.message import Message
@@ -30,9 +30,10 @@ from o2d_inbox.keymap import CLEAR
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.tui.compose import ComposeScreen, find_draft
 from o2d_inbox.tui.intents import INTENTS
-from o2d_inbox.tui.outbox_screen import OutboxScreen
+
+if TYPE_CHECKING:  # the compose and outbox screens are imported when first opened
+    from o2d_inbox.tui.outbox_screen import OutboxScreen
 
 __all__ = ["OutboxChanged", "OutboxController", "OutboxHost", "UndoBar"]
 
@@ -218,6 +219,8 @@ class OutboxController:
             host.notify("The cache is read-only: a message cannot be written until it is writable",
                         severity="warning", timeout=5)
             return
+        from o2d_inbox.tui.compose import ComposeScreen
+
         screen = ComposeScreen(
             self.conn, kind, thread=thread, draft=draft,
             mailboxes=[address for address, _ in queries.mailboxes(self.conn, False)],
@@ -235,14 +238,17 @@ class OutboxController:
         self.host.call_later(self.refresh_views)
 
     def reply(self) -> None:
-        thread = self._thread_or_say()
-        if thread is not None:
-            self.open_compose("reply", thread, find_draft(self.conn, "reply", thread.id))
+        self._answer("reply")
 
     def forward(self) -> None:
+        self._answer("forward")
+
+    def _answer(self, kind: str) -> None:
         thread = self._thread_or_say()
         if thread is not None:
-            self.open_compose("forward", thread, find_draft(self.conn, "forward", thread.id))
+            from o2d_inbox.tui.compose import find_draft
+
+            self.open_compose(kind, thread, find_draft(self.conn, kind, thread.id))
 
     def compose_new(self) -> None:
         self.open_compose("new")
@@ -289,5 +295,7 @@ class OutboxController:
 
         def changed() -> None:  # the outbox screen retried or cancelled an item
             self.host.call_later(refresh)
+
+        from o2d_inbox.tui.outbox_screen import OutboxScreen
 
         self.host.push_screen(OutboxScreen(self.conn, now=self.now, open_draft=self.open_draft, changed=changed))

@@ -38,6 +38,7 @@ from o2d_inbox.cache import search as store_search
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
 from o2d_inbox.tui.conversation import ConversationView
+from o2d_inbox.tui.scrolling import set_virtual_size
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
 
 __all__ = ["SEARCH_DELAY", "SearchController", "SearchFound", "SearchHost", "SearchSource", "queue_tokens"]
@@ -248,7 +249,7 @@ class SearchController:
         more = _Paging.rows(self.host.conn, source, threads.count, PAGE)
         if more:
             threads.count += len(more)
-            threads.virtual_size = Size(threads.virtual_size.width, threads.count)
+            set_virtual_size(threads, Size(threads.virtual_size.width, threads.count))
             threads.refresh()
 
     def rerun(self) -> None:

@@ -38,6 +38,7 @@ from o2d_inbox.cache.writes import is_automated
 from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings
+from o2d_inbox.tui.scrolling import set_virtual_size
 
 PAGE = 64
 MAX_PAGES = 24
@@ -198,7 +199,7 @@ class ThreadList(ScrollView, can_focus=True):
             self._pages[0] = first
         else:
             self.count = self._source.count(self.conn, self.view)
-        self.virtual_size = Size(self.size.width, self.count)
+        set_virtual_size(self, Size(self.size.width, self.count))
         target = 0
         if anchor is not None:
             target = self.locate(anchor.id, fallback=old_cursor)

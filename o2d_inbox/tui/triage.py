@@ -30,10 +30,7 @@ from o2d_inbox.outbox import compliance
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.tui.compose import ConfirmScreen
-from o2d_inbox.tui.intent_picker import IntentPicker
 from o2d_inbox.tui.intents import INTENTS
-from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return, snooze_choices, title_of
 from o2d_inbox.tui.thread_list import ThreadList
 
 __all__ = ["Tally", "TriageController", "TriageHost", "UndoEntry", "UndoStack"]
@@ -246,6 +243,8 @@ class TriageController:
         if all(t.local_snoozed_until is not None for t in targets):
             host.call_later(self._snooze, targets, bulk, None)  # `s` on snoozed threads wakes them
             return
+        from o2d_inbox.tui.snooze import SnoozeScreen, proposed_return, snooze_choices, title_of
+
         back = None
         if not bulk:
             back = proposed_return(targets[0], queries.messages(self.conn, targets[0].id))
@@ -279,6 +278,7 @@ class TriageController:
             host.notify("No thread selected", timeout=2)
             return
         state = local.get_local(self.conn, thread.id)
+        from o2d_inbox.tui.snooze import NoteScreen, title_of
 
         def saved(text: str | None) -> None:
             if text is not None:
@@ -306,6 +306,8 @@ class TriageController:
         def chosen(key: str | None) -> None:
             if key is not None:
                 host.call_later(self.set_intent, key)
+
+        from o2d_inbox.tui.intent_picker import IntentPicker
 
         title = safe_line(thread.prospect or thread.last_from or thread.id)
         host.push_screen(IntentPicker(thread.reply_intent, title), host.guard(chosen))
@@ -352,6 +354,8 @@ class TriageController:
         def answered(yes: bool | None) -> None:
             if yes:
                 self._suppress(entry, found)
+
+        from o2d_inbox.tui.compose import ConfirmScreen
 
         self.host.push_screen(ConfirmScreen(question, yes="Suppress", no="Not now"), self.host.guard(answered))
 
