@@ -30,7 +30,7 @@ from o2d_inbox.cache.db import transaction  # re-exported for the sync engine
 from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL, clamp_ts
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
-    from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
+    from o2d_inbox.api.models import Campaign, Message, ThreadMessages
 
 PENDING_INTENT_STATES = ("scheduled", "sending", "accepted")
 SNIPPET_CHARS = 300
@@ -220,15 +220,16 @@ class UpsertStats:
     newest: datetime | None = None
 
 
-def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_gen: int,
+def upsert_threads(conn: sqlite3.Connection, threads: Sequence[dict[str, Any]], *, walk_gen: int,
                    synced_at: str, mailboxes: set[str] | None = None) -> UpsertStats:
     """Insert new threads, update changed ones, stamp every one with ``walk_gen``.
 
-    Reads the rows it replaces first (one indexed query per 500 ids) so that only new or
-    changed rows are written: a reconcile of an unchanged cache touches walk_gen alone.
+    ``threads`` are api/models.ThreadData dicts (a page validated as plain data; every field
+    present). Reads the rows it replaces first (one indexed query per 500 ids) so that only
+    new or changed rows are written: a reconcile of an unchanged cache touches walk_gen alone.
     """
     stats = UpsertStats()
-    by_id: dict[str, Thread] = {t.id: t for t in threads}  # a repeated id: the last one wins
+    by_id: dict[str, dict[str, Any]] = {t["id"]: t for t in threads}  # a repeated id: the last one wins
     if not by_id:
         return stats
     ids = list(by_id)
@@ -251,15 +252,17 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
     i_intent, i_mailbox = 1 + _THREAD_COLS.index("reply_intent"), 1 + _THREAD_COLS.index("mailbox")
     i_count, i_ts = 1 + _THREAD_COLS.index("message_count"), 1 + _THREAD_COLS.index("last_ts")
     for tid, t in by_id.items():
-        lm = t.last_message
-        last_from = lm.from_email if lm else None
-        received = lm.date_received if lm else None
+        lm = t["last_message"]
+        if lm is not None:
+            last_from, received, body = lm["from_email"], lm["date_received"], lm["body_text"]
+        else:
+            last_from = received = body = None
         if received is not None and (stats.newest is None or received > stats.newest) \
                 and received <= horizon:
             stats.newest = received
-        snippet = lm.body_text[:SNIPPET_CHARS] if lm and lm.body_text else None
+        snippet = body[:SNIPPET_CHARS] if body else None
         old = existing.get(tid)
-        intent = t.replyIntent
+        intent = t["replyIntent"]
         mailbox = None
         if old is not None:
             if tid in pending:
@@ -268,10 +271,11 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
         sender = _lower(last_from)
         if mailbox is None and sender in mailboxes:
             mailbox = sender
+        warming, postmaster = t["is_warming"], t["is_postmaster"]
         values = (
-            t.external_thread_id, t.subject, t.subject_display, last_from, iso(received),
-            epoch(received), snippet, int(t.is_warming), int(t.is_postmaster), t.message_count,
-            intent, t.campaignId, int(not (t.is_warming or t.is_postmaster)),
+            t["external_thread_id"], t["subject"], t["subject_display"], last_from, iso(received),
+            epoch(received), snippet, int(warming), int(postmaster), t["message_count"],
+            intent, t["campaignId"], int(not (warming or postmaster)),
             _needs_reply(sender, mailbox, mailboxes), mailbox,
         )
         if old is None:
@@ -279,7 +283,7 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
             inserts.append((tid, *values, 1, walk_gen, synced_at))
         elif values != old[1:n + 1]:
             stats.changed += 1
-            grew = t.message_count > old[i_count] or values[i_ts - 1] > old[i_ts]
+            grew = t["message_count"] > old[i_count] or values[i_ts - 1] > old[i_ts]
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
         elif old[n + 2] != walk_gen:
             stamps.append((walk_gen, tid))

@@ -70,7 +70,7 @@ from o2d_inbox.sync.campaign_stats import refresh_campaign_stats
 from o2d_inbox.sync.writer import CacheWriter
 
 if TYPE_CHECKING:
-    from o2d_inbox.api.models import ThreadMessages, ThreadsPage
+    from o2d_inbox.api.models import PlainThreadsPage, ThreadMessages
 
 __all__ = ["SyncEngine", "SyncLocked", "SyncProgress", "SyncResult"]
 
@@ -274,11 +274,11 @@ class SyncEngine:
         received = [state["threads"]]
         pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
 
-        def on_pages(pages: list[ThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
+        def on_pages(pages: list[PlainThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
                                                                     SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
-            campaign_ids.update(t.campaignId for t in threads if t.campaignId)
+            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
             received[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:
@@ -400,12 +400,12 @@ class SyncEngine:
         written = SyncResult()  # the writer's (new, changed), read once every page is written
         seen = [0]
 
-        def on_pages(pages: list[ThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
+        def on_pages(pages: list[PlainThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
                                                                     SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
-            touched.update(t.id for t in threads)
-            campaign_ids.update(t.campaignId for t in threads if t.campaignId)
+            touched.update(t["id"] for t in threads)
+            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
             seen[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:
@@ -431,7 +431,7 @@ class SyncEngine:
         return newest[0]
 
     async def _pages(self, cursor: str | None, since: datetime | None,
-                     on_pages: Callable[[list[ThreadsPage], float],
+                     on_pages: Callable[[list[PlainThreadsPage], float],
                                         tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
                      on_restart: Callable[[sqlite3.Connection], None],
                      report: Callable[[SyncProgress], None] | None,
@@ -456,7 +456,7 @@ class SyncEngine:
             return asyncio.ensure_future(self.client.threads_page_raw(
                 limit=self.page_limit, cursor=c, updated_since=since))
 
-        batch: list[ThreadsPage] = []
+        batch: list[PlainThreadsPage] = []
         batch_started, idle = time.perf_counter(), 0.0
 
         async def store() -> SyncProgress | None:
