@@ -40,6 +40,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -49,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
-from o2d_inbox.api.models import ReplyRequest, ThreadsPage  # noqa: E402
+from o2d_inbox.api.models import PLAIN_THREADS_PAGE, ReplyRequest, ThreadsPage, plain_threads_page  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.cache.schema import MIGRATIONS, RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
 from o2d_inbox.sync import engine as sync_module  # noqa: E402
@@ -243,8 +244,9 @@ async def baseline_messages(server: Server, concurrency: int = 8) -> tuple[float
     return seconds, n, m
 
 
-def validation_only(server: Server, pages: int = 50) -> tuple[float, float, int]:
-    """(json.loads seconds, ThreadsPage.model_validate_json seconds, threads) on real bodies."""
+def validation_only(server: Server, pages: int = 50) -> tuple[float, float, float, int]:
+    """(json.loads, ThreadsPage.model_validate_json, the sync's plain validation: seconds; threads)
+    on real bodies."""
     bodies = []
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
         cursor = None
@@ -262,7 +264,11 @@ def validation_only(server: Server, pages: int = 50) -> tuple[float, float, int]
     for b in bodies:
         ThreadsPage.model_validate_json(b)
     validate = time.perf_counter() - t
-    return loads, validate, n
+    t = time.perf_counter()
+    for b in bodies:
+        plain_threads_page(PLAIN_THREADS_PAGE.validate_json(b))
+    plain = time.perf_counter() - t
+    return loads, validate, plain, n
 
 
 # --- 3. incremental into a 1,000,000-thread cache ------------------------------------------
@@ -407,7 +413,7 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
                 if extras and lat == 0:
                     timed((lat, "same"), lambda: baseline_full(server, same_schema=True))
                     timed((lat, "nobulk"), lambda: asyncio.run(engine_full(server, bulk=False)))
-        loads, validate, vn = validation_only(servers[0.0])
+        loads, validate, plain, vn = validation_only(servers[0.0])
     finally:
         for server in servers.values():
             server.stop()
@@ -428,27 +434,66 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
                            ("nobulk", "engine without bulk load (indexes kept live)")):
             w, c = median(wall[(0.0, key)]), median(cpu[(0.0, key)])
             print(f"  {label:46s} {w:6.2f}s wall {c:6.2f}s CPU")
-    print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic model_validate_json {vn / validate:,.0f} threads/s "
-          f"(= {1e6 * validate / vn:.1f} us/thread)")
+    print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic: into models {vn / validate:,.0f} threads/s "
+          f"(= {1e6 * validate / vn:.1f} us/thread), into plain dicts (the sync's) {vn / plain:,.0f} threads/s "
+          f"(= {1e6 * plain / vn:.1f} us/thread)")
 
 
 def profile_engine(n: int) -> None:
-    """One engine sync at zero latency under cProfile: where this process's time goes, by part."""
+    """One engine sync at zero latency under cProfile: where this process's time goes, by part,
+    the event loop's thread and the cache writer's thread (sync/writer.py) added up."""
     import cProfile
     import pstats
 
+    from o2d_inbox.sync.writer import CacheWriter
+
     server = Server(n)
+    writer_profiles: list[cProfile.Profile] = []
+    serve = CacheWriter._serve
+
+    def profiled_serve(self: CacheWriter) -> None:  # cProfile sees only the thread that enables it
+        prof = cProfile.Profile(time.thread_time)
+        writer_profiles.append(prof)
+        prof.runcall(serve, self)
+
     try:
         asyncio.run(engine_full(server))  # warm: imports, the server's first pages
-        prof = cProfile.Profile()
+        CacheWriter._serve = profiled_serve  # type: ignore[method-assign]
+        prof = cProfile.Profile(time.thread_time)  # CPU time: a loaded machine's waits left out
         prof.enable()
         seconds, _, _ = asyncio.run(engine_full(server))
         prof.disable()
     finally:
+        CacheWriter._serve = serve  # type: ignore[method-assign]
         server.stop()
-    stats = pstats.Stats(prof)
+    loop_groups = _profile_groups(pstats.Stats(prof))
+    writer_groups = _profile_groups(pstats.Stats(*writer_profiles)) if writer_profiles else {}
+    print(f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s wall; cProfile slows "
+          "Python code, not SQLite or the kernel), CPU seconds on each thread:")
+    print(f"     {'':52s} {'loop':>6s}  {'writer':>6s}")
+    for group in sorted(loop_groups.keys() | writer_groups.keys(),
+                        key=lambda g: -(loop_groups.get(g, 0.0) + writer_groups.get(g, 0.0))):
+        a, b = loop_groups.get(group, 0.0), writer_groups.get(group, 0.0)
+        if a + b >= 0.005:
+            print(f"     {group:52s} {a:6.2f}s {b:6.2f}s")
+    print(f"     {'busy (all but waiting)':52s} {_busy(loop_groups):6.2f}s {_busy(writer_groups):6.2f}s")
+    both = pstats.Stats(prof)
+    for writer_prof in writer_profiles:
+        both.add(writer_prof)
+    both.sort_stats("tottime").print_stats(15)
+
+
+WAITING = ("waiting: epoll (the server, the writer)", "waiting: the writer's queue (nothing to write)")
+
+
+def _busy(groups: dict[str, float]) -> float:
+    return sum(t for g, t in groups.items() if g not in WAITING)
+
+
+def _profile_groups(stats: Any) -> dict[str, float]:
+    """Seconds by part of the sync, from one thread's cProfile stats."""
     groups: dict[str, float] = {}
-    for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():
         sqlite = name in ("<method 'execute' of 'sqlite3.Connection' objects>",
                           "<method 'executemany' of 'sqlite3.Connection' objects>")
         if sqlite or (file == "~" and callers and _group(file, name) == "other"):
@@ -459,13 +504,7 @@ def profile_engine(n: int) -> None:
             continue
         group = _group(file, name)
         groups[group] = groups.get(group, 0.0) + tt
-    total = sum(groups.values())
-    print(f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s; {total:.2f} s profiled; "
-          "cProfile slows Python code, not SQLite or the kernel)")
-    for group, t in sorted(groups.items(), key=lambda kv: -kv[1]):
-        if t >= 0.005:
-            print(f"     {group:52s} {t:6.2f}s {100 * t / total:4.0f}%")
-    stats.sort_stats("tottime").print_stats(15)
+    return groups
 
 
 def _sqlite_group(file: str, name: str) -> str:
@@ -487,10 +526,14 @@ def _group(file: str, name: str) -> str:
         return "api/client.py"
     if "/cache/writes.py" in file:
         return "cache/writes.py: rows from threads (Python)"
+    if "epoll" in name:
+        return WAITING[0]
+    if "_queue.SimpleQueue" in name:
+        return WAITING[1]
     if "asyncio" in file or "select" in name or "selectors" in file:
         return "event loop"
     if "/sync/" in file:
-        return "sync/engine.py"
+        return "sync/engine.py, sync/writer.py"
     return "other"
 
 
