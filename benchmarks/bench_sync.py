@@ -12,8 +12,9 @@ Prints figures, asserts nothing about speed. What it measures (medians of --roun
    simulator sleeps, as a real API takes tens to hundreds of ms per page). Both ratios (floor
    wall / engine wall, goals >= 0.5x and >= 1.0x) and the CPU of this process (engine / floor,
    goal <= 2x; the server runs in another process). --extras adds the floor into the cache's
-   own table and the engine without its bulk-load mode; --profile a cProfile of one engine
-   sync, time by part.
+   own table, the engine without its bulk-load mode and the engine without its writer thread
+   (sync/writer.py; at both latencies); --profile a cProfile of one engine sync, CPU time by
+   part on the event loop's thread and on the writer's.
 2. full sync with messages of M threads (a second simulator): engine vs a minimal
    concurrent loop (httpx.AsyncClient, 8 in flight, json, executemany).
 3. incremental sync of 100 new replies into a 1,000,000-thread cache (built once with
@@ -54,6 +55,7 @@ from o2d_inbox.api.models import PLAIN_THREADS_PAGE, ReplyRequest, ThreadsPage, 
 from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.cache.schema import MIGRATIONS, RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
 from o2d_inbox.sync import engine as sync_module  # noqa: E402
+from o2d_inbox.sync import writer as writer_module  # noqa: E402
 from o2d_inbox.sync.engine import SyncEngine  # noqa: E402
 
 KEY = "ot2d_benchmark_key_0123456789"
@@ -119,11 +121,14 @@ def drop_triggers(conn: sqlite3.Connection, like: str = "%") -> None:
         conn.execute(f"DROP TRIGGER {name}")
 
 
-async def engine_full(server: Server, *, messages: bool = False, bulk: bool = True) -> tuple[float, int, int]:
-    """A full sync into a fresh cache (``bulk``: with the first walk's bulk-load mode)."""
+async def engine_full(server: Server, *, messages: bool = False, bulk: bool = True,
+                      threaded: bool = True) -> tuple[float, int, int]:
+    """A full sync into a fresh cache (``bulk``: with the first walk's bulk-load mode;
+    ``threaded``: the cache work on its writer thread, else inline on the event loop's)."""
     path = fresh_cache("engine")
     conn = open_db(path)
     sync_module.BULK_LOAD = bulk
+    writer_module.THREADED = threaded
     async with client_for(server) as client:
         engine = SyncEngine(conn, client)
         t = time.perf_counter()
@@ -131,6 +136,7 @@ async def engine_full(server: Server, *, messages: bool = False, bulk: bool = Tr
             result = await engine.sync(full=True, messages=messages)
         finally:
             sync_module.BULK_LOAD = True
+            writer_module.THREADED = True
         seconds = time.perf_counter() - t
     threads = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
     msgs = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -413,6 +419,8 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
                 if extras and lat == 0:
                     timed((lat, "same"), lambda: baseline_full(server, same_schema=True))
                     timed((lat, "nobulk"), lambda: asyncio.run(engine_full(server, bulk=False)))
+                if extras:
+                    timed((lat, "inline"), lambda: asyncio.run(engine_full(server, threaded=False)))
         loads, validate, plain, vn = validation_only(servers[0.0])
     finally:
         for server in servers.values():
@@ -430,10 +438,12 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
     print("  ratio: floor wall / engine wall (above 1: the engine is faster); CPU: this process only "
           "(the server runs in another), engine / floor")
     if extras:
-        for key, label in (("same", "floor into the cache's table + indexes"),
-                           ("nobulk", "engine without bulk load (indexes kept live)")):
-            w, c = median(wall[(0.0, key)]), median(cpu[(0.0, key)])
-            print(f"  {label:46s} {w:6.2f}s wall {c:6.2f}s CPU")
+        for lat, key, label in [(0.0, "same", "floor into the cache's table + indexes"),
+                                (0.0, "nobulk", "engine without bulk load (indexes kept live)")] + \
+                [(lat, "inline", f"engine, cache work inline (no writer thread), {lat:g} ms") for lat in lats]:
+            w, c = median(wall[(lat, key)]), median(cpu[(lat, key)])
+            fw = median(wall[(lat, "floor")])
+            print(f"  {label:52s} {w:6.2f}s wall ({fw / w:4.2f}x the floor) {c:6.2f}s CPU")
     print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic: into models {vn / validate:,.0f} threads/s "
           f"(= {1e6 * validate / vn:.1f} us/thread), into plain dicts (the sync's) {vn / plain:,.0f} threads/s "
           f"(= {1e6 * plain / vn:.1f} us/thread)")
@@ -599,7 +609,8 @@ def main() -> None:
                     help="per-request server latency measured beside 0 ms in part 1 (default 20; 0: only 0 ms)")
     ap.add_argument("--parts", default="1,3,4,2", help="which parts to run, e.g. --parts 1 (default: all)")
     ap.add_argument("--extras", action="store_true",
-                    help="part 1 also runs the floor into the cache's own table and the engine without bulk load")
+                    help="part 1 also runs the floor into the cache's own table, the engine without bulk load "
+                         "and the engine without its writer thread")
     ap.add_argument("--profile", action="store_true",
                     help="after part 1: one engine sync at 0 ms under cProfile, time by part")
     ap.add_argument("--rss-child", nargs=4, help=argparse.SUPPRESS)

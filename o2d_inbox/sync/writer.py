@@ -35,6 +35,8 @@ from o2d_inbox.cache.lock import db_path
 #: Jobs queued (or running) before ``submit`` waits for the oldest: two batches of pages in
 #: memory at most, and what a killed process fetches again stays a batch or two.
 MAX_PENDING = 2
+#: False: every job inline on the caller's connection (benchmarks/bench_sync.py compares).
+THREADED = True
 
 Job = Callable[..., Any]
 
@@ -57,7 +59,7 @@ class CacheWriter:
         """A writer for ``conn``'s cache file (inline for an in-memory database). Must be
         called from the running event loop."""
         path = db_path(conn)
-        if not path:
+        if not path or not THREADED:
             return cls(conn, threaded=False)
         return cls(open_db(path), threaded=True)
 
