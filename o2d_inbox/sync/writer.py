@@ -106,6 +106,9 @@ class CacheWriter:
                 raise
             return future
         future = self._loop.create_future()
+        # A queued job's error is raised by the first await of it (drain, run); the jobs
+        # refused after it carry the same error, which nobody needs to see again.
+        future.add_done_callback(_retrieved)
         self._jobs.put((fn, args, future))
         return future
 
@@ -140,3 +143,8 @@ def _set(future: asyncio.Future, error: BaseException | None, result: Any) -> No
         future.set_exception(error)
     else:
         future.set_result(result)
+
+
+def _retrieved(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()
