@@ -43,6 +43,11 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 
 Cache writes: one transaction per batch of pages (COMMIT_THREADS: upserts + walk progress),
 new threads through a staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
+During a sync every cache job (writes and the engine's reads alike) runs on a writer thread
+with its own connection, in the order queued (sync/writer.py): a batch is handed over and the
+walk goes on receiving and validating (into plain dicts: api/models.plain) while SQLite writes
+on the other core; a read waits for the writes before it. Outside a sync (``fetch_messages``
+from the TUI) the work runs on the caller's connection.
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
 (BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
