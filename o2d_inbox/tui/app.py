@@ -437,6 +437,8 @@ class InboxApp(SearchActions, TriageActions, OutboxActions, App[None]):
     # -- threads and the pane ----------------------------------------------------------
     @on(ThreadList.Highlighted)
     async def _highlighted(self, event: ThreadList.Highlighted) -> None:
+        if self._inbox_gone():  # posted by a reload (a sync just finished) as the app exits
+            return
         if self._preview_timer is not None:
             self._preview_timer.stop()
             self._preview_timer = None
