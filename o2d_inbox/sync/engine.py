@@ -94,7 +94,7 @@ PREFETCH_YIELDS = 4
 #: Thread pages are committed in batches of COMMIT_THREADS threads, or what arrived within
 #: COMMIT_SECONDS: every commit is an fsync (synchronous=FULL, docs/api-notes.md), which cost
 #: as much as writing the page itself. A killed sync fetches at most a few batches again
-#: (the one being written, writer.MAX_PENDING queued, the one arriving).
+#: (writer.MAX_PENDING being written or queued, and the one arriving).
 COMMIT_THREADS = 1000
 COMMIT_SECONDS = 0.25
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
