@@ -12,8 +12,9 @@ Prints figures, asserts nothing about speed. What it measures (medians of --roun
    simulator sleeps, as a real API takes tens to hundreds of ms per page). Both ratios (floor
    wall / engine wall, goals >= 0.5x and >= 1.0x) and the CPU of this process (engine / floor,
    goal <= 2x; the server runs in another process). --extras adds the floor into the cache's
-   own table and the engine without its bulk-load mode; --profile a cProfile of one engine
-   sync, time by part.
+   own table, the engine without its bulk-load mode and the engine without its writer thread
+   (sync/writer.py; at both latencies); --profile a cProfile of one engine sync, CPU time by
+   part on the event loop's thread and on the writer's.
 2. full sync with messages of M threads (a second simulator): engine vs a minimal
    concurrent loop (httpx.AsyncClient, 8 in flight, json, executemany).
 3. incremental sync of 100 new replies into a 1,000,000-thread cache (built once with
@@ -40,6 +41,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -49,11 +51,12 @@ sys.path.insert(0, str(ROOT))
 
 from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
-from o2d_inbox.api.models import ReplyRequest, ThreadsPage  # noqa: E402
+from o2d_inbox.api.models import PLAIN_THREADS_PAGE, ReplyRequest, ThreadsPage, plain_threads_page  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.cache.migrations import MIGRATIONS  # noqa: E402
 from o2d_inbox.cache.schema import RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
 from o2d_inbox.sync import engine as sync_module  # noqa: E402
+from o2d_inbox.sync import writer as writer_module  # noqa: E402
 from o2d_inbox.sync.engine import SyncEngine  # noqa: E402
 
 KEY = "ot2d_benchmark_key_0123456789"
@@ -119,11 +122,14 @@ def drop_triggers(conn: sqlite3.Connection, like: str = "%") -> None:
         conn.execute(f"DROP TRIGGER {name}")
 
 
-async def engine_full(server: Server, *, messages: bool = False, bulk: bool = True) -> tuple[float, int, int]:
-    """A full sync into a fresh cache (``bulk``: with the first walk's bulk-load mode)."""
+async def engine_full(server: Server, *, messages: bool = False, bulk: bool = True,
+                      threaded: bool = True) -> tuple[float, int, int]:
+    """A full sync into a fresh cache (``bulk``: with the first walk's bulk-load mode;
+    ``threaded``: the cache work on its writer thread, else inline on the event loop's)."""
     path = fresh_cache("engine")
     conn = open_db(path)
     sync_module.BULK_LOAD = bulk
+    writer_module.THREADED = threaded
     async with client_for(server) as client:
         engine = SyncEngine(conn, client)
         t = time.perf_counter()
@@ -131,6 +137,7 @@ async def engine_full(server: Server, *, messages: bool = False, bulk: bool = Tr
             result = await engine.sync(full=True, messages=messages)
         finally:
             sync_module.BULK_LOAD = True
+            writer_module.THREADED = True
         seconds = time.perf_counter() - t
     threads = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
     msgs = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -244,8 +251,9 @@ async def baseline_messages(server: Server, concurrency: int = 8) -> tuple[float
     return seconds, n, m
 
 
-def validation_only(server: Server, pages: int = 50) -> tuple[float, float, int]:
-    """(json.loads seconds, ThreadsPage.model_validate_json seconds, threads) on real bodies."""
+def validation_only(server: Server, pages: int = 50) -> tuple[float, float, float, int]:
+    """(json.loads, ThreadsPage.model_validate_json, the sync's plain validation: seconds; threads)
+    on real bodies."""
     bodies = []
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
         cursor = None
@@ -263,7 +271,11 @@ def validation_only(server: Server, pages: int = 50) -> tuple[float, float, int]
     for b in bodies:
         ThreadsPage.model_validate_json(b)
     validate = time.perf_counter() - t
-    return loads, validate, n
+    t = time.perf_counter()
+    for b in bodies:
+        plain_threads_page(PLAIN_THREADS_PAGE.validate_json(b))
+    plain = time.perf_counter() - t
+    return loads, validate, plain, n
 
 
 # --- 3. incremental into a 1,000,000-thread cache ------------------------------------------
@@ -408,7 +420,9 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
                 if extras and lat == 0:
                     timed((lat, "same"), lambda: baseline_full(server, same_schema=True))
                     timed((lat, "nobulk"), lambda: asyncio.run(engine_full(server, bulk=False)))
-        loads, validate, vn = validation_only(servers[0.0])
+                if extras:
+                    timed((lat, "inline"), lambda: asyncio.run(engine_full(server, threaded=False)))
+        loads, validate, plain, vn = validation_only(servers[0.0])
     finally:
         for server in servers.values():
             server.stop()
@@ -425,31 +439,72 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
     print("  ratio: floor wall / engine wall (above 1: the engine is faster); CPU: this process only "
           "(the server runs in another), engine / floor")
     if extras:
-        for key, label in (("same", "floor into the cache's table + indexes"),
-                           ("nobulk", "engine without bulk load (indexes kept live)")):
-            w, c = median(wall[(0.0, key)]), median(cpu[(0.0, key)])
-            print(f"  {label:46s} {w:6.2f}s wall {c:6.2f}s CPU")
-    print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic model_validate_json {vn / validate:,.0f} threads/s "
-          f"(= {1e6 * validate / vn:.1f} us/thread)")
+        for lat, key, label in [(0.0, "same", "floor into the cache's table + indexes"),
+                                (0.0, "nobulk", "engine without bulk load (indexes kept live)")] + \
+                [(lat, "inline", f"engine, cache work inline (no writer thread), {lat:g} ms") for lat in lats]:
+            w, c = median(wall[(lat, key)]), median(cpu[(lat, key)])
+            fw = median(wall[(lat, "floor")])
+            print(f"  {label:52s} {w:6.2f}s wall ({fw / w:4.2f}x the floor) {c:6.2f}s CPU")
+    print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic: into models {vn / validate:,.0f} threads/s "
+          f"(= {1e6 * validate / vn:.1f} us/thread), into plain dicts (the sync's) {vn / plain:,.0f} threads/s "
+          f"(= {1e6 * plain / vn:.1f} us/thread)")
 
 
 def profile_engine(n: int) -> None:
-    """One engine sync at zero latency under cProfile: where this process's time goes, by part."""
+    """One engine sync at zero latency under cProfile: where this process's time goes, by part,
+    the event loop's thread and the cache writer's thread (sync/writer.py) added up."""
     import cProfile
     import pstats
 
+    from o2d_inbox.sync.writer import CacheWriter
+
     server = Server(n)
+    writer_profiles: list[cProfile.Profile] = []
+    serve = CacheWriter._serve
+
+    def profiled_serve(self: CacheWriter) -> None:  # cProfile sees only the thread that enables it
+        prof = cProfile.Profile(time.thread_time)
+        writer_profiles.append(prof)
+        prof.runcall(serve, self)
+
     try:
         asyncio.run(engine_full(server))  # warm: imports, the server's first pages
-        prof = cProfile.Profile()
+        CacheWriter._serve = profiled_serve  # type: ignore[method-assign]
+        prof = cProfile.Profile(time.thread_time)  # CPU time: a loaded machine's waits left out
         prof.enable()
         seconds, _, _ = asyncio.run(engine_full(server))
         prof.disable()
     finally:
+        CacheWriter._serve = serve  # type: ignore[method-assign]
         server.stop()
-    stats = pstats.Stats(prof)
+    loop_groups = _profile_groups(pstats.Stats(prof))
+    writer_groups = _profile_groups(pstats.Stats(*writer_profiles)) if writer_profiles else {}
+    print(f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s wall; cProfile slows "
+          "Python code, not SQLite or the kernel), CPU seconds on each thread:")
+    print(f"     {'':52s} {'loop':>6s}  {'writer':>6s}")
+    for group in sorted(loop_groups.keys() | writer_groups.keys(),
+                        key=lambda g: -(loop_groups.get(g, 0.0) + writer_groups.get(g, 0.0))):
+        a, b = loop_groups.get(group, 0.0), writer_groups.get(group, 0.0)
+        if a + b >= 0.005:
+            print(f"     {group:52s} {a:6.2f}s {b:6.2f}s")
+    print(f"     {'busy (all but waiting)':52s} {_busy(loop_groups):6.2f}s {_busy(writer_groups):6.2f}s")
+    both = pstats.Stats(prof)
+    for writer_prof in writer_profiles:
+        both.add(writer_prof)
+    both.sort_stats("tottime").print_stats(15)
+
+
+WAITING = ("waiting: epoll (the server, the writer)", "waiting: the writer's queue (nothing to write)")
+
+
+def _busy(groups: dict[str, float]) -> float:
+    return sum(t for g, t in groups.items() if g not in WAITING)
+
+
+def _profile_groups(stats: Any) -> dict[str, float]:
+    """Seconds by part of the sync, from one thread's cProfile stats."""
     groups: dict[str, float] = {}
-    for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():
         sqlite = name in ("<method 'execute' of 'sqlite3.Connection' objects>",
                           "<method 'executemany' of 'sqlite3.Connection' objects>")
         if sqlite or (file == "~" and callers and _group(file, name) == "other"):
@@ -460,13 +515,7 @@ def profile_engine(n: int) -> None:
             continue
         group = _group(file, name)
         groups[group] = groups.get(group, 0.0) + tt
-    total = sum(groups.values())
-    print(f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s; {total:.2f} s profiled; "
-          "cProfile slows Python code, not SQLite or the kernel)")
-    for group, t in sorted(groups.items(), key=lambda kv: -kv[1]):
-        if t >= 0.005:
-            print(f"     {group:52s} {t:6.2f}s {100 * t / total:4.0f}%")
-    stats.sort_stats("tottime").print_stats(15)
+    return groups
 
 
 def _sqlite_group(file: str, name: str) -> str:
@@ -488,10 +537,14 @@ def _group(file: str, name: str) -> str:
         return "api/client.py"
     if "/cache/writes.py" in file:
         return "cache/writes.py: rows from threads (Python)"
+    if "epoll" in name:
+        return WAITING[0]
+    if "_queue.SimpleQueue" in name:
+        return WAITING[1]
     if "asyncio" in file or "select" in name or "selectors" in file:
         return "event loop"
     if "/sync/" in file:
-        return "sync/engine.py"
+        return "sync/engine.py, sync/writer.py"
     return "other"
 
 
@@ -557,7 +610,8 @@ def main() -> None:
                     help="per-request server latency measured beside 0 ms in part 1 (default 20; 0: only 0 ms)")
     ap.add_argument("--parts", default="1,3,4,2", help="which parts to run, e.g. --parts 1 (default: all)")
     ap.add_argument("--extras", action="store_true",
-                    help="part 1 also runs the floor into the cache's own table and the engine without bulk load")
+                    help="part 1 also runs the floor into the cache's own table, the engine without bulk load "
+                         "and the engine without its writer thread")
     ap.add_argument("--profile", action="store_true",
                     help="after part 1: one engine sync at 0 ms under cProfile, time by part")
     ap.add_argument("--rss-child", nargs=4, help=argparse.SUPPRESS)

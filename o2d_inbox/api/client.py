@@ -21,6 +21,7 @@ The interface (the other layers code against exactly these signatures):
     await client.threads_page(*, limit=200, cursor=None, mailbox_id=None, reply_intent=None,
                               updated_since: datetime | None = None) -> ThreadsPage   GET /threads
     await client.threads_page_raw(**same) -> RawThreadsPage   # .next_cursor now, .parse() later
+                                                # (plain dicts, for a sync; .model(): ThreadsPage)
     client.iter_thread_pages(**same filters, start_cursor=None) -> AsyncIterator[ThreadsPage]
     await client.thread_messages(thread_id) -> ThreadMessages     GET /threads/{id}/messages
     await client.reply(thread_id, ReplyRequest, *, idempotency_key) -> ReplyResponse
@@ -95,7 +96,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from o2d_inbox.api.keys import checked_key, mask_key, scrub_keys
 from o2d_inbox.api.pacing import Pacer
@@ -130,10 +131,13 @@ from o2d_inbox.api.models import (
     SuppressionUpsertResult,
     ThreadMessages,
     OptStr,
+    PLAIN_THREADS_PAGE,
+    PlainThreadsPage,
     ThreadsPage,
     Wire,
     Workspace,
     has_surrogate_escape,
+    plain_threads_page,
     repair,
 )
 
@@ -180,12 +184,16 @@ class RawThreadsPage:
     cursor: str | None  # the cursor it was requested with (None: the first page)
     next_cursor: str | None
     body: bytes
-    _parse: Callable[[], ThreadsPage]
+    _validate: Callable[[type[ThreadsPage] | TypeAdapter[Any]], Any]
 
-    def parse(self) -> ThreadsPage:
-        """The validated page (pydantic-core straight from the bytes: no dict tree in between);
-        ProtocolError for a page of the wrong shape."""
-        page = self._parse()
+    def parse(self) -> PlainThreadsPage:
+        """The validated page as plain data (models.ThreadData dicts: the sync's hot path),
+        pydantic-core straight from the bytes; ProtocolError for a page of the wrong shape."""
+        return plain_threads_page(self._validate(PLAIN_THREADS_PAGE), self.cursor)
+
+    def model(self) -> ThreadsPage:
+        """The validated page as models (``parse``'s rules, the same data)."""
+        page = self._validate(ThreadsPage)
         page._cursor = self.cursor
         return page
 
@@ -374,7 +382,7 @@ class UniboxClient:
     ) -> ThreadsPage:
         raw = await self.threads_page_raw(limit=limit, cursor=cursor, mailbox_id=mailbox_id,
                                           reply_intent=reply_intent, updated_since=updated_since)
-        return raw.parse()
+        return raw.model()
 
     async def threads_page_raw(
         self,
@@ -405,7 +413,7 @@ class UniboxClient:
         def decode(body: bytes) -> RawThreadsPage:
             head = self._parse_json(_PageHead, body, what)
             return RawThreadsPage(cursor, head.next_cursor, body,
-                                  lambda: self._parse_json(ThreadsPage, body, what))
+                                  lambda kind: self._parse_json(kind, body, what))
 
         return await self._request("GET", "/threads", params=params, decode=decode)
 
@@ -730,11 +738,13 @@ class UniboxClient:
         one_line, so a key split by an invisible character is still masked (scrub_keys)."""
         return scrub_keys(text, self._api_key)
 
-    def _parse(self, model: type[M], data: Any, what: str) -> M:
+    def _parse(self, model: type[M] | TypeAdapter[Any], data: Any, what: str) -> Any:
+        """``data`` validated as ``model`` (a model, or a TypeAdapter of a plain form);
+        ProtocolError for the wrong shape."""
         if data is _EMPTY:
             raise ProtocolError(self._message(what, None, None, "the response is empty"))
         try:
-            return model.model_validate(data)
+            return model.validate_python(data) if isinstance(model, TypeAdapter) else model.model_validate(data)
         except ValidationError as exc:
             first: dict[str, Any] = dict(exc.errors()[0]) if exc.error_count() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "response"
@@ -743,12 +753,12 @@ class UniboxClient:
                 what, None, None,
                 f"unexpected response shape at {where}: {first.get('msg', 'invalid')}")) from None
 
-    def _parse_json(self, model: type[M], body: bytes, what: str) -> M:
+    def _parse_json(self, model: type[M] | TypeAdapter[Any], body: bytes, what: str) -> Any:
         """``_parse`` of a raw body; malformed JSON raises ValueError (the caller retries)."""
         if not body.strip():
             raise ProtocolError(self._message(what, None, None, "the response is empty"))
         try:
-            return model.model_validate_json(body)
+            return model.validate_json(body) if isinstance(model, TypeAdapter) else model.model_validate_json(body)
         except ValidationError as exc:
             errors = exc.errors()
             malformed = bool(errors) and errors[0].get("type") == "json_invalid"

@@ -596,3 +596,21 @@ def outbox_marks(conn: sqlite3.Connection, thread_ids: list[str]) -> dict[str, s
         ):
             out.setdefault(tid, set()).add(OUTBOX_MARKS.get(state, "pending"))
     return out
+
+
+def intent_stored(conn: sqlite3.Connection, value: str) -> bool:
+    """Some cached thread carries exactly this intent (a value the server sent that has no
+    name here is still a queue the user can list)."""
+    return conn.execute("SELECT 1 FROM threads WHERE reply_intent = ? LIMIT 1", (value,)).fetchone() is not None
+
+
+def campaign_known(conn: sqlite3.Connection, campaign_id: str) -> bool:
+    """The cache knows the campaign: by its name, or because a thread belongs to it."""
+    return conn.execute(
+        "SELECT 1 FROM campaigns WHERE id = ? UNION ALL SELECT 1 FROM threads WHERE campaign_id = ? LIMIT 1",
+        (campaign_id, campaign_id)).fetchone() is not None
+
+
+def campaign_ids(conn: sqlite3.Connection, limit: int = 8) -> list[str]:
+    """The first ``limit`` campaign ids the cache has names for, in id order."""
+    return [r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id LIMIT ?", (limit,))]

@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.cache.db import transaction  # re-exported for the sync engine
-from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, RECOUNT_SQL, clamp_ts
+from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, FTS_TOP, RECOUNT_SQL, clamp_ts
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
-    from o2d_inbox.api.models import Campaign, Message, Thread, ThreadMessages
+    from o2d_inbox.api.models import Campaign, Message, ThreadMessages
 
 PENDING_INTENT_STATES = ("scheduled", "sending", "accepted")
 SNIPPET_CHARS = 300
@@ -222,15 +224,16 @@ class UpsertStats:
     interested: list[str] = field(default_factory=list)
 
 
-def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_gen: int,
+def upsert_threads(conn: sqlite3.Connection, threads: Sequence[dict[str, Any]], *, walk_gen: int,
                    synced_at: str, mailboxes: set[str] | None = None) -> UpsertStats:
     """Insert new threads, update changed ones, stamp every one with ``walk_gen``.
 
-    Reads the rows it replaces first (one indexed query per 500 ids) so that only new or
-    changed rows are written: a reconcile of an unchanged cache touches walk_gen alone.
+    ``threads`` are api/models.ThreadData dicts (a page validated as plain data; every field
+    present). Reads the rows it replaces first (one indexed query per 500 ids) so that only
+    new or changed rows are written: a reconcile of an unchanged cache touches walk_gen alone.
     """
     stats = UpsertStats()
-    by_id: dict[str, Thread] = {t.id: t for t in threads}  # a repeated id: the last one wins
+    by_id: dict[str, dict[str, Any]] = {t["id"]: t for t in threads}  # a repeated id: the last one wins
     if not by_id:
         return stats
     ids = list(by_id)
@@ -252,54 +255,74 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
     n = len(_THREAD_COLS)
     i_intent, i_mailbox = 1 + _THREAD_COLS.index("reply_intent"), 1 + _THREAD_COLS.index("mailbox")
     i_count, i_ts = 1 + _THREAD_COLS.index("message_count"), 1 + _THREAD_COLS.index("last_ts")
+    newest = None
+    # The hot loop of a sync (100,000 threads in a first one): iso / epoch / _needs_reply
+    # inlined, since a call per field per thread cost as much as the rest of the row.
     for tid, t in by_id.items():
-        lm = t.last_message
-        last_from = lm.from_email if lm else None
-        received = lm.date_received if lm else None
-        if received is not None and (stats.newest is None or received > stats.newest) \
-                and received <= horizon:
-            stats.newest = received
-        snippet = lm.body_text[:SNIPPET_CHARS] if lm and lm.body_text else None
+        lm = t["last_message"]
+        received = None
+        if lm is None:
+            last_from = sender = date = snippet = None
+        else:
+            last_from, received, body = lm["from_email"], lm["date_received"], lm["body_text"]
+            sender = last_from.strip().lower() if last_from else None
+            snippet = body[:SNIPPET_CHARS] if body else None
+            date = None
+        ts = 0
+        if received is not None:
+            if received <= horizon and (newest is None or received > newest):
+                newest = received
+            # the wire models' dates are UTC already (api/models._utc): iso() without its checks
+            date = received.isoformat().replace("+00:00", "Z") if received.tzinfo is timezone.utc \
+                else iso(received)
+            ts = int(received.timestamp())
+            if not 0 <= ts <= FTS_TOP:
+                ts = clamp_ts(ts)
         old = existing.get(tid)
-        intent = t.replyIntent
+        intent = t["replyIntent"]
         mailbox = None
         if old is not None:
             if tid in pending:
                 intent = old[i_intent]
             mailbox = old[i_mailbox]
-        sender = _lower(last_from)
         if mailbox is None and sender in mailboxes:
             mailbox = sender
+        # _needs_reply(sender, mailbox, mailboxes), sender lowered already
+        needs = 0 if not sender or sender.partition("@")[0] in AUTOMATED_LOCAL_PARTS \
+            else int(sender not in mailboxes and sender != mailbox)
+        warming, postmaster = t["is_warming"], t["is_postmaster"]
         values = (
-            t.external_thread_id, t.subject, t.subject_display, last_from, iso(received),
-            epoch(received), snippet, int(t.is_warming), int(t.is_postmaster), t.message_count,
-            intent, t.campaignId, int(not (t.is_warming or t.is_postmaster)),
-            _needs_reply(sender, mailbox, mailboxes), mailbox,
+            t["external_thread_id"], t["subject"], t["subject_display"], last_from, date, ts, snippet,
+            int(warming), int(postmaster), t["message_count"], intent, t["campaignId"],
+            int(not (warming or postmaster)), needs, mailbox,
         )
         grew = False
         if old is None:
-            stats.new += 1
             inserts.append((tid, *values, 1, walk_gen, synced_at))
         elif values != old[1:n + 1]:
-            stats.changed += 1
-            grew = t.message_count > old[i_count] or values[i_ts - 1] > old[i_ts]
+            grew = t["message_count"] > old[i_count] or ts > old[i_ts]
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
         elif old[n + 2] != walk_gen:
             stamps.append((walk_gen, tid))
-        if (old is None or grew) and intent == "interested" and values[_I_NEEDS] and values[_I_REL]:
+        if (old is None or grew) and intent == "interested" and needs and not (warming or postmaster):
             stats.interested.append(tid)
+    stats.new, stats.changed, stats.newest = len(inserts), len(updates), newest
     # Count deltas in Python (five trigger upserts per row cost more than the row itself);
     # outside a transaction the triggers do it, as for every other writer.
     manual = conn.in_transaction and bool(inserts or updates)
     if manual:
-        delta: dict[tuple[str, str], list[int]] = {}
-        for row in inserts:
-            _count_views(delta, row[1:n + 1], +1)
+        # by distinct (relevant, needs, intent, mailbox, campaign): a few dozen, not a call per row
+        views: Counter[tuple] = Counter(map(_COUNTED_IN_ROW, inserts))
         for row in updates:
             old = existing[row[-1]]
-            if any(row[k] != old[k + 1] for k in _COUNTED):
-                _count_views(delta, old[1:n + 1], -1)
-                _count_views(delta, row[:n], +1)
+            new_key, old_key = _COUNTED_IN_VALUES(row), _COUNTED_IN_ROW(old)
+            if new_key != old_key:
+                views[new_key] += 1
+                views[old_key] -= 1
+        delta: dict[tuple[str, str], list[int]] = {}
+        for key, times in views.items():
+            if times:
+                _count_views(delta, key, times)
         conn.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", (COUNTS_BY_WRITER_KEY,))
     if inserts:
         _insert_staged(conn, inserts)
@@ -314,7 +337,8 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[Thread], *, walk_
 
 
 _COUNTED = tuple(_THREAD_COLS.index(c) for c in ("relevant", "needs_reply", "reply_intent", "mailbox", "campaign_id"))
-_I_REL, _I_NEEDS, _I_INTENT, _I_MAILBOX, _I_CAMPAIGN = _COUNTED
+_COUNTED_IN_VALUES = itemgetter(*_COUNTED)  # of an update's row (values first)
+_COUNTED_IN_ROW = itemgetter(*(1 + i for i in _COUNTED))  # of an insert's row or a cached one (id first)
 _ADD_COUNTS = (
     "INSERT INTO view_counts (kind, key, relevant_count, full_count) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (kind, key) DO UPDATE SET relevant_count = relevant_count + excluded.relevant_count, "
@@ -322,24 +346,25 @@ _ADD_COUNTS = (
 )
 
 
-def _count_views(delta: dict[tuple[str, str], list[int]], values: Sequence[Any], sign: int) -> None:
-    """Add ``sign`` × the thread (``values`` in _THREAD_COLS order) to each view it is in;
-    the same views as schema.view_rows, which the triggers use."""
-    rel = sign * values[_I_REL]
-    views = [("all", ""), ("intent", values[_I_INTENT] or "")]
-    if values[_I_NEEDS] == 1:
+def _count_views(delta: dict[tuple[str, str], list[int]], key: tuple, times: int) -> None:
+    """Add ``times`` × a thread whose (relevant, needs_reply, reply_intent, mailbox,
+    campaign_id) are ``key`` to each view it is in; the same views as schema._view_rows,
+    which the triggers use."""
+    rel, needs, intent, mailbox, campaign = key
+    views = [("all", ""), ("intent", intent or "")]
+    if needs == 1:
         views.append(("needs", ""))
-    if values[_I_MAILBOX] is not None:
-        views.append(("mailbox", values[_I_MAILBOX]))
-    if values[_I_CAMPAIGN] is not None:
-        views.append(("campaign", values[_I_CAMPAIGN]))
+    if mailbox is not None:
+        views.append(("mailbox", mailbox))
+    if campaign is not None:
+        views.append(("campaign", campaign))
     for view in views:
         entry = delta.get(view)
         if entry is None:
-            delta[view] = [rel, sign]
+            delta[view] = [rel * times, times]
         else:
-            entry[0] += rel
-            entry[1] += sign
+            entry[0] += rel * times
+            entry[1] += times
 
 
 def _insert_staged(conn: sqlite3.Connection, rows: list[tuple]) -> None:

@@ -109,12 +109,11 @@ def view_of(args: argparse.Namespace, conn: sqlite3.Connection | None = None) ->
         try:
             intent = intent_value(intent) or queries.UNCLASSIFIED
         except UnknownIntent as exc:
-            raise UsageError(f"--intent: {exc}") from None
+            if conn is None or not queries.intent_stored(conn, intent):
+                raise UsageError(f"--intent: {exc}") from None
     campaign = getattr(args, "campaign", None) or None
-    if campaign is not None and conn is not None and not conn.execute(
-            "SELECT 1 FROM campaigns WHERE id = ? UNION ALL SELECT 1 FROM threads WHERE campaign_id = ? LIMIT 1",
-            (campaign, campaign)).fetchone():
-        known = [r[0] for r in conn.execute("SELECT id FROM campaigns ORDER BY id LIMIT 8")]
+    if campaign is not None and conn is not None and not queries.campaign_known(conn, campaign):
+        known = queries.campaign_ids(conn)
         raise UsageError(f"--campaign: no campaign {campaign!r} in the cache"
                          + (f" (known: {', '.join(known)})" if known else " (run o2d-inbox sync)"))
     mailbox = getattr(args, "mailbox", None)

@@ -43,6 +43,11 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 
 Cache writes: one transaction per batch of pages (COMMIT_THREADS: upserts + walk progress),
 new threads through a staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
+During a sync every cache job (writes and the engine's reads alike) runs on a writer thread
+with its own connection, in the order queued (sync/writer.py): a batch is handed over and the
+walk goes on receiving and validating (into plain dicts: api/models.plain) while SQLite writes
+on the other core; a read waits for the writes before it. Outside a sync (``fetch_messages``
+from the TUI) the work runs on the caller's connection.
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
 (BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
@@ -52,6 +57,8 @@ sync finishes it; until then search misses the new rows and the lists scan).
 from __future__ import annotations
 
 import asyncio
+import functools
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -65,9 +72,10 @@ from o2d_inbox.cache import writes
 from o2d_inbox.cache.lock import SyncLocked, WriterLock
 from o2d_inbox.cache.writes import transaction
 from o2d_inbox.sync.campaign_stats import refresh_campaign_stats
+from o2d_inbox.sync.writer import CacheWriter
 
 if TYPE_CHECKING:
-    from o2d_inbox.api.models import ThreadMessages, ThreadsPage
+    from o2d_inbox.api.models import PlainThreadsPage, ThreadMessages
 
 __all__ = ["SyncEngine", "SyncLocked", "SyncProgress", "SyncResult"]
 
@@ -85,7 +93,8 @@ MAX_CURSOR_RESTARTS = 3
 PREFETCH_YIELDS = 4
 #: Thread pages are committed in batches of COMMIT_THREADS threads, or what arrived within
 #: COMMIT_SECONDS: every commit is an fsync (synchronous=FULL, docs/api-notes.md), which cost
-#: as much as writing the page itself. A killed sync fetches at most that much again.
+#: as much as writing the page itself. A killed sync fetches at most a few batches again
+#: (writer.MAX_PENDING being written or queued, and the one arriving).
 COMMIT_THREADS = 1000
 COMMIT_SECONDS = 0.25
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
@@ -162,20 +171,28 @@ class SyncEngine:
         self._lock = WriterLock.for_connection(conn)
         self._probed = False
         self._unfetched: set[str] = set()  # this sync's threads whose messages failed
+        self._writer: CacheWriter | None = None  # while a sync runs
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Cache work runs on the caller's thread, between awaits: the TUI shares this
-        connection, and a writer thread measured no faster here (the GIL is shared with the
-        HTTP client's parsing; see benchmarks/bench_sync.py). One place to change if that moves."""
-        return fn(*args, **kwargs)
+        """``fn(conn, *args, **kwargs)`` with the cache: while a sync runs, on its writer
+        thread after every write queued before it (sync/writer.py); else at once, on the
+        caller's connection."""
+        if kwargs:
+            fn = functools.partial(fn, **kwargs)
+        if self._writer is not None:
+            return await self._writer.run(fn, *args)
+        return fn(self.conn, *args)
 
     # --- public ---------------------------------------------------------------------------
 
     def reconcile_due(self) -> bool:
-        if writes.get_state(self.conn, K_WALK) is not None:
+        return self._reconcile_due(self.conn)
+
+    def _reconcile_due(self, conn: sqlite3.Connection) -> bool:
+        if writes.get_state(conn, K_WALK) is not None:
             return True  # an interrupted walk is finished first
-        last = writes.get_state(self.conn, K_LAST_FULL)
-        if last is None or writes.get_state(self.conn, K_WATERMARK) is None:
+        last = writes.get_state(conn, K_LAST_FULL)
+        if last is None or writes.get_state(conn, K_WATERMARK) is None:
             return True
         try:
             return self._clock() - float(last) >= self.reconcile_every.total_seconds()
@@ -192,32 +209,42 @@ class SyncEngine:
         self._probed = False
         self._unfetched = set()
         try:
-            first = await self._db(writes.get_state, self.conn, K_WATERMARK) is None
-            touched: set[str] = set()
-            campaign_ids: set[str] = set()
-            if full or await self._db(self.reconcile_due):
-                await self._walk(result, report, campaign_ids)
-                result.full = True
-                ids = None  # every thread: a walk sees them all
-            else:
-                await self._incremental(result, report, touched, campaign_ids)
-                retry = await self._db(writes.get_json_state, self.conn, K_UNFETCHED)
-                ids = sorted(touched | set(retry if isinstance(retry, list) else ()))
-            if result.full:
-                await self._probe_mailboxes(result)  # what the early probe (if any) left unknown
-            result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
-            await refresh_campaign_stats(self.conn, self.client, refresh=result.full, clock=self._clock)
-            stale = await self._db(writes.threads_needing_messages, self.conn,
-                                   None if messages else ids, include_unfetched=messages)
-            await self._fetch_many(stale, result, report)
-            result.failed = len(self._unfetched)
-            if first:
-                result.interested = []  # a first sync finds every thread new: nothing to alert
-            await self._db(self._write, writes.set_json_state, K_UNFETCHED, sorted(self._unfetched) or None)
+            self._writer = CacheWriter.open(self.conn)
+            try:
+                await self._sync(result, report, full=full, messages=messages)
+            finally:
+                writer, self._writer = self._writer, None
+                await writer.close()  # every write queued is done (or failed) and its thread ended
         finally:
             self._lock.release()
         result.seconds = time.perf_counter() - started
         return result
+
+    async def _sync(self, result: SyncResult, report: Callable[[SyncProgress], None], *, full: bool,
+                    messages: bool) -> None:
+        first = await self._db(writes.get_state, K_WATERMARK) is None
+        touched: set[str] = set()
+        campaign_ids: set[str] = set()
+        if full or await self._db(self._reconcile_due):
+            await self._walk(result, report, campaign_ids)
+            result.full = True
+            ids = None  # every thread: a walk sees them all
+        else:
+            await self._incremental(result, report, touched, campaign_ids)
+            retry = await self._db(writes.get_json_state, K_UNFETCHED)
+            ids = sorted(touched | set(retry if isinstance(retry, list) else ()))
+        if result.full:
+            await self._probe_mailboxes(result)  # what the early probe (if any) left unknown
+        result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
+        # On this connection: the writer is idle here (every job before was awaited).
+        await refresh_campaign_stats(self.conn, self.client, refresh=result.full, clock=self._clock)
+        stale = await self._db(writes.threads_needing_messages, None if messages else ids,
+                               include_unfetched=messages)
+        await self._fetch_many(stale, result, report)
+        result.failed = len(self._unfetched)
+        if first:
+            result.interested = []  # a first sync finds every thread new: nothing to alert
+        await self._db(self._write, writes.set_json_state, K_UNFETCHED, sorted(self._unfetched) or None)
 
     async def fetch_messages(self, thread_id: str) -> int:
         """Fetch and store one thread's messages now; a thread the server no longer has is
@@ -231,49 +258,62 @@ class SyncEngine:
         except NotFoundError:
             return thread_id, None
 
-    def _store_fetched(self, fetched: list[tuple[str, ThreadMessages | None]]) -> int:
+    @staticmethod
+    def _store_fetched(conn: sqlite3.Connection, fetched: list[tuple[str, ThreadMessages | None]]) -> int:
         """Several threads' messages in one transaction; returns the messages stored."""
         stored = 0
-        with transaction(self.conn):
+        with transaction(conn):
             for thread_id, tm in fetched:
                 if tm is None:
-                    writes.delete_thread(self.conn, thread_id)
+                    writes.delete_thread(conn, thread_id)
                 else:
-                    stored += writes.store_messages(self.conn, thread_id, tm)
+                    stored += writes.store_messages(conn, thread_id, tm)
         return stored
 
-    def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with transaction(self.conn):
-            return fn(self.conn, *args)
+    @staticmethod
+    def _write(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+        with transaction(conn):
+            return fn(conn, *args)
 
     # --- passes ---------------------------------------------------------------------------
 
     async def _walk(self, result: SyncResult, report: Callable[[SyncProgress], None],
                     campaign_ids: set[str]) -> None:
-        conn = self.conn
+        # ``state`` is the writer's: read and changed only by jobs on its thread (and here
+        # before the first page and after the last, when no job runs).
         state: dict[str, Any] = await self._db(self._walk_state)
         gen = state["gen"]
+        received = [state["threads"]]
+        pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
 
-        def on_pages(pages: list[ThreadsPage]) -> SyncProgress:
+        def on_pages(pages: list[PlainThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
+                                                                    SyncProgress]:
             threads = [t for page in pages for t in page.threads]
-            with transaction(conn):
-                stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
-                state["cursor"] = pages[-1].next_cursor
-                state["last_page"] = pages[-1].next_cursor is None
-                state["newest"] = _later(state["newest"], stats.newest)
-                if state["since"] is None:
-                    # First walk ever: the catch-up starts from what the first pages showed.
-                    state["since"] = state["newest"]
-                state["new"] += stats.new
-                state["changed"] += stats.changed
-                state["threads"] += len(threads)
-                result.interested += stats.interested
-                writes.set_json_state(conn, K_WALK, state)
             result.skipped += sum(page.skipped for page in pages)
-            campaign_ids.update(t.campaignId for t in threads if t.campaignId)
-            return SyncProgress("threads", state["threads"], None)
+            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
+            received[0] += len(threads)
 
-        def on_restart() -> None:
+            def write(conn: sqlite3.Connection) -> None:
+                started = time.perf_counter()
+                with transaction(conn):
+                    stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
+                    state["cursor"] = pages[-1].next_cursor
+                    state["last_page"] = pages[-1].next_cursor is None
+                    state["newest"] = _later(state["newest"], stats.newest)
+                    if state["since"] is None:
+                        # First walk ever: the catch-up starts from what the first pages showed.
+                        state["since"] = state["newest"]
+                    state["new"] += stats.new
+                    state["changed"] += stats.changed
+                    state["threads"] += len(threads)
+                    writes.set_json_state(conn, K_WALK, state)
+                result.interested += stats.interested  # read once every batch is written
+                pace.append((idle, time.perf_counter() - started))
+                maybe_bulk(conn)
+
+            return write, SyncProgress("threads", received[0], None)
+
+        def on_restart(conn: sqlite3.Connection) -> None:
             state["restarts"] += 1
             if state["restarts"] > MAX_CURSOR_RESTARTS:
                 raise ProtocolError("the server keeps rejecting its own cursors; try again later")
@@ -281,9 +321,9 @@ class SyncEngine:
             with transaction(conn):
                 writes.set_json_state(conn, K_WALK, state)
 
-        pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
-
-        def maybe_bulk() -> None:
+        def maybe_bulk(conn: sqlite3.Connection) -> None:
+            # Decided on the writer's thread, right after a batch: by its own pace, whatever
+            # the event loop is doing meanwhile.
             if not state.get("bulk_ok") or len(pace) < 1 + BULK_PROBE_PAGES:
                 return
             recent = pace[-BULK_PROBE_PAGES:]
@@ -297,14 +337,13 @@ class SyncEngine:
                 writes.set_json_state(conn, K_WALK, state)
 
         async def after_page() -> None:
-            await self._db(maybe_bulk)
             # Our mailboxes learned early in the walk: later pages are written with the right
             # needs_reply / mailbox, instead of a mass UPDATE (and its re-indexing) afterwards.
-            if not self._probed and state["threads"] >= EARLY_PROBE_AFTER:
+            if not self._probed and received[0] >= EARLY_PROBE_AFTER:
                 await self._probe_mailboxes(result)
 
         if not state["last_page"]:
-            await self._pages(state["cursor"], None, on_pages, on_restart, report, after_page, pace)
+            await self._pages(state["cursor"], None, on_pages, on_restart, report, after_page)
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
@@ -318,7 +357,7 @@ class SyncEngine:
             result.interested += catch.interested
             result.skipped += catch.skipped
 
-        def finish() -> int:
+        def finish(conn: sqlite3.Connection) -> int:
             with transaction(conn):
                 removed = writes.delete_unseen(conn, gen)
                 writes.set_state(conn, K_GEN, str(gen))
@@ -336,9 +375,9 @@ class SyncEngine:
         result.new += state["new"]
         result.changed += state["changed"]
 
-    def _walk_state(self) -> dict[str, Any]:
+    @staticmethod
+    def _walk_state(conn: sqlite3.Connection) -> dict[str, Any]:
         """The interrupted walk to resume, or a new one (stored before its first page)."""
-        conn = self.conn
         state = writes.get_json_state(conn, K_WALK)
         if isinstance(state, dict) and "gen" in state:
             return state
@@ -356,14 +395,13 @@ class SyncEngine:
 
     async def _incremental(self, result: SyncResult, report: Callable[[SyncProgress], None],
                            touched: set[str], campaign_ids: set[str]) -> None:
-        conn = self.conn
-        wm, gen = await self._db(lambda: (writes.get_state(conn, K_WATERMARK), writes.get_state(conn, K_GEN)))
+        wm, gen = await self._db(lambda conn: (writes.get_state(conn, K_WATERMARK), writes.get_state(conn, K_GEN)))
         since = _parse_time(wm)
         assert since is not None  # reconcile_due() walks when there is no watermark
         newest = await self._updated_since(since - self.overlap, int(gen or 0), result, touched,
                                            campaign_ids, report)
         if newest is not None:
-            def advance() -> None:
+            def advance(conn: sqlite3.Connection) -> None:
                 with transaction(conn):
                     writes.set_state(conn, K_WATERMARK, _later(writes.get_state(conn, K_WATERMARK), newest))
             await self._db(advance)
@@ -372,65 +410,81 @@ class SyncEngine:
                              campaign_ids: set[str],
                              report: Callable[[SyncProgress], None] | None = None) -> datetime | None:
         """All pages of ``updatedSince=since``; returns the newest date_received seen."""
-        conn = self.conn
         newest: list[datetime | None] = [None]
+        written = SyncResult()  # the writer's (new, changed), read once every page is written
         seen = [0]
 
-        def on_pages(pages: list[ThreadsPage]) -> SyncProgress:
+        def on_pages(pages: list[PlainThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
+                                                                    SyncProgress]:
             threads = [t for page in pages for t in page.threads]
-            with transaction(conn):
-                stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
-            result.new += stats.new
-            result.changed += stats.changed
-            result.interested += stats.interested
             result.skipped += sum(page.skipped for page in pages)
-            if stats.newest is not None and (newest[0] is None or stats.newest > newest[0]):
-                newest[0] = stats.newest
-            touched.update(t.id for t in threads)
-            campaign_ids.update(t.campaignId for t in threads if t.campaignId)
+            touched.update(t["id"] for t in threads)
+            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
             seen[0] += len(threads)
-            return SyncProgress("updates", seen[0], None)
+
+            def write(conn: sqlite3.Connection) -> None:
+                with transaction(conn):
+                    stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
+                written.new += stats.new
+                written.changed += stats.changed
+                written.interested += stats.interested
+                if stats.newest is not None and (newest[0] is None or stats.newest > newest[0]):
+                    newest[0] = stats.newest
+
+            return write, SyncProgress("updates", seen[0], None)
 
         restarts = [0]
 
-        def on_restart() -> None:
+        def on_restart(conn: sqlite3.Connection) -> None:
             restarts[0] += 1
             if restarts[0] > MAX_CURSOR_RESTARTS:
                 raise ProtocolError("the server keeps rejecting its own cursors; try again later")
 
         await self._pages(None, since, on_pages, on_restart, report)
+        result.new += written.new
+        result.changed += written.changed
+        result.interested += written.interested
         return newest[0]
 
     async def _pages(self, cursor: str | None, since: datetime | None,
-                     on_pages: Callable[[list[ThreadsPage]], SyncProgress], on_restart: Callable[[], None],
+                     on_pages: Callable[[list[PlainThreadsPage], float],
+                                        tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
+                     on_restart: Callable[[sqlite3.Connection], None],
                      report: Callable[[SyncProgress], None] | None,
-                     after_page: Callable[[], Awaitable[None]] | None = None,
-                     pace: list[tuple[float, float]] | None = None) -> None:
+                     after_page: Callable[[], Awaitable[None]] | None = None) -> None:
         """Walk pages from ``cursor``; the next page is requested as soon as this one's
         ``next_cursor`` is read, before this one is validated and stored.
 
-        Pages are stored in batches (``on_pages``: one transaction, hence one fsync, per
-        batch; see COMMIT_THREADS). When the walk ends with an error, the pages it received
-        are stored first, so it resumes after the last page it got, as if each page had been
-        committed on arrival; only a killed process loses its last batch (fetched again).
-        A 400 on a non-first page means the server rejected its cursor (expired, or the
-        server restarted): ``on_restart`` is called and the pass starts over. ``pace`` gets
-        (idle, writing) seconds per batch: how long this process waited for its pages without
-        computing anything, and how long storing them took.
+        Pages are stored in batches: ``on_pages(pages, idle)`` returns the batch's write (one
+        transaction, hence one fsync, per batch; see COMMIT_THREADS), which the writer thread
+        runs while the next pages arrive, and the progress to report. ``idle`` is how long
+        this process waited for the batch's pages without computing anything. When the walk
+        ends with an error, the pages it received are stored first, so it resumes after the
+        last page it got, as if each page had been committed on arrival; only a killed process
+        loses its last batches (fetched again). Returns once every batch is written. A 400 on
+        a non-first page means the server rejected its cursor (expired, or the server
+        restarted): ``on_restart`` runs on the writer and the pass starts over.
         """
+        assert self._writer is not None
+        writer = self._writer
+
         def fetch(c: str | None) -> asyncio.Task:
             return asyncio.ensure_future(self.client.threads_page_raw(
                 limit=self.page_limit, cursor=c, updated_since=since))
 
-        batch: list[ThreadsPage] = []
+        batch: list[PlainThreadsPage] = []
         batch_started, idle = time.perf_counter(), 0.0
 
-        def store() -> SyncProgress | None:
+        async def store() -> SyncProgress | None:
+            nonlocal batch_started, idle
             if not batch:
                 return None
             pages = batch[:]
             batch.clear()  # before writing: a failed write is not tried again on the way out
-            return on_pages(pages)
+            write, progress = on_pages(pages, idle)
+            batch_started, idle = time.perf_counter(), 0.0
+            await writer.submit(write)
+            return progress
 
         seen_cursors: set[str] = set()
         task: asyncio.Task | None = fetch(cursor)
@@ -443,7 +497,7 @@ class SyncEngine:
                     task = None
                     if cursor is None:
                         raise
-                    await self._db(store)
+                    await store()
                     await self._db(on_restart)
                     cursor = None
                     seen_cursors.clear()
@@ -458,24 +512,24 @@ class SyncEngine:
                     task = fetch(nxt)  # in flight while this page is validated and written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
+                # process_time counts the writer thread too: idle is the wall time neither
+                # thread computed, a lower bound of the wait for the server
                 idle += max(0.0, (time.perf_counter() - wall) - (time.process_time() - cpu))
                 batch.append(raw.parse())
                 if nxt is None or sum(len(p.threads) for p in batch) >= COMMIT_THREADS \
                         or time.perf_counter() - batch_started >= COMMIT_SECONDS:
-                    writing = time.perf_counter()
-                    done = await self._db(store)
-                    if pace is not None:
-                        pace.append((idle, time.perf_counter() - writing))
-                    batch_started, idle = time.perf_counter(), 0.0
+                    done = await store()
                     if report and done:
                         report(done)
                 if after_page:
                     await after_page()
                 cursor = nxt
+            await writer.drain()
         except BaseException:
             # What arrived is kept (a network error, a rejected key, Ctrl-C mid-walk): the walk
             # resumes after it, as when every page was committed on arrival.
-            await self._db(store)
+            await store()
+            await writer.drain()
             raise
         finally:
             # Awaited even when it has already failed: its error is retrieved here, never
@@ -493,7 +547,7 @@ class SyncEngine:
         """Campaign names, best effort: after a walk, or when a thread names an unknown one.
         False when they could not be read (names are decoration; the ids still work)."""
         if not refresh:
-            known = await self._db(lambda: {r[0] for r in self.conn.execute("SELECT id FROM campaigns")})
+            known = await self._db(lambda conn: {r[0] for r in conn.execute("SELECT id FROM campaigns")})
             if not (seen_ids - known):
                 return True
         try:
@@ -526,7 +580,7 @@ class SyncEngine:
         most frequent unknown last senders (MAILBOX_PROBES requests at most, at once); a
         thread's outgoing from_email and incoming to_emails are our addresses."""
         self._probed = True
-        candidates = (await self._db(writes.mailbox_candidates, self.conn))[:MAILBOX_PROBES]
+        candidates = (await self._db(writes.mailbox_candidates))[:MAILBOX_PROBES]
 
         # All at once: one round trip, not one per candidate (and no more rounds: against a
         # server 20 ms away each round was a 25 ms stall of the walk), stored in one commit.
@@ -561,12 +615,15 @@ class SyncEngine:
         in_flight = [0]
         turn = asyncio.Condition()
 
-        def flush() -> None:
+        async def flush() -> None:
+            # Written while the next ones arrive (the writer thread); counted here.
             batch = pending[:]
             pending.clear()
             flushed[0] = time.monotonic()
-            result.messages += self._store_fetched(batch)
+            result.messages += sum(len(tm.messages) for _, tm in batch if tm is not None)
             result.skipped += sum(tm.skipped for _, tm in batch if tm is not None)
+            assert self._writer is not None
+            await self._writer.submit(self._store_fetched, batch)
 
         async def worker() -> None:
             for tid in queue:  # a shared iterator: each id goes to one worker
@@ -590,7 +647,7 @@ class SyncEngine:
                 done[0] += 1
                 report(SyncProgress("messages", done[0], total))
                 if len(pending) >= MESSAGE_BATCH or time.monotonic() - flushed[0] >= MESSAGE_FLUSH_SECONDS:
-                    await self._db(flush)
+                    await flush()
 
         workers = [asyncio.ensure_future(worker()) for _ in range(min(self.message_concurrency, total))]
         try:
@@ -600,4 +657,6 @@ class SyncEngine:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             if pending:  # what arrived before the end (or a failure) is kept
-                await self._db(flush)
+                await flush()
+            if self._writer is not None:  # only inside a sync
+                await self._writer.drain()

@@ -1,0 +1,93 @@
+"""The sync's cache work runs on a writer thread (sync/writer.py): pages keep arriving while a
+batch is written, the caller's connection reads meanwhile, and a write that fails ends the
+sync with SQLite's own error and nothing committed after it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+from tests.helpers import cached_snapshot, counts_are_right
+
+from o2d_inbox.cache import writes
+from o2d_inbox.sync import engine as sync_module
+from o2d_inbox.sync.engine import K_WALK, SyncEngine
+
+
+def page_requests(sim) -> int:
+    return sum(1 for method, path, _, _ in sim.request_log if (method, path) == ("GET", "/threads"))
+
+
+def wait_for(condition, tries: int = 2000) -> bool:
+    """Polls ``condition`` from the writer thread (a bound on tries, not a speed limit)."""
+    for _ in range(tries):
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+async def test_pages_keep_arriving_while_a_batch_is_written(conn, client, sim, monkeypatch):
+    """The second batch's write is held inside its transaction: meanwhile the event loop
+    receives and queues the next pages (three more requests), and the caller's connection
+    (the TUI's) reads the first batch without waiting for the writer."""
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # a batch per page
+    real = writes.upsert_threads
+    loop_thread = threading.get_ident()
+    seen: dict[str, object] = {}
+    held, read = threading.Event(), threading.Event()
+
+    def held_second_batch(c, threads, **kw):
+        seen.setdefault("thread", threading.get_ident())
+        if "requests" not in seen:
+            seen["requests"] = 0
+            return real(c, threads, **kw)
+        if not held.is_set():
+            held.set()
+            # On the event loop's thread (no writer) nothing could arrive meanwhile.
+            wait_for(lambda: page_requests(sim) >= 5)
+            seen["requests"] = page_requests(sim)
+            wait_for(read.is_set)
+        return real(c, threads, **kw)
+
+    monkeypatch.setattr(writes, "upsert_threads", held_second_batch)
+    sync = asyncio.ensure_future(SyncEngine(conn, client, page_limit=25).sync())
+    for _ in range(2000):
+        if seen.get("requests"):
+            break
+        await asyncio.sleep(0.005)
+    assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == 25  # the first batch, committed
+    read.set()
+    result = await sync
+    assert seen["thread"] != loop_thread
+    assert seen["requests"] >= 5  # pages 3 and 4 received and queued, page 5 in flight
+    assert result.full and cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
+
+
+async def test_a_failed_write_ends_the_sync_and_nothing_after_it_is_committed(conn, client, sim, monkeypatch):
+    """The third batch cannot be written (the disk filled up): the sync ends with SQLite's
+    error (cli.py names the file, exit 6), the walk's progress stays at the two batches that
+    were committed, no later batch is written, and the next sync resumes from there."""
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+    real, calls = writes.upsert_threads, []
+
+    def full_at_the_third(c, threads, **kw):
+        calls.append(len(threads))
+        if len(calls) == 3:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(c, threads, **kw)
+
+    monkeypatch.setattr(writes, "upsert_threads", full_at_the_third)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await SyncEngine(conn, client, page_limit=25).sync()
+    assert len(calls) == 3  # the batches queued after it were refused, not written
+    cached = {r[0] for r in conn.execute("SELECT id FROM threads")}
+    assert cached == set(sim.thread_ids()[:50])
+    assert writes.get_json_state(conn, K_WALK)["threads"] == 50
+
+    monkeypatch.setattr(writes, "upsert_threads", real)  # space freed
+    result = await SyncEngine(conn, client, page_limit=25).sync()
+    assert result.full and cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
