@@ -31,7 +31,7 @@ CLEAR = "unclassified"  # no classification (PATCH replyIntent null)
 #   app     the app, over every screen
 #   inbox   the inbox screen (whatever pane has focus)   list     the thread list
 #   pane    the conversation                             sidebar  the queues sidebar
-#   compose / confirm / intent / outbox / snooze / note / template / help: those dialogs
+#   compose / confirm / intent / outbox / snooze / note / template / help / quit / goto: those dialogs
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,11 @@ ACTIONS: tuple[Action, ...] = (
     _A("template.down", "j", "down", "Down", "Template picker", "template", in_help=False),
     _A("template.up", "k", "up", "Up", "Template picker", "template", in_help=False),
     _A("help.close", "escape,q,question_mark", "dismiss", "Close", "Help", "help", show=True, in_help=False),
+    # -- the triage loop's dialogs: quitting with items in their undo window
+    _A("quit.send", "s", "answer('send')", "Send now, then quit", "Quit", "quit", show=True),
+    _A("quit.keep", "k,q", "answer('keep')", "Keep queued, quit", "Quit", "quit", show=True),
+    _A("quit.cancel", "c", "answer('cancel')", "Don't send (back to draft), quit", "Quit", "quit", show=True),
+    _A("quit.stay", "escape", "answer(None)", "Stay", "Quit", "quit", show=True),
 )
 
 #: Actions by binding id (the keymap's vocabulary).

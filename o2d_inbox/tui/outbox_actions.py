@@ -142,6 +142,17 @@ class OutboxController:
             return safe_line(item.thread_id)
         return "?"
 
+    def describe(self, item: OutboxItem) -> str:
+        """One line for a queued item: 'Reply to Sarah Chen · sending in 7 s'."""
+        what = _WHAT.get(item.kind, item.kind)
+        if item.kind == "intent":
+            look = INTENTS.get(item.payload.get("replyIntent") or CLEAR)
+            what += f" → {look.label}" if look else ""
+        left = (item.send_after or 0) - self.now()
+        when = f" · sending in {int(left + 0.999)} s" if left > 0 else ""
+        to = "of" if item.kind in ("intent", "suppress") else "to"
+        return f"{what} {to} {self._who(item)}{when}"
+
     async def changed(self, changes: list[OutboxItem]) -> None:
         """The dispatcher sent, failed or reverted ``changes``: say so and redraw."""
         host = self.host
