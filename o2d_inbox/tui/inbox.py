@@ -38,7 +38,7 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.conversation import ConversationView
-from o2d_inbox.tui.header import HeaderBar
+from o2d_inbox.tui.header import HeaderBar, Part
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
@@ -70,6 +70,7 @@ class AppServices(Protocol):
     def online(self) -> bool: ...
     def can_sync(self) -> bool: ...
     def status_text(self, compact: bool = False) -> Text: ...
+    def workspace(self) -> int | None: ...
     def sync(self, full: bool = False) -> None: ...
     def fetch(self, thread_id: str) -> None: ...
     def reader(self) -> sqlite3.Connection | None: ...
@@ -185,7 +186,8 @@ class InboxScreen(Screen[None]):
     def _workspace_label(self) -> str:
         if self.config.demo:
             return "demo workspace (simulator)"
-        workspace = self.config.workspace
+        workspace = self.services.workspace()
+        # unconfigured, the client learns it at its first request (the key's only workspace)
         return f"workspace {workspace}" if workspace is not None else "no workspace chosen"
 
     @property
@@ -258,15 +260,13 @@ class InboxScreen(Screen[None]):
     def update_header(self) -> None:
         """The header's left side: workspace, the triage tally, how many threads are selected
         (the selection is visible here even while the list is hidden behind the reader)."""
-        header = self.query_one("#header", HeaderBar)
-        parts = [self._workspace_label()]
+        parts: list[Part] = [self._workspace_label()]
         banner = self.triage.banner()
         if banner:
             parts.append(banner)
         if self.threads.selection:
-            parts.append(f"{len(self.threads.selection)} selected")
-        header.left = " · ".join(parts)
-        header.refresh()
+            parts.append((f"{len(self.threads.selection)} selected", f"{len(self.threads.selection)} sel"))
+        self.query_one("#header", HeaderBar).set_left(parts)
 
     def reload_lists(self) -> None:
         """The list, the counts and the title again (something changed in the cache)."""
@@ -519,6 +519,7 @@ class InboxScreen(Screen[None]):
         """A sync finished: lists, counts and the thread on screen as the cache has them now."""
         self.reload_lists()
         self.update_status()
+        self.update_header()  # the workspace is known once the client has asked
         shown = self.shown_thread
         if shown is not None:
             fresh = queries.thread(self.conn, shown.id)

@@ -88,9 +88,14 @@ class Tally:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def text(self) -> str:
+    def text(self, short: bool = False) -> str:
+        """'triaged 7 · 3 interested · 2 done'; short: '7 · 3★ 2 done' (a narrow header)."""
+        ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if short:
+            each = [f"{n}{INTENTS[key].glyph}" if key in INTENTS else f"{n} {key}" for key, n in ranked]
+            return " · ".join([str(self.total), *([" ".join(each)] if each else [])])
         parts = [f"triaged {self.total}"]
-        for key, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        for key, n in ranked:
             look = INTENTS.get(key)
             parts.append(f"{n} {look.label if look else key}")
         return " · ".join(parts)
@@ -196,9 +201,12 @@ class TriageController:
             return [], False
         return [queries.thread(self.conn, thread.id) or thread], False
 
-    def banner(self) -> str | None:
-        """The header's triage part: 'TRIAGE · triaged 7 · 3 interested' while in triage mode."""
-        return "TRIAGE · " + self.tally.text() if self.triage_mode else None
+    def banner(self) -> tuple[str, str] | None:
+        """The header's triage part while in triage mode, in full and short:
+        ('TRIAGE · triaged 7 · 3 interested', 'TRIAGE 7 · 3★')."""
+        if not self.triage_mode:
+            return None
+        return "TRIAGE · " + self.tally.text(), "TRIAGE " + self.tally.text(short=True)
 
     # -- after an action ----------------------------------------------------------------
     async def _acted(self, entry: UndoEntry, targets: list[ThreadRow], bulk: bool,
