@@ -26,10 +26,12 @@ install: $(INSTALLED)
 demo: install
 	$(BIN)/o2d-inbox --demo
 
-# The checks first (seconds), then the suite: ruff (pyflakes) and the layer contracts.
+# The checks first (seconds), then the suite: ruff, the layer contracts, and mypy on the
+# headless core (the files are listed in pyproject.toml [tool.mypy]).
 lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest

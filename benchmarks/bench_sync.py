@@ -51,7 +51,8 @@ from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.api.models import ReplyRequest, ThreadsPage  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
-from o2d_inbox.cache.schema import MIGRATIONS, RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
+from o2d_inbox.cache.migrations import MIGRATIONS  # noqa: E402
+from o2d_inbox.cache.schema import RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
 from o2d_inbox.sync import engine as sync_module  # noqa: E402
 from o2d_inbox.sync.engine import SyncEngine  # noqa: E402
 
@@ -80,7 +81,7 @@ class Server:
             except OSError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop()
-                    raise SystemExit("the simulator did not start")
+                    raise SystemExit("the simulator did not start") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:

@@ -390,18 +390,7 @@ def fail(message: str, code: int) -> int:
 
 
 def _load_handler(command: str | None):
-    name = f"o2d_inbox.commands.{HANDLERS[command]}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            raise CommandUnavailable(f"'{command or 'inbox'}' is not available in this build "
-                                     f"({name} is missing)") from None
-        raise
-
-
-class CommandUnavailable(Exception):
-    exit_code = EXIT_SERVER
+    return importlib.import_module(f"o2d_inbox.commands.{HANDLERS[command]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,8 +424,6 @@ def fail_from_exception(exc: BaseException) -> int:
 
     if isinstance(exc, ConfigError):
         return fail(str(exc), EXIT_USAGE)
-    if isinstance(exc, CommandUnavailable):
-        return fail(str(exc), exc.exit_code)
     from o2d_inbox.api.errors import ApiError
 
     if isinstance(exc, ApiError):

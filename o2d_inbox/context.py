@@ -48,6 +48,7 @@ from o2d_inbox.config import (
 if TYPE_CHECKING:
     from o2d_inbox.api.client import UniboxClient
     from o2d_inbox.outbox.dispatcher import Dispatcher
+    from o2d_inbox.simulator import Simulator
     from o2d_inbox.sync.engine import SyncEngine
 
 # The demo: big enough to feel real, small enough to seed in well under a second.
@@ -56,10 +57,10 @@ DEMO_THREADS = 3000
 DEMO_REPLY_RATE = 0.2  # live inbound replies per second
 
 _sim_lock = threading.Lock()
-_sim: Any = None
+_sim: Simulator | None = None
 
 
-def demo_simulator() -> Any:
+def demo_simulator() -> Simulator:
     """One Simulator per process, so the TUI and its worker threads see the same world."""
     global _sim
     with _sim_lock:
@@ -118,8 +119,8 @@ def with_cached_workspace(config: Config) -> Config:
     found = existing_caches_for(config.base_url)
     if len(found) != 1:
         return config
-    workspace = int(re.search(r"-ws(\d+)\.db$", found[0].name).group(1))
-    return with_workspace(config, workspace)
+    named = re.search(r"-ws(\d+)\.db$", found[0].name)
+    return with_workspace(config, int(named.group(1))) if named else config
 
 
 def cache_path(config: Config) -> Path:

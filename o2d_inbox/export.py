@@ -2,6 +2,7 @@
 Headless.
 
     write(rows, "csv" | "json", output=None | path, stdout) -> count
+    write_file(rows, "csv" | "json", path) -> count   atomically: the whole file or none
     export_queue(conn, view, path) -> count          the rows of an inbox queue (or ``ids``)
 
 Columns (cache/stats.py EXPORT_COLUMNS): thread_id, prospect_email, prospect_name, company,
@@ -21,7 +22,6 @@ private (0600: prospects' addresses); without it the rows go to standard output.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import tempfile
@@ -72,16 +72,21 @@ WRITERS = {"csv": write_csv, "json": write_json_lines}
 
 def write(rows: Iterator[ExportRow], fmt: str, output: str | os.PathLike | None, stdout: TextIO) -> int:
     """Write ``rows`` in ``fmt`` to ``output`` (atomically, 0600) or ``stdout``; returns the count."""
-    write = WRITERS[fmt]
     if output is None:
-        return write(rows, stdout)
+        return WRITERS[fmt](rows, stdout)
+    return write_file(rows, fmt, output)
+
+
+def write_file(rows: Iterator[ExportRow], fmt: str, output: str | os.PathLike) -> int:
+    """Write ``rows`` in ``fmt`` to the file ``output``, atomically (a whole file or none)."""
+    write = WRITERS[fmt]
     path = Path(output).expanduser()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:  # name the file asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
-        with io.open(fd, "w", encoding="utf-8", newline="") as f:  # newline="": csv writes the CRLF
+        with open(fd, "w", encoding="utf-8", newline="") as f:  # newline="": csv writes the CRLF
             n = write(rows, f)
         os.replace(tmp, path)
     except BaseException:
@@ -117,5 +122,10 @@ def export_queue(conn: sqlite3.Connection, path: str | os.PathLike, *, view: Vie
     format its name says (format_for); returns how many rows."""
     from o2d_inbox.cache.stats import rows_for_ids
 
-    chosen = list(ids) if ids is not None else list(queue_ids(conn, view))
-    return write(rows_for_ids(conn, chosen), format_for(path), path, stdout=None)
+    if ids is not None:
+        chosen = list(ids)
+    elif view is not None:
+        chosen = list(queue_ids(conn, view))
+    else:
+        raise TypeError("export_queue needs a view or ids")
+    return write_file(rows_for_ids(conn, chosen), format_for(path), path)

@@ -119,16 +119,30 @@ ACTIONS: tuple[Action, ...] = (
     _A("app.triage", "T", "triage", "Triage mode", "App", "inbox", palette="Rapid triage mode",
        palette_help="one key per thread, then the next"),
     _A("conversation.page_down", "space", "page_down", "Page down", "Conversation", "pane"),
+    _A("conversation.earlier", "m", "earlier", "Earlier messages", "Conversation", "pane"),
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),
     _A("", "enter", "select", "Show the queue", "Queues sidebar", "sidebar"),
     # -- dialogs ----------------------------------------------------------------------------
-    _A("compose.send", "ctrl+s", "send", "Send", "Compose", "compose", show=True),
+    _A("compose.send", "ctrl+s", "send('stay')", "Send", "Compose", "compose", show=True),
+    # priority: ctrl+d is also the editor's delete-right (the Delete key still does that)
+    _A("compose.send_next", "ctrl+n", "send('next')", "Send, then the next thread", "Compose", "compose",
+       show=True, priority=True),
+    _A("compose.send_done", "ctrl+d", "send('done')", "Send, then mark the thread done", "Compose",
+       "compose", show=True, priority=True),
+    _A("compose.original", "ctrl+o", "toggle_original", "Show / hide their message", "Compose", "compose",
+       show=True, priority=True),
     _A("compose.editor", "ctrl+e", "editor", "Edit in $EDITOR", "Compose", "compose", show=True,
        priority=True),
     _A("compose.close", "escape", "close", "Close (keeps the draft)", "Compose", "compose", show=True),
     _A("compose.template", "ctrl+t", "template", "Insert a template", "Compose", "compose", show=True,
+       priority=True),
+    # Field changes are priority bindings: a plain one is found only after the key has travelled
+    # through the focused field's queue, and by then the keys typed after Tab have been forwarded
+    # to that same field ("…@soylentfoods.comSUBJ" in To).
+    _A("compose.next_field", "tab", "field(1)", "Next field", "Compose", "compose", priority=True),
+    _A("compose.previous_field", "shift+tab", "field(-1)", "Previous field", "Compose", "compose",
        priority=True),
     _A("confirm.yes", "y", "answer(True)", "Yes", "Confirm", "confirm", show=True, in_help=False),
     _A("confirm.no", "n,escape", "answer(False)", "No", "Confirm", "confirm", show=True, in_help=False),
@@ -142,7 +156,7 @@ ACTIONS: tuple[Action, ...] = (
     _A("outbox.close", "escape,q,o", "close", "Back", "Outbox screen", "outbox", show=True),
     _A("outbox.down", "j", "move(1)", "Down", "Outbox screen", "outbox"),
     _A("outbox.up", "k", "move(-1)", "Up", "Outbox screen", "outbox"),
-    *[_A(f"snooze.pick_{n}", str(n), f"pick({n - 1})", f"choice {n}", "Snooze", "snooze") for n in range(1, 5)],
+    *[_A(f"snooze.pick_{n}", str(n), f"pick({n - 1})", f"choice {n}", "Snooze", "snooze") for n in range(1, 10)],
     _A("snooze.cancel", "escape", "cancel", "Cancel", "Snooze", "snooze", show=True),
     _A("note.save", "ctrl+s", "save", "Save", "Note", "note", show=True),
     _A("note.cancel", "escape", "cancel", "Cancel", "Note", "note", show=True),

@@ -20,9 +20,19 @@ everything else (unknown names, ``{0}``, ``{x.attr}``, format specs) stays as wr
 template never crashes and never reaches an attribute (no ``str.format``).
 
 Merge fields: ``first_name``, ``last_name``, ``company``, ``prospect`` (address),
-``sender_name``, ``mailbox``. Names and company come from the prospect's address when nothing
-better is known: ``sarah.chen@acme-corp.com`` → Sarah, Chen, Acme Corp (a generic local part
-such as ``info@`` gives no name; a free-mail domain gives no company).
+``sender_name``, ``mailbox``. Names come from the prospect's address
+(``sarah.chen@acme-corp.com`` → Sarah, Chen; a generic local part such as ``info@`` gives no
+name). The company is a name the thread's own text spells for the domain when there is one
+(``Wonka Retail`` in a subject or signature, for ``wonkaretail.com``), else the domain split
+into words (``acme-corp`` → Acme Corp, ``soylentfoods`` → Soylent Foods by a list of common
+trailing words, ``globex`` → Globex); a free-mail domain gives none. A field without a value
+stays as written, and ``unfilled_fields`` finds it (and any other ``{name}`` /
+``{{name}}``) so compose can refuse to send it raw.
+
+Signatures live beside the templates, one file per sending mailbox:
+``<config dir>/signatures/<mailbox address>.txt``, else ``signatures/default.txt``
+(``signature_for``); read with the same limits as templates, ``{sender_name}`` and
+``{mailbox}`` filled from the mailbox.
 """
 
 from __future__ import annotations
@@ -31,8 +41,9 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import platformdirs
 
@@ -40,7 +51,8 @@ from o2d_inbox.render.compose import clean_body
 
 __all__ = [
     "Template", "DEFAULTS", "ANY", "UNCLASSIFIED", "templates_dir", "load_templates",
-    "templates_for", "merge_fields", "fill",
+    "templates_for", "merge_fields", "sender_first_name", "fill", "company_name", "unfilled_fields",
+    "UNFILLED", "signatures_dir", "signature_for",
 ]
 
 ANY = "any"
@@ -211,38 +223,121 @@ def _names(local: str) -> tuple[str | None, str | None]:
     return first, last
 
 
-def _company(domain: str) -> str | None:
-    labels = [label for label in domain.split(".") if label]
+# Words a run-together company domain often ends with: "soylentfoods" reads Soylent Foods.
+_COMPANY_WORDS = sorted(set(
+    "retail foods food labs lab tech technologies systems capital health healthcare logistics "
+    "energy media travel cloud bio biotech trading group industries industrial robotics "
+    "analytics payments pay freight devtools homes home beverages fintech dynamics imports "
+    "traders software solutions consulting partners digital networks security data studio "
+    "studios ventures holdings global marketing motors insurance bank finance hr apps "
+    "worldwide agency foundation games learning legal medical pharma mobility corp".split()),
+    key=len, reverse=True)
+_WORD_TOKEN = re.compile(r"[^\W_][\w&'’.-]*")
+_MAX_KNOWN_CHARS = 20_000  # of thread text searched for a company's spelling
+_MAX_RUN = 4  # words in a company name
+
+
+def _label(domain: str) -> str | None:
+    """The registrable label of a domain ("acme" for mail.acme.co.uk), None for free mail."""
+    labels = [label for label in domain.lower().split(".") if label]
     if len(labels) < 2:
         return None
     labels = labels[:-1]  # the top-level domain
     if len(labels) >= 2 and labels[-1] in _SECOND_LEVEL:
         labels = labels[:-1]
     name = labels[-1]
-    if name in _FREE_MAIL:
+    return None if name in _FREE_MAIL else name
+
+
+def _split_words(chunk: str) -> list[str]:
+    """"wonkaretail" -> ["wonka", "retail"]: common trailing words split off (at least four
+    letters must stay in front: "initech" stays whole), what is left stays whole."""
+    for word in _COMPANY_WORDS:
+        if chunk.endswith(word) and len(chunk) - len(word) >= 4:
+            return _split_words(chunk[:-len(word)]) + [word]
+    return [chunk]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _known_spelling(label: str, texts: Iterable[str]) -> str | None:
+    """A run of capitalised words in ``texts`` that spells ``label`` ("Wonka Retail" for
+    wonkaretail): how the company writes its own name beats any guess from the domain."""
+    target = _squash(label)
+    budget = _MAX_KNOWN_CHARS
+    for text in texts:
+        if not text or budget <= 0:
+            continue
+        text = text[:budget]
+        budget -= len(text)
+        run: list[str] = []
+        for token in [*_WORD_TOKEN.findall(text), ""]:
+            word = re.sub(r"(['’]s|[.'’-])+$", "", token)
+            if word and (word[0].isupper() or word[0].isdigit()):
+                run.append(word)
+                continue
+            for i in range(len(run)):
+                for j in range(i + 1, min(len(run), i + _MAX_RUN) + 1):
+                    if _squash("".join(run[i:j])) == target:
+                        return " ".join(run[i:j])
+            run = []
+    return None
+
+
+def company_name(address_or_domain: str | None, known: Iterable[str] = ()) -> str | None:
+    """The company behind an address (or a bare domain): a spelling found in ``known`` (the
+    thread's subject and messages) wins, else the domain's words; None for free mail."""
+    domain = (address_or_domain or "").strip().rpartition("@")[2].strip(".")
+    label = _label(domain) if domain else None
+    if not label:
         return None
-    words = [w for w in re.split(r"[-_]+", name) if w]
+    spelled = _known_spelling(label, known)
+    if spelled:
+        return spelled
+    words = [w for part in re.split(r"[-_]+", label) if part for w in _split_words(part)]
     return " ".join(w.upper() if len(w) <= 2 else w.capitalize() for w in words) or None
 
 
-def merge_fields(thread: Any, sender_name: str | None = None) -> dict[str, str]:
+class MergeThread(Protocol):
+    """What merge fields read of a thread (queries.ThreadRow has it)."""
+
+    @property
+    def prospect(self) -> str | None: ...
+    @property
+    def last_from(self) -> str | None: ...
+    @property
+    def needs_reply(self) -> bool: ...
+    @property
+    def mailbox(self) -> str | None: ...
+
+
+def sender_first_name(mailbox: str | None) -> str | None:
+    """{sender_name} as a mailbox address gives it: the first name of john.smith@… ("John")."""
+    ours = _split_address(mailbox)
+    return _names(ours[0])[0] if ours else None
+
+
+def merge_fields(thread: MergeThread, sender_name: str | None = None, *,
+                 known: Iterable[str] = ()) -> dict[str, str]:
     """The fields this thread can fill (a field without a value is left out, so it stays
-    visible as ``{field}`` in the text). ``thread`` is a queries.ThreadRow (or anything
-    with ``prospect``, ``last_from``, ``needs_reply`` and ``mailbox``)."""
+    visible as ``{field}`` in the text). ``known`` is text the cache holds about the thread
+    (subject, message bodies) where the company may be spelled."""
     out: dict[str, str] = {}
-    prospect = getattr(thread, "prospect", None)
-    if not prospect and getattr(thread, "needs_reply", False):
-        prospect = getattr(thread, "last_from", None)  # the last message is theirs
-    mailbox = getattr(thread, "mailbox", None)
+    prospect = thread.prospect
+    if not prospect and thread.needs_reply:
+        prospect = thread.last_from  # the last message is theirs
+    mailbox = thread.mailbox
     split = _split_address(prospect)
-    if split is not None:
+    if prospect is not None and split is not None:
         out["prospect"] = prospect.strip()
         first, last = _names(split[0])
         if first:
             out["first_name"] = first
         if last:
             out["last_name"] = last
-        company = _company(split[1])
+        company = company_name(split[1], known)
         if company:
             out["company"] = company
     if mailbox:
@@ -250,15 +345,51 @@ def merge_fields(thread: Any, sender_name: str | None = None) -> dict[str, str]:
     if sender_name and sender_name.strip():
         out["sender_name"] = sender_name.strip()
     else:
-        ours = _split_address(mailbox)
-        first = _names(ours[0])[0] if ours else None
+        first = sender_first_name(mailbox)
         if first:
             out["sender_name"] = first
     return out
 
 
-def fill(template: Template | str, *, thread: Any, sender_name: str | None = None) -> str:
+def fill(template: Template | str, *, thread: MergeThread, sender_name: str | None = None,
+         known: Iterable[str] = ()) -> str:
     """The template's body with its merge fields filled; unknown ones stay as ``{name}``."""
     body = template.body if isinstance(template, Template) else template
-    values = merge_fields(thread, sender_name)
+    values = merge_fields(thread, sender_name, known=known)
     return clean_body(_FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), body))
+
+
+# Anything that looks like a merge field: {first_name}, {{ company }}, {First.Name}. What is
+# left of one after filling must never reach a prospect.
+UNFILLED = re.compile(r"\{\{?\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}?")
+
+
+def unfilled_fields(text: str | None) -> list[str]:
+    """The merge fields left in ``text``, each once, in order of appearance."""
+    return list(dict.fromkeys(m.group(0) for m in UNFILLED.finditer(text or "")))
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+def signatures_dir(config_dir: str | os.PathLike[str] | None = None) -> Path:
+    return templates_dir(config_dir).parent / "signatures"
+
+
+def signature_for(mailbox: str | None, config_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """The signature of ``mailbox``: ``signatures/<address>.txt`` (address lower-cased), else
+    ``signatures/default.txt``, else None. Its ``{sender_name}`` / ``{mailbox}`` are filled
+    from the mailbox (other fields stay, for unfilled_fields to catch)."""
+    folder = signatures_dir(config_dir)
+    address = (mailbox or "").strip().lower()
+    names = [f"{address}.txt"] if address and re.fullmatch(r"[^/\\\x00]+@[^/\\\x00]+", address) \
+        and not address.startswith(".") else []
+    values = {k: v for k, v in (("mailbox", address), ("sender_name", sender_first_name(address))) if v}
+    for name in [*names, "default.txt"]:
+        text = _read_text(folder / name)
+        if text is None:
+            continue
+        text = clean_body(text.lstrip("\ufeff")).strip("\n")
+        if not text.strip():
+            return None
+        return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return None

@@ -136,7 +136,7 @@ def search_index_whole(conn) -> bool:
     trigger of a fresh cache is in place to keep them so."""
     import sqlite3
 
-    from o2d_inbox.cache.schema import ensure_schema
+    from o2d_inbox.cache.migrations import ensure_schema
 
     fresh = sqlite3.connect(":memory:", isolation_level=None)
     ensure_schema(fresh)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from o2d_inbox.templates import (
-    DEFAULTS, MAX_BYTES, Template, fill, load_templates, merge_fields, templates_for,
+    DEFAULTS, MAX_BYTES, Template, company_name, fill, load_templates, merge_fields, signature_for,
+    templates_for, unfilled_fields,
 )
 
 
@@ -109,3 +110,42 @@ def test_hostile_template_files_are_read_safely(tmp_path):
 def test_defaults_can_be_left_out(tmp_path):
     assert load_templates(tmp_path, defaults=False) == {}
     assert all(t.path is None for t in DEFAULTS)
+
+
+@pytest.mark.parametrize("address, company", [
+    ("tom@wonkaretail.com", "Wonka Retail"),  # not "Wonkaretail"
+    ("tom@soylentfoods.com", "Soylent Foods"),
+    ("tom@cyberdynelabs.io", "Cyberdyne Labs"),
+    ("tom@quartzhr.com", "Quartz HR"),
+    ("tom@initech.io", "Initech"),  # "tech" is not split off a short stem
+    ("tom@acme-corp.co.uk", "Acme Corp"),
+    ("tom@yahoo.com", None),
+])
+def test_company_from_the_domain_split_into_words(address, company):
+    assert company_name(address) == company
+
+
+def test_a_name_the_thread_spells_wins_over_the_domain():
+    known = ["Re: Quick question about Blue Sun Media's rollout", "Best,\nTom Baker\nBlue Sun Media"]
+    assert company_name("tom@bluesunmedia.com") == "Bluesun Media"
+    assert company_name("tom@bluesunmedia.com", known) == "Blue Sun Media"
+    assert company_name("tom@wonkaretail.com", ["wonka retail in lower case is no spelling"]) == "Wonka Retail"
+    thread = Thread(prospect="tom.baker@bluesunmedia.com")
+    assert fill("Hi {first_name} at {company}", thread=thread, known=known) == "Hi Tom at Blue Sun Media"
+
+
+def test_unfilled_fields_finds_every_shape_once():
+    text = "Hi {first_name}, {{ company }} and {First.Name}; {first_name} again; {} {0} {x y} plain"
+    assert unfilled_fields(text) == ["{first_name}", "{{ company }}", "{First.Name}"]
+    assert unfilled_fields("Hi Tom, nothing left") == []
+
+
+def test_signature_per_mailbox_then_default(tmp_path):
+    folder = tmp_path / "signatures"
+    assert signature_for("amy@growthlane.co", tmp_path) is None
+    _write(folder / "default.txt", "\ufeffBest,\n{sender_name}\x1b[31m\n\n")
+    _write(folder / "amy@growthlane.co.txt", "Cheers,\nAmy")
+    assert signature_for("Amy@GrowthLane.co", tmp_path) == "Cheers,\nAmy"
+    assert signature_for("john@cooloutreach.com", tmp_path) == "Best,\nJohn[31m"  # control chars dropped
+    assert signature_for("sales@cooloutreach.com", tmp_path) == "Best,\n{sender_name}[31m"  # no name: stays
+    assert signature_for("../../etc/passwd", tmp_path) == "Best,\n{sender_name}[31m"  # never a path

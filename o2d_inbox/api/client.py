@@ -736,7 +736,7 @@ class UniboxClient:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.error_count() else {}
+            first: dict[str, Any] = dict(exc.errors()[0]) if exc.error_count() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "response"
             # The input value is deliberately left out: it is server text and may be anything.
             raise ProtocolError(self._message(

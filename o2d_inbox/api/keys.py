@@ -38,7 +38,7 @@ _KEYLIKE = re.compile(r"ot2d_[A-Za-z0-9_\-]+", re.IGNORECASE)
 # made safe) leaves pieces no pattern recognises; this many of its characters in a row are
 # still too much of it. Random keys share no such run with ordinary words.
 _FRAGMENT = 8
-_WORD = re.compile(r"[A-Za-z0-9_\-]{%d,}" % _FRAGMENT)
+_WORD = re.compile(rf"[A-Za-z0-9_\-]{{{_FRAGMENT},}}")
 
 
 def scrub_keys(text: str, *keys: str | None) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Annotated, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -118,17 +118,24 @@ def _lenient(native: Any, fallback: Any) -> Any:
     """``native`` as pydantic-core validates it (in Rust: the fast path of every well-formed
     field), else ``fallback(value)`` in Python for whatever else arrived. Measured on thread
     pages: 30% less validation time than a Python validator on every field."""
-    return Annotated[Union[native, Annotated[Any, AfterValidator(fallback)]],
+    return Annotated[native | Annotated[Any, AfterValidator(fallback)],
                      Field(union_mode="left_to_right")]
 
 
 # Well-formed ISO-8601 parses natively; anything else goes through _lenient_datetime
 # (unparsable means None). Either way: aware UTC, naive meaning UTC.
-WireTime = Annotated[_lenient(datetime | None, _lenient_datetime), AfterValidator(_utc)]
-StrList = _lenient(list[str], _lenient_str_list)
-OptStr = _lenient(str | None, _lenient_str)
-Count = _lenient(int, _lenient_int)
-Flag = _lenient(bool, _lenient_bool)
+if TYPE_CHECKING:  # what each field holds once validated (the fallbacks return the same types)
+    WireTime = datetime | None
+    StrList = list[str]
+    OptStr = str | None
+    Count = int
+    Flag = bool
+else:
+    WireTime = Annotated[_lenient(datetime | None, _lenient_datetime), AfterValidator(_utc)]
+    StrList = _lenient(list[str], _lenient_str_list)
+    OptStr = _lenient(str | None, _lenient_str)
+    Count = _lenient(int, _lenient_int)
+    Flag = _lenient(bool, _lenient_bool)
 
 
 class Wire(BaseModel):

@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from o2d_inbox.cache.schema import SCHEMA_VERSION, ensure_schema
+from o2d_inbox.cache.migrations import ensure_schema
+from o2d_inbox.cache.schema import SCHEMA_VERSION
 
 EXIT_CACHE = 6  # cli.py's EXIT_CACHE: a local cache fault (not the server's)
 PRIVATE_FILE = 0o600
@@ -62,14 +63,14 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     CacheError for a local fault.
     """
     if str(path) == ":memory:":
-        conn = _connect(":memory:")
-        _pragmas(conn, writable=True)
-        ensure_schema(conn)
-        return conn
+        memory = _connect(":memory:")
+        _pragmas(memory, writable=True)
+        ensure_schema(memory)
+        return memory
     global _opened
     path = Path(path)
     _opened = path
-    conn = None
+    conn: sqlite3.Connection | None = None
     try:
         if _may_write(path):
             _make_private(path)

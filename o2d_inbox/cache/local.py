@@ -5,7 +5,7 @@ which sync never writes, so they survive every sync and reconcile (a thread the 
 longer has is deleted with them).
 
 A thread marked done or snoozed is "put away": the 'needs' and 'intent' queues hide it (their
-list queries add ``LOCAL_OPEN_SQL``; their counts leave it out, see schema migration 6) and
+list queries add ``LOCAL_OPEN_SQL``; their counts leave it out, see schema.py, local states) and
 the 'done' / 'snoozed' views show it. Done and snoozed exclude each other (setting one clears
 the other). A put-away thread comes back by itself when the prospect writes again (a trigger:
 the thread grew and needs a reply). A snooze is "current" until ``wake_due`` clears it: the

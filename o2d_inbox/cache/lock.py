@@ -40,7 +40,7 @@ class WriterLock:
         self._fd: int | None = None
 
     @classmethod
-    def for_connection(cls, conn: sqlite3.Connection) -> "WriterLock":
+    def for_connection(cls, conn: sqlite3.Connection) -> WriterLock:
         return cls(db_path(conn))
 
     @property
@@ -69,7 +69,7 @@ class WriterLock:
             finally:
                 os.close(fd)
 
-    def __enter__(self) -> "WriterLock":
+    def __enter__(self) -> WriterLock:
         self.acquire()
         return self
 

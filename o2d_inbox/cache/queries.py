@@ -2,7 +2,7 @@
 
 Every list query costs O(page) (plus O(offset) index steps for a jump), never O(cache):
 
-- A view is one index range (see schema.py migration 1). The thread list reads
+- A view is one index range (see schema.py INDEXES). The thread list reads
   ``rows(conn, view, offset, limit)``; when the caller knows the key of the row just before
   ``offset`` it passes ``after=(last_ts, id)`` and the query seeks there (keyset); otherwise
   ``OFFSET`` walks the index only (the page's rowids come from the index, the wide columns

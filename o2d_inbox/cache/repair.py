@@ -1,6 +1,7 @@
 """Checking the cache file and rebuilding it without losing what the user wrote. Headless.
 
-    check(conn) -> Health            quick_check, plus the search index (rebuilt when broken)
+    check(conn) -> Health            quick_check, the schema (a missing index or trigger is
+                                     restored) and the search index (rebuilt when broken)
     rebuild(path, *, stamp=None) -> Rebuilt
         a fresh cache at ``path``: the outbox's unsent items and the threads with a local
         state (done, snoozed, note) carried over; the old file kept as <name>.broken-<stamp>;
@@ -22,6 +23,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from o2d_inbox.cache.db import (
     PRIVATE_FILE,
@@ -32,7 +34,15 @@ from o2d_inbox.cache.db import (
     transaction,
 )
 from o2d_inbox.cache.lock import WriterLock
+from o2d_inbox.cache.schema import COUNT_TRIGGERS, LOCAL_TRIGGERS, RECOUNT_SQL, SCHEMA, create_schema
 from o2d_inbox.cache.search import rebuild_search_index, search_index_ok
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+#: sync_state key of what a first sync's bulk load set aside (sync/engine.py K_BULK): the
+#: walk's end restores it, so it is not missing meanwhile.
+_SET_ASIDE_KEY = "bulk_triggers"
 
 #: Outbox states not carried over: done with (the user's text is in the old file regardless).
 DROPPED_STATES = ("sent", "cancelled")
@@ -46,6 +56,8 @@ _THREAD_RESET = {"messages_fetched_count": None, "walk_gen": 0, "synced_at": Non
 class Health:
     problems: list[str] = field(default_factory=list)  # quick_check's findings: damaged when any
     search_rebuilt: bool = False
+    missing: list[str] = field(default_factory=list)  # of the schema, e.g. "trigger trg_…"
+    restored: list[str] = field(default_factory=list)  # of those, what check() made again
 
     @property
     def ok(self) -> bool:
@@ -54,6 +66,21 @@ class Health:
     @property
     def summary(self) -> str:
         return summarize(self.problems)
+
+    @property
+    def unrepaired(self) -> list[str]:
+        """What is still missing of the schema after the check."""
+        return [m for m in self.missing if m not in self.restored]
+
+
+def restorable(missing: list[str]) -> bool:
+    """Whether a check can make all of ``missing`` again (indexes and triggers only)."""
+    return all(m.split(" ", 1)[0] in ("index", "trigger") for m in missing)
+
+
+def listed(names: list[str], most: int = 3) -> str:
+    """``names`` for a one-line message: the first few, and how many more."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def summarize(problems: list[str]) -> str:
@@ -66,9 +93,10 @@ def summarize(problems: list[str]) -> str:
 
 
 def check(conn: sqlite3.Connection, *, search: bool = True) -> Health:
-    """``PRAGMA quick_check`` (reads every page: seconds for a large cache), then (``search``)
-    the search index's own check: a broken index is rebuilt (it is a copy of the tables). A
-    read-only cache skips the index: FTS5's check is a write statement."""
+    """``PRAGMA quick_check`` (reads every page: seconds for a large cache) and the schema's
+    objects; then (``search``, the repairing check) a missing index or trigger is made again
+    and the search index's own check runs: a broken index is rebuilt (it is a copy of the
+    tables). A read-only cache repairs nothing: FTS5's check is a write statement."""
     health = Health()
     try:
         found = [row[0] for row in conn.execute("PRAGMA quick_check")]
@@ -78,9 +106,11 @@ def check(conn: sqlite3.Connection, *, search: bool = True) -> Health:
     if found != ["ok"]:
         health.problems += found
         return health
+    health.missing = missing_objects(conn)
     if not search:
         return health
     try:
+        health.restored = restore_missing(conn, health.missing)
         if not search_index_ok(conn):
             rebuild_search_index(conn)
             health.search_rebuilt = True
@@ -89,6 +119,66 @@ def check(conn: sqlite3.Connection, *, search: bool = True) -> Health:
         if fault is None or fault.kind != "read-only":
             health.problems.append(f"search index: {exc}")
     return health
+
+
+def _objects(db: Database) -> set[str]:
+    """The schema's objects as "kind name" (a table's columns as "column table.name")."""
+    found = {f"table {t.name}" for t in db.tables}
+    found |= {f"column {t.name}.{c.name}" for t in db.tables for c in t.columns}
+    found |= {f"index {i.name}" for t in db.tables for i in t.indexes if i.origin == "c"}
+    found |= {f"view {v.name}" for v in db.views}
+    found |= {f"trigger {t.name}" for t in db.triggers}
+    return found
+
+
+def missing_objects(conn: sqlite3.Connection) -> list[str]:
+    """What the cache lacks of the current schema ("index ix_…", "trigger trg_…", "column
+    outbox.accepted_at"), compared with a new cache by sqlite-utils' introspection. What a
+    first sync's bulk load set aside is not missing (the walk's end restores it)."""
+    from sqlite_utils import Database  # ~145 ms to import: only when a cache is checked
+
+    fresh = sqlite3.connect(":memory:")
+    try:
+        create_schema(fresh)
+        expected = _objects(Database(fresh))
+    finally:
+        fresh.close()
+    found = _objects(Database(conn))
+    aside: set[str] = set()
+    if "table sync_state" in found:
+        row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (_SET_ASIDE_KEY,)).fetchone()
+        aside = {name for name, _ in json.loads(row[0])} if row and row[0] else set()
+    return sorted(m for m in expected - found if m.split(" ", 1)[1] not in aside)
+
+
+def restore_missing(conn: sqlite3.Connection, missing: list[str]) -> list[str]:
+    """The missing indexes and triggers made again from the schema (the counts recounted and
+    the search index rebuilt when theirs were gone); returns what was restored. A missing
+    table, view or column is left to ``rebuild``."""
+    wanted = {m.split(" ", 1)[1] for m in missing if m.split(" ", 1)[0] in ("index", "trigger")}
+    if not wanted:
+        return []
+    statements = {name: sql for sql in SCHEMA if (name := _created_name(sql)) in wanted}
+    with transaction(conn):
+        for sql in statements.values():
+            conn.execute(sql)
+        counted = {_created_name(sql) for sql in (*COUNT_TRIGGERS, *LOCAL_TRIGGERS)}
+        if counted & statements.keys():
+            conn.execute("DELETE FROM view_counts")
+            conn.execute(RECOUNT_SQL)
+        if any(name.startswith("trg_search_") for name in statements):
+            rebuild_search_index(conn)
+    return sorted(m for m in missing if m.split(" ", 1)[1] in statements)
+
+
+def _created_name(sql: str) -> str:
+    """The object a CREATE statement makes (``CREATE [VIRTUAL] TABLE|INDEX|VIEW|TRIGGER
+    [IF NOT EXISTS] name …``)."""
+    words = sql.split()
+    at = 3 if words[1].upper() == "VIRTUAL" else 2
+    if [w.upper() for w in words[at:at + 3]] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    return words[at]
 
 
 @dataclass
@@ -263,4 +353,5 @@ def _remove(path: Path) -> None:
             pass
 
 
-__all__ = ["DROPPED_STATES", "Health", "Rebuilt", "Salvage", "check", "rebuild", "salvage", "summarize"]
+__all__ = ["DROPPED_STATES", "Health", "Rebuilt", "Salvage", "check", "listed", "missing_objects", "rebuild",
+           "restorable", "restore_missing", "salvage", "summarize"]

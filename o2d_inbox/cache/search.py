@@ -24,10 +24,10 @@ Query language (nothing a user types raises; what cannot be understood becomes p
 Matching: a thread is found when its own row (subject, last snippet, last sender: what the
 thread list has, also for threads whose messages were never fetched) or one
 of its cached messages (subject, body, from, to, cc) matches all the words, phrases and
-address filters; the other filters apply to the thread. See schema.py migrations 4-5 for what
+address filters; the other filters apply to the thread. See schema.py (full-text search) for what
 is indexed and how the indexes stay current (triggers; never a rebuild).
 
-Cost: the index's rowids are in list order (schema.py migration 5), so a query reads the
+Cost: the index's rowids are in list order (schema.py, "In list order"), so a query reads the
 newest hits first and stops once a page is full: a common word costs about a page, a rare
 word its few hits. When the other filters keep at most ``_NARROW`` threads, those threads
 are tested one by one instead (a common word with a narrow filter would otherwise walk far);
@@ -278,7 +278,7 @@ def _clamp(rid: int) -> int:
 
 
 def _key(ts: int) -> int:
-    """The lowest FTS rowid of last_ts ``ts`` (schema.py migration 5); newer is lower."""
+    """The lowest FTS rowid of last_ts ``ts`` (schema.py, "In list order"); newer is lower."""
     return (FTS_TOP - ts) * _K
 
 

@@ -146,7 +146,8 @@ class Stats:
             },
             "campaigns": {
                 c.id: {"name": c.name, "threads": c.threads, "interested": c.interested,
-                       "interested_all_time": c.interested_all_time, "sent": c.sent, "replied": c.replied, "reply_rate": _rate(c.reply_rate),
+                       "interested_all_time": c.interested_all_time, "sent": c.sent, "replied": c.replied,
+                       "reply_rate": _rate(c.reply_rate),
                        "positive_reply_rate": _rate(c.positive_reply_rate),
                        "stats_fetched_at": c.fetched_at, "stats_age_seconds": c.age_seconds}
                 for c in self.campaigns
@@ -310,7 +311,7 @@ def _by_day(conn: sqlite3.Connection, f: StatsFilter, intents: list[str | None],
                                _eq("reply_intent", i)[1]).fetchone()[0] for i in intents]
         known = [ts for ts in oldest if ts is not None]
         first = max(first, min((_day_of(ts, utc_offset) for ts in known), default=today))
-    days = {d: {} for d in range(first, today + 1)}
+    days: dict[int, dict[str, int]] = {d: {} for d in range(first, today + 1)}
     terms, params = _filter_terms(f)
     lower = f.since if f.since is not None else -(2 ** 62)
     for intent in intents:
@@ -396,7 +397,8 @@ def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int)
         fetched = row[3] if row else None
         out.append(CampaignFigures(
             id=cid, name=names.get(cid), threads=sum(stats.by_campaign.get(cid, {}).values()),
-            interested=stats.by_campaign.get(cid, {}).get(POSITIVE, 0), interested_all_time=interested, sent=row[1] if row else None, replied=row[2] if row else None,
+            interested=stats.by_campaign.get(cid, {}).get(POSITIVE, 0), interested_all_time=interested,
+            sent=row[1] if row else None, replied=row[2] if row else None,
             fetched_at=fetched, age_seconds=_age(fetched, now),
         ))
     return sorted(out, key=lambda c: (-c.threads, c.name or c.id))
@@ -487,7 +489,7 @@ def _export_query(conn: sqlite3.Connection, where: str, params: list) -> Iterato
         f"FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id WHERE {where} "
         "ORDER BY t.last_ts DESC, t.id DESC"
     )
-    for (tid, prospect, mailbox, cid, cname, intent, note, needs, last_ts, snippet, latest) in conn.execute(sql, params):
+    for tid, prospect, mailbox, cid, cname, intent, note, needs, last_ts, snippet, latest in conn.execute(sql, params):
         reply_ts: int | None = None
         text: str | None = None
         if latest is not None:

@@ -2,7 +2,7 @@
 
 Every function here runs inside the caller's transaction (see ``transaction``) and never
 awaits, so a page of upserts and the sync progress that goes with it commit together.
-view_counts are kept by triggers (schema migration 2), whoever writes ``threads``;
+view_counts are kept by triggers (schema.py COUNT_TRIGGERS), whoever writes ``threads``;
 ``upsert_threads`` (the hot path) counts its page's deltas itself, inside its transaction,
 and the triggers stand aside meanwhile. ``refresh_counts`` rebuilds them from scratch and
 is only a repair tool.
@@ -319,7 +319,7 @@ _ADD_COUNTS = (
 
 def _count_views(delta: dict[tuple[str, str], list[int]], values: Sequence[Any], sign: int) -> None:
     """Add ``sign`` × the thread (``values`` in _THREAD_COLS order) to each view it is in;
-    the same views as schema._view_rows, which the triggers use."""
+    the same views as schema.view_rows, which the triggers use."""
     rel = sign * values[_I_REL]
     views = [("all", ""), ("intent", values[_I_INTENT] or "")]
     if values[_I_NEEDS] == 1:
@@ -350,7 +350,7 @@ def _insert_staged(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 # --- bulk load (the first walk into an empty cache) -----------------------------------------
-# An empty cache is filled without the search triggers (schema migrations 4/5) and without
+# An empty cache is filled without the search triggers (schema.py SEARCH) and without
 # the threads' list indexes: maintaining them row by row cost ~2/3 of a first sync's writes,
 # building them once at the end (CREATE INDEX sorts; FTS5 'rebuild') a fraction of that.
 # What was dropped is stored with the walk (sync_state, same transaction), so a walk killed

@@ -1,8 +1,9 @@
 """`o2d-inbox cache check | path | rebuild`: the local cache file itself (cache/repair.py).
 
-- check: SQLite's quick_check and the search index's own check; a broken search index is
-  rebuilt on the spot (it is a copy of the cached threads and messages). Exit 0 when sound,
-  6 when the file is damaged (the line says to rebuild).
+- check: SQLite's quick_check, the schema and the search index's own check; a broken search
+  index is rebuilt on the spot (it is a copy of the cached threads and messages), a missing
+  index or trigger is made again (and what it kept, counts or search, rebuilt). Exit 0 when
+  sound, 6 when the file is damaged or lacks a table or column (the line says to rebuild).
 - path: the cache file this configuration uses.
 - rebuild: a fresh cache keeping the outbox's unsent items and the local states (done,
   snoozed, notes); the old file stays as <name>.broken-<time>, and when it was damaged what
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check(config, path) -> int:
     from o2d_inbox.context import open_cache
-    from o2d_inbox.cache.repair import check
+    from o2d_inbox.cache.repair import check, listed
 
     conn = open_cache(config)
     try:
@@ -45,7 +46,12 @@ def _check(config, path) -> int:
     if not health.ok:
         return fail(f"{path} is damaged ({health.summary}): run `o2d-inbox cache rebuild` "
                     "(it keeps the outbox's unsent items)", EXIT_CACHE)
-    print(f"{path}: ok" + ("; the search index was damaged and has been rebuilt" if health.search_rebuilt else ""))
+    if health.unrepaired:
+        return fail(f"{path} lacks {listed(health.unrepaired)}: run `o2d-inbox cache rebuild` "
+                    "(it keeps the outbox's unsent items)", EXIT_CACHE)
+    print(f"{path}: ok"
+          + (f"; restored {listed(health.restored)}" if health.restored else "")
+          + ("; the search index was damaged and has been rebuilt" if health.search_rebuilt else ""))
     return EXIT_OK
 
 

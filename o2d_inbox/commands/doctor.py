@@ -2,7 +2,8 @@
 
 Exit 0 when all is green; otherwise the exit code of the first failure (config 2, auth 3,
 network 4, server 5, local cache 6), which is also printed as one line on stderr. The cache
-line runs SQLite's quick_check (the search index, which repairs itself, is `cache check`'s:
+line runs SQLite's quick_check and compares the schema with a new cache's (an index or
+trigger missing is `cache check`'s to restore; so is the search index, which repairs itself:
 reading it all would add seconds on a large cache). The key is shown at most as ``ot2d_…`` +
 its last 4 characters: every line goes through safe_line and scrub_keys, since a server can
 put anything (the key itself, escape sequences) in a workspace name or an error. A warning
@@ -253,7 +254,7 @@ def _check_workspace(config: Config, workspaces: list, report: Report, where: st
 def _check_cache(config: Config, report: Report) -> None:
     from o2d_inbox.context import cache_path, open_cache
     from o2d_inbox.cache.db import CacheError
-    from o2d_inbox.cache.repair import check
+    from o2d_inbox.cache.repair import check, listed, restorable
 
     try:
         path = cache_path(config)
@@ -279,6 +280,10 @@ def _check_cache(config: Config, report: Report) -> None:
     if not health.ok:
         report.add("cache", False, f"{path} is damaged ({health.summary}): run `o2d-inbox cache "
                    "rebuild` (it keeps the outbox's unsent items)", EXIT_CACHE)
+    elif health.missing:
+        fix = ("`o2d-inbox cache check`, which restores them" if restorable(health.missing)
+               else "`o2d-inbox cache rebuild` (it keeps the outbox's unsent items)")
+        report.add("cache", False, f"{path} lacks {listed(health.missing)}: run {fix}", EXIT_CACHE)
     elif problem:
         report.add("cache", False, f"{path}: {problem} (reading works; sync and sending do not)", EXIT_CACHE)
     else:

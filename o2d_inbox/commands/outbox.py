@@ -28,8 +28,8 @@ Decisions:
   config's ``from_mailbox``: that is the default of new messages only). ``new`` with neither
   ``--from`` nor ``from_mailbox`` is refused (exit 2, one line listing the known mailboxes).
 - ``outbox edit ID`` mends a draft, queued or failed message: the user's editor (o2d_inbox/
-  editor.py: ``$VISUAL``, else ``$EDITOR``, else vi) on its body, or ``--body``/``--body-file``; ``--from M`` changes its sender. The
-  edited item is queued again under a fresh Idempotency-Key.
+  editor.py: ``$VISUAL``, else ``$EDITOR``, else vi) on its body, or ``--body``/``--body-file``;
+  ``--from M`` changes its sender. The edited item is queued again under a fresh Idempotency-Key.
 - ``outbox`` lists what is not finished plus what finished within the last day (``--all``:
   everything), oldest first; ``--json`` gives JSON Lines.
 - ``outbox flush`` sends every queued item now; ``--wait`` also polls each operation until it
@@ -88,6 +88,7 @@ def _read_body(args: argparse.Namespace) -> str | None:
 
 
 def _queue(config, args: argparse.Namespace) -> int:
+    from o2d_inbox.cache import queries
     from o2d_inbox.cache.db import cache_error
     from o2d_inbox.context import open_cache
 
@@ -95,12 +96,11 @@ def _queue(config, args: argparse.Namespace) -> int:
     body = _read_body(args) if args.command != "intent" else None
     try:
         conn = open_cache(config)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the body typed is kept first
         raise _kept(exc, args, body) from None
     forced = False  # queued for a thread nobody could vouch for
     try:
-        known = args.command == "new" or conn.execute(
-            "SELECT 1 FROM threads WHERE id = ?", (args.thread_id,)).fetchone() is not None
+        known = args.command == "new" or queries.thread(conn, args.thread_id) is not None
         sender = explicit_from
         if not known:
             try:
@@ -132,7 +132,7 @@ def _queue(config, args: argparse.Namespace) -> int:
         except ob.OutboxRefused as exc:
             hint = " (--force to send anyway)" if "unsubscribe" in str(exc) else ""
             return fail(f"not queued: {exc}{hint}{_keep_body(args, body)}", EXIT_USAGE)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the body typed is kept first
             raise _kept(exc, args, body) from None
     finally:
         conn.close()

@@ -110,8 +110,9 @@ def report(stats: Stats) -> list[str]:
         lines += ["", f"Response time (prospect's reply to our next message): median {duration(r.median_seconds)}, "
                       f"p90 {duration(r.p90_seconds)}",
                   f"  from {r.measured:,} answered replies in fetched conversations ({r.unanswered:,} unanswered)",
-                  "Oldest waiting reply: " + (f"{duration(r.oldest_waiting_seconds)} ({safe_line(r.oldest_waiting_thread)})"
-                                              if r.oldest_waiting_seconds is not None else "none")]
+                  "Oldest waiting reply: "
+                  + (f"{duration(r.oldest_waiting_seconds)} ({safe_line(r.oldest_waiting_thread)})"
+                     if r.oldest_waiting_seconds is not None else "none")]
     return [fit(line, WIDTH).rstrip() if len(line) > WIDTH else line for line in lines]
 
 

@@ -2,12 +2,12 @@
 
 Progress goes to stderr (a bar when stdout and stderr are both a terminal, a plain line every
 few seconds otherwise), with what the client is waiting for when it stalls ("rate limited,
-resuming in 4 s"); the summary goes to stdout. A flaky server is retried for ``--patience`` seconds without an answer (default
-300; O2D_INBOX_PATIENCE, ``patience_seconds`` in config.toml). Server unreachable for longer:
-one line, exit 4 (the client's NetworkError, via cli.main). Optional steps that failed
-(threads' messages, campaign names) are named in the summary and retried by the next sync;
-messages not fetched make the exit code 1. Another o2d-inbox already syncing this cache: one
-line, exit 1, nothing written.
+resuming in 4 s"); the summary goes to stdout. A flaky server is retried for ``--patience``
+seconds without an answer (default 300; O2D_INBOX_PATIENCE, ``patience_seconds`` in
+config.toml). Server unreachable for longer: one line, exit 4 (the client's NetworkError, via
+cli.main). Optional steps that failed (threads' messages, campaign names) are named in the
+summary and retried by the next sync; messages not fetched make the exit code 1. Another
+o2d-inbox already syncing this cache: one line, exit 1, nothing written.
 """
 
 from __future__ import annotations

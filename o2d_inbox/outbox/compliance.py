@@ -4,7 +4,7 @@ Two sources, both in the cache so compose can warn offline:
 - the outbox: an address in a ``suppress`` item that is queued, in flight or sent
   (``is_suppressed_locally``); a cancelled or failed one does not count;
 - the server's answer to ``GET /campaigns/suppressions/status``, cached per address by
-  ``refresh_suppression`` (table ``suppression_status``, schema migration 7).
+  ``refresh_suppression`` (table ``suppression_status``, schema.py).
 
 Addresses compare case-insensitively (stored lower-case).
 """
@@ -74,7 +74,7 @@ def is_suppressed(conn: sqlite3.Connection, email: str) -> bool:
 def suppression_warning(conn: sqlite3.Connection, email: str | None) -> str | None:
     """One line for compose when writing to ``email`` goes against a suppression, else None.
     (Plain text; the address is untrusted: the caller renders it as text, not markup.)"""
-    if not _norm(email):
+    if email is None or not _norm(email):
         return None
     if is_suppressed_locally(conn, email):
         return f"{_norm(email)} asked to be removed: a suppression is queued or sent"

@@ -53,7 +53,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -73,12 +73,19 @@ from o2d_inbox.api.models import (
     FAILED_OPERATION_STATUSES,
     ForwardRequest,
     NewMessageRequest,
+    ReplyIntentResult,
     ReplyRequest,
+    ReplyResponse,
+    SendResponse,
+    SuppressionUpsertResult,
 )
 from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.lock import SyncLocked, WriterLock, db_path
 from o2d_inbox.outbox.queue import OutboxItem, transaction
+
+if TYPE_CHECKING:
+    from o2d_inbox.api.client import UniboxClient
 
 __all__ = ["CacheWriteFailed", "Dispatcher", "OutboxBusy", "learn_thread_mailbox"]
 
@@ -125,13 +132,27 @@ class CacheWriteFailed(Exception):
         self.cause = cause
         self.accepted = accepted
 
+#: What the server answers an outbox item with (by kind: reply/forward, new, intent, suppress).
+Answer = ReplyResponse | SendResponse | ReplyIntentResult | SuppressionUpsertResult
+
+
+
+def _send_answer(response: Answer) -> ReplyResponse | SendResponse | None:
+    """The answer to a send; intents and suppressions are done when answered (no operation)."""
+    return response if isinstance(response, (ReplyResponse, SendResponse)) else None
+
+
+def _operation_of(response: Answer) -> str | None:
+    send = _send_answer(response)
+    return send.operation_id if send else None
+
 
 #: How long an accepted send's operation may stay unfinished before polling stops (seconds).
 CONFIRM_WITHIN = 24 * 3600
 
 
 class Dispatcher:
-    def __init__(self, conn, client, *, clock: Callable[[], float] = time.time,
+    def __init__(self, conn: sqlite3.Connection, client: UniboxClient, *, clock: Callable[[], float] = time.time,
                  poll_backoff: Sequence[float] = (1, 2, 4, 8, 15, 30), max_attempts: int | None = None,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, concurrency: int = 8,
                  idle_interval: float = 1.0, confirm_within: float = CONFIRM_WITHIN) -> None:
@@ -190,7 +211,7 @@ class Dispatcher:
                     changed = await self.run_once()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - the loop outlives one bad pass (e.g. a locked db)
+                except Exception:  # the loop outlives one bad pass (e.g. a locked db)
                     log.exception("outbox pass failed")
                     changed = 0
                 if changed and on_change is not None:
@@ -224,8 +245,7 @@ class Dispatcher:
             first = False
             if self._cache_errors:
                 raise CacheWriteFailed(self._cache_errors[0], list(self._unrecorded))
-            items = [ob.get(self.conn, i) for i in ids]
-            items = [i for i in items if i is not None]
+            items = [item for item in (ob.get(self.conn, i) for i in ids) if item is not None]
             open_items = [i for i in items if not i.is_final]
             blocking = [e for e in self._pass_errors if isinstance(e, _BLOCKING)]
             if blocking:
@@ -349,6 +369,8 @@ class Dispatcher:
         if item.kind not in ob.SENDER_KINDS:
             return self._fail(item, item.state, "a new message needs a sender: "
                               f"o2d-inbox outbox edit {item.id} --from M")
+        if item.thread_id is None:  # a reply or forward is queued with its thread: a damaged row
+            return self._fail(item, item.state, "the item names no thread")
         sender = ob.thread_sender(self.conn, item.thread_id)
         reason = "the thread's messages do not name it"
         if sender is None:
@@ -358,7 +380,7 @@ class Dispatcher:
                 raise
             except NotFoundError as exc:
                 return self._fail(item, item.state, str(exc))
-            except Exception as exc:  # noqa: BLE001 - offline, 5xx, garbled: learn it later
+            except Exception as exc:  # offline, 5xx, garbled: learn it later
                 if not isinstance(exc, ApiError):
                     log.exception("outbox item %s: learning the thread's mailbox failed", item.id)
                 self._pass_errors.append(exc)
@@ -419,43 +441,47 @@ class Dispatcher:
                                       payload=ob.encode_payload(payload))
                 return self._fail(item, "sending", str(exc))
             return self._transient(item, "sending", exc, attempts)
-        except Exception as exc:  # noqa: BLE001 - never lose the row to an unexpected error
+        except Exception as exc:  # never lose the row to an unexpected error
             log.exception("outbox item %s: unexpected error", item.id)
             return self._transient(item, "sending", exc, attempts)
         try:
             return self._accepted(item, response)
         except sqlite3.Error:
-            self._unrecorded.append((item, getattr(response, "operation_id", None)))
+            self._unrecorded.append((item, _operation_of(response)))
             raise
 
-    def _request_for(self, item: OutboxItem) -> Callable[[], Awaitable[Any]]:
+    def _request_for(self, item: OutboxItem) -> Callable[[], Awaitable[Answer]]:
         """The client call for ``item``, built from its stored payload (validated now, so a
         broken row fails before anything is sent)."""
         p, key, c = item.payload, item.idempotency_key, self.client
-        if item.kind == "reply":
-            req = ReplyRequest.model_validate(p)
-            return lambda: c.reply(item.thread_id, req, idempotency_key=key)
-        if item.kind == "forward":
-            req = ForwardRequest.model_validate(p)
-            return lambda: c.forward(item.thread_id, req, idempotency_key=key)
         if item.kind == "new":
-            req = NewMessageRequest.model_validate(p)
-            return lambda: c.send_new(req, idempotency_key=key)
-        if item.kind == "intent":
-            intent = p["replyIntent"]
-            return lambda: c.set_reply_intent(item.thread_id, intent, idempotency_key=key)
+            new = NewMessageRequest.model_validate(p)
+            return lambda: c.send_new(new, idempotency_key=key)
         if item.kind == "suppress":
             emails, reason = list(p["emails"]), p.get("reason")
             return lambda: c.add_suppressions(emails, reason, idempotency_key=key)
+        thread = item.thread_id
+        if thread is None:
+            raise ValueError(f"this {item.kind} names no thread")
+        if item.kind == "reply":
+            reply = ReplyRequest.model_validate(p)
+            return lambda: c.reply(thread, reply, idempotency_key=key)
+        if item.kind == "forward":
+            forward = ForwardRequest.model_validate(p)
+            return lambda: c.forward(thread, forward, idempotency_key=key)
+        if item.kind == "intent":
+            intent = p["replyIntent"]
+            return lambda: c.set_reply_intent(thread, intent, idempotency_key=key)
         raise ValueError(f"unknown outbox kind {item.kind!r}")
 
-    def _accepted(self, item: OutboxItem, response: Any) -> int:
-        op_id = getattr(response, "operation_id", None)
-        status = getattr(response, "status", None)
+    def _accepted(self, item: OutboxItem, response: Answer) -> int:
+        send = _send_answer(response)
+        op_id = send.operation_id if send else None
+        status = send.status if send else None
         fields: dict[str, Any] = {"last_error": None, "operation_status": status}
-        if getattr(response, "message_id", None):
-            fields["server_message_id"] = response.message_id
-        server_thread = getattr(response, "thread_id", None) if item.kind == "new" else None
+        if send and send.message_id:
+            fields["server_message_id"] = send.message_id
+        server_thread = response.thread_id if isinstance(response, SendResponse) and item.kind == "new" else None
         if server_thread:
             fields["server_thread_id"] = server_thread
             fields["thread_id"] = item.thread_id or server_thread
@@ -495,6 +521,9 @@ class Dispatcher:
     # --- polling ----------------------------------------------------------------------------
 
     async def _poll(self, item: OutboxItem) -> int:
+        if item.operation_id is None:  # accepted with nothing to track: as _accepted records it
+            self._update(item, "accepted", state="sent", next_attempt_at=None)
+            return 1
         step = self._polls.get(item.id, 0) + 1
         self._polls[item.id] = step
         try:
@@ -507,7 +536,7 @@ class Dispatcher:
             self._update(item, "accepted", state="sent", operation_status="unknown", next_attempt_at=None,
                          last_error=f"delivery not confirmed: the server no longer knows operation {item.operation_id}")
             return 1
-        except Exception as exc:  # noqa: BLE001 - polling is harmless to repeat
+        except Exception as exc:  # polling is harmless to repeat
             if isinstance(exc, ApiError):
                 self._pass_errors.append(exc)
             else:

@@ -34,7 +34,7 @@ before is kept in ``prev_value``. A revert (undo, cancel, or a rejection by the 
 ``prev_value`` back only if the thread still shows our value, so it never clobbers a newer
 change. The sync engine leaves ``reply_intent`` alone while a thread has an intent row in
 ``scheduled``/``sending``/``accepted`` (``INTENT_IN_FLIGHT``), and view_counts follow
-``threads`` through triggers (schema migration 2), so nothing else needs refreshing.
+``threads`` through triggers (schema.py COUNT_TRIGGERS), so nothing else needs refreshing.
 
 Every function here is synchronous, takes an autocommit sqlite3.Connection (cache.db.open_db)
 and runs its writes in one ``BEGIN IMMEDIATE`` transaction, so several processes (the TUI
@@ -103,11 +103,11 @@ class OutboxItem:
     operation_status: str | None
     server_message_id: str | None
     server_thread_id: str | None
-    accepted_at: float | None = None  # when the server accepted it (schema migration 10)
+    accepted_at: float | None = None  # when the server accepted it (migration 10)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:
-        data = {k: row[k] for k in row.keys()}
+        data = dict(row)
         data["payload"] = json.loads(data["payload"]) if data["payload"] else {}
         return cls(**data)
 
@@ -179,7 +179,8 @@ def _insert(conn: sqlite3.Connection, *, kind: str, thread_id: str | None, state
         " created_at, updated_at, send_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (kind, thread_id, state, new_key(), encode_payload(payload), prev_value, now, now, send_after),
     )
-    return int(cur.lastrowid)
+    assert cur.lastrowid is not None  # set by every INSERT
+    return cur.lastrowid
 
 
 def _thread(conn: sqlite3.Connection, thread_id: str) -> sqlite3.Row | None:
@@ -479,7 +480,8 @@ def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None
         if item is None:
             raise OutboxRefused(f"no outbox item #{item_id}")
         if item.kind not in MESSAGE_KINDS:
-            raise OutboxRefused(f"#{item_id} is an {item.kind} item: only a reply, forward or new message can be edited")
+            raise OutboxRefused(f"#{item_id} is an {item.kind} item: "
+                                "only a reply, forward or new message can be edited")
         if item.state not in ("draft", "scheduled", "failed"):
             raise OutboxRefused(f"cannot edit #{item_id}: it is {item.state} (the server may have it already)")
         payload = dict(item.payload)
@@ -526,7 +528,7 @@ def reopen(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> 
 def list_items(conn: sqlite3.Connection, states: Iterable[str] | None = None, *,
                limit: int | None = None) -> list[OutboxItem]:
     """Outbox rows, oldest first, optionally only those in ``states``."""
-    sql, params = "SELECT * FROM outbox", []
+    sql, params = "SELECT * FROM outbox", list[object]()
     if states is not None:
         states = list(states)
         sql += f" WHERE state IN ({','.join('?' * len(states))})"

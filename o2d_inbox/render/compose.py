@@ -6,6 +6,13 @@
     text_to_html(text) -> str    the same text as HTML: every character escaped (the text is
                                  data, never markup), blank lines separate <p> paragraphs,
                                  single newlines become <br>. "" for an empty body.
+    quote_text(attribution, original) -> str
+                                 the quoted block as text: the attribution line, then the
+                                 original's lines each after "> ".
+    with_quote(text, attribution, original) -> (bodyText, bodyHtml)
+                                 a reply with the message it answers quoted below it: the
+                                 text as clean_body, a blank line, quote_text; the HTML as
+                                 text_to_html plus the original in a <blockquote>.
 
 Both are pure and deterministic: the outbox stores their result verbatim, so a re-send
 under the same Idempotency-Key carries byte-identical bodies.
@@ -16,7 +23,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["clean_body", "text_to_html"]
+__all__ = ["clean_body", "text_to_html", "quote_text", "with_quote"]
 
 # C0 controls except \t and \n, DEL, C1 controls. A pasted escape sequence would otherwise
 # reach the recipient's mail client (and our own terminal when the sent message syncs back).
@@ -41,3 +48,17 @@ def text_to_html(text: str | None) -> str:
         lines = [html.escape(line, quote=True) for line in para.split("\n")]
         out.append("<p>" + "<br>\n".join(lines) + "</p>")
     return "\n".join(out)
+
+
+def quote_text(attribution: str, original: str) -> str:
+    lines = clean_body(original).strip("\n").split("\n")
+    return clean_body(attribution) + "\n" + "\n".join(f"> {line}".rstrip() for line in lines)
+
+
+def with_quote(text: str, attribution: str, original: str) -> tuple[str, str]:
+    body = clean_body(text).strip("\n")
+    quoted = quote_text(attribution, original)
+    html_body = text_to_html(body)
+    html_quote = ('<div class="quote"><p>' + html.escape(clean_body(attribution), quote=True) + "</p>\n"
+                  "<blockquote>" + text_to_html(original) + "</blockquote></div>")
+    return (f"{body}\n\n{quoted}" if body else quoted), "\n".join(p for p in (html_body, html_quote) if p)

@@ -10,13 +10,18 @@ The quoted part starts at the first attribution or forwarded-header block:
 and otherwise at the trailing run of "> " lines. Everything from there on is history.
 "> " lines followed by new text (inline answers) are left in the new part: folding them would
 hide the answers.
+
+``attribution(who, when)`` is the line our own reply puts above the message it quotes
+("On Tue, 2 Jun 2026 at 14:30, sarah@acme.com wrote:"); render.compose puts the two below
+the reply.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
-__all__ = ["split_quoted"]
+__all__ = ["split_quoted", "attribution"]
 
 _ATTRIBUTION_END = re.compile(
     r"(wrote|a écrit|schrieb|escribió|escreveu|ha scritto|schreef)\s*:\s*$", re.IGNORECASE
@@ -54,7 +59,7 @@ def _history_start(lines: list[str]) -> int | None:
             # "John Smith <john@x> wrote:" without "On": only when quoted lines follow,
             # so "here is what I wrote:" in new text is not taken for history
             return i
-        if _FROM.match(line) and any(_SENT.match(l) for l in lines[i + 1 : i + 5]):
+        if _FROM.match(line) and any(_SENT.match(after) for after in lines[i + 1 : i + 5]):
             return i - 1 if i > 0 and _RULE.match(lines[i - 1]) else i
     # trailing "> " run (blank lines inside it allowed)
     start = None
@@ -77,3 +82,12 @@ def split_quoted(text: str | None) -> tuple[str, str]:
     new = "\n".join(lines[:start]).strip("\n").rstrip()
     quoted = "\n".join(lines[start:]).strip("\n").rstrip()
     return new, quoted
+
+
+def attribution(who: str | None, when: datetime | None) -> str:
+    """The line above a quoted message. The date is shown as the message carries it (its own
+    offset), so the same draft always produces the same bytes."""
+    who = (who or "").strip() or "you"
+    if when is None:
+        return f"{who} wrote:"
+    return f"On {when:%a}, {when.day} {when:%b %Y} at {when:%H:%M}, {who} wrote:"

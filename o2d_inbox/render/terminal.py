@@ -15,7 +15,6 @@ Expects text already made safe (render.text.safe_text): it measures, it does not
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import TextIO
 
@@ -23,7 +22,6 @@ from rich.cells import cell_len, split_graphemes
 
 MIN_WIDTH = 20  # narrower than this, wrapping makes text harder to read, not easier
 
-_PREFIX = re.compile(r"[ >]*")
 
 
 def terminal_width(stream: TextIO | None = None) -> int | None:
@@ -48,11 +46,10 @@ def wrap(text: str, width: int | None) -> str:
 def _wrap_line(line: str, width: int) -> list[str]:
     if cell_len(line) <= width:
         return [line]
-    prefix = _PREFIX.match(line).group()
-    if cell_len(prefix) > width // 2:  # a deep quote: keep room for the words themselves
-        prefix = ""
+    own = line[: len(line) - len(line.lstrip(" >"))]  # the quote marks and indent it starts with
+    prefix = own if cell_len(own) <= width // 2 else ""  # a deep quote: keep room for the words
     out: list[str] = []
-    current = line[: len(_PREFIX.match(line).group())]  # the first line keeps its own prefix
+    current = own  # the first line keeps its own prefix
     used = cell_len(current)
     fresh = True  # nothing but the prefix on `current` yet
     for word in line[len(current):].split(" "):

@@ -108,7 +108,7 @@ def fit(s: str, width: int) -> str:
     budget = width - 1  # room for the ellipsis
     used = 0
     end = 0
-    for start, stop, cells in spans:
+    for _start, stop, cells in spans:
         if used + cells > budget:
             break
         used += cells

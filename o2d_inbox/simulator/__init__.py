@@ -54,8 +54,9 @@ Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
   is cut before any work; rate_limit_rps/rate_limit_burst → a token bucket (one per
   server, on simulated time): a request finding it empty gets 429 + ``Retry-After`` = the
   seconds until a token is free (whole milliseconds); rate_limit_rate → a random 429 +
-  ``Retry-After`` = retry_after (seconds, may be fractional); fail_rate → 500/502/503 envelope; drop_after_rate (mutations) → done and
-  stored, then the connection is cut; malformed_rate → a 2xx whose JSON is truncated.
+  ``Retry-After`` = retry_after (seconds, may be fractional); fail_rate → 500/502/503
+  envelope; drop_after_rate (mutations) → done and stored, then the connection is cut;
+  malformed_rate → a 2xx whose JSON is truncated.
   A cut starts a response and aborts it, so over a real socket the client sees
   ``httpx.RemoteProtocolError``; ``sim.transport()`` raises the same in-process.
   ``sim.request_log`` records status 0 for a cut. ``BAD_NETWORK`` is the fault mix a sync
@@ -68,7 +69,7 @@ Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
 from o2d_inbox.simulator.app import ServedInThread, create_app, listen_socket
 from o2d_inbox.simulator.core import BAD_NETWORK, EXAMPLE_KEY, Faults, SimConfig, SimulatedDrop, World
 from o2d_inbox.simulator.inprocess import Simulator
-from o2d_inbox.simulator.data import HOSTILE_KINDS, INTENTS, MAILBOXES
+from o2d_inbox.simulator.corpus import HOSTILE_KINDS, INTENTS, MAILBOXES
 
 __all__ = [
     "BAD_NETWORK", "EXAMPLE_KEY", "Faults", "HOSTILE_KINDS", "INTENTS", "MAILBOXES", "SimConfig",

@@ -13,7 +13,9 @@ import re
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import MutableMapping
+from typing import Any
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,9 +25,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from o2d_inbox.simulator.core import SimulatedDrop, World
-from o2d_inbox.simulator.data import (
-    INTENTS, KIND_POSTMASTER, KIND_WARMING, MAILBOXES, ThreadMeta, iso,
-)
+from o2d_inbox.simulator.corpus import INTENTS, MAILBOXES
+from o2d_inbox.simulator.generator import KIND_POSTMASTER, KIND_WARMING, ThreadMeta, iso
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 PAGE_CACHE_BYTES = 64 << 20
@@ -244,7 +245,8 @@ class Api:
         since = q_time(request, "updatedSince")
         after = None
         if qp.get("cursor"):
-            after = decode_cursor(self.secret, qp["cursor"], 2)
+            last_ts, position = decode_cursor(self.secret, qp["cursor"], 2)
+            after = (last_ts, position)
         preds: list[Callable[[ThreadMeta], bool]] = []
         mailbox = (qp.get("mailboxId") or "").strip().lower()
         if mailbox:
@@ -582,9 +584,9 @@ class FaultMiddleware:
             code = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable"}[status]
             return await envelope(status, code, "Simulated server failure")(scope, receive, send)
 
-        captured: list[dict[str, Any]] = []
+        captured: list[MutableMapping[str, Any]] = []
 
-        async def capture(message: dict[str, Any]) -> None:
+        async def capture(message: MutableMapping[str, Any]) -> None:
             captured.append(message)
 
         try:

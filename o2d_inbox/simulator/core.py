@@ -9,13 +9,17 @@ import re
 import random
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
-from o2d_inbox.simulator.data import (
-    CAMPAIGNS, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, COMPANIES,
-    MAILBOXES, KIND_PROSPECT, PATHOLOGICAL, PROSPECT_BY_INTENT, Inbox, ThreadMeta, _attribution, _digest, _html,
-    html_quoted, iso,
+from o2d_inbox.simulator.corpus import (
+    CAMPAIGNS, COMPANIES, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, MAILBOXES, PATHOLOGICAL,
+    PROSPECT_BY_INTENT,
 )
+from o2d_inbox.simulator.generator import (
+    KIND_PROSPECT, ThreadMeta, html_quoted, iso, quote_attribution, seed_digest, text_to_html,
+)
+from o2d_inbox.simulator.inbox import Inbox
 
 #: the classification a live reply gets (a bounce is not a reply: it is seeded only)
 LIVE_INTENTS: tuple[str | None, ...] = (
@@ -248,14 +252,14 @@ class World:
         k = meta.message_count
         return {
             "id": f"msg_{meta.tid[4:]}_{k + 1:02d}",
-            "message_id": f"<{_digest(meta.tid, k, 'x').hex()}@{sender.rpartition('@')[2]}>",
+            "message_id": f"<{seed_digest(meta.tid, k, 'x').hex()}@{sender.rpartition('@')[2]}>",
             "from_email": sender,
             "to_emails": to,
             "cc_emails": cc or [],
             "subject": subject,
             "date_received": iso(at.timestamp()),
             "body_text": text,
-            "body_html": html_body if html_body is not None else _html(text or ""),
+            "body_html": html_body if html_body is not None else text_to_html(text or ""),
             "is_incoming": not ours,
             "folder": "sent" if ours else "inbox",
         }
@@ -287,7 +291,7 @@ class World:
                     sent = datetime.fromisoformat(prev["date_received"].replace("Z", "+00:00"))
                 except ValueError:  # a pathological record's date (data.PATHOLOGICAL)
                     sent = at
-                head = _attribution(int(sent.timestamp()), mine, prev["from_email"])
+                head = quote_attribution(int(sent.timestamp()), mine, prev["from_email"])
                 quoted = prev["body_text"] or ""
                 html_body = html_quoted(text, head, quoted)
                 text = f"{text}\n\n{head}\n> " + quoted.replace("\n", "\n> ")
@@ -421,7 +425,7 @@ class World:
         elif thread_id is not None:
             meta = self._touch(inbox, thread_id)
         tid = meta.tid if meta else None
-        message_id = f"<{self._next('out')}.{_digest(tid, now.timestamp()).hex()}@" \
+        message_id = f"<{self._next('out')}.{seed_digest(tid, now.timestamp()).hex()}@" \
                      f"{sender.rpartition('@')[2]}>"
         if meta is not None and kind in ("reply", "new") and not bounce:
             msg = self._message(meta, ours=True, sender=sender, to=[to], subject=subject,

@@ -69,7 +69,7 @@ async def refresh_campaign_stats(conn: sqlite3.Connection, client: Any, *, refre
                 continue
             except (ApiError, ValueError) as exc:
                 ok[0] = False
-                if getattr(exc, "exhausted", False):
+                if isinstance(exc, ApiError) and exc.exhausted:
                     for _ in ids:  # the server is gone: the next sync asks again
                         pass
                 continue

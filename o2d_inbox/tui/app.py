@@ -315,7 +315,7 @@ class InboxApp(App[None]):
                          namespaces: Any = None) -> bool:
         try:
             return await super().run_action(action, default_namespace, namespaces)
-        except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+        except Exception as exc:  # only a cache fault is handled here
             if not self.tell_fault(exc):
                 raise
             return True
@@ -325,7 +325,7 @@ class InboxApp(App[None]):
         def guarded(*args: Any) -> Any:
             try:
                 return callback(*args)
-            except Exception as exc:  # noqa: BLE001 - only a cache fault is handled here
+            except Exception as exc:  # only a cache fault is handled here
                 if not self.tell_fault(exc):
                     raise
                 return None

@@ -14,6 +14,9 @@ What it shows
   and every conversion is kept in a small LRU so reopening a thread is instant;
 - quoted history (render.quote.split_quoted) folded to "▸ N quoted lines". `z` expands or
   folds every quote in the thread; a click on a fold line toggles that one;
+- only the latest MESSAGE_WINDOW messages are laid out; older ones sit behind a
+  "▴ N earlier messages" line (`m` or a click lays out MESSAGE_WINDOW more), so a
+  10,000-message thread opens as fast and as small as a 200-message one;
 - `pending` outbox rows at the bottom as our messages with a dashed bar and their state:
   draft / queued (sending in N s, ticking each second) / sending / sent / failed: reason;
 - `note` (e.g. "Messages not cached yet — you are offline") instead of a failure.
@@ -47,7 +50,7 @@ from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings, key_for
 
-__all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS", "MAX_BLOCK_LINES"]
+__all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS", "MAX_BLOCK_LINES", "MESSAGE_WINDOW"]
 
 #: HTML bodies up to this size are converted on the spot (a few ms); larger ones in a worker.
 INLINE_HTML_CHARS = 10_000
@@ -55,6 +58,9 @@ INLINE_HTML_CHARS = 10_000
 MAX_BODY_CHARS = 100_000
 #: At most this many lines of one body (or of its quoted history) are laid out.
 MAX_BLOCK_LINES = 1_500
+#: A thread opens with its latest this-many messages laid out; `m` lays out this many more.
+MESSAGE_WINDOW = 200
+_EARLIER = "earlier"  # the fold key of the "N earlier messages" line
 _HTML_CACHE_SIZE = 256
 _CONVERT_FAILED = "[this HTML body could not be converted]"
 
@@ -130,6 +136,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._pending: list[Any] = []
         self._note: str | None = None
         self._expanded: set[str] = set()  # block keys whose quoted history is open
+        self._window = MESSAGE_WINDOW  # how many of the latest messages are laid out
         self._html: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._converting: set[tuple[str, int]] = set()
         self._lines: list[Strip] = []
@@ -157,6 +164,7 @@ class ConversationView(ScrollView, can_focus=True):
         )
         if not same_thread:
             self._expanded.clear()
+            self._window = MESSAGE_WINDOW
         # a reader who was at the end of the thread follows a message that just arrived
         follow = (
             same_thread
@@ -173,9 +181,26 @@ class ConversationView(ScrollView, can_focus=True):
         """The laid-out lines as plain text (for tests and accessibility dumps)."""
         return [strip.text for strip in self._lines]
 
+    @property
+    def hidden_messages(self) -> int:
+        """How many of the oldest messages are not laid out (behind the "earlier" line)."""
+        return max(0, len(self._messages) - self._window)
+
+    def action_earlier(self) -> None:
+        """Lay out the next MESSAGE_WINDOW older messages, the one at the top staying put."""
+        hidden = self.hidden_messages
+        if not hidden:
+            return
+        first = f"m:{self._messages[hidden].id}"
+        on_screen = self._starts.get(first, 0) - self.scroll_offset.y
+        self._window += MESSAGE_WINDOW
+        self._relayout(keep_anchor=True)
+        if on_screen > 0:  # read from above it: the message stays where it was on screen
+            self.scroll_to(y=max(0, self._starts[first] - on_screen), animate=False, immediate=True, force=True)
+
     def action_toggle_quotes(self) -> None:
         """Open every folded quote, or fold them all when all are open."""
-        keys = set(self._folds.values())
+        keys = set(self._folds.values()) - {_EARLIER}
         if keys - self._expanded:
             self._expanded |= keys
         else:
@@ -189,7 +214,9 @@ class ConversationView(ScrollView, can_focus=True):
         if offset is None:
             return
         key = self._folds.get(offset.y + self.scroll_offset.y)
-        if key is not None:
+        if key == _EARLIER:
+            self.action_earlier()
+        elif key is not None:
             self._expanded ^= {key}
             self._relayout(keep_anchor=True)
 
@@ -334,7 +361,7 @@ class ConversationView(ScrollView, can_focus=True):
 def _convert(html: str) -> str:
     try:
         return html_to_text(html)
-    except Exception:  # a broken body must not take the pane down
+    except Exception:  # noqa: BLE001 - a broken body must not take the pane down
         return _CONVERT_FAILED
 
 
@@ -411,7 +438,14 @@ class _Layout:
             self._blank()
         if not v._messages and not v._note and not v._pending:
             self._plain("No messages in the cache for this thread.", note)
-        for message in v._messages:
+        hidden = v.hidden_messages
+        if hidden:
+            self.folds[len(self.lines)] = _EARLIER
+            more = min(hidden, MESSAGE_WINDOW)
+            self._plain(f"▴ {hidden:,} earlier messages · {key_for(v.app, 'conversation.earlier')} shows {more:,} more",
+                        self.style("conversation--fold"))
+            self._blank()
+        for message in v._messages[hidden:]:
             self._message(message)
         for item in v._pending:
             self._pending(item)
@@ -478,7 +512,8 @@ class _Layout:
         self._plain(subject, self.style("conversation--subject"))
         intent = look(thread.reply_intent)
         meta = self.style("conversation--meta")
-        chunks: list[Part] = [(f"{intent.glyph} {intent.label}", self.base + v._colour(intent.variable) + Style(bold=True))]
+        chunks: list[Part] = [(f"{intent.glyph} {intent.label}",
+                               self.base + v._colour(intent.variable) + Style(bold=True))]
         for label, value in (
             ("campaign", thread.campaign_name or thread.campaign_id),
             ("mailbox", thread.mailbox),

@@ -29,7 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList
+from textual.widgets import Input, OptionList
 
 from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.queries import ThreadRow, View
@@ -37,6 +37,7 @@ from o2d_inbox.config import Config
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.render.text import safe_line
+from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.header import HeaderBar, Part
 from o2d_inbox.tui.help import HelpScreen

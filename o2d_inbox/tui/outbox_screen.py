@@ -3,29 +3,43 @@
 Newest first, one row each: kind, recipient / thread, state (glyph + word + colour), age,
 attempts, last error. `r` retries a failed item, `x` / `d` cancels (a draft, a queued or a
 failed item; not one already at the server), `enter` opens a draft in compose (a failed
-message becomes a draft again, to mend its text or sender), `esc` / `q` goes back. The outbox is small (a user's own actions), so a DataTable is right here.
+message becomes a draft again, to mend its text or sender), `esc` / `q` goes back. The outbox
+is small (a user's own actions), so a DataTable is right here.
+
+The columns fit the terminal (computed from its width on every resize, never cut at 80×24):
+the fixed ones keep their size, "to / thread" takes what is left, and the tries and last-error
+columns appear only from WIDE columns on. Below the table, the highlighted item in full
+(wrapped): who / what, its state, tries and its whole last error, at every width.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries
 from o2d_inbox.outbox.queue import OutboxItem
+from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import look
 from o2d_inbox.tui.keys import bindings
 
 __all__ = ["OutboxScreen", "RECENT_SECONDS", "state_look", "describe", "age_text"]
 
 RECENT_SECONDS = 24 * 3600
+WIDE = 120  # from this terminal width on, tries and the last error get columns of their own
+# (key, label, width; 0 = shares what is left)
+_NARROW = (("id", "#", 4), ("kind", "kind", 7), ("what", "to / thread", 0), ("state", "state", 11),
+           ("age", "age", 4))
+_WIDE = (*_NARROW, ("tries", "tries", 5), ("error", "last error", 0))
 
 # state -> (glyph, word, theme variable for its colour)
 _LOOK = {
@@ -89,6 +103,9 @@ class OutboxScreen(ModalScreen[None]):
     OutboxScreen > Vertical { border: round $primary; background: $surface; height: 1fr; }
     OutboxScreen DataTable { height: 1fr; background: $surface; }
     OutboxScreen #outbox-empty { color: $text-muted; text-style: italic; padding: 1 2; }
+    OutboxScreen #outbox-detail {
+        height: auto; max-height: 5; padding: 0 1; border-top: solid $panel-lighten-2; color: $text-muted;
+    }
     """
 
     def __init__(self, conn, *, now: Callable[[], float], open_draft: Callable[[OutboxItem], None],
@@ -98,25 +115,49 @@ class OutboxScreen(ModalScreen[None]):
         self._now = now
         self._open_draft = open_draft
         self._changed = changed  # the app refreshes counts, the pane and wakes the dispatcher
+        self._widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Outbox"
             box.border_subtitle = "r retry · x cancel · enter open draft · esc back"
-            table = DataTable(cursor_type="row", zebra_stripes=True, id="outbox-table")
-            table.add_column("#", key="id", width=5)
-            table.add_column("kind", key="kind", width=8)
-            table.add_column("to / thread", key="what", width=48)
-            table.add_column("state", key="state", width=12)
-            table.add_column("age", key="age", width=5)
-            table.add_column("tries", key="tries", width=5)
-            table.add_column("last error", key="error", width=56)
-            yield table
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="outbox-table")
             yield Static("The outbox is empty: replies, forwards and intent changes wait here until "
                          "the server has them.", id="outbox-empty")
+            yield Static("", id="outbox-detail")
         yield Footer()
 
+    def _layout(self, width: int) -> dict[str, int]:
+        """Column widths for a terminal ``width`` cells wide: the border (2), the table's
+        scrollbar (2) and each column's padding (2) come off first."""
+        columns = _WIDE if width >= WIDE else _NARROW
+        fixed = sum(w for _, _, w in columns)
+        flexible = [key for key, _, w in columns if not w]
+        room = max(12 * len(flexible), width - 4 - 2 * len(columns) - fixed)
+        shares = {"what": 0.45, "error": 0.55} if len(flexible) > 1 else {"what": 1.0}
+        out = {key: w or int(room * shares[key]) for key, _, w in columns}
+        out[flexible[-1]] += room - sum(out[k] for k in flexible)  # rounding goes to the last
+        return out
+
+    def _set_columns(self) -> bool:
+        """(Re)build the columns for the current width; True when they changed."""
+        widths = self._layout(self.app.size.width)
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        labels = {key: label for key, label, _ in _WIDE}
+        for key, width in widths.items():
+            table.add_column(labels[key], key=key, width=width)
+        return True
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self._set_columns():
+            self.reload()
+
     def on_mount(self) -> None:
+        self._set_columns()
         self.reload()
         self.set_interval(5, self.reload)  # ages move on
         self.query_one(DataTable).focus()
@@ -132,24 +173,59 @@ class OutboxScreen(ModalScreen[None]):
         selected = self.selected
         now = self._now()
         colours = self.app.theme_variables
+        widths = self._widths
         table.clear()
         items = self.items()
         for item in items:
             glyph, word, variable = state_look(item)
-            colour = colours.get(variable) or ""
-            error = Text(fit(safe_line(item.last_error or ""), 56).rstrip(), style=colours.get("error", "") if
-                         item.state == "failed" else "")
-            table.add_row(
-                str(item.id), item.kind, Text(fit(safe_line(describe(self.conn, item)), 48).rstrip()),
-                Text(f"{glyph} {word}", style=colour), age_text(now - item.created_at),
-                str(item.attempts), error, key=str(item.id))
+            cells: dict[str, Any] = {
+                "id": str(item.id), "kind": item.kind,
+                "what": Text(fit(safe_line(describe(self.conn, item)), widths["what"]).rstrip()),
+                "state": Text(f"{glyph} {word}", style=colours.get(variable) or ""),
+                "age": age_text(now - item.created_at), "tries": str(item.attempts),
+                "error": Text(fit(safe_line(item.last_error or ""), widths.get("error", 0)).rstrip(),
+                              style=colours.get("error", "") if item.state == "failed" else ""),
+            }
+            table.add_row(*(cells[key] for key in widths), key=str(item.id))
         self.query_one("#outbox-empty").display = not items
         table.display = bool(items)
+        self.query_one("#outbox-detail").display = bool(items)
         if selected is not None:
             try:
                 table.move_cursor(row=table.get_row_index(str(selected.id)))
             except Exception:  # noqa: BLE001 - the row is gone (e.g. older than a day)
                 pass
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted item in full below the table (what a column had to cut)."""
+        item = self.selected
+        detail = self.query_one("#outbox-detail", Static)
+        if item is None:
+            detail.update(Text())
+            return
+        glyph, word, variable = state_look(item)
+        text = Text(f"#{item.id} {item.kind} · ", style="bold")
+        text.append(safe_line(describe(self.conn, item)))
+        text.append(f"\n{glyph} {word}", style=self._colour(variable))
+        text.append(f" · {item.attempts} {'try' if item.attempts == 1 else 'tries'}")
+        if item.last_error:
+            text.append(" · ")
+            text.append(safe_line(item.last_error), style=self._colour("error") if item.state == "failed" else "")
+        detail.update(text)
+
+    def _colour(self, variable: str) -> str:
+        """A theme colour as a Rich style; "" for one Rich cannot read (text-muted is "auto 60%")."""
+        value = self.app.theme_variables.get(variable) or ""
+        try:
+            Style.parse(value)
+        except Exception:  # noqa: BLE001 - Rich's StyleSyntaxError and friends
+            return ""
+        return value
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail()
 
     @property
     def selected(self) -> OutboxItem | None:

@@ -1,40 +1,35 @@
 """The snooze and note modals (keys `s` and `n`; tui/triage.py opens them).
 
-SnoozeScreen offers a few wake-up times; the first is the return date an out-of-office reply
-announces (render/ooo.return_date on the last prospect message, else the thread's snippet)
-when one is found. `1`–`4` or enter picks, esc cancels. Result: an aware datetime or None.
+SnoozeScreen offers a few wake-up times (o2d_inbox/snooze_times.py: never two on the same
+moment); the first is the return date an out-of-office reply announces (render/ooo.return_date
+on the last prospect message, else the thread's snippet) when one is found. `1`–`9` or enter
+picks; the last line (or tab) goes to a field where a date / time is typed ("fri 9am", "3d",
+"2026-06-12 14:30"), enter takes it or says on one line why not. esc cancels. Result: an
+aware datetime or None.
 NoteScreen edits the private note in a TextArea; ctrl+s saves, esc cancels. Result: the text
 (blank removes the note) or None.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from o2d_inbox.render.ooo import return_date, wake_time
+from o2d_inbox.render.ooo import return_date
 from o2d_inbox.render.text import safe_line
+from o2d_inbox.snooze_times import SnoozeChoice, parse_when, snooze_choices
 from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.keys import bindings
 
 __all__ = ["SnoozeChoice", "snooze_choices", "proposed_return", "SnoozeScreen", "NoteScreen"]
-
-WAKE_HOUR = 8
-
-
-@dataclass(frozen=True)
-class SnoozeChoice:
-    label: str
-    until: datetime  # aware
-    proposed: bool = False  # from an out-of-office reply
 
 
 def proposed_return(thread: Any, messages: list[Any]) -> date | None:
@@ -45,27 +40,6 @@ def proposed_return(thread: Any, messages: list[Any]) -> date | None:
     if thread is not None and thread.snippet and thread.last_date:
         return return_date(thread.snippet, received=thread.last_date)
     return None
-
-
-def _day(d: date) -> str:
-    return f"{d:%a} {d.day} {d:%b}"
-
-
-def snooze_choices(now: datetime, back: date | None = None) -> list[SnoozeChoice]:
-    """Wake-up times, in ``now``'s zone (the user's): the OOO return date first when known."""
-    tz = now.tzinfo
-    today = now.date()
-    choices: list[SnoozeChoice] = []
-    if back is not None and wake_time(back, tz=tz, hour=WAKE_HOUR) > now:
-        choices.append(SnoozeChoice(f"Back on {_day(back)} {WAKE_HOUR}:00 · from the out-of-office reply",
-                                    wake_time(back, tz=tz, hour=WAKE_HOUR), proposed=True))
-    tomorrow = today + timedelta(days=1)
-    monday = today + timedelta(days=(7 - today.weekday()) or 7)
-    week = today + timedelta(days=7)
-    for label, day in ((f"Tomorrow {WAKE_HOUR}:00", tomorrow), (f"Next Monday {_day(monday)} {WAKE_HOUR}:00", monday),
-                       (f"In a week {_day(week)} {WAKE_HOUR}:00", week)):
-        choices.append(SnoozeChoice(label, wake_time(day, tz=tz, hour=WAKE_HOUR)))
-    return choices
 
 
 class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
@@ -80,22 +54,33 @@ class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
         height: auto; border: none; background: $surface; padding: 0;
     }
     SnoozeScreen Static { color: $text-muted; }
+    SnoozeScreen #snooze-when { margin: 0 0 0 3; }
+    SnoozeScreen #snooze-error { color: $error; text-style: bold; display: none; }
     """
 
-    def __init__(self, title: str, choices: list[SnoozeChoice]) -> None:
+    def __init__(self, title: str, choices: list[SnoozeChoice],
+                 now: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.title_text, self.choices = title, choices
+        # a typed date / time is read in the user's zone against ``now`` (the app's clock)
+        self._now = now or (lambda: datetime.now().astimezone())
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = Text(f"Snooze · {self.title_text}")
+            custom = len(self.choices)
             yield OptionList(*[Option(Text(f"{n}  {c.label}"), id=str(n - 1))
-                               for n, c in enumerate(self.choices, 1)])
-            yield Static(Text(f"1–{len(self.choices)} / enter picks · esc cancels"))
+                               for n, c in enumerate(self.choices, 1)],
+                             Option(Text(f"{custom + 1}  A date / time …"), id=str(custom)))
+            yield Input(placeholder="fri 9am · tomorrow 14:00 · 3d · 2026-06-12 14:30", compact=True,
+                        id="snooze-when")
+            yield Static("", id="snooze-error")
+            yield Static(Text(f"1–{custom + 1} / enter picks · tab types a date · esc cancels"))
 
     def on_mount(self) -> None:
         see_through(self)
         self.query_one(OptionList).focus()
+        self.query_one(Input).cursor_blink = not self.app.is_headless
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.action_pick(int(event.option.id or 0))
@@ -103,6 +88,22 @@ class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
     def action_pick(self, index: int) -> None:
         if 0 <= index < len(self.choices):
             self.dismiss(self.choices[index].until)
+        elif index == len(self.choices):
+            self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        error = self.query_one("#snooze-error", Static)
+        try:
+            until = parse_when(event.value, self._now())
+        except ValueError as exc:
+            error.update(Text("⚠ " + safe_line(str(exc))))
+            error.display = True
+            return
+        self.dismiss(until)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#snooze-error", Static).display = False
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -24,12 +24,13 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from o2d_inbox.cache.queries import View, campaign_name
 from o2d_inbox.cache.stats import NO_CAMPAIGN, Stats, StatsFilter, compute
 from o2d_inbox.render.figures import duration, percent
 from o2d_inbox.render.text import fit, safe_line
+from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, ORDER, look
 
 __all__ = ["StatsScreen", "WINDOWS"]

@@ -8,7 +8,8 @@ Template files are untrusted text: shown as rich Text, never markup.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,12 +18,14 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from o2d_inbox.cache import queries
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.dialog import SeeThrough, see_through
+from o2d_inbox.templates import Template, fill, load_templates, sender_first_name, templates_for
 from o2d_inbox.tui.keys import bindings
-from o2d_inbox.templates import Template, fill, load_templates, merge_fields, templates_for
 
-__all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "sender_name_for"]
+__all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "known_texts",
+           "sender_name_for"]
 
 PREVIEW_LINES = 6  # lines of each filled template shown in the picker
 
@@ -35,21 +38,32 @@ def _config_dir():
 
 def sender_name_for(from_address: str | None, config: Any, thread: Any) -> str | None:
     """{sender_name}: the first name in the sending mailbox (the compose From, else the
-    config's from_mailbox, else the thread's mailbox), as templates.merge_fields reads one."""
+    config's from_mailbox, else the thread's mailbox), as templates.sender_first_name reads one."""
     for address in (from_address, getattr(config, "from_mailbox", None), getattr(thread, "mailbox", None)):
         if address:
-            name = merge_fields(SimpleNamespace(mailbox=address)).get("sender_name")
+            name = sender_first_name(address)
             if name:
                 return name
     return None
 
 
-def filled_templates(thread: Any, sender_name: str | None,
-                     config_dir: Any = None) -> list[tuple[Template, str]]:
+def known_texts(conn: Any, thread: Any) -> list[str]:
+    """What the cache holds about a thread, where its company's name may be spelled: the
+    subject, then the cached messages (newest first)."""
+    texts = [getattr(thread, "subject", None) or ""]
+    thread_id = getattr(thread, "id", None)
+    if conn is not None and thread_id:
+        texts += [m.body_text or "" for m in reversed(queries.messages(conn, thread_id))]
+    return texts
+
+
+def filled_templates(thread: Any, sender_name: str | None, config_dir: Any = None,
+                     known: list[str] | None = None) -> list[tuple[Template, str]]:
     """(template, its text filled from ``thread``) for the thread's intent, then 'any'."""
     templates = load_templates(config_dir if config_dir is not None else _config_dir())
     intent = getattr(thread, "reply_intent", None)
-    return [(t, fill(t, thread=thread, sender_name=sender_name)) for t in templates_for(templates, intent)]
+    return [(t, fill(t, thread=thread, sender_name=sender_name, known=known or ()))
+            for t in templates_for(templates, intent)]
 
 
 class TemplatePicker(SeeThrough, ModalScreen[str | None]):
@@ -133,7 +147,8 @@ def insert_template(compose: Any, on_inserted: Callable[[], None] | None = None)
         from_value = value if isinstance(value, str) else None
     except Exception:  # noqa: BLE001 - no From field: fall back to the config / thread
         pass
-    choices = filled_templates(thread, sender_name_for(from_value, compose.app.config, thread))
+    choices = filled_templates(thread, sender_name_for(from_value, compose.app.config, thread),
+                               known=known_texts(compose.conn, thread))
     who = safe_line(getattr(thread, "prospect", None) or "")
     title = "Templates" + (f" · {who}" if who else "")
 

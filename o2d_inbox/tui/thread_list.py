@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
@@ -53,6 +54,16 @@ def wakes(when: datetime, now: datetime) -> str:
     """Compact time until a snoozed thread wakes: '→5m', '→3h', '→2d', '→now' once due."""
     return "→" + _span(max(0, int((when - now).total_seconds())))
 
+
+
+def short_count(n: int) -> str:
+    """A message count in the list's 3 cells: '7', '999', '10k', '999k', '12M' (thousands and
+    millions rounded down: never more than there are)."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n // 1_000_000}M"
 
 
 def who(t: ThreadRow) -> str | None:
@@ -296,8 +307,7 @@ class ThreadList(ScrollView, can_focus=True):
         text.append(" ")
         text.append(fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable))
         text.append(" ")
-        count = str(t.message_count) if t.message_count < 1000 else "999"
-        text.append(count.rjust(3), muted)
+        text.append(short_count(t.message_count).rjust(3), muted)
         text.append(" ")
         # a snoozed thread shows when it comes back instead of its age
         when = wakes(t.local_snoozed_until, self.clock()) if t.local_snoozed_until else age(t.last_ts, self.clock())

@@ -26,7 +26,8 @@ async def test_the_documented_example_is_read_as_sent(make_client):
         return httpx.Response(200, json=DOC_EXAMPLE)
 
     stats = await make_client(handler).campaign_stats("cmp/../x?y")
-    assert seen[0].raw_path.split(b"?")[0] == b"/campaigns/cmp%2F..%2Fx%3Fy/stats" and seen[0].params["workspaceId"] == "42"
+    assert seen[0].raw_path.split(b"?")[0] == b"/campaigns/cmp%2F..%2Fx%3Fy/stats"
+    assert seen[0].params["workspaceId"] == "42"
     assert (stats.sends.sent, stats.sends.replied, stats.contacts.total, stats.status) == (750, 45, 500, "active")
 
 
@@ -87,7 +88,7 @@ async def test_sync_caches_the_stats_and_a_failing_endpoint_never_ends_it(tmp_pa
 def test_simulator_counts_equal_a_count_of_every_thread_also_after_changes():
     """The seeded part counted from bytes equals decoding every thread, before and after
     replies, intent changes and deletions."""
-    from o2d_inbox.simulator.data import _tally_meta
+    from o2d_inbox.simulator.inbox import _tally_meta
     from tests.helpers import make_sim
 
     sim = make_sim(2000, seed=9)

@@ -106,9 +106,8 @@ def test_a_commit_that_fails_rolls_back_and_raises_its_own_error(tmp_path):
     seed(conn)
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
-    with pytest.raises(sqlite3.OperationalError, match="full"):
-        with transaction(conn):
-            conn.execute("INSERT INTO threads (id, subject) VALUES ('big', ?)", ("y" * 100_000,))
+    with pytest.raises(sqlite3.OperationalError, match="full"), transaction(conn):
+        conn.execute("INSERT INTO threads (id, subject) VALUES ('big', ?)", ("y" * 100_000,))
     assert not conn.in_transaction
     assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == 3
     conn.close()
@@ -238,9 +237,8 @@ def test_rebuild_of_a_damaged_cache_exports_the_readable_outbox_first(tmp_path):
 def test_rebuild_waits_for_no_one_it_refuses_while_a_sync_holds_the_cache(tmp_path):
     path = tmp_path / "cache.db"
     _outbox_world(path)
-    with WriterLock(path):
-        with pytest.raises(SyncLocked):
-            rebuild(path, stamp="T3")
+    with WriterLock(path), pytest.raises(SyncLocked):
+        rebuild(path, stamp="T3")
     assert not (tmp_path / "cache.db.broken-T3").exists()
     assert ob.list_items(open_db(path))  # untouched
 

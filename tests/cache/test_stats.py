@@ -12,7 +12,7 @@ import pytest
 
 from o2d_inbox.cache import stats as st
 from o2d_inbox.cache.stats import NO_CAMPAIGN, StatsFilter, compute
-from o2d_inbox.simulator.data import KIND_PROSPECT
+from o2d_inbox.simulator.generator import KIND_PROSPECT
 from o2d_inbox.sync.engine import SyncEngine
 
 from tests.helpers import make_client, make_sim
@@ -142,7 +142,8 @@ async def test_response_times_come_from_the_newest_replies_only(world, monkeypat
     first_of = {}
     for ts, tid, _ in incoming:
         meta = sim.inboxes[sim.primary].get(tid)
-        answers = [_ts(x["date_received"]) for x in meta.messages() if not x["is_incoming"] and _ts(x["date_received"]) >= ts]
+        answers = [_ts(x["date_received"]) for x in meta.messages()
+                   if not x["is_incoming"] and _ts(x["date_received"]) >= ts]
         key = (tid, min(answers) if answers else None)
         first_of[key] = min(first_of.get(key, ts), ts)
     waits = sorted(a - t for (_, a), t in first_of.items() if a is not None)
@@ -217,7 +218,8 @@ async def test_stats_json_is_the_world(world, capsys, tmp_path):
     by_intent, by_campaign, by_mailbox = _expected(sim)
     assert (doc["by_intent"], doc["by_campaign"], doc["by_mailbox"]) == (by_intent, by_campaign, by_mailbox)
     assert doc["since"] is None and doc["response"]["replies_measured"] > 0
-    assert doc["campaigns"]["cmp_q1saas7a2f"]["sent"] == sim.campaign_stats(sim.primary, "cmp_q1saas7a2f")["sends"]["sent"]
+    sent = sim.campaign_stats(sim.primary, "cmp_q1saas7a2f")["sends"]["sent"]
+    assert doc["campaigns"]["cmp_q1saas7a2f"]["sent"] == sent
     code, out, err = _cli(capsys, "stats", "--cache", str(tmp_path / "cache.db"), "--campaign", "cmp_q1saas7a2f")
     assert code == 0 and "Q1 SaaS Outreach" in out and "campaign cmp_q1saas7a2f" in out
     assert max(len(line) for line in out.splitlines()) <= 80
@@ -289,7 +291,7 @@ def test_stats_on_a_cache_of_the_previous_format_migrates_it(capsys, tmp_path):
     """A cache last written before migration 12 (no campaign_stats, no stats indexes) works."""
     import sqlite3
 
-    from o2d_inbox.cache.schema import MIGRATIONS
+    from o2d_inbox.cache.migrations import MIGRATIONS
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)

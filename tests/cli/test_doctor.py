@@ -147,7 +147,7 @@ def echoing_server():
     state = {"mode": "ok"}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:  # the stdlib's name
             key = self.headers.get("Authorization", "").partition(" ")[2]
             path = self.path.split("?")[0]
             if path == "/workspaces" and state["mode"] == "401":

@@ -142,7 +142,8 @@ async def test_the_strict_simulator_refuses_a_missing_or_foreign_sender(make_wor
     t = w.thread_ids[0]
     for sender in (None, "someone@elsewhere.test"):
         try:
-            await w.client.reply(t, ReplyRequest(bodyText="x", fromMailboxAddress=sender), idempotency_key=f"k-{sender}")
+            await w.client.reply(t, ReplyRequest(bodyText="x", fromMailboxAddress=sender),
+                                 idempotency_key=f"k-{sender}")
         except BadRequestError as exc:
             assert exc.status == 400 and exc.code == "invalid_from_mailbox"
         else:

@@ -47,3 +47,19 @@ def test_empty_and_none():
 
 def test_all_history():
     assert split_quoted("> only\n> quoted") == ("", "> only\n> quoted")
+
+
+def test_our_quote_below_a_reply_reads_back_as_history():
+    from datetime import datetime, timedelta, timezone
+
+    from o2d_inbox.render.compose import with_quote
+    from o2d_inbox.render.quote import attribution
+
+    when = datetime(2026, 6, 2, 14, 30, tzinfo=timezone(timedelta(hours=2)))
+    line = attribution("sarah@acme.com", when)
+    assert line == "On Tue, 2 Jun 2026 at 14:30, sarah@acme.com wrote:"
+    text, html = with_quote("Thanks!\n\nJohn\n", line, "Hi John,\n\n<b>Can</b> we talk?\x1b[2J\n")
+    assert text == f"Thanks!\n\nJohn\n\n{line}\n> Hi John,\n>\n> <b>Can</b> we talk?[2J"
+    assert split_quoted(text) == ("Thanks!\n\nJohn", f"{line}\n> Hi John,\n>\n> <b>Can</b> we talk?[2J")
+    assert html.startswith("<p>Thanks!</p>\n<p>John</p>\n<div class=\"quote\">")
+    assert "<blockquote><p>Hi John,</p>\n<p>&lt;b&gt;Can&lt;/b&gt; we talk?[2J</p></blockquote>" in html

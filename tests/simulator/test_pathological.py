@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from o2d_inbox.simulator.data import PATHOLOGICAL_KINDS
+from o2d_inbox.simulator.corpus import PATHOLOGICAL_KINDS
 
 
 async def test_off_by_default_and_listed_first_when_on(api, kit):

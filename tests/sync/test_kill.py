@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from o2d_inbox.cache.schema import ensure_schema
+from o2d_inbox.cache.migrations import ensure_schema
 from tests.helpers import (API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_sim, search_index_whole,
                            serve_simulator, stop, thread_indexes)
 

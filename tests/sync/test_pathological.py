@@ -1,4 +1,4 @@
-"""Records a careless server may send (simulator/data.py PATHOLOGICAL): dates before 1970, far
+"""Records a careless server may send (simulator/corpus.py PATHOLOGICAL): dates before 1970, far
 in the future or malformed, lone surrogates, an intent carrying a terminal escape, a thread
 without an id. Every kind of sync completes with them and stores them as well as they can be."""
 
@@ -15,7 +15,7 @@ from tests.helpers import (
 )
 
 from o2d_inbox.api.client import UniboxClient
-from o2d_inbox.simulator.data import PATHOLOGICAL_KINDS
+from o2d_inbox.simulator.corpus import PATHOLOGICAL_KINDS
 from o2d_inbox.cache import queries
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.db import open_db
@@ -262,7 +262,7 @@ def test_a_cache_left_broken_by_an_older_version_is_repaired_when_opened(tmp_pat
     thread dated 1969 or 2300; the index rebuilt at the walk's end left it out, and every
     later write to it failed in the search triggers. Opening the cache clamps those times
     (migration 11) and, with the triggers back, rebuilds the index."""
-    from o2d_inbox.cache.schema import SCHEMA_VERSION, ensure_schema
+    from o2d_inbox.cache.migrations import ensure_schema
 
     conn = open_db(tmp_path / "old.db")
     with writes.transaction(conn):
@@ -276,7 +276,7 @@ def test_a_cache_left_broken_by_an_older_version_is_repaired_when_opened(tmp_pat
             writes.bulk_end(conn, saved)
         with pytest.raises(Exception, match="datatype mismatch"):  # what every sync ran into
             conn.execute("UPDATE threads SET subject = 'about old again' WHERE id = 'old'")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.execute("PRAGMA user_version = 10")  # as written before migration 11
     ensure_schema(conn)
     ensure_schema(conn)  # applied once
     assert dict(conn.execute("SELECT id, last_ts FROM threads")) == {"old": 0, "future": FTS_TOP, "fine": 1700000000}

@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
 from o2d_inbox.cache.queries import MessageRow, ThreadRow
-from o2d_inbox.tui.conversation import INLINE_HTML_CHARS, MAX_BLOCK_LINES, ConversationView
+from o2d_inbox.tui.conversation import INLINE_HTML_CHARS, MAX_BLOCK_LINES, MESSAGE_WINDOW, ConversationView
 
 NOW = datetime(2026, 6, 10, 15, 0, tzinfo=timezone.utc)  # a Wednesday
 MAILBOX = "john@cooloutreach.io"
@@ -395,6 +395,56 @@ async def test_long_thread_opens_on_the_latest_message():
         await pilot.press("home")
         await pilot.pause()
         assert view.scroll_offset.y == 0
+
+
+async def test_a_huge_thread_lays_out_only_its_latest_messages():
+    total = 10_000
+    messages = [message(i, incoming=i % 2 == 0, body=f"message number {i}", ago=timedelta(minutes=total - i))
+                for i in range(total)]
+    app = ConversationApp(thread(message_count=total), messages)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        await pilot.pause()
+        text = "\n".join(view.text_lines)
+        assert len(view.text_lines) < MESSAGE_WINDOW * 10  # not 10,000 messages' worth
+        assert f"▴ {total - MESSAGE_WINDOW:,} earlier messages · m shows {MESSAGE_WINDOW} more" in text
+        assert f"message number {total - MESSAGE_WINDOW}" in text
+        assert f"message number {total - MESSAGE_WINDOW - 1}\n" not in text + "\n"
+        visible = view.text_lines[view.scroll_offset.y : view.scroll_offset.y + view.size.height]
+        assert any(f"message number {total - 1}" in line for line in visible)  # opens on the latest
+
+        # from the top: m lays out 200 more; the message that was on screen stays where it was
+        await pilot.press("home")
+        await pilot.pause()
+        oldest_shown = line_with(view, f"message number {total - MESSAGE_WINDOW}")
+        await pilot.press("m")
+        await pilot.pause()
+        text = "\n".join(view.text_lines)
+        assert f"▴ {total - 2 * MESSAGE_WINDOW:,} earlier messages" in text
+        assert f"message number {total - 2 * MESSAGE_WINDOW}" in text
+        assert line_with(view, f"message number {total - MESSAGE_WINDOW}") - view.scroll_offset.y == oldest_shown
+
+        # a click on the line does the same; z leaves it alone
+        await pilot.press("home", "z")
+        await pilot.pause()
+        fold = line_with(view, "earlier messages")
+        await pilot.click(ConversationView, offset=(4, fold - view.scroll_offset.y))
+        assert f"▴ {total - 3 * MESSAGE_WINDOW:,} earlier messages" in "\n".join(view.text_lines)
+
+        # another thread opens with the window back at its size
+        await view.show(thread(id="t2"), messages)
+        assert f"▴ {total - MESSAGE_WINDOW:,} earlier messages" in "\n".join(view.text_lines)
+
+
+async def test_a_thread_within_the_window_has_no_earlier_line():
+    messages = [message(i, incoming=i % 2 == 0, body=f"message number {i}", ago=timedelta(minutes=500 - i))
+                for i in range(MESSAGE_WINDOW)]
+    app = ConversationApp(thread(), messages)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ConversationView)
+        await pilot.press("m")
+        text = "\n".join(view.text_lines)
+        assert "earlier messages" not in text and "message number 0" in text
 
 
 # ---------------------------------------------------------------------------- snapshots

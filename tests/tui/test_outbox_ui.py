@@ -94,7 +94,8 @@ async def test_reply_undo_then_send_reaches_the_server_once(world):
         await until(pilot, lambda: sim.sent_messages, "the server to receive the reply")
         [sent] = sim.sent_messages
         assert sent["thread_id"] == thread.id and sent["kind"] == "reply"
-        assert sent["body_text"] == "Thanks, Tuesday works at 10"
+        # the reply, then the prospect's message it answers, quoted (tui/compose.py)
+        assert sent["body_text"].split("\n\nOn ", 1)[0] == "Thanks, Tuesday works at 10"
         assert sent["from_email"] == thread.mailbox
         assert "Tuesday works at 10" in sent["body_html"]
         key = outbox.get(conn, item.id).idempotency_key
@@ -490,5 +491,5 @@ async def test_enter_on_a_failed_message_reopens_it_to_mend(cache):
         await pilot.pause()
         mended = outbox.get(cache, item.id)
         assert mended.state == "scheduled" and mended.idempotency_key != item.idempotency_key
-        assert mended.payload["bodyText"] == "Thanks for the note"
+        assert mended.payload["bodyText"].split("\n\nOn ", 1)[0] == "Thanks for the note"
         assert mended.payload["fromMailboxAddress"] == mailbox

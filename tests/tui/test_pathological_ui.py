@@ -1,4 +1,4 @@
-"""The inbox on a cache synced from a server that sends pathological records (simulator/data.py
+"""The inbox on a cache synced from a server that sends pathological records (simulator/corpus.py
 PATHOLOGICAL): an intent carrying a terminal escape, lone surrogates, dates before 1970 and
 in 2300. What the screen shows is their text, never an escape for the terminal to obey."""
 

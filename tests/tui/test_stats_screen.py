@@ -22,7 +22,8 @@ def stats_cache():
     conn = open_db(":memory:")
     seed_cache(conn, 300)
     conn.executemany(
-        "INSERT INTO campaign_stats (campaign_id, status, sends_sent, sends_replied, fetched_at) VALUES (?, 'active', ?, ?, ?)",
+        "INSERT INTO campaign_stats (campaign_id, status, sends_sent, sends_replied, fetched_at) "
+        "VALUES (?, 'active', ?, ?, ?)",
         [("c-q4", 420, 61, FETCHED), ("c-agency", 390, 40, FETCHED)],
     )
     yield conn

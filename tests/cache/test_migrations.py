@@ -1,0 +1,114 @@
+"""A new cache is created from the current schema in one step; a cache written by any older
+format, upgraded step by step, ends up with exactly the same schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+
+import pytest
+from sqlite_utils import Database
+
+from o2d_inbox.cache.migrations import MIGRATIONS, ensure_schema
+from o2d_inbox.cache.schema import SCHEMA_VERSION
+
+
+def _connect() -> sqlite3.Connection:
+    return sqlite3.connect(":memory:", isolation_level=None)
+
+
+def _written_at(version: int) -> sqlite3.Connection:
+    """A cache as an o2d-inbox of format ``version`` left it (its steps, one by one)."""
+    conn = _connect()
+    for number, step in enumerate(MIGRATIONS[:version], start=1):
+        conn.execute("BEGIN")
+        for statement in step:
+            statement(conn) if callable(statement) else conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    return conn
+
+
+def _sql(text: str | None) -> str:
+    # SQLite keeps each statement's text as written: compare what it says, not its layout.
+    text = re.sub(r"--[^\n]*", "", text or "")
+    return re.sub(r"\s+", " ", text.replace("IF NOT EXISTS ", "")).strip()
+
+
+def _shape(conn: sqlite3.Connection) -> dict:
+    """Everything the schema is, by name, as sqlite-utils introspects it."""
+    db = Database(conn)
+    return {
+        "tables": {t.name: [(c.name, c.type, c.notnull, c.default_value, c.is_pk) for c in t.columns]
+                   for t in db.tables},
+        "indexes": {(t.name, i.name): (tuple(i.columns), i.unique, i.partial) for t in db.tables for i in t.indexes},
+        "index_sql": {name: _sql(sql) for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")},
+        "views": {v.name: _sql(v.schema) for v in db.views},
+        "triggers": {t.name: (t.table, _sql(t.sql)) for t in db.triggers},
+        "version": conn.execute("PRAGMA user_version").fetchone()[0],
+    }
+
+
+#: The schema of each format, fingerprinted. Steps that name schema.py's objects would carry
+#: an edit of one into the older formats' history too, where no real cache has it: a change
+#: of the schema must come with a new step and format, and its fingerprint here.
+FINGERPRINTS = {
+    12: "0de7a50bf32dd173",
+}
+_FTS_SHADOW = re.compile(r"^search_\w+_(data|idx|docsize|config|content)$")  # FTS5's own, by SQLite version
+
+
+def _fingerprint(shape: dict) -> str:
+    kept = {**shape, "tables": {n: c for n, c in shape["tables"].items() if not _FTS_SHADOW.match(n)}}
+    text = json.dumps({k: sorted(map(repr, v.items())) if isinstance(v, dict) else v for k, v in kept.items()})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_the_schema_changes_only_with_a_new_format():
+    conn = _connect()
+    ensure_schema(conn)
+    assert _fingerprint(_shape(conn)) == FINGERPRINTS[SCHEMA_VERSION]
+
+
+def test_a_new_cache_is_the_current_schema_in_one_step():
+    conn = _connect()
+    ensure_schema(conn)
+    shape = _shape(conn)
+    assert shape["version"] == SCHEMA_VERSION == len(MIGRATIONS)
+    assert {"threads", "messages", "outbox", "view_counts", "campaign_stats", "search_threads"} <= set(shape["tables"])
+    ensure_schema(conn)  # at every open: nothing left to do
+    assert _shape(conn) == shape
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_an_older_cache_is_upgraded_to_the_same_schema_as_a_new_one(version):
+    fresh = _connect()
+    ensure_schema(fresh)
+    old = _written_at(version)
+    ensure_schema(old)
+    expected, got = _shape(fresh), _shape(old)
+    for part in expected:
+        assert got[part] == expected[part], part
+
+
+def test_an_upgraded_cache_keeps_its_threads_outbox_and_counts():
+    """The rows of a first-format cache survive every step, and the counts the triggers keep
+    agree with a recount."""
+    conn = _written_at(1)
+    conn.executemany("INSERT INTO threads (id, subject, last_ts, reply_intent, needs_reply, mailbox) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     [("t1", "pricing", 1700000000, "interested", 1, "me@ours.test"),
+                      ("t2", "not now", 1700000100, None, 0, "me@ours.test")])
+    conn.execute("INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, created_at, updated_at) "
+                 "VALUES ('reply', 't1', 'accepted', 'key-1', '{}', 1, 1)")
+    ensure_schema(conn)
+    db = Database(conn)
+    assert [r["id"] for r in db["threads"].rows_where(order_by="id")] == ["t1", "t2"]
+    (item,) = db["outbox"].rows
+    assert item["idempotency_key"] == "key-1" and item["accepted_at"] is not None
+    counts = {(r["kind"], r["key"]): r["full_count"] for r in db["view_counts"].rows}
+    assert counts[("all", "")] == 2 and counts[("needs", "")] == 1 and counts[("intent", "interested")] == 1
+    assert [r[0] for r in conn.execute("SELECT rowid FROM search_threads WHERE search_threads MATCH 'pricing'")]
