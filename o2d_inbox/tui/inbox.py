@@ -39,6 +39,7 @@ from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.conversation import ConversationView
+from o2d_inbox.tui.go_to import GoToScreen
 from o2d_inbox.tui.header import HeaderBar, Part
 from o2d_inbox.tui.help import HelpScreen
 from o2d_inbox.tui.intents import INTENTS, ORDER
@@ -55,6 +56,7 @@ __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
 SIDEBAR_MIN_WIDTH = 120  # below: no sidebar
 PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
+NEXT_UNREAD_SCAN = 5000  # rows `N` looks through for an unread thread (the list is paged)
 
 
 class AppServices(Protocol):
@@ -455,6 +457,62 @@ class InboxScreen(Screen[None]):
 
     def action_outbox(self) -> None:
         self.outbox.show_outbox()
+
+    # -- the triage loop: reading on, unread, select all, going to a queue -----------------
+    async def action_next_thread(self) -> None:
+        await self.step_thread(1)
+
+    async def action_previous_thread(self) -> None:
+        await self.step_thread(-1)
+
+    async def step_thread(self, step: int) -> None:
+        """The next / previous thread of the list, read where the user is reading (the pane
+        keeps focus, the list cursor follows)."""
+        threads = self.threads
+        before = threads.cursor
+        threads.move_to(before + step)
+        if threads.cursor == before or threads.selected is None:
+            self.notify("Last thread of this queue" if step > 0 else "First thread of this queue", timeout=2)
+            return
+        await self.open_thread(threads.selected)
+
+    async def action_mark_unread(self) -> None:
+        await self.triage.mark_unread()
+
+    async def action_next_unread(self) -> None:
+        """The cursor to the next unread thread below it (the preview follows)."""
+        threads = self.threads
+        for index in range(threads.cursor + 1, min(threads.count, threads.cursor + 1 + NEXT_UNREAD_SCAN)):
+            row = threads.row(index)
+            if row is not None and row.unread:
+                threads.move_to(index)
+                if self.pane.has_focus or self.has_class("-reading"):
+                    await self.open_thread(row)
+                return
+        self.notify("No unread thread below in this queue", timeout=2)
+
+    def action_select_all(self) -> None:
+        self.triage.select_all()
+
+    def action_go_to(self) -> None:
+        def chosen(option_id: str | None) -> None:
+            if option_id is not None:
+                self.action_show_queue(option_id)
+
+        self.app.push_screen(GoToScreen(), chosen)
+
+    async def put_away(self, thread_id: str) -> None:
+        """Send-and-done: the replied thread marked done (one undo entry, like `e`)."""
+        await self.triage.put_away(thread_id)
+
+    async def next_thread_after(self, thread_id: str) -> None:
+        """Send-and-next: the thread after ``thread_id`` opened. When the reply already took
+        the thread out of the list, the cursor is on the next one; else it steps down."""
+        threads = self.threads
+        if threads.selected is not None and threads.selected.id == thread_id:
+            threads.action_cursor_down()
+        if threads.selected is not None and threads.selected.id != thread_id:
+            await self.open_thread(threads.selected)
 
     # -- threads and the pane ----------------------------------------------------------
     def _stop_preview_timer(self) -> None:

@@ -30,7 +30,7 @@ from o2d_inbox.keymap import CLEAR
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.tui.compose import ComposeScreen, find_draft
+from o2d_inbox.tui.compose import ComposeScreen, Sent, find_draft
 from o2d_inbox.tui.intents import INTENTS
 from o2d_inbox.tui.outbox_screen import OutboxScreen
 
@@ -97,6 +97,8 @@ class OutboxHost(Protocol):
     def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
     def call_later(self, callback: Callable[..., Any], *args: Any) -> bool: ...
     def key_for(self, action_id: str) -> str: ...
+    async def put_away(self, thread_id: str) -> None: ...
+    async def next_thread_after(self, thread_id: str) -> None: ...
 
 
 class OutboxController:
@@ -236,11 +238,27 @@ class OutboxController:
         thread = queries.thread(self.conn, item.thread_id) if item.thread_id else None
         self.open_compose(item.kind, thread, item)
 
-    def _compose_done(self, item: OutboxItem | None) -> None:
+    def _compose_done(self, sent: Sent | None) -> None:
         # a screen's result callback runs while the screen is being popped: refresh after
-        if item is not None:
-            self.wake()
-        self.host.call_later(self.refresh_views)
+        if sent is None:
+            self.host.call_later(self.refresh_views)
+            return
+        self.wake()
+        self.host.call_later(self._after_send, sent)
+
+    async def _after_send(self, sent: Sent) -> None:
+        """Lists and counts at once (a replied thread leaves Needs reply now, not at the next
+        sync, and the cursor lands on the thread after it); then what compose was asked:
+        "next" opens the next thread, "done" puts the replied thread away."""
+        host = self.host
+        thread_id = sent.item.thread_id if sent.item.kind != "new" else None
+        await self.refresh_views(lists=True)
+        if thread_id is None:
+            return
+        if sent.then == "done":
+            await host.put_away(thread_id)
+        elif sent.then == "next":
+            await host.next_thread_after(thread_id)
 
     def reply(self) -> None:
         thread = self._thread_or_say()
