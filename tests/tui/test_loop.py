@@ -162,3 +162,39 @@ async def test_send_and_done_puts_the_replied_thread_away(cache):
         assert local.get_local(cache, thread.id).done
         assert app.threads.count == before - 1 and app.shown_thread.id != thread.id
         assert "Sent and 1 thread marked done · u to undo" in notices(app)
+
+
+async def test_a_sent_reply_leaves_the_thread_read(world):
+    """Our own message coming back (message fetch, then a sync) is not news: the thread the
+    user read and answered stays read."""
+    from tests.tui.harness import until
+
+    sim, client, conn = world
+    clock = FakeClock()
+    app = app_with_outbox(conn, clock, client, undo_seconds=1)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.last_synced is not None and app.shown_thread is not None, "the first sync")
+        app.action_show_queue("all")
+        await pilot.pause()
+        while app.shown_thread.reply_intent == "unsubscribe" or not app.shown_thread.mailbox:
+            await pilot.press("j")
+            await pilot.pause()
+        thread = app.shown_thread
+        await pilot.press("enter")
+        await until(pilot, lambda: not queries.thread(conn, thread.id).unread, "the thread read")
+        await _compose_reply(pilot, "Thanks, talk soon")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        def sent():  # the undo window, then the operation's polls, pass on the app's clock
+            clock.advance(1)
+            app.wake_outbox()
+            return outbox.list_items(conn, ["sent"])
+
+        await until(pilot, sent, "the reply sent", seconds=10)
+        clock.advance(2)
+        app.sync()
+        await until(pilot, lambda: queries.thread(conn, thread.id).message_count > thread.message_count,
+                    "our message back in the cache", seconds=10)
+        await until(pilot, lambda: app.sync_state == "idle" and app.fetching is None, "sync and fetch done")
+        assert not queries.thread(conn, thread.id).unread
+        await until(pilot, lambda: all(w.is_finished for w in app.workers if w.group != "outbox"), "workers")
