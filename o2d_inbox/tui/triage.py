@@ -90,11 +90,11 @@ class Tally:
         return sum(self.counts.values())
 
     def text(self, short: bool = False) -> str:
-        """'triaged 7 · 3 interested · 2 done'; short: '7 · 3★ 2 done' (a narrow header)."""
+        """'triaged 7 · 3 interested · 2 done'; short: '7 · 3 int, 2 done' (a narrow header)."""
         ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if short:
-            each = [f"{n}{INTENTS[key].glyph}" if key in INTENTS else f"{n} {key}" for key, n in ranked]
-            return " · ".join([str(self.total), *([" ".join(each)] if each else [])])
+            each = [f"{n} {INTENTS[key].short if key in INTENTS else key}" for key, n in ranked]
+            return " · ".join([str(self.total), *([", ".join(each)] if each else [])])
         parts = [f"triaged {self.total}"]
         for key, n in ranked:
             look = INTENTS.get(key)

@@ -35,7 +35,7 @@ async def test_the_triage_tally_and_the_connection_both_fit(cache, size):
             assert "no workspace chosen · TRIAGE · triaged 3 · 2 interested · 1 done" in shown
             assert ("outbox 2 pending" if size[0] >= 160 else "✉ 2") in shown
         else:
-            assert "TRIAGE" in shown and "3" in shown and "2★" in shown
+            assert "TRIAGE 3 · 2 int, 1 done" in shown
 
 
 async def test_a_selection_is_counted_in_the_header_at_80_columns(cache):
