@@ -120,7 +120,7 @@ ACTIONS: tuple[Action, ...] = (
        palette_help="one key per thread, then the next"),
     _A("conversation.page_down", "space", "page_down", "Page down", "Conversation", "pane"),
     _A("conversation.earlier", "m", "earlier", "Earlier messages", "Conversation", "pane"),
-    # -- the triage loop: reading on, unread, select all, going to a queue, sort, quitting --
+    # -- the triage loop: reading on, unread, select all, going to a queue ----------------
     _A("conversation.next_thread", "j", "screen.next_thread", "Next thread", "Conversation", "pane"),
     _A("conversation.previous_thread", "k", "screen.previous_thread", "Previous thread", "Conversation",
        "pane"),
@@ -132,8 +132,6 @@ ACTIONS: tuple[Action, ...] = (
        palette="Select all in the queue", palette_help="every thread of the list, for bulk actions"),
     _A("app.go_to", "apostrophe", "go_to", "Go to queue …", "App", "inbox",
        palette="Go to a queue …", palette_help="then n needs reply, a all, 1–7 an intent, d done, s snoozed"),
-    _A("app.sort", "O", "sort", "Sort", "App", "inbox", palette="Sort: next order",
-       palette_help="oldest wait / newest / intent"),
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),
