@@ -31,8 +31,8 @@ CLEAR = "unclassified"  # no classification (PATCH replyIntent null)
 #   app     the app, over every screen
 #   inbox   the inbox screen (whatever pane has focus)   list     the thread list
 #   pane    the conversation                             sidebar  the queues sidebar
-#   compose / confirm / intent / outbox / snooze / note / template / help / stats / export:
-#   those dialogs
+#   compose / confirm / intent / outbox / snooze / note / template / help / stats / export /
+#   quit / goto: those dialogs
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,18 @@ ACTIONS: tuple[Action, ...] = (
     _A("leads.links", "L", "leads('links')", "Links", "Leads", "inbox", palette="Open a link …",
        palette_help="the links of the conversation on screen, newest message first"),
     # -- end of the reach-out block ----------------------------------------------------------
+    # -- the triage loop: reading on, unread, select all, going to a queue ----------------
+    _A("conversation.next_thread", "j", "screen.next_thread", "Next thread", "Conversation", "pane"),
+    _A("conversation.previous_thread", "k", "screen.previous_thread", "Previous thread", "Conversation",
+       "pane"),
+    _A("thread.mark_unread", "U", "mark_unread", "Mark unread", "App", "inbox", palette="Mark unread",
+       palette_help="the thread (or the selection) shows ● again"),
+    _A("thread.next_unread", "N", "next_unread", "Next unread", "App", "inbox", palette="Next unread thread",
+       palette_help="the next unread thread of this queue"),
+    _A("thread.select_all", "asterisk,ctrl+a", "screen.select_all", "Select all", "App", "list",
+       palette="Select all in the queue", palette_help="every thread of the list, for bulk actions"),
+    _A("app.go_to", "apostrophe", "go_to", "Go to queue …", "App", "inbox",
+       palette="Go to a queue …", palette_help="then n needs reply, a all, 1–7 an intent, d done, s snoozed"),
     # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),
@@ -183,6 +195,18 @@ ACTIONS: tuple[Action, ...] = (
     _A("stats.refresh", "r", "refresh_stats", "Refresh", "Reply stats", "stats", show=True),
     _A("stats.close", "escape,q", "close", "Back", "Reply stats", "stats", show=True),
     _A("export.cancel", "escape", "cancel", "Cancel", "Export", "export", show=True, in_help=False),
+    # -- the triage loop's dialogs: quitting with items in their undo window, going to a queue
+    _A("quit.send", "s", "answer('send')", "Send now, then quit", "Quit", "quit", show=True),
+    _A("quit.keep", "k,q", "answer('keep')", "Keep queued, quit", "Quit", "quit", show=True),
+    _A("quit.cancel", "c", "answer('cancel')", "Don't send (back to draft), quit", "Quit", "quit", show=True),
+    _A("quit.stay", "escape", "answer(None)", "Stay", "Quit", "quit", show=True),
+    _A("go.needs", "n", "go('needs')", "Needs reply", "Go to queue", "goto"),
+    _A("go.all", "a", "go('all')", "All", "Go to queue", "goto"),
+    *[_A(f"go.intent_{n}", str(n), f"go('intent:{key}')", f"{_intent(key)}", "Go to queue", "goto")
+      for n, key in enumerate(ORDER, 1)],
+    _A("go.done", "d", "go('done')", "Done", "Go to queue", "goto"),
+    _A("go.snoozed", "s", "go('snoozed')", "Snoozed", "Go to queue", "goto"),
+    _A("go.cancel", "escape", "go(None)", "Cancel", "Go to queue", "goto", in_help=False),
 )
 
 #: Actions by binding id (the keymap's vocabulary).

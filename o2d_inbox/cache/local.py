@@ -67,7 +67,7 @@ class LocalChange:
 
 
 _LABELS = {"done": "marked done", "undone": "marked not done", "snooze": "snoozed",
-           "unsnooze": "unsnoozed", "note": "note saved"}
+           "unsnooze": "unsnoozed", "note": "note saved", "unread": "marked unread"}
 
 
 
@@ -130,6 +130,11 @@ def set_note(conn: sqlite3.Connection, thread_id: str, text: str | None) -> Loca
     """The thread's private note; None or blank removes it (trailing blanks are dropped)."""
     note = text.rstrip() if text is not None else None
     return _change(conn, "note", [thread_id], {"local_note": note or None})
+
+
+def mark_unread(conn: sqlite3.Connection, thread_ids: Iterable[str] | str) -> LocalChange:
+    """Threads show as unread again (to come back to them); undo_local restores read."""
+    return _change(conn, "unread", thread_ids, {"unread": 1})
 
 
 def get_local(conn: sqlite3.Connection, thread_id: str) -> LocalState | None:

@@ -11,7 +11,8 @@ Rules (schema.py's docstring has the conventions):
 - sync never writes local_* columns;
 - a thread's reply_intent is left alone while the outbox holds a pending intent change for
   it (kind 'intent', state scheduled/sending/accepted): the user's override wins until it lands;
-- unread becomes 1 when a thread is new or its message_count / last_ts grew;
+- unread becomes 1 when a thread is new or its message_count / last_ts grew by a message
+  that is not ours (our own sent reply leaves a read thread read);
 - relevant = not warming and not postmaster;
 - needs_reply = the last message is not from one of our mailboxes (mailboxes are learned
   from messages: from_email of outgoing ones, to_emails of incoming ones; plus config).
@@ -301,6 +302,7 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[dict[str, Any]], 
             inserts.append((tid, *values, 1, walk_gen, synced_at))
         elif values != old[1:n + 1]:
             grew = t["message_count"] > old[i_count] or ts > old[i_ts]
+            grew = grew and bool(needs)  # our own reply: the thread stays read
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
         elif old[n + 2] != walk_gen:
             stamps.append((walk_gen, tid))
@@ -509,7 +511,8 @@ def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages)
         fields.update(
             message_count=max(count, len(msgs)), last_from=last_from,
             last_date=iso(newest.date_received), last_ts=max(last_ts, epoch(newest.date_received)),
-            last_snippet=(newest.body_text or "")[:SNIPPET_CHARS] or None, unread=1,
+            last_snippet=(newest.body_text or "")[:SNIPPET_CHARS] or None,
+            unread=1 if newest.is_incoming else unread,  # our own reply: still read
         )
     fields.update(
         mailbox=mailbox, prospect=prospect, reply_intent=intent, campaign_id=campaign,

@@ -566,3 +566,32 @@ def latest_scheduled(conn: sqlite3.Connection) -> OutboxItem | None:
     takes back first."""
     row = conn.execute("SELECT * FROM outbox WHERE state = 'scheduled' ORDER BY id DESC LIMIT 1").fetchone()
     return OutboxItem.from_row(row) if row else None
+
+
+def to_send_count(conn: sqlite3.Connection) -> int:
+    """Items that will still be sent without the user doing anything (queued, sending, or
+    accepted and not final yet): what "outbox N pending" counts. Drafts are the user's
+    unfinished writing and failed items wait for a retry, so neither is counted."""
+    marks = ",".join("?" * len(ACTIVE_STATES))
+    return conn.execute(f"SELECT COUNT(*) FROM outbox WHERE state IN ({marks})", ACTIVE_STATES).fetchone()[0]
+
+
+def in_undo_window(conn: sqlite3.Connection, now: float | None = None) -> list[OutboxItem]:
+    """Queued items whose undo window is still running at ``now``, oldest first: what
+    quitting would otherwise leave unsent until the next launch."""
+    rows = conn.execute("SELECT * FROM outbox WHERE state = 'scheduled' AND send_after > ? ORDER BY id",
+                        (_now(now),))
+    return [OutboxItem.from_row(r) for r in rows]
+
+
+def send_now(conn: sqlite3.Connection, item_ids: Iterable[int], now: float | None = None) -> int:
+    """End the undo window of these queued items: the dispatcher sends them on its next
+    pass. Returns how many were still queued."""
+    now = _now(now)
+    ids = list(item_ids)
+    if not ids:
+        return 0
+    with transaction(conn):
+        return conn.execute(
+            f"UPDATE outbox SET send_after = ?, updated_at = ? WHERE state = 'scheduled'"
+            f" AND id IN ({','.join('?' * len(ids))})", (now, now, *ids)).rowcount

@@ -41,6 +41,7 @@ from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OutboxChanged
 from o2d_inbox.tui.palette import InboxCommands
+from o2d_inbox.tui.quit_dialog import QuitScreen
 from o2d_inbox.tui.sidebar import Sidebar
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
@@ -156,6 +157,13 @@ class InboxApp(App[None]):
             self._engine = make_engine(self.config, self.conn, self.client)
         return self._engine
 
+    def workspace(self) -> int | None:
+        """The workspace shown: the configured one, else the one the client resolved (without
+        building a client to find out)."""
+        if self.config.workspace is not None:
+            return self.config.workspace
+        return getattr(self._client, "workspace_id", None)
+
     def can_sync(self) -> bool:
         return not self.read_only and (self.online or self._engine is not None)
 
@@ -228,11 +236,64 @@ class InboxApp(App[None]):
         keys = self._normalize_keymap({"k": keys_of("app.filter", self.keymap)})["k"]
         return {key.strip() for key in keys.split(",")}
 
+    # -- quitting: nothing queued is left behind without asking ----------------------------
+    quit_send_wait = 15.0  # seconds "send now" waits for the server before quitting anyway
+
+    async def action_quit(self) -> None:
+        """Quit; with items still in their undo window, ask first (tui/quit_dialog.py)."""
+        waiting = [] if self.read_only or self._inbox_gone() else outbox.in_undo_window(self.conn, self.outbox_now())
+        if not waiting:
+            self.exit()
+            return
+        if any(isinstance(screen, QuitScreen) for screen in self.screen_stack):
+            return
+        controller = self.inbox.outbox
+        lines = [controller.describe(item) for item in waiting]
+        ids = [item.id for item in waiting]
+        can_send = self._dispatcher is not None and self.sync_state != "offline"
+
+        def answered(answer: str | None) -> None:
+            if answer is not None:
+                self.call_later(self._quit_with, answer, ids)
+
+        self.push_screen(QuitScreen(lines, can_send=can_send), self.guard(answered))
+
+    async def _quit_with(self, answer: str, ids: list[int]) -> None:
+        n = len(ids)
+        items = "1 item" if n == 1 else f"{n} items"
+        if answer == "cancel":
+            for item_id in ids:
+                outbox.undo(self.conn, item_id, now=self.outbox_now())
+            self.exit(message=Text(f"o2d-inbox: {items} not sent; a message stays as a draft "
+                                   f"({self.key_for('thread.reply')} on its thread resumes it)"))
+            return
+        if answer == "send":
+            outbox.send_now(self.conn, ids, now=self.outbox_now())
+            self.wake_outbox()
+            self.notify(f"Sending {items} …", timeout=self.quit_send_wait)
+            self.run_worker(self._send_then_quit(ids), group="quit", exit_on_error=False)
+            return
+        self.exit(message=Text(f"o2d-inbox: {items} kept queued; sent at the next launch or by "
+                               "`o2d-inbox outbox flush`"))
+
+    async def _send_then_quit(self, ids: list[int]) -> None:
+        """Quit once every item has left (the server answered, or it failed), or after
+        quit_send_wait: what is still queued then is sent at the next launch, same key."""
+        step, left = 0.05, len(ids)
+        for _ in range(int(self.quit_send_wait / step)):
+            items = [outbox.get(self.conn, item_id) for item_id in ids]
+            left = sum(1 for item in items if item is not None and item.state in ("scheduled", "sending"))
+            if not left:
+                break
+            await asyncio.sleep(step)
+        self.exit(message=Text(f"o2d-inbox: {left} item(s) not answered yet; sent at the next launch "
+                               "(same request, never twice)") if left else None)
+
     # -- status ----------------------------------------------------------------------------
     def _outbox_pending(self) -> int:
-        """Items not yet final (drafts, queued, in flight): what the header counts."""
-        counts = outbox.counts(self.conn)
-        return sum(counts.get(state, 0) for state in ("draft", "scheduled", "sending", "accepted"))
+        """Items that will be sent (queued, in flight): what the header counts. A draft is
+        not pending: nothing leaves until the user sends it."""
+        return outbox.to_send_count(self.conn)
 
     def status_text(self, compact: bool = False) -> Text:
         """Sync state · outbox · connection (compact: the same in a few cells)."""

@@ -39,7 +39,7 @@ from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.conversation import ConversationView
-from o2d_inbox.tui.header import HeaderBar
+from o2d_inbox.tui.header import HeaderBar, Part
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
 from o2d_inbox.tui.lead_actions import LeadActions
@@ -57,6 +57,7 @@ __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
 SIDEBAR_MIN_WIDTH = 150  # below: no sidebar (the list keeps thread_list.MIN_SUBJECT cells of subject)
 PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
+NEXT_UNREAD_SCAN = 5000  # rows `N` looks through for an unread thread (the list is paged)
 
 
 class AppServices(Protocol):
@@ -73,6 +74,7 @@ class AppServices(Protocol):
     def online(self) -> bool: ...
     def can_sync(self) -> bool: ...
     def status_text(self, compact: bool = False) -> Text: ...
+    def workspace(self) -> int | None: ...
     def sync(self, full: bool = False) -> None: ...
     def fetch(self, thread_id: str) -> None: ...
     def reader(self) -> sqlite3.Connection | None: ...
@@ -192,7 +194,8 @@ class InboxScreen(Screen[None]):
     def _workspace_label(self) -> str:
         if self.config.demo:
             return "demo workspace (simulator)"
-        workspace = self.config.workspace
+        workspace = self.services.workspace()
+        # unconfigured, the client learns it at its first request (the key's only workspace)
         return f"workspace {workspace}" if workspace is not None else "no workspace chosen"
 
     @property
@@ -265,15 +268,13 @@ class InboxScreen(Screen[None]):
     def update_header(self) -> None:
         """The header's left side: workspace, the triage tally, how many threads are selected
         (the selection is visible here even while the list is hidden behind the reader)."""
-        header = self.query_one("#header", HeaderBar)
-        parts = [self._workspace_label()]
+        parts: list[Part] = [self._workspace_label()]
         banner = self.triage.banner()
         if banner:
             parts.append(banner)
         if self.threads.selection:
-            parts.append(f"{len(self.threads.selection)} selected")
-        header.left = " · ".join(parts)
-        header.refresh()
+            parts.append((f"{len(self.threads.selection)} selected", f"{len(self.threads.selection)} sel"))
+        self.query_one("#header", HeaderBar).set_left(parts)
 
     def reload_lists(self) -> None:
         """The list, the counts and the title again (something changed in the cache)."""
@@ -471,6 +472,64 @@ class InboxScreen(Screen[None]):
     def action_leads(self, name: str) -> None:
         self.leads.run(name)
 
+    # -- the triage loop: reading on, unread, select all, going to a queue -----------------
+    async def action_next_thread(self) -> None:
+        await self.step_thread(1)
+
+    async def action_previous_thread(self) -> None:
+        await self.step_thread(-1)
+
+    async def step_thread(self, step: int) -> None:
+        """The next / previous thread of the list, read where the user is reading (the pane
+        keeps focus, the list cursor follows)."""
+        threads = self.threads
+        before = threads.cursor
+        threads.move_to(before + step)
+        if threads.cursor == before or threads.selected is None:
+            self.notify("Last thread of this queue" if step > 0 else "First thread of this queue", timeout=2)
+            return
+        await self.open_thread(threads.selected)
+
+    async def action_mark_unread(self) -> None:
+        await self.triage.mark_unread()
+
+    async def action_next_unread(self) -> None:
+        """The cursor to the next unread thread below it (the preview follows)."""
+        threads = self.threads
+        for index in range(threads.cursor + 1, min(threads.count, threads.cursor + 1 + NEXT_UNREAD_SCAN)):
+            row = threads.row(index)
+            if row is not None and row.unread:
+                threads.move_to(index)
+                if self.pane.has_focus or self.has_class("-reading"):
+                    await self.open_thread(row)
+                return
+        self.notify("No unread thread below in this queue", timeout=2)
+
+    def action_select_all(self) -> None:
+        self.triage.select_all()
+
+    def action_go_to(self) -> None:
+        def chosen(option_id: str | None) -> None:
+            if option_id is not None:
+                self.action_show_queue(option_id)
+
+        from o2d_inbox.tui.go_to import GoToScreen
+
+        self.app.push_screen(GoToScreen(), chosen)
+
+    async def put_away(self, thread_id: str) -> None:
+        """Send-and-done: the replied thread marked done (one undo entry, like `e`)."""
+        await self.triage.put_away(thread_id)
+
+    async def next_thread_after(self, thread_id: str) -> None:
+        """Send-and-next: the thread after ``thread_id`` opened. When the reply already took
+        the thread out of the list, the cursor is on the next one; else it steps down."""
+        threads = self.threads
+        if threads.selected is not None and threads.selected.id == thread_id:
+            threads.action_cursor_down()
+        if threads.selected is not None and threads.selected.id != thread_id:
+            await self.open_thread(threads.selected)
+
     # -- threads and the pane ----------------------------------------------------------
     def _stop_preview_timer(self) -> None:
         if self._preview_timer is not None:
@@ -548,6 +607,7 @@ class InboxScreen(Screen[None]):
         """A sync finished: lists, counts and the thread on screen as the cache has them now."""
         self.reload_lists()
         self.update_status()
+        self.update_header()  # the workspace is known once the client has asked
         shown = self.shown_thread
         if shown is not None:
             fresh = queries.thread(self.conn, shown.id)

@@ -33,6 +33,7 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.intents import INTENTS
 
 if TYPE_CHECKING:  # the compose and outbox screens are imported when first opened
+    from o2d_inbox.tui.compose import Sent
     from o2d_inbox.tui.outbox_screen import OutboxScreen
 
 __all__ = ["OutboxChanged", "OutboxController", "OutboxHost", "UndoBar"]
@@ -99,6 +100,8 @@ class OutboxHost(Protocol):
     def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
     def call_later(self, callback: Callable[..., Any], *args: Any) -> bool: ...
     def key_for(self, action_id: str) -> str: ...
+    async def put_away(self, thread_id: str) -> None: ...
+    async def next_thread_after(self, thread_id: str) -> None: ...
 
 
 class OutboxController:
@@ -145,6 +148,17 @@ class OutboxController:
                 return safe_line(thread.prospect or thread.last_from)
             return safe_line(item.thread_id)
         return "?"
+
+    def describe(self, item: OutboxItem) -> str:
+        """One line for a queued item: 'Reply to Sarah Chen · sending in 7 s'."""
+        what = _WHAT.get(item.kind, item.kind)
+        if item.kind == "intent":
+            look = INTENTS.get(item.payload.get("replyIntent") or CLEAR)
+            what += f" → {look.label}" if look else ""
+        left = (item.send_after or 0) - self.now()
+        when = f" · sending in {int(left + 0.999)} s" if left > 0 else ""
+        to = "of" if item.kind in ("intent", "suppress") else "to"
+        return f"{what} {to} {self._who(item)}{when}"
 
     async def changed(self, changes: list[OutboxItem]) -> None:
         """The dispatcher sent, failed or reverted ``changes``: say so and redraw."""
@@ -231,11 +245,27 @@ class OutboxController:
         thread = queries.thread(self.conn, item.thread_id) if item.thread_id else None
         self.open_compose(item.kind, thread, item)
 
-    def _compose_done(self, item: OutboxItem | None) -> None:
+    def _compose_done(self, sent: Sent | None) -> None:
         # a screen's result callback runs while the screen is being popped: refresh after
-        if item is not None:
-            self.wake()
-        self.host.call_later(self.refresh_views)
+        if sent is None:
+            self.host.call_later(self.refresh_views)
+            return
+        self.wake()
+        self.host.call_later(self._after_send, sent)
+
+    async def _after_send(self, sent: Sent) -> None:
+        """Lists and counts at once (a replied thread leaves Needs reply now, not at the next
+        sync, and the cursor lands on the thread after it); then what compose was asked:
+        "next" opens the next thread, "done" puts the replied thread away."""
+        host = self.host
+        thread_id = sent.item.thread_id if sent.item.kind != "new" else None
+        await self.refresh_views(lists=True)
+        if thread_id is None:
+            return
+        if sent.then == "done":
+            await host.put_away(thread_id)
+        elif sent.then == "next":
+            await host.next_thread_after(thread_id)
 
     def reply(self) -> None:
         self._answer("reply")

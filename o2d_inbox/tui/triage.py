@@ -37,6 +37,7 @@ __all__ = ["Tally", "TriageController", "TriageHost", "UndoEntry", "UndoStack"]
 
 UNDO_DEPTH = 200
 WAKE_CHECK_EVERY = 60.0  # seconds between looks for snoozes that ended
+SELECT_ALL_MAX = 10_000  # select all stops here: a bulk action on more is a CLI job
 
 
 @dataclass
@@ -85,9 +86,14 @@ class Tally:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def text(self) -> str:
+    def text(self, short: bool = False) -> str:
+        """'triaged 7 · 3 interested · 2 done'; short: '7 · 3 int, 2 done' (a narrow header)."""
+        ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if short:
+            each = [f"{n} {INTENTS[key].short if key in INTENTS else key}" for key, n in ranked]
+            return " · ".join([str(self.total), *([", ".join(each)] if each else [])])
         parts = [f"triaged {self.total}"]
-        for key, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        for key, n in ranked:
             look = INTENTS.get(key)
             parts.append(f"{n} {look.label if look else key}")
         return " · ".join(parts)
@@ -174,6 +180,19 @@ class TriageController:
         self.host.threads.select_range()
         self.host.update_header()
 
+    def select_all(self) -> None:
+        """Every thread of the list selected (up to SELECT_ALL_MAX), for one bulk action."""
+        threads = self.host.threads
+        count = min(threads.count, SELECT_ALL_MAX)
+        for index in range(count):
+            row = threads.row(index)
+            if row is not None:
+                threads.selection.add(row.id)
+        threads.refresh()
+        self.host.update_header()
+        more = f" (the first {SELECT_ALL_MAX:,} of {threads.count:,})" if threads.count > count else ""
+        self.host.notify(f"{_selected(len(threads.selection))}{more} · esc clears", timeout=3)
+
     def clear_selection(self) -> bool:
         """Esc: drop the selection; False when there was none."""
         if not self.host.threads.clear_selection():
@@ -193,9 +212,12 @@ class TriageController:
             return [], False
         return [queries.thread(self.conn, thread.id) or thread], False
 
-    def banner(self) -> str | None:
-        """The header's triage part: 'TRIAGE · triaged 7 · 3 interested' while in triage mode."""
-        return "TRIAGE · " + self.tally.text() if self.triage_mode else None
+    def banner(self) -> tuple[str, str] | None:
+        """The header's triage part while in triage mode, in full and short:
+        ('TRIAGE · triaged 7 · 3 interested', 'TRIAGE 7 · 3★')."""
+        if not self.triage_mode:
+            return None
+        return "TRIAGE · " + self.tally.text(), "TRIAGE " + self.tally.text(short=True)
 
     # -- after an action ----------------------------------------------------------------
     async def _acted(self, entry: UndoEntry, targets: list[ThreadRow], bulk: bool,
@@ -234,6 +256,24 @@ class TriageController:
         entry = UndoEntry(change.summary, local=change, tally=["done"] * len(change) if done else [])
         notice = f"Marked {_selected(len(change))} {'done' if done else 'not done'}" if bulk else change.summary
         await self._acted(entry, targets, bulk, notice)
+
+    async def mark_unread(self) -> None:
+        """`U`: the thread (or the selection) unread again, to come back to it."""
+        targets, bulk = self._targets()
+        if not targets:
+            return
+        change = local.mark_unread(self.conn, [t.id for t in targets])
+        notice = f"Marked {_selected(len(change))} unread" if bulk else change.summary
+        await self._acted(UndoEntry(change.summary, local=change), targets, bulk, notice)
+
+    async def put_away(self, thread_id: str) -> None:
+        """Mark one thread done whatever is on screen (send-and-done names its thread)."""
+        thread = queries.thread(self.conn, thread_id)
+        if thread is None or thread.local_done:
+            return
+        change = local.mark_done(self.conn, [thread_id], True)
+        entry = UndoEntry(change.summary, local=change, tally=["done"] if self.triage_mode else [])
+        await self._acted(entry, [thread], False, f"Sent and {change.summary}", current=thread)
 
     def snooze(self) -> None:
         targets, bulk = self._targets()

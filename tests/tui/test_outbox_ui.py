@@ -271,6 +271,22 @@ async def test_intent_moves_the_thread_out_of_its_queue(cache):
         assert "1 pending" in app.status_text().plain
 
 
+async def test_the_header_counts_only_what_will_be_sent_not_drafts(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        thread = app.shown_thread
+        outbox.save_draft(cache, "reply", thread.id, {"bodyText": "half a thought"})
+        app.update_status()
+        assert "outbox empty" in app.status_text().plain  # a draft leaves nothing
+        item = outbox.save_draft(cache, "reply", app.threads.row(1).id, {"bodyText": "Tuesday works"})
+        outbox.schedule_draft(cache, item.id, undo_seconds=5)
+        assert "outbox 1 pending" in app.status_text().plain
+        assert "✉ 1" in app.status_text(compact=True).plain
+        outbox.cancel(cache, item.id)
+        assert "outbox empty" in app.status_text().plain
+
+
 async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
     clock = FakeClock()
     app = make(cache, clock)
