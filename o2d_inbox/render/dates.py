@@ -19,6 +19,18 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
 
 
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO time as the cache stores it ("…Z" or an offset; naive means UTC); None when
+    empty or unreadable."""
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
 def relative(ts: datetime | None, now: datetime) -> str:
     """"now" (< 1 min, or up to a minute in the future), "5m", "3h" (< 24 h), "Mon 14:30"
     (< 7 days), "Jun 1" (same year), "2025-12-03" (older, or further in the future).

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from o2d_inbox.render.dates import parse_time
 from o2d_inbox.api.errors import ApiError, AuthError, NotFoundError, WorkspaceAccessError
 from o2d_inbox.cache.stats import save_campaign_stats
 from o2d_inbox.cache.writes import transaction
@@ -40,13 +41,8 @@ def _due(conn: sqlite3.Connection, now: float, refresh: bool) -> list[str]:
 
 
 def _epoch(text: str | None) -> float | None:
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+    when = parse_time(text)
+    return None if when is None else when.timestamp()
 
 
 async def refresh_campaign_stats(conn: sqlite3.Connection, client: Any, *, refresh: bool,

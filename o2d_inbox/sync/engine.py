@@ -62,9 +62,10 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from o2d_inbox.render.dates import parse_time
 from o2d_inbox.api.errors import (ApiError, AuthError, BadRequestError, NotFoundError, ProtocolError,
                                   WorkspaceAccessError)
 from o2d_inbox.api.pacing import Concurrency
@@ -139,19 +140,11 @@ class SyncResult:
     interested: list[str] = field(default_factory=list)
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _later(a: str | None, b: datetime | None) -> str | None:
     """The later of an ISO time and a datetime, as ISO."""
-    old = _parse_time(a)
+    old = parse_time(a)
     if b is None:
         return a
     return writes.iso(b) if old is None or b > old else a
@@ -347,8 +340,8 @@ class SyncEngine:
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
-        since = _parse_time(state["since"])
-        newest = _parse_time(state["newest"])
+        since = parse_time(state["since"])
+        newest = parse_time(state["newest"])
         if since is not None:
             catch = SyncResult()
             newest = await self._updated_since(since - self.overlap, gen, catch, set(), campaign_ids) or newest
@@ -361,7 +354,7 @@ class SyncEngine:
             with transaction(conn):
                 removed = writes.delete_unseen(conn, gen)
                 writes.set_state(conn, K_GEN, str(gen))
-                wm = _later(_later(writes.get_state(conn, K_WATERMARK), _parse_time(state["newest"])), newest)
+                wm = _later(_later(writes.get_state(conn, K_WATERMARK), parse_time(state["newest"])), newest)
                 writes.set_state(conn, K_WATERMARK, wm)
                 writes.set_state(conn, K_LAST_FULL, repr(self._clock()))
                 saved = writes.get_json_state(conn, K_BULK)
@@ -396,7 +389,7 @@ class SyncEngine:
     async def _incremental(self, result: SyncResult, report: Callable[[SyncProgress], None],
                            touched: set[str], campaign_ids: set[str]) -> None:
         wm, gen = await self._db(lambda conn: (writes.get_state(conn, K_WATERMARK), writes.get_state(conn, K_GEN)))
-        since = _parse_time(wm)
+        since = parse_time(wm)
         assert since is not None  # reconcile_due() walks when there is no watermark
         newest = await self._updated_since(since - self.overlap, int(gen or 0), result, touched,
                                            campaign_ids, report)
