@@ -26,10 +26,11 @@ install: $(INSTALLED)
 demo: install
 	$(BIN)/o2d-inbox --demo
 
-# The checks first (seconds), then the suite: ruff, the layer contracts, and mypy on the
-# headless core (the files are listed in pyproject.toml [tool.mypy]).
+# The checks first (seconds), then the suite: ruff (lint and format), the layer contracts,
+# and mypy on the headless core (the files are listed in pyproject.toml [tool.mypy]).
 lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
-from o2d_inbox.simulator import SimConfig, Simulator  # noqa: E402
-from o2d_inbox.outbox import queue as ob  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.outbox import queue as ob  # noqa: E402
+from o2d_inbox.simulator import SimConfig, Simulator  # noqa: E402
 from o2d_inbox.sync.engine import SyncEngine  # noqa: E402
 
 
@@ -76,7 +76,7 @@ def main() -> None:
     messages = 0
     try:
         for r in range(args.rounds):
-            for mode in (("NORMAL", "FULL") if r % 2 == 0 else ("FULL", "NORMAL")):
+            for mode in ("NORMAL", "FULL") if r % 2 == 0 else ("FULL", "NORMAL"):
                 path = tmp / f"{mode}-{r}.db"
                 seconds, messages = asyncio.run(_sync(sim, path, mode))
                 sync_s[mode].append(seconds)
@@ -86,11 +86,15 @@ def main() -> None:
     print(f"{args.threads} threads, {messages} messages, {args.rounds} rounds, temp dir {tempfile.gettempdir()}")
     for mode in ("NORMAL", "FULL"):
         s, q = statistics.median(sync_s[mode]), statistics.median(queue_s[mode])
-        print(f"synchronous={mode:<6}  full sync with messages {s:6.2f} s   "
-              f"{args.queue} queue_reply calls {q:6.3f} s ({q / args.queue * 1000:.2f} ms each)")
+        print(
+            f"synchronous={mode:<6}  full sync with messages {s:6.2f} s   "
+            f"{args.queue} queue_reply calls {q:6.3f} s ({q / args.queue * 1000:.2f} ms each)"
+        )
     ratio = statistics.median(sync_s["FULL"]) / statistics.median(sync_s["NORMAL"])
-    print(f"FULL / NORMAL: sync {ratio:.2f}x, queue "
-          f"{statistics.median(queue_s['FULL']) / statistics.median(queue_s['NORMAL']):.2f}x")
+    print(
+        f"FULL / NORMAL: sync {ratio:.2f}x, queue "
+        f"{statistics.median(queue_s['FULL']) / statistics.median(queue_s['NORMAL']):.2f}x"
+    )
 
 
 if __name__ == "__main__":

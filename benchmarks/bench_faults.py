@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator  # noqa: E402
 
 KEY = "ot2d_benchmark_key_0123456789"
 WS = 42
@@ -39,30 +39,47 @@ WS = 42
 def one_run(seed: int, threads: int, code: Path, tmp: Path) -> dict:
     sim = Simulator(SimConfig(threads=threads, seed=seed, **BAD_NETWORK))
     cache = tmp / f"cache-{seed}.db"
-    env = {**os.environ, "HOME": str(tmp), "XDG_CONFIG_HOME": str(tmp / "cfg"),
-           "XDG_DATA_HOME": str(tmp / "data"), "OUTREACH2DAY_API_KEY": KEY,
-           "O2D_INBOX_WORKSPACE": str(WS), "O2D_INBOX_CACHE": str(cache),
-           "PYTHONPATH": str(code)}
+    env = {
+        **os.environ,
+        "HOME": str(tmp),
+        "XDG_CONFIG_HOME": str(tmp / "cfg"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "OUTREACH2DAY_API_KEY": KEY,
+        "O2D_INBOX_WORKSPACE": str(WS),
+        "O2D_INBOX_CACHE": str(cache),
+        "PYTHONPATH": str(code),
+    }
     with ServedInThread(sim) as served:
         env["O2D_INBOX_BASE_URL"] = served.url
         started = time.perf_counter()
-        run = subprocess.run([sys.executable, "-m", "o2d_inbox", "sync", "--full"], env=env,
-                             capture_output=True, text=True, timeout=900, cwd=tmp)
+        run = subprocess.run(
+            [sys.executable, "-m", "o2d_inbox", "sync", "--full"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=tmp,
+        )
         seconds = time.perf_counter() - started
     statuses = Counter(status for _, _, _, status in sim.request_log)
     equal = False
     if run.returncode == 0:
         conn = open_db(cache)
-        cached = {r[0]: (r[1], r[2]) for r in conn.execute(
-            "SELECT id, reply_intent, message_count FROM threads")}
+        cached = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, reply_intent, message_count FROM threads")}
         conn.close()
-        equal = cached == {t: (s["replyIntent"], s["message_count"])
-                           for t, s in sim.thread_snapshot().items()}
+        equal = cached == {t: (s["replyIntent"], s["message_count"]) for t, s in sim.thread_snapshot().items()}
     last = (run.stderr.strip().splitlines() or [""])[-1]
-    return {"exit": run.returncode, "seconds": seconds, "requests": len(sim.request_log),
-            "429": statuses[429], "5xx": sum(n for s, n in statuses.items() if s >= 500),
-            "drops": statuses[0], "equal": equal, "traceback": "Traceback" in run.stderr,
-            "error": last if run.returncode else ""}
+    return {
+        "exit": run.returncode,
+        "seconds": seconds,
+        "requests": len(sim.request_log),
+        "429": statuses[429],
+        "5xx": sum(n for s, n in statuses.items() if s >= 500),
+        "drops": statuses[0],
+        "equal": equal,
+        "traceback": "Traceback" in run.stderr,
+        "error": last if run.returncode else "",
+    }
 
 
 def main() -> None:
@@ -76,18 +93,25 @@ def main() -> None:
         for i in range(args.runs):
             row = one_run(1000 + i, args.threads, args.code.resolve(), Path(tmp))
             rows.append(row)
-            print(f"run {i + 1:>2}: exit {row['exit']}  {row['seconds']:6.1f} s  "
-                  f"{row['requests']:>4} requests  {row['429']:>3} x 429  {row['5xx']:>3} x 5xx  "
-                  f"{row['drops']:>2} drops  cache==server {row['equal']}"
-                  + ("  TRACEBACK" if row["traceback"] else "")
-                  + (f"  [{row['error'][:90]}]" if row["error"] else ""), flush=True)
+            print(
+                f"run {i + 1:>2}: exit {row['exit']}  {row['seconds']:6.1f} s  "
+                f"{row['requests']:>4} requests  {row['429']:>3} x 429  {row['5xx']:>3} x 5xx  "
+                f"{row['drops']:>2} drops  cache==server {row['equal']}"
+                + ("  TRACEBACK" if row["traceback"] else "")
+                + (f"  [{row['error'][:90]}]" if row["error"] else ""),
+                flush=True,
+            )
     done = [r for r in rows if r["exit"] == 0 and r["equal"]]
-    print(f"\ncompleted in one command: {len(done)}/{len(rows)} ({100 * len(done) / len(rows):.0f} %)"
-          f"; tracebacks: {sum(r['traceback'] for r in rows)}")
+    print(
+        f"\ncompleted in one command: {len(done)}/{len(rows)} ({100 * len(done) / len(rows):.0f} %)"
+        f"; tracebacks: {sum(r['traceback'] for r in rows)}"
+    )
     if done:
-        print(f"median of completed runs: {statistics.median(r['seconds'] for r in done):.1f} s, "
-              f"{statistics.median(r['requests'] for r in done):.0f} requests, "
-              f"{statistics.median(r['429'] for r in done):.0f} x 429")
+        print(
+            f"median of completed runs: {statistics.median(r['seconds'] for r in done):.1f} s, "
+            f"{statistics.median(r['requests'] for r in done):.0f} requests, "
+            f"{statistics.median(r['429'] for r in done):.0f} x 429"
+        )
     print(f"median 429s over all runs: {statistics.median(r['429'] for r in rows):.0f}")
 
 

@@ -55,11 +55,12 @@ QUERIES = (
 
 
 def vocabulary(rng: random.Random) -> list[str]:
-    common = ("meeting the and to of we our you your for with this that pricing budget demo call "
-              "team quarter integration proposal contract follow up thanks regards next week "
-              "tuesday afternoon schedule time product platform customers revenue growth").split()
-    made = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(4, 10)))
-            for _ in range(20_000)]
+    common = (
+        "meeting the and to of we our you your for with this that pricing budget demo call "
+        "team quarter integration proposal contract follow up thanks regards next week "
+        "tuesday afternoon schedule time product platform customers revenue growth"
+    ).split()
+    made = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(4, 10))) for _ in range(20_000)]
     return common + ["procurement", "procure", "procedure", "processing"] + made
 
 
@@ -82,12 +83,18 @@ def build(path: Path) -> None:
     conn = open_db(path)
     conn.execute("PRAGMA journal_mode=OFF")  # a throwaway build: no WAL growth
     conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("INSERT INTO campaigns (id, name) SELECT 'cmp_' || value, 'Campaign ' || value "
-                 "FROM json_each('[1,2,3,4,5,6,7,8,9,10]')")
-    conn.execute("CREATE TEMP TABLE st (id, subject, last_from, last_date, last_ts, last_snippet, message_count,"
-                 " reply_intent, campaign_id, mailbox, prospect, relevant, needs_reply, unread)")
-    conn.execute("CREATE TEMP TABLE sm (id, thread_id, from_email, to_emails, cc_emails, subject, ts,"
-                 " body_text, body_html, is_incoming)")
+    conn.execute(
+        "INSERT INTO campaigns (id, name) SELECT 'cmp_' || value, 'Campaign ' || value "
+        "FROM json_each('[1,2,3,4,5,6,7,8,9,10]')"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE st (id, subject, last_from, last_date, last_ts, last_snippet, message_count,"
+        " reply_intent, campaign_id, mailbox, prospect, relevant, needs_reply, unread)"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE sm (id, thread_id, from_email, to_emails, cc_emails, subject, ts,"
+        " body_text, body_html, is_incoming)"
+    )
     t0 = time.perf_counter()
     made = tid = 0
     rare = ("quixotically", "zygomorphic", "xerophyte")
@@ -114,24 +121,54 @@ def build(path: Path) -> None:
                 if rng.random() < 0.03:  # an HTML-only body
                     html, body = f"<div><p>{body}</p></div>", ""
                 frm, to = (person, mine) if incoming else (mine, person)
-                msgs.append((f"m{tid}_{k}", f"t{tid}", frm, f'["{to}"]', "[]", subject,
-                             last_ts - (n - k) * 3600, body, html, int(incoming)))
+                msgs.append(
+                    (
+                        f"m{tid}_{k}",
+                        f"t{tid}",
+                        frm,
+                        f'["{to}"]',
+                        "[]",
+                        subject,
+                        last_ts - (n - k) * 3600,
+                        body,
+                        html,
+                        int(incoming),
+                    )
+                )
             made += n
             last_in = (n - 1) % 2 == 1
             intent = rng.choice(INTENTS)
-            threads.append((f"t{tid}", subject, person if last_in else mine,
-                            datetime.fromtimestamp(last_ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                            last_ts, body[:300] or None, n, intent, f"cmp_{rng.randint(1, 10)}", mine, person,
-                            int(rng.random() > 0.05), int(last_in), int(rng.random() < 0.1)))
+            threads.append(
+                (
+                    f"t{tid}",
+                    subject,
+                    person if last_in else mine,
+                    datetime.fromtimestamp(last_ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    last_ts,
+                    body[:300] or None,
+                    n,
+                    intent,
+                    f"cmp_{rng.randint(1, 10)}",
+                    mine,
+                    person,
+                    int(rng.random() > 0.05),
+                    int(last_in),
+                    int(rng.random() < 0.1),
+                )
+            )
         conn.executemany("INSERT INTO st VALUES (" + ",".join("?" * 14) + ")", threads)
         conn.executemany("INSERT INTO sm VALUES (" + ",".join("?" * 10) + ")", msgs)
         conn.execute("BEGIN")
-        conn.execute("INSERT INTO threads (id, subject, last_from, last_date, last_ts, last_snippet, message_count,"
-                     " reply_intent, campaign_id, mailbox, prospect, relevant, needs_reply, unread,"
-                     " messages_fetched_count) SELECT *, message_count FROM st ORDER BY last_ts DESC")
-        conn.execute("INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts,"
-                     " body_text, body_html, is_incoming) SELECT sm.* FROM sm JOIN st ON st.id = sm.thread_id"
-                     " ORDER BY st.last_ts DESC, sm.rowid")
+        conn.execute(
+            "INSERT INTO threads (id, subject, last_from, last_date, last_ts, last_snippet, message_count,"
+            " reply_intent, campaign_id, mailbox, prospect, relevant, needs_reply, unread,"
+            " messages_fetched_count) SELECT *, message_count FROM st ORDER BY last_ts DESC"
+        )
+        conn.execute(
+            "INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts,"
+            " body_text, body_html, is_incoming) SELECT sm.* FROM sm JOIN st ON st.id = sm.thread_id"
+            " ORDER BY st.last_ts DESC, sm.rowid"
+        )
         conn.execute("COMMIT")
         conn.execute("DELETE FROM st")
         conn.execute("DELETE FROM sm")
@@ -141,8 +178,10 @@ def build(path: Path) -> None:
     conn.execute("INSERT INTO search_threads (search_threads) VALUES ('optimize')")
     conn.execute("INSERT INTO search_messages (search_messages) VALUES ('optimize')")
     optimized = time.perf_counter() - t0 - took
-    conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?)",
-                 (BUILT_KEY, f"{took:.1f} s through the triggers, then FTS 'optimize' {optimized:.1f} s"))
+    conn.execute(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?)",
+        (BUILT_KEY, f"{took:.1f} s through the triggers, then FTS 'optimize' {optimized:.1f} s"),
+    )
     conn.execute("ANALYZE")
     conn.close()
 
@@ -183,10 +222,15 @@ def main() -> None:
     messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
     built = conn.execute("SELECT value FROM sync_state WHERE key = ?", (BUILT_KEY,)).fetchone()[0]
     size = sum(p.stat().st_size for p in TMP.glob(path.name + "*"))
-    fts_pages = conn.execute(
-        "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_%'").fetchone()[0] if _has_dbstat(conn) else None
-    print(f"cache: {threads:,} threads, {messages:,} messages, {size / 2**20:,.0f} MB on disk"
-          + (f" (search index {fts_pages / 2**20:,.0f} MB)" if fts_pages else ""))
+    fts_pages = (
+        conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_%'").fetchone()[0]
+        if _has_dbstat(conn)
+        else None
+    )
+    print(
+        f"cache: {threads:,} threads, {messages:,} messages, {size / 2**20:,.0f} MB on disk"
+        + (f" (search index {fts_pages / 2**20:,.0f} MB)" if fts_pages else "")
+    )
     print(f"built: {built}")
     print(f"\n{'query':<18} {'text':<30} {'plan':<5} {'search ms':>10} {'(first)':>8} {'count ms':>9} {'count':>7}")
     for label, q in QUERIES:

@@ -41,8 +41,9 @@ def build_with_messages(n: int, messages_for: int) -> Path:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     conn.close()
-    print(f"built {n:,}-thread cache with messages for {messages_for:,} in "
-          f"{time.perf_counter() - started:.1f} s: {path}")
+    print(
+        f"built {n:,}-thread cache with messages for {messages_for:,} in {time.perf_counter() - started:.1f} s: {path}"
+    )
     return path
 
 
@@ -82,8 +83,10 @@ def main() -> None:
     ]
     for name, f in scenarios:
         seconds, stats = timed(lambda: compute(conn, f, now=now), args.rounds)
-        print(f"  {name:<24} {seconds * 1000:7.1f} ms   {stats.threads:>9,} threads, "
-              f"{len(stats.by_day):>3} days, {stats.response.measured:>7,} replies measured   (target ≤ 200)")
+        print(
+            f"  {name:<24} {seconds * 1000:7.1f} ms   {stats.threads:>9,} threads, "
+            f"{len(stats.by_day):>3} days, {stats.response.measured:>7,} replies measured   (target ≤ 200)"
+        )
     conn.close()
 
 

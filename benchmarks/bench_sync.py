@@ -39,10 +39,10 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
+
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.api.models import PLAIN_THREADS_PAGE, ReplyRequest, ThreadsPage, plain_threads_page  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
@@ -66,6 +67,7 @@ TMP = Path(tempfile.gettempdir()) / "o2d-bench"
 
 # --- a simulator in its own process ---------------------------------------------------------
 
+
 class Server:
     def __init__(self, threads: int, seed: int = 42, latency: float = 0.0) -> None:
         with socket.socket() as s:
@@ -73,9 +75,24 @@ class Server:
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "o2d_inbox", "simulator", "--port", str(self.port),
-             "--threads", str(threads), "--seed", str(seed), "--latency", str(latency)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "o2d_inbox",
+                "simulator",
+                "--port",
+                str(self.port),
+                "--threads",
+                str(threads),
+                "--seed",
+                str(seed),
+                "--latency",
+                str(latency),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -116,14 +133,17 @@ def drop_cache(path: Path) -> None:
 
 # --- 1. threads only ------------------------------------------------------------------------
 
+
 def drop_triggers(conn: sqlite3.Connection, like: str = "%") -> None:
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?",
-                                (like,)).fetchall():
+    for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?", (like,)
+    ).fetchall():
         conn.execute(f"DROP TRIGGER {name}")
 
 
-async def engine_full(server: Server, *, messages: bool = False, bulk: bool = True,
-                      threaded: bool = True) -> tuple[float, int, int]:
+async def engine_full(
+    server: Server, *, messages: bool = False, bulk: bool = True, threaded: bool = True
+) -> tuple[float, int, int]:
     """A full sync into a fresh cache (``bulk``: with the first walk's bulk-load mode;
     ``threaded``: the cache work on its writer thread, else inline on the event loop's)."""
     path = fresh_cache("engine")
@@ -184,14 +204,26 @@ def baseline_full(server: Server, *, same_schema: bool = False) -> tuple[float, 
             if cursor:
                 params["cursor"] = cursor
             data = json.loads(http.get("/threads", params=params).content)
-            rows = [(t["id"], t.get("subject"), (t.get("last_message") or {}).get("from_email"),
-                     (t.get("last_message") or {}).get("date_received"),
-                     ((t.get("last_message") or {}).get("body_text") or "")[:300],
-                     t.get("is_warming"), t.get("is_postmaster"), t.get("message_count"),
-                     t.get("replyIntent"), t.get("campaignId")) for t in data["threads"]]
+            rows = [
+                (
+                    t["id"],
+                    t.get("subject"),
+                    (t.get("last_message") or {}).get("from_email"),
+                    (t.get("last_message") or {}).get("date_received"),
+                    ((t.get("last_message") or {}).get("body_text") or "")[:300],
+                    t.get("is_warming"),
+                    t.get("is_postmaster"),
+                    t.get("message_count"),
+                    t.get("replyIntent"),
+                    t.get("campaignId"),
+                )
+                for t in data["threads"]
+            ]
             if same_schema:  # the list order's column
-                rows = [(*r, int(datetime.fromisoformat(r[3].replace("Z", "+00:00")).timestamp()) if r[3] else 0)
-                        for r in rows]
+                rows = [
+                    (*r, int(datetime.fromisoformat(r[3].replace("Z", "+00:00")).timestamp()) if r[3] else 0)
+                    for r in rows
+                ]
             conn.execute("BEGIN")
             conn.executemany(insert, rows)
             conn.execute("COMMIT")
@@ -220,8 +252,21 @@ async def baseline_messages(server: Server, concurrency: int = 8) -> tuple[float
             if cursor:
                 params["cursor"] = cursor
             data = json.loads((await http.get("/threads", params=params)).content)
-            rows = [(t["id"], t.get("subject"), None, None, None, t.get("is_warming"), t.get("is_postmaster"),
-                     t.get("message_count"), t.get("replyIntent"), t.get("campaignId")) for t in data["threads"]]
+            rows = [
+                (
+                    t["id"],
+                    t.get("subject"),
+                    None,
+                    None,
+                    None,
+                    t.get("is_warming"),
+                    t.get("is_postmaster"),
+                    t.get("message_count"),
+                    t.get("replyIntent"),
+                    t.get("campaignId"),
+                )
+                for t in data["threads"]
+            ]
             ids += [r[0] for r in rows]
             conn.execute("BEGIN")
             conn.executemany("INSERT OR REPLACE INTO threads VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
@@ -233,11 +278,21 @@ async def baseline_messages(server: Server, concurrency: int = 8) -> tuple[float
 
         async def worker() -> None:
             for tid in queue:
-                data = json.loads((await http.get(f"/threads/{tid}/messages",
-                                                  params={"workspaceId": WS})).content)
-                rows = [(m["id"], tid, m.get("from_email"), json.dumps(m.get("to_emails")), m.get("subject"),
-                         m.get("date_received"), m.get("body_text"), m.get("body_html"), m.get("is_incoming"))
-                        for m in data["messages"]]
+                data = json.loads((await http.get(f"/threads/{tid}/messages", params={"workspaceId": WS})).content)
+                rows = [
+                    (
+                        m["id"],
+                        tid,
+                        m.get("from_email"),
+                        json.dumps(m.get("to_emails")),
+                        m.get("subject"),
+                        m.get("date_received"),
+                        m.get("body_text"),
+                        m.get("body_html"),
+                        m.get("is_incoming"),
+                    )
+                    for m in data["messages"]
+                ]
                 conn.execute("BEGIN")
                 conn.executemany("INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
                 conn.execute("COMMIT")
@@ -280,6 +335,7 @@ def validation_only(server: Server, pages: int = 50) -> tuple[float, float, floa
 
 # --- 3. incremental into a 1,000,000-thread cache ------------------------------------------
 
+
 def big_cache(n: int, server_threads: int) -> Path:
     """A cache of ``n`` synthetic threads (the first ``server_threads`` carry the server's ids),
     built once with executemany and kept in the temp dir."""
@@ -303,15 +359,35 @@ def big_cache(n: int, server_threads: int) -> Path:
         ts = now - i * 15
         date = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         warm = int(i % 23 == 0)
-        batch.append((tid, f"<{tid}@example.com>", f"Re: subject {i}", f"subject {i}", f"p{i}@example.com",
-                      date, ts, "Hi there, thanks for reaching out about the thing", warm, 0, 1 + i % 5,
-                      intents[i % 7], f"cmp_{i % 9}", mailboxes[i % 4], int(not warm), i % 3 == 0, 0, 1))
+        batch.append(
+            (
+                tid,
+                f"<{tid}@example.com>",
+                f"Re: subject {i}",
+                f"subject {i}",
+                f"p{i}@example.com",
+                date,
+                ts,
+                "Hi there, thanks for reaching out about the thing",
+                warm,
+                0,
+                1 + i % 5,
+                intents[i % 7],
+                f"cmp_{i % 9}",
+                mailboxes[i % 4],
+                int(not warm),
+                i % 3 == 0,
+                0,
+                1,
+            )
+        )
         if len(batch) == 10000:
             conn.executemany(
                 "INSERT INTO threads (id, external_thread_id, subject, subject_display, last_from, last_date, "
                 "last_ts, last_snippet, is_warming, is_postmaster, message_count, reply_intent, campaign_id, "
                 "mailbox, relevant, needs_reply, unread, walk_gen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                batch)
+                batch,
+            )
             batch.clear()
     conn.execute("COMMIT")
     conn.execute("BEGIN")
@@ -336,8 +412,9 @@ async def incremental_run(server: Server, cache: Path, replies: int, server_thre
     conn = open_db(cache)
     async with client_for(server) as client:
         # the simulator's clock (its debug endpoint), as a previous sync would have left it
-        server_now = httpx.get(f"{server.url}/threads/debug", params={"workspaceId": WS},
-                               headers={"Authorization": f"Bearer {KEY}"}).json()["serverTime"]
+        server_now = httpx.get(
+            f"{server.url}/threads/debug", params={"workspaceId": WS}, headers={"Authorization": f"Bearer {KEY}"}
+        ).json()["serverTime"]
         conn.execute("BEGIN")
         for key, value in (("watermark", server_now), ("walk_gen", "1"), ("last_full_at", repr(time.time()))):
             conn.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (key, value))
@@ -359,6 +436,7 @@ async def incremental_run(server: Server, cache: Path, replies: int, server_thre
 
 
 # --- 4. memory: one sync per child process ---------------------------------------------------
+
 
 class _At:
     """A running server, by URL (what the child process is told)."""
@@ -382,8 +460,12 @@ def rss_child(kind: str, url: str, arg: str, threads: str) -> None:
 
 def peak_memory(kind: str, server: Server, arg: str = "", threads: int = 0) -> str:
     """'RSS MB (Python heap MB)' of a child process running one sync."""
-    out = subprocess.run([sys.executable, __file__, "--rss-child", kind, server.url, arg, str(threads)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", kind, server.url, arg, str(threads)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rss, heap = (float(x) for x in out.split()[-2:])
     return f"{rss:4.0f} MB ({heap:4.1f} MB)"
 
@@ -426,28 +508,37 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
     finally:
         for server in servers.values():
             server.stop()
-    print(f"  {'server latency':15s} {'floor':>8s} {'engine':>8s} {'ratio':>6s} {'goal':>6s}   "
-          f"{'CPU: floor':>10s} {'engine':>7s} {'ratio':>6s} {'goal':>6s}   runs (engine wall)")
+    print(
+        f"  {'server latency':15s} {'floor':>8s} {'engine':>8s} {'ratio':>6s} {'goal':>6s}   "
+        f"{'CPU: floor':>10s} {'engine':>7s} {'ratio':>6s} {'goal':>6s}   runs (engine wall)"
+    )
     for lat in lats:
         fw, ew = median(wall[(lat, "floor")]), median(wall[(lat, "engine")])
         fc, ec = median(cpu[(lat, "floor")]), median(cpu[(lat, "engine")])
         goal = GOALS.get(lat, GOALS[None])
         runs = " ".join(f"{x:.2f}" for x in wall[(lat, "engine")])
-        print(f"  {f'{lat:g} ms':15s} {fw:7.2f}s {ew:7.2f}s {fw / ew:5.2f}x {goal:5.2f}x   "
-              f"{fc:9.2f}s {ec:6.2f}s {ec / fc:5.2f}x {CPU_GOAL:5.2f}x   {runs}")
+        print(
+            f"  {f'{lat:g} ms':15s} {fw:7.2f}s {ew:7.2f}s {fw / ew:5.2f}x {goal:5.2f}x   "
+            f"{fc:9.2f}s {ec:6.2f}s {ec / fc:5.2f}x {CPU_GOAL:5.2f}x   {runs}"
+        )
         assert stored[(lat, "engine")] == stored[(lat, "floor")] == n, "a sync stored the wrong number of threads"
-    print("  ratio: floor wall / engine wall (above 1: the engine is faster); CPU: this process only "
-          "(the server runs in another), engine / floor")
+    print(
+        "  ratio: floor wall / engine wall (above 1: the engine is faster); CPU: this process only "
+        "(the server runs in another), engine / floor"
+    )
     if extras:
-        for lat, key, label in [(0.0, "same", "floor into the cache's table + indexes"),
-                                (0.0, "nobulk", "engine without bulk load (indexes kept live)")] + \
-                [(lat, "inline", f"engine, cache work inline (no writer thread), {lat:g} ms") for lat in lats]:
+        for lat, key, label in [
+            (0.0, "same", "floor into the cache's table + indexes"),
+            (0.0, "nobulk", "engine without bulk load (indexes kept live)"),
+        ] + [(lat, "inline", f"engine, cache work inline (no writer thread), {lat:g} ms") for lat in lats]:
             w, c = median(wall[(lat, key)]), median(cpu[(lat, key)])
             fw = median(wall[(lat, "floor")])
             print(f"  {label:52s} {w:6.2f}s wall ({fw / w:4.2f}x the floor) {c:6.2f}s CPU")
-    print(f"  json.loads {vn / loads:,.0f} threads/s; pydantic: into models {vn / validate:,.0f} threads/s "
-          f"(= {1e6 * validate / vn:.1f} us/thread), into plain dicts (the sync's) {vn / plain:,.0f} threads/s "
-          f"(= {1e6 * plain / vn:.1f} us/thread)")
+    print(
+        f"  json.loads {vn / loads:,.0f} threads/s; pydantic: into models {vn / validate:,.0f} threads/s "
+        f"(= {1e6 * validate / vn:.1f} us/thread), into plain dicts (the sync's) {vn / plain:,.0f} threads/s "
+        f"(= {1e6 * plain / vn:.1f} us/thread)"
+    )
 
 
 def profile_engine(n: int) -> None:
@@ -479,11 +570,14 @@ def profile_engine(n: int) -> None:
         server.stop()
     loop_groups = _profile_groups(pstats.Stats(prof))
     writer_groups = _profile_groups(pstats.Stats(*writer_profiles)) if writer_profiles else {}
-    print(f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s wall; cProfile slows "
-          "Python code, not SQLite or the kernel), CPU seconds on each thread:")
+    print(
+        f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s wall; cProfile slows "
+        "Python code, not SQLite or the kernel), CPU seconds on each thread:"
+    )
     print(f"     {'':52s} {'loop':>6s}  {'writer':>6s}")
-    for group in sorted(loop_groups.keys() | writer_groups.keys(),
-                        key=lambda g: -(loop_groups.get(g, 0.0) + writer_groups.get(g, 0.0))):
+    for group in sorted(
+        loop_groups.keys() | writer_groups.keys(), key=lambda g: -(loop_groups.get(g, 0.0) + writer_groups.get(g, 0.0))
+    ):
         a, b = loop_groups.get(group, 0.0), writer_groups.get(group, 0.0)
         if a + b >= 0.005:
             print(f"     {group:52s} {a:6.2f}s {b:6.2f}s")
@@ -505,8 +599,10 @@ def _profile_groups(stats: Any) -> dict[str, float]:
     """Seconds by part of the sync, from one thread's cProfile stats."""
     groups: dict[str, float] = {}
     for (file, _line, name), (_cc, _nc, tt, _ct, callers) in stats.stats.items():
-        sqlite = name in ("<method 'execute' of 'sqlite3.Connection' objects>",
-                          "<method 'executemany' of 'sqlite3.Connection' objects>")
+        sqlite = name in (
+            "<method 'execute' of 'sqlite3.Connection' objects>",
+            "<method 'executemany' of 'sqlite3.Connection' objects>",
+        )
         if sqlite or (file == "~" and callers and _group(file, name) == "other"):
             # SQLite by what it was doing; other built-ins (datetime, str, …) by who called them
             for (cfile, _cl, cname), caller in callers.items():
@@ -550,6 +646,7 @@ def _group(file: str, name: str) -> str:
 
 # --- 3, 4 and 2 --------------------------------------------------------------------------------
 
+
 def part_3_4(n_threads: int, n_big: int, rounds: int) -> None:
     server = Server(n_threads)
     try:
@@ -559,8 +656,10 @@ def part_3_4(n_threads: int, n_big: int, rounds: int) -> None:
         for _ in range(rounds):
             s, touched, new = asyncio.run(incremental_run(server, cache, 100, n_threads))
             inc.append(s)
-        print(f"  engine            {median(inc) * 1000:6.0f} ms  ({touched} threads from the server, "
-              f"{new} new to the cache)")
+        print(
+            f"  engine            {median(inc) * 1000:6.0f} ms  ({touched} threads from the server, "
+            f"{new} new to the cache)"
+        )
 
         print("\n4. peak memory of a process running only that sync: RSS (Python heap)")
         small_cache = big_cache(n_big // 5, n_threads)
@@ -598,6 +697,7 @@ def part_2(n_msg_threads: int, rounds: int | None) -> None:
 
 # --- main -----------------------------------------------------------------------------------
 
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
@@ -606,14 +706,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="20k / 2k / 200k threads, one round")
     ap.add_argument("--rounds", type=int, default=None)
-    ap.add_argument("--latency-ms", type=float, default=20.0,
-                    help="per-request server latency measured beside 0 ms in part 1 (default 20; 0: only 0 ms)")
+    ap.add_argument(
+        "--latency-ms",
+        type=float,
+        default=20.0,
+        help="per-request server latency measured beside 0 ms in part 1 (default 20; 0: only 0 ms)",
+    )
     ap.add_argument("--parts", default="1,3,4,2", help="which parts to run, e.g. --parts 1 (default: all)")
-    ap.add_argument("--extras", action="store_true",
-                    help="part 1 also runs the floor into the cache's own table, the engine without bulk load "
-                         "and the engine without its writer thread")
-    ap.add_argument("--profile", action="store_true",
-                    help="after part 1: one engine sync at 0 ms under cProfile, time by part")
+    ap.add_argument(
+        "--extras",
+        action="store_true",
+        help="part 1 also runs the floor into the cache's own table, the engine without bulk load "
+        "and the engine without its writer thread",
+    )
+    ap.add_argument(
+        "--profile", action="store_true", help="after part 1: one engine sync at 0 ms under cProfile, time by part"
+    )
     ap.add_argument("--rss-child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
@@ -625,8 +733,9 @@ def main() -> None:
     n_msg_threads = 2_000 if args.quick else 10_000
     n_big = 200_000 if args.quick else 1_000_000
 
-    print(f"o2d-inbox sync benchmark: rounds={rounds}, python {sys.version.split()[0]}, "
-          f"sqlite {sqlite3.sqlite_version}")
+    print(
+        f"o2d-inbox sync benchmark: rounds={rounds}, python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}"
+    )
     if "1" in parts:
         threads_only(n_threads, rounds, args.latency_ms, extras=args.extras)
     if args.profile:

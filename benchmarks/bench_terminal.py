@@ -47,8 +47,10 @@ HOLD, REPEAT = 30, 30.0  # held `j`: presses, presses per second
 TIMEOUT = 30.0
 
 # CSI, OSC (ended by BEL or ST), DCS/APC/PM strings, and two-byte escapes
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
-                      r"|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f]")
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"
+    r"|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f]"
+)
 
 FLOOR_START = r"""
 from textual.app import App
@@ -153,8 +155,11 @@ class Pty:
 
 def environment(cache: Path | None) -> dict[str, str]:
     """As a user runs it: bytecode caches on, a colour terminal, offline on `cache`."""
-    env = {k: v for k, v in os.environ.items()
-           if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith(("O2D_INBOX_", "OUTREACH2DAY_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith(("O2D_INBOX_", "OUTREACH2DAY_"))
+    }
     env.update(TERM="xterm-256color", COLORTERM="truecolor", COLUMNS=str(COLUMNS), LINES=str(ROWS))
     if cache is not None:
         config = Path(tempfile.gettempdir()) / "o2d-bench" / "terminal-config.toml"
@@ -257,8 +262,9 @@ def ms(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, action="append",
-                        help="cache size (repeatable; default 100,000 and 1,000,000)")
+    parser.add_argument(
+        "--threads", type=int, action="append", help="cache size (repeatable; default 100,000 and 1,000,000)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="fresh processes per start figure")
     parser.add_argument("--presses", type=int, default=10, help="presses of each key")
     args = parser.parse_args()
@@ -272,8 +278,10 @@ def main() -> None:
     for cache in caches.values():
         start_time(app_argv(), environment(cache), expected(cache)[0])
 
-    print(f"\nIn a pseudo-terminal of {COLUMNS}x{ROWS}, offline, bytecode caches on; "
-          f"{args.rounds} processes per start figure, {args.presses} presses per key")
+    print(
+        f"\nIn a pseudo-terminal of {COLUMNS}x{ROWS}, offline, bytecode caches on; "
+        f"{args.rounds} processes per start figure, {args.presses} presses per key"
+    )
     floor: list[float] = []
     starts: dict[int, list[float]] = {n: [] for n in caches}
     for _ in range(args.rounds):  # interleaved: a burst of load hits both alike
@@ -283,23 +291,29 @@ def main() -> None:
     floor_median = statistics.median(floor)
     print(f"  start -> 12 rows, empty Textual app (floor)   {ms(floor)}")
     for n, values in starts.items():
-        print(f"  start -> first thread rows, {n:>9,} threads  {ms(values)}  "
-              f"= {statistics.median(values) / floor_median:.2f}x the floor   (goal ≤ 1.5x and ≤ 500 ms)")
+        print(
+            f"  start -> first thread rows, {n:>9,} threads  {ms(values)}  "
+            f"= {statistics.median(values) / floor_median:.2f}x the floor   (goal ≤ 1.5x and ≤ 500 ms)"
+        )
 
     floor_key = floor_keys(args.presses)
     print(f"  key -> label repainted (floor): ]  {ms(floor_key[']'])};  j  {ms(floor_key['j'])}")
     for n, cache in caches.items():
         keys = app_keys(cache, args.presses)
-        for key, what, goal in (("]", "] queue switch", "≤ 50 ms median, ≤ 80 ms max"),
-                                ("[", "[ queue switch", "≤ 50 ms median, ≤ 80 ms max"),
-                                ("j", "j, pane shows next", "≤ 30 ms median")):
+        for key, what, goal in (
+            ("]", "] queue switch", "≤ 50 ms median, ≤ 80 ms max"),
+            ("[", "[ queue switch", "≤ 50 ms median, ≤ 80 ms max"),
+            ("j", "j, pane shows next", "≤ 30 ms median"),
+        ):
             if not keys[key]:
                 print(f"  {n:>9,} threads: {what:<19} {ms(keys[key])}")
                 continue
             ratio = statistics.median(keys[key]) / statistics.median(floor_key[key])
             print(f"  {n:>9,} threads: {what:<19} {ms(keys[key])} = {ratio:.1f}x the floor   ({goal})")
-        print(f"  {n:>9,} threads: holding j, {HOLD} presses at {REPEAT:.0f}/s: the pane caught up "
-              f"{keys['hold'][0] * 1000:.0f} ms after the last press   (no lag: ≤ {1000 / REPEAT:.0f} ms)")
+        print(
+            f"  {n:>9,} threads: holding j, {HOLD} presses at {REPEAT:.0f}/s: the pane caught up "
+            f"{keys['hold'][0] * 1000:.0f} ms after the last press   (no lag: ≤ {1000 / REPEAT:.0f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,10 @@ def build_cache(n: int) -> Path:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     conn.close()
-    print(f"built {n:,}-thread cache in {time.perf_counter() - started:.1f} s: {path} "
-          f"({path.stat().st_size / 1e6:.0f} MB)")
+    print(
+        f"built {n:,}-thread cache in {time.perf_counter() - started:.1f} s: {path} "
+        f"({path.stat().st_size / 1e6:.0f} MB)"
+    )
     return path
 
 
@@ -155,8 +157,14 @@ def one_round(path: Path) -> dict:
     # PYTHONDONTWRITEBYTECODE set would recompile this package's modules at every start).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     spawned = time.time()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(path), repr(spawned)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), repr(spawned)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"child failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -176,11 +184,15 @@ def main() -> None:
 
     print(f"\nTUI on {args.threads:,} threads, 160x48, median of {args.rounds} processes")
     print(f"  start -> first rows painted  {med('start') * 1000:7.0f} ms   (target ≤ 500)")
-    print(f"  queue switch: list on screen {med('switch') * 1000:7.1f} ms   (target ≤ 50); "
-          f"pane settled {med('switch_settled') * 1000:.1f} ms")
+    print(
+        f"  queue switch: list on screen {med('switch') * 1000:7.1f} ms   (target ≤ 50); "
+        f"pane settled {med('switch_settled') * 1000:.1f} ms"
+    )
     print(f"  G: row {args.threads:,} on screen {med('jump') * 1000:5.1f} ms")
-    print(f"  open a cached thread: shown  {med('open') * 1000:7.1f} ms   (target ≤ 30); "
-          f"settled {med('open_settled') * 1000:.1f} ms")
+    print(
+        f"  open a cached thread: shown  {med('open') * 1000:7.1f} ms   (target ≤ 30); "
+        f"settled {med('open_settled') * 1000:.1f} ms"
+    )
     print(f"  peak RSS                     {med('rss_mb'):7.0f} MB   (target ≤ 100)")
 
 

@@ -72,27 +72,39 @@ def build_cache(huge: int) -> Path:
     conn = open_db(partial)
     seed.seed_cache(conn, 2000, messages_for=2000, hostile=False)
     mailbox, prospect, ts = conn.execute(
-        "SELECT mailbox, prospect, last_ts FROM threads WHERE id = ?", (HUGE_ID,)).fetchone()
+        "SELECT mailbox, prospect, last_ts FROM threads WHERE id = ?", (HUGE_ID,)
+    ).fetchone()
     conn.execute("BEGIN")
     conn.execute("DELETE FROM messages WHERE thread_id = ?", (HUGE_ID,))
     rows = []
     for i in range(huge):
         incoming = i % 2 == 1
         mts = ts - (huge - i) * 600
-        rows.append((
-            f"{HUGE_ID}-h{i}", HUGE_ID, f"<h{i}@mail>", prospect if incoming else mailbox,
-            json.dumps([mailbox if incoming else prospect]), "[]", "Re: a long negotiation",
-            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mts)), mts,
-            f"Message {i + 1} of {huge}.\n\nLet us keep talking about the details of the "
-            f"contract, the seats and the price.\n\nOn Mon, someone wrote:\n> earlier text\n> more",
-            None, int(incoming), "INBOX" if incoming else "SENT",
-        ))
+        rows.append(
+            (
+                f"{HUGE_ID}-h{i}",
+                HUGE_ID,
+                f"<h{i}@mail>",
+                prospect if incoming else mailbox,
+                json.dumps([mailbox if incoming else prospect]),
+                "[]",
+                "Re: a long negotiation",
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mts)),
+                mts,
+                f"Message {i + 1} of {huge}.\n\nLet us keep talking about the details of the "
+                f"contract, the seats and the price.\n\nOn Mon, someone wrote:\n> earlier text\n> more",
+                None,
+                int(incoming),
+                "INBOX" if incoming else "SENT",
+            )
+        )
     conn.executemany(
         "INSERT INTO messages (id, thread_id, message_id, from_email, to_emails, cc_emails, "
         "subject, date_received, ts, body_text, body_html, is_incoming, folder) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    conn.execute("UPDATE threads SET message_count = ?, messages_fetched_count = ? WHERE id = ?",
-                 (huge, huge, HUGE_ID))
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    conn.execute("UPDATE threads SET message_count = ?, messages_fetched_count = ? WHERE id = ?", (huge, huge, HUGE_ID))
     conn.execute("COMMIT")
     from o2d_inbox.cache.writes import refresh_counts
 
@@ -150,8 +162,14 @@ print(json.dumps(out))
 
 def child(mode: str, path: Path, count: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    proc = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), str(count)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=3600, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(path), str(count)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=env,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"child failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -167,10 +185,14 @@ def main() -> None:
     opened = child("opens", path, args.opens)
     huge = child("huge", path, args.huge)
     print("\nTUI memory, 160x48 headless, 2,000-thread cache")
-    print(f"  {args.opens} opens (enter, esc, j): RSS {opened['before']:.1f} -> {opened['after']:.1f} MB, "
-          f"growth {opened['after'] - opened['before']:+.1f} MB   (target < 10)")
-    print(f"  open a {args.huge:,}-message thread: RSS {huge['before']:.1f} -> {huge['after']:.1f} MB, "
-          f"peak {huge['peak']:.1f} MB   (target ≤ 100); {huge['lines']:,} lines laid out")
+    print(
+        f"  {args.opens} opens (enter, esc, j): RSS {opened['before']:.1f} -> {opened['after']:.1f} MB, "
+        f"growth {opened['after'] - opened['before']:+.1f} MB   (target < 10)"
+    )
+    print(
+        f"  open a {args.huge:,}-message thread: RSS {huge['before']:.1f} -> {huge['after']:.1f} MB, "
+        f"peak {huge['peak']:.1f} MB   (target ≤ 100); {huge['lines']:,} lines laid out"
+    )
     print(f"  its list row: {huge['shown'].rstrip()}")
 
 

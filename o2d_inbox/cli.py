@@ -32,6 +32,7 @@ INTENTS = ("interested", "not_interested", "out_of_office", "bounced", "unsubscr
 def number(kind: type, low: float, high: float = math.inf):
     """An argparse type: an int or a finite float within [low, high] (nan, inf and -5 are
     usage errors, not values that disable what they set)."""
+
     def parse(text: str):
         try:
             value = kind(text)
@@ -41,6 +42,7 @@ def number(kind: type, low: float, high: float = math.inf):
             span = f"from {low:g} to {high:g}" if math.isfinite(high) else f"{low:g} or more"
             raise argparse.ArgumentTypeError(f"must be {span}, not {text}")
         return value
+
     parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
 
@@ -63,8 +65,13 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if (not action.option_strings or "default" in text or default is None or default is False
-                or default is argparse.SUPPRESS):
+        if (
+            not action.option_strings
+            or "default" in text
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -120,32 +127,31 @@ example:
 
 DESCRIPTIONS = {
     "doctor": "Check everything the inbox needs, one line each: the settings file and theme, the "
-              "API key (masked), the server, the workspace, its capabilities, the cache. Exit 0 "
-              "when all is well, else the exit code of the first problem.",
+    "API key (masked), the server, the workspace, its capabilities, the cache. Exit 0 "
+    "when all is well, else the exit code of the first problem.",
     "simulator": "Serve the built-in Outreach2day simulator on this machine, for trying the "
-                 "command line and scripts without an account. It accepts any key that starts "
-                 "with ot2d_, such as ot2d_sim_example_key (or only --api-key); point o2d-inbox at "
-                 "it with --base-url. The "
-                 "fault options make it slow, failing or rate limited on purpose.",
+    "command line and scripts without an account. It accepts any key that starts "
+    "with ot2d_, such as ot2d_sim_example_key (or only --api-key); point o2d-inbox at "
+    "it with --base-url. The "
+    "fault options make it slow, failing or rate limited on purpose.",
     "sync": "Bring the cache up to date with the server: new replies since the last sync, or "
-            "with --full every thread (intents changed elsewhere, removed threads). Progress on "
-            "stderr, a summary on stdout.",
+    "with --full every thread (intents changed elsewhere, removed threads). Progress on "
+    "stderr, a summary on stdout.",
     "threads": "List cached threads, newest first (works offline). Filters combine; "
-               "--needs-reply and --intent list what the inbox's queues list.",
+    "--needs-reply and --intent list what the inbox's queues list.",
     "show": "Show one cached conversation (works offline), wrapped to the terminal's width.",
     "search": "Full-text search of the cache (works offline): subjects, bodies and addresses.",
     "reply": "Queue a reply in the outbox; `o2d-inbox outbox flush` sends it. It goes from "
-             "the thread's own mailbox unless --from. A thread that is not in the cache is "
-             "checked with the server first.",
+    "the thread's own mailbox unless --from. A thread that is not in the cache is "
+    "checked with the server first.",
     "forward": "Queue a forward of a thread in the outbox; `o2d-inbox outbox flush` sends it.",
     "new": "Queue a new message in the outbox; `o2d-inbox outbox flush` sends it. It goes "
-           "from --from, else from_mailbox in config.toml.",
-    "intent": "Queue a reply-intent override (shown at once in the cache); `o2d-inbox outbox "
-              "flush` sends it.",
+    "from --from, else from_mailbox in config.toml.",
+    "intent": "Queue a reply-intent override (shown at once in the cache); `o2d-inbox outbox flush` sends it.",
     "outbox": "List the outbox (unsent items and what was sent today), send it now (flush), "
-              "or retry, cancel or edit one item. Every item is sent exactly once.",
+    "or retry, cancel or edit one item. Every item is sent exactly once.",
     "cache": "Check the cache file, print where it is, or rebuild it from the server while "
-             "keeping the outbox's unsent items and the local states (done, snoozed, notes).",
+    "keeping the outbox's unsent items and the local states (done, snoozed, notes).",
 }
 EPILOGS = {"search": SEARCH_SYNTAX}
 
@@ -161,8 +167,7 @@ def _finish_help(parser: argparse.ArgumentParser, sub: argparse._SubParsersActio
         p.epilog = p.epilog or EPILOGS.get(name)
         for action in p._actions:
             if action.help is None:
-                action.help = OPTION_HELP.get(action.option_strings[-1] if action.option_strings
-                                              else action.metavar)
+                action.help = OPTION_HELP.get(action.option_strings[-1] if action.option_strings else action.metavar)
 
 
 def since(text: str) -> int | None:
@@ -181,7 +186,8 @@ def since(text: str) -> int | None:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"not a time span or date: {text!r} (e.g. 30d, 12h, 2w, 2026-11-01 or all)") from None
+            f"not a time span or date: {text!r} (e.g. 30d, 12h, 2w, 2026-11-01 or all)"
+        ) from None
     return int(datetime(day.year, day.month, day.day).astimezone().timestamp())
 
 
@@ -189,22 +195,38 @@ def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
     # On subcommands the default is SUPPRESS: otherwise a subparser's None would overwrite a
     # value given before the subcommand (`o2d-inbox --workspace 7 sync`).
     kw = {"default": argparse.SUPPRESS} if sub else {}
-    p.add_argument("--config", metavar="FILE", help="settings file (env O2D_INBOX_CONFIG; default: "
-                   "config.toml in the config folder)", **kw)
-    p.add_argument("--base-url", metavar="URL", help="API base URL (env O2D_INBOX_BASE_URL; "
-                   "default: the public Outreach2day API)", **kw)
-    p.add_argument("--workspace", metavar="ID", type=int, help="workspace id (env O2D_INBOX_WORKSPACE; "
-                   "default: the only one the key sees)", **kw)
-    p.add_argument("--cache", metavar="FILE", help="cache database (env O2D_INBOX_CACHE; default: one "
-                   "per server and workspace in the data folder)", **kw)
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="settings file (env O2D_INBOX_CONFIG; default: config.toml in the config folder)",
+        **kw,
+    )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="API base URL (env O2D_INBOX_BASE_URL; default: the public Outreach2day API)",
+        **kw,
+    )
+    p.add_argument(
+        "--workspace",
+        metavar="ID",
+        type=int,
+        help="workspace id (env O2D_INBOX_WORKSPACE; default: the only one the key sees)",
+        **kw,
+    )
+    p.add_argument(
+        "--cache",
+        metavar="FILE",
+        help="cache database (env O2D_INBOX_CACHE; default: one per server and workspace in the data folder)",
+        **kw,
+    )
     if sub:
         p.add_argument("--demo", action="store_true", help="use the built-in simulator", **kw)
 
 
 def _listing(p: argparse.ArgumentParser) -> None:
     """--limit / --all / --json of the thread listings (threads, search)."""
-    p.add_argument("--limit", metavar="N", default=None,
-                   help="show N threads (default 50; with --json: all)")
+    p.add_argument("--limit", metavar="N", default=None, help="show N threads (default 50; with --json: all)")
     p.add_argument("--all", action="store_true", help="show every thread")
     p.add_argument("--json", action="store_true", help="JSON Lines")
 
@@ -216,8 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a subcommand, starts the inbox; `o2d-inbox COMMAND --help` tells more.",
     )
     parser.add_argument("-V", "--version", action="version", version=f"o2d-inbox {__version__}")
-    parser.add_argument("--demo", action="store_true",
-                        help="run on the built-in simulator with a demo cache (no key needed)")
+    parser.add_argument(
+        "--demo", action="store_true", help="run on the built-in simulator with a demo cache (no key needed)"
+    )
     _common(parser, sub=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -226,43 +249,66 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulator", help="serve the built-in Outreach2day simulator on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
-    p.add_argument("--port", type=number(int, 0, 65535), default=8765, metavar="N",
-                   help="port to listen on; 0: any free port")
+    p.add_argument(
+        "--port", type=number(int, 0, 65535), default=8765, metavar="N", help="port to listen on; 0: any free port"
+    )
     p.add_argument("--threads", type=number(int, 0), default=5000, metavar="N", help="seeded threads")
-    p.add_argument("--seed", type=int, default=42, metavar="N",
-                   help="seed of the generated data (the same seed, the same threads)")
-    p.add_argument("--api-key", default=None, metavar="KEY",
-                   help="the only key the simulator accepts (default: any ot2d_ key)")
+    p.add_argument(
+        "--seed", type=int, default=42, metavar="N", help="seed of the generated data (the same seed, the same threads)"
+    )
+    p.add_argument(
+        "--api-key", default=None, metavar="KEY", help="the only key the simulator accepts (default: any ot2d_ key)"
+    )
     p.add_argument("--reply-rate", type=SECONDS, default=0.0, metavar="R", help="live inbound replies per second")
     p.add_argument("--latency", type=SECONDS, default=0.0, metavar="S", help="added latency per request, seconds")
     p.add_argument("--fail-rate", type=RATE, default=0.0, metavar="F", help="fraction of requests answered 5xx")
     p.add_argument("--drop-rate", type=RATE, default=0.0, metavar="F", help="fraction of connections dropped")
     p.add_argument("--rate-limit-rate", type=RATE, default=0.0, metavar="F", help="fraction answered 429")
-    p.add_argument("--rate-limit-rps", type=SECONDS, default=0.0, metavar="R",
-                   help="a real rate limit: requests per second (token bucket; 0: none)")
-    p.add_argument("--rate-limit-burst", type=number(float, 1.0), default=1.0, metavar="N",
-                   help="requests at once within it")
+    p.add_argument(
+        "--rate-limit-rps",
+        type=SECONDS,
+        default=0.0,
+        metavar="R",
+        help="a real rate limit: requests per second (token bucket; 0: none)",
+    )
+    p.add_argument(
+        "--rate-limit-burst", type=number(float, 1.0), default=1.0, metavar="N", help="requests at once within it"
+    )
     p.add_argument("--malformed-rate", type=RATE, default=0.0, metavar="F", help="fraction of 2xx with truncated JSON")
 
     p = sub.add_parser("sync", help="sync the cache with the server")
     _common(p)
     p.add_argument("--full", action="store_true", help="full reconcile walk")
     p.add_argument("--messages", action="store_true", help="prefetch every thread's messages")
-    p.add_argument("--patience", type=float, metavar="S", default=argparse.SUPPRESS,
-                   help="give up after S seconds without an answer from the server "
-                        "(env O2D_INBOX_PATIENCE; default 300)")
+    p.add_argument(
+        "--patience",
+        type=float,
+        metavar="S",
+        default=argparse.SUPPRESS,
+        help="give up after S seconds without an answer from the server (env O2D_INBOX_PATIENCE; default 300)",
+    )
 
     p = sub.add_parser("threads", help="list cached threads (works offline)")
     _common(p)
-    p.add_argument("--intent", help="interested, not_interested, …, or unclassified (or the list's "
-                   "names: int, neu, ooo, not, bnc, unsub, unc)")
+    p.add_argument(
+        "--intent",
+        help="interested, not_interested, …, or unclassified (or the list's "
+        "names: int, neu, ooo, not, bnc, unsub, unc)",
+    )
     p.add_argument("--mailbox")
     p.add_argument("--campaign", help="a campaign id the cache knows")
     p.add_argument("--relevant", action="store_true", help="hide warmup and postmaster threads")
-    p.add_argument("--needs-reply", action="store_true",
-                   help="the Needs-reply queue: interested, neutral or unclassified threads waiting for our reply")
-    p.add_argument("--sort", choices=["oldest", "newest", "intent"], default=None,
-                   help="list order (default: the queue's own; Needs reply: interested first, then oldest wait)")
+    p.add_argument(
+        "--needs-reply",
+        action="store_true",
+        help="the Needs-reply queue: interested, neutral or unclassified threads waiting for our reply",
+    )
+    p.add_argument(
+        "--sort",
+        choices=["oldest", "newest", "intent"],
+        default=None,
+        help="list order (default: the queue's own; Needs reply: interested first, then oldest wait)",
+    )
     _listing(p)
 
     p = sub.add_parser("show", help="show one cached conversation (works offline)")
@@ -282,9 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body")
     g.add_argument("--body-file", metavar="F")
     p.add_argument("--from", dest="from_mailbox", metavar="M")
-    p.add_argument("--force", action="store_true",
-                   help="queue even though the recipient asked to unsubscribe, or the thread is "
-                        "not in the cache and the server cannot be asked")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="queue even though the recipient asked to unsubscribe, or the thread is "
+        "not in the cache and the server cannot be asked",
+    )
 
     p = sub.add_parser("forward", help="queue a forward in the outbox")
     _common(p)
@@ -303,8 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--body")
     g.add_argument("--body-file", metavar="F")
-    p.add_argument("--from", dest="from_mailbox", metavar="M",
-                   help="send from mailbox M (default: from_mailbox in config.toml)")
+    p.add_argument(
+        "--from", dest="from_mailbox", metavar="M", help="send from mailbox M (default: from_mailbox in config.toml)"
+    )
 
     p = sub.add_parser("intent", help="queue a reply-intent override in the outbox")
     _common(p)
@@ -314,8 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("outbox", help="list the outbox, or flush it")
     _common(p)
-    p.add_argument("action", nargs="?", choices=["list", "flush", "retry", "cancel", "edit"], default="list",
-                   help="list (default); flush: send now; retry ID / cancel ID / edit ID: one item")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", "flush", "retry", "cancel", "edit"],
+        default="list",
+        help="list (default); flush: send now; retry ID / cancel ID / edit ID: one item",
+    )
     p.add_argument("item_id", nargs="?", type=int, metavar="ID", help="with retry / cancel / edit")
     p.add_argument("--from", dest="from_mailbox", metavar="M", help="with edit: send it from mailbox M")
     g = p.add_mutually_exclusive_group()
@@ -323,15 +378,25 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--body-file", metavar="F", help="with edit: the new body from a file (- for stdin)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--wait", action="store_true", help="with flush: poll until every item is final")
-    p.add_argument("--timeout", type=SECONDS, default=600.0, metavar="S",
-                   help="with flush --wait: give up waiting after S seconds (default 600)")
+    p.add_argument(
+        "--timeout",
+        type=SECONDS,
+        default=600.0,
+        metavar="S",
+        help="with flush --wait: give up waiting after S seconds (default 600)",
+    )
     p.add_argument("--all", action="store_true", help="list: include items sent over a day ago")
 
     # stats and export (commands/stats.py, commands/export.py): offline, from the cache
     p = sub.add_parser("stats", help="reply stats per intent, day, campaign and mailbox (works offline)")
     _common(p)
-    p.add_argument("--since", type=since, default="30d", metavar="WHEN",
-                   help="window start: 30d (default), 12h, 2w, a date (2026-11-01) or all")
+    p.add_argument(
+        "--since",
+        type=since,
+        default="30d",
+        metavar="WHEN",
+        help="window start: 30d (default), 12h, 2w, a date (2026-11-01) or all",
+    )
     p.add_argument("--campaign", help="a campaign id, or none")
     p.add_argument("--mailbox")
     p.add_argument("--relevant", action="store_true", help="leave out warmup and postmaster threads")
@@ -343,17 +408,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--campaign", help="a campaign id, or none")
     p.add_argument("--mailbox")
     p.add_argument("--relevant", action="store_true", help="leave out warmup and postmaster threads")
-    p.add_argument("--since", type=since, default=None, metavar="WHEN",
-                   help="latest message at or after: 30d, 12h, 2w, a date or all (default: all)")
-    p.add_argument("--format", choices=["csv", "json"], default="csv",
-                   help="csv (RFC 4180, default) or json (JSON Lines: one object per row)")
+    p.add_argument(
+        "--since",
+        type=since,
+        default=None,
+        metavar="WHEN",
+        help="latest message at or after: 30d, 12h, 2w, a date or all (default: all)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["csv", "json"],
+        default="csv",
+        help="csv (RFC 4180, default) or json (JSON Lines: one object per row)",
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (default: standard output)")
 
     p = sub.add_parser("cache", help="check the cache file, show where it is, or rebuild it")
     _common(p)
-    p.add_argument("action", choices=["check", "path", "rebuild"],
-                   help="check: integrity (and repair the search index); path: print the file; "
-                        "rebuild: a fresh cache keeping the outbox's unsent items and local states")
+    p.add_argument(
+        "action",
+        choices=["check", "path", "rebuild"],
+        help="check: integrity (and repair the search index); path: print the file; "
+        "rebuild: a fresh cache keeping the outbox's unsent items and local states",
+    )
     _finish_help(parser, sub)
     return parser
 

@@ -1,44 +1,44 @@
 """Settings and the API key.
 
-    class ConfigError(Exception)            # exit code 2, one line, never contains the key
-    @dataclass class Config:
-        base_url: str                       # default https://public.outreach2day.com
-        base_url_error: str | None          # why base_url is unusable (one line naming where it
-                                            # was set); raised by server_url(), so commands that
-                                            # only read the cache still work
-        warnings: list[str]                 # one-line notes for stderr (plain http:// to a
-                                            # non-loopback host)
-        workspace: int | None
-        api_key: str | None                 # field(repr=False); never logged
-        from_mailbox: str | None
-        cache_path: Path | None             # explicit, or derived from base URL + workspace;
-                                            # None while the workspace is unknown (see
-                                            # context.resolve_workspace / cache_path_for)
-        theme: str                          # "o2d-dark" | "o2d-light" | any Textual theme
-        alerts: str                         # a new interested reply: "off" | "bell" | "notify"
-                                            # (file default "bell"; Config() is quiet: "off")
-        settings_file: Path | None          # where the inbox saves a setting chosen in it (the
-                                            # theme): the file load_config looked at; None: not saved
-        keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
-        undo_seconds: float                 # outbox undo window, default 10, 0..600
-        reconcile_minutes: float            # full reconcile interval, default 60, 1..10080
-        patience_seconds: float             # a request retries this long without an answer, default 300
-        config_path: Path | None            # the TOML file read, if any
-        demo: bool                          # running on the in-process simulator
-    load_config(args=None, env=os.environ, *, warn=print_warning) -> Config
-        precedence: flag > env (O2D_INBOX_BASE_URL, O2D_INBOX_WORKSPACE, O2D_INBOX_CACHE,
-        O2D_INBOX_CONFIG, O2D_INBOX_PATIENCE) > TOML file (user_config_dir("o2d-inbox")/config.toml)
-        > default. Numbers must be finite and within their range. Key: OUTREACH2DAY_API_KEY, else
-        ~/.config/outreach2day/env (vendor env format; refused when it is not a regular file,
-        when group/other have any permission on it, or when its folder is writable by them).
-    Config.server_url() -> str                       base_url, or ConfigError (base_url_error)
-    read_key_file(path) -> str | None                the key file's key, or ConfigError
-    cache_path_for(base_url, workspace) -> Path      user_data_dir/caches/<host>-ws<id>.db
-    demo_cache_path() -> Path                        user_data_dir/demo.db
-    mask_key(key) -> str                             "ot2d_…ab12" at most
-    scrub_keys(text, *keys) -> str                   text with any key in it masked
-    save_setting(path, key, value)                   one top-level string setting written into
-                                                     the TOML file, every other line kept
+class ConfigError(Exception)            # exit code 2, one line, never contains the key
+@dataclass class Config:
+    base_url: str                       # default https://public.outreach2day.com
+    base_url_error: str | None          # why base_url is unusable (one line naming where it
+                                        # was set); raised by server_url(), so commands that
+                                        # only read the cache still work
+    warnings: list[str]                 # one-line notes for stderr (plain http:// to a
+                                        # non-loopback host)
+    workspace: int | None
+    api_key: str | None                 # field(repr=False); never logged
+    from_mailbox: str | None
+    cache_path: Path | None             # explicit, or derived from base URL + workspace;
+                                        # None while the workspace is unknown (see
+                                        # context.resolve_workspace / cache_path_for)
+    theme: str                          # "o2d-dark" | "o2d-light" | any Textual theme
+    alerts: str                         # a new interested reply: "off" | "bell" | "notify"
+                                        # (file default "bell"; Config() is quiet: "off")
+    settings_file: Path | None          # where the inbox saves a setting chosen in it (the
+                                        # theme): the file load_config looked at; None: not saved
+    keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
+    undo_seconds: float                 # outbox undo window, default 10, 0..600
+    reconcile_minutes: float            # full reconcile interval, default 60, 1..10080
+    patience_seconds: float             # a request retries this long without an answer, default 300
+    config_path: Path | None            # the TOML file read, if any
+    demo: bool                          # running on the in-process simulator
+load_config(args=None, env=os.environ, *, warn=print_warning) -> Config
+    precedence: flag > env (O2D_INBOX_BASE_URL, O2D_INBOX_WORKSPACE, O2D_INBOX_CACHE,
+    O2D_INBOX_CONFIG, O2D_INBOX_PATIENCE) > TOML file (user_config_dir("o2d-inbox")/config.toml)
+    > default. Numbers must be finite and within their range. Key: OUTREACH2DAY_API_KEY, else
+    ~/.config/outreach2day/env (vendor env format; refused when it is not a regular file,
+    when group/other have any permission on it, or when its folder is writable by them).
+Config.server_url() -> str                       base_url, or ConfigError (base_url_error)
+read_key_file(path) -> str | None                the key file's key, or ConfigError
+cache_path_for(base_url, workspace) -> Path      user_data_dir/caches/<host>-ws<id>.db
+demo_cache_path() -> Path                        user_data_dir/demo.db
+mask_key(key) -> str                             "ot2d_…ab12" at most
+scrub_keys(text, *keys) -> str                   text with any key in it masked
+save_setting(path, key, value)                   one top-level string setting written into
+                                                 the TOML file, every other line kept
 """
 
 from __future__ import annotations
@@ -98,8 +98,18 @@ ENV_CACHE = "O2D_INBOX_CACHE"
 ENV_CONFIG = "O2D_INBOX_CONFIG"
 ENV_PATIENCE = "O2D_INBOX_PATIENCE"
 
-_FILE_KEYS = ("base_url", "workspace", "from_mailbox", "cache", "theme", "undo_seconds",
-              "reconcile_minutes", "keymap", "patience_seconds", "alerts")
+_FILE_KEYS = (
+    "base_url",
+    "workspace",
+    "from_mailbox",
+    "cache",
+    "theme",
+    "undo_seconds",
+    "reconcile_minutes",
+    "keymap",
+    "patience_seconds",
+    "alerts",
+)
 
 
 class ConfigError(Exception):
@@ -138,6 +148,7 @@ class Config:
 
 # --------------------------------------------------------------------------- paths
 
+
 def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
@@ -155,8 +166,10 @@ def key_file_path(env: Mapping[str, str] = os.environ) -> Path:
 def key_hint(env: Mapping[str, str] = os.environ) -> str:
     """How to give o2d-inbox its API key, for the end of an error line (the key itself comes
     from the account settings of Outreach2day's web app)."""
-    return (f"set {KEY_ENV}=ot2d_… (a key from your Outreach2day account settings) or put that "
-            f"line in {key_file_path(env)} (chmod 600)")
+    return (
+        f"set {KEY_ENV}=ot2d_… (a key from your Outreach2day account settings) or put that "
+        f"line in {key_file_path(env)} (chmod 600)"
+    )
 
 
 def _host_slug(base_url: str) -> str:
@@ -204,7 +217,7 @@ def _env_value(raw: str) -> str:
         end = raw.find(raw[0], 1)
         if end < 0:
             raise ValueError(f"the value has no closing {raw[0]}")
-        rest = raw[end + 1:].strip()
+        rest = raw[end + 1 :].strip()
         if rest and not rest.startswith("#"):
             raise ValueError("unexpected text after the closing quote")
         return raw[1:end]
@@ -227,9 +240,13 @@ def parse_key_file(text: str, path: Path) -> str | None:
 
 
 def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device")):
+    for test, name in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -237,13 +254,16 @@ def _file_kind(mode: int) -> str:
 
 def _check_key_file(path: Path, st: os.stat_result) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise ConfigError(f"{path} is {_file_kind(st.st_mode)}, not a regular file; it should "
-                          f"be a file holding the line {KEY_ENV}=ot2d_…")
+        raise ConfigError(
+            f"{path} is {_file_kind(st.st_mode)}, not a regular file; it should "
+            f"be a file holding the line {KEY_ENV}=ot2d_…"
+        )
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"{path} can be read by other users; fix it with: chmod 600 {path}")
     if st.st_size > MAX_KEY_FILE_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_KEY_FILE_BYTES // 1024} KiB; it should "
-                          f"hold the line {KEY_ENV}=ot2d_…")
+        raise ConfigError(
+            f"{path} is larger than {MAX_KEY_FILE_BYTES // 1024} KiB; it should hold the line {KEY_ENV}=ot2d_…"
+        )
 
 
 def _check_key_folder(folder: Path) -> None:
@@ -254,12 +274,15 @@ def _check_key_folder(folder: Path) -> None:
     except OSError:
         return  # the file itself was just found in it: nothing more to learn here
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise ConfigError(f"{folder} can be written by other users, who could replace the key "
-                          f"file; fix it with: chmod 700 {folder}")
+        raise ConfigError(
+            f"{folder} can be written by other users, who could replace the key file; fix it with: chmod 700 {folder}"
+        )
     uid = getattr(os, "getuid", lambda: None)()
     if uid is not None and st.st_uid not in (uid, 0):
-        raise ConfigError(f"{folder} belongs to another user, who could replace the key file; "
-                          f"it must be yours: chown $(id -un) {folder}")
+        raise ConfigError(
+            f"{folder} belongs to another user, who could replace the key file; "
+            f"it must be yours: chown $(id -un) {folder}"
+        )
 
 
 def read_key_file(path: Path) -> str | None:
@@ -300,15 +323,17 @@ def read_api_key(env: Mapping[str, str] = os.environ) -> tuple[str | None, str |
         source = str(path)
     if not key.startswith(KEY_PREFIX):
         # never echo it: a mistyped key is still a secret
-        raise ConfigError(f"the API key in {source} does not start with {KEY_PREFIX}; "
-                          "copy it again from your Outreach2day account settings")
+        raise ConfigError(
+            f"the API key in {source} does not start with {KEY_PREFIX}; "
+            "copy it again from your Outreach2day account settings"
+        )
     return key, source
 
 
 # --------------------------------------------------------------------------- the TOML file
 
-def config_file_path(args: argparse.Namespace | None = None,
-                     env: Mapping[str, str] = os.environ) -> tuple[Path, bool]:
+
+def config_file_path(args: argparse.Namespace | None = None, env: Mapping[str, str] = os.environ) -> tuple[Path, bool]:
     """(path, explicit): the --config flag, else O2D_INBOX_CONFIG, else the default file."""
     flag = getattr(args, "config", None)
     if flag:
@@ -319,8 +344,14 @@ def config_file_path(args: argparse.Namespace | None = None,
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
@@ -356,8 +387,10 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
             out[key] = check_number(key, value, f"{path}: key '{key}'")
         elif key == "alerts":
             if value not in ALERTS:
-                raise ConfigError(f"{path}: key 'alerts' must be one of {', '.join(map(repr, ALERTS))}, "
-                                  f"got {repr(value[:24]) if isinstance(value, str) else _type_name(value)}")
+                raise ConfigError(
+                    f"{path}: key 'alerts' must be one of {', '.join(map(repr, ALERTS))}, "
+                    f"got {repr(value[:24]) if isinstance(value, str) else _type_name(value)}"
+                )
             out[key] = value
         elif key == "keymap":
             if not isinstance(value, dict):
@@ -367,8 +400,9 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
                 if isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys):
                     keys = ",".join(keys)  # Textual's own form: "ctrl+r,f2"
                 if not isinstance(keys, str) or not keys.strip():
-                    raise ConfigError(f"{path}: key 'keymap.{binding}' must be a key string "
-                                      f"like \"ctrl+r\", got {_type_name(keys)}")
+                    raise ConfigError(
+                        f"{path}: key 'keymap.{binding}' must be a key string like \"ctrl+r\", got {_type_name(keys)}"
+                    )
                 keymap[binding] = keys.strip()
             out[key] = keymap
         else:  # base_url (checked in load_config), from_mailbox, cache, theme: strings
@@ -382,6 +416,7 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- values
 
+
 def check_number(name: str, value: float, where: str) -> float:
     """A numeric setting as a float, or ConfigError naming where it was set and its range.
     TOML and float() both accept nan and inf: nan compares false with everything, so it would
@@ -392,8 +427,7 @@ def check_number(name: str, value: float, where: str) -> float:
     except OverflowError:  # a TOML integer may have any number of digits
         number = math.inf
     if not (math.isfinite(number) and low <= number <= high):
-        raise ConfigError(f"{where} must be a number from {low:g} to {high:g} ({unit}), "
-                          f"got {_shown(value)}")
+        raise ConfigError(f"{where} must be a number from {low:g} to {high:g} ({unit}), got {_shown(value)}")
     return number
 
 
@@ -442,8 +476,7 @@ def cleartext_warning(url: str) -> str | None:
             return None
     except ValueError:
         pass
-    return (f"base_url uses plain http:// to {host}: the API key and your messages travel "
-            "unencrypted; use https://")
+    return f"base_url uses plain http:// to {host}: the API key and your messages travel unencrypted; use https://"
 
 
 def print_warning(message: str) -> None:
@@ -454,9 +487,13 @@ def print_warning(message: str) -> None:
 
 # --------------------------------------------------------------------------- together
 
-def load_config(args: argparse.Namespace | None = None,
-                env: Mapping[str, str] = os.environ, *,
-                warn: Callable[[str], None] | None = print_warning) -> Config:
+
+def load_config(
+    args: argparse.Namespace | None = None,
+    env: Mapping[str, str] = os.environ,
+    *,
+    warn: Callable[[str], None] | None = print_warning,
+) -> Config:
     """Flag > env > file > default, then the key. Raises ConfigError (one line), except for
     an unusable base_url, which is kept in Config.base_url_error (see Config.server_url).
     Warnings go to ``warn`` (stderr by default; doctor shows them in its checklist) and are
@@ -557,7 +594,7 @@ def _with_setting(text: str, key: str, value: str) -> str:
             break
         found = assignment.match(old.rstrip("\r\n"))
         if found:
-            ending = old[len(old.rstrip("\r\n")):] or "\n"
+            ending = old[len(old.rstrip("\r\n")) :] or "\n"
             lines[number] = line + (found.group(2) or "") + ending
             return "".join(lines)
     if lines and at == len(lines) and not lines[-1].endswith("\n"):

@@ -1,27 +1,27 @@
 """The one place that turns a Config into the objects a command needs.
 
-    make_client(config, **client_kwargs) -> UniboxClient
-        The real server, or (config.demo) the process-wide in-process simulator.
-        Raises ConfigError when there is no API key or base_url is unusable.
-    demo_simulator() -> Simulator           the one Simulator of this process (TUI + workers)
-    with_workspace(config, workspace) -> Config      the same, for a workspace already known
-    await resolve_workspace(config, client) -> Config
-        The same config with workspace (and, unless given explicitly, cache_path) filled in,
-        asking the server only when the workspace is not configured.
-    with_cached_workspace(config) -> Config
-        no workspace configured: the workspace of the only default cache on disk for this
-        server (what an earlier sync resolved); otherwise the config unchanged.
-    cache_path(config) -> Path
-        config.cache_path, else the only default cache on disk for this server;
-        ConfigError when it cannot be known without asking the server (on a first run
-        without a key: that the key is missing, and how to set it).
-    open_cache(config) -> sqlite3.Connection         cache.db.open_db(cache_path(config));
-        a local fault (disk full, read-only, damaged) raises cache.db.CacheError (exit 6); a
-        cache in a folder the user named that does not exist, ConfigError (exit 2)
-    first_run_error() -> ConfigError                 no key and no cache: how to set the key
-    make_engine(config, conn, client, **engine_kwargs) -> SyncEngine
-        reconcile walk every config.reconcile_minutes; config.from_mailbox learned as ours
-    make_dispatcher(config, conn, client, **dispatcher_kwargs) -> Dispatcher
+make_client(config, **client_kwargs) -> UniboxClient
+    The real server, or (config.demo) the process-wide in-process simulator.
+    Raises ConfigError when there is no API key or base_url is unusable.
+demo_simulator() -> Simulator           the one Simulator of this process (TUI + workers)
+with_workspace(config, workspace) -> Config      the same, for a workspace already known
+await resolve_workspace(config, client) -> Config
+    The same config with workspace (and, unless given explicitly, cache_path) filled in,
+    asking the server only when the workspace is not configured.
+with_cached_workspace(config) -> Config
+    no workspace configured: the workspace of the only default cache on disk for this
+    server (what an earlier sync resolved); otherwise the config unchanged.
+cache_path(config) -> Path
+    config.cache_path, else the only default cache on disk for this server;
+    ConfigError when it cannot be known without asking the server (on a first run
+    without a key: that the key is missing, and how to set it).
+open_cache(config) -> sqlite3.Connection         cache.db.open_db(cache_path(config));
+    a local fault (disk full, read-only, damaged) raises cache.db.CacheError (exit 6); a
+    cache in a folder the user named that does not exist, ConfigError (exit 2)
+first_run_error() -> ConfigError                 no key and no cache: how to set the key
+make_engine(config, conn, client, **engine_kwargs) -> SyncEngine
+    reconcile walk every config.reconcile_minutes; config.from_mailbox learned as ours
+make_dispatcher(config, conn, client, **dispatcher_kwargs) -> Dispatcher
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ def demo_simulator() -> Simulator:
         if _sim is None:
             from o2d_inbox.simulator import SimConfig, Simulator
 
-            _sim = Simulator(SimConfig(threads=DEMO_THREADS, seed=DEMO_SEED,
-                                       reply_rate=DEMO_REPLY_RATE))
+            _sim = Simulator(SimConfig(threads=DEMO_THREADS, seed=DEMO_SEED, reply_rate=DEMO_REPLY_RATE))
         return _sim
 
 
@@ -79,8 +78,13 @@ def make_client(config: Config, **client_kwargs: Any) -> UniboxClient:
     client_kwargs.setdefault("patience", config.patience_seconds)
 
     if config.demo:
-        return UniboxClient(config.base_url, DEMO_API_KEY, config.workspace or DEMO_WORKSPACE,
-                            transport=demo_simulator().transport(), **client_kwargs)
+        return UniboxClient(
+            config.base_url,
+            DEMO_API_KEY,
+            config.workspace or DEMO_WORKSPACE,
+            transport=demo_simulator().transport(),
+            **client_kwargs,
+        )
     if not config.api_key:
         raise ConfigError(f"no API key: {key_hint()}")
     return UniboxClient(config.server_url(), config.api_key, config.workspace, **client_kwargs)
@@ -131,14 +135,17 @@ def cache_path(config: Config) -> Path:
     if not found and not (config.api_key or config.demo):
         raise first_run_error()
     hint = "several caches exist for this server" if found else "no cache yet"
-    raise ConfigError(f"workspace unknown ({hint}): pass --workspace ID, set "
-                      f"O2D_INBOX_WORKSPACE or 'workspace' in config.toml, or run o2d-inbox sync")
+    raise ConfigError(
+        f"workspace unknown ({hint}): pass --workspace ID, set "
+        f"O2D_INBOX_WORKSPACE or 'workspace' in config.toml, or run o2d-inbox sync"
+    )
 
 
 def first_run_error() -> ConfigError:
     """Without a key and without a cache there is nothing to show: the key comes first."""
-    return ConfigError(f"no API key, and no cache to read yet: {key_hint()}; then run "
-                       "`o2d-inbox sync` (or try `o2d-inbox --demo`)")
+    return ConfigError(
+        f"no API key, and no cache to read yet: {key_hint()}; then run `o2d-inbox sync` (or try `o2d-inbox --demo`)"
+    )
 
 
 def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
@@ -152,16 +159,17 @@ def open_cache(config: Config, *, readonly: bool = False) -> sqlite3.Connection:
     own = data_dir()
     chosen = path.parent != own and own not in path.parent.parents
     if chosen and not path.parent.exists():
-        raise ConfigError(f"cache {path}: the folder {path.parent} does not exist (mistyped in "
-                          "--cache, O2D_INBOX_CACHE or 'cache' in config.toml? create it first)")
+        raise ConfigError(
+            f"cache {path}: the folder {path.parent} does not exist (mistyped in "
+            "--cache, O2D_INBOX_CACHE or 'cache' in config.toml? create it first)"
+        )
     for folder in (path.parent, *path.parent.parents):
         if folder == own or own in folder.parents:
             restrict(folder, PRIVATE_DIR)
     return open_db(path, readonly=readonly)
 
 
-def make_engine(config: Config, conn: sqlite3.Connection, client: UniboxClient,
-                **engine_kwargs: Any) -> SyncEngine:
+def make_engine(config: Config, conn: sqlite3.Connection, client: UniboxClient, **engine_kwargs: Any) -> SyncEngine:
     """The sync engine for ``config`` (the CLI's sync and the TUI alike): a reconcile walk
     every ``reconcile_minutes``, and the configured sender known as one of our mailboxes
     before the first page, so its threads never wait for a reply from ourselves. Extra
@@ -176,8 +184,9 @@ def make_engine(config: Config, conn: sqlite3.Connection, client: UniboxClient,
     return SyncEngine(conn, client, **engine_kwargs)
 
 
-def make_dispatcher(config: Config, conn: sqlite3.Connection, client: UniboxClient,
-                    **dispatcher_kwargs: Any) -> Dispatcher:
+def make_dispatcher(
+    config: Config, conn: sqlite3.Connection, client: UniboxClient, **dispatcher_kwargs: Any
+) -> Dispatcher:
     """The outbox dispatcher for ``config`` (``outbox flush`` and the TUI's sender). No
     setting shapes it today; extra kwargs (clock, poll_backoff, idle_interval, ...) go to
     Dispatcher, so a setting added later has one place to land."""

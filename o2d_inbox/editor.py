@@ -23,8 +23,7 @@ def editor_command() -> str:
     return os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
 
 
-def edit_text(text: str, *,
-              around: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext) -> str:
+def edit_text(text: str, *, around: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext) -> str:
     """``text`` as the user left it in their editor. ``around`` wraps the editor's run (the
     TUI hands the terminal over with it). The newline editors add at the end is dropped."""
     editor = editor_command()

@@ -116,8 +116,9 @@ def queue_ids(conn: sqlite3.Connection, view: View, page: int = 5000) -> Iterato
         after = rows[-1].key
 
 
-def export_queue(conn: sqlite3.Connection, path: str | os.PathLike, *, view: View | None = None,
-                 ids: Iterable[str] | None = None) -> int:
+def export_queue(
+    conn: sqlite3.Connection, path: str | os.PathLike, *, view: View | None = None, ids: Iterable[str] | None = None
+) -> int:
     """Write the threads of ``view`` (or the given ``ids``: a selection) to ``path``, in the
     format its name says (format_for); returns how many rows."""
     from o2d_inbox.cache.stats import rows_for_ids

@@ -28,11 +28,36 @@ MAX_DAYS = 5 * 366  # further than this is a typo, not a snooze
 _SMALL_HOURS = 5  # before this, "tomorrow morning" is still today's morning to the user
 
 _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december"]
-_UNITS = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60, "h": 3600, "hour": 3600,
-          "hours": 3600, "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800,
-          "weeks": 604800}
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_UNITS = {
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+}
 _RELATIVE = re.compile(r"^(?:in\s+)?(\d{1,4})\s*([a-z]+)$")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm|h)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

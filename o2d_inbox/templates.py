@@ -40,8 +40,8 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -50,9 +50,21 @@ import platformdirs
 from o2d_inbox.render.compose import clean_body
 
 __all__ = [
-    "Template", "DEFAULTS", "ANY", "UNCLASSIFIED", "templates_dir", "load_templates",
-    "templates_for", "merge_fields", "sender_first_name", "fill", "company_name", "unfilled_fields",
-    "UNFILLED", "signatures_dir", "signature_for",
+    "Template",
+    "DEFAULTS",
+    "ANY",
+    "UNCLASSIFIED",
+    "templates_dir",
+    "load_templates",
+    "templates_for",
+    "merge_fields",
+    "sender_first_name",
+    "fill",
+    "company_name",
+    "unfilled_fields",
+    "UNFILLED",
+    "signatures_dir",
+    "signature_for",
 ]
 
 ANY = "any"
@@ -65,10 +77,12 @@ _NAME_OK = re.compile(r"^[A-Za-z][A-Za-z'\u00c0-\u024f-]{0,40}$")
 _GENERIC_LOCAL = frozenset(
     "info sales office contact hello hi team admin support help noreply no-reply no_reply "
     "mail email marketing billing accounts finance hr jobs careers press media enquiries "
-    "inquiries service services reception postmaster mailer-daemon webmaster".split())
+    "inquiries service services reception postmaster mailer-daemon webmaster".split()
+)
 _FREE_MAIL = frozenset(
     "gmail googlemail outlook hotmail live msn yahoo ymail icloud me mac aol gmx web "
-    "proton protonmail pm zoho yandex mail fastmail hey t-online orange free laposte".split())
+    "proton protonmail pm zoho yandex mail fastmail hey t-online orange free laposte".split()
+)
 # second-level labels under a country code ("acme.co.uk" is acme)
 _SECOND_LEVEL = frozenset("co com net org ac gov edu ltd plc".split())
 
@@ -87,31 +101,50 @@ def _t(intent: str, name: str, body: str) -> Template:
 
 
 DEFAULTS: tuple[Template, ...] = (
-    _t("interested", "Book a call",
-       "Hi {first_name},\n\nGreat to hear from you! Would Tuesday or Wednesday afternoon work "
-       "for a 20-minute call? If it's easier, pick any slot that suits you and I'll make it "
-       "work.\n\nBest,\n{sender_name}"),
-    _t("interested", "Send pricing",
-       "Hi {first_name},\n\nThanks for your interest. I've put together pricing for "
-       "{company}; happy to walk you through it on a short call.\n\nBest,\n{sender_name}"),
-    _t("not_interested", "Thanks anyway",
-       "Hi {first_name},\n\nUnderstood, thanks for letting me know. I won't follow up; if "
-       "things change at {company}, just reply to this email.\n\nAll the best,\n{sender_name}"),
-    _t("out_of_office", "Follow up on return",
-       "Hi {first_name},\n\nThanks, no rush. I'll follow up once you're back.\n\n{sender_name}"),
-    _t("unsubscribe", "Confirm removal",
-       "Hi {first_name},\n\nDone: you've been removed from our list and won't hear from us "
-       "again. Sorry for the noise.\n\n{sender_name}"),
-    _t("neutral", "Share more info",
-       "Hi {first_name},\n\nHappy to share more. Here's a short overview and a few stories "
-       "from teams like {company}. Would a quick call help?\n\nBest,\n{sender_name}"),
-    _t("bounced", "Ask for a colleague",
-       "Hi,\n\nIt looks like my earlier note didn't reach {prospect}. Who would be the right "
-       "person at {company} to talk to about this?\n\nThanks,\n{sender_name}"),
-    _t(UNCLASSIFIED, "Quick reply",
-       "Hi {first_name},\n\nThanks for getting back to me.\n\nBest,\n{sender_name}"),
-    _t(ANY, "Thanks",
-       "Thanks {first_name}!\n\n{sender_name}"),
+    _t(
+        "interested",
+        "Book a call",
+        "Hi {first_name},\n\nGreat to hear from you! Would Tuesday or Wednesday afternoon work "
+        "for a 20-minute call? If it's easier, pick any slot that suits you and I'll make it "
+        "work.\n\nBest,\n{sender_name}",
+    ),
+    _t(
+        "interested",
+        "Send pricing",
+        "Hi {first_name},\n\nThanks for your interest. I've put together pricing for "
+        "{company}; happy to walk you through it on a short call.\n\nBest,\n{sender_name}",
+    ),
+    _t(
+        "not_interested",
+        "Thanks anyway",
+        "Hi {first_name},\n\nUnderstood, thanks for letting me know. I won't follow up; if "
+        "things change at {company}, just reply to this email.\n\nAll the best,\n{sender_name}",
+    ),
+    _t(
+        "out_of_office",
+        "Follow up on return",
+        "Hi {first_name},\n\nThanks, no rush. I'll follow up once you're back.\n\n{sender_name}",
+    ),
+    _t(
+        "unsubscribe",
+        "Confirm removal",
+        "Hi {first_name},\n\nDone: you've been removed from our list and won't hear from us "
+        "again. Sorry for the noise.\n\n{sender_name}",
+    ),
+    _t(
+        "neutral",
+        "Share more info",
+        "Hi {first_name},\n\nHappy to share more. Here's a short overview and a few stories "
+        "from teams like {company}. Would a quick call help?\n\nBest,\n{sender_name}",
+    ),
+    _t(
+        "bounced",
+        "Ask for a colleague",
+        "Hi,\n\nIt looks like my earlier note didn't reach {prospect}. Who would be the right "
+        "person at {company} to talk to about this?\n\nThanks,\n{sender_name}",
+    ),
+    _t(UNCLASSIFIED, "Quick reply", "Hi {first_name},\n\nThanks for getting back to me.\n\nBest,\n{sender_name}"),
+    _t(ANY, "Thanks", "Thanks {first_name}!\n\n{sender_name}"),
 )
 
 
@@ -164,8 +197,9 @@ def _files(folder: Path) -> list[Path]:
     return entries[:MAX_FILES]
 
 
-def load_templates(config_dir: str | os.PathLike[str] | None = None, *,
-                   defaults: bool = True) -> dict[str, list[Template]]:
+def load_templates(
+    config_dir: str | os.PathLike[str] | None = None, *, defaults: bool = True
+) -> dict[str, list[Template]]:
     """{intent: [Template]}: the user's files (by name), then the defaults they don't replace."""
     found: dict[str, list[Template]] = {}
     root = templates_dir(config_dir)
@@ -203,6 +237,7 @@ def templates_for(templates: dict[str, list[Template]], intent: str | None) -> l
 
 # --- merge fields ---------------------------------------------------------------------------
 
+
 def _split_address(address: str | None) -> tuple[str, str] | None:
     if not address or "@" not in address:
         return None
@@ -224,14 +259,18 @@ def _names(local: str) -> tuple[str | None, str | None]:
 
 
 # Words a run-together company domain often ends with: "soylentfoods" reads Soylent Foods.
-_COMPANY_WORDS = sorted(set(
-    "retail foods food labs lab tech technologies systems capital health healthcare logistics "
-    "energy media travel cloud bio biotech trading group industries industrial robotics "
-    "analytics payments pay freight devtools homes home beverages fintech dynamics imports "
-    "traders software solutions consulting partners digital networks security data studio "
-    "studios ventures holdings global marketing motors insurance bank finance hr apps "
-    "worldwide agency foundation games learning legal medical pharma mobility corp".split()),
-    key=len, reverse=True)
+_COMPANY_WORDS = sorted(
+    set(
+        "retail foods food labs lab tech technologies systems capital health healthcare logistics "
+        "energy media travel cloud bio biotech trading group industries industrial robotics "
+        "analytics payments pay freight devtools homes home beverages fintech dynamics imports "
+        "traders software solutions consulting partners digital networks security data studio "
+        "studios ventures holdings global marketing motors insurance bank finance hr apps "
+        "worldwide agency foundation games learning legal medical pharma mobility corp".split()
+    ),
+    key=len,
+    reverse=True,
+)
 _WORD_TOKEN = re.compile(r"[^\W_][\w&'’.-]*")
 _MAX_KNOWN_CHARS = 20_000  # of thread text searched for a company's spelling
 _MAX_RUN = 4  # words in a company name
@@ -250,11 +289,11 @@ def _label(domain: str) -> str | None:
 
 
 def _split_words(chunk: str) -> list[str]:
-    """"wonkaretail" -> ["wonka", "retail"]: common trailing words split off (at least four
+    """ "wonkaretail" -> ["wonka", "retail"]: common trailing words split off (at least four
     letters must stay in front: "initech" stays whole), what is left stays whole."""
     for word in _COMPANY_WORDS:
         if chunk.endswith(word) and len(chunk) - len(word) >= 4:
-            return _split_words(chunk[:-len(word)]) + [word]
+            return _split_words(chunk[: -len(word)]) + [word]
     return [chunk]
 
 
@@ -319,8 +358,7 @@ def sender_first_name(mailbox: str | None) -> str | None:
     return _names(ours[0])[0] if ours else None
 
 
-def merge_fields(thread: MergeThread, sender_name: str | None = None, *,
-                 known: Iterable[str] = ()) -> dict[str, str]:
+def merge_fields(thread: MergeThread, sender_name: str | None = None, *, known: Iterable[str] = ()) -> dict[str, str]:
     """The fields this thread can fill (a field without a value is left out, so it stays
     visible as ``{field}`` in the text). ``known`` is text the cache holds about the thread
     (subject, message bodies) where the company may be spelled."""
@@ -351,8 +389,9 @@ def merge_fields(thread: MergeThread, sender_name: str | None = None, *,
     return out
 
 
-def fill(template: Template | str, *, thread: MergeThread, sender_name: str | None = None,
-         known: Iterable[str] = ()) -> str:
+def fill(
+    template: Template | str, *, thread: MergeThread, sender_name: str | None = None, known: Iterable[str] = ()
+) -> str:
     """The template's body with its merge fields filled; unknown ones stay as ``{name}``."""
     body = template.body if isinstance(template, Template) else template
     values = merge_fields(thread, sender_name, known=known)
@@ -371,6 +410,7 @@ def unfilled_fields(text: str | None) -> list[str]:
 
 # --- signatures -----------------------------------------------------------------------------
 
+
 def signatures_dir(config_dir: str | os.PathLike[str] | None = None) -> Path:
     return templates_dir(config_dir).parent / "signatures"
 
@@ -381,8 +421,11 @@ def signature_for(mailbox: str | None, config_dir: str | os.PathLike[str] | None
     from the mailbox (other fields stay, for unfilled_fields to catch)."""
     folder = signatures_dir(config_dir)
     address = (mailbox or "").strip().lower()
-    names = [f"{address}.txt"] if address and re.fullmatch(r"[^/\\\x00]+@[^/\\\x00]+", address) \
-        and not address.startswith(".") else []
+    names = (
+        [f"{address}.txt"]
+        if address and re.fullmatch(r"[^/\\\x00]+@[^/\\\x00]+", address) and not address.startswith(".")
+        else []
+    )
     values = {k: v for k, v in (("mailbox", address), ("sender_name", sender_first_name(address))) if v}
     for name in [*names, "default.txt"]:
         text = _read_text(folder / name)

@@ -1,6 +1,6 @@
 """Screenshots of the demo (in-process simulator, fresh temp cache), SVG + PNG if rsvg-convert.
 
-    .venv/bin/python screenshots/make_screenshots.py
+.venv/bin/python screenshots/make_screenshots.py
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.cli import build_parser  # noqa: E402
 from o2d_inbox.config import load_config  # noqa: E402
 from o2d_inbox.context import make_client  # noqa: E402
-from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.tui.app import build_app  # noqa: E402
+
 
 def typed(text: str) -> list[str]:
     """Key names that type ``text`` (letters and spaces)."""

@@ -12,7 +12,6 @@ import pytest
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.simulator import Simulator
 from o2d_inbox.sync.engine import SyncEngine
-
 from tests.helpers import SimServer, make_client, make_sim, refusing_socket
 from tests.seed import seed_cache
 
@@ -95,10 +94,15 @@ def cli_env(tmp_path, monkeypatch):
     def for_server(server: SimServer | None, cache=None) -> dict[str, str]:
         from o2d_inbox.simulator import EXAMPLE_KEY
 
-        values = {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "cfg"), "XDG_DATA_HOME": str(root / "data"),
-                  "OUTREACH2DAY_API_KEY": EXAMPLE_KEY, "O2D_INBOX_WORKSPACE": "42",
-                  "O2D_INBOX_CACHE": str(cache or tmp_path / "cli-cache.db"),
-                  "O2D_INBOX_BASE_URL": server.url if server else "http://127.0.0.1:9"}
+        values = {
+            "HOME": str(root),
+            "XDG_CONFIG_HOME": str(root / "cfg"),
+            "XDG_DATA_HOME": str(root / "data"),
+            "OUTREACH2DAY_API_KEY": EXAMPLE_KEY,
+            "O2D_INBOX_WORKSPACE": "42",
+            "O2D_INBOX_CACHE": str(cache or tmp_path / "cli-cache.db"),
+            "O2D_INBOX_BASE_URL": server.url if server else "http://127.0.0.1:9",
+        }
         for name, value in values.items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("O2D_INBOX_CONFIG", raising=False)

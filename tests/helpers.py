@@ -7,7 +7,6 @@ import asyncio
 import random
 
 from o2d_inbox.api.client import UniboxClient
-
 from o2d_inbox.simulator import SimConfig, Simulator
 
 API_KEY = "ot2d_store_tests_key_0123456789"
@@ -32,16 +31,17 @@ def make_client(sim: Simulator, **kwargs) -> UniboxClient:
 
 def cached_snapshot(conn) -> dict[str, dict]:
     """The cache in the shape of Simulator.thread_snapshot()."""
-    return {r[0]: {"replyIntent": r[1], "message_count": r[2]}
-            for r in conn.execute("SELECT id, reply_intent, message_count FROM threads")}
+    return {
+        r[0]: {"replyIntent": r[1], "message_count": r[2]}
+        for r in conn.execute("SELECT id, reply_intent, message_count FROM threads")
+    }
 
 
 def counts_are_right(conn) -> bool:
     """view_counts (kept by triggers) equal a recount from scratch."""
     from o2d_inbox.cache.schema import RECOUNT_SQL
 
-    kept = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute("SELECT * FROM view_counts")
-            if r[3] != 0}
+    kept = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute("SELECT * FROM view_counts") if r[3] != 0}
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS vc_check AS SELECT * FROM view_counts WHERE 0")
     conn.execute("DELETE FROM vc_check")
     conn.execute(RECOUNT_SQL.replace("INSERT INTO view_counts", "INSERT INTO vc_check", 1))
@@ -120,14 +120,19 @@ def stop(proc) -> None:
 
 
 def search_triggers(conn) -> set[str]:
-    return {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trg_search_%'")}
+    return {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trg_search_%'")
+    }
 
 
 def thread_indexes(conn) -> set[str]:
     """The threads table's own indexes (its primary key's automatic one aside)."""
-    return {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL")}
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL"
+        )
+    }
 
 
 def search_index_whole(conn) -> bool:
@@ -164,8 +169,12 @@ def damage_table(path, table: str, *, one_leaf: bool = False) -> int:
     import sqlite3
 
     conn = sqlite3.connect(path)
-    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND "
-                                        "(pagetype = 'leaf' OR ?) ORDER BY path", (table, not one_leaf))]
+    pages = [
+        r[0]
+        for r in conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? AND (pagetype = 'leaf' OR ?) ORDER BY path", (table, not one_leaf)
+        )
+    ]
     if one_leaf:
         pages = [pages[len(pages) // 2]]
     size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -191,13 +200,16 @@ def make_read_only(path, request) -> None:
     request.addfinalizer(lambda: path.chmod(mode))
     if not os.access(path, os.W_OK):
         return
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)],
-                                                        capture_output=True).returncode != 0:
+    if (
+        shutil.which("chattr") is None
+        or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0
+    ):
         pytest.skip("running as root, and this filesystem has no chattr +i to make a file read-only")
     request.addfinalizer(lambda: subprocess.run(["chattr", "-i", str(path)], check=False))
 
 
 # --- a simulator on a real 127.0.0.1 port, in a thread of this process -------------------------
+
 
 class SimServer:
     """The simulator served by uvicorn on 127.0.0.1:<free port>, in a thread of this process,
@@ -219,8 +231,7 @@ class SimServer:
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(self.sim), log_level="error", lifespan="off")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
         self._thread.start()
         import time
 

@@ -17,19 +17,62 @@ from o2d_inbox.cache.writes import refresh_counts
 NOW = datetime(2026, 6, 3, 12, 0, 0, tzinfo=timezone.utc)
 
 INTENTS = [
-    ("interested", 6), ("neutral", 30), ("out_of_office", 12), ("not_interested", 20),
-    ("bounced", 6), ("unsubscribe", 4), (None, 2),
+    ("interested", 6),
+    ("neutral", 30),
+    ("out_of_office", 12),
+    ("not_interested", 20),
+    ("bounced", 6),
+    ("unsubscribe", 4),
+    (None, 2),
 ]
-FIRST = ["Sarah", "Mike", "Priya", "Lucas", "Anna", "Kenji", "Fatima", "Olga", "Diego", "Chloé",
-         "Tomasz", "Amara", "Liam", "Mei", "Noah", "Zoë"]
-LAST = ["Chen", "Johnson", "Patel", "Silva", "Novak", "Tanaka", "Haddad", "Ivanova", "Ruiz",
-        "Dubois", "Kowalski", "Okafor", "Byrne", "Wang", "Meyer", "Jansen"]
+FIRST = [
+    "Sarah",
+    "Mike",
+    "Priya",
+    "Lucas",
+    "Anna",
+    "Kenji",
+    "Fatima",
+    "Olga",
+    "Diego",
+    "Chloé",
+    "Tomasz",
+    "Amara",
+    "Liam",
+    "Mei",
+    "Noah",
+    "Zoë",
+]
+LAST = [
+    "Chen",
+    "Johnson",
+    "Patel",
+    "Silva",
+    "Novak",
+    "Tanaka",
+    "Haddad",
+    "Ivanova",
+    "Ruiz",
+    "Dubois",
+    "Kowalski",
+    "Okafor",
+    "Byrne",
+    "Wang",
+    "Meyer",
+    "Jansen",
+]
 COMPANIES = ["acme.com", "globex.io", "initech.net", "umbrella.co", "hooli.xyz", "stark.dev"]
 SUBJECTS = [
-    "Quick question about {c}", "Re: pricing for Q3", "Out of office until Monday",
-    "Not now, maybe next year", "Re: intro call next week?", "Re: {c} + o2d",
-    "Delivery Status Notification (Failure)", "Please remove me from this list",
-    "Re: following up", "Re: demo recording",
+    "Quick question about {c}",
+    "Re: pricing for Q3",
+    "Out of office until Monday",
+    "Not now, maybe next year",
+    "Re: intro call next week?",
+    "Re: {c} + o2d",
+    "Delivery Status Notification (Failure)",
+    "Please remove me from this list",
+    "Re: following up",
+    "Re: demo recording",
 ]
 MAILBOXES = ["john@cooloutreach.io", "sales@cooloutreach.io", "amy@growthlane.co"]
 CAMPAIGNS = [("c-q4", "Q4 SaaS founders"), ("c-agency", "Agencies EU"), ("c-retarget", "Retarget 2026")]
@@ -46,17 +89,26 @@ def _intent(rng: random.Random) -> str | None:
     return None
 
 
-def seed_cache(conn: sqlite3.Connection, n: int = 200, *, seed: int = 7, now: datetime = NOW,
-               messages_for: int = 60, hostile: bool = True, batch: int = 50_000,
-               recount: bool = True) -> None:
+def seed_cache(
+    conn: sqlite3.Connection,
+    n: int = 200,
+    *,
+    seed: int = 7,
+    now: datetime = NOW,
+    messages_for: int = 60,
+    hostile: bool = True,
+    batch: int = 50_000,
+    recount: bool = True,
+) -> None:
     rng = random.Random(seed)
     now_ts = int(now.timestamp())
     conn.executemany(
         "INSERT OR REPLACE INTO campaigns (id, name, status, fetched_at) VALUES (?, ?, 'active', NULL)",
         CAMPAIGNS,
     )
-    conn.executemany("INSERT OR REPLACE INTO mailboxes (address, source) VALUES (?, 'messages')",
-                     [(m,) for m in MAILBOXES])
+    conn.executemany(
+        "INSERT OR REPLACE INTO mailboxes (address, source) VALUES (?, 'messages')", [(m,) for m in MAILBOXES]
+    )
     threads, msgs = [], []
 
     def flush() -> None:
@@ -85,7 +137,7 @@ def seed_cache(conn: sqlite3.Connection, n: int = 200, *, seed: int = 7, now: da
         prospect = f"{first.lower()}.{last.lower()}@{company}"
         mailbox = rng.choice(MAILBOXES)
         # newest threads have the smallest i; ages spread from minutes to months
-        minutes = int(3 * i ** 1.6) if i < 2000 else 576_000 + i  # minutes ago: 3m … 13 months
+        minutes = int(3 * i**1.6) if i < 2000 else 576_000 + i  # minutes ago: 3m … 13 months
         ts = now_ts - 60 * (minutes + rng.randint(1, 3)) - rng.randint(0, 59)
         last_date = datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         intent = _intent(rng)
@@ -99,12 +151,28 @@ def seed_cache(conn: sqlite3.Connection, n: int = 200, *, seed: int = 7, now: da
         last_from = prospect if needs else mailbox
         cid = rng.choice(CAMPAIGNS)[0] if rng.random() < 0.8 else None
         cached = i < messages_for
-        threads.append((
-            tid, subject, subject, last_from, last_date, ts,
-            f"Hi, thanks for reaching out about {company} …", int(warming), int(postmaster), count,
-            intent, cid, mailbox, prospect, int(not (warming or postmaster)), int(needs),
-            int(rng.random() < 0.3), count if cached else None,
-        ))
+        threads.append(
+            (
+                tid,
+                subject,
+                subject,
+                last_from,
+                last_date,
+                ts,
+                f"Hi, thanks for reaching out about {company} …",
+                int(warming),
+                int(postmaster),
+                count,
+                intent,
+                cid,
+                mailbox,
+                prospect,
+                int(not (warming or postmaster)),
+                int(needs),
+                int(rng.random() < 0.3),
+                count if cached else None,
+            )
+        )
         if cached:
             for m in range(count):
                 incoming = (m % 2 == 1) if not needs or m < count - 1 else True
@@ -113,17 +181,28 @@ def seed_cache(conn: sqlite3.Connection, n: int = 200, *, seed: int = 7, now: da
                 mts = ts - (count - 1 - m) * 3600 * 5
                 body = (
                     f"Hi {first},\n\nMessage {m + 1} of {count} about {company}.\n\nBest,\nJohn"
-                    if not incoming else
-                    f"Hi John,\n\nThanks — reply {m + 1}.\n\nOn Mon, John wrote:\n> earlier text\n> more"
+                    if not incoming
+                    else f"Hi John,\n\nThanks — reply {m + 1}.\n\nOn Mon, John wrote:\n> earlier text\n> more"
                 )
                 if hostile and i == 3 and m == count - 1:
                     body = "[bold red]not markup[/]\x1b]0;pwned\x07 \x1b[2J visible? 全角"
-                msgs.append((
-                    f"{tid}-m{m}", tid, f"<{tid}.{m}@mail>", prospect if incoming else mailbox,
-                    json.dumps([mailbox if incoming else prospect]), "[]", subject,
-                    datetime.fromtimestamp(mts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), mts,
-                    body, None, int(incoming), "INBOX" if incoming else "SENT",
-                ))
+                msgs.append(
+                    (
+                        f"{tid}-m{m}",
+                        tid,
+                        f"<{tid}.{m}@mail>",
+                        prospect if incoming else mailbox,
+                        json.dumps([mailbox if incoming else prospect]),
+                        "[]",
+                        subject,
+                        datetime.fromtimestamp(mts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        mts,
+                        body,
+                        None,
+                        int(incoming),
+                        "INBOX" if incoming else "SENT",
+                    )
+                )
         if len(threads) >= batch:
             flush()
     flush()

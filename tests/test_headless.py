@@ -27,7 +27,8 @@ def module_name(path: Path) -> str:
 
 
 HEADLESS = sorted(
-    name for name in map(module_name, ROOT.rglob("*.py"))
+    name
+    for name in map(module_name, ROOT.rglob("*.py"))
     if name != "o2d_inbox.__main__" and name.split(".")[:2] != ["o2d_inbox", "tui"]
 )
 

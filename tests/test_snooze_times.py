@@ -56,36 +56,42 @@ def test_an_out_of_office_date_equal_to_another_choice_keeps_its_own_line():
 NOW = at(2026, 6, 3, 12)  # a Wednesday, noon
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-06-12", at(2026, 6, 12, 8)),
-    ("2026-06-12 14:30", at(2026, 6, 12, 14, 30)),
-    ("12 jun", at(2026, 6, 12, 8)),
-    ("Jun 12, 9am", at(2026, 6, 12, 9)),
-    ("12 january", at(2027, 1, 12, 8)),  # past this year: next year's
-    ("fri", at(2026, 6, 5, 8)),
-    ("Wednesday 2pm", at(2026, 6, 10, 14)),  # the next one, not today
-    ("tomorrow 14:00", at(2026, 6, 4, 14)),
-    ("today 17:00", at(2026, 6, 3, 17)),
-    ("9 am", at(2026, 6, 4, 9)),  # a time alone: its next occurrence
-    ("15:00", at(2026, 6, 3, 15)),
-    ("3d", NOW + timedelta(days=3)),
-    ("in 2 weeks", NOW + timedelta(weeks=2)),
-    ("4h", NOW + timedelta(hours=4)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-06-12", at(2026, 6, 12, 8)),
+        ("2026-06-12 14:30", at(2026, 6, 12, 14, 30)),
+        ("12 jun", at(2026, 6, 12, 8)),
+        ("Jun 12, 9am", at(2026, 6, 12, 9)),
+        ("12 january", at(2027, 1, 12, 8)),  # past this year: next year's
+        ("fri", at(2026, 6, 5, 8)),
+        ("Wednesday 2pm", at(2026, 6, 10, 14)),  # the next one, not today
+        ("tomorrow 14:00", at(2026, 6, 4, 14)),
+        ("today 17:00", at(2026, 6, 3, 17)),
+        ("9 am", at(2026, 6, 4, 9)),  # a time alone: its next occurrence
+        ("15:00", at(2026, 6, 3, 15)),
+        ("3d", NOW + timedelta(days=3)),
+        ("in 2 weeks", NOW + timedelta(weeks=2)),
+        ("4h", NOW + timedelta(hours=4)),
+    ],
+)
 def test_typed_dates_and_times(text, expected):
     assert parse_when(text, NOW) == expected
 
 
-@pytest.mark.parametrize("text, error", [
-    ("", "Type a date or time"),
-    ("next tuesdayish", "Not a date or time: next tuesdayish (try "),
-    ("2026-02-30", "No such day: 2026-02-30"),
-    ("31 jun", "No such day: 31 jun"),
-    ("25:00", "Not a date or time: 25:00"),
-    ("today 9:00", "today 9:00 is already past"),
-    ("2020-01-01", "2020-01-01 is already past"),
-    (f"{MAX_DAYS + 1}d", "is more than five years away"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("", "Type a date or time"),
+        ("next tuesdayish", "Not a date or time: next tuesdayish (try "),
+        ("2026-02-30", "No such day: 2026-02-30"),
+        ("31 jun", "No such day: 31 jun"),
+        ("25:00", "Not a date or time: 25:00"),
+        ("today 9:00", "today 9:00 is already past"),
+        ("2020-01-01", "2020-01-01 is already past"),
+        (f"{MAX_DAYS + 1}d", "is more than five years away"),
+    ],
+)
 def test_bad_input_gets_a_one_line_reason(text, error):
     with pytest.raises(ValueError) as caught:
         parse_when(text, NOW)

@@ -9,8 +9,16 @@ from dataclasses import dataclass
 import pytest
 
 from o2d_inbox.templates import (
-    DEFAULTS, MAX_BYTES, Template, company_name, fill, load_templates, merge_fields, signature_for,
-    templates_for, unfilled_fields,
+    DEFAULTS,
+    MAX_BYTES,
+    Template,
+    company_name,
+    fill,
+    load_templates,
+    merge_fields,
+    signature_for,
+    templates_for,
+    unfilled_fields,
 )
 
 
@@ -29,18 +37,25 @@ def _write(path, text: str | bytes) -> None:
 
 def test_merge_fields_from_the_prospect_address():
     assert merge_fields(Thread(), "John Smith") == {
-        "prospect": "sarah.chen@acme-corp.com", "first_name": "Sarah", "last_name": "Chen",
-        "company": "Acme Corp", "mailbox": "john@cooloutreach.com", "sender_name": "John Smith",
+        "prospect": "sarah.chen@acme-corp.com",
+        "first_name": "Sarah",
+        "last_name": "Chen",
+        "company": "Acme Corp",
+        "mailbox": "john@cooloutreach.com",
+        "sender_name": "John Smith",
     }
 
 
-@pytest.mark.parametrize("address, first, company", [
-    ("priya@globex.co.uk", "Priya", "Globex"),
-    ("info@initech.io", None, "Initech"),
-    ("tom.baker+news@gmail.com", "Tom", None),
-    ("jsmith42@hp.com", None, "HP"),
-    ("j.smith@umbrella-labs.de", None, "Umbrella Labs"),
-])
+@pytest.mark.parametrize(
+    "address, first, company",
+    [
+        ("priya@globex.co.uk", "Priya", "Globex"),
+        ("info@initech.io", None, "Initech"),
+        ("tom.baker+news@gmail.com", "Tom", None),
+        ("jsmith42@hp.com", None, "HP"),
+        ("j.smith@umbrella-labs.de", None, "Umbrella Labs"),
+    ],
+)
 def test_names_and_company_derived_or_left_out(address, first, company):
     fields = merge_fields(Thread(prospect=address), None)
     assert fields.get("first_name") == first
@@ -51,22 +66,25 @@ def test_names_and_company_derived_or_left_out(address, first, company):
 def test_last_sender_is_the_prospect_when_unknown():
     thread = Thread(prospect=None, last_from="olivia.park@northwind.com", mailbox=None)
     assert merge_fields(thread)["first_name"] == "Olivia"
-    assert "first_name" not in merge_fields(Thread(prospect=None, last_from="john@cooloutreach.com",
-                                                   needs_reply=False))
+    assert "first_name" not in merge_fields(Thread(prospect=None, last_from="john@cooloutreach.com", needs_reply=False))
 
 
 def test_fill_leaves_unknown_and_unfillable_fields_visible():
-    template = Template("t", "neutral", "Hi {first_name} at {company}, {nickname} {0} {x.__class__} "
-                                        "{company:>9999999999} {{literal}} {mailbox}")
+    template = Template(
+        "t",
+        "neutral",
+        "Hi {first_name} at {company}, {nickname} {0} {x.__class__} {company:>9999999999} {{literal}} {mailbox}",
+    )
     text = fill(template, thread=Thread(prospect="info@gmail.com"), sender_name=None)
-    assert text == ("Hi {first_name} at {company}, {nickname} {0} {x.__class__} "
-                    "{company:>9999999999} {{literal}} john@cooloutreach.com")
+    assert text == (
+        "Hi {first_name} at {company}, {nickname} {0} {x.__class__} "
+        "{company:>9999999999} {{literal}} john@cooloutreach.com"
+    )
 
 
 def test_default_templates_fill_for_every_intent():
     templates = load_templates("/nonexistent-config-dir")
-    for intent in ("interested", "not_interested", "out_of_office", "unsubscribe", "neutral",
-                   "bounced", None):
+    for intent in ("interested", "not_interested", "out_of_office", "unsubscribe", "neutral", "bounced", None):
         offered = templates_for(templates, intent)
         assert offered and offered[-1].intent == "any"
         text = fill(offered[0], thread=Thread(), sender_name="John")
@@ -112,15 +130,18 @@ def test_defaults_can_be_left_out(tmp_path):
     assert all(t.path is None for t in DEFAULTS)
 
 
-@pytest.mark.parametrize("address, company", [
-    ("tom@wonkaretail.com", "Wonka Retail"),  # not "Wonkaretail"
-    ("tom@soylentfoods.com", "Soylent Foods"),
-    ("tom@cyberdynelabs.io", "Cyberdyne Labs"),
-    ("tom@quartzhr.com", "Quartz HR"),
-    ("tom@initech.io", "Initech"),  # "tech" is not split off a short stem
-    ("tom@acme-corp.co.uk", "Acme Corp"),
-    ("tom@yahoo.com", None),
-])
+@pytest.mark.parametrize(
+    "address, company",
+    [
+        ("tom@wonkaretail.com", "Wonka Retail"),  # not "Wonkaretail"
+        ("tom@soylentfoods.com", "Soylent Foods"),
+        ("tom@cyberdynelabs.io", "Cyberdyne Labs"),
+        ("tom@quartzhr.com", "Quartz HR"),
+        ("tom@initech.io", "Initech"),  # "tech" is not split off a short stem
+        ("tom@acme-corp.co.uk", "Acme Corp"),
+        ("tom@yahoo.com", None),
+    ],
+)
 def test_company_from_the_domain_split_into_words(address, company):
     assert company_name(address) == company
 

@@ -98,8 +98,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from o2d_inbox.api.keys import checked_key, mask_key, scrub_keys
-from o2d_inbox.api.pacing import Pacer
 from o2d_inbox.api.errors import (
     ApiError,
     AuthError,
@@ -113,14 +111,18 @@ from o2d_inbox.api.errors import (
     WorkspaceAccessError,
     WorkspaceChoiceError,
 )
+from o2d_inbox.api.keys import checked_key, mask_key, scrub_keys
 from o2d_inbox.api.models import (
+    PLAIN_THREADS_PAGE,
     Campaign,
-    CampaignStats,
     CampaignsPage,
+    CampaignStats,
     Capabilities,
     ForwardRequest,
     NewMessageRequest,
     OperationStatus,
+    OptStr,
+    PlainThreadsPage,
     ReplyIntentPatch,
     ReplyIntentResult,
     ReplyRequest,
@@ -130,9 +132,6 @@ from o2d_inbox.api.models import (
     SuppressionUpsert,
     SuppressionUpsertResult,
     ThreadMessages,
-    OptStr,
-    PLAIN_THREADS_PAGE,
-    PlainThreadsPage,
     ThreadsPage,
     Wire,
     Workspace,
@@ -140,6 +139,7 @@ from o2d_inbox.api.models import (
     plain_threads_page,
     repair,
 )
+from o2d_inbox.api.pacing import Pacer
 
 __all__ = ["ClientStats", "RawThreadsPage", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
 
@@ -253,8 +253,7 @@ def _describe_detail(detail: Any) -> tuple[str | None, str | None]:
     if isinstance(detail, dict):
         code = detail.get("error")
         message = detail.get("message")
-        return (str(code) if code is not None else None,
-                str(message) if message is not None else None)
+        return (str(code) if code is not None else None, str(message) if message is not None else None)
     if isinstance(detail, list):
         parts = []
         for item in detail:
@@ -324,8 +323,10 @@ class UniboxClient:
         )
 
     def __repr__(self) -> str:
-        return (f"UniboxClient(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
-                f"api_key={mask_key(self._api_key)!r})")
+        return (
+            f"UniboxClient(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
+            f"api_key={mask_key(self._api_key)!r})"
+        )
 
     async def __aenter__(self) -> UniboxClient:
         return self
@@ -360,16 +361,19 @@ class UniboxClient:
                 f"{w.workspace_id} ({one_line(w.project_name, 40)})" if w.project_name else str(w.workspace_id)
                 for w in workspaces
             )
-            raise WorkspaceChoiceError(one_line(
-                f"the API key has access to {len(workspaces)} workspaces; choose one with "
-                f"--workspace ID or O2D_INBOX_WORKSPACE: {listed}"
-            ))
+            raise WorkspaceChoiceError(
+                one_line(
+                    f"the API key has access to {len(workspaces)} workspaces; choose one with "
+                    f"--workspace ID or O2D_INBOX_WORKSPACE: {listed}"
+                )
+            )
 
     # --- Unibox reads ---------------------------------------------------------------------
 
     async def capabilities(self) -> Capabilities:
-        return self._parse(Capabilities, await self._request("GET", "/threads/capabilities"),
-                           "GET /threads/capabilities")
+        return self._parse(
+            Capabilities, await self._request("GET", "/threads/capabilities"), "GET /threads/capabilities"
+        )
 
     async def threads_page(
         self,
@@ -380,8 +384,9 @@ class UniboxClient:
         reply_intent: str | None = None,
         updated_since: datetime | None = None,
     ) -> ThreadsPage:
-        raw = await self.threads_page_raw(limit=limit, cursor=cursor, mailbox_id=mailbox_id,
-                                          reply_intent=reply_intent, updated_since=updated_since)
+        raw = await self.threads_page_raw(
+            limit=limit, cursor=cursor, mailbox_id=mailbox_id, reply_intent=reply_intent, updated_since=updated_since
+        )
         return raw.model()
 
     async def threads_page_raw(
@@ -412,8 +417,7 @@ class UniboxClient:
 
         def decode(body: bytes) -> RawThreadsPage:
             head = self._parse_json(_PageHead, body, what)
-            return RawThreadsPage(cursor, head.next_cursor, body,
-                                  lambda kind: self._parse_json(kind, body, what))
+            return RawThreadsPage(cursor, head.next_cursor, body, lambda kind: self._parse_json(kind, body, what))
 
         return await self._request("GET", "/threads", params=params, decode=decode)
 
@@ -429,15 +433,21 @@ class UniboxClient:
         cursor = start_cursor
         seen: set[str] = set()
         while True:
-            page = await self.threads_page(limit=limit, cursor=cursor, mailbox_id=mailbox_id,
-                                           reply_intent=reply_intent, updated_since=updated_since)
+            page = await self.threads_page(
+                limit=limit,
+                cursor=cursor,
+                mailbox_id=mailbox_id,
+                reply_intent=reply_intent,
+                updated_since=updated_since,
+            )
             yield page
             cursor = page.next_cursor
             if not cursor:
                 return
             if cursor in seen:
-                raise ProtocolError("GET /threads: the server returned a cursor it had already given; "
-                                    "stopping instead of looping")
+                raise ProtocolError(
+                    "GET /threads: the server returned a cursor it had already given; stopping instead of looping"
+                )
             seen.add(cursor)
 
     async def thread_messages(self, thread_id: str) -> ThreadMessages:
@@ -446,8 +456,9 @@ class UniboxClient:
 
     async def operation_status(self, operation_id: str) -> OperationStatus:
         path = f"/threads/outbound-operations/{_seg(operation_id)}"
-        data = _unwrap(await self._request("GET", path), ("status", "operation_id"),
-                       ("operation", "data", "item", "result"))
+        data = _unwrap(
+            await self._request("GET", path), ("status", "operation_id"), ("operation", "data", "item", "result")
+        )
         status = self._parse(OperationStatus, data, f"GET {path}")
         if status.operation_id is None:
             status.operation_id = operation_id
@@ -469,8 +480,7 @@ class UniboxClient:
         data = await self._request("POST", "/threads/new", json=_body(request), idempotency_key=idempotency_key)
         return self._parse(SendResponse, data, "POST /threads/new")
 
-    async def set_reply_intent(self, thread_id: str, intent: str | None, *,
-                               idempotency_key: str) -> ReplyIntentResult:
+    async def set_reply_intent(self, thread_id: str, intent: str | None, *, idempotency_key: str) -> ReplyIntentResult:
         """Override the classification; ``None`` clears it (``{"replyIntent": null}``)."""
         path = f"/threads/{_seg(thread_id)}/reply-intent"
         body = ReplyIntentPatch(replyIntent=intent).model_dump(mode="json")  # null is meaningful here
@@ -506,8 +516,9 @@ class UniboxClient:
                 raise ProtocolError("GET /campaigns: the server returned a cursor it had already given")
             seen.add(cursor)
 
-    async def add_suppressions(self, emails: Iterable[str], reason: str | None, *,
-                               idempotency_key: str) -> SuppressionUpsertResult:
+    async def add_suppressions(
+        self, emails: Iterable[str], reason: str | None, *, idempotency_key: str
+    ) -> SuppressionUpsertResult:
         body = _body(SuppressionUpsert(emails=list(emails), reason=reason))
         data = await self._request("POST", "/campaigns/suppressions", json=body, idempotency_key=idempotency_key)
         if data is _EMPTY:
@@ -516,8 +527,11 @@ class UniboxClient:
 
     async def suppression_status(self, email: str) -> SuppressionStatus:
         path = "/campaigns/suppressions/status"
-        data = _unwrap(await self._request("GET", path, params={"email": email}), ("suppressed", "email"),
-                       ("status", "suppression", "data", "item", "result"))
+        data = _unwrap(
+            await self._request("GET", path, params={"email": email}),
+            ("suppressed", "email"),
+            ("status", "suppression", "data", "item", "result"),
+        )
         status = self._parse(SuppressionStatus, data, f"GET {path}")
         if status.email is None:
             status.email = email
@@ -557,19 +571,21 @@ class UniboxClient:
             self.stats.requests += 1
             sent_at = self.pacer.sent()
             try:
-                response = await self._http.request(method, path, params=query, json=json,
-                                                    headers=headers)
+                response = await self._http.request(method, path, params=query, json=json, headers=headers)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # DecodingError: a body whose Content-Encoding did not decode, i.e. it arrived damaged.
                 reason = _transport_reason(exc)
-                offline = self._answered_at == -math.inf and isinstance(exc, (httpx.ConnectError,
-                                                                              httpx.ConnectTimeout))
-                if retryable and self._may_retry(attempt, since, offline=offline) \
-                        and not isinstance(exc, httpx.UnsupportedProtocol):
+                offline = self._answered_at == -math.inf and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if (
+                    retryable
+                    and self._may_retry(attempt, since, offline=offline)
+                    and not isinstance(exc, httpx.UnsupportedProtocol)
+                ):
                     attempt = await self._retry(attempt, what, reason, None, "connection problem")
                     continue
-                raise NetworkError(self._message(what, None, None, reason),
-                                   exhausted=retryable and self._gone(since, offline)) from None
+                raise NetworkError(
+                    self._message(what, None, None, reason), exhausted=retryable and self._gone(since, offline)
+                ) from None
 
             status = response.status_code
             if status == 429 or status >= 500:
@@ -587,8 +603,12 @@ class UniboxClient:
                     # no wait here: the pacer's, which every request of this client waits out
                     self.stats.retries += 1
                     attempt += 1
-                    log.debug("retrying %s after HTTP 429: Retry-After %.2fs, pacing at %.2f/s", what,
-                              asked, self.pacer.rate or 0.0)
+                    log.debug(
+                        "retrying %s after HTTP 429: Retry-After %.2fs, pacing at %.2f/s",
+                        what,
+                        asked,
+                        self.pacer.rate or 0.0,
+                    )
                     continue
                 raise self._error(response, what, retry_after=asked, exhausted=self._gone(since))
             if status >= 500:
@@ -602,8 +622,10 @@ class UniboxClient:
             if status >= 300:
                 # Not followed: the Authorization header must not travel to another host.
                 where = response.headers.get("Location", "")
-                raise ProtocolError(self._message(what, status, None, f"unexpected redirect to {where} "
-                                                  "(check the base URL)"), status=status)
+                raise ProtocolError(
+                    self._message(what, status, None, f"unexpected redirect to {where} (check the base URL)"),
+                    status=status,
+                )
 
             body = response.content
             try:
@@ -615,8 +637,11 @@ class UniboxClient:
                 if retryable and self._may_retry(attempt, since):
                     attempt = await self._retry(attempt, what, "malformed JSON", None, "malformed response")
                     continue
-                raise ProtocolError(self._message(what, status, None, "the response is not valid JSON"),
-                                    status=status, exhausted=retryable and self._gone(since)) from None
+                raise ProtocolError(
+                    self._message(what, status, None, "the response is not valid JSON"),
+                    status=status,
+                    exhausted=retryable and self._gone(since),
+                ) from None
             self._answered(delay > 0)
             return result
 
@@ -652,14 +677,12 @@ class UniboxClient:
         self._answered_at = self._clock()
         self.pacer.succeeded(paced)
 
-    async def _retry(self, attempt: int, what: str, reason: str, wait: float | None,
-                     waiting_for: str) -> int:
+    async def _retry(self, attempt: int, what: str, reason: str, wait: float | None, waiting_for: str) -> int:
         """Wait before a retry of a failure (``wait``, else the jittered backoff)."""
         if wait is None:
             wait = self._rng.uniform(0, self._backoff_ceiling(attempt))
         self.stats.retries += 1
-        log.debug("retrying %s after %s in %.2fs (retry %d)", what, self._scrub(one_line(reason)), wait,
-                  attempt + 1)
+        log.debug("retrying %s after %s in %.2fs (retry %d)", what, self._scrub(one_line(reason)), wait, attempt + 1)
         await self._pause(wait, waiting_for)
         return attempt + 1
 
@@ -702,8 +725,9 @@ class UniboxClient:
         if self.on_wait is not None:
             self.on_wait(self.waiting)
 
-    def _error(self, response: httpx.Response, what: str, *, retry_after: float | None = None,
-               exhausted: bool = False) -> ApiError:
+    def _error(
+        self, response: httpx.Response, what: str, *, retry_after: float | None = None, exhausted: bool = False
+    ) -> ApiError:
         status = response.status_code
         code, message = None, None
         try:
@@ -723,8 +747,13 @@ class UniboxClient:
         cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else ApiError)
         if code is not None:
             code = one_line(code, 60)
-        return cls(self._message(what, status, code, message or ""), status=status, code=code,
-                   retry_after=retry_after, exhausted=exhausted)
+        return cls(
+            self._message(what, status, code, message or ""),
+            status=status,
+            code=code,
+            retry_after=retry_after,
+            exhausted=exhausted,
+        )
 
     def _message(self, what: str, status: int | None, code: str | None, detail: str) -> str:
         head = f"{what}: HTTP {status}" if status is not None else what
@@ -749,9 +778,9 @@ class UniboxClient:
             first: dict[str, Any] = dict(exc.errors()[0]) if exc.error_count() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "response"
             # The input value is deliberately left out: it is server text and may be anything.
-            raise ProtocolError(self._message(
-                what, None, None,
-                f"unexpected response shape at {where}: {first.get('msg', 'invalid')}")) from None
+            raise ProtocolError(
+                self._message(what, None, None, f"unexpected response shape at {where}: {first.get('msg', 'invalid')}")
+            ) from None
 
     def _parse_json(self, model: type[M] | TypeAdapter[Any], body: bytes, what: str) -> Any:
         """``_parse`` of a raw body; malformed JSON raises ValueError (the caller retries)."""

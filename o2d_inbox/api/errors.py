@@ -15,8 +15,15 @@ class ApiError(Exception):
 
     exit_code = 5
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 retry_after: float | None = None, exhausted: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        exhausted: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

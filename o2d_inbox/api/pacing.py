@@ -29,19 +29,19 @@ __all__ = ["Concurrency", "Pacer"]
 
 
 class Pacer:
-    DECREASE = 0.5       # the rate after a 429 is this share of the rate before
-    INCREASE = 0.25      # requests/s gained per second of paced success
-    MIN_RATE = 0.1       # requests/s: never slower than one request every 10 s
-    WINDOW = 2.0         # seconds of recent sends that measure the unpaced rate at the first 429
+    DECREASE = 0.5  # the rate after a 429 is this share of the rate before
+    INCREASE = 0.25  # requests/s gained per second of paced success
+    MIN_RATE = 0.1  # requests/s: never slower than one request every 10 s
+    WINDOW = 2.0  # seconds of recent sends that measure the unpaced rate at the first 429
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = self._clock = clock
         self.rate: float | None = None  # requests/s; None: unpaced (no 429 seen yet)
-        self.resume_at = -math.inf      # no request leaves before this (the last Retry-After)
-        self._next = -math.inf          # the next free slot at the current rate
-        self._cut_at = -math.inf        # when the rate was last cut
+        self.resume_at = -math.inf  # no request leaves before this (the last Retry-After)
+        self._next = -math.inf  # the next free slot at the current rate
+        self._cut_at = -math.inf  # when the rate was last cut
         self._sent: deque[float] = deque()
-        self.epoch = 0                  # +1 on every 429: slots reserved before are void
+        self.epoch = 0  # +1 on every 429: slots reserved before are void
 
     def reserve(self) -> tuple[float, bool]:
         """(seconds to wait, rate_limited): take the next slot. ``rate_limited`` says the wait
@@ -101,8 +101,7 @@ class Concurrency:
 
     GROWTH = 1.1  # a round must get this much more done than the one before to grow again
 
-    def __init__(self, pacer: Pacer, *, start: int = 2, cap: int = 8,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, pacer: Pacer, *, start: int = 2, cap: int = 8, clock: Callable[[], float] | None = None) -> None:
         self.cap = max(1, cap)
         self.limit = max(1, min(start, self.cap))
         self._pacer = pacer

@@ -105,8 +105,11 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA user_version").fetchone()
         return conn
     except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN" or not path.is_file() \
-                or Path(f"{path}-wal").exists():
+        if (
+            getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN"
+            or not path.is_file()
+            or Path(f"{path}-wal").exists()
+        ):
             raise
     return _connect(uri + "&immutable=1", uri=True)
 
@@ -129,12 +132,20 @@ def _pragmas(conn: sqlite3.Connection, *, writable: bool) -> None:
 def _check_version(conn: sqlite3.Connection, path: Path, *, writable: bool) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise CacheError(f"{path} was written by a newer o2d-inbox (cache format {version}, this one "
-                         f"knows {SCHEMA_VERSION}): upgrade o2d-inbox", kind="version", path=path)
+        raise CacheError(
+            f"{path} was written by a newer o2d-inbox (cache format {version}, this one "
+            f"knows {SCHEMA_VERSION}): upgrade o2d-inbox",
+            kind="version",
+            path=path,
+        )
     if not writable and version < SCHEMA_VERSION:
-        raise CacheError(f"{path} is read-only and needs an update this o2d-inbox cannot write "
-                         f"(cache format {version} -> {SCHEMA_VERSION}): make the file and its folder "
-                         "writable and run any o2d-inbox command once", kind="read-only", path=path)
+        raise CacheError(
+            f"{path} is read-only and needs an update this o2d-inbox cannot write "
+            f"(cache format {version} -> {SCHEMA_VERSION}): make the file and its folder "
+            "writable and run any o2d-inbox command once",
+            kind="read-only",
+            path=path,
+        )
 
 
 def _may_write(path: Path) -> bool:
@@ -190,8 +201,7 @@ def cache_error(exc: BaseException, path: str | Path | None = None) -> CacheErro
         kind = fault_kind(exc)
         detail = str(exc) or type(exc).__name__
     elif isinstance(exc, OSError) and _about(exc, target):
-        kind = ("full" if exc.errno in _FULL_ERRNOS else "read-only" if exc.errno in _READONLY_ERRNOS
-                else "io")
+        kind = "full" if exc.errno in _FULL_ERRNOS else "read-only" if exc.errno in _READONLY_ERRNOS else "io"
         detail = exc.strerror or str(exc)
         if exc.filename and str(exc.filename) != where:
             detail = f"{exc.filename}: {detail}"
@@ -200,14 +210,18 @@ def cache_error(exc: BaseException, path: str | Path | None = None) -> CacheErro
     if kind is None:
         return None
     if getattr(exc, "sqlite_errorname", None) == "SQLITE_CORRUPT_VTAB":  # FTS5: a copy of the tables
-        return CacheError(f"{where}: its search index is damaged ({detail}): run `o2d-inbox cache check`, "
-                          "which rebuilds it from the cached mail", kind="damaged", path=target)
+        return CacheError(
+            f"{where}: its search index is damaged ({detail}): run `o2d-inbox cache check`, "
+            "which rebuilds it from the cached mail",
+            kind="damaged",
+            path=target,
+        )
     message = {
         "full": f"{where}: the disk is full ({detail}); nothing was saved: free some space and try again",
         "read-only": f"{where} is read-only ({detail}); nothing was saved: make the file and its folder "
-                     "writable, or use the reading commands (threads, show, search, outbox)",
+        "writable, or use the reading commands (threads, show, search, outbox)",
         "damaged": f"{where} is damaged ({detail}): run `o2d-inbox cache rebuild` (it keeps the outbox's "
-                   "unsent items; the next sync fetches the rest again)",
+        "unsent items; the next sync fetches the rest again)",
         "cannot-open": f"cannot open {where} ({detail}): check that its folder exists and is writable",
         "io": f"{where}: disk I/O error ({detail}): check the disk, then run `o2d-inbox cache check`",
         "busy": f"{where} is busy ({detail}): another program kept it locked; try again",
@@ -218,18 +232,30 @@ def cache_error(exc: BaseException, path: str | Path | None = None) -> CacheErro
 def fault_kind(exc: sqlite3.Error) -> str | None:
     """Which local fault a SQLite error is (see CacheError.kind), or None for another error."""
     name = getattr(exc, "sqlite_errorname", None) or ""
-    for prefix, kind in (("SQLITE_FULL", "full"), ("SQLITE_READONLY", "read-only"),
-                         ("SQLITE_PERM", "read-only"), ("SQLITE_CORRUPT", "damaged"),
-                         ("SQLITE_NOTADB", "damaged"), ("SQLITE_CANTOPEN", "cannot-open"),
-                         ("SQLITE_IOERR", "io"), ("SQLITE_BUSY", "busy"), ("SQLITE_LOCKED", "busy")):
+    for prefix, kind in (
+        ("SQLITE_FULL", "full"),
+        ("SQLITE_READONLY", "read-only"),
+        ("SQLITE_PERM", "read-only"),
+        ("SQLITE_CORRUPT", "damaged"),
+        ("SQLITE_NOTADB", "damaged"),
+        ("SQLITE_CANTOPEN", "cannot-open"),
+        ("SQLITE_IOERR", "io"),
+        ("SQLITE_BUSY", "busy"),
+        ("SQLITE_LOCKED", "busy"),
+    ):
         if name.startswith(prefix):
             return kind
     # Raised without a code (by Python code, or an older sqlite3 module): the message says it.
     text = str(exc).lower()
-    for words, kind in (("disk is full", "full"), ("readonly database", "read-only"),
-                        ("malformed", "damaged"), ("not a database", "damaged"),
-                        ("unable to open database", "cannot-open"), ("disk i/o error", "io"),
-                        ("database is locked", "busy")):
+    for words, kind in (
+        ("disk is full", "full"),
+        ("readonly database", "read-only"),
+        ("malformed", "damaged"),
+        ("not a database", "damaged"),
+        ("unable to open database", "cannot-open"),
+        ("disk i/o error", "io"),
+        ("database is locked", "busy"),
+    ):
         if words in text:
             return kind
     return None

@@ -28,8 +28,19 @@ from o2d_inbox.cache.db import transaction as _transaction
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
 
 __all__ = [
-    "LOCAL_OPEN_SQL", "LOCAL_HIDING_KINDS", "LocalChange", "LocalState", "mark_done", "snooze",
-    "unsnooze", "set_note", "get_local", "undo_local", "wake_due", "next_wake", "mark_read",
+    "LOCAL_OPEN_SQL",
+    "LOCAL_HIDING_KINDS",
+    "LocalChange",
+    "LocalState",
+    "mark_done",
+    "snooze",
+    "unsnooze",
+    "set_note",
+    "get_local",
+    "undo_local",
+    "wake_due",
+    "next_wake",
+    "mark_read",
 ]
 
 _CHUNK = 500  # ids per IN (...), well under SQLite's variable limit
@@ -66,15 +77,19 @@ class LocalChange:
         return f"{what} {_LABELS.get(self.action, self.action)}"
 
 
-_LABELS = {"done": "marked done", "undone": "marked not done", "snooze": "snoozed",
-           "unsnooze": "unsnoozed", "note": "note saved", "unread": "marked unread"}
-
-
+_LABELS = {
+    "done": "marked done",
+    "undone": "marked not done",
+    "snooze": "snoozed",
+    "unsnooze": "unsnoozed",
+    "note": "note saved",
+    "unread": "marked unread",
+}
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for i in range(0, len(ids), _CHUNK):
-        yield ids[i:i + _CHUNK]
+        yield ids[i : i + _CHUNK]
 
 
 def _unique(ids: Iterable[str] | str) -> list[str]:
@@ -89,8 +104,9 @@ def _epoch(when: datetime) -> int:
     return int(when.timestamp())
 
 
-def _change(conn: sqlite3.Connection, action: str, ids: Iterable[str] | str,
-            assignments: dict[str, object]) -> LocalChange:
+def _change(
+    conn: sqlite3.Connection, action: str, ids: Iterable[str] | str, assignments: dict[str, object]
+) -> LocalChange:
     """Set ``assignments`` on the threads ``ids`` that exist, remembering their values before."""
     wanted = _unique(ids)
     fields = tuple(assignments)
@@ -99,16 +115,18 @@ def _change(conn: sqlite3.Connection, action: str, ids: Iterable[str] | str,
     with _transaction(conn):
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))
-            found = {r[0]: tuple(r[1:]) for r in conn.execute(
-                f"SELECT id, {', '.join(fields)} FROM threads WHERE id IN ({marks})", chunk)}
+            found = {
+                r[0]: tuple(r[1:])
+                for r in conn.execute(f"SELECT id, {', '.join(fields)} FROM threads WHERE id IN ({marks})", chunk)
+            }
             before.extend((tid, found[tid]) for tid in chunk if tid in found)
-            conn.execute(f"UPDATE threads SET {sets} WHERE id IN ({marks})",
-                         (*assignments.values(), *chunk))
+            conn.execute(f"UPDATE threads SET {sets} WHERE id IN ({marks})", (*assignments.values(), *chunk))
     return LocalChange(action, fields, tuple(before))
 
 
-def mark_done(conn: sqlite3.Connection, thread_ids: Iterable[str] | str, done: bool = True, *,
-              now: datetime | None = None) -> LocalChange:
+def mark_done(
+    conn: sqlite3.Connection, thread_ids: Iterable[str] | str, done: bool = True, *, now: datetime | None = None
+) -> LocalChange:
     """Mark threads done (or not done); done clears a snooze. ``now`` is accepted for a
     uniform call shape and unused: done carries no time."""
     del now
@@ -164,14 +182,14 @@ def wake_due(conn: sqlite3.Connection, now: datetime) -> int:
     with _transaction(conn):
         return conn.execute(
             "UPDATE threads SET local_snoozed_until = NULL, unread = 1 "
-            "WHERE local_snoozed_until IS NOT NULL AND local_snoozed_until <= ?", (_epoch(now),)
+            "WHERE local_snoozed_until IS NOT NULL AND local_snoozed_until <= ?",
+            (_epoch(now),),
         ).rowcount
 
 
 def next_wake(conn: sqlite3.Connection) -> datetime | None:
     """When the earliest snooze ends (for the app's timer), None when nothing is snoozed."""
-    row = conn.execute("SELECT min(local_snoozed_until) FROM threads "
-                       "WHERE local_snoozed_until IS NOT NULL").fetchone()
+    row = conn.execute("SELECT min(local_snoozed_until) FROM threads WHERE local_snoozed_until IS NOT NULL").fetchone()
     return datetime.fromtimestamp(row[0], timezone.utc) if row and row[0] is not None else None
 
 

@@ -62,8 +62,18 @@ _OUTBOX_V1 = """
 _FIRST: Step = [
     *(TABLES[t] for t in ("threads", "messages", "mailboxes", "campaigns", "sync_state", "view_counts")),
     _OUTBOX_V1,
-    *(INDEXES[i] for i in ("ix_threads_all", "ix_threads_all_full", "ix_threads_mailbox", "ix_threads_campaign",
-                           "ix_messages_thread", "ix_outbox_state", "ix_outbox_thread")),
+    *(
+        INDEXES[i]
+        for i in (
+            "ix_threads_all",
+            "ix_threads_all_full",
+            "ix_threads_mailbox",
+            "ix_threads_campaign",
+            "ix_messages_thread",
+            "ix_outbox_state",
+            "ix_outbox_thread",
+        )
+    ),
     # dropped by 9 (the open-queue indexes of 6 replaced them)
     "CREATE INDEX IF NOT EXISTS ix_threads_intent ON threads (reply_intent, relevant, last_ts DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS ix_threads_needs ON threads (needs_reply, relevant, last_ts, id)",
@@ -124,8 +134,10 @@ def _fts_v4_values(table: str, prefix: str) -> str:
 
 def _fts_v4(table: str) -> Step:
     fts, src = f"search_{table}", f"search_{table}_src"
-    delete = (f"INSERT INTO {fts} ({fts}, rowid, {FTS_COLUMNS}) "
-              f"VALUES ('delete', OLD.rowid, {_fts_v4_values(table, 'OLD.')});")
+    delete = (
+        f"INSERT INTO {fts} ({fts}, rowid, {FTS_COLUMNS}) "
+        f"VALUES ('delete', OLD.rowid, {_fts_v4_values(table, 'OLD.')});"
+    )
     insert = f"INSERT INTO {fts} (rowid, {FTS_COLUMNS}) VALUES (NEW.rowid, {_fts_v4_values(table, 'NEW.')});"
     watched = _FTS_V4_WATCHED[table]
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in watched)
@@ -167,8 +179,9 @@ def _clamp_stored_times(conn: sqlite3.Connection) -> None:
     bad = f"BETWEEN 0 AND {FTS_TOP}"
     if conn.execute(f"SELECT 1 FROM threads WHERE last_ts < 0 OR last_ts > {FTS_TOP} LIMIT 1").fetchone() is None:
         return
-    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                            "AND name LIKE 'trg_search_%'").fetchall()
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trg_search_%'"
+    ).fetchall()
     for name, _ in triggers:
         conn.execute(f'DROP TRIGGER "{name}"')
     conn.execute(f"UPDATE threads SET last_ts = max(0, min(last_ts, {FTS_TOP})) WHERE last_ts NOT {bad}")
@@ -236,8 +249,10 @@ MIGRATIONS: list[Step] = [
     [_clamp_stored_times],
     # 12: reply stats (cache/stats.py): their indexes, and campaign_stats
     [
-        *(INDEXES[i] for i in ("ix_threads_stats_day", "ix_threads_stats_mix",
-                               "ix_messages_incoming", "ix_messages_outgoing")),
+        *(
+            INDEXES[i]
+            for i in ("ix_threads_stats_day", "ix_threads_stats_mix", "ix_messages_incoming", "ix_messages_outgoing")
+        ),
         TABLES["campaign_stats"],
     ],
     # 13: Needs reply means "a reply from me": its index is grouped by intent; notes searchable
@@ -255,9 +270,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     """Bring the cache up to SCHEMA_VERSION; a no-op when it already is."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"cache schema {version} is newer than this o2d-inbox ({SCHEMA_VERSION}); upgrade o2d-inbox"
-        )
+        raise RuntimeError(f"cache schema {version} is newer than this o2d-inbox ({SCHEMA_VERSION}); upgrade o2d-inbox")
     if version == 0:  # the counts start as a recount of nothing: maintained from the first write
         _apply(conn, [create_schema, RECOUNT_SQL], SCHEMA_VERSION)
         return

@@ -46,7 +46,14 @@ SORTS = ("oldest", "newest", "intent")
 REPLY_INTENTS = ("interested", "neutral")
 #: the groups of the 'intent' sort, in order (None: unclassified), then any other value
 INTENT_ORDER: tuple[str | None, ...] = (
-    "interested", "neutral", None, "out_of_office", "not_interested", "bounced", "unsubscribe")
+    "interested",
+    "neutral",
+    None,
+    "out_of_office",
+    "not_interested",
+    "bounced",
+    "unsubscribe",
+)
 #: outbox states of a reply that answers the prospect already (queued, in flight, or sent)
 REPLIED_STATES = ("scheduled", "sending", "accepted", "sent")
 
@@ -61,21 +68,23 @@ def _replied_sql(o: str, t: str) -> str:
     message. The reply's send time is this machine's clock, the message's date the server's:
     clocks a few seconds apart only matter for a prospect who writes again within them."""
     states = ", ".join(f"'{s}'" for s in REPLIED_STATES)
-    return (f"{o}.kind = 'reply' AND {o}.state IN ({states}) "
-            f"AND coalesce({o}.send_after, {o}.created_at) >= {t}.last_ts")
+    return f"{o}.kind = 'reply' AND {o}.state IN ({states}) AND coalesce({o}.send_after, {o}.created_at) >= {t}.last_ts"
 
 
 def needs_reply_sql(alias: str = "threads") -> str:
     """The one definition of "a reply is for it", a WHERE term on the threads table ``alias``
     (the Needs-reply queue adds LOCAL_OPEN_SQL, as every open queue does; search's
     ``is:needs-reply`` is this term, ``is:open`` that one)."""
-    return (f"{_reply_for_sql(alias)} AND NOT EXISTS (SELECT 1 FROM outbox AS o "
-            f"WHERE o.thread_id = {alias}.id AND {_replied_sql('o', alias)})")
+    return (
+        f"{_reply_for_sql(alias)} AND NOT EXISTS (SELECT 1 FROM outbox AS o "
+        f"WHERE o.thread_id = {alias}.id AND {_replied_sql('o', alias)})"
+    )
 
 
 #: rowids of the threads with a reply on its way (few: read from the outbox side)
-_REPLIED_ROWIDS = ("SELECT rt.rowid FROM outbox AS ro JOIN threads AS rt ON rt.id = ro.thread_id "
-                   f"WHERE {_replied_sql('ro', 'rt')}")
+_REPLIED_ROWIDS = (
+    f"SELECT rt.rowid FROM outbox AS ro JOIN threads AS rt ON rt.id = ro.thread_id WHERE {_replied_sql('ro', 'rt')}"
+)
 
 
 # kind -> (index column fixed by the view or None, index for relevant views, index for full views)
@@ -211,32 +220,79 @@ def _json_list(text: str | None) -> list[str]:
 
 
 def _thread_row(r: sqlite3.Row | tuple) -> ThreadRow:
-    (tid, subject, subject_display, last_from, last_date, last_ts, snippet, message_count,
-     intent, campaign_id, campaign_name, mailbox, prospect, warming, postmaster, relevant,
-     needs, unread, fetched, done, snoozed_until, note, external_id) = tuple(r)
+    (
+        tid,
+        subject,
+        subject_display,
+        last_from,
+        last_date,
+        last_ts,
+        snippet,
+        message_count,
+        intent,
+        campaign_id,
+        campaign_name,
+        mailbox,
+        prospect,
+        warming,
+        postmaster,
+        relevant,
+        needs,
+        unread,
+        fetched,
+        done,
+        snoozed_until,
+        note,
+        external_id,
+    ) = tuple(r)
     message_count = message_count or 0
     return ThreadRow(
-        id=tid, subject=subject, subject_display=subject_display, last_from=last_from,
-        last_date=_parse_date(last_date, last_ts), last_ts=last_ts or 0, snippet=snippet,
-        message_count=message_count, reply_intent=intent, campaign_id=campaign_id,
-        campaign_name=campaign_name, mailbox=mailbox, prospect=prospect,
-        is_warming=bool(warming), is_postmaster=bool(postmaster), relevant=bool(relevant),
-        needs_reply=bool(needs), unread=bool(unread),
+        id=tid,
+        subject=subject,
+        subject_display=subject_display,
+        last_from=last_from,
+        last_date=_parse_date(last_date, last_ts),
+        last_ts=last_ts or 0,
+        snippet=snippet,
+        message_count=message_count,
+        reply_intent=intent,
+        campaign_id=campaign_id,
+        campaign_name=campaign_name,
+        mailbox=mailbox,
+        prospect=prospect,
+        is_warming=bool(warming),
+        is_postmaster=bool(postmaster),
+        relevant=bool(relevant),
+        needs_reply=bool(needs),
+        unread=bool(unread),
         messages_cached=fetched is not None and fetched >= message_count,
-        local_done=bool(done), local_snoozed_until=_parse_date(None, snoozed_until), local_note=note,
-        external_thread_id=external_id, last_date_text=last_date,
+        local_done=bool(done),
+        local_snoozed_until=_parse_date(None, snoozed_until),
+        local_note=note,
+        external_thread_id=external_id,
+        last_date_text=last_date,
     )
 
 
-def filtered(*, intent: str | None = None, mailbox: str | None = None, campaign: str | None = None,
-             needs_reply: bool = False, relevant: bool = False, sort: str | None = None) -> View:
+def filtered(
+    *,
+    intent: str | None = None,
+    mailbox: str | None = None,
+    campaign: str | None = None,
+    needs_reply: bool = False,
+    relevant: bool = False,
+    sort: str | None = None,
+) -> View:
     """The view of threads passing every given filter (None / False: no filter), ordered as
     the TUI's queue of its main filter: 'needs' when ``needs_reply`` (oldest wait first), else
     'intent', 'campaign', 'mailbox', 'all' (newest first). ``intent`` 'unclassified' is none yet.
     Threads marked done or snoozed are left out whenever ``needs_reply`` or ``intent`` is given,
     as the Needs-reply and intent queues leave them out. ``sort``: View.sort."""
-    given = [(kind, key) for kind, key in (("intent", intent), ("campaign", campaign),
-                                           ("mailbox", mailbox)) if key is not None]
+    given = [
+        (kind, key)
+        for kind, key in (("intent", intent), ("campaign", campaign), ("mailbox", mailbox))
+        if key is not None
+    ]
     if needs_reply:
         return View("needs", relevant=relevant, narrow=tuple(given), sort=sort)
     if not given:
@@ -255,12 +311,10 @@ def _term(kind: str, key: str | None) -> tuple[str, object]:
 _Group = tuple[str, list]  # a WHERE term (and its parameters) of one group of the list
 
 #: Needs reply as index ranges, one per intent (migration 13's index has reply_intent third)
-_NEEDS_GROUPS: list[_Group] = [
-    *(("reply_intent = ?", [i]) for i in REPLY_INTENTS), ("reply_intent IS NULL", [])]
+_NEEDS_GROUPS: list[_Group] = [*(("reply_intent = ?", [i]) for i in REPLY_INTENTS), ("reply_intent IS NULL", [])]
 
 
-def _ranges(view: View, group: _Group | None = None, *,
-            replied: bool | None = False) -> list[tuple[str, str, list]]:
+def _ranges(view: View, group: _Group | None = None, *, replied: bool | None = False) -> list[tuple[str, str, list]]:
     """The view (or one group of its intent sort) as ordered index ranges:
     [(index, where-sql, params)], merged in list order by SQLite. For Needs reply,
     ``replied`` None / True: without its outbox term / only the threads that term leaves out."""
@@ -311,7 +365,8 @@ def _groups(view: View) -> list[_Group | None]:
     if view.kind == "needs":
         return list(_NEEDS_GROUPS)
     out: list[_Group | None] = [
-        ("reply_intent IS NULL", []) if i is None else ("reply_intent = ?", [i]) for i in INTENT_ORDER]
+        ("reply_intent IS NULL", []) if i is None else ("reply_intent = ?", [i]) for i in INTENT_ORDER
+    ]
     named = [i for i in INTENT_ORDER if i is not None]  # any value the server sends, last
     out.append((f"reply_intent NOT IN ({', '.join('?' * len(named))})", named))
     return out
@@ -349,8 +404,9 @@ def _indexed_by(conn: sqlite3.Connection, index: str) -> str:
     return ""
 
 
-def _ordered_keys_sql(conn: sqlite3.Connection, view: View, after: tuple[int, str] | None,
-                      group: _Group | None = None) -> tuple[str, list]:
+def _ordered_keys_sql(
+    conn: sqlite3.Connection, view: View, after: tuple[int, str] | None, group: _Group | None = None
+) -> tuple[str, list]:
     """SQL yielding (rowid, sort time, id) of the view (or one group of it) in list order,
     from the index alone."""
     key_sql, key_params = _keyset(view, after)
@@ -364,22 +420,21 @@ def _ordered_keys_sql(conn: sqlite3.Connection, view: View, after: tuple[int, st
     return " UNION ALL ".join(parts) + f" ORDER BY {_order(view)}", params
 
 
-def _resume(conn: sqlite3.Connection, view: View,
-            thread: ThreadRow | tuple[int, str]) -> tuple[int, tuple[int, str]]:
+def _resume(conn: sqlite3.Connection, view: View, thread: ThreadRow | tuple[int, str]) -> tuple[int, tuple[int, str]]:
     """(group index, key in that group's order) of a thread given as a row or (last_ts, id)."""
     last_ts, tid = thread.key if isinstance(thread, ThreadRow) else thread
     if len(_groups(view)) == 1 and _time_column(view) == "last_ts":
         return 0, (last_ts, tid)
-    found = conn.execute("SELECT reply_intent, local_snoozed_until FROM threads WHERE id = ?",
-                         (tid,)).fetchone()
+    found = conn.execute("SELECT reply_intent, local_snoozed_until FROM threads WHERE id = ?", (tid,)).fetchone()
     if found is None:
         return 0, (last_ts, tid)
     sort_time = found[1] if _time_column(view) == "local_snoozed_until" else last_ts
     return _group_of(view, found[0]), (sort_time or 0, tid)
 
 
-def _page(conn: sqlite3.Connection, view: View, group: _Group | None, after: tuple[int, str] | None,
-          limit: int, skip: int) -> list[ThreadRow]:
+def _page(
+    conn: sqlite3.Connection, view: View, group: _Group | None, after: tuple[int, str] | None, limit: int, skip: int
+) -> list[ThreadRow]:
     keys_sql, params = _ordered_keys_sql(conn, view, after, group)
     sql = (
         f"SELECT {_THREAD_COLUMNS} FROM ({keys_sql} LIMIT ? OFFSET ?) AS k "
@@ -390,8 +445,9 @@ def _page(conn: sqlite3.Connection, view: View, group: _Group | None, after: tup
     return [_thread_row(r) for r in conn.execute(sql, params + [limit, skip])]
 
 
-def rows(conn: sqlite3.Connection, view: View, offset: int, limit: int, *,
-         after: tuple[int, str] | None = None) -> list[ThreadRow]:
+def rows(
+    conn: sqlite3.Connection, view: View, offset: int, limit: int, *, after: tuple[int, str] | None = None
+) -> list[ThreadRow]:
     """``limit`` threads of ``view`` from position ``offset`` (0-based), in list order.
 
     With ``after`` = key of the row at ``offset - 1`` the query seeks there instead of
@@ -453,10 +509,14 @@ def _scan_count(conn: sqlite3.Connection, view: View, group: _Group | None = Non
     if view.kind == "needs":
         # the waiting threads on the index alone, less the replied ones looked up by rowid from
         # the outbox side: one outbox probe per waiting thread cost 4-5x the count
-        waiting = sum(conn.execute(f"SELECT COUNT(*) FROM threads {_indexed_by(conn, index)} WHERE {where}",
-                                   p).fetchone()[0] for index, where, p in _ranges(view, group, replied=None))
-        replied = sum(conn.execute(f"SELECT COUNT(*) FROM threads NOT INDEXED WHERE {where}", p).fetchone()[0]
-                      for _, where, p in _ranges(view, group, replied=True))
+        waiting = sum(
+            conn.execute(f"SELECT COUNT(*) FROM threads {_indexed_by(conn, index)} WHERE {where}", p).fetchone()[0]
+            for index, where, p in _ranges(view, group, replied=None)
+        )
+        replied = sum(
+            conn.execute(f"SELECT COUNT(*) FROM threads NOT INDEXED WHERE {where}", p).fetchone()[0]
+            for _, where, p in _ranges(view, group, replied=True)
+        )
         return waiting - replied
     return sum(
         conn.execute(f"SELECT COUNT(*) FROM threads {_indexed_by(conn, index)} WHERE {where}", p).fetchone()[0]
@@ -515,8 +575,7 @@ def _group_counts(conn: sqlite3.Connection, relevant: bool):
 
 def thread(conn: sqlite3.Connection, thread_id: str) -> ThreadRow | None:
     r = conn.execute(
-        f"SELECT {_THREAD_COLUMNS} FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id "
-        "WHERE t.id = ?",
+        f"SELECT {_THREAD_COLUMNS} FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id WHERE t.id = ?",
         (thread_id,),
     ).fetchone()
     return _thread_row(r) if r is not None else None
@@ -526,9 +585,18 @@ def messages(conn: sqlite3.Connection, thread_id: str) -> list[MessageRow]:
     """The cached messages of a thread, oldest first."""
     return [
         MessageRow(
-            id=r[0], thread_id=r[1], message_id=r[2], from_email=r[3], to_emails=_json_list(r[4]),
-            cc_emails=_json_list(r[5]), subject=r[6], date=_parse_date(r[7], r[8]),
-            body_text=r[9], body_html=r[10], is_incoming=bool(r[11]), folder=r[12],
+            id=r[0],
+            thread_id=r[1],
+            message_id=r[2],
+            from_email=r[3],
+            to_emails=_json_list(r[4]),
+            cc_emails=_json_list(r[5]),
+            subject=r[6],
+            date=_parse_date(r[7], r[8]),
+            body_text=r[9],
+            body_html=r[10],
+            is_incoming=bool(r[11]),
+            folder=r[12],
         )
         for r in conn.execute(
             "SELECT id, thread_id, message_id, from_email, to_emails, cc_emails, subject, "
@@ -539,8 +607,9 @@ def messages(conn: sqlite3.Connection, thread_id: str) -> list[MessageRow]:
     ]
 
 
-def mailboxes(conn: sqlite3.Connection, relevant: bool = True, *,
-              counts: dict[tuple[str, str | None], int] | None = None) -> list[tuple[str, int]]:
+def mailboxes(
+    conn: sqlite3.Connection, relevant: bool = True, *, counts: dict[tuple[str, str | None], int] | None = None
+) -> list[tuple[str, int]]:
     """(address, thread count) of every mailbox seen, busiest first (``counts``: the
     sidebar_counts already read)."""
     if counts is None:
@@ -552,8 +621,9 @@ def mailboxes(conn: sqlite3.Connection, relevant: bool = True, *,
     return sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def campaigns(conn: sqlite3.Connection, relevant: bool = True, *,
-              counts: dict[tuple[str, str | None], int] | None = None) -> list[tuple[str, str | None, int]]:
+def campaigns(
+    conn: sqlite3.Connection, relevant: bool = True, *, counts: dict[tuple[str, str | None], int] | None = None
+) -> list[tuple[str, str | None, int]]:
     """(campaign id, name or None, thread count), busiest first (``counts``: the
     sidebar_counts already read)."""
     if counts is None:
@@ -580,8 +650,13 @@ def database_file(conn: sqlite3.Connection) -> str | None:
 
 #: What the thread list marks a thread with, by outbox state: a draft, a send on its way
 #: (queued in the undo window, sending, waiting for the server), a failed one.
-OUTBOX_MARKS = {"draft": "draft", "scheduled": "pending", "sending": "pending", "accepted": "pending",
-                "failed": "failed"}
+OUTBOX_MARKS = {
+    "draft": "draft",
+    "scheduled": "pending",
+    "sending": "pending",
+    "accepted": "pending",
+    "failed": "failed",
+}
 
 
 def outbox_marks(conn: sqlite3.Connection, thread_ids: list[str]) -> dict[str, set[str]]:
@@ -589,10 +664,11 @@ def outbox_marks(conn: sqlite3.Connection, thread_ids: list[str]) -> dict[str, s
     an outbox item still open (one indexed query for a page of the list; absent = none)."""
     out: dict[str, set[str]] = {}
     for start in range(0, len(thread_ids), 500):
-        chunk = thread_ids[start:start + 500]
+        chunk = thread_ids[start : start + 500]
         for tid, state in conn.execute(
             f"SELECT thread_id, state FROM outbox WHERE thread_id IN ({','.join('?' * len(chunk))}) "
-            "AND state NOT IN ('sent', 'cancelled')", chunk,
+            "AND state NOT IN ('sent', 'cancelled')",
+            chunk,
         ):
             out.setdefault(tid, set()).add(OUTBOX_MARKS.get(state, "pending"))
     return out
@@ -606,9 +682,13 @@ def intent_stored(conn: sqlite3.Connection, value: str) -> bool:
 
 def campaign_known(conn: sqlite3.Connection, campaign_id: str) -> bool:
     """The cache knows the campaign: by its name, or because a thread belongs to it."""
-    return conn.execute(
-        "SELECT 1 FROM campaigns WHERE id = ? UNION ALL SELECT 1 FROM threads WHERE campaign_id = ? LIMIT 1",
-        (campaign_id, campaign_id)).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM campaigns WHERE id = ? UNION ALL SELECT 1 FROM threads WHERE campaign_id = ? LIMIT 1",
+            (campaign_id, campaign_id),
+        ).fetchone()
+        is not None
+    )
 
 
 def campaign_ids(conn: sqlite3.Connection, limit: int = 8) -> list[str]:

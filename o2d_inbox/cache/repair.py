@@ -176,7 +176,7 @@ def _created_name(sql: str) -> str:
     [IF NOT EXISTS] name …``)."""
     words = sql.split()
     at = 3 if words[1].upper() == "VIRTUAL" else 2
-    if [w.upper() for w in words[at:at + 3]] == ["IF", "NOT", "EXISTS"]:
+    if [w.upper() for w in words[at : at + 3]] == ["IF", "NOT", "EXISTS"]:
         at += 3
     return words[at]
 
@@ -197,8 +197,7 @@ def salvage(conn: sqlite3.Connection) -> Salvage:
     found.outbox = _readable(conn, "outbox", f"state NOT IN ({dropped})", found.problems)
     found.threads = _readable(conn, "threads", _LOCAL_SQL, found.problems)
     try:
-        found.outbox_seq = conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()[0]
+        found.outbox_seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()[0]
     except (sqlite3.DatabaseError, TypeError):
         pass  # none yet, or unreadable: the carried ids are the floor
     return found
@@ -211,8 +210,7 @@ def _readable(conn: sqlite3.Connection, table: str, where: str, problems: list[s
     except sqlite3.DatabaseError as exc:
         problems.append(f"{table}: {exc}")
     top = 0
-    for probe in (f"SELECT max(rowid) FROM {table}",
-                  f"SELECT seq FROM sqlite_sequence WHERE name = '{table}'"):
+    for probe in (f"SELECT max(rowid) FROM {table}", f"SELECT seq FROM sqlite_sequence WHERE name = '{table}'"):
         try:
             top = max(top, conn.execute(probe).fetchone()[0] or 0)
         except (sqlite3.DatabaseError, TypeError):
@@ -274,9 +272,15 @@ def _read_old(path: Path) -> tuple[Salvage, bool]:
 def _export(path: Path, stamp: str, found: Salvage) -> Path:
     """The readable outbox and local states as JSON beside the cache (0600, written whole)."""
     target = path.with_name(f"{path.name}.outbox-{stamp}.json")
-    data = {"cache": str(path), "outbox": found.outbox, "local_states": [
-        {k: t.get(k) for k in ("id", "subject", "local_done", "local_snoozed_until", "local_note")}
-        for t in found.threads], "unreadable": found.problems}
+    data = {
+        "cache": str(path),
+        "outbox": found.outbox,
+        "local_states": [
+            {k: t.get(k) for k in ("id", "subject", "local_done", "local_snoozed_until", "local_note")}
+            for t in found.threads
+        ],
+        "unreadable": found.problems,
+    }
     partial = target.with_name(target.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -294,10 +298,11 @@ def _write_fresh(fresh: Path, found: Salvage) -> None:
             _insert(conn, "threads", [{**row, **_THREAD_RESET} for row in found.threads])
             _insert(conn, "outbox", found.outbox)
             if found.outbox_seq:
-                conn.execute("INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', 0 WHERE NOT EXISTS "
-                             "(SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')")
-                conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'outbox'",
-                             (found.outbox_seq,))
+                conn.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', 0 WHERE NOT EXISTS "
+                    "(SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')"
+                )
+                conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'outbox'", (found.outbox_seq,))
     except BaseException:
         conn.close()
         _remove(fresh)
@@ -311,8 +316,10 @@ def _insert(conn: sqlite3.Connection, table: str, rows: list[dict]) -> None:
         return
     columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
     names = [c for c in columns if c in rows[0]]
-    conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                     [[row[c] for c in names] for row in rows])
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+        [[row[c] for c in names] for row in rows],
+    )
 
 
 def _swap(path: Path, fresh: Path, stamp: str) -> Path | None:
@@ -353,5 +360,17 @@ def _remove(path: Path) -> None:
             pass
 
 
-__all__ = ["DROPPED_STATES", "Health", "Rebuilt", "Salvage", "check", "listed", "missing_objects", "rebuild",
-           "restorable", "restore_missing", "salvage", "summarize"]
+__all__ = [
+    "DROPPED_STATES",
+    "Health",
+    "Rebuilt",
+    "Salvage",
+    "check",
+    "listed",
+    "missing_objects",
+    "rebuild",
+    "restorable",
+    "restore_missing",
+    "salvage",
+    "summarize",
+]

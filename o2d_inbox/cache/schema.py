@@ -178,52 +178,40 @@ LOCAL_HIDING_KINDS = ("needs", "intent")
 # newest replies and, for each, our next message (one seek).
 
 INDEXES: dict[str, str] = {
-    "ix_threads_all":
-        "CREATE INDEX IF NOT EXISTS ix_threads_all ON threads (relevant, last_ts DESC, id DESC)",
-    "ix_threads_all_full":
-        "CREATE INDEX IF NOT EXISTS ix_threads_all_full ON threads (last_ts DESC, id DESC)",
-    "ix_threads_mailbox":
-        "CREATE INDEX IF NOT EXISTS ix_threads_mailbox ON threads (mailbox, relevant, last_ts DESC, id DESC)",
-    "ix_threads_campaign":
-        "CREATE INDEX IF NOT EXISTS ix_threads_campaign ON threads (campaign_id, relevant, last_ts DESC, id DESC)",
-    "ix_messages_thread":
-        "CREATE INDEX IF NOT EXISTS ix_messages_thread ON messages (thread_id, ts, id)",
-    "ix_outbox_state":
-        "CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, next_attempt_at)",
-    "ix_outbox_thread":
-        "CREATE INDEX IF NOT EXISTS ix_outbox_thread ON outbox (thread_id, id)",
+    "ix_threads_all": "CREATE INDEX IF NOT EXISTS ix_threads_all ON threads (relevant, last_ts DESC, id DESC)",
+    "ix_threads_all_full": "CREATE INDEX IF NOT EXISTS ix_threads_all_full ON threads (last_ts DESC, id DESC)",
+    "ix_threads_mailbox": "CREATE INDEX IF NOT EXISTS ix_threads_mailbox "
+    "ON threads (mailbox, relevant, last_ts DESC, id DESC)",
+    "ix_threads_campaign": "CREATE INDEX IF NOT EXISTS ix_threads_campaign "
+    "ON threads (campaign_id, relevant, last_ts DESC, id DESC)",
+    "ix_messages_thread": "CREATE INDEX IF NOT EXISTS ix_messages_thread ON messages (thread_id, ts, id)",
+    "ix_outbox_state": "CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, next_attempt_at)",
+    "ix_outbox_thread": "CREATE INDEX IF NOT EXISTS ix_outbox_thread ON outbox (thread_id, id)",
     # Needs reply holds the interested, neutral and unclassified threads only
     # (queries.needs_reply_sql), grouped by intent: reply_intent before last_ts makes each
     # intent one covering range (without it, counting the queue read every waiting thread's
     # row: 1.2 s at 1,000,000 threads).
-    "ix_threads_needs_open":
-        "CREATE INDEX IF NOT EXISTS ix_threads_needs_open ON threads "
-        "(needs_reply, relevant, reply_intent, last_ts, id, local_done, local_snoozed_until) "
-        f"WHERE {LOCAL_OPEN_SQL}",
+    "ix_threads_needs_open": "CREATE INDEX IF NOT EXISTS ix_threads_needs_open ON threads "
+    "(needs_reply, relevant, reply_intent, last_ts, id, local_done, local_snoozed_until) "
+    f"WHERE {LOCAL_OPEN_SQL}",
     # Search reads the private notes (few) through their own index, not every thread's row.
-    "ix_threads_noted":
-        "CREATE INDEX IF NOT EXISTS ix_threads_noted ON threads (last_ts DESC, id DESC) "
-        "WHERE local_note IS NOT NULL",
-    "ix_threads_intent_open":
-        "CREATE INDEX IF NOT EXISTS ix_threads_intent_open ON threads "
-        "(reply_intent, relevant, last_ts DESC, id DESC, local_done, local_snoozed_until) "
-        f"WHERE {LOCAL_OPEN_SQL}",
-    "ix_threads_done":
-        "CREATE INDEX IF NOT EXISTS ix_threads_done ON threads (relevant, last_ts DESC, id DESC) "
-        "WHERE local_done = 1",
-    "ix_threads_snoozed":
-        "CREATE INDEX IF NOT EXISTS ix_threads_snoozed ON threads (local_snoozed_until, id) "
-        "WHERE local_snoozed_until IS NOT NULL",
-    "ix_threads_stats_day":
-        "CREATE INDEX IF NOT EXISTS ix_threads_stats_day ON threads "
-        "(reply_intent, last_ts, campaign_id, mailbox, relevant)",
-    "ix_threads_stats_mix":
-        "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads "
-        "(campaign_id, mailbox, reply_intent, relevant, last_ts)",
-    "ix_messages_incoming":
-        "CREATE INDEX IF NOT EXISTS ix_messages_incoming ON messages (ts, thread_id) WHERE is_incoming = 1",
-    "ix_messages_outgoing":
-        "CREATE INDEX IF NOT EXISTS ix_messages_outgoing ON messages (thread_id, ts) WHERE is_incoming = 0",
+    "ix_threads_noted": "CREATE INDEX IF NOT EXISTS ix_threads_noted ON threads (last_ts DESC, id DESC) "
+    "WHERE local_note IS NOT NULL",
+    "ix_threads_intent_open": "CREATE INDEX IF NOT EXISTS ix_threads_intent_open ON threads "
+    "(reply_intent, relevant, last_ts DESC, id DESC, local_done, local_snoozed_until) "
+    f"WHERE {LOCAL_OPEN_SQL}",
+    "ix_threads_done": "CREATE INDEX IF NOT EXISTS ix_threads_done ON threads (relevant, last_ts DESC, id DESC) "
+    "WHERE local_done = 1",
+    "ix_threads_snoozed": "CREATE INDEX IF NOT EXISTS ix_threads_snoozed ON threads (local_snoozed_until, id) "
+    "WHERE local_snoozed_until IS NOT NULL",
+    "ix_threads_stats_day": "CREATE INDEX IF NOT EXISTS ix_threads_stats_day ON threads "
+    "(reply_intent, last_ts, campaign_id, mailbox, relevant)",
+    "ix_threads_stats_mix": "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads "
+    "(campaign_id, mailbox, reply_intent, relevant, last_ts)",
+    "ix_messages_incoming": "CREATE INDEX IF NOT EXISTS ix_messages_incoming "
+    "ON messages (ts, thread_id) WHERE is_incoming = 1",
+    "ix_messages_outgoing": "CREATE INDEX IF NOT EXISTS ix_messages_outgoing "
+    "ON messages (thread_id, ts) WHERE is_incoming = 0",
 }
 
 # --- view_counts triggers -------------------------------------------------------------------
@@ -279,7 +267,9 @@ COUNT_TRIGGERS = [
     _counts_trigger("ins", "INSERT", "", view_rows("NEW", "+")),
     _counts_trigger("del", "DELETE", "", view_rows("OLD", "-")),
     _counts_trigger(
-        "upd", "UPDATE OF relevant, needs_reply, reply_intent, mailbox, campaign_id", _COUNTED_CHANGE,
+        "upd",
+        "UPDATE OF relevant, needs_reply, reply_intent, mailbox, campaign_id",
+        _COUNTED_CHANGE,
         view_rows("OLD", "-") + " UNION ALL " + view_rows("NEW", "+"),
     ),
 ]
@@ -322,7 +312,8 @@ LOCAL_TRIGGERS = [
     _local_counts_trigger("ins", "INSERT", _put_away("NEW"), _local_rows("NEW", 1)),
     _local_counts_trigger("del", "DELETE", _put_away("OLD"), _local_rows("OLD", -1)),
     _local_counts_trigger(
-        "upd", "UPDATE OF relevant, needs_reply, reply_intent, local_done, local_snoozed_until",
+        "upd",
+        "UPDATE OF relevant, needs_reply, reply_intent, local_done, local_snoozed_until",
         f"{_put_away('OLD')} OR {_put_away('NEW')}",
         _local_rows("OLD", -1) + " UNION ALL " + _local_rows("NEW", 1),
     ),
@@ -395,9 +386,21 @@ def clamp_ts(ts: int) -> int:
 
 
 HTML_TEXT = "coalesce({p}body_html, '')"
-for _old, _new in (("<br>", " "), ("<br/>", " "), ("<br />", " "), ("<p>", " "), ("</p>", " "),
-                   ("<div>", " "), ("</div>", " "), ("&nbsp;", " "), ("&amp;", "&"),
-                   ("&#39;", "''"), ("&quot;", '"'), ("&lt;", " "), ("&gt;", " ")):
+for _old, _new in (
+    ("<br>", " "),
+    ("<br/>", " "),
+    ("<br />", " "),
+    ("<p>", " "),
+    ("</p>", " "),
+    ("<div>", " "),
+    ("</div>", " "),
+    ("&nbsp;", " "),
+    ("&amp;", "&"),
+    ("&#39;", "''"),
+    ("&quot;", '"'),
+    ("&lt;", " "),
+    ("&gt;", " "),
+):
     HTML_TEXT = f"replace({HTML_TEXT}, '{_old}', '{_new}')"
 
 FTS_COLUMNS = "subject, body, sender, recipients"
@@ -430,8 +433,10 @@ def _fts_ops(table: str, op: str, rid: str, prefix: str, tail: str = "") -> str:
     """One INSERT adding (op 'insert') or removing (op 'delete') entries of ``table``'s FTS."""
     fts = f"search_{table}"
     if op == "delete":
-        return (f"INSERT INTO {fts} ({fts}, rowid, {FTS_COLUMNS}) SELECT 'delete', {rid}, "
-                f"{_fts_values(table, prefix)} {tail};")
+        return (
+            f"INSERT INTO {fts} ({fts}, rowid, {FTS_COLUMNS}) SELECT 'delete', {rid}, "
+            f"{_fts_values(table, prefix)} {tail};"
+        )
     return f"INSERT INTO {fts} (rowid, {FTS_COLUMNS}) SELECT {rid}, {_fts_values(table, prefix)} {tail};"
 
 
@@ -447,12 +452,20 @@ def _search_objects() -> list[str]:
         f"CREATE VIEW search_messages_src (rid, {FTS_COLUMNS}) AS "
         f"SELECT {_fts_key('t.last_ts', 'm.rowid')}, {_fts_values('messages', 'm.')} "
         "FROM messages AS m JOIN threads AS t ON t.id = m.thread_id",
-        *(f"CREATE VIRTUAL TABLE search_{t} USING fts5({FTS_COLUMNS}, content='search_{t}_src', "
-          "content_rowid='rid', tokenize='unicode61 remove_diacritics 2')" for t in ("threads", "messages")),
+        *(
+            f"CREATE VIRTUAL TABLE search_{t} USING fts5({FTS_COLUMNS}, content='search_{t}_src', "
+            "content_rowid='rid', tokenize='unicode61 remove_diacritics 2')"
+            for t in ("threads", "messages")
+        ),
         # threads
         "CREATE TRIGGER trg_search_threads_replace BEFORE INSERT ON threads BEGIN "
-        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "m.rowid"), "m.",
-                   "FROM threads AS t JOIN messages AS m ON m.thread_id = t.id WHERE t.id = NEW.id")
+        + _fts_ops(
+            "messages",
+            "delete",
+            _fts_key("t.last_ts", "m.rowid"),
+            "m.",
+            "FROM threads AS t JOIN messages AS m ON m.thread_id = t.id WHERE t.id = NEW.id",
+        )
         + _fts_ops("threads", "delete", _fts_key("last_ts", "rowid"), "", "FROM threads WHERE id = NEW.id")
         + " END",
         "CREATE TRIGGER trg_search_threads_ins AFTER INSERT ON threads BEGIN "
@@ -475,23 +488,48 @@ def _search_objects() -> list[str]:
         + " END",
         # messages
         "CREATE TRIGGER trg_search_messages_replace BEFORE INSERT ON messages BEGIN "
-        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "m.rowid"), "m.",
-                   "FROM messages AS m JOIN threads AS t ON t.id = m.thread_id WHERE m.id = NEW.id")
+        + _fts_ops(
+            "messages",
+            "delete",
+            _fts_key("t.last_ts", "m.rowid"),
+            "m.",
+            "FROM messages AS m JOIN threads AS t ON t.id = m.thread_id WHERE m.id = NEW.id",
+        )
         + " END",
         "CREATE TRIGGER trg_search_messages_ins AFTER INSERT ON messages BEGIN "
-        + _fts_ops("messages", "insert", _fts_key("t.last_ts", "NEW.rowid"), "NEW.",
-                   "FROM threads AS t WHERE t.id = NEW.thread_id")
+        + _fts_ops(
+            "messages",
+            "insert",
+            _fts_key("t.last_ts", "NEW.rowid"),
+            "NEW.",
+            "FROM threads AS t WHERE t.id = NEW.thread_id",
+        )
         + " END",
         "CREATE TRIGGER trg_search_messages_del AFTER DELETE ON messages BEGIN "
-        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "OLD.rowid"), "OLD.",
-                   "FROM threads AS t WHERE t.id = OLD.thread_id")
+        + _fts_ops(
+            "messages",
+            "delete",
+            _fts_key("t.last_ts", "OLD.rowid"),
+            "OLD.",
+            "FROM threads AS t WHERE t.id = OLD.thread_id",
+        )
         + " END",
         f"CREATE TRIGGER trg_search_messages_upd AFTER UPDATE OF {', '.join(m_watched)} ON messages "
         f"WHEN {m_changed} BEGIN "
-        + _fts_ops("messages", "delete", _fts_key("t.last_ts", "OLD.rowid"), "OLD.",
-                   "FROM threads AS t WHERE t.id = OLD.thread_id")
-        + _fts_ops("messages", "insert", _fts_key("t.last_ts", "NEW.rowid"), "NEW.",
-                   "FROM threads AS t WHERE t.id = NEW.thread_id")
+        + _fts_ops(
+            "messages",
+            "delete",
+            _fts_key("t.last_ts", "OLD.rowid"),
+            "OLD.",
+            "FROM threads AS t WHERE t.id = OLD.thread_id",
+        )
+        + _fts_ops(
+            "messages",
+            "insert",
+            _fts_key("t.last_ts", "NEW.rowid"),
+            "NEW.",
+            "FROM threads AS t WHERE t.id = NEW.thread_id",
+        )
         + " END",
     ]
 

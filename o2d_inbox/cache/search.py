@@ -60,8 +60,14 @@ COUNT_CAP = 1_000
 _NARROW = 300  # filters keeping at most this many threads: test each instead of walking hits
 
 _KEYS = ("from", "to", "intent", "mailbox", "campaign", "before", "after", "is")
-_IS = {"unread": "unread", "needs-reply": "needs_reply", "needs_reply": "needs_reply",
-       "needsreply": "needs_reply", "needs": "needs_reply", "open": "open"}
+_IS = {
+    "unread": "unread",
+    "needs-reply": "needs_reply",
+    "needs_reply": "needs_reply",
+    "needsreply": "needs_reply",
+    "needs": "needs_reply",
+    "open": "open",
+}
 # schema.LOCAL_OPEN_SQL on the threads alias ``t`` (one definition of "put away")
 _OPEN_SQL = re.sub(r"\blocal_", "t.local_", LOCAL_OPEN_SQL)
 _UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400, "m": 30 * 86400, "y": 365 * 86400}
@@ -91,9 +97,20 @@ class SearchQuery:
     prefix: bool = False  # the last term is still being typed
 
     def is_empty(self) -> bool:
-        return not (self.terms or self.phrases or self.from_ or self.to or self.intents
-                    or self.mailboxes or self.campaigns or self.before is not None
-                    or self.after is not None or self.unread or self.needs_reply or self.open)
+        return not (
+            self.terms
+            or self.phrases
+            or self.from_
+            or self.to
+            or self.intents
+            or self.mailboxes
+            or self.campaigns
+            or self.before is not None
+            or self.after is not None
+            or self.unread
+            or self.needs_reply
+            or self.open
+        )
 
     @property
     def has_text(self) -> bool:
@@ -101,6 +118,7 @@ class SearchQuery:
 
 
 # --- parsing --------------------------------------------------------------------------------
+
 
 def _tokens(q: str) -> list[tuple[str | None, str, bool]]:
     """(key or None, value, quoted) in order; never fails."""
@@ -113,7 +131,7 @@ def _tokens(q: str) -> list[tuple[str | None, str, bool]]:
         if q[i] == '"':
             end = q.find('"', i + 1)
             end = n if end < 0 else end
-            out.append((None, q[i + 1:end], True))
+            out.append((None, q[i + 1 : end], True))
             i = end + 1
             continue
         j = i
@@ -125,7 +143,7 @@ def _tokens(q: str) -> list[tuple[str | None, str, bool]]:
             if not value and j < n and q[j] == '"':  # key:"quoted value"
                 end = q.find('"', j + 1)
                 end = n if end < 0 else end
-                out.append((key.lower(), q[j + 1:end], True))
+                out.append((key.lower(), q[j + 1 : end], True))
                 i = end + 1
                 continue
             if value:
@@ -190,8 +208,7 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
         if key in ("before", "after"):
             ts = _when(value, now)
             if ts is None:
-                raise SearchError(f"{key}: needs a date (2026-03-01) or an age (12h, 7d, 2w, 3m, 1y), "
-                                  f"not {value!r}")
+                raise SearchError(f"{key}: needs a date (2026-03-01) or an age (12h, 7d, 2w, 3m, 1y), not {value!r}")
             if key == "before":
                 before = ts if before is None else min(before, ts)
             else:
@@ -204,14 +221,24 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
             flags[flag] = True
     prefix = last_is_term and not q[-1:].isspace()
     return SearchQuery(
-        terms=tuple(terms), phrases=tuple(phrases), from_=tuple(lists["from"]), to=tuple(lists["to"]),
-        intents=tuple(dict.fromkeys(lists["intent"])), mailboxes=tuple(lists["mailbox"]),
-        campaigns=tuple(lists["campaign"]), before=before, after=after,
-        unread=flags["unread"], needs_reply=flags["needs_reply"], open=flags["open"], prefix=prefix,
+        terms=tuple(terms),
+        phrases=tuple(phrases),
+        from_=tuple(lists["from"]),
+        to=tuple(lists["to"]),
+        intents=tuple(dict.fromkeys(lists["intent"])),
+        mailboxes=tuple(lists["mailbox"]),
+        campaigns=tuple(lists["campaign"]),
+        before=before,
+        after=after,
+        unread=flags["unread"],
+        needs_reply=flags["needs_reply"],
+        open=flags["open"],
+        prefix=prefix,
     )
 
 
 # --- FTS5 MATCH expression ------------------------------------------------------------------
+
 
 def _string(text: str) -> str:
     """An FTS5 string: everything inside is data (the tokenizer splits it; "" is a quote)."""
@@ -243,6 +270,7 @@ def match_expression(query: SearchQuery) -> str | None:
 
 # --- SQL --------------------------------------------------------------------------------------
 
+
 def _filters(query: SearchQuery, relevant: bool | None, params: dict) -> list[str]:
     """SQL conditions on threads ``t``; their values are added to ``params`` (named)."""
 
@@ -261,14 +289,24 @@ def _filters(query: SearchQuery, relevant: bool | None, params: dict) -> list[st
             ors.append("t.reply_intent IS NULL")
         where.append("(" + " OR ".join(ors) + ")")
     if query.mailboxes:
-        where.append("(" + " OR ".join(
-            f"t.mailbox = {p(m)}" if "@" in m else f"t.mailbox LIKE {p(_contains(m))} ESCAPE '\\'"
-            for m in query.mailboxes) + ")")
+        where.append(
+            "("
+            + " OR ".join(
+                f"t.mailbox = {p(m)}" if "@" in m else f"t.mailbox LIKE {p(_contains(m))} ESCAPE '\\'"
+                for m in query.mailboxes
+            )
+            + ")"
+        )
     if query.campaigns:
-        where.append("(" + " OR ".join(
-            f"t.campaign_id = {p(c)} OR t.campaign_id IN "
-            f"(SELECT id FROM campaigns WHERE name LIKE {p(_contains(c))} ESCAPE '\\')"
-            for c in query.campaigns) + ")")
+        where.append(
+            "("
+            + " OR ".join(
+                f"t.campaign_id = {p(c)} OR t.campaign_id IN "
+                f"(SELECT id FROM campaigns WHERE name LIKE {p(_contains(c))} ESCAPE '\\')"
+                for c in query.campaigns
+            )
+            + ")"
+        )
     if query.before is not None:
         where.append(f"t.last_ts < {p(query.before)}")
     if query.after is not None:
@@ -316,8 +354,10 @@ def _arms(where: list[str], bounds: str, ordered: bool, notes: str = "") -> list
         f"WHERE search_messages MATCH :m{bounds}{filters}{order}",
     ]
     if notes:
-        arms.append(f"SELECT ({FTS_TOP} - t.last_ts) * {_K} + t.rowid AS rid, t.rowid AS trow, t.last_ts, t.id "
-                    f"FROM threads AS t WHERE {notes}{filters}{order}")
+        arms.append(
+            f"SELECT ({FTS_TOP} - t.last_ts) * {_K} + t.rowid AS rid, t.rowid AS trow, t.last_ts, t.id "
+            f"FROM threads AS t WHERE {notes}{filters}{order}"
+        )
     return arms
 
 
@@ -331,7 +371,8 @@ def _note_sql(query: SearchQuery, params: dict) -> str:
     for i, text in enumerate(texts):
         params[f"n{i}"] = _contains(text)
     return "t.local_note IS NOT NULL AND " + " AND ".join(
-        f"t.local_note LIKE :n{i} ESCAPE '\\'" for i in range(len(texts)))
+        f"t.local_note LIKE :n{i} ESCAPE '\\'" for i in range(len(texts))
+    )
 
 
 # One thread ``t`` tested against the index, in two FTS5 queries: its own entry by exact rowid,
@@ -379,8 +420,10 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, k
         # Filters that keep few threads: test those few instead of walking hits past the rest.
         narrowing = query.intents or query.mailboxes or query.campaigns or query.unread or query.needs_reply
         if narrowing:
-            n = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM threads AS t WHERE {' AND '.join(where)} "
-                             f"LIMIT {_NARROW + 1})", params).fetchone()[0]
+            n = conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM threads AS t WHERE {' AND '.join(where)} LIMIT {_NARROW + 1})",
+                params,
+            ).fetchone()[0]
             if n <= _NARROW:
                 kind = "probe"
     if kind == "probe" and query.prefix:
@@ -393,9 +436,14 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery, relevant: bool | None, k
 def _page_rows(conn: sqlite3.Connection, rowids: list[int]) -> list[ThreadRow]:
     if not rowids:
         return []
-    rows = {r[-1]: r for r in conn.execute(
-        f"SELECT {_THREAD_COLUMNS}, t.rowid FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id "
-        f"WHERE t.rowid IN ({','.join('?' * len(rowids))})", rowids)}
+    rows = {
+        r[-1]: r
+        for r in conn.execute(
+            f"SELECT {_THREAD_COLUMNS}, t.rowid FROM threads AS t LEFT JOIN campaigns AS c ON c.id = t.campaign_id "
+            f"WHERE t.rowid IN ({','.join('?' * len(rowids))})",
+            rowids,
+        )
+    }
     return [_thread_row(tuple(rows[r])[:-1]) for r in rowids if r in rows]
 
 
@@ -437,8 +485,15 @@ def _as_query(q: str | SearchQuery, now: datetime | None) -> SearchQuery:
     return q if isinstance(q, SearchQuery) else parse(q, now=now)
 
 
-def search(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bool | None = None,
-           limit: int = 50, offset: int = 0, now: datetime | None = None) -> list[ThreadRow]:
+def search(
+    conn: sqlite3.Connection,
+    q: str | SearchQuery,
+    *,
+    relevant: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> list[ThreadRow]:
     """The threads matching ``q``, newest first (last_ts DESC, id DESC); ``relevant`` True /
     False keeps only relevant / only warming+postmaster threads, None keeps all."""
     if limit <= 0:
@@ -451,15 +506,18 @@ def search(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bool | N
         if plan.kind == "stream":
             return _stream_page(conn, plan, limit, offset)
         where = plan.where + ([plan.probe] if plan.kind == "probe" else [])
-        sql = (f"SELECT t.rowid FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''} "
-               "ORDER BY t.last_ts DESC, t.id DESC LIMIT :limit OFFSET :offset")
+        sql = (
+            f"SELECT t.rowid FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''} "
+            "ORDER BY t.last_ts DESC, t.id DESC LIMIT :limit OFFSET :offset"
+        )
         return _page_rows(conn, [r[0] for r in conn.execute(sql, {**plan.params, "limit": limit, "offset": offset})])
 
     return _safe(conn, run, [])
 
 
-def search_count(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bool | None = None,
-                 now: datetime | None = None) -> int:
+def search_count(
+    conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bool | None = None, now: datetime | None = None
+) -> int:
     """How many threads match, counted up to COUNT_CAP + 1 (which means "more than COUNT_CAP")."""
     query = _as_query(q, now)
 
@@ -477,8 +535,9 @@ def search_count(conn: sqlite3.Connection, q: str | SearchQuery, *, relevant: bo
             return len(seen)
         where = plan.where + ([plan.probe] if plan.kind == "probe" else [])
         inner = f"SELECT 1 FROM threads AS t {'WHERE ' + ' AND '.join(where) if where else ''}"
-        return conn.execute(f"SELECT count(*) FROM ({inner} LIMIT :cap)",
-                            {**plan.params, "cap": COUNT_CAP + 1}).fetchone()[0]
+        return conn.execute(
+            f"SELECT count(*) FROM ({inner} LIMIT :cap)", {**plan.params, "cap": COUNT_CAP + 1}
+        ).fetchone()[0]
 
     return _safe(conn, run, 0)
 

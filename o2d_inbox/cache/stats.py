@@ -71,20 +71,24 @@ class StatsFilter:
         filters of the replies: their stats are the whole inbox's."""
         keys = dict(view.narrow)
         if view.kind in ("intent", "campaign", "mailbox"):
-            keys[view.kind] = view.key if view.key is not None else (
-                UNCLASSIFIED if view.kind == "intent" else None)
-        return cls(since=since, campaign=keys.get("campaign"), mailbox=keys.get("mailbox"),
-                   intent=keys.get("intent"), relevant=view.relevant)
+            keys[view.kind] = view.key if view.key is not None else (UNCLASSIFIED if view.kind == "intent" else None)
+        return cls(
+            since=since,
+            campaign=keys.get("campaign"),
+            mailbox=keys.get("mailbox"),
+            intent=keys.get("intent"),
+            relevant=view.relevant,
+        )
 
 
 @dataclass(frozen=True)
 class CampaignFigures:
     id: str
     name: str | None
-    threads: int               # in the window and filters
-    interested: int            # the same threads' interested ones
-    interested_all_time: int   # every interested thread of the campaign (the positive replies)
-    sent: int | None = None    # from the server's campaign stats, when cached
+    threads: int  # in the window and filters
+    interested: int  # the same threads' interested ones
+    interested_all_time: int  # every interested thread of the campaign (the positive replies)
+    sent: int | None = None  # from the server's campaign stats, when cached
     replied: int | None = None
     fetched_at: str | None = None  # when those were fetched (ISO UTC)
     age_seconds: int | None = None
@@ -100,8 +104,8 @@ class CampaignFigures:
 
 @dataclass(frozen=True)
 class Response:
-    measured: int                    # prospect replies answered by a later message of ours
-    unanswered: int                  # prospect replies (in cached messages) with no answer yet
+    measured: int  # prospect replies answered by a later message of ours
+    unanswered: int  # prospect replies (in cached messages) with no answer yet
     median_seconds: int | None
     p90_seconds: int | None
     oldest_waiting_seconds: int | None  # age of the oldest reply waiting in the Needs-reply queue
@@ -131,25 +135,35 @@ class Stats:
         return {
             "generated_at": _iso(self.now),
             "since": _iso(f.since) if f.since is not None else None,
-            "filters": {"campaign": f.campaign, "mailbox": f.mailbox, "intent": f.intent,
-                        "relevant": f.relevant},
+            "filters": {"campaign": f.campaign, "mailbox": f.mailbox, "intent": f.intent, "relevant": f.relevant},
             "threads": self.threads,
             "by_intent": self.by_intent,
             "by_campaign": self.by_campaign,
             "by_mailbox": self.by_mailbox,
             "by_day": self.by_day,
-            "response": None if r is None else {
-                "median_seconds": r.median_seconds, "p90_seconds": r.p90_seconds,
-                "replies_measured": r.measured, "replies_unanswered": r.unanswered,
+            "response": None
+            if r is None
+            else {
+                "median_seconds": r.median_seconds,
+                "p90_seconds": r.p90_seconds,
+                "replies_measured": r.measured,
+                "replies_unanswered": r.unanswered,
                 "oldest_waiting_seconds": r.oldest_waiting_seconds,
                 "oldest_waiting_thread": r.oldest_waiting_thread,
             },
             "campaigns": {
-                c.id: {"name": c.name, "threads": c.threads, "interested": c.interested,
-                       "interested_all_time": c.interested_all_time, "sent": c.sent, "replied": c.replied,
-                       "reply_rate": _rate(c.reply_rate),
-                       "positive_reply_rate": _rate(c.positive_reply_rate),
-                       "stats_fetched_at": c.fetched_at, "stats_age_seconds": c.age_seconds}
+                c.id: {
+                    "name": c.name,
+                    "threads": c.threads,
+                    "interested": c.interested,
+                    "interested_all_time": c.interested_all_time,
+                    "sent": c.sent,
+                    "replied": c.replied,
+                    "reply_rate": _rate(c.reply_rate),
+                    "positive_reply_rate": _rate(c.positive_reply_rate),
+                    "stats_fetched_at": c.fetched_at,
+                    "stats_age_seconds": c.age_seconds,
+                }
                 for c in self.campaigns
             },
         }
@@ -168,6 +182,7 @@ def _intent_key(value: str | None) -> str:
 
 
 # --- the filters as SQL ---------------------------------------------------------------------
+
 
 def _eq(column: str, value: str | None) -> tuple[str, list]:
     return (f"{column} IS NULL", []) if value is None else (f"{column} = ?", [value])
@@ -205,6 +220,7 @@ def _by(conn: sqlite3.Connection, index: str) -> str:
 
 # --- the combinations present (a loose index scan) --------------------------------------------
 
+
 def _distinct(conn: sqlite3.Connection, column: str, fixed: list[tuple[str, str | None]], by: str) -> list:
     """Distinct values of ``column`` among threads whose earlier index columns are ``fixed``,
     by one seek per value (min over the index range; NULL checked on its own)."""
@@ -220,8 +236,9 @@ def _distinct(conn: sqlite3.Connection, column: str, fixed: list[tuple[str, str 
     value = conn.execute(f"SELECT min({column}) FROM threads {by} WHERE {where}", params).fetchone()[0]
     while value is not None:
         found.append(value)
-        value = conn.execute(f"SELECT min({column}) FROM threads {by} WHERE {where} AND {column} > ?",
-                             params + [value]).fetchone()[0]
+        value = conn.execute(
+            f"SELECT min({column}) FROM threads {by} WHERE {where} AND {column} > ?", params + [value]
+        ).fetchone()[0]
     return found
 
 
@@ -244,8 +261,13 @@ def _combos(conn: sqlite3.Connection, f: StatsFilter) -> list[tuple[str | None, 
     return out
 
 
-def _combo_count(conn: sqlite3.Connection, combo: tuple[str | None, str | None, str | None],
-                 relevant: bool, since: int | None, by: str) -> int:
+def _combo_count(
+    conn: sqlite3.Connection,
+    combo: tuple[str | None, str | None, str | None],
+    relevant: bool,
+    since: int | None,
+    by: str,
+) -> int:
     terms, params = [], []
     for col, value in zip(("campaign_id", "mailbox", "reply_intent"), combo):
         t, p = _eq(col, value)
@@ -264,6 +286,7 @@ def _combo_count(conn: sqlite3.Connection, combo: tuple[str | None, str | None, 
 
 
 # --- the figures ------------------------------------------------------------------------------
+
 
 def compute(conn: sqlite3.Connection, f: StatsFilter, *, now: float, utc_offset: int = 0) -> Stats:
     """Every figure of the stats screen for the threads ``f`` selects, as of ``now``."""
@@ -284,8 +307,7 @@ def compute(conn: sqlite3.Connection, f: StatsFilter, *, now: float, utc_offset:
             per = stats.by_mailbox.setdefault(m, {})
             per[intent] = per.get(intent, 0) + n
     stats.by_intent = dict(sorted(stats.by_intent.items(), key=lambda kv: (-kv[1], kv[0])))
-    stats.by_day = _by_day(conn, f, sorted({i for _, _, i in counts}, key=lambda v: v or ""),
-                           int(now), int(utc_offset))
+    stats.by_day = _by_day(conn, f, sorted({i for _, _, i in counts}, key=lambda v: v or ""), int(now), int(utc_offset))
     stats.response = _response(conn, f, int(now))
     stats.campaigns = _campaigns(conn, f, stats, int(now))
     return stats
@@ -299,21 +321,27 @@ def day_label(day: int) -> str:
     return (_EPOCH + timedelta(days=day)).isoformat()
 
 
-def _by_day(conn: sqlite3.Connection, f: StatsFilter, intents: list[str | None], now: int,
-            utc_offset: int) -> dict[str, dict[str, int]]:
+def _by_day(
+    conn: sqlite3.Connection, f: StatsFilter, intents: list[str | None], now: int, utc_offset: int
+) -> dict[str, dict[str, int]]:
     """{day: {intent: threads}} for every day of the window (oldest first; at most MAX_DAYS)."""
     today = _day_of(now, utc_offset)
     first = today - MAX_DAYS + 1
     if f.since is not None:
         first = max(first, _day_of(f.since, utc_offset))
     else:  # all time: from the oldest day with a thread
-        oldest = [conn.execute(f"SELECT min(last_ts) FROM threads {_by(conn, _DAY)} WHERE {_eq('reply_intent', i)[0]}",
-                               _eq("reply_intent", i)[1]).fetchone()[0] for i in intents]
+        oldest = [
+            conn.execute(
+                f"SELECT min(last_ts) FROM threads {_by(conn, _DAY)} WHERE {_eq('reply_intent', i)[0]}",
+                _eq("reply_intent", i)[1],
+            ).fetchone()[0]
+            for i in intents
+        ]
         known = [ts for ts in oldest if ts is not None]
         first = max(first, min((_day_of(ts, utc_offset) for ts in known), default=today))
     days: dict[int, dict[str, int]] = {d: {} for d in range(first, today + 1)}
     terms, params = _filter_terms(f)
-    lower = f.since if f.since is not None else -(2 ** 62)
+    lower = f.since if f.since is not None else -(2**62)
     for intent in intents:
         t, p = _eq("reply_intent", intent)
         sql = (
@@ -338,7 +366,7 @@ def _percentile(sorted_values: list[int], fraction: float) -> int | None:
 
 def _response(conn: sqlite3.Connection, f: StatsFilter, now: int) -> Response:
     terms, params = _filter_terms(f, "t.")
-    since = f.since if f.since is not None else -(2 ** 62)
+    since = f.since if f.since is not None else -(2**62)
     incoming = "INDEXED BY ix_messages_incoming" if _has_index(conn, "ix_messages_incoming") else ""
     outgoing = "INDEXED BY ix_messages_outgoing" if _has_index(conn, "ix_messages_outgoing") else ""
     rows = conn.execute(
@@ -357,8 +385,10 @@ def _response(conn: sqlite3.Connection, f: StatsFilter, now: int) -> Response:
     unanswered = sum(1 for _, answered in first_of if answered is None)
     oldest = _oldest_waiting(conn, f)
     return Response(
-        measured=len(waits), unanswered=unanswered,
-        median_seconds=_percentile(waits, 0.5), p90_seconds=_percentile(waits, 0.9),
+        measured=len(waits),
+        unanswered=unanswered,
+        median_seconds=_percentile(waits, 0.5),
+        p90_seconds=_percentile(waits, 0.9),
         oldest_waiting_seconds=max(0, now - oldest[1]) if oldest else None,
         oldest_waiting_thread=oldest[0] if oldest else None,
     )
@@ -370,10 +400,11 @@ def _oldest_waiting(conn: sqlite3.Connection, f: StatsFilter) -> tuple[str, int]
     # relevance: one ordered range per value, below
     by = _by(conn, "ix_threads_needs_open")
     best: tuple[str, int] | None = None
-    for relevant in ((1,) if f.relevant else (1, 0)):
+    for relevant in (1,) if f.relevant else (1, 0):
         where = " AND ".join(["needs_reply = 1", "relevant = ?", LOCAL_OPEN_SQL] + terms)
-        row = conn.execute(f"SELECT id, last_ts FROM threads {by} WHERE {where} ORDER BY last_ts, id LIMIT 1",
-                           [relevant] + params).fetchone()
+        row = conn.execute(
+            f"SELECT id, last_ts FROM threads {by} WHERE {where} ORDER BY last_ts, id LIMIT 1", [relevant] + params
+        ).fetchone()
         if row is not None and (best is None or row[1] < best[1]):
             best = (row[0], row[1])
     return best
@@ -382,8 +413,9 @@ def _oldest_waiting(conn: sqlite3.Connection, f: StatsFilter) -> tuple[str, int]
 def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int) -> list[CampaignFigures]:
     """Every campaign with threads in the figures or with cached server stats, busiest first."""
     names = {r[0]: r[1] for r in conn.execute("SELECT id, name FROM campaigns")}
-    cached = {r[0]: r for r in conn.execute(
-        "SELECT campaign_id, sends_sent, sends_replied, fetched_at FROM campaign_stats")}
+    cached = {
+        r[0]: r for r in conn.execute("SELECT campaign_id, sends_sent, sends_replied, fetched_at FROM campaign_stats")
+    }
     ids = [c for c in stats.by_campaign if c != NO_CAMPAIGN]
     if f.campaign is None:
         ids += [c for c in cached if c not in stats.by_campaign]
@@ -391,16 +423,25 @@ def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int)
     out = []
     for cid in ids:
         # all time, every mailbox: the numerator of the rate the server's sends are the denominator of
-        interested = sum(_combo_count(conn, (cid, m, POSITIVE), False, None, by)
-                         for m in _distinct(conn, "mailbox", [("campaign_id", cid)], by))
+        interested = sum(
+            _combo_count(conn, (cid, m, POSITIVE), False, None, by)
+            for m in _distinct(conn, "mailbox", [("campaign_id", cid)], by)
+        )
         row = cached.get(cid)
         fetched = row[3] if row else None
-        out.append(CampaignFigures(
-            id=cid, name=names.get(cid), threads=sum(stats.by_campaign.get(cid, {}).values()),
-            interested=stats.by_campaign.get(cid, {}).get(POSITIVE, 0), interested_all_time=interested,
-            sent=row[1] if row else None, replied=row[2] if row else None,
-            fetched_at=fetched, age_seconds=_age(fetched, now),
-        ))
+        out.append(
+            CampaignFigures(
+                id=cid,
+                name=names.get(cid),
+                threads=sum(stats.by_campaign.get(cid, {}).values()),
+                interested=stats.by_campaign.get(cid, {}).get(POSITIVE, 0),
+                interested_all_time=interested,
+                sent=row[1] if row else None,
+                replied=row[2] if row else None,
+                fetched_at=fetched,
+                age_seconds=_age(fetched, now),
+            )
+        )
     return sorted(out, key=lambda c: (-c.threads, c.name or c.id))
 
 
@@ -418,6 +459,7 @@ def _age(fetched_at: str | None, now: int) -> int | None:
 
 # --- campaign stats (written by sync/campaign_stats.py) -----------------------------------------
 
+
 def save_campaign_stats(conn: sqlite3.Connection, campaign_id: str, stats: Any, fetched_at: str) -> None:
     """Store one campaign's GET /campaigns/{id}/stats (an api.models.CampaignStats) as fetched now."""
     contacts, sends = stats.contacts, stats.sends
@@ -425,15 +467,37 @@ def save_campaign_stats(conn: sqlite3.Connection, campaign_id: str, stats: Any, 
         "INSERT OR REPLACE INTO campaign_stats (campaign_id, status, contacts_total, contacts_replied, "
         "contacts_bounced, sends_total, sends_sent, sends_failed, sends_bounced, sends_replied, fetched_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (campaign_id, stats.status, contacts.total, contacts.replied, contacts.bounced, sends.total,
-         sends.sent, sends.failed, sends.bounced, sends.replied, fetched_at),
+        (
+            campaign_id,
+            stats.status,
+            contacts.total,
+            contacts.replied,
+            contacts.bounced,
+            sends.total,
+            sends.sent,
+            sends.failed,
+            sends.bounced,
+            sends.replied,
+            fetched_at,
+        ),
     )
 
 
 # --- export -------------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = ("thread_id", "prospect_email", "prospect_name", "company", "mailbox", "campaign_id",
-                  "campaign_name", "intent", "last_reply_at", "last_reply_snippet", "note")
+EXPORT_COLUMNS = (
+    "thread_id",
+    "prospect_email",
+    "prospect_name",
+    "company",
+    "mailbox",
+    "campaign_id",
+    "campaign_name",
+    "intent",
+    "last_reply_at",
+    "last_reply_snippet",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -446,7 +510,7 @@ class ExportRow:
     campaign_id: str | None
     campaign_name: str | None
     intent: str
-    last_reply_at: str | None      # ISO UTC of the prospect's latest message, when known
+    last_reply_at: str | None  # ISO UTC of the prospect's latest message, when known
     last_reply_snippet: str | None  # its text (first 300 characters), when known
     note: str | None
 
@@ -472,9 +536,10 @@ def rows_for_ids(conn: sqlite3.Connection, ids: list[str], chunk: int = 500) -> 
     """export_rows of the given threads (a queue or a selection), in the order given; ids no
     longer cached are left out."""
     for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        found = {row.thread_id: row for row in _export_query(
-            conn, f"t.id IN ({', '.join('?' * len(part))})", list(part))}
+        part = ids[start : start + chunk]
+        found = {
+            row.thread_id: row for row in _export_query(conn, f"t.id IN ({', '.join('?' * len(part))})", list(part))
+        }
         yield from (found[tid] for tid in part if tid in found)
 
 
@@ -498,8 +563,15 @@ def _export_query(conn: sqlite3.Connection, where: str, params: list) -> Iterato
         elif needs:
             reply_ts, text = last_ts, snippet
         yield ExportRow(
-            thread_id=tid, prospect_email=prospect, prospect_name=name_from_address(prospect),
-            company=company_from_address(prospect), mailbox=mailbox, campaign_id=cid, campaign_name=cname,
-            intent=_intent_key(intent), last_reply_at=_iso(reply_ts) if reply_ts else None,
-            last_reply_snippet=text, note=note,
+            thread_id=tid,
+            prospect_email=prospect,
+            prospect_name=name_from_address(prospect),
+            company=company_from_address(prospect),
+            mailbox=mailbox,
+            campaign_id=cid,
+            campaign_name=cname,
+            intent=_intent_key(intent),
+            last_reply_at=_iso(reply_ts) if reply_ts else None,
+            last_reply_snippet=text,
+            note=note,
         )

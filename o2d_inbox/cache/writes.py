@@ -41,9 +41,21 @@ _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 # Columns the server's thread list decides (plus the derived relevant/needs_reply/mailbox).
 _THREAD_COLS = (
-    "external_thread_id", "subject", "subject_display", "last_from", "last_date", "last_ts",
-    "last_snippet", "is_warming", "is_postmaster", "message_count", "reply_intent",
-    "campaign_id", "relevant", "needs_reply", "mailbox",
+    "external_thread_id",
+    "subject",
+    "subject_display",
+    "last_from",
+    "last_date",
+    "last_ts",
+    "last_snippet",
+    "is_warming",
+    "is_postmaster",
+    "message_count",
+    "reply_intent",
+    "campaign_id",
+    "relevant",
+    "needs_reply",
+    "mailbox",
 )
 _STAGE_COLS = ", ".join(("id", *_THREAD_COLS, "unread", "walk_gen", "synced_at"))
 _STAGE_ROW = f"INSERT INTO temp.o2d_stage VALUES ({', '.join('?' * (len(_THREAD_COLS) + 4))})"
@@ -52,17 +64,26 @@ _UPDATE_THREAD = (
     "synced_at = ? WHERE id = ?"
 )
 _MESSAGE_COLS = (
-    "id", "thread_id", "message_id", "from_email", "to_emails", "cc_emails", "subject",
-    "date_received", "ts", "body_text", "body_html", "is_incoming", "folder",
+    "id",
+    "thread_id",
+    "message_id",
+    "from_email",
+    "to_emails",
+    "cc_emails",
+    "subject",
+    "date_received",
+    "ts",
+    "body_text",
+    "body_html",
+    "is_incoming",
+    "folder",
 )
 _INSERT_MESSAGE = (
-    f"INSERT OR REPLACE INTO messages ({', '.join(_MESSAGE_COLS)}) "
-    f"VALUES ({', '.join('?' * len(_MESSAGE_COLS))})"
+    f"INSERT OR REPLACE INTO messages ({', '.join(_MESSAGE_COLS)}) VALUES ({', '.join('?' * len(_MESSAGE_COLS))})"
 )
 
 
 # --- small helpers --------------------------------------------------------------------------
-
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -97,7 +118,7 @@ def now_iso() -> str:
 
 def _chunks(seq: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(seq), size):
-        yield seq[i:i + size]
+        yield seq[i : i + size]
 
 
 def _lower(address: str | None) -> str | None:
@@ -113,8 +134,10 @@ def set_state(conn: sqlite3.Connection, key: str, value: str | None) -> None:
     if value is None:
         conn.execute("DELETE FROM sync_state WHERE key = ?", (key,))
     else:
-        conn.execute("INSERT INTO sync_state (key, value) VALUES (?, ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
 
 def get_json_state(conn: sqlite3.Connection, key: str) -> Any:
@@ -137,9 +160,16 @@ def known_mailboxes(conn: sqlite3.Connection) -> set[str]:
 
 #: Local parts of robots: a bounce or a delivery report waits for nobody's answer and is
 #: never the thread's prospect.
-AUTOMATED_LOCAL_PARTS = frozenset({
-    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply",
-})
+AUTOMATED_LOCAL_PARTS = frozenset(
+    {
+        "mailer-daemon",
+        "postmaster",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+    }
+)
 
 
 def is_automated(address: str | None) -> bool:
@@ -164,13 +194,19 @@ def pending_intent_threads(conn: sqlite3.Connection, ids: Sequence[str]) -> set[
     marks = ",".join("?" * len(PENDING_INTENT_STATES))
     out: set[str] = set()
     for chunk in _chunks(list(ids)):
-        out.update(row[0] for row in conn.execute(
-            f"SELECT DISTINCT thread_id FROM outbox WHERE kind = 'intent' AND state IN ({marks}) "
-            f"AND thread_id IN ({','.join('?' * len(chunk))})", (*PENDING_INTENT_STATES, *chunk)))
+        out.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT DISTINCT thread_id FROM outbox WHERE kind = 'intent' AND state IN ({marks}) "
+                f"AND thread_id IN ({','.join('?' * len(chunk))})",
+                (*PENDING_INTENT_STATES, *chunk),
+            )
+        )
     return out
 
 
 # --- mailboxes ------------------------------------------------------------------------------
+
 
 def learn_mailboxes(conn: sqlite3.Connection, addresses: Iterable[str | None], source: str) -> set[str]:
     """Record our own addresses; threads whose last sender is one of the new ones stop
@@ -181,14 +217,16 @@ def learn_mailboxes(conn: sqlite3.Connection, addresses: Iterable[str | None], s
     new = wanted - known_mailboxes(conn)
     if not new:
         return set()
-    conn.executemany("INSERT OR IGNORE INTO mailboxes (address, source) VALUES (?, ?)",
-                     [(a, source) for a in sorted(new)])
+    conn.executemany(
+        "INSERT OR IGNORE INTO mailboxes (address, source) VALUES (?, ?)", [(a, source) for a in sorted(new)]
+    )
     marks = ",".join("?" * len(new))
     # A rare full scan (once per newly learned address batch; our mailboxes are few).
     conn.execute(
         f"UPDATE threads SET needs_reply = 0, mailbox = coalesce(mailbox, lower(last_from)) "
         f"WHERE lower(last_from) IN ({marks}) AND (needs_reply = 1 OR mailbox IS NULL)",
-        sorted(new))
+        sorted(new),
+    )
     return new
 
 
@@ -202,7 +240,8 @@ def mailbox_candidates(conn: sqlite3.Connection, *, min_threads: int = 2, limit:
         "AND last_from IS NOT NULL GROUP BY a "
         "HAVING count(*) >= ? AND max(messages_fetched_count IS NOT NULL) = 0 "
         "ORDER BY count(*) DESC LIMIT ?",
-        (min_threads, limit)).fetchall()
+        (min_threads, limit),
+    ).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 
@@ -225,8 +264,14 @@ class UpsertStats:
     interested: list[str] = field(default_factory=list)
 
 
-def upsert_threads(conn: sqlite3.Connection, threads: Sequence[dict[str, Any]], *, walk_gen: int,
-                   synced_at: str, mailboxes: set[str] | None = None) -> UpsertStats:
+def upsert_threads(
+    conn: sqlite3.Connection,
+    threads: Sequence[dict[str, Any]],
+    *,
+    walk_gen: int,
+    synced_at: str,
+    mailboxes: set[str] | None = None,
+) -> UpsertStats:
     """Insert new threads, update changed ones, stamp every one with ``walk_gen``.
 
     ``threads`` are api/models.ThreadData dicts (a page validated as plain data; every field
@@ -274,8 +319,7 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[dict[str, Any]], 
             if received <= horizon and (newest is None or received > newest):
                 newest = received
             # the wire models' dates are UTC already (api/models._utc): iso() without its checks
-            date = received.isoformat().replace("+00:00", "Z") if received.tzinfo is timezone.utc \
-                else iso(received)
+            date = received.isoformat().replace("+00:00", "Z") if received.tzinfo is timezone.utc else iso(received)
             ts = int(received.timestamp())
             if not 0 <= ts <= FTS_TOP:
                 ts = clamp_ts(ts)
@@ -289,18 +333,33 @@ def upsert_threads(conn: sqlite3.Connection, threads: Sequence[dict[str, Any]], 
         if mailbox is None and sender in mailboxes:
             mailbox = sender
         # _needs_reply(sender, mailbox, mailboxes), sender lowered already
-        needs = 0 if not sender or sender.partition("@")[0] in AUTOMATED_LOCAL_PARTS \
+        needs = (
+            0
+            if not sender or sender.partition("@")[0] in AUTOMATED_LOCAL_PARTS
             else int(sender not in mailboxes and sender != mailbox)
+        )
         warming, postmaster = t["is_warming"], t["is_postmaster"]
         values = (
-            t["external_thread_id"], t["subject"], t["subject_display"], last_from, date, ts, snippet,
-            int(warming), int(postmaster), t["message_count"], intent, t["campaignId"],
-            int(not (warming or postmaster)), needs, mailbox,
+            t["external_thread_id"],
+            t["subject"],
+            t["subject_display"],
+            last_from,
+            date,
+            ts,
+            snippet,
+            int(warming),
+            int(postmaster),
+            t["message_count"],
+            intent,
+            t["campaignId"],
+            int(not (warming or postmaster)),
+            needs,
+            mailbox,
         )
         grew = False
         if old is None:
             inserts.append((tid, *values, 1, walk_gen, synced_at))
-        elif values != old[1:n + 1]:
+        elif values != old[1 : n + 1]:
             grew = t["message_count"] > old[i_count] or ts > old[i_ts]
             grew = grew and bool(needs)  # our own reply: the thread stays read
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
@@ -397,10 +456,14 @@ _FTS_TABLES = ("search_threads", "search_messages")
 def bulk_begin(conn: sqlite3.Connection) -> list[list[str]]:
     """Drop the search triggers and the threads' own indexes (not its primary key);
     returns [[name, sql], …] for ``bulk_end``."""
-    saved = [[r[0], r[1]] for r in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?) "
-        "OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL) ORDER BY type, name",
-        (BULK_TRIGGERS,))]
+    saved = [
+        [r[0], r[1]]
+        for r in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?) "
+            "OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL) ORDER BY type, name",
+            (BULK_TRIGGERS,),
+        )
+    ]
     for name, sql in saved:
         kind = "INDEX" if _is_index(sql) else "TRIGGER"
         conn.execute(f'DROP {kind} IF EXISTS "{name}"')
@@ -420,8 +483,10 @@ def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
     for name, sql in saved:
         if _is_index(sql) and name not in existing:
             conn.execute(sql)
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?",
-                    (BULK_TRIGGERS,)).fetchone() is None:
+    if (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?", (BULK_TRIGGERS,)).fetchone()
+        is None
+    ):
         for _, sql in saved:
             if not _is_index(sql):
                 conn.execute(sql)
@@ -432,8 +497,7 @@ def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
 
 def delete_unseen(conn: sqlite3.Connection, walk_gen: int) -> int:
     """After a complete walk: drop threads (and their messages) the walk did not see."""
-    conn.execute("DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE walk_gen < ?)",
-                 (walk_gen,))
+    conn.execute("DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE walk_gen < ?)", (walk_gen,))
     return conn.execute("DELETE FROM threads WHERE walk_gen < ?", (walk_gen,)).rowcount
 
 
@@ -442,37 +506,56 @@ def delete_thread(conn: sqlite3.Connection, thread_id: str) -> int:
     return conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount
 
 
-def threads_needing_messages(conn: sqlite3.Connection, ids: Sequence[str] | None = None, *,
-                             include_unfetched: bool) -> list[str]:
+def threads_needing_messages(
+    conn: sqlite3.Connection, ids: Sequence[str] | None = None, *, include_unfetched: bool
+) -> list[str]:
     """Threads whose cached messages are stale (message_count moved since they were fetched);
     with ``include_unfetched`` also those never fetched. ``ids`` limits the check."""
-    stale = "messages_fetched_count IS NOT message_count" if include_unfetched else \
-        "messages_fetched_count IS NOT NULL AND messages_fetched_count != message_count"
+    stale = (
+        "messages_fetched_count IS NOT message_count"
+        if include_unfetched
+        else "messages_fetched_count IS NOT NULL AND messages_fetched_count != message_count"
+    )
     if ids is None:
-        return [r[0] for r in conn.execute(
-            f"SELECT id FROM threads WHERE {stale} ORDER BY last_ts DESC, id DESC")]
+        return [r[0] for r in conn.execute(f"SELECT id FROM threads WHERE {stale} ORDER BY last_ts DESC, id DESC")]
     out: list[str] = []
     for chunk in _chunks(list(ids)):
-        out.extend(r[0] for r in conn.execute(
-            f"SELECT id FROM threads WHERE id IN ({','.join('?' * len(chunk))}) AND {stale}", chunk))
+        out.extend(
+            r[0]
+            for r in conn.execute(
+                f"SELECT id FROM threads WHERE id IN ({','.join('?' * len(chunk))}) AND {stale}", chunk
+            )
+        )
     return out
 
 
 # --- messages -------------------------------------------------------------------------------
 
+
 def _message_row(thread_id: str, m: Message) -> tuple:
     return (
-        m.id, thread_id, m.message_id, m.from_email, json.dumps(m.to_emails), json.dumps(m.cc_emails),
-        m.subject, iso(m.date_received), epoch(m.date_received), m.body_text, m.body_html,
-        int(m.is_incoming), m.folder,
+        m.id,
+        thread_id,
+        m.message_id,
+        m.from_email,
+        json.dumps(m.to_emails),
+        json.dumps(m.cc_emails),
+        m.subject,
+        iso(m.date_received),
+        epoch(m.date_received),
+        m.body_text,
+        m.body_html,
+        int(m.is_incoming),
+        m.folder,
     )
 
 
 def thread_mailbox(messages: Sequence[Message]) -> str | None:
     """Our side of a conversation: the first outgoing sender, else the first incoming
     message's first recipient (oldest first); None when the messages do not say."""
-    return _lower(next((m.from_email for m in messages if not m.is_incoming and m.from_email), None)) \
-        or _lower(next((m.to_emails[0] for m in messages if m.is_incoming and m.to_emails), None))
+    return _lower(next((m.from_email for m in messages if not m.is_incoming and m.from_email), None)) or _lower(
+        next((m.to_emails[0] for m in messages if m.is_incoming and m.to_emails), None)
+    )
 
 
 def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages) -> int:
@@ -485,21 +568,24 @@ def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages)
 
     outgoing = [m for m in msgs if not m.is_incoming]
     incoming = [m for m in msgs if m.is_incoming]
-    learn_mailboxes(conn, [m.from_email for m in outgoing]
-                    + [a for m in incoming for a in m.to_emails], "messages")
+    learn_mailboxes(conn, [m.from_email for m in outgoing] + [a for m in incoming for a in m.to_emails], "messages")
 
     row = conn.execute(
         "SELECT message_count, last_ts, reply_intent, campaign_id, mailbox, prospect, last_from, unread "
-        "FROM threads WHERE id = ?", (thread_id,)).fetchone()
+        "FROM threads WHERE id = ?",
+        (thread_id,),
+    ).fetchone()
     if row is None:  # messages of a thread the list has not shown yet: the next sync adds it
         return len(msgs)
     count, last_ts, intent, campaign, mailbox, prospect, last_from, unread = tuple(row)
     mailbox = mailbox or thread_mailbox(msgs)
     if is_automated(prospect):  # learned from a bounce before: the person is who we wrote to
         prospect = None
-    prospect = prospect or _lower(next((m.from_email for m in incoming
-                                        if m.from_email and not is_automated(m.from_email)), None)) \
+    prospect = (
+        prospect
+        or _lower(next((m.from_email for m in incoming if m.from_email and not is_automated(m.from_email)), None))
         or _lower(next((m.to_emails[0] for m in outgoing if m.to_emails), None))
+    )
     if not pending_intent_threads(conn, [thread_id]):
         intent = tm.replyIntent
     campaign = tm.campaignId or campaign
@@ -509,29 +595,38 @@ def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages)
         # The conversation moved on since the list last showed it.
         last_from = newest.from_email
         fields.update(
-            message_count=max(count, len(msgs)), last_from=last_from,
-            last_date=iso(newest.date_received), last_ts=max(last_ts, epoch(newest.date_received)),
+            message_count=max(count, len(msgs)),
+            last_from=last_from,
+            last_date=iso(newest.date_received),
+            last_ts=max(last_ts, epoch(newest.date_received)),
             last_snippet=(newest.body_text or "")[:SNIPPET_CHARS] or None,
             unread=1 if newest.is_incoming else unread,  # our own reply: still read
         )
     fields.update(
-        mailbox=mailbox, prospect=prospect, reply_intent=intent, campaign_id=campaign,
+        mailbox=mailbox,
+        prospect=prospect,
+        reply_intent=intent,
+        campaign_id=campaign,
         needs_reply=needs_reply(last_from, mailbox, known_mailboxes(conn)),
         messages_fetched_count=fields.get("message_count", count),
     )
-    conn.execute(f"UPDATE threads SET {', '.join(k + ' = ?' for k in fields)} WHERE id = ?",
-                 (*fields.values(), thread_id))
+    conn.execute(
+        f"UPDATE threads SET {', '.join(k + ' = ?' for k in fields)} WHERE id = ?", (*fields.values(), thread_id)
+    )
     return len(msgs)
 
 
 # --- campaigns, counts ----------------------------------------------------------------------
+
 
 def upsert_campaigns(conn: sqlite3.Connection, campaigns: Iterable[Campaign], fetched_at: str) -> int:
     rows = [(c.id, c.name, c.status, fetched_at) for c in campaigns]
     conn.executemany(
         "INSERT INTO campaigns (id, name, status, fetched_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, "
-        "fetched_at = excluded.fetched_at", rows)
+        "fetched_at = excluded.fetched_at",
+        rows,
+    )
     return len(rows)
 
 

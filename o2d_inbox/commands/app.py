@@ -7,11 +7,16 @@ import asyncio
 
 
 def run(args: argparse.Namespace) -> int:
-    from o2d_inbox.config import ConfigError, load_config
-    from o2d_inbox.context import (cache_path, first_run_error, make_client, open_cache,
-                                   resolve_workspace, with_cached_workspace)
-
     from o2d_inbox.api.keys import checked_key
+    from o2d_inbox.config import ConfigError, load_config
+    from o2d_inbox.context import (
+        cache_path,
+        first_run_error,
+        make_client,
+        open_cache,
+        resolve_workspace,
+        with_cached_workspace,
+    )
 
     config = with_cached_workspace(load_config(args))
     online = bool(config.api_key or config.demo)  # no key: the cache alone still reads (offline)

@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(config, path) -> int:
-    from o2d_inbox.context import open_cache
     from o2d_inbox.cache.repair import check, listed
+    from o2d_inbox.context import open_cache
 
     conn = open_cache(config)
     try:
@@ -44,33 +44,47 @@ def _check(config, path) -> int:
     finally:
         conn.close()
     if not health.ok:
-        return fail(f"{path} is damaged ({health.summary}): run `o2d-inbox cache rebuild` "
-                    "(it keeps the outbox's unsent items)", EXIT_CACHE)
+        return fail(
+            f"{path} is damaged ({health.summary}): run `o2d-inbox cache rebuild` (it keeps the outbox's unsent items)",
+            EXIT_CACHE,
+        )
     if health.unrepaired:
-        return fail(f"{path} lacks {listed(health.unrepaired)}: run `o2d-inbox cache rebuild` "
-                    "(it keeps the outbox's unsent items)", EXIT_CACHE)
-    print(f"{path}: ok"
-          + (f"; restored {listed(health.restored)}" if health.restored else "")
-          + ("; the search index was damaged and has been rebuilt" if health.search_rebuilt else ""))
+        return fail(
+            f"{path} lacks {listed(health.unrepaired)}: run `o2d-inbox cache rebuild` "
+            "(it keeps the outbox's unsent items)",
+            EXIT_CACHE,
+        )
+    print(
+        f"{path}: ok"
+        + (f"; restored {listed(health.restored)}" if health.restored else "")
+        + ("; the search index was damaged and has been rebuilt" if health.search_rebuilt else "")
+    )
     return EXIT_OK
 
 
 def _rebuild(path) -> int:
-    from o2d_inbox.render.text import safe_line
     from o2d_inbox.cache.lock import SyncLocked
     from o2d_inbox.cache.repair import rebuild, summarize
+    from o2d_inbox.render.text import safe_line
 
     try:
         done = rebuild(path)
     except SyncLocked:
-        return fail(f"{path} is in use by another o2d-inbox (syncing or sending): close it, then "
-                    "run `o2d-inbox cache rebuild` again; nothing was changed", EXIT_CACHE)
+        return fail(
+            f"{path} is in use by another o2d-inbox (syncing or sending): close it, then "
+            "run `o2d-inbox cache rebuild` again; nothing was changed",
+            EXIT_CACHE,
+        )
     if done.export is not None:
-        print(f"the old cache was damaged: its outbox ({done.outbox} unsent item(s)) and local states "
-              f"were exported to {done.export}")
+        print(
+            f"the old cache was damaged: its outbox ({done.outbox} unsent item(s)) and local states "
+            f"were exported to {done.export}"
+        )
     if done.problems:
         print(f"the old file's damage: {safe_line(summarize(done.problems))}")
-    print(f"rebuilt {path}: kept {done.outbox} unsent outbox item(s) and {done.threads} thread(s) "
-          f"with a local state; the old file is {done.broken}")
+    print(
+        f"rebuilt {path}: kept {done.outbox} unsent outbox item(s) and {done.threads} thread(s) "
+        f"with a local state; the old file is {done.broken}"
+    )
     print("run `o2d-inbox sync` to fetch the threads again")
     return EXIT_OK

@@ -154,8 +154,13 @@ def _check_theme(config: Config, report: Report) -> None:
         return
     own = sorted(n for n, where in names.items() if where != "a Textual theme")
     where = f"{config.config_path}: key 'theme'" if config.config_path else "theme"
-    report.add("theme", False, f"{where}: no theme named {config.theme!r} (these: {', '.join(own)}, "
-               f"or a Textual theme such as nord; theme files go in {folder})", EXIT_USAGE)
+    report.add(
+        "theme",
+        False,
+        f"{where}: no theme named {config.theme!r} (these: {', '.join(own)}, "
+        f"or a Textual theme such as nord; theme files go in {folder})",
+        EXIT_USAGE,
+    )
 
 
 def _check_keymap(config: Config, report: Report) -> None:
@@ -213,15 +218,22 @@ async def _check_online(config: Config, report: Report) -> None:
         except ApiError as exc:
             report.add("capabilities", False, f"{where}: {exc}", exc.exit_code)
         else:
-            detail = (f"inbox {'yes' if caps.inbox else 'no'}, "
-                      f"outbound {'yes' if caps.outbound else 'no'}, "
-                      f"syncMode {caps.syncMode or 'not stated'}")
+            detail = (
+                f"inbox {'yes' if caps.inbox else 'no'}, "
+                f"outbound {'yes' if caps.outbound else 'no'}, "
+                f"syncMode {caps.syncMode or 'not stated'}"
+            )
             if not caps.inbox:
-                report.add("capabilities", False, f"{detail}: the inbox is not enabled for "
-                           f"workspace {workspace} at {where}", EXIT_AUTH)
+                report.add(
+                    "capabilities",
+                    False,
+                    f"{detail}: the inbox is not enabled for workspace {workspace} at {where}",
+                    EXIT_AUTH,
+                )
             else:
-                report.add("capabilities", True, detail + ("" if caps.outbound else
-                                                           " (read-only: sending is disabled)"))
+                report.add(
+                    "capabilities", True, detail + ("" if caps.outbound else " (read-only: sending is disabled)")
+                )
     _check_cache(with_workspace(config, workspace), report)
 
 
@@ -234,8 +246,12 @@ def _check_workspace(config: Config, workspaces: list, report: Report, where: st
         match = next((w for w in workspaces if w.workspace_id == config.workspace), None)
         if match is None:
             visible = ", ".join(str(w.workspace_id) for w in workspaces[:10]) or "none"
-            report.add("workspace", False, f"{config.workspace} is not accessible with this key "
-                       f"at {where} (visible: {visible})", EXIT_AUTH)
+            report.add(
+                "workspace",
+                False,
+                f"{config.workspace} is not accessible with this key at {where} (visible: {visible})",
+                EXIT_AUTH,
+            )
             return None
         report.add("workspace", True, describe(match))
         return config.workspace
@@ -246,15 +262,19 @@ def _check_workspace(config: Config, workspaces: list, report: Report, where: st
         report.add("workspace", False, f"this key can see no workspace at {where}", EXIT_AUTH)
         return None
     listed = "; ".join(describe(w) for w in workspaces[:5])
-    report.add("workspace", False, f"several visible at {where} ({listed}): choose one with "
-               "--workspace or 'workspace' in config.toml", EXIT_USAGE)
+    report.add(
+        "workspace",
+        False,
+        f"several visible at {where} ({listed}): choose one with --workspace or 'workspace' in config.toml",
+        EXIT_USAGE,
+    )
     return None
 
 
 def _check_cache(config: Config, report: Report) -> None:
-    from o2d_inbox.context import cache_path, open_cache
     from o2d_inbox.cache.db import CacheError
     from o2d_inbox.cache.repair import check, listed, restorable
+    from o2d_inbox.context import cache_path, open_cache
 
     try:
         path = cache_path(config)
@@ -278,11 +298,18 @@ def _check_cache(config: Config, report: Report) -> None:
         report.add("cache", False, str(exc), exc.exit_code)
         return
     if not health.ok:
-        report.add("cache", False, f"{path} is damaged ({health.summary}): run `o2d-inbox cache "
-                   "rebuild` (it keeps the outbox's unsent items)", EXIT_CACHE)
+        report.add(
+            "cache",
+            False,
+            f"{path} is damaged ({health.summary}): run `o2d-inbox cache rebuild` (it keeps the outbox's unsent items)",
+            EXIT_CACHE,
+        )
     elif health.missing:
-        fix = ("`o2d-inbox cache check`, which restores them" if restorable(health.missing)
-               else "`o2d-inbox cache rebuild` (it keeps the outbox's unsent items)")
+        fix = (
+            "`o2d-inbox cache check`, which restores them"
+            if restorable(health.missing)
+            else "`o2d-inbox cache rebuild` (it keeps the outbox's unsent items)"
+        )
         report.add("cache", False, f"{path} lacks {listed(health.missing)}: run {fix}", EXIT_CACHE)
     elif problem:
         report.add("cache", False, f"{path}: {problem} (reading works; sync and sending do not)", EXIT_CACHE)

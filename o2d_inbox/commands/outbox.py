@@ -55,9 +55,9 @@ from pathlib import Path
 from o2d_inbox.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from o2d_inbox.config import load_config
 from o2d_inbox.editor import EditorFailed, edit_text
+from o2d_inbox.outbox import queue as ob
 from o2d_inbox.render.table import Column, output_width, table
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.outbox import queue as ob
 
 RECENT_SECONDS = 24 * 3600
 
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --- queueing (offline) ---------------------------------------------------------------------
+
 
 def _read_body(args: argparse.Namespace) -> str | None:
     path = getattr(args, "body_file", None)
@@ -119,15 +120,21 @@ def _queue(config, args: argparse.Namespace) -> int:
             sender = _learn_sender(config, conn, args.thread_id)  # the thread's own, or None
         try:
             if args.command == "reply":
-                item = ob.queue_reply(conn, args.thread_id, body or "", from_mailbox=sender,
-                                      undo_seconds=0, force=args.force)
+                item = ob.queue_reply(
+                    conn, args.thread_id, body or "", from_mailbox=sender, undo_seconds=0, force=args.force
+                )
             elif args.command == "forward":
-                item = ob.queue_forward(conn, args.thread_id, args.to, body,
-                                        from_mailbox=sender, undo_seconds=0)
+                item = ob.queue_forward(conn, args.thread_id, args.to, body, from_mailbox=sender, undo_seconds=0)
             elif args.command == "new":
-                item = ob.queue_new(conn, args.to, args.subject, body or "",
-                                    from_mailbox=explicit_from, default_from=config.from_mailbox,
-                                    undo_seconds=0)
+                item = ob.queue_new(
+                    conn,
+                    args.to,
+                    args.subject,
+                    body or "",
+                    from_mailbox=explicit_from,
+                    default_from=config.from_mailbox,
+                    undo_seconds=0,
+                )
             else:
                 item = ob.queue_intent(conn, args.thread_id, args.intent, undo_seconds=0)
         except ob.OutboxRefused as exc:
@@ -138,8 +145,11 @@ def _queue(config, args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if forced:
-        print(f"o2d-inbox: note: thread {safe_line(args.thread_id)} is not in the cache and was not "
-              "checked with the server; queued anyway (--force)", file=sys.stderr)
+        print(
+            f"o2d-inbox: note: thread {safe_line(args.thread_id)} is not in the cache and was not "
+            "checked with the server; queued anyway (--force)",
+            file=sys.stderr,
+        )
     what = f"intent {item.payload['replyIntent']} (shown at once)" if item.kind == "intent" else item.kind
     target = f" for thread {item.thread_id}" if item.thread_id else f" to {item.recipient}"
     origin = ""
@@ -157,16 +167,20 @@ def _unknown_thread(args: argparse.Namespace, exc: Exception) -> str | None:
 
     thread = safe_line(args.thread_id)
     if isinstance(exc, NotFoundError):
-        return (f"not queued: thread {thread} is neither in the cache nor on the server "
-                "(check the id: `o2d-inbox threads` or `search` list them)")
+        return (
+            f"not queued: thread {thread} is neither in the cache nor on the server "
+            "(check the id: `o2d-inbox threads` or `search` list them)"
+        )
     if args.force:
         return None
     if isinstance(exc, (NetworkError, TimeoutError, ConnectionError)):
         why = "offline"
     else:
         why = str(exc) or type(exc).__name__
-    return (f"not queued: thread {thread} is not in the cache and the server could not confirm it "
-            f"({why}); run `o2d-inbox sync`, or add --force to queue it anyway")
+    return (
+        f"not queued: thread {thread} is not in the cache and the server could not confirm it "
+        f"({why}); run `o2d-inbox sync`, or add --force to queue it anyway"
+    )
 
 
 def _keep_body(args: argparse.Namespace, body: str | None) -> str:
@@ -227,6 +241,7 @@ def _learn_sender(config, conn, thread_id: str) -> str | None:
 
 # --- listing --------------------------------------------------------------------------------
 
+
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
@@ -236,16 +251,28 @@ def _iso(ts: float | None) -> str | None:
 def item_json(item: ob.OutboxItem, now: float) -> dict:
     """One JSON Lines record (a public format: only add fields)."""
     return {
-        "id": item.id, "kind": item.kind, "thread_id": item.thread_id, "state": item.state,
-        "attempts": item.attempts, "last_error": item.last_error,
-        "operation_id": item.operation_id, "operation_status": item.operation_status,
-        "server_message_id": item.server_message_id, "server_thread_id": item.server_thread_id,
-        "to": item.recipient, "subject": item.payload.get("subject"),
-        "intent": item.payload.get("replyIntent"), "summary": item.summary,
-        "from": item.sender, "body": item.payload.get("bodyText"), "waiting": item.waiting,
+        "id": item.id,
+        "kind": item.kind,
+        "thread_id": item.thread_id,
+        "state": item.state,
+        "attempts": item.attempts,
+        "last_error": item.last_error,
+        "operation_id": item.operation_id,
+        "operation_status": item.operation_status,
+        "server_message_id": item.server_message_id,
+        "server_thread_id": item.server_thread_id,
+        "to": item.recipient,
+        "subject": item.payload.get("subject"),
+        "intent": item.payload.get("replyIntent"),
+        "summary": item.summary,
+        "from": item.sender,
+        "body": item.payload.get("bodyText"),
+        "waiting": item.waiting,
         "idempotency_key": item.idempotency_key,
-        "created_at": _iso(item.created_at), "updated_at": _iso(item.updated_at),
-        "send_after": _iso(item.send_after), "next_attempt_at": _iso(item.next_attempt_at),
+        "created_at": _iso(item.created_at),
+        "updated_at": _iso(item.updated_at),
+        "send_after": _iso(item.send_after),
+        "next_attempt_at": _iso(item.next_attempt_at),
         "age_seconds": max(0, int(now - item.created_at)),
     }
 
@@ -272,13 +299,25 @@ def item_cells(item: ob.OutboxItem, now: float) -> list[str]:
     summary = safe_line(item.summary)
     if item.last_error and item.state in ("failed", "scheduled", "sending", "accepted", "sent"):
         summary += f"  [{safe_line(item.last_error)}]"
-    return [f"#{item.id}", item.kind, safe_line(state), _age(now - item.created_at),
-            safe_line(item.thread_id or item.recipient or ""), summary]
+    return [
+        f"#{item.id}",
+        item.kind,
+        safe_line(state),
+        _age(now - item.created_at),
+        safe_line(item.thread_id or item.recipient or ""),
+        summary,
+    ]
 
 
 #: the outbox table (render/table.py): ids whole, the summary and its error cut first
-_COLUMNS = [Column(cut=False), Column(cut=False), Column(min=7, max=20), Column(cut=False, right=True),
-            Column(min=12, max=36), Column(min=16)]
+_COLUMNS = [
+    Column(cut=False),
+    Column(cut=False),
+    Column(min=7, max=20),
+    Column(cut=False, right=True),
+    Column(min=12, max=36),
+    Column(min=16),
+]
 
 
 def item_line(item: ob.OutboxItem, now: float) -> str:
@@ -364,6 +403,7 @@ def _edit(config, args: argparse.Namespace) -> int:
 
 # --- flushing (online) ----------------------------------------------------------------------
 
+
 async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
     from o2d_inbox.api.errors import NetworkError, ProtocolError, RateLimitError, ServerError
     from o2d_inbox.context import make_client, make_dispatcher, open_cache, probe_server, resolve_workspace
@@ -386,8 +426,13 @@ async def _flush(config, *, wait: bool, timeout: float, as_json: bool) -> int:
         except CacheWriteFailed as exc:
             for item, operation in exc.accepted:
                 what = f" (operation {operation})" if operation else ""
-                print(safe_line(f"o2d-inbox: #{item.id} {item.kind}: the server accepted it{what}; "
-                                f"the next flush records it without sending it twice"), file=sys.stderr)
+                print(
+                    safe_line(
+                        f"o2d-inbox: #{item.id} {item.kind}: the server accepted it{what}; "
+                        f"the next flush records it without sending it twice"
+                    ),
+                    file=sys.stderr,
+                )
             return fail(f"{exc}; the outbox keeps every item", EXIT_FAILED)
         finally:
             dispatcher.close()

@@ -22,11 +22,16 @@ def run(args: argparse.Namespace) -> int:
     from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator, create_app, listen_socket
 
     cfg = SimConfig(
-        threads=args.threads, seed=args.seed,
+        threads=args.threads,
+        seed=args.seed,
         api_keys={args.api_key} if args.api_key else None,
-        reply_rate=args.reply_rate, latency=args.latency, fail_rate=args.fail_rate,
-        drop_rate=args.drop_rate, rate_limit_rate=args.rate_limit_rate,
-        rate_limit_rps=args.rate_limit_rps, rate_limit_burst=args.rate_limit_burst,
+        reply_rate=args.reply_rate,
+        latency=args.latency,
+        fail_rate=args.fail_rate,
+        drop_rate=args.drop_rate,
+        rate_limit_rate=args.rate_limit_rate,
+        rate_limit_rps=args.rate_limit_rps,
+        rate_limit_burst=args.rate_limit_burst,
         malformed_rate=args.malformed_rate,
     )
     sim = Simulator(cfg)
@@ -34,16 +39,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         sock = listen_socket(args.host, args.port)
     except OSError as exc:
-        print(f"o2d-inbox: simulator: cannot listen on {args.host}:{args.port}: {exc.strerror}",
-              file=sys.stderr)
+        print(f"o2d-inbox: simulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     host, port = sock.getsockname()[:2]
     logging.getLogger("uvicorn.error").addFilter(_HideSimulatedDrops())
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(sim), log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(create_app(sim), log_level="warning", access_log=False, lifespan="off"))
     key = "the one given with --api-key" if args.api_key else EXAMPLE_KEY
-    print(f"Outreach2day simulator: http://{host}:{port}  workspace {cfg.workspaces[0]}, "
-          f"{cfg.threads} threads, key: {key}  (Ctrl-C stops)", flush=True)
+    print(
+        f"Outreach2day simulator: http://{host}:{port}  workspace {cfg.workspaces[0]}, "
+        f"{cfg.threads} threads, key: {key}  (Ctrl-C stops)",
+        flush=True,
+    )
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

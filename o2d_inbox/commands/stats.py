@@ -43,9 +43,13 @@ def filter_of(args: argparse.Namespace) -> StatsFilter:
     if campaign and campaign.lower() in ("none", "null"):
         campaign = NO_CAMPAIGN
     mailbox = getattr(args, "mailbox", None)
-    return StatsFilter(since=getattr(args, "since", None), campaign=campaign,
-                       mailbox=mailbox.strip().lower() if mailbox else None, intent=intent,
-                       relevant=bool(getattr(args, "relevant", False)))
+    return StatsFilter(
+        since=getattr(args, "since", None),
+        campaign=campaign,
+        mailbox=mailbox.strip().lower() if mailbox else None,
+        intent=intent,
+        relevant=bool(getattr(args, "relevant", False)),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,15 +73,19 @@ def run(args: argparse.Namespace) -> int:
 
 # --- the human report -----------------------------------------------------------------------
 
+
 def report(stats: Stats) -> list[str]:
     from o2d_inbox.render.figures import bars, columns, duration, percent
     from o2d_inbox.render.text import fit, safe_line
 
     f = stats.filter
     window = "all time" if f.since is None else f"since {_local_date(f.since, stats.utc_offset)}"
-    scope = [f"campaign {safe_line(f.campaign)}" if f.campaign else "",
-             f"mailbox {safe_line(f.mailbox)}" if f.mailbox else "",
-             f"intent {safe_line(f.intent)}" if f.intent else "", "relevant only" if f.relevant else ""]
+    scope = [
+        f"campaign {safe_line(f.campaign)}" if f.campaign else "",
+        f"mailbox {safe_line(f.mailbox)}" if f.mailbox else "",
+        f"intent {safe_line(f.intent)}" if f.intent else "",
+        "relevant only" if f.relevant else "",
+    ]
     lines = [fit(" · ".join([f"Threads {window}: {stats.threads:,}"] + [s for s in scope if s]), WIDTH).rstrip()]
     if not stats.threads:
         lines.append("no cached threads match (run o2d-inbox sync to fill the cache)")
@@ -89,17 +97,22 @@ def report(stats: Stats) -> list[str]:
         top = max((max(columns(v, 40)) for v in series.values() if v), default=1)
         for intent, n in stats.by_intent.items():
             share = n / stats.threads if stats.threads else 0
-            lines.append(f"{fit(safe_line(intent), 16)}{n:>8,}{percent(share):>7}  "
-                         f"{bars(series[intent], 40, top)}".rstrip())
+            lines.append(
+                f"{fit(safe_line(intent), 16)}{n:>8,}{percent(share):>7}  {bars(series[intent], 40, top)}".rstrip()
+            )
     if stats.campaigns:
         lines += ["", f"{'campaign':<30}{'threads':>8}{'interested':>11}{'sent':>8}{'reply':>8}{'positive':>9}"]
         ages = [c.age_seconds for c in stats.campaigns if c.age_seconds is not None]
         for c in stats.campaigns:
-            lines.append(f"{fit(safe_line(c.name or c.id), 29)} {c.threads:>8,}{c.interested:>11,}"
-                         f"{'-' if c.sent is None else f'{c.sent:,}':>8}{percent(c.reply_rate):>8}"
-                         f"{percent(c.positive_reply_rate):>9}")
-        lines.append("sent, reply and positive rates: all time (replied, interested ÷ sent); "
-                     + (f"fetched {duration(max(ages))} ago" if ages else "sync to fetch"))
+            lines.append(
+                f"{fit(safe_line(c.name or c.id), 29)} {c.threads:>8,}{c.interested:>11,}"
+                f"{'-' if c.sent is None else f'{c.sent:,}':>8}{percent(c.reply_rate):>8}"
+                f"{percent(c.positive_reply_rate):>9}"
+            )
+        lines.append(
+            "sent, reply and positive rates: all time (replied, interested ÷ sent); "
+            + (f"fetched {duration(max(ages))} ago" if ages else "sync to fetch")
+        )
     if stats.by_mailbox:
         lines += ["", f"{'mailbox':<38}{'threads':>8}{'interested':>11}"]
         ranked = sorted(stats.by_mailbox.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
@@ -107,12 +120,18 @@ def report(stats: Stats) -> list[str]:
             lines.append(f"{fit(safe_line(address), 37)} {sum(per.values()):>8,}{per.get('interested', 0):>11,}")
     r = stats.response
     if r is not None:
-        lines += ["", f"Response time (prospect's reply to our next message): median {duration(r.median_seconds)}, "
-                      f"p90 {duration(r.p90_seconds)}",
-                  f"  from {r.measured:,} answered replies in fetched conversations ({r.unanswered:,} unanswered)",
-                  "Oldest waiting reply: "
-                  + (f"{duration(r.oldest_waiting_seconds)} ({safe_line(r.oldest_waiting_thread)})"
-                     if r.oldest_waiting_seconds is not None else "none")]
+        lines += [
+            "",
+            f"Response time (prospect's reply to our next message): median {duration(r.median_seconds)}, "
+            f"p90 {duration(r.p90_seconds)}",
+            f"  from {r.measured:,} answered replies in fetched conversations ({r.unanswered:,} unanswered)",
+            "Oldest waiting reply: "
+            + (
+                f"{duration(r.oldest_waiting_seconds)} ({safe_line(r.oldest_waiting_thread)})"
+                if r.oldest_waiting_seconds is not None
+                else "none"
+            ),
+        ]
     return [fit(line, WIDTH).rstrip() if len(line) > WIDTH else line for line in lines]
 
 

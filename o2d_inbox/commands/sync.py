@@ -26,8 +26,9 @@ from o2d_inbox.sync.engine import SyncLocked, SyncProgress, SyncResult
 class ProgressPrinter:
     """SyncProgress → a redrawn bar on a TTY, or a plain line every ``every`` seconds."""
 
-    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None, every: float = 2.0,
-                 clock=time.monotonic) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, tty: bool | None = None, every: float = 2.0, clock=time.monotonic
+    ) -> None:
         # sys.stderr as it is now, not as it was when this module was imported (it may have
         # been replaced since: a test's capture, a redirected stream)
         self.stream = stream = stream if stream is not None else sys.stderr
@@ -104,9 +105,11 @@ def _is_tty(stream: TextIO) -> bool:
 
 def summary(result: SyncResult) -> str:
     kind = "full reconcile" if result.full else "incremental"
-    text = (f"synced ({kind}): {result.new:,} new, {result.changed:,} changed, "
-            f"{result.removed:,} removed threads; {result.messages:,} messages; "
-            f"{result.seconds:.1f} s")
+    text = (
+        f"synced ({kind}): {result.new:,} new, {result.changed:,} changed, "
+        f"{result.removed:,} removed threads; {result.messages:,} messages; "
+        f"{result.seconds:.1f} s"
+    )
     missed = []
     if result.failed:
         whose = "thread's" if result.failed == 1 else "threads'"
@@ -122,8 +125,9 @@ def summary(result: SyncResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args)
-    return asyncio.run(_sync(config, full=bool(getattr(args, "full", False)),
-                             messages=bool(getattr(args, "messages", False))))
+    return asyncio.run(
+        _sync(config, full=bool(getattr(args, "full", False)), messages=bool(getattr(args, "messages", False)))
+    )
 
 
 async def _sync(config, *, full: bool, messages: bool) -> int:

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
 # --- the offline probe ------------------------------------------------------------------------
 
+
 def probe(config: Config) -> bool:
     """True when the server answered; prints the offline note when it could not be reached."""
     from o2d_inbox.api.errors import NetworkError
@@ -75,6 +76,7 @@ def probe(config: Config) -> bool:
 
 
 # --- threads --------------------------------------------------------------------------------
+
 
 class UsageError(ValueError):
     """A flag value the command cannot use; the message is one line."""
@@ -114,25 +116,33 @@ def view_of(args: argparse.Namespace, conn: sqlite3.Connection | None = None) ->
     campaign = getattr(args, "campaign", None) or None
     if campaign is not None and conn is not None and not queries.campaign_known(conn, campaign):
         known = queries.campaign_ids(conn)
-        raise UsageError(f"--campaign: no campaign {campaign!r} in the cache"
-                         + (f" (known: {', '.join(known)})" if known else " (run o2d-inbox sync)"))
+        raise UsageError(
+            f"--campaign: no campaign {campaign!r} in the cache"
+            + (f" (known: {', '.join(known)})" if known else " (run o2d-inbox sync)")
+        )
     mailbox = getattr(args, "mailbox", None)
     return queries.filtered(
-        intent=intent, mailbox=mailbox.strip().lower() if mailbox else None, campaign=campaign,
+        intent=intent,
+        mailbox=mailbox.strip().lower() if mailbox else None,
+        campaign=campaign,
         needs_reply=bool(getattr(args, "needs_reply", False)),
-        relevant=bool(getattr(args, "relevant", False)), sort=getattr(args, "sort", None),
+        relevant=bool(getattr(args, "relevant", False)),
+        sort=getattr(args, "sort", None),
     )
 
 
 def thread_json(row: ThreadRow) -> dict[str, Any]:
     """A cached thread as the API documents it (body_text is the cached first 300 chars)."""
     out: dict[str, Any] = {
-        "id": row.id, "external_thread_id": row.external_thread_id, "subject": row.subject,
+        "id": row.id,
+        "external_thread_id": row.external_thread_id,
+        "subject": row.subject,
         "subject_display": row.subject_display,
-        "last_message": {"from_email": row.last_from, "date_received": row.last_date_text,
-                         "body_text": row.snippet},
-        "is_warming": row.is_warming, "is_postmaster": row.is_postmaster,
-        "message_count": row.message_count, "replyIntent": row.reply_intent,
+        "last_message": {"from_email": row.last_from, "date_received": row.last_date_text, "body_text": row.snippet},
+        "is_warming": row.is_warming,
+        "is_postmaster": row.is_postmaster,
+        "message_count": row.message_count,
+        "replyIntent": row.reply_intent,
         "campaignId": row.campaign_id,
     }
     if row.mailbox:
@@ -146,8 +156,13 @@ def _thread_cells(row: ThreadRow) -> list[str]:
 
     date = (row.last_date_text or "")[:16].replace("T", " ")
     subject = row.subject_display or row.subject or "(no subject)"
-    return [date, _intent(row.reply_intent, "-"), safe_line(row.last_from) or "-",
-            safe_line(subject), safe_line(row.id)]
+    return [
+        date,
+        _intent(row.reply_intent, "-"),
+        safe_line(row.last_from) or "-",
+        safe_line(subject),
+        safe_line(row.id),
+    ]
 
 
 def print_threads(rows: list[ThreadRow], total: int, *, as_json: bool, more: bool = False) -> None:
@@ -161,13 +176,17 @@ def print_threads(rows: list[ThreadRow], total: int, *, as_json: bool, more: boo
             out.write(json.dumps(thread_json(row)) + "\n")
     else:
         # the subject keeps 24 cells: the date goes first, then the intent
-        columns = [Column(cut=False, drop=1), Column(cut=False, max=14, drop=2), Column(min=12, max=30),
-                   Column(min=24, max=50), Column(cut=False)]
+        columns = [
+            Column(cut=False, drop=1),
+            Column(cut=False, max=14, drop=2),
+            Column(min=12, max=30),
+            Column(min=24, max=50),
+            Column(cut=False),
+        ]
         for line in table([_thread_cells(r) for r in rows], columns, output_width(out)):
             out.write(line + "\n")
     if rows and (len(rows) < total or more):
-        print(f"{len(rows):,} of {total:,}{'+' if more else ''} shown — `--limit N` or `--all`",
-              file=sys.stderr)
+        print(f"{len(rows):,} of {total:,}{'+' if more else ''} shown — `--limit N` or `--all`", file=sys.stderr)
 
 
 def _intent(value: str | None, none: str) -> str:
@@ -195,14 +214,22 @@ def list_threads(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
 
 # --- show -----------------------------------------------------------------------------------
 
+
 def message_json(m: Any) -> dict[str, Any]:
     from o2d_inbox.cache.writes import iso
 
     return {
-        "id": m.id, "message_id": m.message_id, "from_email": m.from_email, "to_emails": m.to_emails,
-        "cc_emails": m.cc_emails, "subject": m.subject,
-        "date_received": iso(m.date) if m.date else None, "body_text": m.body_text,
-        "body_html": m.body_html, "is_incoming": m.is_incoming, "folder": m.folder,
+        "id": m.id,
+        "message_id": m.message_id,
+        "from_email": m.from_email,
+        "to_emails": m.to_emails,
+        "cc_emails": m.cc_emails,
+        "subject": m.subject,
+        "date_received": iso(m.date) if m.date else None,
+        "body_text": m.body_text,
+        "body_html": m.body_html,
+        "is_incoming": m.is_incoming,
+        "folder": m.folder,
     }
 
 
@@ -217,9 +244,9 @@ def body_text(m: Any) -> str:
 
 
 def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
-    from o2d_inbox.render.text import safe_line
     from o2d_inbox.cache import queries
     from o2d_inbox.cache.writes import iso
+    from o2d_inbox.render.text import safe_line
 
     thread = queries.thread(conn, thread_id)
     if thread is None:
@@ -238,10 +265,12 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
         f"{thread.message_count} message(s)",
     ]
     if not msgs:
-        lines += ["", f"Last message from {safe_line(thread.last_from) or '?'} at {thread.last_date_text or '?'}:",
-                  safe_line(thread.snippet) or "(empty)"]
-        print("messages not cached yet: run o2d-inbox sync --messages (or open it in the inbox)",
-              file=sys.stderr)
+        lines += [
+            "",
+            f"Last message from {safe_line(thread.last_from) or '?'} at {thread.last_date_text or '?'}:",
+            safe_line(thread.snippet) or "(empty)",
+        ]
+        print("messages not cached yet: run o2d-inbox sync --messages (or open it in the inbox)", file=sys.stderr)
     for m in msgs:
         direction = "in " if m.is_incoming else "out"
         to = ", ".join(safe_line(a) for a in m.to_emails)
@@ -255,4 +284,3 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     # at word boundaries to the terminal's width; piped, every line stays whole
     sys.stdout.write(wrap("\n".join(lines), terminal_width()) + "\n")
     return EXIT_OK
-

@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "SuppressionState", "is_suppressed_locally", "cached_suppression", "is_suppressed",
-    "suppression_warning", "suppression_candidates", "refresh_suppression",
+    "SuppressionState",
+    "is_suppressed_locally",
+    "cached_suppression",
+    "is_suppressed",
+    "suppression_warning",
+    "suppression_candidates",
+    "refresh_suppression",
 ]
 
 # outbox states in which a suppression counts as made (scheduled: the user asked for it)
@@ -45,7 +50,8 @@ def is_suppressed_locally(conn: sqlite3.Connection, email: str) -> bool:
         return False
     marks = ",".join("?" * len(_COUNTING_STATES))
     for (payload,) in conn.execute(
-            f"SELECT payload FROM outbox WHERE kind = 'suppress' AND state IN ({marks})", _COUNTING_STATES):
+        f"SELECT payload FROM outbox WHERE kind = 'suppress' AND state IN ({marks})", _COUNTING_STATES
+    ):
         try:
             emails = json.loads(payload).get("emails") or []
         except (ValueError, AttributeError):
@@ -56,8 +62,9 @@ def is_suppressed_locally(conn: sqlite3.Connection, email: str) -> bool:
 
 
 def cached_suppression(conn: sqlite3.Connection, email: str) -> SuppressionState | None:
-    row = conn.execute("SELECT email, suppressed, reason, checked_at FROM suppression_status "
-                       "WHERE email = ?", (_norm(email),)).fetchone()
+    row = conn.execute(
+        "SELECT email, suppressed, reason, checked_at FROM suppression_status WHERE email = ?", (_norm(email),)
+    ).fetchone()
     if row is None:
         return None
     return SuppressionState(row[0], bool(row[1]), row[2], row[3])
@@ -88,8 +95,9 @@ def suppression_warning(conn: sqlite3.Connection, email: str | None) -> str | No
 def suppression_candidates(conn: sqlite3.Connection, thread_id: str) -> list[str]:
     """The address(es) to offer for suppression from this thread (its prospect), leaving out
     our own mailboxes and addresses already suppressed by us. Empty when nothing is known."""
-    row = conn.execute("SELECT prospect, last_from, needs_reply, mailbox FROM threads WHERE id = ?",
-                       (thread_id,)).fetchone()
+    row = conn.execute(
+        "SELECT prospect, last_from, needs_reply, mailbox FROM threads WHERE id = ?", (thread_id,)
+    ).fetchone()
     if row is None:
         return []
     prospect, last_from, needs, mailbox = tuple(row)
@@ -97,31 +105,42 @@ def suppression_candidates(conn: sqlite3.Connection, thread_id: str) -> list[str
     if prospect:
         found.append(prospect)
     else:
-        found += [r[0] for r in conn.execute(
-            "SELECT DISTINCT from_email FROM messages WHERE thread_id = ? AND is_incoming = 1 "
-            "AND from_email IS NOT NULL ORDER BY ts", (thread_id,))]
+        found += [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT from_email FROM messages WHERE thread_id = ? AND is_incoming = 1 "
+                "AND from_email IS NOT NULL ORDER BY ts",
+                (thread_id,),
+            )
+        ]
         if not found and needs and last_from:
             found.append(last_from)  # the last message is theirs
     ours = {r[0] for r in conn.execute("SELECT address FROM mailboxes")} | {_norm(mailbox)}
     out: list[str] = []
     for address in (_norm(a) for a in found):
-        if address and "@" in address and address not in ours and address not in out \
-                and not is_suppressed_locally(conn, address):
+        if (
+            address
+            and "@" in address
+            and address not in ours
+            and address not in out
+            and not is_suppressed_locally(conn, address)
+        ):
             out.append(address)
     return out
 
 
-async def refresh_suppression(conn: sqlite3.Connection, client: Any, email: str, *,
-                              now: float | None = None) -> SuppressionState:
+async def refresh_suppression(
+    conn: sqlite3.Connection, client: Any, email: str, *, now: float | None = None
+) -> SuppressionState:
     """Ask the server (``client.suppression_status``) and cache the answer. API errors
     propagate (the caller keeps using the cached answer, e.g. offline)."""
     address = _norm(email)
     status = await client.suppression_status(address)
-    state = SuppressionState(address, bool(status.suppressed), status.reason,
-                             time.time() if now is None else now)
+    state = SuppressionState(address, bool(status.suppressed), status.reason, time.time() if now is None else now)
     conn.execute(
         "INSERT INTO suppression_status (email, suppressed, reason, checked_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (email) DO UPDATE SET suppressed = excluded.suppressed, reason = excluded.reason, "
         "checked_at = excluded.checked_at",
-        (state.email, int(state.suppressed), state.reason, state.checked_at))
+        (state.email, int(state.suppressed), state.reason, state.checked_at),
+    )
     return state

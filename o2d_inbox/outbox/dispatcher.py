@@ -79,9 +79,9 @@ from o2d_inbox.api.models import (
     SendResponse,
     SuppressionUpsertResult,
 )
-from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.lock import SyncLocked, WriterLock, db_path
+from o2d_inbox.outbox import queue as ob
 from o2d_inbox.outbox.queue import OutboxItem, transaction
 
 if TYPE_CHECKING:
@@ -93,8 +93,15 @@ log = logging.getLogger(__name__)
 
 # Errors after which the same request may succeed later. Auth/workspace errors are here too:
 # the message is fine, the key or config is not, and the user will fix that.
-_TRANSIENT = (NetworkError, ServerError, RateLimitError, ProtocolError, AuthError,
-              WorkspaceAccessError, WorkspaceChoiceError)
+_TRANSIENT = (
+    NetworkError,
+    ServerError,
+    RateLimitError,
+    ProtocolError,
+    AuthError,
+    WorkspaceAccessError,
+    WorkspaceChoiceError,
+)
 _BLOCKING = (AuthError, WorkspaceAccessError, WorkspaceChoiceError)
 # Error codes of a 4xx that rejects a message's fromMailboxAddress.
 _SENDER_REFUSED = frozenset({"invalid_from_mailbox", "mailbox_not_found"})
@@ -132,9 +139,9 @@ class CacheWriteFailed(Exception):
         self.cause = cause
         self.accepted = accepted
 
+
 #: What the server answers an outbox item with (by kind: reply/forward, new, intent, suppress).
 Answer = ReplyResponse | SendResponse | ReplyIntentResult | SuppressionUpsertResult
-
 
 
 def _send_answer(response: Answer) -> ReplyResponse | SendResponse | None:
@@ -152,10 +159,19 @@ CONFIRM_WITHIN = 24 * 3600
 
 
 class Dispatcher:
-    def __init__(self, conn: sqlite3.Connection, client: UniboxClient, *, clock: Callable[[], float] = time.time,
-                 poll_backoff: Sequence[float] = (1, 2, 4, 8, 15, 30), max_attempts: int | None = None,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, concurrency: int = 8,
-                 idle_interval: float = 1.0, confirm_within: float = CONFIRM_WITHIN) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        client: UniboxClient,
+        *,
+        clock: Callable[[], float] = time.time,
+        poll_backoff: Sequence[float] = (1, 2, 4, 8, 15, 30),
+        max_attempts: int | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        concurrency: int = 8,
+        idle_interval: float = 1.0,
+        confirm_within: float = CONFIRM_WITHIN,
+    ) -> None:
         self.conn = conn
         self.client = client
         self.clock = clock
@@ -352,8 +368,9 @@ class Dispatcher:
         fields.setdefault("updated_at", self.clock())
         cols = ", ".join(f"{k} = ?" for k in fields)
         with transaction(self.conn):
-            cur = self.conn.execute(f"UPDATE outbox SET {cols} WHERE id = ? AND state = ?",
-                                    (*fields.values(), item.id, expect_state))
+            cur = self.conn.execute(
+                f"UPDATE outbox SET {cols} WHERE id = ? AND state = ?", (*fields.values(), item.id, expect_state)
+            )
             ok = cur.rowcount == 1
             if ok and fields.get("state") == "failed" and item.kind == "intent":
                 ob.revert_intent(self.conn, item)
@@ -367,8 +384,9 @@ class Dispatcher:
         """``item`` with its sender in the payload; when it cannot have one yet, the rows
         changed by holding it back (waiting for its thread's mailbox) or failing it."""
         if item.kind not in ob.SENDER_KINDS:
-            return self._fail(item, item.state, "a new message needs a sender: "
-                              f"o2d-inbox outbox edit {item.id} --from M")
+            return self._fail(
+                item, item.state, f"a new message needs a sender: o2d-inbox outbox edit {item.id} --from M"
+            )
         if item.thread_id is None:  # a reply or forward is queued with its thread: a damaged row
             return self._fail(item, item.state, "the item names no thread")
         sender = ob.thread_sender(self.conn, item.thread_id)
@@ -388,15 +406,22 @@ class Dispatcher:
         if sender is None:
             step = self._learns.get(item.id, 0)
             self._learns[item.id] = step + 1
-            self._update(item, item.state, last_error=f"{ob.WAITING_FOR_MAILBOX} ({reason})",
-                         next_attempt_at=self.clock() + self._backoff(step))
+            self._update(
+                item,
+                item.state,
+                last_error=f"{ob.WAITING_FOR_MAILBOX} ({reason})",
+                next_attempt_at=self.clock() + self._backoff(step),
+            )
             return 0
         self._learns.pop(item.id, None)
         return dataclasses.replace(item, payload={**item.payload, "fromMailboxAddress": sender})
 
     async def _send(self, item: OutboxItem) -> int:
-        if item.state == "scheduled" and item.kind in ob.MESSAGE_KINDS \
-                and not (item.payload.get("fromMailboxAddress") or "").strip():
+        if (
+            item.state == "scheduled"
+            and item.kind in ob.MESSAGE_KINDS
+            and not (item.payload.get("fromMailboxAddress") or "").strip()
+        ):
             resolved = await self._with_sender(item)
             if isinstance(resolved, int):
                 return resolved
@@ -404,8 +429,9 @@ class Dispatcher:
         try:
             call = self._request_for(item)
         except (ValidationError, KeyError, TypeError, ValueError) as exc:
-            self._update(item, item.state, state="failed",
-                         last_error=f"the stored request is not valid: {exc}".splitlines()[0])
+            self._update(
+                item, item.state, state="failed", last_error=f"the stored request is not valid: {exc}".splitlines()[0]
+            )
             return 1
         # Committed before the request, with the body it sends (its sender resolved): a crash
         # from here on re-sends that body with the same key.
@@ -416,8 +442,16 @@ class Dispatcher:
                 " updated_at = ?, next_attempt_at = NULL,"
                 " last_error = CASE WHEN substr(last_error, 1, ?) = ? THEN NULL ELSE last_error END"
                 " WHERE id = ? AND state = ? AND idempotency_key = ?",
-                (ob.encode_payload(item.payload), now, len(ob.WAITING_FOR_MAILBOX), ob.WAITING_FOR_MAILBOX,
-                 item.id, item.state, item.idempotency_key))
+                (
+                    ob.encode_payload(item.payload),
+                    now,
+                    len(ob.WAITING_FOR_MAILBOX),
+                    ob.WAITING_FOR_MAILBOX,
+                    item.id,
+                    item.state,
+                    item.idempotency_key,
+                ),
+            )
             if cur.rowcount != 1:
                 return 0  # undone, cancelled or edited meanwhile
         attempts = item.attempts + 1
@@ -426,8 +460,9 @@ class Dispatcher:
         except asyncio.CancelledError:
             raise  # still 'sending': the next start re-sends with the same key
         except ConflictError as exc:
-            return self._fail(item, "sending",
-                              f"the server saw this request's Idempotency-Key with a different body (409): {exc}")
+            return self._fail(
+                item, "sending", f"the server saw this request's Idempotency-Key with a different body (409): {exc}"
+            )
         except _TRANSIENT as exc:
             return self._transient(item, "sending", exc, attempts)
         except ApiError as exc:
@@ -435,10 +470,14 @@ class Dispatcher:
                 if exc.code in _SENDER_REFUSED and item.kind in ob.SENDER_KINDS:
                     # The key is spent; a retry (new key) goes from the thread's own mailbox.
                     payload = {k: v for k, v in item.payload.items() if k != "fromMailboxAddress"}
-                    return self._fail(item, "sending", f"the server refused the sender "
-                                      f"{item.payload.get('fromMailboxAddress')}: {exc}; a retry "
-                                      f"sends it from the thread's own mailbox",
-                                      payload=ob.encode_payload(payload))
+                    return self._fail(
+                        item,
+                        "sending",
+                        f"the server refused the sender "
+                        f"{item.payload.get('fromMailboxAddress')}: {exc}; a retry "
+                        f"sends it from the thread's own mailbox",
+                        payload=ob.encode_payload(payload),
+                    )
                 return self._fail(item, "sending", str(exc))
             return self._transient(item, "sending", exc, attempts)
         except Exception as exc:  # never lose the row to an unexpected error
@@ -488,8 +527,15 @@ class Dispatcher:
         if op_id:
             self._polls[item.id] = 0
             now = self.clock()
-            self._update(item, "sending", state="accepted", operation_id=op_id, accepted_at=now,
-                         next_attempt_at=now + self.poll_backoff[0], **fields)
+            self._update(
+                item,
+                "sending",
+                state="accepted",
+                operation_id=op_id,
+                accepted_at=now,
+                next_attempt_at=now + self.poll_backoff[0],
+                **fields,
+            )
         elif (status or "").lower() in FAILED_OPERATION_STATUSES:
             fields["last_error"] = f"the server answered '{status}'"
             self._update(item, "sending", state="failed", **fields)
@@ -533,16 +579,26 @@ class Dispatcher:
         except NotFoundError:
             # The server forgot the operation: it did accept the message; say so, don't re-send.
             self._polls.pop(item.id, None)
-            self._update(item, "accepted", state="sent", operation_status="unknown", next_attempt_at=None,
-                         last_error=f"delivery not confirmed: the server no longer knows operation {item.operation_id}")
+            self._update(
+                item,
+                "accepted",
+                state="sent",
+                operation_status="unknown",
+                next_attempt_at=None,
+                last_error=f"delivery not confirmed: the server no longer knows operation {item.operation_id}",
+            )
             return 1
         except Exception as exc:  # polling is harmless to repeat
             if isinstance(exc, ApiError):
                 self._pass_errors.append(exc)
             else:
                 log.exception("outbox item %s: polling failed", item.id)
-            self._update(item, "accepted", last_error=str(exc) or type(exc).__name__,
-                         next_attempt_at=self.clock() + self._backoff(step))
+            self._update(
+                item,
+                "accepted",
+                last_error=str(exc) or type(exc).__name__,
+                next_attempt_at=self.clock() + self._backoff(step),
+            )
             return 0
         fields: dict[str, Any] = {"operation_status": op.status, "last_error": None}
         if op.message_id:
@@ -550,8 +606,7 @@ class Dispatcher:
         if op.thread_id and item.kind == "new":
             fields["server_thread_id"] = op.thread_id
         if op.is_failed:
-            return self._fail(item, "accepted", op.error or f"the server reports the send as '{op.status}'",
-                              **fields)
+            return self._fail(item, "accepted", op.error or f"the server reports the send as '{op.status}'", **fields)
         if op.is_final:
             self._polls.pop(item.id, None)
             self._update(item, "accepted", state="sent", next_attempt_at=None, **fields)
@@ -559,8 +614,10 @@ class Dispatcher:
         if item.accepted_at is not None and self.clock() - item.accepted_at >= self.confirm_within:
             self._polls.pop(item.id, None)
             hours = self.confirm_within / 3600
-            fields["last_error"] = (f"delivery not confirmed: the server still said '{op.status}' "
-                                    f"{hours:g} h after accepting it; no longer asked")
+            fields["last_error"] = (
+                f"delivery not confirmed: the server still said '{op.status}' "
+                f"{hours:g} h after accepting it; no longer asked"
+            )
             self._update(item, "accepted", state="sent", next_attempt_at=None, **fields)
             return 1
         changed = (op.status or None) != item.operation_status

@@ -56,11 +56,38 @@ from o2d_inbox.cache.writes import known_mailboxes
 from o2d_inbox.render.compose import clean_body, text_to_html
 
 __all__ = [
-    "OutboxItem", "OutboxRefused", "STATES", "FINAL_STATES", "ACTIVE_STATES", "INTENT_IN_FLIGHT",
-    "KINDS", "queue_reply", "queue_forward", "queue_new", "queue_intent", "queue_suppress",
-    "save_draft", "schedule_draft", "undo", "cancel", "retry", "edit", "reopen", "get", "list_items",
-    "pending_for_thread", "counts", "reply_refusal", "revert_intent", "transaction", "new_key",
-    "thread_sender", "no_sender_refusal", "encode_payload", "WAITING_FOR_MAILBOX", "SENDER_KINDS",
+    "OutboxItem",
+    "OutboxRefused",
+    "STATES",
+    "FINAL_STATES",
+    "ACTIVE_STATES",
+    "INTENT_IN_FLIGHT",
+    "KINDS",
+    "queue_reply",
+    "queue_forward",
+    "queue_new",
+    "queue_intent",
+    "queue_suppress",
+    "save_draft",
+    "schedule_draft",
+    "undo",
+    "cancel",
+    "retry",
+    "edit",
+    "reopen",
+    "get",
+    "list_items",
+    "pending_for_thread",
+    "counts",
+    "reply_refusal",
+    "revert_intent",
+    "transaction",
+    "new_key",
+    "thread_sender",
+    "no_sender_refusal",
+    "encode_payload",
+    "WAITING_FOR_MAILBOX",
+    "SENDER_KINDS",
 ]
 
 STATES = ("draft", "scheduled", "sending", "accepted", "sent", "failed", "cancelled")
@@ -171,9 +198,17 @@ def get(conn: sqlite3.Connection, item_id: int) -> OutboxItem | None:
     return _get(conn, item_id)
 
 
-def _insert(conn: sqlite3.Connection, *, kind: str, thread_id: str | None, state: str,
-            payload: dict[str, Any], now: float, send_after: float | None,
-            prev_value: str | None = None) -> int:
+def _insert(
+    conn: sqlite3.Connection,
+    *,
+    kind: str,
+    thread_id: str | None,
+    state: str,
+    payload: dict[str, Any],
+    now: float,
+    send_after: float | None,
+    prev_value: str | None = None,
+) -> int:
     cur = conn.execute(
         "INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, prev_value,"
         " created_at, updated_at, send_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -184,8 +219,7 @@ def _insert(conn: sqlite3.Connection, *, kind: str, thread_id: str | None, state
 
 
 def _thread(conn: sqlite3.Connection, thread_id: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT id, mailbox, reply_intent FROM threads WHERE id = ?",
-                        (thread_id,)).fetchone()
+    return conn.execute("SELECT id, mailbox, reply_intent FROM threads WHERE id = ?", (thread_id,)).fetchone()
 
 
 def _message_payload(body_text: str | None, from_mailbox: str | None, **extra: Any) -> dict[str, Any]:
@@ -211,8 +245,9 @@ def no_sender_refusal(conn: sqlite3.Connection) -> str:
     """One line: a new message has no sender; which mailboxes are known."""
     known = sorted(known_mailboxes(conn))
     listed = ", ".join(known[:10]) + (f", … ({len(known)} in all)" if len(known) > 10 else "")
-    return ("a new message needs a sender: pass --from M or set from_mailbox in config.toml"
-            + (f" (known mailboxes: {listed})" if known else " (no mailbox is known yet; a sync learns them)"))
+    return "a new message needs a sender: pass --from M or set from_mailbox in config.toml" + (
+        f" (known mailboxes: {listed})" if known else " (no mailbox is known yet; a sync learns them)"
+    )
 
 
 def reply_refusal(conn: sqlite3.Connection, thread_id: str) -> str | None:
@@ -229,9 +264,16 @@ def _schedule_at(now: float, undo_seconds: float) -> float:
     return now + max(0.0, float(undo_seconds))
 
 
-def queue_reply(conn: sqlite3.Connection, thread_id: str, body_text: str, *,
-                from_mailbox: str | None = None, undo_seconds: float = 10, now: float | None = None,
-                force: bool = False) -> OutboxItem:
+def queue_reply(
+    conn: sqlite3.Connection,
+    thread_id: str,
+    body_text: str,
+    *,
+    from_mailbox: str | None = None,
+    undo_seconds: float = 10,
+    now: float | None = None,
+    force: bool = False,
+) -> OutboxItem:
     """Queue a reply. The sender is ``from_mailbox`` (the user's choice), else the thread's
     own mailbox; when neither is known yet the dispatcher learns it before sending.
 
@@ -244,15 +286,28 @@ def queue_reply(conn: sqlite3.Connection, thread_id: str, body_text: str, *,
         if not force and (reason := reply_refusal(conn, thread_id)):
             raise OutboxRefused(reason)
         sender = from_mailbox or thread_sender(conn, thread_id)
-        item_id = _insert(conn, kind="reply", thread_id=thread_id, state="scheduled",
-                          payload=_message_payload(body_text, sender), now=now,
-                          send_after=_schedule_at(now, undo_seconds))
+        item_id = _insert(
+            conn,
+            kind="reply",
+            thread_id=thread_id,
+            state="scheduled",
+            payload=_message_payload(body_text, sender),
+            now=now,
+            send_after=_schedule_at(now, undo_seconds),
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
-def queue_forward(conn: sqlite3.Connection, thread_id: str, to: str, body_text: str | None = None, *,
-                  from_mailbox: str | None = None, undo_seconds: float = 10,
-                  now: float | None = None) -> OutboxItem:
+def queue_forward(
+    conn: sqlite3.Connection,
+    thread_id: str,
+    to: str,
+    body_text: str | None = None,
+    *,
+    from_mailbox: str | None = None,
+    undo_seconds: float = 10,
+    now: float | None = None,
+) -> OutboxItem:
     """Queue a forward; the sender as for a reply (never the configured default)."""
     to = (to or "").strip()
     if not to:
@@ -261,15 +316,29 @@ def queue_forward(conn: sqlite3.Connection, thread_id: str, to: str, body_text: 
     with transaction(conn):
         sender = from_mailbox or thread_sender(conn, thread_id)
         body = body_text if body_text and clean_body(body_text).strip() else None
-        item_id = _insert(conn, kind="forward", thread_id=thread_id, state="scheduled",
-                          payload=_message_payload(body, sender, toAddress=to), now=now,
-                          send_after=_schedule_at(now, undo_seconds))
+        item_id = _insert(
+            conn,
+            kind="forward",
+            thread_id=thread_id,
+            state="scheduled",
+            payload=_message_payload(body, sender, toAddress=to),
+            now=now,
+            send_after=_schedule_at(now, undo_seconds),
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
-def queue_new(conn: sqlite3.Connection, to: str, subject: str, body_text: str, *,
-              from_mailbox: str | None = None, default_from: str | None = None,
-              undo_seconds: float = 10, now: float | None = None) -> OutboxItem:
+def queue_new(
+    conn: sqlite3.Connection,
+    to: str,
+    subject: str,
+    body_text: str,
+    *,
+    from_mailbox: str | None = None,
+    default_from: str | None = None,
+    undo_seconds: float = 10,
+    now: float | None = None,
+) -> OutboxItem:
     """Queue a new message from ``from_mailbox``, else ``default_from`` (the config's
     from_mailbox); refused when neither is given (there is no thread to learn one from)."""
     to = (to or "").strip()
@@ -283,9 +352,15 @@ def queue_new(conn: sqlite3.Connection, to: str, subject: str, body_text: str, *
     now = _now(now)
     subject = " ".join(clean_body(subject).split())
     with transaction(conn):
-        item_id = _insert(conn, kind="new", thread_id=None, state="scheduled",
-                          payload=_message_payload(body_text, sender, toAddress=to, subject=subject),
-                          now=now, send_after=_schedule_at(now, undo_seconds))
+        item_id = _insert(
+            conn,
+            kind="new",
+            thread_id=None,
+            state="scheduled",
+            payload=_message_payload(body_text, sender, toAddress=to, subject=subject),
+            now=now,
+            send_after=_schedule_at(now, undo_seconds),
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
@@ -297,12 +372,15 @@ def revert_intent(conn: sqlite3.Connection, item: OutboxItem) -> None:
     """Put prev_value back, but only while the thread still shows this item's value (inside
     the caller's transaction)."""
     ours = item.payload.get("replyIntent")
-    conn.execute("UPDATE threads SET reply_intent = ? WHERE id = ? AND reply_intent IS ?",
-                 (item.prev_value, item.thread_id, ours))
+    conn.execute(
+        "UPDATE threads SET reply_intent = ? WHERE id = ? AND reply_intent IS ?",
+        (item.prev_value, item.thread_id, ours),
+    )
 
 
-def queue_intent(conn: sqlite3.Connection, thread_id: str, intent: str, *,
-                 undo_seconds: float = 10, now: float | None = None) -> OutboxItem:
+def queue_intent(
+    conn: sqlite3.Connection, thread_id: str, intent: str, *, undo_seconds: float = 10, now: float | None = None
+) -> OutboxItem:
     """Override a thread's reply intent, optimistically: the cache shows it at once.
 
     A still-scheduled override of the same thread is replaced (its prev_value carried over),
@@ -319,22 +397,39 @@ def queue_intent(conn: sqlite3.Connection, thread_id: str, intent: str, *,
         prev = row["reply_intent"] if row is not None else None
         earlier = conn.execute(
             "SELECT * FROM outbox WHERE kind = 'intent' AND thread_id = ? AND state = 'scheduled'"
-            " ORDER BY id DESC LIMIT 1", (thread_id,)).fetchone()
+            " ORDER BY id DESC LIMIT 1",
+            (thread_id,),
+        ).fetchone()
         if earlier is not None:
             prev = earlier["prev_value"]
-            conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ?,"
-                         " last_error = 'replaced by a newer override' WHERE id = ?",
-                         (now, earlier["id"]))
+            conn.execute(
+                "UPDATE outbox SET state = 'cancelled', updated_at = ?,"
+                " last_error = 'replaced by a newer override' WHERE id = ?",
+                (now, earlier["id"]),
+            )
         _set_intent(conn, thread_id, value)
-        item_id = _insert(conn, kind="intent", thread_id=thread_id, state="scheduled",
-                          payload={"replyIntent": value}, now=now,
-                          send_after=_schedule_at(now, undo_seconds), prev_value=prev)
+        item_id = _insert(
+            conn,
+            kind="intent",
+            thread_id=thread_id,
+            state="scheduled",
+            payload={"replyIntent": value},
+            now=now,
+            send_after=_schedule_at(now, undo_seconds),
+            prev_value=prev,
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
-def queue_suppress(conn: sqlite3.Connection, emails: Iterable[str], reason: str | None = None, *,
-                   thread_id: str | None = None, undo_seconds: float = 0,
-                   now: float | None = None) -> OutboxItem:
+def queue_suppress(
+    conn: sqlite3.Connection,
+    emails: Iterable[str],
+    reason: str | None = None,
+    *,
+    thread_id: str | None = None,
+    undo_seconds: float = 0,
+    now: float | None = None,
+) -> OutboxItem:
     """Queue POST /campaigns/suppressions (thread_id only orders it after that thread's items)."""
     emails = [e.strip() for e in emails if e and e.strip()]
     if not emails:
@@ -344,13 +439,27 @@ def queue_suppress(conn: sqlite3.Connection, emails: Iterable[str], reason: str 
         payload["reason"] = reason
     now = _now(now)
     with transaction(conn):
-        item_id = _insert(conn, kind="suppress", thread_id=thread_id, state="scheduled",
-                          payload=payload, now=now, send_after=_schedule_at(now, undo_seconds))
+        item_id = _insert(
+            conn,
+            kind="suppress",
+            thread_id=thread_id,
+            state="scheduled",
+            payload=payload,
+            now=now,
+            send_after=_schedule_at(now, undo_seconds),
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
-def save_draft(conn: sqlite3.Connection, kind: str, thread_id: str | None, payload: dict[str, Any], *,
-               draft_id: int | None = None, now: float | None = None) -> OutboxItem:
+def save_draft(
+    conn: sqlite3.Connection,
+    kind: str,
+    thread_id: str | None,
+    payload: dict[str, Any],
+    *,
+    draft_id: int | None = None,
+    now: float | None = None,
+) -> OutboxItem:
     """Create a draft, or replace the payload of draft ``draft_id``. ``payload`` is the
     request body (bodyText/bodyHtml/toAddress/subject/fromMailboxAddress as on the wire);
     when it has bodyText but no bodyHtml, the HTML is derived here.
@@ -370,20 +479,23 @@ def save_draft(conn: sqlite3.Connection, kind: str, thread_id: str | None, paylo
     now = _now(now)
     with transaction(conn):
         if draft_id is None:
-            draft_id = _insert(conn, kind=kind, thread_id=thread_id, state="draft",
-                               payload=payload, now=now, send_after=None)
+            draft_id = _insert(
+                conn, kind=kind, thread_id=thread_id, state="draft", payload=payload, now=now, send_after=None
+            )
         else:
             cur = conn.execute(
                 "UPDATE outbox SET payload = ?, idempotency_key = ?, updated_at = ?, kind = ?,"
                 " thread_id = ? WHERE id = ? AND state = 'draft'",
-                (encode_payload(payload), new_key(), now, kind, thread_id, draft_id))
+                (encode_payload(payload), new_key(), now, kind, thread_id, draft_id),
+            )
             if cur.rowcount == 0:
                 raise OutboxRefused(f"outbox item {draft_id} is not a draft any more")
     return _get(conn, draft_id)  # type: ignore[return-value]
 
 
-def schedule_draft(conn: sqlite3.Connection, item_id: int, undo_seconds: float = 10,
-                   now: float | None = None) -> OutboxItem:
+def schedule_draft(
+    conn: sqlite3.Connection, item_id: int, undo_seconds: float = 10, now: float | None = None
+) -> OutboxItem:
     """A draft becomes a scheduled message (sent when the undo window has passed)."""
     now = _now(now)
     with transaction(conn):
@@ -397,9 +509,11 @@ def schedule_draft(conn: sqlite3.Connection, item_id: int, undo_seconds: float =
             raise OutboxRefused("the message has no recipient")
         if item.kind == "new" and not (p.get("fromMailboxAddress") or "").strip():
             raise OutboxRefused(no_sender_refusal(conn))
-        conn.execute("UPDATE outbox SET state = 'scheduled', send_after = ?, updated_at = ?,"
-                     " next_attempt_at = NULL, last_error = NULL WHERE id = ?",
-                     (_schedule_at(now, undo_seconds), now, item_id))
+        conn.execute(
+            "UPDATE outbox SET state = 'scheduled', send_after = ?, updated_at = ?,"
+            " next_attempt_at = NULL, last_error = NULL WHERE id = ?",
+            (_schedule_at(now, undo_seconds), now, item_id),
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
@@ -413,15 +527,17 @@ def undo(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> Ou
         if item is None or item.state != "scheduled":
             return None
         if item.kind == "intent":
-            conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ?,"
-                         " last_error = 'undone' WHERE id = ?", (now, item_id))
+            conn.execute(
+                "UPDATE outbox SET state = 'cancelled', updated_at = ?, last_error = 'undone' WHERE id = ?",
+                (now, item_id),
+            )
             revert_intent(conn, item)
         elif item.kind in MESSAGE_KINDS:
-            conn.execute("UPDATE outbox SET state = 'draft', send_after = NULL, updated_at = ?"
-                         " WHERE id = ?", (now, item_id))
+            conn.execute(
+                "UPDATE outbox SET state = 'draft', send_after = NULL, updated_at = ? WHERE id = ?", (now, item_id)
+            )
         else:
-            conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?",
-                         (now, item_id))
+            conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?", (now, item_id))
     return _get(conn, item_id)
 
 
@@ -433,8 +549,7 @@ def cancel(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> 
         item = _get(conn, item_id)
         if item is None or item.state not in ("draft", "scheduled", "failed"):
             return None
-        conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?",
-                     (now, item_id))
+        conn.execute("UPDATE outbox SET state = 'cancelled', updated_at = ? WHERE id = ?", (now, item_id))
         if item.kind == "intent" and item.state == "scheduled":
             revert_intent(conn, item)
     return _get(conn, item_id)
@@ -464,12 +579,19 @@ def retry(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> O
             "UPDATE outbox SET state = 'scheduled', idempotency_key = ?, prev_value = ?,"
             " send_after = ?, next_attempt_at = NULL, attempts = 0, last_error = NULL,"
             " operation_id = NULL, operation_status = NULL, updated_at = ? WHERE id = ?",
-            (key, prev, now, now, item_id))
+            (key, prev, now, now, item_id),
+        )
     return _get(conn, item_id)
 
 
-def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None,
-         from_mailbox: str | None = None, now: float | None = None) -> OutboxItem:
+def edit(
+    conn: sqlite3.Connection,
+    item_id: int,
+    *,
+    body_text: str | None = None,
+    from_mailbox: str | None = None,
+    now: float | None = None,
+) -> OutboxItem:
     """Mend a message the server does not have: a new body (``body_text``) and/or sender
     (``from_mailbox``). A draft stays a draft; a queued or failed one is queued again (sent
     at once by a flush). The changed body gets a fresh Idempotency-Key (a key belongs to one
@@ -480,8 +602,9 @@ def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None
         if item is None:
             raise OutboxRefused(f"no outbox item #{item_id}")
         if item.kind not in MESSAGE_KINDS:
-            raise OutboxRefused(f"#{item_id} is an {item.kind} item: "
-                                "only a reply, forward or new message can be edited")
+            raise OutboxRefused(
+                f"#{item_id} is an {item.kind} item: only a reply, forward or new message can be edited"
+            )
         if item.state not in ("draft", "scheduled", "failed"):
             raise OutboxRefused(f"cannot edit #{item_id}: it is {item.state} (the server may have it already)")
         payload = dict(item.payload)
@@ -506,7 +629,8 @@ def edit(conn: sqlite3.Connection, item_id: int, *, body_text: str | None = None
             "UPDATE outbox SET payload = ?, idempotency_key = ?, state = ?, send_after = ?,"
             " next_attempt_at = NULL, attempts = 0, last_error = NULL, operation_id = NULL,"
             " operation_status = NULL, updated_at = ? WHERE id = ?",
-            (encode_payload(payload), new_key(), state, send_after, now, item_id))
+            (encode_payload(payload), new_key(), state, send_after, now, item_id),
+        )
     return _get(conn, item_id)  # type: ignore[return-value]
 
 
@@ -521,12 +645,15 @@ def reopen(conn: sqlite3.Connection, item_id: int, now: float | None = None) -> 
         conn.execute(
             "UPDATE outbox SET state = 'draft', idempotency_key = ?, send_after = NULL,"
             " next_attempt_at = NULL, attempts = 0, last_error = NULL, operation_id = NULL,"
-            " operation_status = NULL, updated_at = ? WHERE id = ?", (new_key(), now, item_id))
+            " operation_status = NULL, updated_at = ? WHERE id = ?",
+            (new_key(), now, item_id),
+        )
     return _get(conn, item_id)
 
 
-def list_items(conn: sqlite3.Connection, states: Iterable[str] | None = None, *,
-               limit: int | None = None) -> list[OutboxItem]:
+def list_items(
+    conn: sqlite3.Connection, states: Iterable[str] | None = None, *, limit: int | None = None
+) -> list[OutboxItem]:
     """Outbox rows, oldest first, optionally only those in ``states``."""
     sql, params = "SELECT * FROM outbox", list[object]()
     if states is not None:
@@ -543,8 +670,9 @@ def list_items(conn: sqlite3.Connection, states: Iterable[str] | None = None, *,
 def pending_for_thread(conn: sqlite3.Connection, thread_id: str) -> list[OutboxItem]:
     """What the thread view shows under the conversation: every item of the thread that is
     neither sent nor cancelled (drafts, queued, in flight, failed), oldest first."""
-    rows = conn.execute("SELECT * FROM outbox WHERE thread_id = ? AND state NOT IN ('sent', 'cancelled')"
-                        " ORDER BY id", (thread_id,))
+    rows = conn.execute(
+        "SELECT * FROM outbox WHERE thread_id = ? AND state NOT IN ('sent', 'cancelled') ORDER BY id", (thread_id,)
+    )
     return [OutboxItem.from_row(r) for r in rows]
 
 
@@ -579,8 +707,7 @@ def to_send_count(conn: sqlite3.Connection) -> int:
 def in_undo_window(conn: sqlite3.Connection, now: float | None = None) -> list[OutboxItem]:
     """Queued items whose undo window is still running at ``now``, oldest first: what
     quitting would otherwise leave unsent until the next launch."""
-    rows = conn.execute("SELECT * FROM outbox WHERE state = 'scheduled' AND send_after > ? ORDER BY id",
-                        (_now(now),))
+    rows = conn.execute("SELECT * FROM outbox WHERE state = 'scheduled' AND send_after > ? ORDER BY id", (_now(now),))
     return [OutboxItem.from_row(r) for r in rows]
 
 
@@ -594,4 +721,6 @@ def send_now(conn: sqlite3.Connection, item_ids: Iterable[int], now: float | Non
     with transaction(conn):
         return conn.execute(
             f"UPDATE outbox SET send_after = ?, updated_at = ? WHERE state = 'scheduled'"
-            f" AND id IN ({','.join('?' * len(ids))})", (now, now, *ids)).rowcount
+            f" AND id IN ({','.join('?' * len(ids))})",
+            (now, now, *ids),
+        ).rowcount

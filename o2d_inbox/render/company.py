@@ -26,14 +26,19 @@ FREE_MAIL = frozenset(
 #: Second-level labels of country domains ("acme.co.uk" is Acme, not Co).
 SECOND_LEVEL = frozenset("co com net org ac gov edu ltd plc gob nic or ne go".split())
 #: Words companies commonly end with, longest first so "analytics" wins over "tics".
-COMPANY_WORDS = tuple(sorted(set(
-    "corp inc labs lab group retail foods food health healthcare logistics capital systems media "
-    "travel trading traders homes industrial industries robotics cloud payments freight analytics dynamic "
-    "dynamics energy bio imports fintech devtools hr ai software solutions consulting partners "
-    "ventures studio studios digital tech technologies networks security marketing agency bank "
-    "finance insurance pharma motors airlines hotels realty worldwide global holdings beverages "
-    "apparel games interactive learning education legal data mobile apps".split()
-), key=lambda w: (-len(w), w)))
+COMPANY_WORDS = tuple(
+    sorted(
+        set(
+            "corp inc labs lab group retail foods food health healthcare logistics capital systems media "
+            "travel trading traders homes industrial industries robotics cloud payments freight analytics dynamic "
+            "dynamics energy bio imports fintech devtools hr ai software solutions consulting partners "
+            "ventures studio studios digital tech technologies networks security marketing agency bank "
+            "finance insurance pharma motors airlines hotels realty worldwide global holdings beverages "
+            "apparel games interactive learning education legal data mobile apps".split()
+        ),
+        key=lambda w: (-len(w), w),
+    )
+)
 MIN_STEM = 4  # "initech" stays one word: "ini" is too short to be a name of its own
 
 _GENERIC_LOCAL = frozenset(

@@ -59,6 +59,8 @@ def with_quote(text: str, attribution: str, original: str) -> tuple[str, str]:
     body = clean_body(text).strip("\n")
     quoted = quote_text(attribution, original)
     html_body = text_to_html(body)
-    html_quote = ('<div class="quote"><p>' + html.escape(clean_body(attribution), quote=True) + "</p>\n"
-                  "<blockquote>" + text_to_html(original) + "</blockquote></div>")
+    html_quote = (
+        '<div class="quote"><p>' + html.escape(clean_body(attribution), quote=True) + "</p>\n"
+        "<blockquote>" + text_to_html(original) + "</blockquote></div>"
+    )
     return (f"{body}\n\n{quoted}" if body else quoted), "\n".join(p for p in (html_body, html_quote) if p)

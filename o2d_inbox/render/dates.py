@@ -32,7 +32,7 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def relative(ts: datetime | None, now: datetime) -> str:
-    """"now" (< 1 min, or up to a minute in the future), "5m", "3h" (< 24 h), "Mon 14:30"
+    """ "now" (< 1 min, or up to a minute in the future), "5m", "3h" (< 24 h), "Mon 14:30"
     (< 7 days), "Jun 1" (same year), "2025-12-03" (older, or further in the future).
     Naive datetimes are taken as UTC. None -> ""."""
     if ts is None:

@@ -1,8 +1,8 @@
 """Figures for people, shared by `o2d-inbox stats` and the TUI's stats screen. Headless.
 
-    duration(11520) -> "3h 12m"      the two largest units (s, m, h, d); None -> "-"
-    percent(0.0534) -> "5.3%"        None -> "-"
-    bars([0, 3, 9], 40) -> " ▃█"     values as block characters, at most ``width`` wide
+duration(11520) -> "3h 12m"      the two largest units (s, m, h, d); None -> "-"
+percent(0.0534) -> "5.3%"        None -> "-"
+bars([0, 3, 9], 40) -> " ▃█"     values as block characters, at most ``width`` wide
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def columns(values: list[int], width: int) -> list[int]:
     if not values or width <= 0:
         return []
     per = -(-len(values) // width)
-    return [sum(values[i:i + per]) for i in range(0, len(values), per)]
+    return [sum(values[i : i + per]) for i in range(0, len(values), per)]
 
 
 def bars(values: list[int], width: int, top: int | None = None) -> str:

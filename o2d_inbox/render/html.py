@@ -45,8 +45,23 @@ _KEEP = frozenset({"p", "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre"}
 _AS_PARAGRAPH = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _AS_DIV = frozenset(
     {
-        "center", "section", "article", "header", "footer", "main", "nav", "aside", "address",
-        "figure", "figcaption", "form", "fieldset", "caption", "table", "details", "summary",
+        "center",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "aside",
+        "address",
+        "figure",
+        "figcaption",
+        "form",
+        "fieldset",
+        "caption",
+        "table",
+        "details",
+        "summary",
         "div",
     }
 )

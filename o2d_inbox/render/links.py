@@ -79,7 +79,7 @@ def _safe_url(raw: str | None) -> str | None:
             return None
     else:
         return None
-    return scheme + url[len(parts.scheme):]
+    return scheme + url[len(parts.scheme) :]
 
 
 class _Anchors(HTMLParser):

@@ -26,33 +26,38 @@ from datetime import date, datetime, time, timedelta, tzinfo
 __all__ = ["return_date", "wake_time"]
 
 _MONTHS: dict[str, int] = {}
-for _num, _names in enumerate((
-    "january jan januar janvier janv enero ene",
-    "february feb februar février fevrier févr fevr febrero",
-    "march mar märz maerz mär mars marzo",
-    "april apr avril avr abril",
-    "may mai mayo",
-    "june jun juni juin junio",
-    "july jul juli juillet juil julio",
-    "august aug août aout agosto",
-    "september sep sept septembre septiembre",
-    "october oct oktober okt octobre octubre",
-    "november nov novembre noviembre",
-    "december dec dezember dez décembre decembre déc diciembre dic",
-), start=1):
+for _num, _names in enumerate(
+    (
+        "january jan januar janvier janv enero ene",
+        "february feb februar février fevrier févr fevr febrero",
+        "march mar märz maerz mär mars marzo",
+        "april apr avril avr abril",
+        "may mai mayo",
+        "june jun juni juin junio",
+        "july jul juli juillet juil julio",
+        "august aug août aout agosto",
+        "september sep sept septembre septiembre",
+        "october oct oktober okt octobre octubre",
+        "november nov novembre noviembre",
+        "december dec dezember dez décembre decembre déc diciembre dic",
+    ),
+    start=1,
+):
     for _name in _names.split():
         _MONTHS[_name] = _num
 
 _WEEKDAYS: dict[str, int] = {}
-for _num, _names in enumerate((
-    "monday montag lundi lunes Mon",
-    "tuesday dienstag mardi martes Tue Tues",
-    "wednesday mittwoch mercredi miércoles miercoles Wed",
-    "thursday donnerstag jeudi jueves Thu Thur Thurs",
-    "friday freitag vendredi viernes Fri",
-    "saturday samstag samedi sábado sabado Sat",
-    "sunday sonntag dimanche domingo Sun",
-)):
+for _num, _names in enumerate(
+    (
+        "monday montag lundi lunes Mon",
+        "tuesday dienstag mardi martes Tue Tues",
+        "wednesday mittwoch mercredi miércoles miercoles Wed",
+        "thursday donnerstag jeudi jueves Thu Thur Thurs",
+        "friday freitag vendredi viernes Fri",
+        "saturday samstag samedi sábado sabado Sat",
+        "sunday sonntag dimanche domingo Sun",
+    )
+):
     for _name in _names.split():
         _WEEKDAYS[_name.lower()] = _num
 # Capitalised English abbreviations only ("Mon, Dec 7"): "mon", "sun", "sat", "wed" are words.
@@ -73,15 +78,32 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")),
     ("md", re.compile(rf"\b{_MON}\s+(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}(?!\d){_YEAR}", re.I)),
     ("dm", re.compile(rf"\b(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+|de\s+)?{_MON}(?![a-zà-ü]){_YEAR}", re.I)),
-    ("num", re.compile(r"(?<![\d./])(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})"
-                       r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d/]|\.\d)")),
+    (
+        "num",
+        re.compile(
+            r"(?<![\d./])(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})"
+            r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d/]|\.\d)"
+        ),
+    ),
     ("ord", re.compile(r"\b(?:the|dem|den|am)\s+(?P<d>\d{1,2})(?:st|nd|rd|th|\.)(?!\d)", re.I)),
     ("wd", re.compile(rf"\b(?P<wd>{_alternation(_WEEKDAY_NAMES)})\b", re.I)),
     ("wd", re.compile(rf"\b(?P<wd>{_alternation(_WEEKDAY_ABBREVIATIONS)})\b\.?")),
-    ("week", re.compile(r"\b(?:next\s+week|nächste[nr]?\s+woche|la\s+semaine\s+prochaine|"
-                        r"la\s+pr[óo]xima\s+semana|la\s+semana\s+que\s+viene)\b", re.I)),
-    ("month", re.compile(r"\b(?:next\s+month|nächste[nn]?\s+monat|le\s+mois\s+prochain|"
-                         r"el\s+pr[óo]ximo\s+mes|el\s+mes\s+que\s+viene)\b", re.I)),
+    (
+        "week",
+        re.compile(
+            r"\b(?:next\s+week|nächste[nr]?\s+woche|la\s+semaine\s+prochaine|"
+            r"la\s+pr[óo]xima\s+semana|la\s+semana\s+que\s+viene)\b",
+            re.I,
+        ),
+    ),
+    (
+        "month",
+        re.compile(
+            r"\b(?:next\s+month|nächste[nn]?\s+monat|le\s+mois\s+prochain|"
+            r"el\s+pr[óo]ximo\s+mes|el\s+mes\s+que\s+viene)\b",
+            re.I,
+        ),
+    ),
     ("tomorrow", re.compile(r"\b(?:tomorrow|demain|mañana)\b", re.I)),
     ("weeks", re.compile(r"\bin\s+(?P<n>\d|one|two|three|four)\s+weeks?\b", re.I)),
 ]
@@ -90,7 +112,9 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4}
 _RETURN_CUE = re.compile(
     r"(?:\bback|\breturn(?:ing|s)?|\bagain|in\s+the\s+office|\breachable|\bzurück|\bwieder|\bab"
     r"|de\s+retour|\bretour|\brentre|\bregres(?:o|aré|are)|\bvuelvo|\bvolver[ée]|de\s+vuelta"
-    r"|a\s+partir\s+de(?:l)?|à\s+partir\s+du|\bdès\s+le)\b[^.!?\n]{0,30}$", re.I)
+    r"|a\s+partir\s+de(?:l)?|à\s+partir\s+du|\bdès\s+le)\b[^.!?\n]{0,30}$",
+    re.I,
+)
 _UNTIL_CUE = re.compile(r"(?:\buntil|\btill|\btil|\bbis|jusqu'(?:au|à)|\bhasta)\b[^.!?\n]{0,14}$", re.I)
 _THROUGH_CUE = re.compile(r"(?:\bthrough|\bthru)\b[^.!?\n]{0,14}$", re.I)
 _RANGE_END = re.compile(r"^\s*(?:-|–|—|to|and|au|al|y)\s*(?:the\s+|le\s+|el\s+)?$", re.I)
@@ -185,8 +209,12 @@ def _found_dates(text: str, after: date) -> list[tuple[int, int, str, date]]:
     spans.sort()
     merged: list[tuple[int, int, str, date]] = []
     for span in spans:
-        if merged and merged[-1][2] == "wd" and span[2] in ("md", "dm", "num", "iso", "ord") \
-                and _SEPARATOR.match(text[merged[-1][1]:span[0]]):
+        if (
+            merged
+            and merged[-1][2] == "wd"
+            and span[2] in ("md", "dm", "num", "iso", "ord")
+            and _SEPARATOR.match(text[merged[-1][1] : span[0]])
+        ):
             # "Tuesday, Nov 30": the date decides (a weekday that disagrees is a typo more
             # often than a date a year away)
             span = (merged.pop()[0], span[1], span[2], span[3])
@@ -208,7 +236,7 @@ def _return_date(text: str, after: date) -> date | None:
     best: tuple[int, int, date] | None = None  # (-priority, position, date)
     previous_end = 0
     for start, end, kind, d in _found_dates(text, after):
-        window = text[max(previous_end, start - _WINDOW):start]
+        window = text[max(previous_end, start - _WINDOW) : start]
         gap = text[previous_end:start]
         in_range = previous_end > 0 and _RANGE_END.match(gap) is not None
         previous_end = end

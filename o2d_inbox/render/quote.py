@@ -23,9 +23,7 @@ from datetime import datetime
 
 __all__ = ["split_quoted", "attribution"]
 
-_ATTRIBUTION_END = re.compile(
-    r"(wrote|a écrit|schrieb|escribió|escreveu|ha scritto|schreef)\s*:\s*$", re.IGNORECASE
-)
+_ATTRIBUTION_END = re.compile(r"(wrote|a écrit|schrieb|escribió|escreveu|ha scritto|schreef)\s*:\s*$", re.IGNORECASE)
 _ATTRIBUTION_START = re.compile(r"^\s*(on|le|am|el|em|il|op)\s", re.IGNORECASE)
 _SEPARATOR = re.compile(
     r"^\s*(-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|message d'origine)"

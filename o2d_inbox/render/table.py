@@ -66,8 +66,11 @@ def _widths(rows: Sequence[Sequence[str]], columns: Sequence[Column], width: int
         # each level starts afresh: what leaving a column out frees goes to the others
         widths = [None if c.drop and c.drop <= level else w for w, c in zip(capped, columns)]
         while total() > width:  # one cell off the widest column that may still shrink
-            shrinkable = [i for i, c in enumerate(columns)
-                          if c.cut and (w := widths[i]) is not None and w > min(c.min, natural[i])]
+            shrinkable = [
+                i
+                for i, c in enumerate(columns)
+                if c.cut and (w := widths[i]) is not None and w > min(c.min, natural[i])
+            ]
             if not shrinkable:
                 break
             widest = max(shrinkable, key=lambda i: widths[i] or 0)

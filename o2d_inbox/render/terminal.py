@@ -23,7 +23,6 @@ from rich.cells import cell_len, split_graphemes
 MIN_WIDTH = 20  # narrower than this, wrapping makes text harder to read, not easier
 
 
-
 def terminal_width(stream: TextIO | None = None) -> int | None:
     columns = os.environ.get("COLUMNS", "").strip()
     if columns.isdigit() and int(columns) > 0:
@@ -52,7 +51,7 @@ def _wrap_line(line: str, width: int) -> list[str]:
     current = own  # the first line keeps its own prefix
     used = cell_len(current)
     fresh = True  # nothing but the prefix on `current` yet
-    for word in line[len(current):].split(" "):
+    for word in line[len(current) :].split(" "):
         size = cell_len(word)
         if not fresh and used + 1 + size <= width:
             current, used = f"{current} {word}", used + 1 + size

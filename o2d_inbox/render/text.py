@@ -46,14 +46,14 @@ _ESCAPES = re.compile(
 )
 
 # What is left after the sequences are gone. \n and \t are handled separately.
-_CONTROLS = "".join(chr(c) for c in range(0x00, 0x20) if chr(c) not in "\n\t") + "\x7f" + "".join(
-    chr(c) for c in range(0x80, 0xA0)
+_CONTROLS = (
+    "".join(chr(c) for c in range(0x00, 0x20) if chr(c) not in "\n\t")
+    + "\x7f"
+    + "".join(chr(c) for c in range(0x80, 0xA0))
 )
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 _INVISIBLE = "\u200b\u200c\u2060\u2061\u2062\u2063\u2064\ufeff\u180e"
-_DROP = re.compile(
-    "[" + re.escape(_CONTROLS + _BIDI + _INVISIBLE) + "\U000e0000-\U000e007f]"
-)
+_DROP = re.compile("[" + re.escape(_CONTROLS + _BIDI + _INVISIBLE) + "\U000e0000-\U000e007f]")
 # Emoji-ish code points on either side of a joiner that we keep.
 _PICTO = "\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 # Group 1 = a joiner inside an emoji sequence (kept); any other joiner matches without it.

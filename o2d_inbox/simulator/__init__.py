@@ -68,10 +68,21 @@ Decisions where the docs are silent (mirrored in docs/api-notes.md by the lead):
 
 from o2d_inbox.simulator.app import ServedInThread, create_app, listen_socket
 from o2d_inbox.simulator.core import BAD_NETWORK, EXAMPLE_KEY, Faults, SimConfig, SimulatedDrop, World
-from o2d_inbox.simulator.inprocess import Simulator
 from o2d_inbox.simulator.corpus import HOSTILE_KINDS, INTENTS, MAILBOXES
+from o2d_inbox.simulator.inprocess import Simulator
 
 __all__ = [
-    "BAD_NETWORK", "EXAMPLE_KEY", "Faults", "HOSTILE_KINDS", "INTENTS", "MAILBOXES", "SimConfig",
-    "ServedInThread", "SimulatedDrop", "Simulator", "World", "create_app", "listen_socket",
+    "BAD_NETWORK",
+    "EXAMPLE_KEY",
+    "Faults",
+    "HOSTILE_KINDS",
+    "INTENTS",
+    "MAILBOXES",
+    "SimConfig",
+    "ServedInThread",
+    "SimulatedDrop",
+    "Simulator",
+    "World",
+    "create_app",
+    "listen_socket",
 ]

@@ -11,17 +11,16 @@ import logging
 import math
 import re
 import socket
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from collections.abc import MutableMapping
 from typing import Any
-from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from o2d_inbox.simulator.core import SimulatedDrop, World
@@ -33,14 +32,12 @@ PAGE_CACHE_BYTES = 64 << 20
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.error, self.message, self.headers = status, error, message, headers
 
 
-def envelope(status: int, error: str, message: str,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+def envelope(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": {"error": error, "message": message}}, status, headers=headers)
 
 
@@ -74,6 +71,7 @@ class Ctx:
 
 # --- cursors: an opaque, signed position key --------------------------------------------------
 
+
 def _sig(secret: bytes, payload: str) -> str:
     return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:12]
 
@@ -89,16 +87,17 @@ def decode_cursor(secret: bytes, cursor: str, n: int) -> tuple[int, ...]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         payload, _, sig = raw.rpartition(".")
         parts = payload.split(".")
-        if parts[0] != "v1" or len(parts) != n + 1 or not hmac.compare_digest(
-                sig, _sig(secret, payload)):
+        if parts[0] != "v1" or len(parts) != n + 1 or not hmac.compare_digest(sig, _sig(secret, payload)):
             raise ValueError
         return tuple(int(p) for p in parts[1:])
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_cursor", "The cursor is invalid or expired; restart the "
-                       "listing without a cursor") from None
+        raise ApiError(
+            400, "invalid_cursor", "The cursor is invalid or expired; restart the listing without a cursor"
+        ) from None
 
 
 # --- query parsing ---------------------------------------------------------------------------
+
 
 def q_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query_params.get(name)
@@ -138,8 +137,9 @@ def body_json(raw: bytes) -> Any:
         raise ApiError(400, "invalid_json", "The request body is not valid JSON") from None
 
 
-def field_str(payload: dict[str, Any], name: str, *, required: bool = False,
-              email: bool = False, max_len: int = 200_000) -> str | None:
+def field_str(
+    payload: dict[str, Any], name: str, *, required: bool = False, email: bool = False, max_len: int = 200_000
+) -> str | None:
     value = payload.get(name)
     if value is None:
         if required:
@@ -156,6 +156,7 @@ def field_str(payload: dict[str, Any], name: str, *, required: bool = False,
 
 # --- the app ---------------------------------------------------------------------------------
 
+
 class Api:
     def __init__(self, sim: World) -> None:
         self.sim = sim
@@ -169,8 +170,7 @@ class Api:
         scheme, _, key = header.partition(" ")
         key = key.strip()
         if not header:
-            raise ApiError(401, "invalid_api_key", "Missing API key: send 'Authorization: "
-                           "Bearer ot2d_…'")
+            raise ApiError(401, "invalid_api_key", "Missing API key: send 'Authorization: Bearer ot2d_…'")
         if scheme.lower() != "bearer" or not self.sim.key_valid(key):
             raise ApiError(401, "invalid_api_key", "Invalid or expired API key")
         if not workspace:
@@ -183,8 +183,7 @@ class Api:
         except ValueError:
             raise ApiError(400, "validation_error", "workspaceId must be an integer") from None
         if ws not in self.sim.key_workspaces(key):
-            raise ApiError(403, "workspace_not_found",
-                           f"Workspace {ws} does not exist or you don't have access")
+            raise ApiError(403, "workspace_not_found", f"Workspace {ws} does not exist or you don't have access")
         return Ctx(ws=ws)
 
     def thread(self, ctx: Ctx, tid: str) -> ThreadMeta:
@@ -197,38 +196,49 @@ class Api:
     async def workspaces(self, request: Request) -> Response:
         self.auth(request, workspace=False)
         key = request.headers["authorization"].partition(" ")[2].strip()
-        return ok([
-            {"workspace_id": ws, "project_name": "Cool Outreach" if ws == self.sim.primary
-             else f"Workspace {ws}", "type": "default", "description": "Simulated workspace",
-             "max_mailboxes": 100, "role": "owner"}
-            for ws in self.sim.key_workspaces(key)
-        ])
+        return ok(
+            [
+                {
+                    "workspace_id": ws,
+                    "project_name": "Cool Outreach" if ws == self.sim.primary else f"Workspace {ws}",
+                    "type": "default",
+                    "description": "Simulated workspace",
+                    "max_mailboxes": 100,
+                    "role": "owner",
+                }
+                for ws in self.sim.key_workspaces(key)
+            ]
+        )
 
     async def capabilities(self, request: Request) -> Response:
         self.auth(request)
-        return ok({"inbox": True, "outbound": True, "syncMode": "incremental",
-                   "providers": ["opensrs", "maildoso"]})
+        return ok({"inbox": True, "outbound": True, "syncMode": "incremental", "providers": ["opensrs", "maildoso"]})
 
     async def debug(self, request: Request) -> Response:
         ctx = self.auth(request)
         inbox = self.sim.inboxes[ctx.ws]
-        return ok({
-            "workspaceId": ctx.ws,
-            "serverTime": iso(self.sim.now().timestamp()),
-            "threadCount": inbox.count(),
-            "mailboxes": [m for m, _ in MAILBOXES],
-            "syncMode": "incremental",
-            "modes": ["full", "relevant"],
-            "simulator": True,
-        })
+        return ok(
+            {
+                "workspaceId": ctx.ws,
+                "serverTime": iso(self.sim.now().timestamp()),
+                "threadCount": inbox.count(),
+                "mailboxes": [m for m, _ in MAILBOXES],
+                "syncMode": "incremental",
+                "modes": ["full", "relevant"],
+                "simulator": True,
+            }
+        )
 
     async def threads(self, request: Request) -> Response:
         ctx = self.auth(request)
         inbox = self.sim.inboxes[ctx.ws]
         # an unchanged inbox gives the same page for the same query: repeated walks (benchmark
         # rounds, reconciles) are served from memory
-        cache_key = (ctx.ws, inbox.version, tuple(sorted(
-            (k, v) for k, v in request.query_params.multi_items() if k != "workspaceId")))
+        cache_key = (
+            ctx.ws,
+            inbox.version,
+            tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k != "workspaceId")),
+        )
         cached = self.page_cache.get(cache_key)
         if cached is not None:
             return Response(cached, 200, media_type="application/json")
@@ -258,9 +268,9 @@ class Api:
             elif intent in INTENTS:
                 preds.append(lambda m: m.intent == intent)
             else:
-                raise ApiError(400, "validation_error",
-                               "replyIntent must be one of " + ", ".join(INTENTS)
-                               + " or unclassified")
+                raise ApiError(
+                    400, "validation_error", "replyIntent must be one of " + ", ".join(INTENTS) + " or unclassified"
+                )
         mode = (qp.get("mode") or "").lower()
         if mode not in ("", "full", "relevant"):
             raise ApiError(400, "validation_error", "mode must be full or relevant")
@@ -268,20 +278,16 @@ class Api:
         if relevant not in ("", "true", "false", "1", "0"):
             raise ApiError(400, "validation_error", "relevant must be true or false")
         if mode == "relevant" or relevant in ("true", "1"):
-            preds.append(lambda m: m.kind not in (KIND_WARMING, KIND_POSTMASTER)
-                         and m.has_incoming())
-        pred = (lambda m: all(p(m) for p in preds)) if len(preds) > 1 else \
-            (preds[0] if preds else None)
+            preds.append(lambda m: m.kind not in (KIND_WARMING, KIND_POSTMASTER) and m.has_incoming())
+        pred = (lambda m: all(p(m) for p in preds)) if len(preds) > 1 else (preds[0] if preds else None)
         items, next_key = self.sim.inboxes[ctx.ws].page(after, limit, pred, since)
         cursor = dumps(encode_cursor(self.secret, *next_key) if next_key else None)
-        return b'{"threads":[' + utf8(",".join(m.wire_json() for m in items)) + \
-            b'],"next_cursor":' + cursor + b"}"
+        return b'{"threads":[' + utf8(",".join(m.wire_json() for m in items)) + b'],"next_cursor":' + cursor + b"}"
 
     async def messages(self, request: Request) -> Response:
         ctx = self.auth(request)
         meta = self.thread(ctx, request.path_params["thread_id"])
-        return ok({"replyIntent": meta.intent, "campaignId": meta.campaign,
-                   "messages": meta.messages()})
+        return ok({"replyIntent": meta.intent, "campaignId": meta.campaign, "messages": meta.messages()})
 
     async def operation(self, request: Request) -> Response:
         self.auth(request)
@@ -293,13 +299,15 @@ class Api:
     async def campaigns(self, request: Request) -> Response:
         ctx = self.auth(request)
         limit = q_int(request, "limit", 50, 1, 200)
-        start = decode_cursor(self.secret, request.query_params["cursor"], 1)[0] \
-            if request.query_params.get("cursor") else 0
+        start = (
+            decode_cursor(self.secret, request.query_params["cursor"], 1)[0]
+            if request.query_params.get("cursor")
+            else 0
+        )
         items = self.sim.campaigns_for(ctx.ws)
-        page = items[start:start + limit]
+        page = items[start : start + limit]
         more = start + limit < len(items)
-        return ok({"items": page,
-                   "next_cursor": encode_cursor(self.secret, start + limit) if more else None})
+        return ok({"items": page, "next_cursor": encode_cursor(self.secret, start + limit) if more else None})
 
     async def campaign_stats(self, request: Request) -> Response:
         ctx = self.auth(request)
@@ -314,13 +322,17 @@ class Api:
         if not EMAIL_RE.match(email):
             raise ApiError(400, "validation_error", "email must be a valid email address")
         entry = self.sim.suppressions[ctx.ws].get(email.lower())
-        return ok({"email": email.lower(), "suppressed": entry is not None,
-                   "reason": entry["reason"] if entry else None,
-                   "createdAt": entry["createdAt"] if entry else None})
+        return ok(
+            {
+                "email": email.lower(),
+                "suppressed": entry is not None,
+                "reason": entry["reason"] if entry else None,
+                "createdAt": entry["createdAt"] if entry else None,
+            }
+        )
 
     # ---- mutations -------------------------------------------------------------------------
-    async def mutate(self, request: Request,
-                     perform: Callable[[Ctx, Any], tuple[int, Any]]) -> Response:
+    async def mutate(self, request: Request, perform: Callable[[Ctx, Any], tuple[int, Any]]) -> Response:
         """Idempotency-Key: same key + same request → stored answer, nothing done again;
         same key + a different request → 409. Only 2xx answers are stored."""
         ctx = self.auth(request)
@@ -328,18 +340,18 @@ class Api:
         payload = body_json(raw)
         key = request.headers.get("idempotency-key")
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
-            raise ApiError(400, "validation_error", "Idempotency-Key must be 1-255 printable "
-                           "characters")
-        canonical = json.dumps([request.method, request.url.path, ctx.ws, payload],
-                               sort_keys=True, separators=(",", ":"))  # key order is not a change
+            raise ApiError(400, "validation_error", "Idempotency-Key must be 1-255 printable characters")
+        canonical = json.dumps(
+            [request.method, request.url.path, ctx.ws, payload], sort_keys=True, separators=(",", ":")
+        )  # key order is not a change
         fp = hashlib.sha256(canonical.encode()).hexdigest()
         if key is not None and key in self.sim.idempotency:
             stored_fp, status, body = self.sim.idempotency[key]
             if stored_fp != fp:
-                raise ApiError(409, "idempotency_key_conflict", "This Idempotency-Key was "
-                               "already used with a different request")
-            return Response(body, status, media_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+                raise ApiError(
+                    409, "idempotency_key_conflict", "This Idempotency-Key was already used with a different request"
+                )
+            return Response(body, status, media_type="application/json", headers={"Idempotent-Replayed": "true"})
         if not isinstance(payload, dict):
             raise ApiError(400, "validation_error", "The request body must be a JSON object")
         status, result = perform(ctx, payload)
@@ -362,8 +374,11 @@ class Api:
             return default
         sender = sender.strip().lower()
         if sender not in (m for m, _ in MAILBOXES):
-            raise ApiError(400, "invalid_from_mailbox" if strict else "mailbox_not_found",
-                           "fromMailboxAddress is not a mailbox of this workspace")
+            raise ApiError(
+                400,
+                "invalid_from_mailbox" if strict else "mailbox_not_found",
+                "fromMailboxAddress is not a mailbox of this workspace",
+            )
         return sender
 
     @staticmethod
@@ -384,11 +399,17 @@ class Api:
             subject = meta.subject_full()
             if not subject.lower().startswith("re:"):
                 subject = "Re: " + subject
-            op, _ = self.sim.send(ctx.ws, "reply", thread_id=tid, sender=sender,
-                                  to=meta.prospect_email, subject=subject, text=text,
-                                  html_body=body_html)
-            return 200, {"status": "queued", "message_id": op.message_id,
-                         "operation_id": op.operation_id}
+            op, _ = self.sim.send(
+                ctx.ws,
+                "reply",
+                thread_id=tid,
+                sender=sender,
+                to=meta.prospect_email,
+                subject=subject,
+                text=text,
+                html_body=body_html,
+            )
+            return 200, {"status": "queued", "message_id": op.message_id, "operation_id": op.operation_id}
 
         return await self.mutate(request, perform)
 
@@ -400,11 +421,17 @@ class Api:
             to = field_str(payload, "toAddress", required=True, email=True)
             text, body_html = self._bodies(payload, False)
             sender = self._sender(payload, meta.mailbox_email)
-            op, _ = self.sim.send(ctx.ws, "forward", thread_id=tid, sender=sender, to=to or "",
-                                  subject="Fwd: " + meta.subject_display(), text=text,
-                                  html_body=body_html)
-            return 200, {"status": "queued", "message_id": op.message_id,
-                         "operation_id": op.operation_id}
+            op, _ = self.sim.send(
+                ctx.ws,
+                "forward",
+                thread_id=tid,
+                sender=sender,
+                to=to or "",
+                subject="Fwd: " + meta.subject_display(),
+                text=text,
+                html_body=body_html,
+            )
+            return 200, {"status": "queued", "message_id": op.message_id, "operation_id": op.operation_id}
 
         return await self.mutate(request, perform)
 
@@ -414,10 +441,22 @@ class Api:
             subject = field_str(payload, "subject", required=True, max_len=2000)
             text, body_html = self._bodies(payload, True)
             sender = self._sender(payload, MAILBOXES[0][0])
-            op, meta = self.sim.send(ctx.ws, "new", thread_id=None, sender=sender, to=to or "",
-                                     subject=subject or "", text=text, html_body=body_html)
-            return 200, {"status": "queued", "message_id": op.message_id,
-                         "thread_id": op.thread_id, "operation_id": op.operation_id}
+            op, meta = self.sim.send(
+                ctx.ws,
+                "new",
+                thread_id=None,
+                sender=sender,
+                to=to or "",
+                subject=subject or "",
+                text=text,
+                html_body=body_html,
+            )
+            return 200, {
+                "status": "queued",
+                "message_id": op.message_id,
+                "thread_id": op.thread_id,
+                "operation_id": op.operation_id,
+            }
 
         return await self.mutate(request, perform)
 
@@ -430,8 +469,7 @@ class Api:
                 raise ApiError(400, "validation_error", "replyIntent is required")
             intent = payload["replyIntent"]
             if intent is not None and intent not in INTENTS:
-                raise ApiError(400, "validation_error",
-                               "replyIntent must be one of " + ", ".join(INTENTS) + " or null")
+                raise ApiError(400, "validation_error", "replyIntent must be one of " + ", ".join(INTENTS) + " or null")
             meta = self.sim.inboxes[ctx.ws].touch(tid)
             assert meta is not None
             meta.intent = intent  # a reclassification is not a new message: no updatedSince bump
@@ -443,8 +481,7 @@ class Api:
         def perform(ctx: Ctx, payload: dict[str, Any]) -> tuple[int, Any]:
             emails = payload.get("emails")
             if not isinstance(emails, list) or not emails or len(emails) > 1000:
-                raise ApiError(400, "validation_error", "emails must be a list of 1-1000 "
-                               "addresses")
+                raise ApiError(400, "validation_error", "emails must be a list of 1-1000 addresses")
             if not all(isinstance(e, str) and EMAIL_RE.match(e.strip()) for e in emails):
                 raise ApiError(400, "validation_error", "emails contains an invalid address")
             reason = field_str(payload, "reason", max_len=200) or "manual_suppression"
@@ -487,10 +524,10 @@ class ServedInThread:
         self.sim = sim
         self._sock = listen_socket(host, 0)
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(create_app(sim), log_level="critical",
-                                                     access_log=False, lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        daemon=True)
+        self._server = uvicorn.Server(
+            uvicorn.Config(create_app(sim), log_level="critical", access_log=False, lifespan="off")
+        )
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
     def __enter__(self) -> ServedInThread:
         self._thread.start()
@@ -533,8 +570,11 @@ def create_app(sim: World) -> Starlette:
         Route("/campaigns/suppressions/status", api.suppression_status, methods=["GET"]),
         Route("/campaigns/{campaign_id}/stats", api.campaign_stats, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, sim=sim)],
-                    exception_handlers={ApiError: on_api_error, HTTPException: on_http_error})
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(FaultMiddleware, sim=sim)],
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
+    )
     app.state.sim = sim
     return app
 
@@ -550,8 +590,7 @@ class FaultMiddleware:
             return await self.app(scope, receive, send)
         sim, f, rng = self.sim, self.sim.faults, self.sim.fault_rng
         method, path = scope["method"], scope["path"]
-        key = next((v.decode("latin-1") for k, v in scope.get("headers", [])
-                    if k == b"idempotency-key"), None)
+        key = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"idempotency-key"), None)
 
         def log(status: int) -> None:  # 0 = the connection was dropped
             sim.request_log.append((method, path, key, status))
@@ -575,8 +614,7 @@ class FaultMiddleware:
             wait = f.retry_after
         if wait is not None:
             log(429)
-            resp = envelope(429, "rate_limited", "Rate limit exceeded; retry later",
-                            {"Retry-After": f"{wait:g}"})
+            resp = envelope(429, "rate_limited", "Rate limit exceeded; retry later", {"Retry-After": f"{wait:g}"})
             return await resp(scope, receive, send)
         if r_fail < f.fail_rate:
             status = (500, 502, 503)[int(r_fail / f.fail_rate * 3) % 3]
@@ -594,8 +632,7 @@ class FaultMiddleware:
         except Exception:  # a simulator bug: answer like a server would, log it for us
             logging.getLogger(__name__).exception("simulator error on %s %s", method, path)
             captured.clear()
-            await envelope(500, "internal_error", "Internal server error")(
-                scope, receive, capture)
+            await envelope(500, "internal_error", "Internal server error")(scope, receive, capture)
         start = captured[0]
         status = start["status"]
         body = b"".join(m.get("body", b"") for m in captured[1:])
@@ -615,6 +652,10 @@ class FaultMiddleware:
 async def _cut(send: Any) -> None:
     """Start a response and never finish it: raising afterwards makes an ASGI server close the
     socket mid-response (raising *before* the start would make uvicorn answer 500 instead)."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", b"1024")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+        }
+    )

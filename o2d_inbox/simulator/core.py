@@ -5,26 +5,44 @@ No HTTP here: app.py serves a World, inprocess.py reaches it without a socket.""
 from __future__ import annotations
 
 import math
-import re
 import random
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from collections.abc import Callable
 
 from o2d_inbox.simulator.corpus import (
-    CAMPAIGNS, COMPANIES, FIRST, HOSTILE_KINDS, INBOUND_SUBJECTS, LAST, LIVE_REPLIES, MAILBOXES, PATHOLOGICAL,
+    CAMPAIGNS,
+    COMPANIES,
+    FIRST,
+    HOSTILE_KINDS,
+    INBOUND_SUBJECTS,
+    LAST,
+    LIVE_REPLIES,
+    MAILBOXES,
+    PATHOLOGICAL,
     PROSPECT_BY_INTENT,
 )
 from o2d_inbox.simulator.generator import (
-    KIND_PROSPECT, ThreadMeta, html_quoted, iso, quote_attribution, seed_digest, text_to_html,
+    KIND_PROSPECT,
+    ThreadMeta,
+    html_quoted,
+    iso,
+    quote_attribution,
+    seed_digest,
+    text_to_html,
 )
 from o2d_inbox.simulator.inbox import Inbox
 
 #: the classification a live reply gets (a bounce is not a reply: it is seeded only)
 LIVE_INTENTS: tuple[str | None, ...] = (
-    ("interested",) * 3 + ("neutral",) * 3 + ("out_of_office",) * 2 + ("not_interested",) * 2
-    + ("unsubscribe",) + (None,) * 2
+    ("interested",) * 3
+    + ("neutral",) * 3
+    + ("out_of_office",) * 2
+    + ("not_interested",) * 2
+    + ("unsubscribe",)
+    + (None,) * 2
 )
 
 #: With ``api_keys=None`` a key is refused when one of its ``_``/``-`` separated words starts
@@ -54,8 +72,9 @@ class Faults:
 
 #: A bad network that one ``sync`` must still get through (tests/sync/test_sync_faults.py,
 #: benchmarks/bench_faults.py): SimConfig(**BAD_NETWORK) or faults set one by one.
-BAD_NETWORK: dict[str, float] = dict(fail_rate=0.2, drop_rate=0.05, malformed_rate=0.05,
-                                     latency=0.02, rate_limit_rps=5.0, rate_limit_burst=2.0)
+BAD_NETWORK: dict[str, float] = dict(
+    fail_rate=0.2, drop_rate=0.05, malformed_rate=0.05, latency=0.02, rate_limit_rps=5.0, rate_limit_burst=2.0
+)
 
 
 class TokenBucket:
@@ -165,8 +184,7 @@ class World:
         anchor = cfg.anchor or (start - timedelta(minutes=1))
         # the first workspace holds the seeded data; others start empty
         self.inboxes: dict[int, Inbox] = {
-            ws: Inbox(cfg.threads if k == 0 else 0, cfg.seed + k, int(anchor.timestamp()),
-                      cfg.hostile)
+            ws: Inbox(cfg.threads if k == 0 else 0, cfg.seed + k, int(anchor.timestamp()), cfg.hostile)
             for k, ws in enumerate(cfg.workspaces)
         }
         self.primary = cfg.workspaces[0]
@@ -217,8 +235,12 @@ class World:
                 # recent threads are likelier to get answers
                 i = min(int(rng.expovariate(1 / max(inbox.n / 10, 1))), inbox.n - 1)
                 meta = inbox.get(inbox.tid_of(i))
-                if meta is not None and meta.kind == KIND_PROSPECT and meta.hostile is None \
-                        and meta.intent != "bounced":
+                if (
+                    meta is not None
+                    and meta.kind == KIND_PROSPECT
+                    and meta.hostile is None
+                    and meta.intent != "bounced"
+                ):
                     self._touch(inbox, meta.tid).intent = intent  # the server classifies it
                     self._inbound(inbox, meta.tid, None, at, intent=intent)
                     return
@@ -235,20 +257,56 @@ class World:
             raise KeyError(tid)
         return meta
 
-    def _new_thread(self, inbox: Inbox, *, mailbox: int, subject: str, first: str, last: str,
-                    company: str, intent: str | None, ts: int, tid: str | None = None) -> ThreadMeta:
+    def _new_thread(
+        self,
+        inbox: Inbox,
+        *,
+        mailbox: int,
+        subject: str,
+        first: str,
+        last: str,
+        company: str,
+        intent: str | None,
+        ts: int,
+        tid: str | None = None,
+    ) -> ThreadMeta:
         meta = ThreadMeta(
-            tid=tid or self._next("thr_n"), index=-1, kind=KIND_PROSPECT, mailbox=mailbox, campaign=None,
-            intent=intent, base_subject=subject, first=first, last=last, company=company,
-            seed_count=0, last_ours=True, last_ts=ts, step=0, html_mode=0,
-            variant=self._counter % 251, cc=False, spam=False, seed_intent=intent,
+            tid=tid or self._next("thr_n"),
+            index=-1,
+            kind=KIND_PROSPECT,
+            mailbox=mailbox,
+            campaign=None,
+            intent=intent,
+            base_subject=subject,
+            first=first,
+            last=last,
+            company=company,
+            seed_count=0,
+            last_ours=True,
+            last_ts=ts,
+            step=0,
+            html_mode=0,
+            variant=self._counter % 251,
+            cc=False,
+            spam=False,
+            seed_intent=intent,
         )
         inbox.add_created(meta)
         return meta
 
-    def _message(self, meta: ThreadMeta, *, ours: bool, sender: str, to: list[str],
-                 subject: str, text: str | None, html_body: str | None, at: datetime,
-                 cc: list[str] | None = None) -> dict[str, Any]:
+    def _message(
+        self,
+        meta: ThreadMeta,
+        *,
+        ours: bool,
+        sender: str,
+        to: list[str],
+        subject: str,
+        text: str | None,
+        html_body: str | None,
+        at: datetime,
+        cc: list[str] | None = None,
+    ) -> dict[str, Any]:
         k = meta.message_count
         return {
             "id": f"msg_{meta.tid[4:]}_{k + 1:02d}",
@@ -264,8 +322,7 @@ class World:
             "folder": "sent" if ours else "inbox",
         }
 
-    def _inbound(self, inbox: Inbox, tid: str | None, body: str | None, at: datetime,
-                 intent: str | None = None) -> str:
+    def _inbound(self, inbox: Inbox, tid: str | None, body: str | None, at: datetime, intent: str | None = None) -> str:
         """A prospect's message arrives at ``at`` (a new thread when tid is None). Without a
         body one is written: for ``intent`` when given, else a generic reply; an answer in a
         conversation quotes the message it answers."""
@@ -274,10 +331,15 @@ class World:
             rng = self._live_rng
             first, last, company = rng.choice(FIRST), rng.choice(LAST), rng.choice(COMPANIES)
             meta = self._new_thread(
-                inbox, mailbox=rng.randrange(len(MAILBOXES)),
-                subject=INBOUND_SUBJECTS[rng.randrange(len(INBOUND_SUBJECTS))].format(
-                    first=first, company=company),
-                first=first, last=last, company=company, intent=intent, ts=ts)
+                inbox,
+                mailbox=rng.randrange(len(MAILBOXES)),
+                subject=INBOUND_SUBJECTS[rng.randrange(len(INBOUND_SUBJECTS))].format(first=first, company=company),
+                first=first,
+                last=last,
+                company=company,
+                intent=intent,
+                ts=ts,
+            )
         else:
             meta = self._touch(inbox, tid)
         html_body = None
@@ -300,9 +362,16 @@ class World:
         subject = meta.subject_full() if meta.message_count else meta.base_subject
         if meta.message_count and not subject.lower().startswith("re:"):
             subject = "Re: " + subject
-        msg = self._message(meta, ours=False, sender=meta.prospect_email,
-                            to=[meta.mailbox_email], subject=subject, text=text,
-                            html_body=html_body, at=at)
+        msg = self._message(
+            meta,
+            ours=False,
+            sender=meta.prospect_email,
+            to=[meta.mailbox_email],
+            subject=subject,
+            text=text,
+            html_body=html_body,
+            at=at,
+        )
         inbox.append(meta, msg, ts)
         return meta.tid
 
@@ -326,11 +395,28 @@ class World:
             tid = out[kind] = f"thr_p_{kind}"
             if inbox.get(tid) is not None:
                 continue
-            meta = self._new_thread(inbox, mailbox=0, subject=subject, first="Pat", last="Hollis",
-                                    company=COMPANIES[0], intent=intent, ts=ts, tid=tid)
+            meta = self._new_thread(
+                inbox,
+                mailbox=0,
+                subject=subject,
+                first="Pat",
+                last="Hollis",
+                company=COMPANIES[0],
+                intent=intent,
+                ts=ts,
+                tid=tid,
+            )
             meta.email = sender
-            msg = self._message(meta, ours=False, sender=meta.prospect_email, to=[meta.mailbox_email],
-                                subject=subject, text=body, html_body=None, at=at)
+            msg = self._message(
+                meta,
+                ours=False,
+                sender=meta.prospect_email,
+                to=[meta.mailbox_email],
+                subject=subject,
+                text=body,
+                html_body=None,
+                at=at,
+            )
             if date:
                 msg["date_received"] = date
             inbox.append(meta, msg, ts)
@@ -362,8 +448,7 @@ class World:
     def hostile_thread_ids(self) -> dict[str, str]:
         """kind -> thread id of the seeded hostile-content threads present."""
         inbox = self.inboxes[self.primary]
-        return {kind: f"thr_x_{kind}" for kind in HOSTILE_KINDS
-                if inbox.index_of(f"thr_x_{kind}") is not None}
+        return {kind: f"thr_x_{kind}" for kind in HOSTILE_KINDS if inbox.index_of(f"thr_x_{kind}") is not None}
 
     @property
     def mailboxes(self) -> list[str]:
@@ -378,11 +463,17 @@ class World:
         out = []
         for k, (cid, name, priority, status) in enumerate(CAMPAIGNS):
             created = anchor - Inbox.SPAN_SECONDS - 86400 * (30 - 3 * k)
-            out.append({
-                "id": cid, "workspaceId": ws, "name": name, "priority": priority,
-                "status": status, "createdAt": iso(created),
-                "updatedAt": iso(anchor - 86400 * (k + 1)),
-            })
+            out.append(
+                {
+                    "id": cid,
+                    "workspaceId": ws,
+                    "name": name,
+                    "priority": priority,
+                    "status": status,
+                    "createdAt": iso(created),
+                    "updatedAt": iso(anchor - 86400 * (k + 1)),
+                }
+            )
         return out
 
     def campaign_stats(self, ws: int, campaign_id: str) -> dict[str, Any] | None:
@@ -399,15 +490,31 @@ class World:
             counted = self._campaign_counts[ws] = (inbox.version, inbox.campaign_counts())
         total, replied, bounced, sent = counted[1].get(campaign_id, [0, 0, 0, 0])
         return {
-            "campaignId": campaign_id, "status": status,
-            "contacts": {"total": total, "active": total - replied - bounced, "completed": 0,
-                         "replied": replied, "bounced": bounced},
+            "campaignId": campaign_id,
+            "status": status,
+            "contacts": {
+                "total": total,
+                "active": total - replied - bounced,
+                "completed": 0,
+                "replied": replied,
+                "bounced": bounced,
+            },
             "sends": {"total": sent, "sent": sent, "failed": 0, "bounced": bounced, "replied": replied},
         }
 
     # -- outbound ----------------------------------------------------------------------------
-    def send(self, ws: int, kind: str, *, thread_id: str | None, sender: str, to: str,
-             subject: str, text: str | None, html_body: str | None) -> tuple[Operation, ThreadMeta | None]:
+    def send(
+        self,
+        ws: int,
+        kind: str,
+        *,
+        thread_id: str | None,
+        sender: str,
+        to: str,
+        subject: str,
+        text: str | None,
+        html_body: str | None,
+    ) -> tuple[Operation, ThreadMeta | None]:
         """Queue an outbound message; replies and new messages are appended to their thread
         at once (a new message: it bumps updatedSince), unless the recipient bounces."""
         now = self.now()
@@ -417,33 +524,52 @@ class World:
         if kind == "new":
             mbx = [m for m, _ in MAILBOXES].index(sender) if sender in self.mailboxes else 0
             local = to.partition("@")[0]
-            meta = self._new_thread(inbox, mailbox=mbx, subject=subject,
-                                    first=local.split(".")[0].title() or "There", last="",
-                                    company=to.partition("@")[2] or "unknown", intent=None,
-                                    ts=int(now.timestamp()))
+            meta = self._new_thread(
+                inbox,
+                mailbox=mbx,
+                subject=subject,
+                first=local.split(".")[0].title() or "There",
+                last="",
+                company=to.partition("@")[2] or "unknown",
+                intent=None,
+                ts=int(now.timestamp()),
+            )
             meta.email = to.strip().lower()  # replies come from the address we wrote to
         elif thread_id is not None:
             meta = self._touch(inbox, thread_id)
         tid = meta.tid if meta else None
-        message_id = f"<{self._next('out')}.{seed_digest(tid, now.timestamp()).hex()}@" \
-                     f"{sender.rpartition('@')[2]}>"
+        message_id = f"<{self._next('out')}.{seed_digest(tid, now.timestamp()).hex()}@{sender.rpartition('@')[2]}>"
         if meta is not None and kind in ("reply", "new") and not bounce:
-            msg = self._message(meta, ours=True, sender=sender, to=[to], subject=subject,
-                                text=text, html_body=html_body, at=now)
+            msg = self._message(
+                meta, ours=True, sender=sender, to=[to], subject=subject, text=text, html_body=html_body, at=now
+            )
             msg["message_id"] = message_id
             inbox.append(meta, msg, int(now.timestamp()))
         op = Operation(
-            operation_id=self._next(f"op_{kind}_"), kind=kind, created=now,
-            message_id=message_id, thread_id=tid, recipient=to,
+            operation_id=self._next(f"op_{kind}_"),
+            kind=kind,
+            created=now,
+            message_id=message_id,
+            thread_id=tid,
+            recipient=to,
             error=f"550 5.1.1 <{to}>: recipient address rejected (bounced)" if bounce else None,
         )
         self.operations[op.operation_id] = op
-        self.sent_messages.append({
-            "kind": kind, "operation_id": op.operation_id, "thread_id": tid,
-            "from_email": sender, "to": to, "subject": subject, "body_text": text,
-            "body_html": html_body, "message_id": message_id, "date": iso(now.timestamp()),
-            "bounced": bounce,
-        })
+        self.sent_messages.append(
+            {
+                "kind": kind,
+                "operation_id": op.operation_id,
+                "thread_id": tid,
+                "from_email": sender,
+                "to": to,
+                "subject": subject,
+                "body_text": text,
+                "body_html": html_body,
+                "message_id": message_id,
+                "date": iso(now.timestamp()),
+                "bounced": bounce,
+            }
+        )
         return op, meta
 
     def operation(self, op_id: str) -> dict[str, Any] | None:
@@ -455,8 +581,12 @@ class World:
         keys = self.cfg.api_keys
         if keys is None:
             words = re.split(r"[_\-]", key.lower())[1:]
-            return key.startswith("ot2d_") and len(key) > 5 and key.isprintable() and not any(
-                w.startswith(REJECTED_KEY_WORDS) or w == "bad" for w in words)
+            return (
+                key.startswith("ot2d_")
+                and len(key) > 5
+                and key.isprintable()
+                and not any(w.startswith(REJECTED_KEY_WORDS) or w == "bad" for w in words)
+            )
         return key in keys
 
     def key_workspaces(self, key: str) -> list[int]:

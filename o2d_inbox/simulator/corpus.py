@@ -95,16 +95,13 @@ OUR_FIRST = (
 )
 #: our sequence steps after the first one, sent while the prospect has not answered yet
 OUR_BUMP = (
-    "Hi {first},\n\nBumping this to the top of your inbox in case it got buried. Worth a "
-    "quick look?\n\n{our}",
-    "Hi {first}, following up on my note below. Would a 15-minute call next week make "
-    "sense?\n\n{our}",
+    "Hi {first},\n\nBumping this to the top of your inbox in case it got buried. Worth a quick look?\n\n{our}",
+    "Hi {first}, following up on my note below. Would a 15-minute call next week make sense?\n\n{our}",
     "{first} — last note from me on this. If outbound isn't a priority at {company} right "
     "now, just say so and I'll close the loop.\n\n{our}",
     "Hi {first},\n\nOne more idea: teams like {company} usually start with a two-week pilot "
     "on a single mailbox. Happy to set that up for you.\n\n{our}",
-    "Hi {first},\n\nJust wanted to follow up on my last email. Would love to connect this "
-    "week.\n\n{our}",
+    "Hi {first},\n\nJust wanted to follow up on my last email. Would love to connect this week.\n\n{our}",
 )
 #: our answers in the middle of a conversation: entry (j + 1) % 5 answers the prospect's
 #: PROSPECT_BY_INTENT[None][j] (both pools are picked by variant + message index)
@@ -149,32 +146,27 @@ OUR_ANSWER: dict[str, tuple[str, ...]] = {
         "from teams like {company}.\n\n{our}",
         "Sure! We work with Hooli, Initech and Globex, mostly teams of 5 to 50 reps. Pricing "
         "starts at $49 per seat. Want me to set up a short call to see if it fits?\n\n{our}",
-        "Thanks for looping in {first2}. {first2}, happy to walk you through it whenever "
-        "suits.\n\n{our}",
+        "Thanks for looping in {first2}. {first2}, happy to walk you through it whenever suits.\n\n{our}",
     ),
 }
 PROSPECT_BY_INTENT: dict[str | None, tuple[str, ...]] = {
     "interested": (
         "Hi {our},\n\nThanks for reaching out. This sounds interesting. Could we set up a call "
         "next week? Tuesday or Wednesday afternoon works.\n\n{first}",
-        "Yes, we've been looking at this. Can you send pricing for a team of 20?\n\n{first} {last}"
-        "\n{company}",
+        "Yes, we've been looking at this. Can you send pricing for a team of 20?\n\n{first} {last}\n{company}",
         "Timing is actually good: we're reviewing vendors this quarter. What does your "
         "availability look like on Thursday or Friday?\n\n{first}",
         "Interested. Can you walk me and our Head of Sales through it? Send a few times that "
         "work and I'll loop her in.\n\n{first} {last}",
-        "Sure, let's chat. What does pricing look like for about 50 seats, and is there an "
-        "annual discount?\n\n{first}",
+        "Sure, let's chat. What does pricing look like for about 50 seats, and is there an annual discount?\n\n{first}",
         "Hey {our}, good timing. Do you have 30 minutes on Monday afternoon? Send the invite "
         "to this address.\n\n{first}\n\nSent from my iPhone",
     ),
     "not_interested": (
         "Hi {our}, thanks but we're not interested at this time.\n\n{first}",
         "Please stop emailing me. Not a fit for {company}.",
-        "We're happy with our current tool and locked in until next year. Not a priority, "
-        "sorry.\n\n{first}",
-        "Appreciate the persistence, but this isn't something we need. Best of luck.\n\n"
-        "{first}",
+        "We're happy with our current tool and locked in until next year. Not a priority, sorry.\n\n{first}",
+        "Appreciate the persistence, but this isn't something we need. Best of luck.\n\n{first}",
         "No thanks.",
     ),
     "out_of_office": (
@@ -185,8 +177,7 @@ PROSPECT_BY_INTENT: dict[str | None, tuple[str, ...]] = {
         "Automatic reply: I'm travelling for work and returning on {back}. Expect delays in my "
         "responses. For anything urgent, reach {first2} at {first2_lower}@{domain}.",
         "Hi, I'm out of the office and back in on {back_weekday}. I'll reply when I'm back.",
-        "Automatic reply: I'm on parental leave until next month. Your message will not be "
-        "forwarded.",
+        "Automatic reply: I'm on parental leave until next month. Your message will not be forwarded.",
     ),
     "bounced": (  # delivery status notifications, in the style of the big providers
         "** Address not found **\n\nYour message wasn't delivered to {email} because the "
@@ -239,8 +230,12 @@ DSN_SUBJECTS = (
     "Delivery Status Notification (Failure)",
 )
 #: sender of a delivery status notification, per template
-DSN_FROM = ("mailer-daemon@googlemail.com", "mailer-daemon@{domain}", "mailer-daemon@mx1.{domain}",
-            "mailer-daemon@googlemail.com")
+DSN_FROM = (
+    "mailer-daemon@googlemail.com",
+    "mailer-daemon@{domain}",
+    "mailer-daemon@mx1.{domain}",
+    "mailer-daemon@googlemail.com",
+)
 LIVE_REPLIES = (
     "Just saw this — yes, let's talk. Are you free tomorrow?\n\n{first}",
     "Following up on my own note: we'd like a demo for the team.\n\n{first}",
@@ -274,39 +269,76 @@ DMARC_BODY = (
 # ids are ``thr_x_<kind>`` (see ``HOSTILE_KINDS``); body_text None/"" means an HTML-only body.
 _NESTED = "<div>" * 3000 + "deep inside" + "</div>" * 3000
 HOSTILE: tuple[tuple[str, str, str | None, str | None, str], ...] = (
-    ("markup", "Re: [bold red]URGENT[/] pricing", None,
-     "[link=https://evil.example]click here[/link] [blink]now[/] [/] [bold]unclosed "
-     "$(rm -rf ~) {first} %s \\[escaped] :warning: [@click=app.quit]quit[/]",
-     "<p>[bold red]URGENT[/] [@click=app.quit]quit[/]</p>"),
-    ("ansi", "\x1b[31mRED ALERT\x1b[0m invoice \x1b[2J\x1b[H overdue", None,
-     "Line one\x1b[1A\x1b[2K overwritten\r\nbell\x07 back\x08\x08space nul\x00 end \x1b[5m"
-     "blink\x1b[0m \x1b[?1049h alt screen",
-     "<p>\x1b[31mred\x1b[0m</p>"),
-    ("osc", "Hello \x1b]0;pwned\x07 world", None,
-     "\x1b]8;;https://evil.example\x1b\\totally safe link\x1b]8;;\x1b\\ and "
-     "\x1b]52;c;cm0gLXJmIH4=\x07 clipboard \x1bP+q544e\x1b\\ dcs",
-     "<p>\x1b]0;pwned\x07</p>"),
-    ("rtl", "Invoice \u202egnp.exe\u202c attached", "billing\u202efdp.exe@rtl-vendor.com",
-     "Please open \u202etxt.exe\u202c and \u2067isolate\u2069 \u200fRLM\u200e done",
-     "<p dir=\"rtl\">\u202eevil\u202c</p>"),
-    ("zerowidth", "Pay\u200bPal acc\u200dount ver\ufeffify\u2060 now", None,
-     "Zero\u200bwidth\u200c joiners\u200d everywhere\ufeff\u2060\u00ad soft hyphen",
-     "<p>z\u200bw</p>"),
-    ("wide", "【重要】お見積もりの件 🚀🔥👨‍👩‍👧‍👦 한국어 中文 测试", None,
-     "全角テキスト　と　絵文字 🎉🇯🇵👍🏽 混在。한국어도 있습니다。" * 6,
-     "<p>全角 🎉</p>"),
-    ("long", ("Re: " + "An extremely long subject line that keeps going " * 11)[:500], None,
-     "The subject of this thread is exactly five hundred characters long.",
-     "<p>long subject</p>"),
+    (
+        "markup",
+        "Re: [bold red]URGENT[/] pricing",
+        None,
+        "[link=https://evil.example]click here[/link] [blink]now[/] [/] [bold]unclosed "
+        "$(rm -rf ~) {first} %s \\[escaped] :warning: [@click=app.quit]quit[/]",
+        "<p>[bold red]URGENT[/] [@click=app.quit]quit[/]</p>",
+    ),
+    (
+        "ansi",
+        "\x1b[31mRED ALERT\x1b[0m invoice \x1b[2J\x1b[H overdue",
+        None,
+        "Line one\x1b[1A\x1b[2K overwritten\r\nbell\x07 back\x08\x08space nul\x00 end \x1b[5m"
+        "blink\x1b[0m \x1b[?1049h alt screen",
+        "<p>\x1b[31mred\x1b[0m</p>",
+    ),
+    (
+        "osc",
+        "Hello \x1b]0;pwned\x07 world",
+        None,
+        "\x1b]8;;https://evil.example\x1b\\totally safe link\x1b]8;;\x1b\\ and "
+        "\x1b]52;c;cm0gLXJmIH4=\x07 clipboard \x1bP+q544e\x1b\\ dcs",
+        "<p>\x1b]0;pwned\x07</p>",
+    ),
+    (
+        "rtl",
+        "Invoice \u202egnp.exe\u202c attached",
+        "billing\u202efdp.exe@rtl-vendor.com",
+        "Please open \u202etxt.exe\u202c and \u2067isolate\u2069 \u200fRLM\u200e done",
+        '<p dir="rtl">\u202eevil\u202c</p>',
+    ),
+    (
+        "zerowidth",
+        "Pay\u200bPal acc\u200dount ver\ufeffify\u2060 now",
+        None,
+        "Zero\u200bwidth\u200c joiners\u200d everywhere\ufeff\u2060\u00ad soft hyphen",
+        "<p>z\u200bw</p>",
+    ),
+    (
+        "wide",
+        "【重要】お見積もりの件 🚀🔥👨‍👩‍👧‍👦 한국어 中文 测试",
+        None,
+        "全角テキスト　と　絵文字 🎉🇯🇵👍🏽 混在。한국어도 있습니다。" * 6,
+        "<p>全角 🎉</p>",
+    ),
+    (
+        "long",
+        ("Re: " + "An extremely long subject line that keeps going " * 11)[:500],
+        None,
+        "The subject of this thread is exactly five hundred characters long.",
+        "<p>long subject</p>",
+    ),
     ("empty", "", None, "This message has an empty subject.", "<p>(no subject)</p>"),
     ("nested", "Re: Deeply nested newsletter", None, None, _NESTED),
-    ("script", "Re: Your invoice is ready", None, "",
-     "<p>Hi</p><script>alert('xss')</script><img src=x onerror=alert(1)>"
-     "<style>body{display:none}</style><iframe src=\"https://evil.example\"></iframe>"
-     "<a href=\"javascript:alert(2)\">open</a>"),
-    ("control", "tab\there\nnew line\r carriage \x7f del \x9b31m c1 csi \x85 nel", None,
-     "C0: \x01\x02\x03 \x1b c1: \x9b2J \x9d0;x\x9c form\x0cfeed vertical\x0btab",
-     "<p>\x9b31m</p>"),
+    (
+        "script",
+        "Re: Your invoice is ready",
+        None,
+        "",
+        "<p>Hi</p><script>alert('xss')</script><img src=x onerror=alert(1)>"
+        '<style>body{display:none}</style><iframe src="https://evil.example"></iframe>'
+        '<a href="javascript:alert(2)">open</a>',
+    ),
+    (
+        "control",
+        "tab\there\nnew line\r carriage \x7f del \x9b31m c1 csi \x85 nel",
+        None,
+        "C0: \x01\x02\x03 \x1b c1: \x9b2J \x9d0;x\x9c form\x0cfeed vertical\x0btab",
+        "<p>\x9b31m</p>",
+    ),
 )
 HOSTILE_KINDS: tuple[str, ...] = tuple(h[0] for h in HOSTILE)
 
@@ -317,19 +349,40 @@ HOSTILE_KINDS: tuple[str, ...] = tuple(h[0] for h in HOSTILE)
 # escape "\\ud800", which is valid JSON); an intent no client knows that carries a terminal
 # escape. Thread ids are ``thr_p_<kind>``.
 PATHOLOGICAL: tuple[tuple[str, str, str, str | None, str, str | None], ...] = (
-    ("before_1970", "1969-12-31T23:59:59Z", "Sent before the epoch", None,
-     "This message is dated 1969-12-31.", None),
-    ("far_future", "2300-01-01T00:00:00Z", "Sent from the far future", None,
-     "This message is dated 2300-01-01.", "interested"),
-    ("bad_date", "2026-13-45T99:99:99Z", "A date that is not one", None,
-     "This message's date cannot be read.", None),
-    ("year_1", "0001-01-01T00:00:00Z", "Sent in the year 1", None,
-     "This message is dated 0001-01-01.", None),
-    ("year_9999", "9999-12-31T23:59:59Z", "Sent at the end of time", None,
-     "I am out of the office until Monday.", "out_of_office"),
-    ("surrogate", "", "Lone \ud800 surrogate \udfff subject", "lone\ud83d@surrogate.example",
-     "A body with \udc00 lone surrogates \ud83d inside.", "neutral"),
-    ("escape_intent", "", "An intent that clears the screen", None,
-     "The intent of this thread carries a terminal escape.", "\x1b[2J\x1b[Hpwned\x07"),
+    ("before_1970", "1969-12-31T23:59:59Z", "Sent before the epoch", None, "This message is dated 1969-12-31.", None),
+    (
+        "far_future",
+        "2300-01-01T00:00:00Z",
+        "Sent from the far future",
+        None,
+        "This message is dated 2300-01-01.",
+        "interested",
+    ),
+    ("bad_date", "2026-13-45T99:99:99Z", "A date that is not one", None, "This message's date cannot be read.", None),
+    ("year_1", "0001-01-01T00:00:00Z", "Sent in the year 1", None, "This message is dated 0001-01-01.", None),
+    (
+        "year_9999",
+        "9999-12-31T23:59:59Z",
+        "Sent at the end of time",
+        None,
+        "I am out of the office until Monday.",
+        "out_of_office",
+    ),
+    (
+        "surrogate",
+        "",
+        "Lone \ud800 surrogate \udfff subject",
+        "lone\ud83d@surrogate.example",
+        "A body with \udc00 lone surrogates \ud83d inside.",
+        "neutral",
+    ),
+    (
+        "escape_intent",
+        "",
+        "An intent that clears the screen",
+        None,
+        "The intent of this thread carries a terminal escape.",
+        "\x1b[2J\x1b[Hpwned\x07",
+    ),
 )
 PATHOLOGICAL_KINDS: tuple[str, ...] = tuple(p[0] for p in PATHOLOGICAL)

@@ -18,19 +18,34 @@ return dates quoted in out-of-office text) move with the anchor.
 
 from __future__ import annotations
 
-import json.encoder
 import functools
 import hashlib
 import html
+import json.encoder
 import string
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from o2d_inbox.simulator.corpus import (
-    DMARC_BODY, DSN_FROM, DSN_SUBJECTS, FIRST, HOSTILE, HOSTILE_KINDS, MAILBOXES, OUR_ANSWER, OUR_BUMP,
-    OUR_FIRST, OUR_FOLLOWUP, POSTMASTER_FROM, POSTMASTER_SUBJECTS, PROSPECT_BY_INTENT, SUBJECTS,
-    WARMUP_BODY, WARMUP_PARTNERS, WARMUP_SUBJECTS,
+    DMARC_BODY,
+    DSN_FROM,
+    DSN_SUBJECTS,
+    FIRST,
+    HOSTILE,
+    HOSTILE_KINDS,
+    MAILBOXES,
+    OUR_ANSWER,
+    OUR_BUMP,
+    OUR_FIRST,
+    OUR_FOLLOWUP,
+    POSTMASTER_FROM,
+    POSTMASTER_SUBJECTS,
+    PROSPECT_BY_INTENT,
+    SUBJECTS,
+    WARMUP_BODY,
+    WARMUP_PARTNERS,
+    WARMUP_SUBJECTS,
 )
 
 
@@ -88,20 +103,27 @@ def text_to_html(text: str) -> str:
 
 
 # message-count weights 1..8 mapped from a byte
-COUNT_TABLE = bytes(
-    [1] * 40 + [2] * 80 + [3] * 36 + [4] * 38 + [5] * 26 + [6] * 18 + [7] * 10 + [8] * 8
-)
+COUNT_TABLE = bytes([1] * 40 + [2] * 80 + [3] * 36 + [4] * 38 + [5] * 26 + [6] * 18 + [7] * 10 + [8] * 8)
 # Intent of a prospect thread, by who wrote last (None = unclassified). A bounce is always the
 # last message (nobody answers a mailer-daemon); a thread that ends with us mostly answered a
 # reply (a booked call, an acknowledged "not interested" or "remove me", a follow-up after an
 # out-of-office) or is still waiting for any answer at all.
 INTENT_PROSPECT_LAST: tuple[str | None, ...] = (
-    ("interested",) * 56 + ("not_interested",) * 26 + ("out_of_office",) * 41 + ("bounced",) * 26
-    + ("unsubscribe",) * 15 + ("neutral",) * 56 + (None,) * 36
+    ("interested",) * 56
+    + ("not_interested",) * 26
+    + ("out_of_office",) * 41
+    + ("bounced",) * 26
+    + ("unsubscribe",) * 15
+    + ("neutral",) * 56
+    + (None,) * 36
 )
 INTENT_OURS_LAST: tuple[str | None, ...] = (
-    ("interested",) * 46 + ("not_interested",) * 48 + ("out_of_office",) * 30
-    + ("unsubscribe",) * 20 + ("neutral",) * 56 + (None,) * 56
+    ("interested",) * 46
+    + ("not_interested",) * 48
+    + ("out_of_office",) * 30
+    + ("unsubscribe",) * 20
+    + ("neutral",) * 56
+    + (None,) * 56
 )
 assert len(COUNT_TABLE) == 256 and len(INTENT_PROSPECT_LAST) == len(INTENT_OURS_LAST) == 256
 assert len(OUR_FOLLOWUP) == len(PROSPECT_BY_INTENT[None])  # answers line up with questions
@@ -110,13 +132,23 @@ assert len(OUR_FOLLOWUP) == len(PROSPECT_BY_INTENT[None])  # answers line up wit
 #: quantile function of a thread's position (0 = newest, 1 = oldest): a dozen threads per
 #: 3,000 in the last three hours, half within two weeks, a tail to six months.
 AGE_PROFILE: tuple[tuple[float, int], ...] = (
-    (0.0, 0), (0.004, 3 * 3600), (0.03, 86400), (0.15, 4 * 86400), (0.5, 14 * 86400),
-    (0.75, 45 * 86400), (0.9, 100 * 86400), (1.0, 180 * 86400),
+    (0.0, 0),
+    (0.004, 3 * 3600),
+    (0.03, 86400),
+    (0.15, 4 * 86400),
+    (0.5, 14 * 86400),
+    (0.75, 45 * 86400),
+    (0.9, 100 * 86400),
+    (1.0, 180 * 86400),
 )
 #: (age from, chance in 256 that the prospect wrote last): recent conversations wait for us,
 #: older ones were answered (or ended) long ago.
 NEEDS_REPLY_BY_AGE: tuple[tuple[int, int], ...] = (
-    (0, 166), (86400, 141), (3 * 86400, 77), (14 * 86400, 8), (45 * 86400, 1),
+    (0, 166),
+    (86400, 141),
+    (3 * 86400, 77),
+    (14 * 86400, 8),
+    (45 * 86400, 1),
 )
 
 
@@ -141,8 +173,8 @@ def _shape(n: int, prospect_last: bool, pref: int, inbound: bool) -> tuple[int, 
 _LEAD_PREF = (1, 1, 2, 3)  # by 2 bits: the sequence we would like before the first answer
 #: _shape by ``count << 4 | prospect_last << 3 | shape byte & 3 << 1 | inbound`` (the hot path)
 SHAPES: tuple[tuple[int, int], ...] = tuple(
-    _shape(key >> 4 or 1, bool(key & 8), _LEAD_PREF[key >> 1 & 3], bool(key & 1))
-    for key in range(9 << 4))
+    _shape(key >> 4 or 1, bool(key & 8), _LEAD_PREF[key >> 1 & 3], bool(key & 1)) for key in range(9 << 4)
+)
 #: who quotes the message they answer (1 the prospect, 2 us), by 3 bits: 3 threads in 8
 QUOTE_MODES = (0, 0, 0, 0, 0, 1, 1, 3)
 
@@ -150,11 +182,29 @@ KIND_PROSPECT, KIND_WARMING, KIND_POSTMASTER = 0, 1, 2
 
 #: our senders' surnames (by mailbox), for quote attributions and signatures
 _OUR_SURNAMES = ("Carter", "Mitchell", "Russo", "Lindqvist", "Okoro", "Fontaine")
-_OUR_TITLES = ("Account Executive", "SDR Team Lead", "Partnerships", "Account Executive",
-               "Sales Development", "Founder")
+_OUR_TITLES = (
+    "Account Executive",
+    "SDR Team Lead",
+    "Partnerships",
+    "Account Executive",
+    "Sales Development",
+    "Founder",
+)
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 AUTO, DSN = 1, 2  # flags of a generated message: an automatic reply (no quote), a bounce
 _AUTOMATIC = ("out_of_office", "bounced")  # intents whose classified message is automatic
 
@@ -175,8 +225,9 @@ def quote_attribution(ts: int, name: str, email: str) -> str:
     """Gmail's line above quoted history: "On Mon, Mar 9, 2026 at 2:30 PM Ann <a@b.c> wrote:"."""
     day, sec = divmod(ts, 86400)
     hour, minute = sec // 3600, sec % 3600 // 60
-    return (f"On {_gmail_day(day)} at {hour % 12 or 12}:{minute:02d} "
-            f"{'AM' if hour < 12 else 'PM'} {name} <{email}> wrote:")
+    return (
+        f"On {_gmail_day(day)} at {hour % 12 or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'} {name} <{email}> wrote:"
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -188,16 +239,24 @@ def _gmail_day(day: int) -> str:
 def html_quoted(text: str, attribution: str, quoted: str) -> str:
     """A reply's HTML the way Gmail writes it: the new text, then the attribution and the
     quoted message in a blockquote."""
-    return (text_to_html(text) + '<div class="gmail_quote"><div>' + html.escape(attribution)
-            + '</div><blockquote class="gmail_quote">' + text_to_html(quoted) + "</blockquote></div>")
+    return (
+        text_to_html(text)
+        + '<div class="gmail_quote"><div>'
+        + html.escape(attribution)
+        + '</div><blockquote class="gmail_quote">'
+        + text_to_html(quoted)
+        + "</blockquote></div>"
+    )
 
 
 def _outlook_header(ts: int, name: str, email: str, to_name: str, to: str, subject: str) -> str:
     t = time.gmtime(ts)
     hour = t.tm_hour % 12 or 12
-    return (f"________________________________\nFrom: {name} <{email}>\n"
-            f"Sent: {_long_date(t)}, {t.tm_year} {hour}:{t.tm_min:02d} "
-            f"{'AM' if t.tm_hour < 12 else 'PM'}\nTo: {to_name} <{to}>\nSubject: {subject}")
+    return (
+        f"________________________________\nFrom: {name} <{email}>\n"
+        f"Sent: {_long_date(t)}, {t.tm_year} {hour}:{t.tm_min:02d} "
+        f"{'AM' if t.tm_hour < 12 else 'PM'}\nTo: {to_name} <{to}>\nSubject: {subject}"
+    )
 
 
 @dataclass(slots=True)
@@ -272,8 +331,7 @@ class ThreadMeta:
 
     def outgoing_count(self) -> int:
         """Our messages in the thread (a campaign's sends to this contact, and our answers)."""
-        return sum(self._ours(k) for k in range(self.seed_count)) + sum(
-            not m["is_incoming"] for m in self.extra)
+        return sum(self._ours(k) for k in range(self.seed_count)) + sum(not m["is_incoming"] for m in self.extra)
 
     def has_incoming(self) -> bool:
         if self.seed_count > self.lead:
@@ -292,7 +350,7 @@ class ThreadMeta:
             return self.base_subject  # seeded subjects carry no prefix of their own
         s = self.subject_full()
         while s[:4].lower() in ("re: ", "fw: ") or s[:5].lower() == "fwd: ":
-            s = s[s.index(":") + 2:]
+            s = s[s.index(":") + 2 :]
         return s
 
     # -- messages --------------------------------------------------------------------------
@@ -371,23 +429,21 @@ class ThreadMeta:
         which = pick % len(pool)
         if intent == "bounced":
             return False, ts, self._fmt(DSN_FROM[which]), self._fmt(pool[which]), AUTO | DSN
-        return False, ts, self.prospect_email, self._fmt(pool[which], ts), \
-            AUTO if intent == "out_of_office" else 0
+        return False, ts, self.prospect_email, self._fmt(pool[which], ts), AUTO if intent == "out_of_office" else 0
 
     def _own_system(self, ours: bool, ts: int, pick: int) -> tuple[bool, int, str, str, int]:
         if self.kind == KIND_WARMING:
-            return ours, ts, self.mailbox_email if ours else self.prospect_email, \
-                self._fmt(WARMUP_BODY), AUTO
+            return ours, ts, self.mailbox_email if ours else self.prospect_email, self._fmt(WARMUP_BODY), AUTO
         if self.base_subject.startswith("DMARC"):
             text = self._fmt(DMARC_BODY)
         else:
             pool = PROSPECT_BY_INTENT["bounced"]
             text = self._fmt(pool[pick % len(pool)]).replace(
-                self.prospect_email, f"{self.first.lower()}@{_domain(self.company)}")
+                self.prospect_email, f"{self.first.lower()}@{_domain(self.company)}"
+            )
         return False, ts, self.prospect_email, text, AUTO
 
-    def _seeded_parts(self, k: int, with_html: bool = True
-                      ) -> tuple[bool, int, str, str | None, str | None]:
+    def _seeded_parts(self, k: int, with_html: bool = True) -> tuple[bool, int, str, str | None, str | None]:
         """(ours, ts, sender, body_text, body_html) of the k-th generated message; body_html
         is None when it is the plain text's paragraphs (and always without ``with_html``)."""
         ours, ts, sender, text, flags = self._own(k)
@@ -404,13 +460,18 @@ class ThreadMeta:
                 if not ours and self.variant % 4 == 1:  # an Outlook user: header, no "> "
                     to_name = self.prospect_name if p_ours else self.our_name
                     to = self.prospect_email if p_ours else self.mailbox_email
-                    head = _outlook_header(p_ts, p_name, p_sender, to_name, to,
-                                           self.base_subject if k == 1 else
-                                           "Re: " + self.base_subject)
+                    head = _outlook_header(
+                        p_ts, p_name, p_sender, to_name, to, self.base_subject if k == 1 else "Re: " + self.base_subject
+                    )
                     quoted = p_text
                     if with_html:
-                        body_html = (text_to_html(text) + "<hr><div>" + html.escape(head.partition(
-                            "\n")[2]).replace("\n", "<br>") + "</div>" + text_to_html(p_text))
+                        body_html = (
+                            text_to_html(text)
+                            + "<hr><div>"
+                            + html.escape(head.partition("\n")[2]).replace("\n", "<br>")
+                            + "</div>"
+                            + text_to_html(p_text)
+                        )
                 else:
                     head = quote_attribution(p_ts, p_name, p_sender)
                     quoted = "> " + p_text.replace("\n", "\n> ")
@@ -427,12 +488,19 @@ class ThreadMeta:
         """The k-th generated message (0 = oldest); a pure function of the seeded bytes."""
         ours, ts, sender, text, body_html = self._seeded_parts(k)
         prospect, mailbox = self.prospect_email, self.mailbox_email
-        cc = [f"{FIRST[(self.variant + 3) % len(FIRST)].lower()}@{_domain(self.company)}"] if (
-            self.cc and not ours and self.kind == KIND_PROSPECT
-            and not sender.startswith("mailer-daemon@")) else []
+        cc = (
+            [f"{FIRST[(self.variant + 3) % len(FIRST)].lower()}@{_domain(self.company)}"]
+            if (self.cc and not ours and self.kind == KIND_PROSPECT and not sender.startswith("mailer-daemon@"))
+            else []
+        )
         subject = self.subject_full() if k > 0 or self.hostile else self.base_subject
-        if not ours and self.kind == KIND_PROSPECT and self.seed_intent == "bounced" \
-                and k == self.seed_count - 1 and self.hostile is None:
+        if (
+            not ours
+            and self.kind == KIND_PROSPECT
+            and self.seed_intent == "bounced"
+            and k == self.seed_count - 1
+            and self.hostile is None
+        ):
             pool = PROSPECT_BY_INTENT["bounced"]
             subject = DSN_SUBJECTS[(self.variant + k) % len(pool)].format(base=self.base_subject)
         return {
@@ -446,8 +514,7 @@ class ThreadMeta:
             "body_text": text,
             "body_html": body_html if body_html is not None else text_to_html(text or ""),
             "is_incoming": not ours,
-            "folder": "sent" if ours else (
-                "spam" if self.spam and k == self.seed_count - 1 else "inbox"),
+            "folder": "sent" if ours else ("spam" if self.spam and k == self.seed_count - 1 else "inbox"),
         }
 
     def messages(self) -> list[dict[str, Any]]:
@@ -470,8 +537,7 @@ class ThreadMeta:
             date = iso(ts)
         if self.seed_count:
             first_id = f"{self.tid[4:]}.{self.variant:02x}{self.step:x}@{_domain(self.company)}"
-        display = self.base_subject if self.hostile is None and self.index >= 0 \
-            else self.subject_display()
+        display = self.base_subject if self.hostile is None and self.index >= 0 else self.subject_display()
         enc = _encode_str  # for the strings that are never null
         return (
             f'{{"id":{enc(self.tid)},"external_thread_id":{_js(first_id)},'
@@ -489,14 +555,12 @@ def _js(value: str | None) -> str:
     return "null" if value is None else _encode_str(value)
 
 
-def subject_for(kind: int, pick: int, first: str, company: str, mailbox: int,
-                  variant: int) -> str:
+def subject_for(kind: int, pick: int, first: str, company: str, mailbox: int, variant: int) -> str:
     if kind == KIND_PROSPECT:  # the hot path: most threads
-        return SUBJECTS[pick % len(SUBJECTS)].format(
-            company=company, first=first, our=MAILBOXES[mailbox][1])
+        return SUBJECTS[pick % len(SUBJECTS)].format(company=company, first=first, our=MAILBOXES[mailbox][1])
     if kind == KIND_WARMING:
         return WARMUP_SUBJECTS[pick % len(WARMUP_SUBJECTS)].format(code=f"WX{variant:03d}")
-    base = SUBJECTS[pick % len(SUBJECTS)].format(
-        company=company, first=first, our=MAILBOXES[mailbox][1])
+    base = SUBJECTS[pick % len(SUBJECTS)].format(company=company, first=first, our=MAILBOXES[mailbox][1])
     return POSTMASTER_SUBJECTS[pick % len(POSTMASTER_SUBJECTS)].format(
-        base=base, mbdomain=MAILBOXES[mailbox][0].partition("@")[2])
+        base=base, mbdomain=MAILBOXES[mailbox][0].partition("@")[2]
+    )

@@ -17,14 +17,24 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from typing import Any
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from o2d_inbox.simulator.corpus import CAMPAIGNS, COMPANIES, FIRST, HOSTILE, HOSTILE_KINDS, LAST, MAILBOXES
 from o2d_inbox.simulator.generator import (
-    COUNT_TABLE, INTENT_OURS_LAST, INTENT_PROSPECT_LAST, QUOTE_MODES, SHAPES, AGE_PROFILE,
-    KIND_POSTMASTER, KIND_PROSPECT, KIND_WARMING, NEEDS_REPLY_BY_AGE, ThreadMeta, subject_for,
+    AGE_PROFILE,
+    COUNT_TABLE,
+    INTENT_OURS_LAST,
+    INTENT_PROSPECT_LAST,
+    KIND_POSTMASTER,
+    KIND_PROSPECT,
+    KIND_WARMING,
+    NEEDS_REPLY_BY_AGE,
+    QUOTE_MODES,
+    SHAPES,
+    ThreadMeta,
     hostile_index,
+    subject_for,
 )
 
 Key = tuple[int, int]  # (last_ts, seq), larger = newer
@@ -40,8 +50,14 @@ def _tally(per: dict[str, list[int]], campaign: str, answered: bool, bounced: bo
 
 def _tally_meta(per: dict[str, list[int]], meta: ThreadMeta, sign: int) -> None:
     if meta.campaign is not None:
-        _tally(per, meta.campaign, meta.has_incoming() and meta.intent != "bounced", meta.intent == "bounced",
-               meta.outgoing_count(), sign)
+        _tally(
+            per,
+            meta.campaign,
+            meta.has_incoming() and meta.intent != "bounced",
+            meta.intent == "bounced",
+            meta.outgoing_count(),
+            sign,
+        )
 
 
 class Inbox:
@@ -57,8 +73,10 @@ class Inbox:
         # AGE_PROFILE in thread positions: segment starts, their ages, seconds per position
         scale = max(self.n, 1)
         self._seg_x = [u * scale for u, _ in AGE_PROFILE[:-1]]
-        self._seg = [(u * scale, age, (age2 - age) / ((u2 - u) * scale))
-                     for (u, age), (u2, age2) in zip(AGE_PROFILE, AGE_PROFILE[1:])]
+        self._seg = [
+            (u * scale, age, (age2 - age) / ((u2 - u) * scale))
+            for (u, age), (u2, age2) in zip(AGE_PROFILE, AGE_PROFILE[1:])
+        ]
         # first position of each NEEDS_REPLY_BY_AGE band, and the band's chance
         self._band_start = [self._position_of_age(age) for age, _ in NEEDS_REPLY_BY_AGE[1:]]
         self._band_chance = [chance for _, chance in NEEDS_REPLY_BY_AGE]
@@ -105,8 +123,7 @@ class Inbox:
     def _key(self, i: int) -> Key:
         return (self._ts(i), self.n - i)
 
-    def _outline(self, i: int, b: bytes, hostile: str | None
-                 ) -> tuple[int, str | None, str | None, int, int, bool]:
+    def _outline(self, i: int, b: bytes, hostile: str | None) -> tuple[int, str | None, str | None, int, int, bool]:
         """(kind, campaign, intent, message count, lead, prospect wrote last) of seeded thread
         ``i`` (``b`` its 16 bytes): what its conversation is, before any text."""
         kind = KIND_WARMING if b[0] < 13 else KIND_POSTMASTER if b[0] < 18 else KIND_PROSPECT
@@ -129,26 +146,48 @@ class Inbox:
             count = 3 if b[4] < 48 else 2
             lead = count - 1
         else:
-            count, lead = SHAPES[count << 4 | prospect_last << 3 | (shape & 3) << 1
-                                  | (shape >= 224)]
+            count, lead = SHAPES[count << 4 | prospect_last << 3 | (shape & 3) << 1 | (shape >= 224)]
             if lead == count:
                 intent = None  # outbound only: nobody has answered yet
         return kind, campaign, intent, count, lead, prospect_last
 
     def _seeded(self, i: int) -> ThreadMeta:
-        b = self._raw[16 * i: 16 * i + 16]
+        b = self._raw[16 * i : 16 * i + 16]
         hostile = self.hostile_at.get(i) if self.hostile_at else None
         kind, campaign, intent, count, lead, prospect_last = self._outline(i, b, hostile)
-        first, company, mailbox = FIRST[b[8] % len(FIRST)], COMPANIES[b[10] % len(COMPANIES)], \
-            b[2] % len(MAILBOXES)
+        first, company, mailbox = FIRST[b[8] % len(FIRST)], COMPANIES[b[10] % len(COMPANIES)], b[2] % len(MAILBOXES)
         shape = b[6]
-        base = HOSTILE[HOSTILE_KINDS.index(hostile)][1] if hostile else \
-            subject_for(kind, b[11], first, company, mailbox, b[12])
+        base = (
+            HOSTILE[HOSTILE_KINDS.index(hostile)][1]
+            if hostile
+            else subject_for(kind, b[11], first, company, mailbox, b[12])
+        )
         return ThreadMeta(
-            self.tid_of(i) if hostile else f"thr_{i:06d}", i, kind, mailbox, campaign, intent,
-            base, first, LAST[b[9] % len(LAST)], company, count, not prospect_last, self._ts(i),
-            3600 * (3 + b[12] % 45), 1 if b[13] < 12 else 2 if b[13] < 20 else 0, b[12],
-            b[14] < 15, b[15] < 5, hostile, [], [], self.n - i, lead, QUOTE_MODES[shape >> 2 & 7], None,
+            self.tid_of(i) if hostile else f"thr_{i:06d}",
+            i,
+            kind,
+            mailbox,
+            campaign,
+            intent,
+            base,
+            first,
+            LAST[b[9] % len(LAST)],
+            company,
+            count,
+            not prospect_last,
+            self._ts(i),
+            3600 * (3 + b[12] % 45),
+            1 if b[13] < 12 else 2 if b[13] < 20 else 0,
+            b[12],
+            b[14] < 15,
+            b[15] < 5,
+            hostile,
+            [],
+            [],
+            self.n - i,
+            lead,
+            QUOTE_MODES[shape >> 2 & 7],
+            None,
             intent,
         )
 
@@ -162,13 +201,19 @@ class Inbox:
             per: dict[str, list[int]] = {}
             raw, hostile_at = self._raw, self.hostile_at
             for i in range(self.n):
-                b = raw[16 * i: 16 * i + 16]
+                b = raw[16 * i : 16 * i + 16]
                 if b[3] < 20:
                     continue  # no campaign (see _outline)
                 kind, campaign, intent, count, lead, _ = self._outline(i, b, hostile_at.get(i))
                 if campaign is not None:
-                    _tally(per, campaign, count > lead and intent != "bounced", intent == "bounced",
-                           min(lead, count) + max(0, count - lead) // 2, 1)
+                    _tally(
+                        per,
+                        campaign,
+                        count > lead and intent != "bounced",
+                        intent == "bounced",
+                        min(lead, count) + max(0, count - lead) // 2,
+                        1,
+                    )
             self._seeded_campaigns = per
         out = {c: list(v) for c, v in self._seeded_campaigns.items()}
         for tid in set(self.touched) | self.deleted:
@@ -266,8 +311,7 @@ class Inbox:
                 meta = self._seeded(i)
             yield (meta.last_ts, self.n - i), meta
 
-    def walk(self, after: Key | None = None, since: int | None = None
-             ) -> Iterator[tuple[Key, ThreadMeta]]:
+    def walk(self, after: Key | None = None, since: int | None = None) -> Iterator[tuple[Key, ThreadMeta]]:
         """Threads newest first, strictly older than ``after``, stopping below ``since``."""
         b = self._stream_seeded(after)
         if not self._bumped and since is None:
@@ -286,8 +330,9 @@ class Inbox:
                 return
             yield item
 
-    def page(self, after: Key | None, limit: int, pred: Callable[[ThreadMeta], bool] | None,
-             since: int | None) -> tuple[list[ThreadMeta], Key | None]:
+    def page(
+        self, after: Key | None, limit: int, pred: Callable[[ThreadMeta], bool] | None, since: int | None
+    ) -> tuple[list[ThreadMeta], Key | None]:
         out: list[ThreadMeta] = []
         last_key: Key | None = None
         for key, meta in self.walk(after, since):

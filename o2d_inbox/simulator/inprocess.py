@@ -35,8 +35,9 @@ class SimTransport(httpx.AsyncBaseTransport):
         except SimulatedDrop:
             # what httpx says when uvicorn cuts the socket after the (unfinished) response start
             raise httpx.RemoteProtocolError(
-                "peer closed connection without sending complete message body "
-                "(received 0 bytes, expected 1024)", request=request) from None
+                "peer closed connection without sending complete message body (received 0 bytes, expected 1024)",
+                request=request,
+            ) from None
 
     async def aclose(self) -> None:
         await self._inner.aclose()

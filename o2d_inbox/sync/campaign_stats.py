@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from o2d_inbox.render.dates import parse_time
 from o2d_inbox.api.errors import ApiError, AuthError, NotFoundError, WorkspaceAccessError
 from o2d_inbox.cache.stats import save_campaign_stats
 from o2d_inbox.cache.writes import transaction
+from o2d_inbox.render.dates import parse_time
 
 MAX_AGE = 15 * 60  # seconds
 CONCURRENCY = 4
@@ -45,8 +45,9 @@ def _epoch(text: str | None) -> float | None:
     return None if when is None else when.timestamp()
 
 
-async def refresh_campaign_stats(conn: sqlite3.Connection, client: Any, *, refresh: bool,
-                                 clock: Callable[[], float] = time.time) -> bool:
+async def refresh_campaign_stats(
+    conn: sqlite3.Connection, client: Any, *, refresh: bool, clock: Callable[[], float] = time.time
+) -> bool:
     """Fetch and cache the stats of the campaigns that are due; False when some could not be read."""
     now = clock()
     ids = iter(_due(conn, now, refresh))

@@ -65,13 +65,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from o2d_inbox.render.dates import parse_time
-from o2d_inbox.api.errors import (ApiError, AuthError, BadRequestError, NotFoundError, ProtocolError,
-                                  WorkspaceAccessError)
+from o2d_inbox.api.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    NotFoundError,
+    ProtocolError,
+    WorkspaceAccessError,
+)
 from o2d_inbox.api.pacing import Concurrency
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.lock import SyncLocked, WriterLock
 from o2d_inbox.cache.writes import transaction
+from o2d_inbox.render.dates import parse_time
 from o2d_inbox.sync.campaign_stats import refresh_campaign_stats
 from o2d_inbox.sync.writer import CacheWriter
 
@@ -81,12 +87,12 @@ if TYPE_CHECKING:
 __all__ = ["SyncEngine", "SyncLocked", "SyncProgress", "SyncResult"]
 
 # sync_state keys
-K_WATERMARK = "watermark"        # ISO UTC: newest date_received seen by a completed pass
-K_GEN = "walk_gen"               # generation of the last completed walk
-K_WALK = "walk"                  # JSON progress of the walk in progress (absent: none)
-K_LAST_FULL = "last_full_at"     # local epoch seconds of the last completed walk
-K_BULK = "bulk_triggers"         # JSON [[name, sql], …] dropped for a bulk walk (absent: none)
-K_UNFETCHED = "unfetched"        # JSON [thread id, …] whose messages the last sync failed to fetch
+K_WATERMARK = "watermark"  # ISO UTC: newest date_received seen by a completed pass
+K_GEN = "walk_gen"  # generation of the last completed walk
+K_WALK = "walk"  # JSON progress of the walk in progress (absent: none)
+K_LAST_FULL = "last_full_at"  # local epoch seconds of the last completed walk
+K_BULK = "bulk_triggers"  # JSON [[name, sql], …] dropped for a bulk walk (absent: none)
+K_UNFETCHED = "unfetched"  # JSON [thread id, …] whose messages the last sync failed to fetch
 
 MAX_CURSOR_RESTARTS = 3
 # Turns of the event loop given to the next page's request before this page is validated and
@@ -119,9 +125,9 @@ MESSAGE_FLUSH_SECONDS = 0.25
 
 @dataclass
 class SyncProgress:
-    phase: str          # "threads" (walk), "updates" (incremental), "messages"
+    phase: str  # "threads" (walk), "updates" (incremental), "messages"
     done: int
-    total: int | None   # None when unknown (thread pages)
+    total: int | None  # None when unknown (thread pages)
 
 
 @dataclass
@@ -129,17 +135,15 @@ class SyncResult:
     new: int = 0
     changed: int = 0
     removed: int = 0
-    messages: int = 0         # messages stored
+    messages: int = 0  # messages stored
     seconds: float = 0.0
-    full: bool = False        # a reconcile walk completed in this sync
-    failed: int = 0           # threads whose messages could not be fetched (retried next sync)
-    skipped: int = 0          # threads / messages sent without a usable id (api/models.py)
+    full: bool = False  # a reconcile walk completed in this sync
+    failed: int = 0  # threads whose messages could not be fetched (retried next sync)
+    skipped: int = 0  # threads / messages sent without a usable id (api/models.py)
     campaigns_failed: bool = False  # campaign names could not be refreshed (retried next sync)
     # threads where an interested reply arrived in this sync (none on a cache's first sync,
     # where every thread is new): what the inbox alerts about
     interested: list[str] = field(default_factory=list)
-
-
 
 
 def _later(a: str | None, b: datetime | None) -> str | None:
@@ -151,9 +155,17 @@ def _later(a: str | None, b: datetime | None) -> str | None:
 
 
 class SyncEngine:
-    def __init__(self, conn, client, *, page_limit: int = 200, overlap: timedelta = timedelta(minutes=10),
-                 reconcile_every: timedelta = timedelta(hours=1), message_concurrency: int = 8,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        conn,
+        client,
+        *,
+        page_limit: int = 200,
+        overlap: timedelta = timedelta(minutes=10),
+        reconcile_every: timedelta = timedelta(hours=1),
+        message_concurrency: int = 8,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.conn = conn
         self.client = client
         self.page_limit = page_limit
@@ -192,8 +204,9 @@ class SyncEngine:
         except ValueError:
             return True
 
-    async def sync(self, *, full: bool = False, messages: bool = False,
-                   progress: Callable[[SyncProgress], None] | None = None) -> SyncResult:
+    async def sync(
+        self, *, full: bool = False, messages: bool = False, progress: Callable[[SyncProgress], None] | None = None
+    ) -> SyncResult:
         """One sync; raises SyncLocked if another engine holds the cache's writer lock."""
         started = time.perf_counter()
         result = SyncResult()
@@ -213,8 +226,9 @@ class SyncEngine:
         result.seconds = time.perf_counter() - started
         return result
 
-    async def _sync(self, result: SyncResult, report: Callable[[SyncProgress], None], *, full: bool,
-                    messages: bool) -> None:
+    async def _sync(
+        self, result: SyncResult, report: Callable[[SyncProgress], None], *, full: bool, messages: bool
+    ) -> None:
         first = await self._db(writes.get_state, K_WATERMARK) is None
         touched: set[str] = set()
         campaign_ids: set[str] = set()
@@ -231,8 +245,7 @@ class SyncEngine:
         result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
         # On this connection: the writer is idle here (every job before was awaited).
         await refresh_campaign_stats(self.conn, self.client, refresh=result.full, clock=self._clock)
-        stale = await self._db(writes.threads_needing_messages, None if messages else ids,
-                               include_unfetched=messages)
+        stale = await self._db(writes.threads_needing_messages, None if messages else ids, include_unfetched=messages)
         await self._fetch_many(stale, result, report)
         result.failed = len(self._unfetched)
         if first:
@@ -270,8 +283,7 @@ class SyncEngine:
 
     # --- passes ---------------------------------------------------------------------------
 
-    async def _walk(self, result: SyncResult, report: Callable[[SyncProgress], None],
-                    campaign_ids: set[str]) -> None:
+    async def _walk(self, result: SyncResult, report: Callable[[SyncProgress], None], campaign_ids: set[str]) -> None:
         # ``state`` is the writer's: read and changed only by jobs on its thread (and here
         # before the first page and after the last, when no job runs).
         state: dict[str, Any] = await self._db(self._walk_state)
@@ -279,8 +291,9 @@ class SyncEngine:
         received = [state["threads"]]
         pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
 
-        def on_pages(pages: list[PlainThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
-                                                                    SyncProgress]:
+        def on_pages(
+            pages: list[PlainThreadsPage], idle: float
+        ) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
             campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
@@ -377,38 +390,52 @@ class SyncEngine:
         with transaction(conn):
             state = {
                 "gen": int(writes.get_state(conn, K_GEN) or 0) + 1,
-                "cursor": None, "last_page": False, "restarts": 0,
-                "since": writes.get_state(conn, K_WATERMARK), "newest": None,
-                "new": 0, "changed": 0, "threads": 0,
+                "cursor": None,
+                "last_page": False,
+                "restarts": 0,
+                "since": writes.get_state(conn, K_WATERMARK),
+                "newest": None,
+                "new": 0,
+                "changed": 0,
+                "threads": 0,
                 # a first sync may become a bulk load (see BULK_LOAD)
                 "bulk_ok": BULK_LOAD and conn.execute("SELECT 1 FROM threads LIMIT 1").fetchone() is None,
             }
             writes.set_json_state(conn, K_WALK, state)
         return state
 
-    async def _incremental(self, result: SyncResult, report: Callable[[SyncProgress], None],
-                           touched: set[str], campaign_ids: set[str]) -> None:
+    async def _incremental(
+        self, result: SyncResult, report: Callable[[SyncProgress], None], touched: set[str], campaign_ids: set[str]
+    ) -> None:
         wm, gen = await self._db(lambda conn: (writes.get_state(conn, K_WATERMARK), writes.get_state(conn, K_GEN)))
         since = parse_time(wm)
         assert since is not None  # reconcile_due() walks when there is no watermark
-        newest = await self._updated_since(since - self.overlap, int(gen or 0), result, touched,
-                                           campaign_ids, report)
+        newest = await self._updated_since(since - self.overlap, int(gen or 0), result, touched, campaign_ids, report)
         if newest is not None:
+
             def advance(conn: sqlite3.Connection) -> None:
                 with transaction(conn):
                     writes.set_state(conn, K_WATERMARK, _later(writes.get_state(conn, K_WATERMARK), newest))
+
             await self._db(advance)
 
-    async def _updated_since(self, since: datetime, gen: int, result: SyncResult, touched: set[str],
-                             campaign_ids: set[str],
-                             report: Callable[[SyncProgress], None] | None = None) -> datetime | None:
+    async def _updated_since(
+        self,
+        since: datetime,
+        gen: int,
+        result: SyncResult,
+        touched: set[str],
+        campaign_ids: set[str],
+        report: Callable[[SyncProgress], None] | None = None,
+    ) -> datetime | None:
         """All pages of ``updatedSince=since``; returns the newest date_received seen."""
         newest: list[datetime | None] = [None]
         written = SyncResult()  # the writer's (new, changed), read once every page is written
         seen = [0]
 
-        def on_pages(pages: list[PlainThreadsPage], idle: float) -> tuple[Callable[[sqlite3.Connection], None],
-                                                                    SyncProgress]:
+        def on_pages(
+            pages: list[PlainThreadsPage], idle: float
+        ) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
             touched.update(t["id"] for t in threads)
@@ -439,12 +466,15 @@ class SyncEngine:
         result.interested += written.interested
         return newest[0]
 
-    async def _pages(self, cursor: str | None, since: datetime | None,
-                     on_pages: Callable[[list[PlainThreadsPage], float],
-                                        tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
-                     on_restart: Callable[[sqlite3.Connection], None],
-                     report: Callable[[SyncProgress], None] | None,
-                     after_page: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def _pages(
+        self,
+        cursor: str | None,
+        since: datetime | None,
+        on_pages: Callable[[list[PlainThreadsPage], float], tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
+        on_restart: Callable[[sqlite3.Connection], None],
+        report: Callable[[SyncProgress], None] | None,
+        after_page: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         """Walk pages from ``cursor``; the next page is requested as soon as this one's
         ``next_cursor`` is read, before this one is validated and stored.
 
@@ -462,8 +492,9 @@ class SyncEngine:
         writer = self._writer
 
         def fetch(c: str | None) -> asyncio.Task:
-            return asyncio.ensure_future(self.client.threads_page_raw(
-                limit=self.page_limit, cursor=c, updated_since=since))
+            return asyncio.ensure_future(
+                self.client.threads_page_raw(limit=self.page_limit, cursor=c, updated_since=since)
+            )
 
         batch: list[PlainThreadsPage] = []
         batch_started, idle = time.perf_counter(), 0.0
@@ -509,8 +540,11 @@ class SyncEngine:
                 # thread computed, a lower bound of the wait for the server
                 idle += max(0.0, (time.perf_counter() - wall) - (time.process_time() - cpu))
                 batch.append(raw.parse())
-                if nxt is None or sum(len(p.threads) for p in batch) >= COMMIT_THREADS \
-                        or time.perf_counter() - batch_started >= COMMIT_SECONDS:
+                if (
+                    nxt is None
+                    or sum(len(p.threads) for p in batch) >= COMMIT_THREADS
+                    or time.perf_counter() - batch_started >= COMMIT_SECONDS
+                ):
                     done = await store()
                     if report and done:
                         report(done)
@@ -552,8 +586,9 @@ class SyncEngine:
         await self._db(self._write, writes.upsert_campaigns, campaigns, writes.now_iso())
         return True
 
-    async def _optional_messages(self, thread_id: str) -> tuple[tuple[str, ThreadMessages | None] | None,
-                                                              ApiError | None]:
+    async def _optional_messages(
+        self, thread_id: str
+    ) -> tuple[tuple[str, ThreadMessages | None] | None, ApiError | None]:
         """(fetched, None) or (None, the error): a thread's messages for an optional step. A
         failure is remembered (``SyncResult.failed``; the next sync fetches it); a rejected key
         is not optional and ends the sync."""
@@ -579,8 +614,9 @@ class SyncEngine:
         # server 20 ms away each round was a 25 ms stall of the walk), stored in one commit.
         # A sender whose thread was probed is no candidate again (writes.mailbox_candidates);
         # a failed probe stored nothing: its sender stays a candidate for the next probe.
-        outcomes = await asyncio.gather(*(self._optional_messages(tid) for _, tid in candidates),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(self._optional_messages(tid) for _, tid in candidates), return_exceptions=True
+        )
         fetched = [o[0] for o in outcomes if not isinstance(o, BaseException) and o[0] is not None]
         if fetched:
             result.messages += await self._db(self._store_fetched, fetched)
@@ -588,8 +624,9 @@ class SyncEngine:
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    async def _fetch_many(self, thread_ids: list[str], result: SyncResult,
-                          report: Callable[[SyncProgress], None]) -> None:
+    async def _fetch_many(
+        self, thread_ids: list[str], result: SyncResult, report: Callable[[SyncProgress], None]
+    ) -> None:
         """Every thread's messages, at most ``message_concurrency`` requests in flight: fewer
         at first, as many as get more done (api/pacing.Concurrency: it grows while the
         server's latency leaves room, halves on a 429). What arrives is stored in batches
@@ -603,8 +640,7 @@ class SyncEngine:
         done = [0]
         pending: list[tuple[str, ThreadMessages | None]] = []
         flushed = [time.monotonic()]
-        concurrency = Concurrency(self.client.pacer, start=MESSAGE_START_CONCURRENCY,
-                                  cap=self.message_concurrency)
+        concurrency = Concurrency(self.client.pacer, start=MESSAGE_START_CONCURRENCY, cap=self.message_concurrency)
         in_flight = [0]
         turn = asyncio.Condition()
 

@@ -21,22 +21,22 @@ from typing import Any
 from rich.text import Text
 from textual import work
 from textual.app import App
-from textual.notifications import SeverityLevel
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from o2d_inbox.cache import queries
 from o2d_inbox.cache.db import cache_error, is_read_only
 from o2d_inbox.cache.queries import ThreadRow, View
-from o2d_inbox.cache import queries
 from o2d_inbox.config import Config
 from o2d_inbox.keymap import check_keymap, keys_of
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.text import fit, safe_line
+from o2d_inbox.tui.alerts import announce
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.inbox import InboxScreen, inbox_of
 from o2d_inbox.tui.keys import bindings, help_sections, key_for
-from o2d_inbox.tui.alerts import announce
 from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OutboxChanged
@@ -66,9 +66,17 @@ class InboxApp(App[None]):
     outbox_idle = 1.0  # dispatcher: seconds between looks at the outbox when nothing is due
     outbox_poll_backoff: tuple[float, ...] = (1, 2, 4, 8, 15, 30)
 
-    def __init__(self, config: Config, conn: sqlite3.Connection, *, client: Any = None,
-                 client_factory: Callable[[], Any] | None = None, engine: Any = None,
-                 clock: Clock | None = None, sync_every: float | None = SYNC_EVERY) -> None:
+    def __init__(
+        self,
+        config: Config,
+        conn: sqlite3.Connection,
+        *,
+        client: Any = None,
+        client_factory: Callable[[], Any] | None = None,
+        engine: Any = None,
+        clock: Clock | None = None,
+        sync_every: float | None = SYNC_EVERY,
+    ) -> None:
         super().__init__()
         self.config = config
         self.conn = conn
@@ -180,8 +188,12 @@ class InboxApp(App[None]):
             for problem in check_keymap(self.keymap):  # a typo would otherwise do nothing, silently
                 self.notify(safe_line(problem), severity="warning", timeout=10, markup=False)
         if self.read_only:
-            self.notify("The cache is read-only: showing it as it is; nothing can be changed or "
-                        "synced until its file and folder are writable", severity="warning", timeout=8)
+            self.notify(
+                "The cache is read-only: showing it as it is; nothing can be changed or "
+                "synced until its file and folder are writable",
+                severity="warning",
+                timeout=8,
+            )
         if self.can_sync():
             self.call_after_refresh(self.sync)
             if self.sync_every:
@@ -264,8 +276,12 @@ class InboxApp(App[None]):
         if answer == "cancel":
             for item_id in ids:
                 outbox.undo(self.conn, item_id, now=self.outbox_now())
-            self.exit(message=Text(f"o2d-inbox: {items} not sent; a message stays as a draft "
-                                   f"({self.key_for('thread.reply')} on its thread resumes it)"))
+            self.exit(
+                message=Text(
+                    f"o2d-inbox: {items} not sent; a message stays as a draft "
+                    f"({self.key_for('thread.reply')} on its thread resumes it)"
+                )
+            )
             return
         if answer == "send":
             outbox.send_now(self.conn, ids, now=self.outbox_now())
@@ -273,8 +289,9 @@ class InboxApp(App[None]):
             self.notify(f"Sending {items} …", timeout=self.quit_send_wait)
             self.run_worker(self._send_then_quit(ids), group="quit", exit_on_error=False)
             return
-        self.exit(message=Text(f"o2d-inbox: {items} kept queued; sent at the next launch or by "
-                               "`o2d-inbox outbox flush`"))
+        self.exit(
+            message=Text(f"o2d-inbox: {items} kept queued; sent at the next launch or by `o2d-inbox outbox flush`")
+        )
 
     async def _send_then_quit(self, ids: list[int]) -> None:
         """Quit once every item has left (the server answered, or it failed), or after
@@ -286,8 +303,13 @@ class InboxApp(App[None]):
             if not left:
                 break
             await asyncio.sleep(step)
-        self.exit(message=Text(f"o2d-inbox: {left} item(s) not answered yet; sent at the next launch "
-                               "(same request, never twice)") if left else None)
+        self.exit(
+            message=Text(
+                f"o2d-inbox: {left} item(s) not answered yet; sent at the next launch (same request, never twice)"
+            )
+            if left
+            else None
+        )
 
     # -- status ----------------------------------------------------------------------------
     def _outbox_pending(self) -> int:
@@ -345,8 +367,7 @@ class InboxApp(App[None]):
     # is a notice, not the end of the session: its transaction was rolled back and the screen
     # still shows the cache as it is. Every key runs through run_action; a dialog's answer
     # through guard(). (Textual stops a widget's message loop at an uncaught error.)
-    async def run_action(self, action: Any, default_namespace: Any = None,
-                         namespaces: Any = None) -> bool:
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
         try:
             return await super().run_action(action, default_namespace, namespaces)
         except Exception as exc:  # only a cache fault is handled here
@@ -356,6 +377,7 @@ class InboxApp(App[None]):
 
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         """``callback`` (a dialog's result handler) with a cache fault turned into a notice."""
+
         def guarded(*args: Any) -> Any:
             try:
                 return callback(*args)
@@ -363,6 +385,7 @@ class InboxApp(App[None]):
                 if not self.tell_fault(exc):
                     raise
                 return None
+
         return guarded
 
     def tell_fault(self, exc: BaseException) -> bool:
@@ -473,16 +496,25 @@ class InboxApp(App[None]):
         from o2d_inbox.context import make_dispatcher
 
         self._outbox_stop = stop = asyncio.Event()
-        self._dispatcher = make_dispatcher(self.config, self.conn, self.client, clock=self.outbox_now,
-                                           poll_backoff=self.outbox_poll_backoff,
-                                           idle_interval=self.outbox_idle)
+        self._dispatcher = make_dispatcher(
+            self.config,
+            self.conn,
+            self.client,
+            clock=self.outbox_now,
+            poll_backoff=self.outbox_poll_backoff,
+            idle_interval=self.outbox_idle,
+        )
         try:
             await self._dispatcher.run(stop, on_change=lambda: self.post_message(OutboxChanged()))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a dead dispatcher is a notice, not a crash
-            self.notify(f"The outbox stopped sending: {safe_line(str(exc)) or type(exc).__name__}",
-                        severity="error", timeout=8, markup=False)
+            self.notify(
+                f"The outbox stopped sending: {safe_line(str(exc)) or type(exc).__name__}",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
 
     def wake_outbox(self) -> None:
         if self._dispatcher is not None:
@@ -548,9 +580,16 @@ class InboxApp(App[None]):
                 pass
 
 
-def build_app(config: Any = None, *, client: Any = None, client_factory: Callable[[], Any] | None = None,
-              conn: sqlite3.Connection | None = None, clock: Clock | None = None, engine: Any = None,
-              sync_every: float | None = SYNC_EVERY) -> InboxApp:
+def build_app(
+    config: Any = None,
+    *,
+    client: Any = None,
+    client_factory: Callable[[], Any] | None = None,
+    conn: sqlite3.Connection | None = None,
+    clock: Clock | None = None,
+    engine: Any = None,
+    sync_every: float | None = SYNC_EVERY,
+) -> InboxApp:
     """The app, for the CLI, the tests and the snapshots alike.
 
     client (or client_factory, called on first use) None (and engine None) = offline on the
@@ -564,5 +603,6 @@ def build_app(config: Any = None, *, client: Any = None, client_factory: Callabl
         from o2d_inbox.context import open_cache
 
         conn = open_cache(config)
-    return InboxApp(config, conn, client=client, client_factory=client_factory, engine=engine, clock=clock,
-                    sync_every=sync_every)
+    return InboxApp(
+        config, conn, client=client, client_factory=client_factory, engine=engine, clock=clock, sync_every=sync_every
+    )

@@ -25,8 +25,7 @@ def ask_server(compose: Any, delay: float = 0.0) -> None:
     def start() -> None:
         email = compose.recipient()
         if email and "@" in email:
-            compose.run_worker(_ask(compose, client, email), group="suppression", exclusive=True,
-                               exit_on_error=False)
+            compose.run_worker(_ask(compose, client, email), group="suppression", exclusive=True, exit_on_error=False)
 
     if delay:
         compose._suppression_timer = compose.set_timer(delay, start)

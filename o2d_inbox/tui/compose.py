@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rich.style import Style
-
 from rich.text import Text
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.containers import Horizontal, Vertical
@@ -51,15 +50,15 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from o2d_inbox.cache import queries
+from o2d_inbox.cache.db import cache_error
 from o2d_inbox.editor import EditorFailed, edit_text
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.render.compose import quote_text, with_quote
 from o2d_inbox.render.html import html_to_text
 from o2d_inbox.render.quote import attribution, split_quoted
 from o2d_inbox.render.text import safe_line, safe_text
 from o2d_inbox.templates import UNFILLED, signature_for, unfilled_fields
-from o2d_inbox.outbox import queue as outbox
-from o2d_inbox.cache.db import cache_error
-from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.keys import bindings
@@ -79,6 +78,7 @@ Then = Literal["stay", "next", "done"]
 class Sent:
     """What compose is dismissed with after a send: the scheduled item, and what the user
     asked to happen next (ctrl+s stay, ctrl+n next thread, ctrl+d mark the thread done)."""
+
     item: OutboxItem
     then: Then = "stay"
 
@@ -86,6 +86,7 @@ class Sent:
 @dataclass(frozen=True)
 class Original:
     """The prospect's message shown above the editor (and quoted below a reply)."""
+
     who: str | None
     when: Any  # datetime | None
     text: str  # its new part, without the history it quotes
@@ -106,8 +107,7 @@ def last_incoming(conn, thread: Any) -> Original | None:
             return Original(message.from_email, message.date, new)
     snippet = getattr(thread, "snippet", None)
     if snippet and getattr(thread, "needs_reply", False):
-        return Original(getattr(thread, "last_from", None), getattr(thread, "last_date", None), snippet,
-                        preview=True)
+        return Original(getattr(thread, "last_from", None), getattr(thread, "last_date", None), snippet, preview=True)
     return None
 
 
@@ -202,10 +202,20 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
     ComposeScreen #send { min-width: 10; height: 1; border: none; }
     """
 
-    def __init__(self, conn, kind: str, *, thread: Any = None, draft: OutboxItem | None = None,
-                 mailboxes: list[str] | None = None, default_from: str | None = None,
-                 undo_seconds: float = 10, now: Callable[[], float] | None = None,
-                 quoted_subject: str | None = None, config_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        conn,
+        kind: str,
+        *,
+        thread: Any = None,
+        draft: OutboxItem | None = None,
+        mailboxes: list[str] | None = None,
+        default_from: str | None = None,
+        undo_seconds: float = 10,
+        now: Callable[[], float] | None = None,
+        quoted_subject: str | None = None,
+        config_dir: Path | None = None,
+    ) -> None:
         super().__init__()
         if kind not in _TITLES:
             raise ValueError(f"cannot compose a {kind!r}")
@@ -279,13 +289,19 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             if self.kind in ("forward", "new"):
                 with Horizontal(classes="field"):
                     yield Label("To")
-                    yield Input(p.get("toAddress") or "", placeholder="name@example.com", compact=True, id="to",
-                                select_on_focus=False)  # coming back must not replace what is typed
+                    yield Input(
+                        p.get("toAddress") or "",
+                        placeholder="name@example.com",
+                        compact=True,
+                        id="to",
+                        select_on_focus=False,
+                    )  # coming back must not replace what is typed
             if self.kind == "new":
                 with Horizontal(classes="field"):
                     yield Label("Subject")
-                    yield Input(p.get("subject") or "", placeholder="subject", compact=True, id="subject",
-                                select_on_focus=False)
+                    yield Input(
+                        p.get("subject") or "", placeholder="subject", compact=True, id="subject", select_on_focus=False
+                    )
             yield Static("", id="compose-warning")  # a suppressed recipient (outbox/compliance.py)
             if self.original is not None:
                 yield Static(self._original_head(), id="original-head")
@@ -445,8 +461,10 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         """A reply to a prospect who asked to be unsubscribed (their reply intent)."""
         if self.kind != "reply" or not self.thread_id or not outbox.reply_refusal(self.conn, self.thread_id):
             return None
-        return f"{safe_line(getattr(self.thread, 'prospect', None) or 'The recipient')} asked to be " \
-               "unsubscribed (reply intent 'unsubscribe')"
+        return (
+            f"{safe_line(getattr(self.thread, 'prospect', None) or 'The recipient')} asked to be "
+            "unsubscribed (reply intent 'unsubscribe')"
+        )
 
     def _check_recipient(self) -> str | None:
         """Show (or hide) the warning line: an unsubscribe reply intent, a suppressed
@@ -471,8 +489,11 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         """Show (or hide) the line naming the merge fields still in the text."""
         fields = self._unfilled()
         for line in self.query("#compose-fields").results(Static):
-            line.update(Text("⚠ not filled in: " + ", ".join(safe_line(f) for f in fields)
-                             + " · edit or remove before sending") if fields else Text())
+            line.update(
+                Text("⚠ not filled in: " + ", ".join(safe_line(f) for f in fields) + " · edit or remove before sending")
+                if fields
+                else Text()
+            )
             line.display = bool(fields)
         return fields
 
@@ -508,8 +529,9 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             return None
         try:
             try:
-                item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload,
-                                         draft_id=self.draft_id, now=self._stamp())
+                item = outbox.save_draft(
+                    self.conn, self.kind, self.thread_id, payload, draft_id=self.draft_id, now=self._stamp()
+                )
             except OutboxRefused:
                 # the draft was sent, cancelled or scheduled elsewhere meanwhile: keep the text anyway
                 item = outbox.save_draft(self.conn, self.kind, self.thread_id, payload, now=self._stamp())
@@ -565,7 +587,8 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             question = f"{reason}." if reason else f"{safe_line(warning)}."
             self.app.push_screen(
                 ConfirmScreen(f"{question}\nSend this {_TITLES[self.kind].lower()} anyway?"),
-                lambda yes: self._schedule(then) if yes else self._status("not sent · the draft is kept"))
+                lambda yes: self._schedule(then) if yes else self._status("not sent · the draft is kept"),
+            )
             return
         self._schedule(then)
 
@@ -613,8 +636,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             self.notify("This terminal cannot hand over to an editor", severity="warning", timeout=3)
             return
         except EditorFailed as exc:
-            self.notify(f"{safe_line(str(exc))}; the text is unchanged", severity="warning", timeout=4,
-                        markup=False)
+            self.notify(f"{safe_line(str(exc))}; the text is unchanged", severity="warning", timeout=4, markup=False)
             return
         self.body.load_text(text)
         self.body.move_cursor(self.body.document.end)
@@ -624,6 +646,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
 
 def template_command(app: Any) -> tuple[str, str, Callable[[], None]]:
     """The palette's entry: inserts into the compose panel that is open (ctrl+t there)."""
+
     def run() -> None:
         compose = next((s for s in reversed(app.screen_stack) if isinstance(s, ComposeScreen)), None)
         if compose is None:

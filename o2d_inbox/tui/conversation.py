@@ -162,18 +162,12 @@ class ConversationView(ScrollView, can_focus=True):
     ) -> None:
         """Show `thread` (a ThreadRow, or None for "nothing selected") with its messages in
         order, `pending` outbox items after them and `note` under the header."""
-        same_thread = (
-            thread is not None and self._thread is not None and thread.id == self._thread.id
-        )
+        same_thread = thread is not None and self._thread is not None and thread.id == self._thread.id
         if not same_thread:
             self._expanded.clear()
             self._window = MESSAGE_WINDOW
         # a reader who was at the end of the thread follows a message that just arrived
-        follow = (
-            same_thread
-            and len(messages) > len(self._messages)
-            and self.scroll_offset.y >= self.max_scroll_y
-        )
+        follow = same_thread and len(messages) > len(self._messages) and self.scroll_offset.y >= self.max_scroll_y
         self._thread, self._messages = thread, list(messages)
         self._note, self._pending = note, list(pending or [])
         self._open_at_latest = not same_thread or follow
@@ -189,8 +183,9 @@ class ConversationView(ScrollView, can_focus=True):
         bodies: case-insensitive, at the start of a word, as the search matches them (a
         word typed whole or as its beginning). () ends the highlighting."""
         wanted = sorted({w.strip() for w in words if w.strip()}, key=lambda w: (-len(w), w.lower()))
-        pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in wanted) + ")", re.IGNORECASE) \
-            if wanted else None
+        pattern = (
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in wanted) + ")", re.IGNORECASE) if wanted else None
+        )
         if (pattern and pattern.pattern) != (self._match and self._match.pattern):
             self._match = pattern
             self._relayout(keep_anchor=True)
@@ -198,7 +193,7 @@ class ConversationView(ScrollView, can_focus=True):
     @property
     def shown_messages(self) -> list[Any]:
         """The messages laid out (the latest ones; older ones wait behind "earlier")."""
-        return self._messages[self.hidden_messages:]
+        return self._messages[self.hidden_messages :]
 
     @property
     def hidden_messages(self) -> int:
@@ -415,7 +410,7 @@ def wrap(text: str, width: int) -> list[str]:
                 line, used = pieces[-1], cell_len(pieces[-1])
             else:
                 line, used = line + bare, used + size
-            spaces = word[len(word.rstrip()):]
+            spaces = word[len(word.rstrip()) :]
             line, used = line + spaces, used + len(spaces)
         out.append(line.rstrip())
     return out
@@ -466,8 +461,10 @@ class _Layout:
         if hidden:
             self.folds[len(self.lines)] = _EARLIER
             more = min(hidden, MESSAGE_WINDOW)
-            self._plain(f"▴ {hidden:,} earlier messages · {key_for(v.app, 'conversation.earlier')} shows {more:,} more",
-                        self.style("conversation--fold"))
+            self._plain(
+                f"▴ {hidden:,} earlier messages · {key_for(v.app, 'conversation.earlier')} shows {more:,} more",
+                self.style("conversation--fold"),
+            )
             self._blank()
         for message in v._messages[hidden:]:
             self._message(message)
@@ -500,7 +497,10 @@ class _Layout:
         parts: list[Part] = []
         at = 0
         for found in pattern.finditer(line):
-            parts += [(line[at:found.start()], style), (found.group(), style + self.view._style("conversation--match"))]
+            parts += [
+                (line[at : found.start()], style),
+                (found.group(), style + self.view._style("conversation--match")),
+            ]
             at = found.end()
         parts.append((line[at:], style))
         return parts
@@ -550,8 +550,9 @@ class _Layout:
         self._plain(subject, self.style("conversation--subject"), marked=True)
         intent = look(thread.reply_intent)
         meta = self.style("conversation--meta")
-        chunks: list[Part] = [(f"{intent.glyph} {intent.label}",
-                               self.base + v._colour(intent.variable) + Style(bold=True))]
+        chunks: list[Part] = [
+            (f"{intent.glyph} {intent.label}", self.base + v._colour(intent.variable) + Style(bold=True))
+        ]
         for label, value in (
             ("campaign", thread.campaign_name or thread.campaign_id),
             ("mailbox", thread.mailbox),

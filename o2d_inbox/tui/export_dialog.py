@@ -39,8 +39,14 @@ class ExportDialog(ModalScreen[int | None]):
     ExportDialog #export-help { color: $text-muted; }
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, view: View | None = None, ids: Sequence[str] | None = None,
-                 default_path: str | os.PathLike = "leads.csv") -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        view: View | None = None,
+        ids: Sequence[str] | None = None,
+        default_path: str | os.PathLike = "leads.csv",
+    ) -> None:
         super().__init__()
         if view is None and ids is None:
             raise ValueError("export what: a view or thread ids")

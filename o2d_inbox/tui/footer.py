@@ -41,9 +41,11 @@ class Footer(TextualFooter):
     def _shown(self) -> tuple[Any, ...]:
         """What compose() draws from: the shown bindings (and the palette's), in order."""
         palette = self.app.COMMAND_PALETTE_BINDING
-        return tuple((key, active.binding, active.enabled, active.tooltip)
-                     for key, active in self.screen.active_bindings.items()
-                     if active.binding.show or key == palette)
+        return tuple(
+            (key, active.binding, active.enabled, active.tooltip)
+            for key, active in self.screen.active_bindings.items()
+            if active.binding.show or key == palette
+        )
 
     async def _recompose_if_changed(self) -> None:
         self._look_pending = False
@@ -59,5 +61,4 @@ class Footer(TextualFooter):
         # Textual keeps watchers in the observed object's "__watchers" dict (reactive._watch)
         watchers: dict[str, list] = getattr(self, "__watchers", {})
         for entries in watchers.values():
-            entries[:] = [(node, callback) for node, callback in entries
-                          if not (node._closing or node._closed)]
+            entries[:] = [(node, callback) for node, callback in entries if not (node._closing or node._closed)]

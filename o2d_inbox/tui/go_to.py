@@ -39,7 +39,6 @@ class GoToScreen(ModalScreen[str | None]):
     def on_key(self, event: events.Key) -> None:
         # any other key ends the prompt rather than doing something unexpected later
         keymap = user_keymap(self.app)
-        if not any(key.strip() == event.key for a in actions_for("goto")
-                   for key in keys_of(a.id, keymap).split(",")):
+        if not any(key.strip() == event.key for a in actions_for("goto") for key in keys_of(a.id, keymap).split(",")):
             event.stop()
             self.dismiss(None)

@@ -56,6 +56,7 @@ class HeaderBar(Widget):
 
     def _lefts(self) -> list[str]:
         """The left side from the richest to the leanest."""
+
         def joined(parts: list[Part], form) -> str:
             return " · ".join(s for s in (form(p) for p in parts) if s)
 
@@ -64,8 +65,7 @@ class HeaderBar(Widget):
     def render(self) -> Text:
         width = self.size.width
         full, short, lean = self._lefts()
-        for left, right in ((full, self.right), (full, self.compact), (short, self.compact),
-                            (lean, self.compact)):
+        for left, right in ((full, self.right), (full, self.compact), (short, self.compact), (lean, self.compact)):
             line = self._line(left, right, width)
             if line is not None:
                 return line

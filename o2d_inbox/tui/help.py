@@ -46,8 +46,7 @@ class HelpScreen(ModalScreen[None]):
         for title, section in self.sections:
             table.add_row(Text(title, style="underline"), "", "")
             for binding in section:
-                table.add_row(bound_keys(self.app, binding), binding.description or binding.action,
-                              binding.id or "")
+                table.add_row(bound_keys(self.app, binding), binding.description or binding.action, binding.id or "")
             table.add_row("", "", "")
         with VerticalScroll() as scroll:
             scroll.border_title = Text("Keys · esc closes · rebind by id in config.toml [keymap]")

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from functools import partial
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
@@ -37,8 +37,8 @@ from o2d_inbox.config import Config
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.conversation import ConversationView
+from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.header import HeaderBar, Part
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
@@ -183,10 +183,20 @@ class InboxScreen(Screen[None]):
             sidebar.border_title = "Queues"
             yield sidebar
             with Vertical(id="list-column"):
-                yield Input(placeholder="search: words \"a phrase\" from: to: intent: mailbox: campaign: "
-                            "before: after: is:unread", id="filter", select_on_focus=False)
-                yield ThreadList(self.conn, self.view, clock=self.services.clock, id="threads",
-                                 search_keys=self.services.search_keys, open_search=self.search.open)
+                yield Input(
+                    placeholder='search: words "a phrase" from: to: intent: mailbox: campaign: '
+                    "before: after: is:unread",
+                    id="filter",
+                    select_on_focus=False,
+                )
+                yield ThreadList(
+                    self.conn,
+                    self.view,
+                    clock=self.services.clock,
+                    id="threads",
+                    search_keys=self.services.search_keys,
+                    open_search=self.search.open,
+                )
             yield ConversationView(id="pane", now=self.services.clock)
         yield UndoBar(id="undo-bar")
         yield Footer()
@@ -256,8 +266,11 @@ class InboxScreen(Screen[None]):
         if searched is not None:  # the list shows a search (tui/search.py)
             threads.border_title = searched
             return
-        parts = [view_title(self.view, self._campaign_names()),
-                 "Relevant" if self.relevant else "Full feed", compact(threads.count)]
+        parts = [
+            view_title(self.view, self._campaign_names()),
+            "Relevant" if self.relevant else "Full feed",
+            compact(threads.count),
+        ]
         threads.border_title = Text(" · ".join(parts))
 
     def update_status(self) -> None:
@@ -326,8 +339,7 @@ class InboxScreen(Screen[None]):
             self.search.rerun()
         else:
             self.set_view(View(self.view.kind, self.view.key, relevant=self.relevant))
-        self.notify("Relevant threads only" if self.relevant else "Full feed: warmup and postmaster too",
-                    timeout=2)
+        self.notify("Relevant threads only" if self.relevant else "Full feed: warmup and postmaster too", timeout=2)
 
     # -- search (tui/search.py) ----------------------------------------------------------
     def action_filter(self) -> None:
@@ -405,14 +417,21 @@ class InboxScreen(Screen[None]):
         ]
         for key in ORDER:
             look = INTENTS[key]
-            commands.append((f"Queue: {look.glyph} {look.label}", f"threads with intent {look.label}",
-                             partial(show, f"intent:{key}")))
+            commands.append(
+                (
+                    f"Queue: {look.glyph} {look.label}",
+                    f"threads with intent {look.label}",
+                    partial(show, f"intent:{key}"),
+                )
+            )
         for address, _ in queries.mailboxes(self.conn, self.relevant):
-            commands.append((f"Mailbox: {safe_line(address)}", "threads of this mailbox",
-                             partial(show, f"mailbox:{address}")))
+            commands.append(
+                (f"Mailbox: {safe_line(address)}", "threads of this mailbox", partial(show, f"mailbox:{address}"))
+            )
         for cid, name, _ in queries.campaigns(self.conn, self.relevant):
-            commands.append((f"Campaign: {safe_line(name or cid)}", "threads of this campaign",
-                             partial(show, f"campaign:{cid}")))
+            commands.append(
+                (f"Campaign: {safe_line(name or cid)}", "threads of this campaign", partial(show, f"campaign:{cid}"))
+            )
         commands += palette_entries(self.app, {"inbox": self, "list": self.threads})
         local_and_themes: list[tuple[str, str, Callable[[], Any]]] = [
             # the local queues (cache/local.py) after the keys, where they always were
@@ -551,8 +570,12 @@ class InboxScreen(Screen[None]):
         else:
             await self.show_thread(thread)
         services = self.services
-        if (thread is not None and not thread.messages_cached and services.can_sync()
-                and services.sync_state != "offline"):
+        if (
+            thread is not None
+            and not thread.messages_cached
+            and services.can_sync()
+            and services.sync_state != "offline"
+        ):
             self._preview_timer = self.set_timer(PREVIEW_FETCH_DELAY, lambda: self._preview_fetch(thread.id))
 
     async def _catch_up(self) -> None:

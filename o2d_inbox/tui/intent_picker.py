@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.keymap import CLEAR, NUMBERED
+from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS
 from o2d_inbox.tui.keys import bindings
 

@@ -22,8 +22,9 @@ PaletteEntry = tuple[str, str, Callable[[], Any]]
 
 
 def _binding(action: keymap.Action) -> Binding:
-    return Binding(action.keys, action.action, action.description, show=action.show, id=action.id or None,
-                   priority=action.priority)
+    return Binding(
+        action.keys, action.action, action.description, show=action.show, id=action.id or None, priority=action.priority
+    )
 
 
 def bindings(context: str) -> list[BindingType]:
@@ -43,8 +44,7 @@ def key_for(app: Any, action_id: str, *, every: bool = False) -> str:
 
 def help_sections() -> list[tuple[str, list[Binding]]]:
     """Every key, by help section (the help screen shows each binding's keys after the keymap)."""
-    return [(group, [_binding(a) for a in ACTIONS if a.group == group and a.in_help and a.keys])
-            for group in GROUPS]
+    return [(group, [_binding(a) for a in ACTIONS if a.group == group and a.in_help and a.keys]) for group in GROUPS]
 
 
 def palette_entries(app: Any, nodes: dict[str, Any]) -> list[PaletteEntry]:

@@ -48,8 +48,7 @@ class LeadsHost(Protocol):
     def app(self) -> Any: ...
     def clock(self) -> datetime: ...
     def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...,
-               markup: bool = ...) -> None: ...
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ..., markup: bool = ...) -> None: ...
 
 
 def export_path(view: Any, now: datetime, folder: Path | None = None) -> Path:
@@ -99,8 +98,7 @@ class LeadActions:
             view = shown
         else:  # a search: its hits, in the list's order (paged like a queue, tui/search.py)
             ids = [t.id for t in shown.source.rows(threads.conn, shown, 0, threads.count)]
-        host.push_screen(ExportDialog(host.conn, view=view, ids=ids,
-                                      default_path=export_path(shown, host.clock())))
+        host.push_screen(ExportDialog(host.conn, view=view, ids=ids, default_path=export_path(shown, host.clock())))
 
     # -- clipboard -------------------------------------------------------------------------
     def _copy(self, text: str | None, what: str) -> None:

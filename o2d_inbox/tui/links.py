@@ -27,8 +27,7 @@ __all__ = ["LinkPicker"]
 
 class LinkPicker(SeeThrough, ModalScreen[str | None]):
     BINDINGS = [
-        *[Binding(str(n), f"open({n - 1})", f"open link {n}", show=False, id=f"links.open_{n}")
-          for n in range(1, 10)],
+        *[Binding(str(n), f"open({n - 1})", f"open link {n}", show=False, id=f"links.open_{n}") for n in range(1, 10)],
         Binding("c", "copy", "Copy the URL", id="links.copy"),
         Binding("j", "move(1)", "Down", show=False, id="links.down"),
         Binding("k", "move(-1)", "Up", show=False, id="links.up"),
@@ -58,8 +57,9 @@ class LinkPicker(SeeThrough, ModalScreen[str | None]):
             if not self.links:
                 yield Static(Text("No links in this conversation."), id="links-empty")
             else:
-                yield OptionList(*[Option(self._prompt(n, link), id=str(n - 1))
-                                   for n, link in enumerate(self.links, 1)], id="links")
+                yield OptionList(
+                    *[Option(self._prompt(n, link), id=str(n - 1)) for n, link in enumerate(self.links, 1)], id="links"
+                )
             yield Static(Text("enter / 1–9 opens in the browser · c copies · esc closes"))
 
     @staticmethod

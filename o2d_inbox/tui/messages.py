@@ -26,4 +26,3 @@ class MessagesFetched(Message):
     def __init__(self, thread_id: str, count: int) -> None:
         super().__init__()
         self.thread_id, self.count = thread_id, count
-

@@ -38,8 +38,7 @@ if TYPE_CHECKING:  # the compose and outbox screens are imported when first open
 
 __all__ = ["OutboxChanged", "OutboxController", "OutboxHost", "UndoBar"]
 
-_WHAT = {"reply": "Reply", "forward": "Forward", "new": "Message", "intent": "Intent change",
-         "suppress": "Suppression"}
+_WHAT = {"reply": "Reply", "forward": "Forward", "new": "Message", "intent": "Intent change", "suppress": "Suppression"}
 
 
 class OutboxChanged(Message):
@@ -95,8 +94,7 @@ class OutboxHost(Protocol):
     def outbox_busy(self) -> bool: ...
     def show_undo_bar(self, text: Text | None) -> None: ...
     def outbox_screens(self) -> list[OutboxScreen]: ...
-    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...,
-               markup: bool = ...) -> None: ...
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ..., markup: bool = ...) -> None: ...
     def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
     def call_later(self, callback: Callable[..., Any], *args: Any) -> bool: ...
     def key_for(self, action_id: str) -> str: ...
@@ -171,8 +169,9 @@ class OutboxController:
             if item.kind == "intent":
                 lists = lists or item.state == "failed"
                 if item.state == "failed":
-                    host.notify(f"Intent override failed: {reason}, reverted", severity="error",
-                                timeout=8, markup=False)
+                    host.notify(
+                        f"Intent override failed: {reason}, reverted", severity="error", timeout=8, markup=False
+                    )
                 continue
             if item.state == "sent":
                 host.notify(f"{what} to {self._who(item)} sent", timeout=3, markup=False)
@@ -180,8 +179,12 @@ class OutboxController:
                     fetch.add(item.thread_id)
                     lists = True
             elif item.state == "failed":
-                host.notify(f"{what} to {self._who(item)} failed: {reason} · {host.key_for('app.outbox')} shows it",
-                            severity="error", timeout=8, markup=False)
+                host.notify(
+                    f"{what} to {self._who(item)} failed: {reason} · {host.key_for('app.outbox')} shows it",
+                    severity="error",
+                    timeout=8,
+                    markup=False,
+                )
         await self.refresh_views(lists=lists)
         shown = host.shown_thread
         if shown is not None and shown.id in fetch:
@@ -191,8 +194,11 @@ class OutboxController:
         """The undo bar's countdown, and the one-time 'someone else is sending' notice."""
         busy = self.host.outbox_busy()
         if busy and not self._busy_told:
-            self.host.notify("Another o2d-inbox is sending this outbox; it will deliver the queued items",
-                             severity="warning", timeout=6)
+            self.host.notify(
+                "Another o2d-inbox is sending this outbox; it will deliver the queued items",
+                severity="warning",
+                timeout=6,
+            )
         self._busy_told = busy
         self.host.show_undo_bar(self.undo_text())
 
@@ -230,15 +236,24 @@ class OutboxController:
     def open_compose(self, kind: str, thread: ThreadRow | None = None, draft: OutboxItem | None = None) -> None:
         host = self.host
         if host.read_only:  # what would be typed could not even be kept as a draft
-            host.notify("The cache is read-only: a message cannot be written until it is writable",
-                        severity="warning", timeout=5)
+            host.notify(
+                "The cache is read-only: a message cannot be written until it is writable",
+                severity="warning",
+                timeout=5,
+            )
             return
         from o2d_inbox.tui.compose import ComposeScreen
 
         screen = ComposeScreen(
-            self.conn, kind, thread=thread, draft=draft,
+            self.conn,
+            kind,
+            thread=thread,
+            draft=draft,
             mailboxes=[address for address, _ in queries.mailboxes(self.conn, False)],
-            default_from=host.config.from_mailbox, undo_seconds=self.undo_seconds(), now=self.now)
+            default_from=host.config.from_mailbox,
+            undo_seconds=self.undo_seconds(),
+            now=self.now,
+        )
         host.push_screen(screen, self._compose_done)
 
     def open_draft(self, item: OutboxItem) -> None:
@@ -289,8 +304,9 @@ class OutboxController:
         items: list[OutboxItem] = []
         for thread in threads:
             try:
-                items.append(outbox.queue_intent(self.conn, thread.id, key, undo_seconds=self.undo_seconds(),
-                                                 now=self.now()))
+                items.append(
+                    outbox.queue_intent(self.conn, thread.id, key, undo_seconds=self.undo_seconds(), now=self.now())
+                )
             except OutboxRefused as exc:
                 self.host.notify(safe_line(str(exc)), severity="error", timeout=4, markup=False)
                 break

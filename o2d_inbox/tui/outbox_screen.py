@@ -24,10 +24,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries
+from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
+from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import look
 from o2d_inbox.tui.keys import bindings
@@ -37,8 +37,7 @@ __all__ = ["OutboxScreen", "RECENT_SECONDS", "state_look", "describe", "age_text
 RECENT_SECONDS = 24 * 3600
 WIDE = 120  # from this terminal width on, tries and the last error get columns of their own
 # (key, label, width; 0 = shares what is left)
-_NARROW = (("id", "#", 4), ("kind", "kind", 7), ("what", "to / thread", 0), ("state", "state", 11),
-           ("age", "age", 4))
+_NARROW = (("id", "#", 4), ("kind", "kind", 7), ("what", "to / thread", 0), ("state", "state", 11), ("age", "age", 4))
 _WIDE = (*_NARROW, ("tries", "tries", 5), ("error", "last error", 0))
 
 # state -> (glyph, word, theme variable for its colour)
@@ -108,8 +107,9 @@ class OutboxScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, conn, *, now: Callable[[], float], open_draft: Callable[[OutboxItem], None],
-                 changed: Callable[[], None]) -> None:
+    def __init__(
+        self, conn, *, now: Callable[[], float], open_draft: Callable[[OutboxItem], None], changed: Callable[[], None]
+    ) -> None:
         super().__init__()
         self.conn = conn
         self._now = now
@@ -122,8 +122,10 @@ class OutboxScreen(ModalScreen[None]):
             box.border_title = "Outbox"
             box.border_subtitle = "r retry · x cancel · enter open draft · esc back"
             yield DataTable(cursor_type="row", zebra_stripes=True, id="outbox-table")
-            yield Static("The outbox is empty: replies, forwards and intent changes wait here until "
-                         "the server has them.", id="outbox-empty")
+            yield Static(
+                "The outbox is empty: replies, forwards and intent changes wait here until the server has them.",
+                id="outbox-empty",
+            )
             yield Static("", id="outbox-detail")
         yield Footer()
 
@@ -164,8 +166,7 @@ class OutboxScreen(ModalScreen[None]):
 
     def items(self) -> list[OutboxItem]:
         now = self._now()
-        shown = [i for i in outbox.list_items(self.conn)
-                 if not i.is_final or now - i.updated_at <= RECENT_SECONDS]
+        shown = [i for i in outbox.list_items(self.conn) if not i.is_final or now - i.updated_at <= RECENT_SECONDS]
         return shown[::-1]
 
     def reload(self) -> None:
@@ -179,12 +180,16 @@ class OutboxScreen(ModalScreen[None]):
         for item in items:
             glyph, word, variable = state_look(item)
             cells: dict[str, Any] = {
-                "id": str(item.id), "kind": item.kind,
+                "id": str(item.id),
+                "kind": item.kind,
                 "what": Text(fit(safe_line(describe(self.conn, item)), widths["what"]).rstrip()),
                 "state": Text(f"{glyph} {word}", style=colours.get(variable) or ""),
-                "age": age_text(now - item.created_at), "tries": str(item.attempts),
-                "error": Text(fit(safe_line(item.last_error or ""), widths.get("error", 0)).rstrip(),
-                              style=colours.get("error", "") if item.state == "failed" else ""),
+                "age": age_text(now - item.created_at),
+                "tries": str(item.attempts),
+                "error": Text(
+                    fit(safe_line(item.last_error or ""), widths.get("error", 0)).rstrip(),
+                    style=colours.get("error", "") if item.state == "failed" else "",
+                ),
             }
             table.add_row(*(cells[key] for key in widths), key=str(item.id))
         self.query_one("#outbox-empty").display = not items
@@ -255,12 +260,18 @@ class OutboxScreen(ModalScreen[None]):
             return
         if outbox.cancel(self.conn, item.id, now=self._now()) is None:
             word = state_look(item)[1]
-            self.notify(f"#{item.id} cannot be cancelled: it is {word}"
-                        + (" (the server may have it)" if item.state in ("sending", "accepted") else ""),
-                        severity="warning", timeout=3)
+            self.notify(
+                f"#{item.id} cannot be cancelled: it is {word}"
+                + (" (the server may have it)" if item.state in ("sending", "accepted") else ""),
+                severity="warning",
+                timeout=3,
+            )
             return
-        self.notify(f"#{item.id} cancelled" + (", intent reverted" if item.kind == "intent"
-                                                 and item.state == "scheduled" else ""), timeout=2)
+        self.notify(
+            f"#{item.id} cancelled"
+            + (", intent reverted" if item.kind == "intent" and item.state == "scheduled" else ""),
+            timeout=2,
+        )
         self._changed()
         self.reload()
 
@@ -272,8 +283,7 @@ class OutboxScreen(ModalScreen[None]):
             item = outbox.reopen(self.conn, item.id, now=self._now()) or item
             self._changed()
         if item.state != "draft":
-            self.notify("Only a draft or a failed message opens in compose (u undoes a queued message)",
-                        timeout=3)
+            self.notify("Only a draft or a failed message opens in compose (u undoes a queued message)", timeout=3)
             return
         self._open_draft(item)
 

@@ -45,8 +45,10 @@ class QuitScreen(SeeThrough, ModalScreen[str | None]):
         with Vertical() as box:
             box.border_title = "Quit o2d-inbox?"
             yield Static(Text(f"{'1 item is' if n == 1 else f'{n} items are'} still in the undo window:"))
-            yield Static(Text("\n".join(f"  {line}" for line in self.items[:5])
-                              + (f"\n  … and {n - 5} more" if n > 5 else "")), id="quit-items")
+            yield Static(
+                Text("\n".join(f"  {line}" for line in self.items[:5]) + (f"\n  … and {n - 5} more" if n > 5 else "")),
+                id="quit-items",
+            )
             if not self.can_send:
                 yield Static(Text("Offline: nothing can be sent now."))
             with Horizontal():
@@ -54,8 +56,13 @@ class QuitScreen(SeeThrough, ModalScreen[str | None]):
                 yield Button(f"Send now ({key('quit.send')})", id="send", variant="primary", disabled=not self.can_send)
                 yield Button(f"Keep queued ({key('quit.keep')})", id="keep")
                 yield Button(f"Don't send ({key('quit.cancel')})", id="cancel", variant="error")
-            yield Static(Text(f"Kept queued: sent at the next launch or by `o2d-inbox outbox flush`. "
-                              f"Don't send: back to a draft. {key('quit.stay')}: stay."), id="quit-hint")
+            yield Static(
+                Text(
+                    f"Kept queued: sent at the next launch or by `o2d-inbox outbox flush`. "
+                    f"Don't send: back to a draft. {key('quit.stay')}: stay."
+                ),
+                id="quit-hint",
+            )
 
     def _key(self, action_id: str) -> str:
         return key_for(self.app, action_id)

@@ -33,10 +33,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
-from o2d_inbox.render.text import safe_line
 from o2d_inbox.cache import search as store_search
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
+from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.scrolling import set_virtual_size
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
@@ -55,8 +55,7 @@ def queue_tokens(view: View) -> str:
     if view.kind == "needs":
         return "is:needs-reply " + put_away
     if view.kind in ("intent", "mailbox", "campaign") and view.key:
-        key = view.key if not any(c.isspace() or c == '"' for c in view.key) else \
-            '"' + view.key.replace('"', "") + '"'
+        key = view.key if not any(c.isspace() or c == '"' for c in view.key) else '"' + view.key.replace('"', "") + '"'
         return f"{view.kind}:{key} " + put_away
     return ""
 
@@ -69,11 +68,11 @@ class _Paging:
         return store_search.search_count(conn, source.parsed, relevant=source.relevant_arg)
 
     @staticmethod
-    def rows(conn: sqlite3.Connection, source: SearchSource, offset: int, limit: int, *,
-             after: tuple[int, str] | None = None) -> list[ThreadRow]:
+    def rows(
+        conn: sqlite3.Connection, source: SearchSource, offset: int, limit: int, *, after: tuple[int, str] | None = None
+    ) -> list[ThreadRow]:
         # hits are not an index range: no keyset, the offset it is
-        return store_search.search(conn, source.parsed, relevant=source.relevant_arg,
-                                   limit=limit, offset=offset)
+        return store_search.search(conn, source.parsed, relevant=source.relevant_arg, limit=limit, offset=offset)
 
     @staticmethod
     def position(conn: sqlite3.Connection, source: SearchSource, thread: ThreadRow | tuple[int, str]) -> int:
@@ -103,8 +102,11 @@ class SearchSource:
         return True if self.relevant else None  # the full feed is everything
 
     def title(self, count: int | None) -> Text:
-        shown = "searching …" if count is None else (
-            f"{store_search.COUNT_CAP:,}+" if count > store_search.COUNT_CAP else f"{count:,}")
+        shown = (
+            "searching …"
+            if count is None
+            else (f"{store_search.COUNT_CAP:,}+" if count > store_search.COUNT_CAP else f"{count:,}")
+        )
         parts = [f"Search: {safe_line(self.query.strip())}"]
         if not self.relevant:
             parts.append("Full feed")
@@ -243,8 +245,12 @@ class SearchController:
         """Past COUNT_CAP hits the count stops: near its end, the list grows by a page."""
         threads = self.host.threads
         source = self.source
-        if source is None or threads.view != source or threads.count <= store_search.COUNT_CAP \
-                or threads.cursor < threads.count - PAGE:
+        if (
+            source is None
+            or threads.view != source
+            or threads.count <= store_search.COUNT_CAP
+            or threads.cursor < threads.count - PAGE
+        ):
             return
         more = _Paging.rows(self.host.conn, source, threads.count, PAGE)
         if more:

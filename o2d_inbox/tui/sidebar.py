@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.cache.queries import View
+from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER, look
 from o2d_inbox.tui.keys import bindings
 
@@ -75,11 +75,21 @@ class Sidebar(OptionList):
         text.append(count.rjust(WIDTH - 2 - label_w), Style(dim=True))
         return text
 
-    def update_queues(self, counts: dict, mailboxes: list[tuple[str, int]],
-                      campaigns: list[tuple[str, str | None, int]], current: str,
-                      colours: dict[str, str]) -> None:
-        state = (tuple(sorted(counts.items(), key=repr)), tuple(mailboxes), tuple(campaigns),
-                 current, tuple(sorted(colours.items())))
+    def update_queues(
+        self,
+        counts: dict,
+        mailboxes: list[tuple[str, int]],
+        campaigns: list[tuple[str, str | None, int]],
+        current: str,
+        colours: dict[str, str],
+    ) -> None:
+        state = (
+            tuple(sorted(counts.items(), key=repr)),
+            tuple(mailboxes),
+            tuple(campaigns),
+            current,
+            tuple(sorted(colours.items())),
+        )
         if state == self._state:
             return
         self._state = state
@@ -96,8 +106,9 @@ class Sidebar(OptionList):
             label = Text()
             label.append(known.glyph, Style(color=colour, bold=True))
             label.append(" " + known.label, Style(color=colour))
-            options.append(Option(self._line(label, counts.get(("intent", key), 0), f"intent:{key}"),
-                                  id=f"intent:{key}"))
+            options.append(
+                Option(self._line(label, counts.get(("intent", key), 0), f"intent:{key}"), id=f"intent:{key}")
+            )
         # intents the server sent that we do not know, so nothing is hidden
         for (kind, key), n in sorted(counts.items(), key=repr):
             if kind == "intent" and key not in INTENTS:
@@ -108,20 +119,17 @@ class Sidebar(OptionList):
         if mailboxes:
             options.append(Option(Text("Mailboxes", style="bold"), disabled=True))
             for address, n in mailboxes:
-                options.append(Option(self._line(safe_line(address), n, f"mailbox:{address}"),
-                                      id=f"mailbox:{address}"))
+                options.append(Option(self._line(safe_line(address), n, f"mailbox:{address}"), id=f"mailbox:{address}"))
         if campaigns:
             options.append(Option(Text("Campaigns", style="bold"), disabled=True))
             for cid, name, n in campaigns:
-                options.append(Option(self._line(safe_line(name or cid), n, f"campaign:{cid}"),
-                                      id=f"campaign:{cid}"))
+                options.append(Option(self._line(safe_line(name or cid), n, f"campaign:{cid}"), id=f"campaign:{cid}"))
         highlighted = self.highlighted_option.id if self.highlighted_option and not moved else current
         layout = [(o.id if o else None) for o in options]
         if layout == self._layout:
             # same queues: swap only the changed prompts (set_options would relayout the screen)
             for option in options:
-                if option is not None and option.id is not None and \
-                        option.prompt != self.get_option(option.id).prompt:
+                if option is not None and option.id is not None and option.prompt != self.get_option(option.id).prompt:
                     self.replace_option_prompt(option.id, option.prompt)
             self.refresh()
         else:

@@ -58,8 +58,7 @@ class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
     SnoozeScreen #snooze-error { color: $error; text-style: bold; display: none; }
     """
 
-    def __init__(self, title: str, choices: list[SnoozeChoice],
-                 now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, title: str, choices: list[SnoozeChoice], now: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.title_text, self.choices = title, choices
         # a typed date / time is read in the user's zone against ``now`` (the app's clock)
@@ -69,11 +68,11 @@ class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
         with Vertical() as box:
             box.border_title = Text(f"Snooze · {self.title_text}")
             custom = len(self.choices)
-            yield OptionList(*[Option(Text(f"{n}  {c.label}"), id=str(n - 1))
-                               for n, c in enumerate(self.choices, 1)],
-                             Option(Text(f"{custom + 1}  A date / time …"), id=str(custom)))
-            yield Input(placeholder="fri 9am · tomorrow 14:00 · 3d · 2026-06-12 14:30", compact=True,
-                        id="snooze-when")
+            yield OptionList(
+                *[Option(Text(f"{n}  {c.label}"), id=str(n - 1)) for n, c in enumerate(self.choices, 1)],
+                Option(Text(f"{custom + 1}  A date / time …"), id=str(custom)),
+            )
+            yield Input(placeholder="fri 9am · tomorrow 14:00 · 3d · 2026-06-12 14:30", compact=True, id="snooze-when")
             yield Static("", id="snooze-error")
             yield Static(Text(f"1–{custom + 1} / enter picks · tab types a date · esc cancels"))
 

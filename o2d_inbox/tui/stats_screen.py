@@ -29,9 +29,9 @@ from o2d_inbox.cache.queries import View, campaign_name
 from o2d_inbox.cache.stats import NO_CAMPAIGN, Stats, StatsFilter, compute
 from o2d_inbox.render.figures import duration, percent
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.tui.keys import bindings, key_for
 from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, ORDER, look
+from o2d_inbox.tui.keys import bindings, key_for
 
 __all__ = ["StatsScreen", "WINDOWS"]
 
@@ -62,8 +62,14 @@ class StatsScreen(ModalScreen[None]):
     StatsScreen #stats-empty { color: $text-muted; text-style: italic; padding: 1 2; }
     """
 
-    def __init__(self, conn: sqlite3.Connection, view: View | None = None, *,
-                 clock: Callable[[], datetime], window_days: int | None = 30) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        view: View | None = None,
+        *,
+        clock: Callable[[], datetime],
+        window_days: int | None = 30,
+    ) -> None:
         super().__init__()
         self.conn = conn
         self.view = view or View("all")
@@ -76,8 +82,10 @@ class StatsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Reply stats"
-            box.border_subtitle = " · ".join(f"{key_for(self.app, f'stats.{key}')} {what}" for key, what in
-                                             (("window", "window"), ("refresh", "refresh"), ("close", "back")))
+            box.border_subtitle = " · ".join(
+                f"{key_for(self.app, f'stats.{key}')} {what}"
+                for key, what in (("window", "window"), ("refresh", "refresh"), ("close", "back"))
+            )
             yield Static(id="stats-title")
             with VerticalScroll():
                 yield Static("Replies per day", classes="section", id="stats-days-label")
@@ -121,8 +129,9 @@ class StatsScreen(ModalScreen[None]):
         """Recompute every figure from the cache and redraw (after a sync, or on ``r``)."""
         now = self._clock()
         offset = now.astimezone().utcoffset()
-        self.stats = compute(self.conn, self.stats_filter(), now=now.timestamp(),
-                             utc_offset=int(offset.total_seconds()) if offset else 0)
+        self.stats = compute(
+            self.conn, self.stats_filter(), now=now.timestamp(), utc_offset=int(offset.total_seconds()) if offset else 0
+        )
         self._draw_title()
         self._draw_intents()
         self._draw_response()
@@ -172,23 +181,29 @@ class StatsScreen(ModalScreen[None]):
             name = Text(f"{found.glyph} ", style=colour.hex)
             name.append(fit(found.label, 14))
             name.append(f"{s.by_intent[intent]:>6,} {percent(share):>6}")
-            rows.append(Horizontal(
-                Static(name, classes="intent-label"),
-                Sparkline(s.day_series(intent), summary_function=sum, min_color=colour.with_alpha(0.35),
-                          max_color=colour),
-                classes="intent-row",
-            ))
+            rows.append(
+                Horizontal(
+                    Static(name, classes="intent-label"),
+                    Sparkline(
+                        s.day_series(intent), summary_function=sum, min_color=colour.with_alpha(0.35), max_color=colour
+                    ),
+                    classes="intent-row",
+                )
+            )
         if not rows:
-            rows.append(Static("No cached threads in this window: w widens it, a sync fills the cache.",
-                               id="stats-empty"))
+            rows.append(
+                Static("No cached threads in this window: w widens it, a sync fills the cache.", id="stats-empty")
+            )
         box.mount_all(rows)
 
     def _draw_response(self) -> None:
         r = self.stats.response
         text = Text("Response time ", style="bold")
         text.append(f"median {duration(r.median_seconds)} · p90 {duration(r.p90_seconds)}")
-        text.append(f" · from {r.measured:,} answered replies in fetched conversations ({r.unanswered:,} unanswered)",
-                    style="dim")
+        text.append(
+            f" · from {r.measured:,} answered replies in fetched conversations ({r.unanswered:,} unanswered)",
+            style="dim",
+        )
         text.append("\nOldest waiting reply ", style="bold")
         if r.oldest_waiting_seconds is None:
             text.append("none")
@@ -203,15 +218,18 @@ class StatsScreen(ModalScreen[None]):
         campaigns = self.stats.campaigns
         for c in campaigns:
             table.add_row(
-                Text(fit(safe_line(c.name or c.id), 24).rstrip()), Text(f"{c.threads:,}", justify="right"),
+                Text(fit(safe_line(c.name or c.id), 24).rstrip()),
+                Text(f"{c.threads:,}", justify="right"),
                 Text(f"{c.interested:,}", justify="right"),
                 Text("-" if c.sent is None else f"{c.sent:,}", justify="right"),
-                Text(percent(c.reply_rate), justify="right"), Text(percent(c.positive_reply_rate), justify="right"),
+                Text(percent(c.reply_rate), justify="right"),
+                Text(percent(c.positive_reply_rate), justify="right"),
                 key=c.id,
             )
         ages = [c.age_seconds for c in campaigns if c.age_seconds is not None]
-        label = "Campaigns · sent and rates all time, " + (f"fetched {duration(max(ages))} ago" if ages
-                                                           else "not fetched yet")
+        label = "Campaigns · sent and rates all time, " + (
+            f"fetched {duration(max(ages))} ago" if ages else "not fetched yet"
+        )
         self.query_one("#stats-campaigns-label", Static).update(label)
 
     def _draw_mailboxes(self) -> None:
@@ -219,8 +237,12 @@ class StatsScreen(ModalScreen[None]):
         table.clear()
         ranked = sorted(self.stats.by_mailbox.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         for address, per in ranked:
-            table.add_row(Text(fit(safe_line(address), 30).rstrip()), Text(f"{sum(per.values()):,}", justify="right"),
-                          Text(f"{per.get('interested', 0):,}", justify="right"), key=address)
+            table.add_row(
+                Text(fit(safe_line(address), 30).rstrip()),
+                Text(f"{sum(per.values()):,}", justify="right"),
+                Text(f"{per.get('interested', 0):,}", justify="right"),
+                key=address,
+            )
 
     # --- actions ------------------------------------------------------------------------------
 

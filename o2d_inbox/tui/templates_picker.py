@@ -7,9 +7,9 @@ Template files are untrusted text: shown as rich Text, never markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
-from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,12 +20,11 @@ from textual.widgets.option_list import Option
 
 from o2d_inbox.cache import queries
 from o2d_inbox.render.text import safe_line
-from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.templates import Template, fill, load_templates, sender_first_name, templates_for
+from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.keys import bindings
 
-__all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "known_texts",
-           "sender_name_for"]
+__all__ = ["PREVIEW_LINES", "TemplatePicker", "filled_templates", "insert_template", "known_texts", "sender_name_for"]
 
 PREVIEW_LINES = 6  # lines of each filled template shown in the picker
 
@@ -57,13 +56,16 @@ def known_texts(conn: Any, thread: Any) -> list[str]:
     return texts
 
 
-def filled_templates(thread: Any, sender_name: str | None, config_dir: Any = None,
-                     known: list[str] | None = None) -> list[tuple[Template, str]]:
+def filled_templates(
+    thread: Any, sender_name: str | None, config_dir: Any = None, known: list[str] | None = None
+) -> list[tuple[Template, str]]:
     """(template, its text filled from ``thread``) for the thread's intent, then 'any'."""
     templates = load_templates(config_dir if config_dir is not None else _config_dir())
     intent = getattr(thread, "reply_intent", None)
-    return [(t, fill(t, thread=thread, sender_name=sender_name, known=known or ()))
-            for t in templates_for(templates, intent)]
+    return [
+        (t, fill(t, thread=thread, sender_name=sender_name, known=known or ()))
+        for t in templates_for(templates, intent)
+    ]
 
 
 class TemplatePicker(SeeThrough, ModalScreen[str | None]):
@@ -91,8 +93,7 @@ class TemplatePicker(SeeThrough, ModalScreen[str | None]):
             box.border_title = Text(self.title_text)
             box.border_subtitle = Text("enter inserts · esc closes")
             if not self.choices:
-                yield Static(Text("No templates. Add files under <config>/templates/<intent>/"),
-                             id="template-empty")
+                yield Static(Text("No templates. Add files under <config>/templates/<intent>/"), id="template-empty")
                 return
             options: list[Option | None] = []
             for i, (template, text) in enumerate(self.choices):
@@ -137,8 +138,7 @@ def insert_template(compose: Any, on_inserted: Callable[[], None] | None = None)
     its editor: in place of an empty body, else at the cursor."""
     thread = compose.thread
     if thread is None:  # a new message: no prospect to fill from; the 'any' templates still help
-        thread = SimpleNamespace(reply_intent="any", prospect=None, mailbox=None, needs_reply=False,
-                                 last_from=None)
+        thread = SimpleNamespace(reply_intent="any", prospect=None, mailbox=None, needs_reply=False, last_from=None)
     from_value = None
     try:
         from textual.widgets import Select
@@ -147,8 +147,9 @@ def insert_template(compose: Any, on_inserted: Callable[[], None] | None = None)
         from_value = value if isinstance(value, str) else None
     except Exception:  # noqa: BLE001 - no From field: fall back to the config / thread
         pass
-    choices = filled_templates(thread, sender_name_for(from_value, compose.app.config, thread),
-                               known=known_texts(compose.conn, thread))
+    choices = filled_templates(
+        thread, sender_name_for(from_value, compose.app.config, thread), known=known_texts(compose.conn, thread)
+    )
     who = safe_line(getattr(thread, "prospect", None) or "")
     title = "Templates" + (f" · {who}" if who else "")
 
@@ -167,4 +168,3 @@ def insert_template(compose: Any, on_inserted: Callable[[], None] | None = None)
             on_inserted()
 
     compose.app.push_screen(TemplatePicker(choices, title), chosen)
-

@@ -31,11 +31,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input
 
+from o2d_inbox.cache import queries
+from o2d_inbox.cache.queries import ThreadRow
+from o2d_inbox.cache.writes import is_automated
 from o2d_inbox.render.company import company_from_address, name_from_address
 from o2d_inbox.render.text import cell_len, fit, safe_line
-from o2d_inbox.cache import queries
-from o2d_inbox.cache.writes import is_automated
-from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings
 from o2d_inbox.tui.scrolling import set_virtual_size
@@ -53,8 +53,13 @@ NOTE_MARK = "✱"
 
 def _span(seconds: int) -> str:
     """'now', '5m', '3h', '6d', '4w', '5mo', '2y'."""
-    for limit, unit, size in ((3600, "m", 60), (86400, "h", 3600), (14 * 86400, "d", 86400),
-                              (70 * 86400, "w", 7 * 86400), (365 * 86400, "mo", 30 * 86400)):
+    for limit, unit, size in (
+        (3600, "m", 60),
+        (86400, "h", 3600),
+        (14 * 86400, "d", 86400),
+        (70 * 86400, "w", 7 * 86400),
+        (365 * 86400, "mo", 30 * 86400),
+    ):
         if seconds < limit:
             return "now" if seconds < 60 else f"{seconds // size}{unit}"
     return f"{seconds // (365 * 86400)}y"
@@ -70,7 +75,6 @@ def age(ts: int, now: datetime) -> str:
 def wakes(when: datetime, now: datetime) -> str:
     """Compact time until a snoozed thread wakes: '→5m', '→3h', '→2d', '→now' once due."""
     return "→" + _span(max(0, int((when - now).total_seconds())))
-
 
 
 def short_count(n: int) -> str:
@@ -157,9 +161,16 @@ class ThreadList(ScrollView, can_focus=True):
             super().__init__()
             self.thread = thread
 
-    def __init__(self, conn: sqlite3.Connection, view: Listed, *, clock: Callable[[], datetime],
-                 search_keys: Callable[[], set[str]] = set, open_search: Callable[[], None] = lambda: None,
-                 id: str | None = None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        view: Listed,
+        *,
+        clock: Callable[[], datetime],
+        search_keys: Callable[[], set[str]] = set,
+        open_search: Callable[[], None] = lambda: None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.conn = conn
         self.view: Listed = view
@@ -180,8 +191,13 @@ class ThreadList(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.load(view=self.view)
 
-    def load(self, view: Listed | None = None, *, keep_anchor: bool = False,
-             preloaded: tuple[int, list[ThreadRow]] | None = None) -> None:
+    def load(
+        self,
+        view: Listed | None = None,
+        *,
+        keep_anchor: bool = False,
+        preloaded: tuple[int, list[ThreadRow]] | None = None,
+    ) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
         = (count, first page) already read elsewhere (a search run in a thread)."""
@@ -319,9 +335,10 @@ class ThreadList(ScrollView, can_focus=True):
         base = self.rich_style
         if self.count == 0:
             if y == 1:
-                text = Text("  " + ("No threads match the search." if self.view.kind == "search" else
-                                    "Nothing in this queue."),
-                            style=self.get_component_rich_style("thread-list--empty"))
+                text = Text(
+                    "  " + ("No threads match the search." if self.view.kind == "search" else "Nothing in this queue."),
+                    style=self.get_component_rich_style("thread-list--empty"),
+                )
                 return self._strip(text, width, base)
             return Strip.blank(width, base)
         thread = self.row(index)

@@ -57,7 +57,7 @@ class UndoStack:
 
     def push(self, entry: UndoEntry) -> None:
         self.entries.append(entry)
-        del self.entries[:-self.depth]
+        del self.entries[: -self.depth]
 
     def peek(self) -> UndoEntry | None:
         return self.entries[-1] if self.entries else None
@@ -126,8 +126,7 @@ class TriageHost(Protocol):
     def reload_lists(self) -> None: ...
     def update_header(self) -> None: ...
     def update_status(self) -> None: ...
-    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...,
-               markup: bool = ...) -> None: ...
+    def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ..., markup: bool = ...) -> None: ...
     def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
     def call_later(self, callback: Callable[..., Any], *args: Any) -> bool: ...
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]: ...
@@ -220,8 +219,14 @@ class TriageController:
         return "TRIAGE · " + self.tally.text(), "TRIAGE " + self.tally.text(short=True)
 
     # -- after an action ----------------------------------------------------------------
-    async def _acted(self, entry: UndoEntry, targets: list[ThreadRow], bulk: bool,
-                     notice: str | None, current: ThreadRow | None = None) -> None:
+    async def _acted(
+        self,
+        entry: UndoEntry,
+        targets: list[ThreadRow],
+        bulk: bool,
+        notice: str | None,
+        current: ThreadRow | None = None,
+    ) -> None:
         host, threads = self.host, self.host.threads
         entry.mark = outbox.newest_id(self.conn)
         entry.threads = [t.id for t in targets]
@@ -372,8 +377,7 @@ class TriageController:
         await self.outbox.refresh_views(lists=True)
         look = INTENTS.get(key)
         label = f"{look.glyph} {look.label}" if look else key
-        entry = UndoEntry(f"{_count(len(items))} → {label}", items=[i.id for i in items],
-                          tally=[key] * len(items))
+        entry = UndoEntry(f"{_count(len(items))} → {label}", items=[i.id for i in items], tally=[key] * len(items))
         notice = f"{_selected(len(items))} → {look.label if look else key}" if bulk else None
         await self._acted(entry, threads, bulk, notice, current)
         if key == "unsubscribe":
@@ -388,8 +392,10 @@ class TriageController:
         if not found:
             return
         shown = ", ".join(safe_line(a) for a in list(found)[:3]) + (" …" if len(found) > 3 else "")
-        question = (f"Add {shown} to the suppression list? "
-                    "No campaign will write to " + ("it" if len(found) == 1 else "them") + " again.")
+        question = (
+            f"Add {shown} to the suppression list? "
+            "No campaign will write to " + ("it" if len(found) == 1 else "them") + " again."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -406,8 +412,14 @@ class TriageController:
         for tid, addresses in by_thread.items():
             try:
                 # after that thread's intent item; undoable with it while scheduled
-                item = outbox.queue_suppress(self.conn, addresses, "unsubscribe", thread_id=tid,
-                                             undo_seconds=self.outbox.undo_seconds(), now=self.outbox.now())
+                item = outbox.queue_suppress(
+                    self.conn,
+                    addresses,
+                    "unsubscribe",
+                    thread_id=tid,
+                    undo_seconds=self.outbox.undo_seconds(),
+                    now=self.outbox.now(),
+                )
             except OutboxRefused as exc:
                 self.host.notify(str(exc), severity="error", timeout=4, markup=False)
                 continue
@@ -415,8 +427,7 @@ class TriageController:
         entry.mark = max(entry.mark, outbox.newest_id(self.conn))
         self.outbox.wake()
         self.host.update_status()
-        self.host.notify(f"Suppression of {len(found)} address{'es' if len(found) != 1 else ''} queued",
-                         timeout=3)
+        self.host.notify(f"Suppression of {len(found)} address{'es' if len(found) != 1 else ''} queued", timeout=3)
 
     # -- the one undo ---------------------------------------------------------------------
     async def undo(self) -> None:
@@ -438,8 +449,9 @@ class TriageController:
                 continue
             if item.kind == "intent" and item.state != "cancelled" and item.thread_id:
                 # already at the server: put the previous value back the same way
-                outbox.queue_intent(self.conn, item.thread_id, item.prev_value or CLEAR,
-                                    undo_seconds=0, now=self.outbox.now())
+                outbox.queue_intent(
+                    self.conn, item.thread_id, item.prev_value or CLEAR, undo_seconds=0, now=self.outbox.now()
+                )
             elif item.state != "cancelled":
                 late += 1
         if entry.items:
@@ -455,8 +467,7 @@ class TriageController:
         host.update_status()
         host.update_header()
         # one intent: the outbox's own wording
-        what = "Intent change undone" if entry.local is None and len(entry.threads) == 1 else \
-            f"Undone: {entry.label}"
+        what = "Intent change undone" if entry.local is None and len(entry.threads) == 1 else f"Undone: {entry.label}"
         host.notify(what + (f" ({late} already sent)" if late else ""), timeout=2, markup=False)
 
     # -- rapid triage mode --------------------------------------------------------------
@@ -467,9 +478,13 @@ class TriageController:
             self.tally = Tally()
             host.focus_list()
             key = host.key_for
-            host.notify(f"Rapid triage: {key('thread.intent_1')}–{key('thread.intent_6')} intent · "
-                        f"{key('thread.done')} done · {key('thread.snooze')} snooze · {key('app.undo')} undo · "
-                        f"{key('app.triage')} ends", timeout=4, markup=False)
+            host.notify(
+                f"Rapid triage: {key('thread.intent_1')}–{key('thread.intent_6')} intent · "
+                f"{key('thread.done')} done · {key('thread.snooze')} snooze · {key('app.undo')} undo · "
+                f"{key('app.triage')} ends",
+                timeout=4,
+                markup=False,
+            )
         else:
             host.notify(f"Triage ended: {self.tally.text()}", timeout=3)
         host.set_class(self.triage_mode, "-triage")

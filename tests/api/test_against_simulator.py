@@ -23,11 +23,7 @@ from o2d_inbox.api import (
     UniboxClient,
     WorkspaceAccessError,
 )
-
-try:
-    from o2d_inbox.simulator import SimConfig, Simulator
-except ImportError:  # the simulator is written in parallel; these tests run once it lands
-    pytestmark = pytest.mark.skip(reason="o2d_inbox.simulator (SimConfig, Simulator) not available yet")
+from o2d_inbox.simulator import SimConfig, Simulator
 
 from .conftest import API_KEY, RecordedSleep
 
@@ -59,8 +55,9 @@ async def clients():
         if isinstance(kwargs["sleep"], RecordedSleep):
             kwargs.setdefault("clock", kwargs["sleep"].clock)
         kwargs.setdefault("rng", random.Random(3))
-        client = UniboxClient("http://simulator.test", API_KEY, kwargs.pop("workspace_id", None),
-                              transport=sim.transport(), **kwargs)
+        client = UniboxClient(
+            "http://simulator.test", API_KEY, kwargs.pop("workspace_id", None), transport=sim.transport(), **kwargs
+        )
         made.append(client)
         return client
 
@@ -143,18 +140,22 @@ async def test_mutations_each_delivered_once(clients):
     _, threads = await walk(client)
     target = threads[1]
 
-    reply = await client.reply(target.id, ReplyRequest(bodyText="Thanks! Tuesday works."),
-                               idempotency_key="sim-reply-1")
+    reply = await client.reply(
+        target.id, ReplyRequest(bodyText="Thanks! Tuesday works."), idempotency_key="sim-reply-1"
+    )
     assert reply.operation_id and reply.status
     op = await client.operation_status(reply.operation_id)
     assert op.operation_id == reply.operation_id and op.status
 
-    fwd = await client.forward(target.id, ForwardRequest(toAddress="colleague@company.com",
-                                                         bodyText="FYI"), idempotency_key="sim-fwd-1")
+    fwd = await client.forward(
+        target.id, ForwardRequest(toAddress="colleague@company.com", bodyText="FYI"), idempotency_key="sim-fwd-1"
+    )
     assert fwd.status
 
-    new = await client.send_new(NewMessageRequest(toAddress="new@prospect.com", subject="Hello",
-                                                  bodyText="Hi there"), idempotency_key="sim-new-1")
+    new = await client.send_new(
+        NewMessageRequest(toAddress="new@prospect.com", subject="Hello", bodyText="Hi there"),
+        idempotency_key="sim-new-1",
+    )
     assert new.thread_id and new.operation_id
 
     intent = "not_interested" if target.replyIntent != "not_interested" else "neutral"
@@ -164,14 +165,14 @@ async def test_mutations_each_delivered_once(clients):
     assert cleared.replyIntent is None
     assert (await client.thread_messages(target.id)).replyIntent is None
 
-    await client.add_suppressions(["do-not-email@company.com"], "manual_suppression",
-                                  idempotency_key="sim-sup-1")
+    await client.add_suppressions(["do-not-email@company.com"], "manual_suppression", idempotency_key="sim-sup-1")
     assert (await client.suppression_status("do-not-email@company.com")).suppressed is True
     assert (await client.suppression_status("someone-else@company.com")).suppressed is False
 
     # the same key again: the server must not act twice
-    again = await client.reply(target.id, ReplyRequest(bodyText="Thanks! Tuesday works."),
-                               idempotency_key="sim-reply-1")
+    again = await client.reply(
+        target.id, ReplyRequest(bodyText="Thanks! Tuesday works."), idempotency_key="sim-reply-1"
+    )
     assert again.operation_id == reply.operation_id
     for key in ("sim-reply-1", "sim-fwd-1", "sim-new-1"):
         assert sim.deliveries[key] == 1, key
@@ -193,8 +194,9 @@ async def test_errors_from_the_simulator_are_typed_and_not_retried(clients):
         await client.threads_page(cursor="not-a-cursor-we-gave")
     assert info.value.status == 400 and len(log_for(sim, "GET", "/threads", since=before)) == 1
     revoked_key = "ot2d_revoked_0123456789abcdef"
-    async with UniboxClient("http://simulator.test", revoked_key, 42, transport=sim.transport(),
-                            sleep=RecordedSleep()) as revoked:
+    async with UniboxClient(
+        "http://simulator.test", revoked_key, 42, transport=sim.transport(), sleep=RecordedSleep()
+    ) as revoked:
         with pytest.raises(AuthError) as info:
             await revoked.threads_page()
     assert info.value.exit_code == 3 and revoked_key not in str(info.value)

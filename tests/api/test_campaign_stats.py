@@ -12,7 +12,8 @@ from o2d_inbox.api.errors import NotFoundError
 from o2d_inbox.api.models import CampaignStats
 
 DOC_EXAMPLE = {  # the Campaigns document's example, as published
-    "campaignId": "cmp_abc123", "status": "active",
+    "campaignId": "cmp_abc123",
+    "status": "active",
     "contacts": {"total": 500, "active": 200, "completed": 150, "replied": 45, "bounced": 5},
     "sends": {"total": 800, "sent": 750, "failed": 10, "bounced": 20, "replied": 45},
 }
@@ -32,8 +33,9 @@ async def test_the_documented_example_is_read_as_sent(make_client):
 
 
 def test_damaged_counts_are_unknown_not_zero_or_a_crash():
-    stats = CampaignStats.model_validate({"sends": {"sent": "many", "replied": -3, "failed": True, "x": 1},
-                                          "contacts": [1, 2], "extra": {}})
+    stats = CampaignStats.model_validate(
+        {"sends": {"sent": "many", "replied": -3, "failed": True, "x": 1}, "contacts": [1, 2], "extra": {}}
+    )
     assert (stats.sends.sent, stats.sends.replied, stats.sends.failed) == (None, None, None)
     assert stats.contacts.total is None and stats.campaignId is None
 
@@ -105,6 +107,14 @@ def test_simulator_counts_equal_a_count_of_every_thread_also_after_changes():
     sim.add_inbound_reply(tids[0])
     sim.set_intent_server_side(tids[1], "bounced")
     sim.delete_thread(tids[2])
-    sim.send(sim.primary, "reply", thread_id=tids[3], sender=sim.mailboxes[0], to="x@y.z",
-             subject="Re", text="hi", html_body=None)
+    sim.send(
+        sim.primary,
+        "reply",
+        thread_id=tids[3],
+        sender=sim.mailboxes[0],
+        to="x@y.z",
+        subject="Re",
+        text="hi",
+        html_body=None,
+    )
     assert inbox.campaign_counts() == slow()

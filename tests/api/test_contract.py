@@ -232,14 +232,17 @@ def test_thread_messages_example():
 
 def test_reply_response_example():
     r = ReplyResponse.model_validate_json(DOC_REPLY_RESPONSE)
-    assert (r.status, r.message_id, r.operation_id) == (
-        "queued", "<reply-msg-id@cooloutreach.com>", "op_reply_123")
+    assert (r.status, r.message_id, r.operation_id) == ("queued", "<reply-msg-id@cooloutreach.com>", "op_reply_123")
 
 
 def test_new_message_response_example():
     r = SendResponse.model_validate_json(DOC_NEW_RESPONSE)
     assert (r.status, r.message_id, r.thread_id, r.operation_id) == (
-        "queued", "<new-msg-id@cooloutreach.com>", "thr_new123", "op_send_456")
+        "queued",
+        "<new-msg-id@cooloutreach.com>",
+        "thr_new123",
+        "op_send_456",
+    )
 
 
 def test_error_envelope_example():
@@ -311,19 +314,32 @@ def test_minimal_thread_and_message_parse_with_defaults():
 def test_odd_values_are_coerced_never_fatal(from_bytes):
     """Well-formed values take pydantic's native path, everything else the lenient one:
     both give the same kinds of value, and times are always aware UTC."""
-    odd = {"threads": [
-        {"id": "t1", "subject": 42, "is_warming": "yes", "is_postmaster": 1, "message_count": "7",
-         "replyIntent": None, "campaignId": 12,
-         "last_message": {"from_email": "a@x.io", "date_received": "2026-03-09T12:00:00+02:00"}},
-        {"id": "t2", "subject": ["not", "a", "string"], "is_warming": "nope", "message_count": "many",
-         "last_message": {"date_received": "yesterday-ish", "body_text": {"html": True}}},
-        {"id": "t3", "message_count": 2.0, "last_message": {"date_received": "2026-03-09 10:00:00"}},
-    ], "next_cursor": 17}
-    page = (ThreadsPage.model_validate_json(json.dumps(odd)) if from_bytes
-            else ThreadsPage.model_validate(odd))
+    odd = {
+        "threads": [
+            {
+                "id": "t1",
+                "subject": 42,
+                "is_warming": "yes",
+                "is_postmaster": 1,
+                "message_count": "7",
+                "replyIntent": None,
+                "campaignId": 12,
+                "last_message": {"from_email": "a@x.io", "date_received": "2026-03-09T12:00:00+02:00"},
+            },
+            {
+                "id": "t2",
+                "subject": ["not", "a", "string"],
+                "is_warming": "nope",
+                "message_count": "many",
+                "last_message": {"date_received": "yesterday-ish", "body_text": {"html": True}},
+            },
+            {"id": "t3", "message_count": 2.0, "last_message": {"date_received": "2026-03-09 10:00:00"}},
+        ],
+        "next_cursor": 17,
+    }
+    page = ThreadsPage.model_validate_json(json.dumps(odd)) if from_bytes else ThreadsPage.model_validate(odd)
     t1, t2, t3 = page.threads
-    assert (t1.subject, t1.is_warming, t1.is_postmaster, t1.message_count, t1.campaignId) == \
-        ("42", True, True, 7, "12")
+    assert (t1.subject, t1.is_warming, t1.is_postmaster, t1.message_count, t1.campaignId) == ("42", True, True, 7, "12")
     assert t1.last_message.date_received == datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)
     assert t1.last_message.date_received.utcoffset() == timedelta(0)
     assert isinstance(t2.subject, str) and t2.is_warming is False and t2.message_count == 0
@@ -331,20 +347,27 @@ def test_odd_values_are_coerced_never_fatal(from_bytes):
     assert t3.message_count == 2
     assert t3.last_message.date_received == datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)  # naive = UTC
     assert page.next_cursor == "17"
-    tm = ThreadMessages.model_validate({"messages": [
-        {"id": "m1", "to_emails": "one@x.io", "cc_emails": ["a@x.io", None, 5], "is_incoming": "true"}]})
+    tm = ThreadMessages.model_validate(
+        {"messages": [{"id": "m1", "to_emails": "one@x.io", "cc_emails": ["a@x.io", None, 5], "is_incoming": "true"}]}
+    )
     m = tm.messages[0]
     assert (m.to_emails, m.cc_emails, m.is_incoming) == (["one@x.io"], ["a@x.io", "5"], True)
 
 
 @pytest.mark.parametrize("from_bytes", [True, False], ids=["json-bytes", "python-dict"])
 def test_unusable_items_are_skipped_and_counted_the_rest_kept(from_bytes):
-    odd = {"threads": [
-        {"subject": "no id"}, None, "text", {"id": None},
-        {"id": 7, "last_message": "not an object"}, {"id": "t2", "last_message": [1]},
-        {"id": "t3", "last_message": {"date_received": "0001-01-01T00:00:00+01:00"}},  # no UTC form
-        {"id": "t4", "last_message": {"date_received": "9999-12-31T23:59:59-01:00"}},
-    ]}
+    odd = {
+        "threads": [
+            {"subject": "no id"},
+            None,
+            "text",
+            {"id": None},
+            {"id": 7, "last_message": "not an object"},
+            {"id": "t2", "last_message": [1]},
+            {"id": "t3", "last_message": {"date_received": "0001-01-01T00:00:00+01:00"}},  # no UTC form
+            {"id": "t4", "last_message": {"date_received": "9999-12-31T23:59:59-01:00"}},
+        ]
+    }
     page = ThreadsPage.model_validate_json(json.dumps(odd)) if from_bytes else ThreadsPage.model_validate(odd)
     assert [t.id for t in page.threads] == ["7", "t2", "t3", "t4"] and page.skipped == 4
     assert page.threads[0].last_message is None and page.threads[1].last_message is None
@@ -359,8 +382,10 @@ async def test_lone_surrogates_are_repaired_where_the_response_is_decoded(make_c
     """A lone surrogate escape is valid JSON: pydantic-core refuses it, json.loads keeps it as a
     code point no UTF-8 encoder takes. The client reads the page anyway, each lone surrogate
     as U+FFFD; a valid pair stays the character it encodes."""
-    threads = (b'{"threads":[{"id":"t\\ud800","subject":"a \\ud800 b \\uDFFF c \\ud83d\\ude00",'
-               b'"replyIntent":"\\udc00x","last_message":{"from_email":"x\\ud83d@y.io"}}],"next_cursor":null}')
+    threads = (
+        b'{"threads":[{"id":"t\\ud800","subject":"a \\ud800 b \\uDFFF c \\ud83d\\ude00",'
+        b'"replyIntent":"\\udc00x","last_message":{"from_email":"x\\ud83d@y.io"}}],"next_cursor":null}'
+    )
     messages = b'{"replyIntent":"\\ud800","messages":[{"id":"m1","body_text":"\\ud83d!","to_emails":["\\udfff"]}]}'
     bodies = {"/threads": threads, "/threads/t\ufffd/messages": messages}
 
@@ -398,20 +423,22 @@ class Recorder:
 
 async def test_every_call_uses_the_documented_route(make_client):
     op_status = {"operation_id": "op_reply_123", "status": "sent"}
-    rec = Recorder({
-        ("GET", "/workspaces"): DOC_WORKSPACES,
-        ("GET", "/threads/capabilities"): DOC_CAPABILITIES,
-        ("GET", "/threads"): DOC_THREADS.replace('"cursor_def456"', "null"),
-        ("GET", "/threads/thr_abc123/messages"): DOC_MESSAGES,
-        ("POST", "/threads/thr_abc123/reply"): DOC_REPLY_RESPONSE,
-        ("POST", "/threads/thr_abc123/forward"): DOC_REPLY_RESPONSE,
-        ("POST", "/threads/new"): DOC_NEW_RESPONSE,
-        ("GET", "/threads/outbound-operations/op_reply_123"): op_status,
-        ("PATCH", "/threads/thr_abc123/reply-intent"): {"id": "thr_abc123", "replyIntent": "interested"},
-        ("GET", "/campaigns"): {"items": [json.loads(DOC_CAMPAIGN)], "next_cursor": None},
-        ("POST", "/campaigns/suppressions"): {"upserted": 2},
-        ("GET", "/campaigns/suppressions/status"): {"email": "someone@company.com", "suppressed": True},
-    })
+    rec = Recorder(
+        {
+            ("GET", "/workspaces"): DOC_WORKSPACES,
+            ("GET", "/threads/capabilities"): DOC_CAPABILITIES,
+            ("GET", "/threads"): DOC_THREADS.replace('"cursor_def456"', "null"),
+            ("GET", "/threads/thr_abc123/messages"): DOC_MESSAGES,
+            ("POST", "/threads/thr_abc123/reply"): DOC_REPLY_RESPONSE,
+            ("POST", "/threads/thr_abc123/forward"): DOC_REPLY_RESPONSE,
+            ("POST", "/threads/new"): DOC_NEW_RESPONSE,
+            ("GET", "/threads/outbound-operations/op_reply_123"): op_status,
+            ("PATCH", "/threads/thr_abc123/reply-intent"): {"id": "thr_abc123", "replyIntent": "interested"},
+            ("GET", "/campaigns"): {"items": [json.loads(DOC_CAMPAIGN)], "next_cursor": None},
+            ("POST", "/campaigns/suppressions"): {"upserted": 2},
+            ("GET", "/campaigns/suppressions/status"): {"email": "someone@company.com", "suppressed": True},
+        }
+    )
     client = make_client(rec, workspace_id=None)
 
     assert await client.resolve_workspace() == 42
@@ -430,39 +457,75 @@ async def test_every_call_uses_the_documented_route(make_client):
 
     caps = await check(client.capabilities(), "GET", "/threads/capabilities")
     assert caps.syncMode == "incremental"
-    page = await check(client.threads_page(limit=50, mailbox_id="john@cooloutreach.com",
-                                           reply_intent="interested",
-                                           updated_since=datetime(2026, 3, 9, 10, 0, tzinfo=UTC)),
-                       "GET", "/threads",
-                       {"limit": "50", "mailboxId": "john@cooloutreach.com", "replyIntent": "interested",
-                        "updatedSince": "2026-03-09T10:00:00Z"})
+    page = await check(
+        client.threads_page(
+            limit=50,
+            mailbox_id="john@cooloutreach.com",
+            reply_intent="interested",
+            updated_since=datetime(2026, 3, 9, 10, 0, tzinfo=UTC),
+        ),
+        "GET",
+        "/threads",
+        {
+            "limit": "50",
+            "mailboxId": "john@cooloutreach.com",
+            "replyIntent": "interested",
+            "updatedSince": "2026-03-09T10:00:00Z",
+        },
+    )
     assert page.threads[0].id == "thr_abc123" and page.cursor is None
     msgs = await check(client.thread_messages("thr_abc123"), "GET", "/threads/thr_abc123/messages")
     assert [m.id for m in msgs.messages] == ["msg_001", "msg_002"]
-    reply = await check(client.reply("thr_abc123", ReplyRequest.model_validate_json(DOC_REPLY_REQUEST),
-                                     idempotency_key="k-reply"),
-                        "POST", "/threads/thr_abc123/reply", body=DOC_REPLY_REQUEST, key="k-reply")
+    reply = await check(
+        client.reply("thr_abc123", ReplyRequest.model_validate_json(DOC_REPLY_REQUEST), idempotency_key="k-reply"),
+        "POST",
+        "/threads/thr_abc123/reply",
+        body=DOC_REPLY_REQUEST,
+        key="k-reply",
+    )
     assert reply.operation_id == "op_reply_123"
-    await check(client.forward("thr_abc123", ForwardRequest.model_validate_json(DOC_FORWARD_REQUEST),
-                               idempotency_key="k-fwd"),
-                "POST", "/threads/thr_abc123/forward", body=DOC_FORWARD_REQUEST, key="k-fwd")
-    sent = await check(client.send_new(NewMessageRequest.model_validate_json(DOC_NEW_REQUEST),
-                                       idempotency_key="k-new"),
-                       "POST", "/threads/new", body=DOC_NEW_REQUEST, key="k-new")
+    await check(
+        client.forward("thr_abc123", ForwardRequest.model_validate_json(DOC_FORWARD_REQUEST), idempotency_key="k-fwd"),
+        "POST",
+        "/threads/thr_abc123/forward",
+        body=DOC_FORWARD_REQUEST,
+        key="k-fwd",
+    )
+    sent = await check(
+        client.send_new(NewMessageRequest.model_validate_json(DOC_NEW_REQUEST), idempotency_key="k-new"),
+        "POST",
+        "/threads/new",
+        body=DOC_NEW_REQUEST,
+        key="k-new",
+    )
     assert sent.thread_id == "thr_new123"
-    op = await check(client.operation_status("op_reply_123"), "GET",
-                     "/threads/outbound-operations/op_reply_123")
+    op = await check(client.operation_status("op_reply_123"), "GET", "/threads/outbound-operations/op_reply_123")
     assert op.status == "sent" and op.is_final and not op.is_failed
-    res = await check(client.set_reply_intent("thr_abc123", "interested", idempotency_key="k-int"),
-                      "PATCH", "/threads/thr_abc123/reply-intent", body=DOC_INTENT_PATCH, key="k-int")
+    res = await check(
+        client.set_reply_intent("thr_abc123", "interested", idempotency_key="k-int"),
+        "PATCH",
+        "/threads/thr_abc123/reply-intent",
+        body=DOC_INTENT_PATCH,
+        key="k-int",
+    )
     assert res.replyIntent == "interested"
     camps = await check(client.list_campaigns(), "GET", "/campaigns", {"limit": "50"})
     assert [c.id for c in camps] == ["cmp_abc123"]
-    await check(client.add_suppressions(["do-not-email@company.com", "unsubscribed@example.com"],
-                                        "manual_suppression", idempotency_key="k-sup"),
-                "POST", "/campaigns/suppressions", body=DOC_SUPPRESSIONS, key="k-sup")
-    st = await check(client.suppression_status("someone@company.com"), "GET", "/campaigns/suppressions/status",
-                     {"email": "someone@company.com"})
+    await check(
+        client.add_suppressions(
+            ["do-not-email@company.com", "unsubscribed@example.com"], "manual_suppression", idempotency_key="k-sup"
+        ),
+        "POST",
+        "/campaigns/suppressions",
+        body=DOC_SUPPRESSIONS,
+        key="k-sup",
+    )
+    st = await check(
+        client.suppression_status("someone@company.com"),
+        "GET",
+        "/campaigns/suppressions/status",
+        {"email": "someone@company.com"},
+    )
     assert st.suppressed is True
 
 

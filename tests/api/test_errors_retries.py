@@ -86,19 +86,25 @@ async def test_4xx_maps_to_typed_error_without_retry(make_client, sleeps, status
 
 
 async def test_documented_error_envelope_reaches_the_message(make_client):
-    body = {"detail": {"error": "workspace_not_found",
-                       "message": "Workspace 999 does not exist or you don't have access"}}
+    body = {
+        "detail": {"error": "workspace_not_found", "message": "Workspace 999 does not exist or you don't have access"}
+    }
     client = make_client(Script(then=httpx.Response(403, json=body)), workspace_id=999)
     with pytest.raises(WorkspaceAccessError, match="HTTP 403 workspace_not_found: Workspace 999 does not exist"):
         await client.capabilities()
 
 
 async def test_fastapi_validation_list_and_plain_text_bodies(make_client):
-    fastapi = {"detail": [{"loc": ["query", "limit"], "msg": "Input should be less than or equal to 200",
-                           "type": "less_than_equal"}]}
-    client = make_client(Script(httpx.Response(422, json=fastapi),
-                                httpx.Response(400, text="bad cursor\n"),
-                                httpx.Response(404, text="")))
+    fastapi = {
+        "detail": [
+            {"loc": ["query", "limit"], "msg": "Input should be less than or equal to 200", "type": "less_than_equal"}
+        ]
+    }
+    client = make_client(
+        Script(
+            httpx.Response(422, json=fastapi), httpx.Response(400, text="bad cursor\n"), httpx.Response(404, text="")
+        )
+    )
     with pytest.raises(BadRequestError) as info:
         await client.threads_page()
     assert info.value.code == "validation_error"
@@ -148,9 +154,15 @@ async def test_transient_5xx_then_success(make_client, sleeps):
 
 
 @pytest.mark.parametrize(
-    "exc", [httpx.ReadError("connection reset"), httpx.RemoteProtocolError("Server disconnected"),
-            httpx.ReadTimeout("timed out"), httpx.ConnectError("refused")],
-    ids=["read-error", "remote-protocol", "read-timeout", "connect-error"])
+    "exc",
+    [
+        httpx.ReadError("connection reset"),
+        httpx.RemoteProtocolError("Server disconnected"),
+        httpx.ReadTimeout("timed out"),
+        httpx.ConnectError("refused"),
+    ],
+    ids=["read-error", "remote-protocol", "read-timeout", "connect-error"],
+)
 async def test_dropped_connection_on_get_is_retried(make_client, exc):
     script = Script(exc, exc, then=ok())
     client = make_client(script)
@@ -169,16 +181,21 @@ async def test_connection_errors_become_network_error_after_retries(make_client,
 
 
 async def test_refused_connection_on_a_real_socket(sleeps, closed_port):
-    async with UniboxClient(f"http://127.0.0.1:{closed_port}", API_KEY, 1, max_retries=1, sleep=sleeps,
-                            timeout=2.0) as client:
+    async with UniboxClient(
+        f"http://127.0.0.1:{closed_port}", API_KEY, 1, max_retries=1, sleep=sleeps, timeout=2.0
+    ) as client:
         with pytest.raises(NetworkError, match="could not connect"):
             await client.capabilities()
     assert client.stats.requests == 2
 
 
 async def test_mutation_retries_resend_the_same_idempotency_key_and_body(make_client, sleeps):
-    script = Script(httpx.ReadError("reset"), httpx.Response(502), httpx.ReadTimeout("slow"),
-                    then=httpx.Response(200, json=REPLY_OK))
+    script = Script(
+        httpx.ReadError("reset"),
+        httpx.Response(502),
+        httpx.ReadTimeout("slow"),
+        then=httpx.Response(200, json=REPLY_OK),
+    )
     client = make_client(script)
     result = await client.reply("thr_1", ReplyRequest(bodyText="Hello"), idempotency_key="key-123")
     assert result.operation_id == "op_1"
@@ -219,8 +236,11 @@ async def test_max_retries_zero_means_one_attempt(make_client):
 
 
 async def test_429_waits_retry_after_seconds_then_retries(make_client, sleeps):
-    script = Script(httpx.Response(429, headers={"Retry-After": "3"}),
-                    httpx.Response(429, headers={"Retry-After": "1.5"}), then=ok())
+    script = Script(
+        httpx.Response(429, headers={"Retry-After": "3"}),
+        httpx.Response(429, headers={"Retry-After": "1.5"}),
+        then=ok(),
+    )
     client = make_client(script)
     await client.threads_page()
     assert sleeps.calls == [3.0, 1.5]
@@ -237,9 +257,12 @@ async def test_429_retry_after_http_date(make_client, sleeps):
 
 
 async def test_429_retry_after_is_capped_and_falls_back_to_backoff(make_client, sleeps):
-    script = Script(httpx.Response(429, headers={"Retry-After": "3600"}),
-                    httpx.Response(429, headers={"Retry-After": "soon"}),
-                    httpx.Response(429), then=ok())
+    script = Script(
+        httpx.Response(429, headers={"Retry-After": "3600"}),
+        httpx.Response(429, headers={"Retry-After": "soon"}),
+        httpx.Response(429),
+        then=ok(),
+    )
     client = make_client(script, backoff_base=0.5, backoff_max=8.0)
     await client.threads_page()
     assert sleeps.calls[0] == 60.0
@@ -247,8 +270,9 @@ async def test_429_retry_after_is_capped_and_falls_back_to_backoff(make_client, 
 
 
 async def test_429_after_max_retries_raises_rate_limit_with_retry_after(make_client, sleeps):
-    script = Script(then=httpx.Response(429, headers={"Retry-After": "5"},
-                                        json=envelope("rate_limited", "Too many requests")))
+    script = Script(
+        then=httpx.Response(429, headers={"Retry-After": "5"}, json=envelope("rate_limited", "Too many requests"))
+    )
     client = make_client(script, max_retries=3)
     with pytest.raises(RateLimitError) as info:
         await client.reply("thr_1", ReplyRequest(bodyText="x"), idempotency_key="k")
@@ -284,10 +308,13 @@ async def test_malformed_json_once_then_good(make_client):
     assert (await client.threads_page()).threads[0].id == "thr_1"
 
 
-@pytest.mark.parametrize("body", [
-    {"threads": "not a list"},
-    [1, 2, 3],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"threads": "not a list"},
+        [1, 2, 3],
+    ],
+)
 async def test_wrong_shape_is_a_protocol_error_at_once(make_client, body):
     script = Script(then=httpx.Response(200, json=body))
     client = make_client(script)
@@ -354,8 +381,7 @@ async def test_iter_thread_pages_follows_cursors_and_reports_them(make_client):
     pages = [p async for p in client.iter_thread_pages(limit=2, reply_intent="interested")]
     assert [(p.cursor, p.next_cursor) for p in pages] == [(None, "c1"), ("c1", "c2"), ("c2", None)]
     assert [p.threads[0].id for p in pages] == ["thr_None", "thr_c1", "thr_c2"]
-    assert all(r.url.params["replyIntent"] == "interested" and r.url.params["limit"] == "2"
-               for r in script.requests)
+    assert all(r.url.params["replyIntent"] == "interested" and r.url.params["limit"] == "2" for r in script.requests)
 
 
 async def test_iter_thread_pages_resumes_from_a_saved_cursor(make_client):
@@ -378,8 +404,11 @@ async def test_a_raw_page_tells_its_cursor_before_its_threads_are_validated(make
     threads' shape is judged by parse(), which raises the same one-line ProtocolError as
     threads_page, and is not retried (it would not change)."""
     bad_threads = {"threads": "not a list", "next_cursor": "c9"}
-    script = Script(httpx.Response(200, content=b'{"threads": [{"id": "thr_1"'),
-                    httpx.Response(200, json=bad_threads), then=cursor_pages)
+    script = Script(
+        httpx.Response(200, content=b'{"threads": [{"id": "thr_1"'),
+        httpx.Response(200, json=bad_threads),
+        then=cursor_pages,
+    )
     client = make_client(script)
     raw = await client.threads_page_raw(cursor="c1")
     assert len(script.requests) == 2  # the malformed body was retried before a cursor was read
@@ -438,12 +467,15 @@ def leaks(text: str) -> bool:
 async def test_key_appears_in_no_error_repr_or_log(make_client, caplog):
     caplog.set_level(logging.DEBUG)
     echo = f"invalid key {API_KEY} (Bearer {API_KEY})"
-    client = make_client(Script(
-        httpx.Response(401, json=envelope("invalid_api_key", echo)),
-        httpx.Response(400, text=echo),
-        httpx.Response(400, json={"detail": [{"loc": ["header", "authorization"], "msg": echo}]}),
-        httpx.Response(500, text=echo), then=httpx.ReadError(echo),
-    ))  # the last call retries until its patience runs out
+    client = make_client(
+        Script(
+            httpx.Response(401, json=envelope("invalid_api_key", echo)),
+            httpx.Response(400, text=echo),
+            httpx.Response(400, json={"detail": [{"loc": ["header", "authorization"], "msg": echo}]}),
+            httpx.Response(500, text=echo),
+            then=httpx.ReadError(echo),
+        )
+    )  # the last call retries until its patience runs out
     errors: list[ApiError] = []
     for _ in range(4):
         with pytest.raises(ApiError) as info:
@@ -451,8 +483,7 @@ async def test_key_appears_in_no_error_repr_or_log(make_client, caplog):
         errors.append(info.value)
     assert [type(e) for e in errors] == [AuthError, BadRequestError, BadRequestError, NetworkError]
     for err in errors:
-        for text in (str(err), repr(err), " ".join(map(str, err.args)),
-                     "".join(traceback.format_exception(err))):
+        for text in (str(err), repr(err), " ".join(map(str, err.args)), "".join(traceback.format_exception(err))):
             assert not leaks(text), text
         assert "ot2d_…" + API_KEY[-4:] in str(err)
     assert not leaks(repr(client)) and "ot2d_…" in repr(client)
@@ -498,8 +529,7 @@ async def test_redirects_are_not_followed(make_client):
 
 async def test_a_damaged_compressed_body_is_retried(make_client):
     def damaged(request):  # decoded only when the client reads it, as off the network
-        return httpx.Response(200, headers={"Content-Encoding": "gzip"},
-                              stream=httpx.ByteStream(b"not gzip at all"))
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip at all"))
 
     script = Script(damaged, then=ok())
     client = make_client(script)
@@ -535,8 +565,7 @@ async def test_clearing_an_intent_sends_json_null(make_client):
 async def test_a_long_run_of_failures_is_ridden_out_not_counted(make_client, sleeps):
     """Twelve failures in a row (5xx, drops, garbled bodies) are well inside the patience:
     the request succeeds where a count of 4 retries would have given up."""
-    faults = [httpx.Response(503), httpx.ReadError("reset"),
-              httpx.Response(200, content=b'{"threads": [')] * 4
+    faults = [httpx.Response(503), httpx.ReadError("reset"), httpx.Response(200, content=b'{"threads": [')] * 4
     script = Script(*faults, then=ok())
     client = make_client(script)
     assert (await client.threads_page()).threads[0].id == "thr_1"
@@ -544,11 +573,14 @@ async def test_a_long_run_of_failures_is_ridden_out_not_counted(make_client, sle
     assert sleeps.now < client.patience
 
 
-@pytest.mark.parametrize(("answer", "cls"), [
-    (httpx.Response(502), ServerError),
-    (httpx.RemoteProtocolError("Server disconnected"), NetworkError),
-    (httpx.Response(200, content=b"{not json"), ProtocolError),
-])
+@pytest.mark.parametrize(
+    ("answer", "cls"),
+    [
+        (httpx.Response(502), ServerError),
+        (httpx.RemoteProtocolError("Server disconnected"), NetworkError),
+        (httpx.Response(200, content=b"{not json"), ProtocolError),
+    ],
+)
 async def test_a_request_gives_up_once_its_patience_has_run_out(make_client, sleeps, answer, cls):
     script = Script(then=answer)
     client = make_client(script, patience=60.0, backoff_max=4.0)
@@ -600,8 +632,9 @@ async def test_429s_are_waited_out_beyond_any_retry_count(make_client, sleeps):
 
 
 async def test_endless_429s_without_any_other_answer_give_up_after_the_patience(make_client, sleeps):
-    script = Script(then=httpx.Response(429, headers={"Retry-After": "5"},
-                                        json=envelope("rate_limited", "Too many requests")))
+    script = Script(
+        then=httpx.Response(429, headers={"Retry-After": "5"}, json=envelope("rate_limited", "Too many requests"))
+    )
     client = make_client(script, patience=30.0)
     with pytest.raises(RateLimitError) as info:
         await client.threads_page()
@@ -658,9 +691,12 @@ async def test_the_client_learns_the_servers_rate(make_client, sleeps):
 
 async def test_the_wait_is_published_for_a_progress_line(make_client):
     seen: list[str | None] = []
-    script = Script(httpx.Response(503, headers={"Retry-After": "2"}),
-                    httpx.Response(429, headers={"Retry-After": "4"}),
-                    httpx.Response(500), then=ok())
+    script = Script(
+        httpx.Response(503, headers={"Retry-After": "2"}),
+        httpx.Response(429, headers={"Retry-After": "4"}),
+        httpx.Response(500),
+        then=ok(),
+    )
     client = make_client(script, on_wait=seen.append, backoff_base=0.01)
     await client.threads_page()
     # the short jittered backoff after the 500 is not worth a line
@@ -681,8 +717,9 @@ async def test_one_failing_request_among_answered_ones_is_not_exhausted():
             return httpx.Response(500)
         return ok()
 
-    async with UniboxClient(BASE_URL, API_KEY, 42, transport=httpx.MockTransport(handler),
-                            patience=0.3, backoff_base=0.01, backoff_max=0.02) as client:
+    async with UniboxClient(
+        BASE_URL, API_KEY, 42, transport=httpx.MockTransport(handler), patience=0.3, backoff_base=0.01, backoff_max=0.02
+    ) as client:
         done = asyncio.Event()
 
         async def others() -> None:

@@ -9,18 +9,38 @@ import json
 
 import httpx
 import pytest
-from tests.helpers import API_KEY, make_sim
 
 from o2d_inbox.api.errors import ProtocolError
+from tests.helpers import API_KEY, make_sim
 
 HOSTILE_ITEMS = [
-    {"id": "t_full", "external_thread_id": "<x@y>", "subject": "Re: hi", "subject_display": "hi",
-     "last_message": {"from_email": "a@b.io", "date_received": "2026-03-09T14:30:00Z", "body_text": "hey",
-                      "unknown": [1, 2]},
-     "is_warming": False, "is_postmaster": True, "message_count": 3, "replyIntent": "interested",
-     "campaignId": "cmp_1", "newField": {"nested": True}},
-    {"id": "t_types", "subject": 12, "is_warming": "yes", "is_postmaster": 1, "message_count": "7x",
-     "replyIntent": "brand_new_intent", "campaignId": 99},
+    {
+        "id": "t_full",
+        "external_thread_id": "<x@y>",
+        "subject": "Re: hi",
+        "subject_display": "hi",
+        "last_message": {
+            "from_email": "a@b.io",
+            "date_received": "2026-03-09T14:30:00Z",
+            "body_text": "hey",
+            "unknown": [1, 2],
+        },
+        "is_warming": False,
+        "is_postmaster": True,
+        "message_count": 3,
+        "replyIntent": "interested",
+        "campaignId": "cmp_1",
+        "newField": {"nested": True},
+    },
+    {
+        "id": "t_types",
+        "subject": 12,
+        "is_warming": "yes",
+        "is_postmaster": 1,
+        "message_count": "7x",
+        "replyIntent": "brand_new_intent",
+        "campaignId": 99,
+    },
     {"id": "t_dates_naive", "last_message": {"date_received": "2026-03-09T10:00:00"}},
     {"id": "t_dates_offset", "last_message": {"date_received": "2026-03-09T12:00:00+02:00"}},
     {"id": "t_dates_bad", "last_message": {"date_received": "yesterday", "from_email": None}},
@@ -36,14 +56,14 @@ HOSTILE_ITEMS = [
 
 async def raw_pages(make_client, bodies: list[bytes]):
     queue = list(bodies)
-    client = make_client(lambda request: httpx.Response(200, content=queue.pop(0),
-                                                        headers={"content-type": "application/json"}))
+    client = make_client(
+        lambda request: httpx.Response(200, content=queue.pop(0), headers={"content-type": "application/json"})
+    )
     return [await client.threads_page_raw(cursor=f"c{i}") for i in range(len(bodies))]
 
 
 def as_plain(model_page) -> tuple:
-    return ([t.model_dump() for t in model_page.threads], model_page.next_cursor, model_page.skipped,
-            model_page.cursor)
+    return ([t.model_dump() for t in model_page.threads], model_page.next_cursor, model_page.skipped, model_page.cursor)
 
 
 async def test_hostile_items_read_alike(make_client):
@@ -68,8 +88,9 @@ async def test_the_simulators_pages_read_alike(make_client):
     sim = make_sim(threads=120, pathological=True)
     transport = sim.transport()
     bodies = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://sim.test",
-                                 headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim.test", headers={"Authorization": f"Bearer {API_KEY}"}
+    ) as http:
         cursor = None
         while True:
             params = {"workspaceId": 42, "limit": 50, **({"cursor": cursor} if cursor else {})}

@@ -1,8 +1,7 @@
 """Bounces and delivery reports: a robot is never the prospect and never waits for a reply."""
 
-from tests.helpers import counts_are_right
-
 from o2d_inbox.cache.writes import is_automated, needs_reply
+from tests.helpers import counts_are_right
 
 
 def test_automated_addresses():
@@ -18,7 +17,8 @@ async def test_bounced_threads_name_the_person_we_wrote_to(engine, conn):
     await engine.sync(messages=True)
     bounced = conn.execute(
         "SELECT id, prospect, needs_reply, last_from FROM threads WHERE reply_intent = 'bounced' "
-        "AND messages_fetched_count IS NOT NULL").fetchall()
+        "AND messages_fetched_count IS NOT NULL"
+    ).fetchall()
     assert bounced, "the seeded inbox has bounced threads"
     robot_last = [r for r in bounced if is_automated(r["last_from"])]
     assert robot_last, "some bounces end with the daemon's report"

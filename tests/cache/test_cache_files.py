@@ -11,13 +11,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from o2d_inbox.cache import local
-from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache.db import CacheError, cache_error, open_db, transaction
 from o2d_inbox.cache.lock import SyncLocked, WriterLock
 from o2d_inbox.cache.repair import check, rebuild
 from o2d_inbox.cache.schema import SCHEMA_VERSION
 from o2d_inbox.cache.search import search, search_index_ok
-
+from o2d_inbox.outbox import queue as ob
 from tests.helpers import damage_table, make_read_only
 
 
@@ -34,12 +33,14 @@ def umask_022():
 
 
 def seed(conn, n: int = 3) -> None:
-    conn.executemany("INSERT INTO threads (id, subject, mailbox, prospect, last_ts) VALUES (?, ?, ?, ?, ?)",
-                     [(f"thr_{i}", f"Subject {i}", "me@ours.test", f"p{i}@them.test", 1_700_000_000 + i)
-                      for i in range(n)])
+    conn.executemany(
+        "INSERT INTO threads (id, subject, mailbox, prospect, last_ts) VALUES (?, ?, ?, ?, ?)",
+        [(f"thr_{i}", f"Subject {i}", "me@ours.test", f"p{i}@them.test", 1_700_000_000 + i) for i in range(n)],
+    )
 
 
 # --- modes, durability ------------------------------------------------------------------------
+
 
 def test_a_new_cache_its_wal_and_shm_and_its_new_folders_are_private(tmp_path, umask_022):
     path = tmp_path / "data" / "caches" / "cache.db"
@@ -81,6 +82,7 @@ def test_every_commit_is_synchronous_full(tmp_path):
 
 # --- disk full ------------------------------------------------------------------------------
 
+
 def test_disk_full_names_the_file_and_keeps_every_committed_item(tmp_path):
     path = tmp_path / "cache.db"
     conn = open_db(path)
@@ -115,6 +117,7 @@ def test_a_commit_that_fails_rolls_back_and_raises_its_own_error(tmp_path):
 
 # --- versions -------------------------------------------------------------------------------
 
+
 def test_a_cache_from_a_newer_version_is_refused_in_one_line(tmp_path):
     path = tmp_path / "cache.db"
     conn = open_db(path)
@@ -140,6 +143,7 @@ def test_a_read_only_cache_that_needs_a_migration_says_so(tmp_path, request):
 
 # --- the search index -------------------------------------------------------------------------
 
+
 async def test_a_broken_search_index_rebuilds_itself_on_the_next_search(conn, engine):
     await engine.sync(full=True, messages=True)
     before = [t.id for t in search(conn, "the", limit=500)]
@@ -162,6 +166,7 @@ async def test_cache_check_finds_and_rebuilds_a_broken_search_index(conn, engine
 
 # --- rebuild ----------------------------------------------------------------------------------
 
+
 def _outbox_world(path):
     """A cache with one outbox item in each state, local states, messages; returns the items."""
     conn = open_db(path)
@@ -169,14 +174,15 @@ def _outbox_world(path):
     items = {}
     for state in ("scheduled", "sending", "accepted", "failed", "sent", "cancelled", "draft"):
         item = ob.queue_reply(conn, "thr_1", f"the {state} one", undo_seconds=0)
-        conn.execute("UPDATE outbox SET state = ?, operation_id = ? WHERE id = ?",
-                     (state, f"op_{state}", item.id))
+        conn.execute("UPDATE outbox SET state = ?, operation_id = ? WHERE id = ?", (state, f"op_{state}", item.id))
         items[state] = ob.get(conn, item.id)
     local.mark_done(conn, ["thr_2"])
     local.snooze(conn, ["thr_3"], datetime.now(timezone.utc) + timedelta(days=2))
     local.set_note(conn, "thr_4", "call back in March")
-    conn.executemany("INSERT INTO messages (id, thread_id, body_text, ts) VALUES (?, ?, ?, ?)",
-                     [(f"m{i}", f"thr_{i % 6}", "body " * 200, i) for i in range(400)])
+    conn.executemany(
+        "INSERT INTO messages (id, thread_id, body_text, ts) VALUES (?, ?, ?, ?)",
+        [(f"m{i}", f"thr_{i % 6}", "body " * 200, i) for i in range(400)],
+    )
     conn.close()  # the last connection: checkpointed, no -wal left
     return items
 
@@ -191,8 +197,12 @@ def _assert_carried(path, items):
     assert set(after) == {i.id for i in _kept(items).values()}
     for item in _kept(items).values():
         got = after[item.id]
-        assert (got.state, got.idempotency_key, got.payload, got.operation_id) == \
-            (item.state, item.idempotency_key, item.payload, item.operation_id)
+        assert (got.state, got.idempotency_key, got.payload, got.operation_id) == (
+            item.state,
+            item.idempotency_key,
+            item.payload,
+            item.operation_id,
+        )
     assert local.get_local(conn, "thr_2").done
     assert local.get_local(conn, "thr_3").snoozed_until is not None
     assert local.get_local(conn, "thr_4").note == "call back in March"
@@ -227,8 +237,7 @@ def test_rebuild_of_a_damaged_cache_exports_the_readable_outbox_first(tmp_path):
     assert done.export == tmp_path / "cache.db.outbox-T2.json"
     assert mode(done.export) == 0o600
     exported = json.loads(done.export.read_text())
-    assert {r["idempotency_key"] for r in exported["outbox"]} == \
-        {i.idempotency_key for i in _kept(items).values()}
+    assert {r["idempotency_key"] for r in exported["outbox"]} == {i.idempotency_key for i in _kept(items).values()}
     assert "the failed one" in done.export.read_text()  # the text the user wrote
     _assert_carried(path, items)
     assert not (tmp_path / "cache.db.rebuilding-T2").exists()
@@ -245,13 +254,17 @@ def test_rebuild_waits_for_no_one_it_refuses_while_a_sync_holds_the_cache(tmp_pa
 
 def test_a_write_that_meets_a_broken_search_index_points_to_cache_check(tmp_path):
     conn = open_db(tmp_path / "cache.db")
-    conn.executemany("INSERT INTO threads (id, subject, last_ts, last_snippet) VALUES (?, ?, ?, ?)",
-                     [(f"t{i}", f"subject {i}", 1_700_000_000 + i, "words " * 40) for i in range(2000)])
+    conn.executemany(
+        "INSERT INTO threads (id, subject, last_ts, last_snippet) VALUES (?, ?, ?, ?)",
+        [(f"t{i}", f"subject {i}", 1_700_000_000 + i, "words " * 40) for i in range(2000)],
+    )
     conn.execute("UPDATE search_threads_data SET block = randomblob(length(block)) WHERE id > 10")
     with pytest.raises(sqlite3.DatabaseError) as info:  # what a sync's next page would do
         conn.execute("UPDATE threads SET subject = 'renamed' WHERE id = 't5'")
-        conn.executemany("INSERT INTO threads (id, subject, last_ts) VALUES (?, ?, ?)",
-                         [(f"n{i}", "new", 1_800_000_000 + i) for i in range(500)])
+        conn.executemany(
+            "INSERT INTO threads (id, subject, last_ts) VALUES (?, ?, ?)",
+            [(f"n{i}", "new", 1_800_000_000 + i) for i in range(500)],
+        )
     error = cache_error(info.value)
     assert error.kind == "damaged" and "search index" in str(error) and "cache check" in str(error)
     assert check(conn).search_rebuilt  # what `cache check` does
@@ -264,8 +277,10 @@ def test_rebuild_reads_the_outbox_row_by_row_around_a_damaged_page(tmp_path):
     path = tmp_path / "cache.db"
     conn = open_db(path)
     seed(conn)
-    keys = [ob.queue_reply(conn, "thr_1", f"reply {i}: " + "text " * 300, undo_seconds=0).idempotency_key
-            for i in range(120)]
+    keys = [
+        ob.queue_reply(conn, "thr_1", f"reply {i}: " + "text " * 300, undo_seconds=0).idempotency_key
+        for i in range(120)
+    ]
     conn.close()
     assert damage_table(path, "outbox", one_leaf=True) == 1
     done = rebuild(path, stamp="T4")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import counts_are_right
-
 from o2d_inbox.cache import writes
 from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY
+from tests.helpers import counts_are_right
 
 
 async def test_counts_follow_every_writer(engine, conn, sim):
@@ -18,8 +17,12 @@ async def test_counts_follow_every_writer(engine, conn, sim):
     tid = sim.thread_ids()[0]
     conn.execute("UPDATE threads SET reply_intent = 'interested-elsewhere' WHERE id = ?", (tid,))
     assert counts_are_right(conn)
-    assert conn.execute("SELECT full_count FROM view_counts WHERE kind = 'intent' "
-                        "AND key = 'interested-elsewhere'").fetchone()[0] == 1
+    assert (
+        conn.execute(
+            "SELECT full_count FROM view_counts WHERE kind = 'intent' AND key = 'interested-elsewhere'"
+        ).fetchone()[0]
+        == 1
+    )
     conn.execute("DELETE FROM threads WHERE id = ?", (sim.thread_ids()[1],))
     conn.execute("INSERT INTO threads (id, relevant, needs_reply, mailbox) VALUES ('local', 1, 1, 'me@x')")
     assert counts_are_right(conn)

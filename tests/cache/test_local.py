@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from tests.helpers import counts_are_right
 
 from o2d_inbox.cache import local
 from o2d_inbox.cache.local import LOCAL_OPEN_SQL
+from tests.helpers import counts_are_right
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
@@ -18,8 +18,9 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 def _seed(conn, n: int = 6) -> list[str]:
     """n threads needing a reply (alternately 'neutral' / unclassified), one irrelevant."""
     rows = [(f"t{i}", 1000 + i, 1 if i else 0, 1, "neutral" if i % 2 else None) for i in range(n)]
-    conn.executemany("INSERT INTO threads (id, last_ts, relevant, needs_reply, reply_intent) "
-                     "VALUES (?, ?, ?, ?, ?)", rows)
+    conn.executemany(
+        "INSERT INTO threads (id, last_ts, relevant, needs_reply, reply_intent) VALUES (?, ?, ?, ?, ?)", rows
+    )
     return [r[0] for r in rows]
 
 
@@ -29,9 +30,13 @@ def _counts(conn) -> dict[tuple[str, str], int]:
 
 def _open_needs(conn) -> list[str]:
     """The needs queue as queries.py lists it once it adds LOCAL_OPEN_SQL (oldest first)."""
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM threads INDEXED BY ix_threads_needs_open WHERE needs_reply = 1 "
-        f"AND relevant = 1 AND {LOCAL_OPEN_SQL} ORDER BY last_ts, id")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM threads INDEXED BY ix_threads_needs_open WHERE needs_reply = 1 "
+            f"AND relevant = 1 AND {LOCAL_OPEN_SQL} ORDER BY last_ts, id"
+        )
+    ]
 
 
 def test_done_and_snooze_leave_needs_and_intent_queues_with_counts(conn):
@@ -96,8 +101,9 @@ def test_naive_datetime_refused(conn):
 
 
 def test_bulk_many_ids_one_transaction(conn):
-    conn.executemany("INSERT INTO threads (id, last_ts, needs_reply) VALUES (?, ?, 1)",
-                     [(f"b{i}", i) for i in range(1200)])
+    conn.executemany(
+        "INSERT INTO threads (id, last_ts, needs_reply) VALUES (?, ?, 1)", [(f"b{i}", i) for i in range(1200)]
+    )
     change = local.mark_done(conn, [f"b{i}" for i in range(1200)])
     assert len(change) == 1200 and _counts(conn)[("done", "")] == 1200
     assert _counts(conn).get(("needs", ""), 0) == 0
@@ -108,8 +114,10 @@ def test_bulk_many_ids_one_transaction(conn):
 
 def test_a_failed_bulk_write_changes_nothing(conn):
     _seed(conn)
-    conn.execute("CREATE TEMP TRIGGER boom BEFORE UPDATE OF local_done ON threads "
-                 "WHEN NEW.id = 't4' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    conn.execute(
+        "CREATE TEMP TRIGGER boom BEFORE UPDATE OF local_done ON threads "
+        "WHEN NEW.id = 't4' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    )
     with pytest.raises(Exception, match="boom"):
         local.mark_done(conn, ["t1", "t4"])
     assert not local.get_local(conn, "t1").done
@@ -141,8 +149,10 @@ def test_prospect_writing_again_brings_done_and_snoozed_back(conn):
 
 async def test_sync_and_full_reconcile_keep_local_states(engine, conn, sim):
     await engine.sync()
-    ids = [r[0] for r in conn.execute(
-        "SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 ORDER BY last_ts LIMIT 4")]
+    ids = [
+        r[0]
+        for r in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 ORDER BY last_ts LIMIT 4")
+    ]
     assert len(ids) == 4
     local.mark_done(conn, ids[:2])
     local.snooze(conn, [ids[2]], T0 + timedelta(days=30))
@@ -167,16 +177,18 @@ async def test_sync_and_full_reconcile_keep_local_states(engine, conn, sim):
     assert counts_are_right(conn)
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_needs_open WHERE needs_reply = ? "
-    "AND relevant = ? AND reply_intent = 'neutral' AND {open} AND (last_ts, id) > (?, ?) ORDER BY last_ts, id",
-    "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_intent_open WHERE reply_intent = ? "
-    "AND relevant = ? AND {open} AND (last_ts, id) < (?, ?) ORDER BY last_ts DESC, id DESC",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_needs_open WHERE needs_reply = ? "
+        "AND relevant = ? AND reply_intent = 'neutral' AND {open} AND (last_ts, id) > (?, ?) ORDER BY last_ts, id",
+        "SELECT rowid, last_ts, id FROM threads INDEXED BY ix_threads_intent_open WHERE reply_intent = ? "
+        "AND relevant = ? AND {open} AND (last_ts, id) < (?, ?) ORDER BY last_ts DESC, id DESC",
+    ],
+)
 def test_open_queue_pages_are_read_from_the_index_alone(conn, sql):
     """The page query queries.py runs with LOCAL_OPEN_SQL: one covering range, no sort."""
-    plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql.format(open=LOCAL_OPEN_SQL),
-                                       (1, 1, 0, ""))]
+    plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql.format(open=LOCAL_OPEN_SQL), (1, 1, 0, ""))]
     assert len(plan) == 1 and "USING COVERING INDEX" in plan[0], plan
 
 

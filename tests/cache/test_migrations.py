@@ -41,11 +41,16 @@ def _shape(conn: sqlite3.Connection) -> dict:
     """Everything the schema is, by name, as sqlite-utils introspects it."""
     db = Database(conn)
     return {
-        "tables": {t.name: [(c.name, c.type, c.notnull, c.default_value, c.is_pk) for c in t.columns]
-                   for t in db.tables},
+        "tables": {
+            t.name: [(c.name, c.type, c.notnull, c.default_value, c.is_pk) for c in t.columns] for t in db.tables
+        },
         "indexes": {(t.name, i.name): (tuple(i.columns), i.unique, i.partial) for t in db.tables for i in t.indexes},
-        "index_sql": {name: _sql(sql) for name, sql in conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")},
+        "index_sql": {
+            name: _sql(sql)
+            for name, sql in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            )
+        },
         "views": {v.name: _sql(v.schema) for v in db.views},
         "triggers": {t.name: (t.table, _sql(t.sql)) for t in db.triggers},
         "version": conn.execute("PRAGMA user_version").fetchone()[0],
@@ -99,12 +104,17 @@ def test_an_upgraded_cache_keeps_its_threads_outbox_and_counts():
     """The rows of a first-format cache survive every step, and the counts the triggers keep
     agree with a recount."""
     conn = _written_at(1)
-    conn.executemany("INSERT INTO threads (id, subject, last_ts, reply_intent, needs_reply, mailbox) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     [("t1", "pricing", 1700000000, "interested", 1, "me@ours.test"),
-                      ("t2", "not now", 1700000100, None, 0, "me@ours.test")])
-    conn.execute("INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, created_at, updated_at) "
-                 "VALUES ('reply', 't1', 'accepted', 'key-1', '{}', 1, 1)")
+    conn.executemany(
+        "INSERT INTO threads (id, subject, last_ts, reply_intent, needs_reply, mailbox) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("t1", "pricing", 1700000000, "interested", 1, "me@ours.test"),
+            ("t2", "not now", 1700000100, None, 0, "me@ours.test"),
+        ],
+    )
+    conn.execute(
+        "INSERT INTO outbox (kind, thread_id, state, idempotency_key, payload, created_at, updated_at) "
+        "VALUES ('reply', 't1', 'accepted', 'key-1', '{}', 1, 1)"
+    )
     ensure_schema(conn)
     db = Database(conn)
     assert [r["id"] for r in db["threads"].rows_where(order_by="id")] == ["t1", "t2"]

@@ -8,24 +8,38 @@ from o2d_inbox.cache import local
 from o2d_inbox.cache import queries as q
 
 VIEWS = [
-    q.View("all"), q.View("all", relevant=False), q.View("needs"), q.View("needs", relevant=False),
-    q.View("intent", "interested"), q.View("intent", "unclassified", relevant=False),
-    q.View("mailbox", "john@cooloutreach.io"), q.View("mailbox", "john@cooloutreach.io", relevant=False),
+    q.View("all"),
+    q.View("all", relevant=False),
+    q.View("needs"),
+    q.View("needs", relevant=False),
+    q.View("intent", "interested"),
+    q.View("intent", "unclassified", relevant=False),
+    q.View("mailbox", "john@cooloutreach.io"),
+    q.View("mailbox", "john@cooloutreach.io", relevant=False),
     q.View("campaign", "c-q4", relevant=False),
 ]
 
 
 def _replied(conn):
     """Threads with a reply queued, in flight or sent since the prospect's last message."""
-    return {r[0] for r in conn.execute(
-        "SELECT o.thread_id FROM outbox AS o JOIN threads AS t ON t.id = o.thread_id WHERE o.kind = 'reply' "
-        "AND o.state IN ('scheduled', 'sending', 'accepted', 'sent') AND o.send_after >= t.last_ts")}
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT o.thread_id FROM outbox AS o JOIN threads AS t ON t.id = o.thread_id WHERE o.kind = 'reply' "
+            "AND o.state IN ('scheduled', 'sending', 'accepted', 'sent') AND o.send_after >= t.last_ts"
+        )
+    }
 
 
 def _needs(t, replied):
     """Needs reply, the obvious way: the prospect wrote last, a reply is for it, none is on its way."""
-    return (t.needs_reply and t.reply_intent in ("interested", "neutral", None) and not t.local_done
-            and t.local_snoozed_until is None and t.id not in replied)
+    return (
+        t.needs_reply
+        and t.reply_intent in ("interested", "neutral", None)
+        and not t.local_done
+        and t.local_snoozed_until is None
+        and t.id not in replied
+    )
 
 
 def _sort_key(view):
@@ -33,8 +47,13 @@ def _sort_key(view):
     rank = {i: n for n, i in enumerate(q.INTENT_ORDER)}
     if view.order == "intent":
         sign = 1 if view.kind == "needs" else -1
-        return (lambda t: (rank.get(t.reply_intent, len(rank)), sign * t.last_ts, t.id if sign > 0 else
-                           tuple(-ord(c) for c in t.id))), False
+        return (
+            lambda t: (
+                rank.get(t.reply_intent, len(rank)),
+                sign * t.last_ts,
+                t.id if sign > 0 else tuple(-ord(c) for c in t.id),
+            )
+        ), False
     if view.order == "wake":
         return (lambda t: (t.local_snoozed_until, t.id)), False
     return (lambda t: t.key), view.order == "newest"
@@ -87,7 +106,7 @@ def test_needs_is_interested_first_then_oldest_wait_and_all_newest_first(cache):
     needs = q.rows(cache, q.View("needs"), 0, 1000)
     interested = [t for t in needs if t.reply_intent == "interested"]
     assert interested and len(interested) < len(needs)
-    assert needs[:len(interested)] == interested
+    assert needs[: len(interested)] == interested
     assert [t.last_ts for t in interested] == sorted(t.last_ts for t in interested)
     assert {t.reply_intent for t in needs} == {"interested", "neutral", None}
     everything = q.rows(cache, q.View("all"), 0, 10)
@@ -131,8 +150,10 @@ def test_trigger_maintained_counts_agree_with_the_queues():
 
     conn = open_db(":memory:")
     seed_cache(conn, 150, recount=False)
-    conn.execute("UPDATE threads SET reply_intent = 'interested', needs_reply = 1 - needs_reply "
-                 "WHERE id IN ('t0000001', 't0000002')")
+    conn.execute(
+        "UPDATE threads SET reply_intent = 'interested', needs_reply = 1 - needs_reply "
+        "WHERE id IN ('t0000001', 't0000002')"
+    )
     conn.execute("DELETE FROM threads WHERE id = 't0000004'")
     for relevant in (True, False):
         for (kind, key), n in q.sidebar_counts(conn, relevant).items():
@@ -142,8 +163,10 @@ def test_trigger_maintained_counts_agree_with_the_queues():
 # --- filters combined, as `o2d-inbox threads` names them -------------------------------------
 
 FILTERS = [
-    {"needs_reply": True}, {"needs_reply": True, "relevant": True},
-    {"intent": "neutral"}, {"intent": "unclassified", "relevant": True},
+    {"needs_reply": True},
+    {"needs_reply": True, "relevant": True},
+    {"intent": "neutral"},
+    {"intent": "unclassified", "relevant": True},
     {"needs_reply": True, "intent": "interested"},
     {"mailbox": "john@cooloutreach.io", "campaign": "c-q4"},
     {"intent": "neutral", "mailbox": "sales@cooloutreach.io", "relevant": True},
@@ -158,8 +181,12 @@ def _put_away_some(conn):
     from tests.seed import NOW
 
     needs = [r[0] for r in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 ORDER BY id LIMIT 6")]
-    other = [r[0] for r in conn.execute(
-        "SELECT id FROM threads WHERE needs_reply = 0 AND reply_intent IS NOT NULL ORDER BY id LIMIT 6")]
+    other = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM threads WHERE needs_reply = 0 AND reply_intent IS NOT NULL ORDER BY id LIMIT 6"
+        )
+    ]
     local.mark_done(conn, needs[:3] + other[:3])
     local.snooze(conn, needs[3:] + other[3:], NOW + timedelta(days=2))
     return needs + other
@@ -215,8 +242,9 @@ def test_a_single_filter_is_the_tui_queue(cache):
         q.View("all", narrow=(("needs", None),))
 
 
-@pytest.mark.parametrize("filters", [{"needs_reply": True}, {"needs_reply": True, "relevant": True},
-                                     {"intent": "neutral"}], ids=repr)
+@pytest.mark.parametrize(
+    "filters", [{"needs_reply": True}, {"needs_reply": True, "relevant": True}, {"intent": "neutral"}], ids=repr
+)
 def test_filtered_queue_plans_seek_the_open_queue_index(cache, filters):
     """`threads --needs-reply` / `--intent` read the partial index of the open queue, covering."""
     sql, params = q._ordered_keys_sql(cache, q.filtered(**filters), None)

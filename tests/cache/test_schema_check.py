@@ -25,8 +25,10 @@ def _own_home(tmp_path, monkeypatch):
 
 def _cache(path):
     conn = open_db(path)
-    conn.executemany("INSERT INTO threads (id, subject, last_ts, needs_reply) VALUES (?, ?, ?, 1)",
-                     [(f"t{i}", f"pricing question {i}", 1700000000 + i) for i in range(5)])
+    conn.executemany(
+        "INSERT INTO threads (id, subject, last_ts, needs_reply) VALUES (?, ?, ?, 1)",
+        [(f"t{i}", f"pricing question {i}", 1700000000 + i) for i in range(5)],
+    )
     return conn
 
 
@@ -44,8 +46,11 @@ def test_cache_check_restores_a_lost_trigger_and_index_and_what_they_kept(tmp_pa
     conn.execute("DROP TRIGGER trg_search_threads_ins")
     conn.execute("DROP INDEX ix_threads_all")
     conn.execute("INSERT INTO threads (id, subject, last_ts, needs_reply) VALUES ('late', 'pricing late', 1, 1)")
-    assert missing_objects(conn) == ["index ix_threads_all", "trigger trg_search_threads_ins",
-                                     "trigger trg_view_counts_ins"]
+    assert missing_objects(conn) == [
+        "index ix_threads_all",
+        "trigger trg_search_threads_ins",
+        "trigger trg_view_counts_ins",
+    ]
     conn.close()
 
     assert cli.main(["cache", "check", "--cache", str(path)]) == 0

@@ -23,40 +23,109 @@ T0 = int(NOW.timestamp())
 ME = "sales@ourco.com"
 
 
-def add_thread(conn, tid, subject, *, ago_days=1, last_from="jane.doe@acme.com", snippet=None,
-               intent=None, mailbox=ME, prospect=None, campaign=None, unread=0, needs=1, relevant=1,
-               messages=()):
+def add_thread(
+    conn,
+    tid,
+    subject,
+    *,
+    ago_days=1,
+    last_from="jane.doe@acme.com",
+    snippet=None,
+    intent=None,
+    mailbox=ME,
+    prospect=None,
+    campaign=None,
+    unread=0,
+    needs=1,
+    relevant=1,
+    messages=(),
+):
     ts = T0 - int(ago_days * DAY)
     conn.execute(
         "INSERT INTO threads (id, subject, last_from, last_ts, last_date, last_snippet, reply_intent, "
         "mailbox, prospect, campaign_id, unread, needs_reply, relevant, message_count) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (tid, subject, last_from, ts, datetime.fromtimestamp(ts, timezone.utc).isoformat(), snippet,
-         intent, mailbox, prospect, campaign, unread, needs, relevant, len(messages)))
+        (
+            tid,
+            subject,
+            last_from,
+            ts,
+            datetime.fromtimestamp(ts, timezone.utc).isoformat(),
+            snippet,
+            intent,
+            mailbox,
+            prospect,
+            campaign,
+            unread,
+            needs,
+            relevant,
+            len(messages),
+        ),
+    )
     for i, (frm, to, body, html) in enumerate(messages):
         conn.execute(
             "INSERT OR REPLACE INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, "
             "body_text, body_html) VALUES (?, ?, ?, ?, '[]', ?, ?, ?, ?)",
-            (f"{tid}_m{i}", tid, frm, json.dumps(to), subject, ts - 100 + i, body, html))
+            (f"{tid}_m{i}", tid, frm, json.dumps(to), subject, ts - 100 + i, body, html),
+        )
 
 
 @pytest.fixture
 def db(tmp_path):
     conn = open_db(tmp_path / "cache.db")
     conn.execute("INSERT INTO campaigns (id, name) VALUES ('cmp_1', 'Spring Outreach'), ('cmp_2', 'Fintech CFOs')")
-    add_thread(conn, "t_pricing", "Pricing for the enterprise plan", ago_days=1, intent="interested",
-               campaign="cmp_1", unread=1,
-               messages=[(ME, ["jane.doe@acme.com"], "Hi Jane, here is our proposal.", None),
-                         ("jane.doe@acme.com", [ME], "Can we meet next Tuesday about the budget?", None)])
-    add_thread(conn, "t_html", "Newsletter", ago_days=3, last_from="news@globex.io", intent="not_interested",
-               campaign="cmp_2", needs=0,
-               messages=[("news@globex.io", [ME], "", "<p>Quarterly&nbsp;roundup: <b>zeppelin</b> sightings</p>")])
-    add_thread(conn, "t_unfetched", "Re: partnership idea", ago_days=10, last_from="bob@initech.com",
-               snippet="Sounds great, let us talk about the widget integration", prospect="bob@initech.com")
-    add_thread(conn, "t_warm", "Warmup ping 123", ago_days=2, last_from="warm@pool.net", relevant=0,
-               mailbox="other@ourco.com", snippet="warming budget")
-    add_thread(conn, "t_old", "Old budget thread", ago_days=40, last_from="carol@acme.com", intent="interested",
-               messages=[("carol@acme.com", [ME], "budget approved for next year", None)])
+    add_thread(
+        conn,
+        "t_pricing",
+        "Pricing for the enterprise plan",
+        ago_days=1,
+        intent="interested",
+        campaign="cmp_1",
+        unread=1,
+        messages=[
+            (ME, ["jane.doe@acme.com"], "Hi Jane, here is our proposal.", None),
+            ("jane.doe@acme.com", [ME], "Can we meet next Tuesday about the budget?", None),
+        ],
+    )
+    add_thread(
+        conn,
+        "t_html",
+        "Newsletter",
+        ago_days=3,
+        last_from="news@globex.io",
+        intent="not_interested",
+        campaign="cmp_2",
+        needs=0,
+        messages=[("news@globex.io", [ME], "", "<p>Quarterly&nbsp;roundup: <b>zeppelin</b> sightings</p>")],
+    )
+    add_thread(
+        conn,
+        "t_unfetched",
+        "Re: partnership idea",
+        ago_days=10,
+        last_from="bob@initech.com",
+        snippet="Sounds great, let us talk about the widget integration",
+        prospect="bob@initech.com",
+    )
+    add_thread(
+        conn,
+        "t_warm",
+        "Warmup ping 123",
+        ago_days=2,
+        last_from="warm@pool.net",
+        relevant=0,
+        mailbox="other@ourco.com",
+        snippet="warming budget",
+    )
+    add_thread(
+        conn,
+        "t_old",
+        "Old budget thread",
+        ago_days=40,
+        last_from="carol@acme.com",
+        intent="interested",
+        messages=[("carol@acme.com", [ME], "budget approved for next year", None)],
+    )
     yield conn
     conn.close()
 
@@ -128,13 +197,51 @@ def test_empty_query_lists_everything(db):
     assert len(ids(db, "")) == 5
 
 
-@pytest.mark.parametrize("q", [
-    '"', '""', '*', '**', 'NEAR(', 'NEAR(a b', 'a OR', 'OR', 'AND', 'NOT', '-x', '-', '"unbalanced budget',
-    'budget"', '(', ')', 'a:b', 'from:', 'from:"', 'intent:', 'is:', 'before:',
-    '^budget', 'budget +', '{subject}: x', 'subject:budget', "'; DROP TABLE threads; --", '\x00', '🚀',
-    'campaign:%', 'mailbox:_', 'x' * 5000, ':', '"a" "b', 'from:"jane doe', 'before:99999y budget',
-    'after:99999y budget', 'before:1970-01-01 budget', 'after:9999-12-31 budget', 'before:0d x',
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        '""',
+        "*",
+        "**",
+        "NEAR(",
+        "NEAR(a b",
+        "a OR",
+        "OR",
+        "AND",
+        "NOT",
+        "-x",
+        "-",
+        '"unbalanced budget',
+        'budget"',
+        "(",
+        ")",
+        "a:b",
+        "from:",
+        'from:"',
+        "intent:",
+        "is:",
+        "before:",
+        "^budget",
+        "budget +",
+        "{subject}: x",
+        "subject:budget",
+        "'; DROP TABLE threads; --",
+        "\x00",
+        "🚀",
+        "campaign:%",
+        "mailbox:_",
+        "x" * 5000,
+        ":",
+        '"a" "b',
+        'from:"jane doe',
+        "before:99999y budget",
+        "after:99999y budget",
+        "before:1970-01-01 budget",
+        "after:9999-12-31 budget",
+        "before:0d x",
+    ],
+)
 def test_hostile_input_never_raises(db, q):
     s.search(db, q, now=NOW)
     s.search_count(db, q, now=NOW)
@@ -150,11 +257,16 @@ def test_hostile_input_degrades_to_words(db):
     assert q.from_ == ("jane doe",) and q.intents == ("interested",) and q.unread and q.terms == ("x*",)
 
 
-@pytest.mark.parametrize(("q", "named"), [
-    ("is:bogus", "is:bogus"), ("budget before:garbage", "before: needs a date"),
-    ("after:2026-13-45", "'2026-13-45'"), ("intent:bogus", "unknown intent 'bogus'"),
-    ("intent:n", "unknown intent 'n'"),  # neutral? not interested? none?: not a guess
-])
+@pytest.mark.parametrize(
+    ("q", "named"),
+    [
+        ("is:bogus", "is:bogus"),
+        ("budget before:garbage", "before: needs a date"),
+        ("after:2026-13-45", "'2026-13-45'"),
+        ("intent:bogus", "unknown intent 'bogus'"),
+        ("intent:n", "unknown intent 'n'"),  # neutral? not interested? none?: not a guess
+    ],
+)
 def test_a_filter_it_cannot_read_is_an_error_naming_it(db, q, named):
     for run in (s.parse, lambda text: s.search(db, text, now=NOW), lambda text: s.search_count(db, text, now=NOW)):
         with pytest.raises(s.SearchError) as caught:
@@ -163,12 +275,25 @@ def test_a_filter_it_cannot_read_is_an_error_naming_it(db, q, named):
         assert named in message and "\n" not in message
 
 
-@pytest.mark.parametrize(("typed", "intent"), [
-    ("ooo", "out_of_office"), ("out-of-office", "out_of_office"), ("int", "interested"),
-    ("Interested", "interested"), ("interes", "interested"), ("not", "not_interested"),
-    ("not-interested", "not_interested"), ("unsub", "unsubscribe"), ("uns", "unsubscribe"),
-    ("bounce", "bounced"), ("bnc", "bounced"), ("neu", "neutral"), ("unc", None), ("none", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "intent"),
+    [
+        ("ooo", "out_of_office"),
+        ("out-of-office", "out_of_office"),
+        ("int", "interested"),
+        ("Interested", "interested"),
+        ("interes", "interested"),
+        ("not", "not_interested"),
+        ("not-interested", "not_interested"),
+        ("unsub", "unsubscribe"),
+        ("uns", "unsubscribe"),
+        ("bounce", "bounced"),
+        ("bnc", "bounced"),
+        ("neu", "neutral"),
+        ("unc", None),
+        ("none", None),
+    ],
+)
 def test_the_names_the_list_shows_work_as_intent_filters(db, typed, intent):
     assert s.parse(f"intent:{typed}").intents == (intent,)
 
@@ -204,8 +329,13 @@ def test_notes_are_searchable(db):
 
 
 def test_writes_keep_the_index_current(db):
-    add_thread(db, "t_new", "Fresh lead", ago_days=0.5,
-               messages=[("dave@hooli.com", [ME], "interested in the quokka package", None)])
+    add_thread(
+        db,
+        "t_new",
+        "Fresh lead",
+        ago_days=0.5,
+        messages=[("dave@hooli.com", [ME], "interested in the quokka package", None)],
+    )
     assert ids(db, "quokka") == ["t_new"]
     # store_messages replaces a thread's messages: old words go, new words come
     db.execute("DELETE FROM messages WHERE thread_id = 't_new'")
@@ -233,8 +363,14 @@ def test_writes_keep_the_index_current(db):
 
 
 def test_stream_and_probe_plans_agree(db, monkeypatch):
-    for q in ("budget intent:interested", "from:acme is:needs-reply", "zeppelin campaign:cmp_2",
-              "budget mailbox:sales", "b intent:unclassified", "budget is:needs-reply after:30d"):
+    for q in (
+        "budget intent:interested",
+        "from:acme is:needs-reply",
+        "zeppelin campaign:cmp_2",
+        "budget mailbox:sales",
+        "b intent:unclassified",
+        "budget is:needs-reply after:30d",
+    ):
         query = s.parse(q, now=NOW)
         monkeypatch.setattr(s, "_NARROW", -1)
         assert s._plan(db, query, None).kind == "stream"
@@ -285,21 +421,38 @@ async def test_a_sync_keeps_search_current(tmp_path):
 
 def test_cli_search_json_and_table(db, tmp_path):
     cache = tmp_path / "cache.db"
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
     env.pop("OUTREACH2DAY_API_KEY", None)  # no key: the cache alone, no probe
     base = [sys.executable, "-m", "o2d_inbox", "search", "--cache", str(cache)]
-    out = subprocess.run(base + ["budget intent:interested", "--json"], capture_output=True, text=True,
-                         env=env, timeout=60, cwd=Path(__file__).parents[2])
+    out = subprocess.run(
+        base + ["budget intent:interested", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["t_pricing", "t_old"]
     assert rows[0]["replyIntent"] == "interested" and rows[0]["subject"] == "Pricing for the enterprise plan"
-    out = subprocess.run(base + ["zeppelin", "--limit", "5"], capture_output=True, text=True,
-                         env=env, timeout=60, cwd=Path(__file__).parents[2])
+    out = subprocess.run(
+        base + ["zeppelin", "--limit", "5"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
     assert out.returncode == 0 and "t_html" in out.stdout and "Newsletter" in out.stdout
-    out = subprocess.run(base + ['NEAR( "unbalanced'], capture_output=True, text=True, env=env, timeout=60,
-                         cwd=Path(__file__).parents[2])
+    out = subprocess.run(
+        base + ['NEAR( "unbalanced'], capture_output=True, text=True, env=env, timeout=60, cwd=Path(__file__).parents[2]
+    )
     assert out.returncode == 0 and out.stdout == "" and "Traceback" not in out.stderr
 
 

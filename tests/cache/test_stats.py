@@ -14,7 +14,6 @@ from o2d_inbox.cache import stats as st
 from o2d_inbox.cache.stats import NO_CAMPAIGN, StatsFilter, compute
 from o2d_inbox.simulator.generator import KIND_PROSPECT
 from o2d_inbox.sync.engine import SyncEngine
-
 from tests.helpers import make_client, make_sim
 
 DAY = 86400
@@ -128,8 +127,11 @@ async def test_response_times_match_the_conversations(world):
     assert r.median_seconds == waits[(len(waits) + 1) // 2 - 1]
     assert r.p90_seconds == waits[-(-len(waits) * 9 // 10) - 1]
     # the Needs-reply queue's head: a prospect wrote last (bounces and postmaster mail are no replies)
-    oldest = min((_ts(m.messages()[-1]["date_received"]), m.tid) for m in _metas(sim)
-                 if m.messages()[-1]["is_incoming"] and m.kind == KIND_PROSPECT and m.intent != "bounced")
+    oldest = min(
+        (_ts(m.messages()[-1]["date_received"]), m.tid)
+        for m in _metas(sim)
+        if m.messages()[-1]["is_incoming"] and m.kind == KIND_PROSPECT and m.intent != "bounced"
+    )
     assert (r.oldest_waiting_thread, r.oldest_waiting_seconds) == (oldest[1], now - oldest[0])
 
 
@@ -137,13 +139,17 @@ async def test_response_times_come_from_the_newest_replies_only(world, monkeypat
     """The response sample is the newest RESPONSE_SAMPLE prospect messages of the window."""
     sim, conn, now = world
     monkeypatch.setattr(st, "RESPONSE_SAMPLE", 40)
-    incoming = sorted(((_ts(x["date_received"]), m.tid, x) for m in _metas(sim) for x in m.messages()
-                       if x["is_incoming"]), key=lambda e: e[0], reverse=True)[:40]
+    incoming = sorted(
+        ((_ts(x["date_received"]), m.tid, x) for m in _metas(sim) for x in m.messages() if x["is_incoming"]),
+        key=lambda e: e[0],
+        reverse=True,
+    )[:40]
     first_of = {}
     for ts, tid, _ in incoming:
         meta = sim.inboxes[sim.primary].get(tid)
-        answers = [_ts(x["date_received"]) for x in meta.messages()
-                   if not x["is_incoming"] and _ts(x["date_received"]) >= ts]
+        answers = [
+            _ts(x["date_received"]) for x in meta.messages() if not x["is_incoming"] and _ts(x["date_received"]) >= ts
+        ]
         key = (tid, min(answers) if answers else None)
         first_of[key] = min(first_of.get(key, ts), ts)
     waits = sorted(a - t for (_, a), t in first_of.items() if a is not None)
@@ -170,8 +176,11 @@ async def test_campaign_rates_from_the_cached_server_stats(world):
     for c in stats.campaigns:
         server = sim.campaign_stats(sim.primary, c.id)
         interested = sum(1 for m in _metas(sim) if m.campaign == c.id and m.intent == "interested")
-        assert (c.sent, c.replied, c.interested_all_time) == (server["sends"]["sent"], server["sends"]["replied"],
-                                                                interested)
+        assert (c.sent, c.replied, c.interested_all_time) == (
+            server["sends"]["sent"],
+            server["sends"]["replied"],
+            interested,
+        )
         assert c.interested == stats.by_campaign.get(c.id, {}).get("interested", 0)  # the window's
         assert c.reply_rate == pytest.approx(c.replied / c.sent)
         assert c.positive_reply_rate == pytest.approx(interested / c.sent)
@@ -201,6 +210,7 @@ def test_from_view_takes_the_queue_filters():
 
 
 # --- the commands -------------------------------------------------------------------------------
+
 
 def _cli(capsys, *argv):
     from o2d_inbox.cli import main
@@ -242,8 +252,9 @@ async def test_export_csv_rows_are_the_interested_leads(world, capsys, tmp_path)
     victim = sorted(interested)[0]
     conn.execute("UPDATE threads SET local_note = ? WHERE id = ?", ('=HYPERLINK("http://x","y")', victim))
     target = tmp_path / "leads.csv"
-    code, out, err = _cli(capsys, "export", "--cache", str(tmp_path / "cache.db"), "--intent", "interested",
-                          "--output", str(target))
+    code, out, err = _cli(
+        capsys, "export", "--cache", str(tmp_path / "cache.db"), "--intent", "interested", "--output", str(target)
+    )
     assert code == 0 and out == "" and f"exported {len(interested)} threads" in err
     raw = target.read_bytes()
     assert raw.count(b"\r\n") >= len(interested) + 1 and (target.stat().st_mode & 0o777) == 0o600
@@ -260,13 +271,23 @@ async def test_export_csv_rows_are_the_interested_leads(world, capsys, tmp_path)
         assert r["last_reply_at"] == last_in["date_received"]
         assert r["last_reply_snippet"] == (last_in["body_text"] or "")[:300]
     note = next(r["note"] for r in rows if r["thread_id"] == victim)
-    assert note == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert note == '\'=HYPERLINK("http://x","y")'
 
 
 async def test_export_json_lines_by_campaign_and_window(world, capsys, tmp_path):
     sim, conn, now = world
-    code, out, err = _cli(capsys, "export", "--cache", str(tmp_path / "cache.db"), "--campaign", "cmp_ecom55b1",
-                          "--since", "10d", "--format", "json")
+    code, out, err = _cli(
+        capsys,
+        "export",
+        "--cache",
+        str(tmp_path / "cache.db"),
+        "--campaign",
+        "cmp_ecom55b1",
+        "--since",
+        "10d",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     expected = {m.tid for m in _metas(sim) if m.campaign == "cmp_ecom55b1" and m.last_date >= now - 10 * DAY}
@@ -311,8 +332,10 @@ def test_stats_on_a_cache_of_the_previous_format_migrates_it(capsys, tmp_path):
 async def test_the_report_is_terminal_safe_and_fits_80_columns(world, capsys, tmp_path):
     """Server names (campaigns, mailboxes, intents) reach the table as plain, cut text."""
     sim, conn, now = world
-    conn.execute("UPDATE campaigns SET name = ? WHERE id = 'cmp_q1saas7a2f'",
-                 ("\x1b]0;pwned\x07[bold]Q1[/] \u202eevil 日本語テスト" * 3,))
+    conn.execute(
+        "UPDATE campaigns SET name = ? WHERE id = 'cmp_q1saas7a2f'",
+        ("\x1b]0;pwned\x07[bold]Q1[/] \u202eevil 日本語テスト" * 3,),
+    )
     conn.execute("UPDATE threads SET reply_intent = ? WHERE id = (SELECT min(id) FROM threads)", ("maybe\x1b[2J",))
     code, out, err = _cli(capsys, "stats", "--cache", str(tmp_path / "cache.db"), "--since", "all")
     assert code == 0, err

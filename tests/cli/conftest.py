@@ -15,8 +15,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_KEY = "ot2d_simTEST_secret_0123456789abcdWXYZ"
-_ENV_NAMES = ("OUTREACH2DAY_API_KEY", "O2D_INBOX_BASE_URL", "O2D_INBOX_WORKSPACE",
-              "O2D_INBOX_CACHE", "O2D_INBOX_CONFIG")
+_ENV_NAMES = (
+    "OUTREACH2DAY_API_KEY",
+    "O2D_INBOX_BASE_URL",
+    "O2D_INBOX_WORKSPACE",
+    "O2D_INBOX_CACHE",
+    "O2D_INBOX_CONFIG",
+)
 
 
 @dataclass
@@ -53,8 +58,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     """A fresh HOME + XDG dirs, set in this process (platformdirs reads them) and for children."""
     root = tmp_path / "home"
     root.mkdir()
-    values = {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "xdg-config"),
-              "XDG_DATA_HOME": str(root / "xdg-data")}
+    values = {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "xdg-config"), "XDG_DATA_HOME": str(root / "xdg-data")}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     for name in _ENV_NAMES:
@@ -69,9 +73,14 @@ def cli(home: Home):
     """cli(*args, **env) runs `python -m o2d_inbox ARGS` in the isolated home."""
 
     def run(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "o2d_inbox", *args], cwd=home.root,
-                              env={**home.env, **env}, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "o2d_inbox", *args],
+            cwd=home.root,
+            env={**home.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run
 
@@ -88,9 +97,26 @@ def simulator(home: Home):
     parallel test processes never race for a port), accepting only SIM_KEY."""
     log = open(home.root / "simulator.log", "w+")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "o2d_inbox", "simulator", "--host", "127.0.0.1", "--port", "0",
-         "--threads", "40", "--api-key", SIM_KEY],
-        cwd=home.root, env=home.env, stdout=subprocess.PIPE, stderr=log, text=True)
+        [
+            sys.executable,
+            "-m",
+            "o2d_inbox",
+            "simulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--threads",
+            "40",
+            "--api-key",
+            SIM_KEY,
+        ],
+        cwd=home.root,
+        env=home.env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
     try:
         match = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline())
         if match is None:

@@ -8,14 +8,16 @@ import subprocess
 import sys
 
 import pytest
+
 from tests.helpers import API_KEY, WORKSPACE, serve_simulator, stop
 
 pytestmark = pytest.mark.slow
 
 
 def o2d(*argv: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o2d_inbox", *argv], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "o2d_inbox", *argv], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +25,16 @@ def synced(tmp_path_factory):
     """A cache filled by `o2d-inbox sync --messages` from a live simulator, which is then stopped."""
     home = tmp_path_factory.mktemp("home")
     proc, url = serve_simulator(threads=60)
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "cfg"),
-           "XDG_DATA_HOME": str(home / "data"), "OUTREACH2DAY_API_KEY": API_KEY,
-           "O2D_INBOX_BASE_URL": url, "O2D_INBOX_WORKSPACE": str(WORKSPACE),
-           "O2D_INBOX_CACHE": str(home / "cache.db")}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "cfg"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "OUTREACH2DAY_API_KEY": API_KEY,
+        "O2D_INBOX_BASE_URL": url,
+        "O2D_INBOX_WORKSPACE": str(WORKSPACE),
+        "O2D_INBOX_CACHE": str(home / "cache.db"),
+    }
     try:
         first = o2d("sync", "--messages", env=env)
         again = o2d("sync", env=env)
@@ -45,9 +53,12 @@ def test_sync_prints_a_summary(synced):
 
 def test_sync_with_the_server_down_is_one_line_and_exit_4(synced, tmp_path, closed_port):
     env, _, _ = synced
-    down = {**env, "O2D_INBOX_BASE_URL": f"http://127.0.0.1:{closed_port}",
-            "O2D_INBOX_CACHE": str(tmp_path / "other.db"),
-            "O2D_INBOX_PATIENCE": "1"}  # a refused connection is retried within the patience: 1 s is enough
+    down = {
+        **env,
+        "O2D_INBOX_BASE_URL": f"http://127.0.0.1:{closed_port}",
+        "O2D_INBOX_CACHE": str(tmp_path / "other.db"),
+        "O2D_INBOX_PATIENCE": "1",
+    }  # a refused connection is retried within the patience: 1 s is enough
     result = o2d("sync", env=down)
     assert result.returncode == 4
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("o2d-inbox: ")
@@ -61,8 +72,18 @@ def test_threads_work_offline(synced):
     assert "offline: showing cached data" in result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 5
-    assert set(rows[0]) >= {"id", "external_thread_id", "subject", "subject_display", "last_message",
-                            "is_warming", "is_postmaster", "message_count", "replyIntent", "campaignId"}
+    assert set(rows[0]) >= {
+        "id",
+        "external_thread_id",
+        "subject",
+        "subject_display",
+        "last_message",
+        "is_warming",
+        "is_postmaster",
+        "message_count",
+        "replyIntent",
+        "campaignId",
+    }
     dates = [r["last_message"]["date_received"] for r in rows]
     assert dates == sorted(dates, reverse=True)  # newest first
     assert all(r["mailbox"] for r in rows)  # learned from the messages
@@ -79,14 +100,21 @@ def test_threads_filters(synced):
     env, _, _ = synced
     every = [json.loads(x) for x in o2d("threads", "--json", "--limit", "1000", env=env).stdout.splitlines()]
     intent = next(r["replyIntent"] for r in every if r["replyIntent"])
-    got = [json.loads(x) for x in o2d("threads", "--json", "--intent", intent, "--limit", "1000",
-                                     env=env).stdout.splitlines()]
+    got = [
+        json.loads(x)
+        for x in o2d("threads", "--json", "--intent", intent, "--limit", "1000", env=env).stdout.splitlines()
+    ]
     assert got and len(got) == sum(r["replyIntent"] == intent for r in every)
-    none = [json.loads(x) for x in o2d("threads", "--json", "--intent", "unclassified", "--relevant",
-                                      "--limit", "1000", env=env).stdout.splitlines()]
+    none = [
+        json.loads(x)
+        for x in o2d(
+            "threads", "--json", "--intent", "unclassified", "--relevant", "--limit", "1000", env=env
+        ).stdout.splitlines()
+    ]
     assert all(r["replyIntent"] is None and not r["is_warming"] and not r["is_postmaster"] for r in none)
-    waiting = [json.loads(x) for x in o2d("threads", "--json", "--needs-reply", "--limit", "1000",
-                                         env=env).stdout.splitlines()]
+    waiting = [
+        json.loads(x) for x in o2d("threads", "--json", "--needs-reply", "--limit", "1000", env=env).stdout.splitlines()
+    ]
     assert 0 < len(waiting) < len(every)
     assert all(r["last_message"]["from_email"] != r["mailbox"] for r in waiting)
 
@@ -98,14 +126,36 @@ def test_threads_and_search_json_lines_are_the_cached_rows_as_documented(synced)
     env, _, _ = synced
     conn = sqlite3.connect(env["O2D_INBOX_CACHE"])
     expected = {}
-    for (tid, ext, subject, display, frm, date, snippet, warming, postmaster, count, intent, campaign,
-         mailbox) in conn.execute(
-            "SELECT id, external_thread_id, subject, subject_display, last_from, last_date, last_snippet, "
-            "is_warming, is_postmaster, message_count, reply_intent, campaign_id, mailbox FROM threads"):
-        row = {"id": tid, "external_thread_id": ext, "subject": subject, "subject_display": display,
-               "last_message": {"from_email": frm, "date_received": date, "body_text": snippet},
-               "is_warming": bool(warming), "is_postmaster": bool(postmaster), "message_count": count,
-               "replyIntent": intent, "campaignId": campaign}
+    for (
+        tid,
+        ext,
+        subject,
+        display,
+        frm,
+        date,
+        snippet,
+        warming,
+        postmaster,
+        count,
+        intent,
+        campaign,
+        mailbox,
+    ) in conn.execute(
+        "SELECT id, external_thread_id, subject, subject_display, last_from, last_date, last_snippet, "
+        "is_warming, is_postmaster, message_count, reply_intent, campaign_id, mailbox FROM threads"
+    ):
+        row = {
+            "id": tid,
+            "external_thread_id": ext,
+            "subject": subject,
+            "subject_display": display,
+            "last_message": {"from_email": frm, "date_received": date, "body_text": snippet},
+            "is_warming": bool(warming),
+            "is_postmaster": bool(postmaster),
+            "message_count": count,
+            "replyIntent": intent,
+            "campaignId": campaign,
+        }
         if mailbox:
             row["mailbox"] = mailbox
         expected[tid] = json.dumps(row)
@@ -125,8 +175,9 @@ def test_show_works_offline(synced):
     assert shown.returncode == 0, shown.stderr
     thread = json.loads(shown.stdout)
     assert thread["id"] == first["id"] and len(thread["messages"]) == first["message_count"]
-    assert {"from_email", "to_emails", "cc_emails", "body_text", "body_html", "is_incoming",
-            "folder"} <= set(thread["messages"][0])
+    assert {"from_email", "to_emails", "cc_emails", "body_text", "body_html", "is_incoming", "folder"} <= set(
+        thread["messages"][0]
+    )
 
     text = o2d("show", first["id"], env=env)
     assert text.returncode == 0 and "offline: showing cached data" in text.stderr
@@ -142,4 +193,5 @@ def test_a_second_sync_says_another_is_running(synced):
         result = o2d("sync", env=env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "o2d-inbox: another o2d-inbox is syncing this cache; the cache stays readable"]
+        "o2d-inbox: another o2d-inbox is syncing this cache; the cache stays readable"
+    ]

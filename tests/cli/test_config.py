@@ -29,21 +29,23 @@ def ns(**kw) -> argparse.Namespace:
 # ------------------------------------------------------------------ precedence
 
 FILE_TOML = 'base_url = "https://file.example"\nworkspace = 1\ncache = "/tmp/file.db"\n'
-ENV_VALUES = {"O2D_INBOX_BASE_URL": "https://env.example", "O2D_INBOX_WORKSPACE": "2",
-              "O2D_INBOX_CACHE": "/tmp/env.db"}
+ENV_VALUES = {"O2D_INBOX_BASE_URL": "https://env.example", "O2D_INBOX_WORKSPACE": "2", "O2D_INBOX_CACHE": "/tmp/env.db"}
 FLAG_VALUES = {"base_url": "https://flag.example", "workspace": 3, "cache": "/tmp/flag.db"}
 
 
-@pytest.mark.parametrize("layers, expected", [
-    ((), (DEFAULT_BASE_URL, None, None)),
-    (("file",), ("https://file.example", 1, "/tmp/file.db")),
-    (("env",), ("https://env.example", 2, "/tmp/env.db")),
-    (("flag",), ("https://flag.example", 3, "/tmp/flag.db")),
-    (("file", "env"), ("https://env.example", 2, "/tmp/env.db")),
-    (("file", "flag"), ("https://flag.example", 3, "/tmp/flag.db")),
-    (("env", "flag"), ("https://flag.example", 3, "/tmp/flag.db")),
-    (("file", "env", "flag"), ("https://flag.example", 3, "/tmp/flag.db")),
-])
+@pytest.mark.parametrize(
+    "layers, expected",
+    [
+        ((), (DEFAULT_BASE_URL, None, None)),
+        (("file",), ("https://file.example", 1, "/tmp/file.db")),
+        (("env",), ("https://env.example", 2, "/tmp/env.db")),
+        (("flag",), ("https://flag.example", 3, "/tmp/flag.db")),
+        (("file", "env"), ("https://env.example", 2, "/tmp/env.db")),
+        (("file", "flag"), ("https://flag.example", 3, "/tmp/flag.db")),
+        (("env", "flag"), ("https://flag.example", 3, "/tmp/flag.db")),
+        (("file", "env", "flag"), ("https://flag.example", 3, "/tmp/flag.db")),
+    ],
+)
 def test_precedence_flag_env_file_default(home, layers, expected):
     env = {"HOME": str(home.root)}
     if "file" in layers:
@@ -52,8 +54,7 @@ def test_precedence_flag_env_file_default(home, layers, expected):
         env.update(ENV_VALUES)
     args = ns(**FLAG_VALUES) if "flag" in layers else ns()
     config = load_config(args, env)
-    assert (config.base_url, config.workspace,
-            str(config.cache_path) if config.cache_path else None) == expected
+    assert (config.base_url, config.workspace, str(config.cache_path) if config.cache_path else None) == expected
 
 
 def test_each_setting_is_independent(home):
@@ -96,7 +97,8 @@ def test_all_file_settings(home):
     home.write_config(
         'from_mailbox = "me@example.com"\ntheme = "o2d-light"\nundo_seconds = 5\n'
         'reconcile_minutes = 30\ncache = "cache.db"\n'
-        '[keymap]\nreply = "ctrl+r"\narchive = ["e", "y"]\n')
+        '[keymap]\nreply = "ctrl+r"\narchive = ["e", "y"]\n'
+    )
     config = load_config(ns(), {"HOME": str(home.root)})
     assert config.from_mailbox == "me@example.com"
     assert config.theme == "o2d-light"
@@ -108,8 +110,7 @@ def test_all_file_settings(home):
 
 def test_from_flag_beats_file(home):
     home.write_config('from_mailbox = "file@example.com"\n')
-    assert load_config(ns(from_mailbox="flag@example.com"),
-                       {"HOME": str(home.root)}).from_mailbox == "flag@example.com"
+    assert load_config(ns(from_mailbox="flag@example.com"), {"HOME": str(home.root)}).from_mailbox == "flag@example.com"
 
 
 def test_flags_before_and_after_the_subcommand():
@@ -122,8 +123,12 @@ def test_flags_before_and_after_the_subcommand():
 
 
 def test_demo_ignores_real_server_key_and_cache(home):
-    env = {"HOME": str(home.root), "O2D_INBOX_CACHE": "/tmp/real.db",
-           "O2D_INBOX_BASE_URL": "https://real.example", "OUTREACH2DAY_API_KEY": "not-a-key"}
+    env = {
+        "HOME": str(home.root),
+        "O2D_INBOX_CACHE": "/tmp/real.db",
+        "O2D_INBOX_BASE_URL": "https://real.example",
+        "OUTREACH2DAY_API_KEY": "not-a-key",
+    }
     config = load_config(ns(demo=True), env)
     assert config.demo and config.workspace == 42 and config.api_key == "ot2d_sim_example_key"
     assert config.cache_path == demo_cache_path() == home.data_dir / "demo.db"
@@ -132,18 +137,22 @@ def test_demo_ignores_real_server_key_and_cache(home):
 
 # ------------------------------------------------------------------ one-line errors
 
-@pytest.mark.parametrize("text, fragment", [
-    ("workspace = \n", "invalid TOML"),
-    ('workspace = "42"\n', "key 'workspace' must be an integer, got a string"),
-    ("workspace = 4.5\n", "key 'workspace' must be an integer"),
-    ("theme = 3\n", "key 'theme' must be a non-empty string, got an integer"),
-    ("undo_seconds = \"ten\"\n", "key 'undo_seconds' must be a number"),
-    ("reconcile_minutes = 0\n", "key 'reconcile_minutes' must be a number from 1 to 10080"),
-    ("keymap = \"x\"\n", "key 'keymap' must be a table"),
-    ("[keymap]\nreply = 5\n", "key 'keymap.reply'"),
-    ("wokspace = 4\n", "unknown key 'wokspace'"),
-    ("workspace = 0\n", "key 'workspace' must be a positive workspace id, got 0"),
-])
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("workspace = \n", "invalid TOML"),
+        ('workspace = "42"\n', "key 'workspace' must be an integer, got a string"),
+        ("workspace = 4.5\n", "key 'workspace' must be an integer"),
+        ("theme = 3\n", "key 'theme' must be a non-empty string, got an integer"),
+        ('undo_seconds = "ten"\n', "key 'undo_seconds' must be a number"),
+        ("reconcile_minutes = 0\n", "key 'reconcile_minutes' must be a number from 1 to 10080"),
+        ('keymap = "x"\n', "key 'keymap' must be a table"),
+        ("[keymap]\nreply = 5\n", "key 'keymap.reply'"),
+        ("wokspace = 4\n", "unknown key 'wokspace'"),
+        ("workspace = 0\n", "key 'workspace' must be a positive workspace id, got 0"),
+    ],
+)
 def test_bad_file_is_one_line_naming_file_and_key(home, text, fragment):
     home.write_config(text)
     with pytest.raises(ConfigError) as info:
@@ -161,45 +170,54 @@ def test_bad_workspace_env(home):
 
 # ------------------------------------------------------------------ numbers
 
-@pytest.mark.parametrize("name, value, shown", [
-    ("undo_seconds", "nan", "nan"),
-    ("undo_seconds", "inf", "inf"),
-    ("undo_seconds", "-inf", "-inf"),
-    ("undo_seconds", "-1", "-1"),
-    ("undo_seconds", "600.5", "600.5"),
-    ("reconcile_minutes", "nan", "nan"),
-    ("reconcile_minutes", "+inf", "inf"),
-    ("reconcile_minutes", "0.5", "0.5"),
-    ("reconcile_minutes", "10081", "10081"),
-    ("reconcile_minutes", "1e400", "inf"),  # TOML reads an overflowing float as inf
-    ("undo_seconds", "1" + "0" * 400, "1" + "0" * 22 + "…"),  # too big for a float
-])
+
+@pytest.mark.parametrize(
+    "name, value, shown",
+    [
+        ("undo_seconds", "nan", "nan"),
+        ("undo_seconds", "inf", "inf"),
+        ("undo_seconds", "-inf", "-inf"),
+        ("undo_seconds", "-1", "-1"),
+        ("undo_seconds", "600.5", "600.5"),
+        ("reconcile_minutes", "nan", "nan"),
+        ("reconcile_minutes", "+inf", "inf"),
+        ("reconcile_minutes", "0.5", "0.5"),
+        ("reconcile_minutes", "10081", "10081"),
+        ("reconcile_minutes", "1e400", "inf"),  # TOML reads an overflowing float as inf
+        ("undo_seconds", "1" + "0" * 400, "1" + "0" * 22 + "…"),  # too big for a float
+    ],
+)
 def test_numbers_must_be_finite_and_in_range(home, name, value, shown):
     home.write_config(f"{name} = {value}\n")
     with pytest.raises(ConfigError) as info:
         load_config(ns(), {"HOME": str(home.root)})
     range_ = {"undo_seconds": "0 to 600 (seconds)", "reconcile_minutes": "1 to 10080 (minutes)"}
-    assert str(info.value) == (f"{home.config_file}: key '{name}' must be a number from "
-                               f"{range_[name]}, got {shown}")
+    assert str(info.value) == (f"{home.config_file}: key '{name}' must be a number from {range_[name]}, got {shown}")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("undo_seconds = 0\nreconcile_minutes = 1\n", (0.0, 1.0)),
-    ("undo_seconds = 600\nreconcile_minutes = 10080\n", (600.0, 10080.0)),
-    ("undo_seconds = 2.5\n", (2.5, 60.0)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("undo_seconds = 0\nreconcile_minutes = 1\n", (0.0, 1.0)),
+        ("undo_seconds = 600\nreconcile_minutes = 10080\n", (600.0, 10080.0)),
+        ("undo_seconds = 2.5\n", (2.5, 60.0)),
+    ],
+)
 def test_numbers_at_the_ends_of_their_range_are_accepted(home, text, expected):
     home.write_config(text)
     config = load_config(ns(), {"HOME": str(home.root)})
     assert (config.undo_seconds, config.reconcile_minutes) == expected
 
 
-@pytest.mark.parametrize("args, env, where", [
-    ({"workspace": 0}, {}, "--workspace"),
-    ({"workspace": -3}, {}, "--workspace"),
-    ({}, {"O2D_INBOX_WORKSPACE": "-1"}, "O2D_INBOX_WORKSPACE"),
-    ({}, {"O2D_INBOX_WORKSPACE": str(2**63)}, "O2D_INBOX_WORKSPACE"),
-])
+@pytest.mark.parametrize(
+    "args, env, where",
+    [
+        ({"workspace": 0}, {}, "--workspace"),
+        ({"workspace": -3}, {}, "--workspace"),
+        ({}, {"O2D_INBOX_WORKSPACE": "-1"}, "O2D_INBOX_WORKSPACE"),
+        ({}, {"O2D_INBOX_WORKSPACE": str(2**63)}, "O2D_INBOX_WORKSPACE"),
+    ],
+)
 def test_workspace_must_be_a_positive_id(home, args, env, where):
     with pytest.raises(ConfigError) as info:
         load_config(ns(**args), {"HOME": str(home.root), **env})
@@ -211,19 +229,22 @@ def test_workspace_must_be_a_positive_id(home, args, env, where):
 NOT_A_URL = "must be an http(s) URL like https://public.outreach2day.com"
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("localhost:8000", NOT_A_URL),
-    ("ftp://x.example", NOT_A_URL),
-    ("https://", NOT_A_URL),
-    ("", NOT_A_URL),
-    ("https://x.example:99999", "has an invalid port"),
-    ("https://x.example:port", "has an invalid port"),
-    ("https://me:secret@x.example", "must not contain a user name or password"),
-    ("https://x.example/?a=secret", "must not contain a query (?…) or fragment (#…)"),
-    ("https://x.exa mple", "must not contain spaces or control characters"),
-    ("https://x.example\x1b[31m", "must not contain spaces or control characters"),
-    ("http://[::1", NOT_A_URL),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("localhost:8000", NOT_A_URL),
+        ("ftp://x.example", NOT_A_URL),
+        ("https://", NOT_A_URL),
+        ("", NOT_A_URL),
+        ("https://x.example:99999", "has an invalid port"),
+        ("https://x.example:port", "has an invalid port"),
+        ("https://me:secret@x.example", "must not contain a user name or password"),
+        ("https://x.example/?a=secret", "must not contain a query (?…) or fragment (#…)"),
+        ("https://x.exa mple", "must not contain spaces or control characters"),
+        ("https://x.example\x1b[31m", "must not contain spaces or control characters"),
+        ("http://[::1", NOT_A_URL),
+    ],
+)
 def test_bad_base_url_is_kept_for_the_commands_that_need_the_server(home, url, problem):
     """Loading succeeds (the cache-only commands still work); asking for the server's URL is
     the one-line config error, naming where the value was set."""
@@ -252,17 +273,20 @@ def test_a_url_without_scheme_still_finds_its_cache(home):
     assert typo.base_url_error and typo.cache_path == good.cache_path
 
 
-@pytest.mark.parametrize("url, warned", [
-    ("http://crm.example.com", True),
-    ("http://10.1.2.3:8080", True),
-    ("http://[2001:db8::1]/api", True),
-    ("http://127.0.0.1:8765", False),
-    ("http://127.8.9.10", False),
-    ("http://[::1]:8765", False),
-    ("http://localhost:8765", False),
-    ("http://api.localhost", False),
-    ("https://crm.example.com", False),
-])
+@pytest.mark.parametrize(
+    "url, warned",
+    [
+        ("http://crm.example.com", True),
+        ("http://10.1.2.3:8080", True),
+        ("http://[2001:db8::1]/api", True),
+        ("http://127.0.0.1:8765", False),
+        ("http://127.8.9.10", False),
+        ("http://[::1]:8765", False),
+        ("http://localhost:8765", False),
+        ("http://api.localhost", False),
+        ("https://crm.example.com", False),
+    ],
+)
 def test_plain_http_to_another_machine_is_a_warning(home, url, warned):
     seen: list[str] = []
     config = load_config(ns(base_url=url), {"HOME": str(home.root)}, warn=seen.append)
@@ -270,20 +294,21 @@ def test_plain_http_to_another_machine_is_a_warning(home, url, warned):
     assert seen == config.warnings
     if warned:
         host = url.split("//")[1].split("/")[0].rsplit(":", 1)[0] if "[" not in url else "2001:db8::1"
-        assert seen == [f"base_url uses plain http:// to {host}: the API key and your "
-                        "messages travel unencrypted; use https://"]
+        assert seen == [
+            f"base_url uses plain http:// to {host}: the API key and your messages travel unencrypted; use https://"
+        ]
     else:
         assert seen == []
 
 
 def test_demo_never_warns_about_its_in_process_url(home):
     seen: list[str] = []
-    load_config(ns(demo=True, base_url="http://crm.example.com"), {"HOME": str(home.root)},
-                warn=seen.append)
+    load_config(ns(demo=True, base_url="http://crm.example.com"), {"HOME": str(home.root)}, warn=seen.append)
     assert seen == []
 
 
 # ------------------------------------------------------------------ the key
+
 
 def test_key_from_env_wins_over_file(home):
     home.write_key_file("OUTREACH2DAY_API_KEY=ot2d_fromfile_zzzzzzzzzzzzzzzz\n")
@@ -291,17 +316,20 @@ def test_key_from_env_wins_over_file(home):
     assert config.api_key == KEY and config.key_source == "OUTREACH2DAY_API_KEY"
 
 
-@pytest.mark.parametrize("line", [
-    f"OUTREACH2DAY_API_KEY={KEY}",
-    f'OUTREACH2DAY_API_KEY="{KEY}"',
-    f"export OUTREACH2DAY_API_KEY='{KEY}'",
-    f"  export OUTREACH2DAY_API_KEY = {KEY}  # from the dashboard",
-    f'OUTREACH2DAY_API_KEY="{KEY}"  # the vendor\'s own format',
-    f"export OUTREACH2DAY_API_KEY='{KEY}'\t# rotated in March",
-    f'OUTREACH2DAY_API_KEY = "{KEY}"#no space before this comment',
-    f"OUTREACH2DAY_API_KEY=ot2d_old_key_replaced_below\nOUTREACH2DAY_API_KEY={KEY}",
-    f"OUTREACH2DAY_API_KEY={KEY}\r",  # CRLF, as some editors save it
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"OUTREACH2DAY_API_KEY={KEY}",
+        f'OUTREACH2DAY_API_KEY="{KEY}"',
+        f"export OUTREACH2DAY_API_KEY='{KEY}'",
+        f"  export OUTREACH2DAY_API_KEY = {KEY}  # from the dashboard",
+        f'OUTREACH2DAY_API_KEY="{KEY}"  # the vendor\'s own format',
+        f"export OUTREACH2DAY_API_KEY='{KEY}'\t# rotated in March",
+        f'OUTREACH2DAY_API_KEY = "{KEY}"#no space before this comment',
+        f"OUTREACH2DAY_API_KEY=ot2d_old_key_replaced_below\nOUTREACH2DAY_API_KEY={KEY}",
+        f"OUTREACH2DAY_API_KEY={KEY}\r",  # CRLF, as some editors save it
+    ],
+)
 def test_key_file_forms(home, line):
     home.write_key_file(f"# Outreach2day\n\nOTHER=1 # not ours\n{line}\n")
     config = load_config(ns(), {"HOME": str(home.root)})
@@ -313,11 +341,14 @@ def test_key_file_with_a_byte_order_mark(home):
     assert load_config(ns(), {"HOME": str(home.root)}).api_key == KEY
 
 
-@pytest.mark.parametrize("line, problem", [
-    (f'OUTREACH2DAY_API_KEY="{KEY}', 'line 2: the value has no closing "'),
-    (f"OUTREACH2DAY_API_KEY='{KEY}", "line 2: the value has no closing '"),
-    (f'OUTREACH2DAY_API_KEY="{KEY}" extra', "line 2: unexpected text after the closing quote"),
-])
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        (f'OUTREACH2DAY_API_KEY="{KEY}', 'line 2: the value has no closing "'),
+        (f"OUTREACH2DAY_API_KEY='{KEY}", "line 2: the value has no closing '"),
+        (f'OUTREACH2DAY_API_KEY="{KEY}" extra', "line 2: unexpected text after the closing quote"),
+    ],
+)
 def test_malformed_key_line_names_the_line_not_the_key(home, line, problem):
     path = home.write_key_file(f"# Outreach2day\n{line}\n")
     with pytest.raises(ConfigError) as info:
@@ -331,8 +362,10 @@ def test_key_file_that_is_not_a_regular_file_is_refused_unopened(home):
     os.mkfifo(home.key_file, 0o600)  # opening it for reading would wait for a writer forever
     with pytest.raises(ConfigError) as info:
         load_config(ns(), {"HOME": str(home.root)})
-    assert str(info.value) == (f"{home.key_file} is a named pipe (FIFO), not a regular file; it "
-                               "should be a file holding the line OUTREACH2DAY_API_KEY=ot2d_…")
+    assert str(info.value) == (
+        f"{home.key_file} is a named pipe (FIFO), not a regular file; it "
+        "should be a file holding the line OUTREACH2DAY_API_KEY=ot2d_…"
+    )
     home.key_file.unlink()
     home.key_file.mkdir(mode=0o700)
     with pytest.raises(ConfigError, match="is a directory, not a regular file"):
@@ -364,8 +397,9 @@ def test_key_folder_writable_by_others_is_refused(home, mode):
     folder.chmod(mode)
     with pytest.raises(ConfigError) as info:
         load_config(ns(), {"HOME": str(home.root)})
-    assert str(info.value) == (f"{folder} can be written by other users, who could replace the "
-                               f"key file; fix it with: chmod 700 {folder}")
+    assert str(info.value) == (
+        f"{folder} can be written by other users, who could replace the key file; fix it with: chmod 700 {folder}"
+    )
 
 
 @pytest.mark.parametrize("mode", [0o700, 0o750, 0o755, 0o711])
@@ -410,29 +444,34 @@ def test_key_is_not_in_repr(home):
     assert KEY not in repr(config)
 
 
-@pytest.mark.parametrize("key, shown", [
-    (KEY, "ot2d_…7q8r"),
-    ("ot2d_short", "ot2d_…"),  # the last 4 of a short key would be too much of it
-    ("sk_live_123456789", "…"),
-    (None, "(none)"),
-])
+@pytest.mark.parametrize(
+    "key, shown",
+    [
+        (KEY, "ot2d_…7q8r"),
+        ("ot2d_short", "ot2d_…"),  # the last 4 of a short key would be too much of it
+        ("sk_live_123456789", "…"),
+        (None, "(none)"),
+    ],
+)
 def test_mask_key(key, shown):
     assert mask_key(key) == shown
 
 
 def test_cache_path_helpers_use_the_data_dir(home):
-    assert cache_path_for("https://a.example:8443", 5) == (
-        home.data_dir / "caches" / "a.example_8443-ws5.db")
+    assert cache_path_for("https://a.example:8443", 5) == (home.data_dir / "caches" / "a.example_8443-ws5.db")
     assert isinstance(demo_cache_path(), Path)
 
 
-@pytest.mark.parametrize("text, shown", [
-    (f"workspace {KEY}", "workspace ot2d_…7q8r"),
-    (f"role {KEY.upper()}", "role …"),  # an upper-cased echo is still the key
-    (f"{KEY[:12]} {KEY[12:]} revoked", "ot2d_… … revoked"),  # cut in two by a slipped-in space
-    (f"x{KEY[8:20]}y", "…"),  # any 8 characters of it in a row
-    ("other ot2d_someoneELSE_key_0000 here", "other ot2d_…0000 here"),  # not ours: by pattern
-    ("Cool Outreach, workspace_id_12345, owner", "Cool Outreach, workspace_id_12345, owner"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        (f"workspace {KEY}", "workspace ot2d_…7q8r"),
+        (f"role {KEY.upper()}", "role …"),  # an upper-cased echo is still the key
+        (f"{KEY[:12]} {KEY[12:]} revoked", "ot2d_… … revoked"),  # cut in two by a slipped-in space
+        (f"x{KEY[8:20]}y", "…"),  # any 8 characters of it in a row
+        ("other ot2d_someoneELSE_key_0000 here", "other ot2d_…0000 here"),  # not ours: by pattern
+        ("Cool Outreach, workspace_id_12345, owner", "Cool Outreach, workspace_id_12345, owner"),
+    ],
+)
 def test_scrub_keys(text, shown):
     assert scrub_keys(text, KEY) == shown

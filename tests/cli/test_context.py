@@ -6,6 +6,7 @@ import argparse
 
 import pytest
 
+from o2d_inbox.cache.db import CacheError
 from o2d_inbox.config import ConfigError, cache_path_for, load_config
 from o2d_inbox.context import (
     cache_path,
@@ -14,7 +15,6 @@ from o2d_inbox.context import (
     with_cached_workspace,
     with_workspace,
 )
-from o2d_inbox.cache.db import CacheError
 
 KEY = "ot2d_contextTEST_abcdefghijkl1234"
 
@@ -29,8 +29,10 @@ def test_make_client_without_key_says_how_to_set_one(home):
 
 
 async def test_make_client_uses_the_config(home):
-    config = load_config(argparse.Namespace(base_url="http://127.0.0.1:9", workspace=5),
-                         {"HOME": str(home.root), "OUTREACH2DAY_API_KEY": KEY})
+    config = load_config(
+        argparse.Namespace(base_url="http://127.0.0.1:9", workspace=5),
+        {"HOME": str(home.root), "OUTREACH2DAY_API_KEY": KEY},
+    )
     async with make_client(config, max_retries=0) as client:
         assert client.workspace_id == 5
         assert KEY not in repr(client)

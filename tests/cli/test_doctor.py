@@ -29,8 +29,7 @@ def test_all_green_against_the_simulator(simulator, cli, home):
     result = cli("doctor", "--base-url", simulator.url, OUTREACH2DAY_API_KEY=simulator.key)
     assert result.returncode == 0, result.stdout + result.stderr
     assert set(marks(result.stdout).values()) == {"✓"}
-    assert list(marks(result.stdout)) == ["config", "theme", "key", "server", "workspace",
-                                          "capabilities", "cache"]
+    assert list(marks(result.stdout)) == ["config", "theme", "key", "server", "workspace", "capabilities", "cache"]
     assert "ot2d_…" + simulator.key[-4:] in result.stdout
     assert simulator.key not in result.stdout
     assert "inbox yes" in result.stdout
@@ -46,8 +45,7 @@ def test_wrong_key_exits_3_with_one_line(simulator, cli):
 
 
 def test_inaccessible_workspace_exits_3(simulator, cli):
-    result = cli("doctor", "--base-url", simulator.url, "--workspace", "987654",
-                 OUTREACH2DAY_API_KEY=simulator.key)
+    result = cli("doctor", "--base-url", simulator.url, "--workspace", "987654", OUTREACH2DAY_API_KEY=simulator.key)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "987654" in result.stderr and simulator.url in result.stderr
 
@@ -66,12 +64,13 @@ def test_themes_from_textual_and_the_users_files_are_known(home, cli, closed_por
     themes = home.config_file.parent / "themes"
     themes.mkdir(parents=True)
     (themes / "ours.toml").write_text('primary = "#336699"\n')
-    (themes / "broken.toml").write_text('primary = \n')
+    (themes / "broken.toml").write_text("primary = \n")
     for name, source in (("nord", "Textual"), ("o2d-light", "built in"), ("ours", str(themes / "ours.toml"))):
         home.write_config(f'theme = "{name}"\n')
         result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}", OUTREACH2DAY_API_KEY=WRONG_KEY)
-        [line] = [line for line in result.stdout.splitlines() if line.split()[1] == "theme" and
-                  "file" not in line.split()[2]]
+        [line] = [
+            line for line in result.stdout.splitlines() if line.split()[1] == "theme" and "file" not in line.split()[2]
+        ]
         assert line.startswith("✓") and source in line
         assert result.returncode == 4  # only the server is missing
         warned = [line for line in result.stdout.splitlines() if line.startswith("! theme file")]
@@ -86,18 +85,15 @@ def test_a_number_out_of_range_is_named(home, cli):
 
 
 def test_demo_is_all_green_without_a_key(cli):
-    try:
-        from o2d_inbox.simulator import SimConfig, Simulator  # noqa: F401
-    except ImportError:
-        pytest.skip("the simulator is not in this tree yet")
     result = cli("--demo", "doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert set(marks(result.stdout).values()) == {"✓"}
 
 
 def test_nothing_listening_exits_4(cli, closed_port):
-    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}", "--workspace", "42",
-                 OUTREACH2DAY_API_KEY=WRONG_KEY)
+    result = cli(
+        "doctor", "--base-url", f"http://127.0.0.1:{closed_port}", "--workspace", "42", OUTREACH2DAY_API_KEY=WRONG_KEY
+    )
     assert result.returncode == 4, result.stdout + result.stderr
     status = marks(result.stdout)
     assert status["server"] == "✗" and status["cache"] == "✓"
@@ -123,8 +119,14 @@ def test_key_file_readable_by_others_exits_2_with_the_fix(home, cli, closed_port
 def test_unwritable_cache_exits_2(home, cli, closed_port):
     blocker = home.root / "file"
     blocker.write_text("not a directory")
-    result = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port}",
-                 "--cache", str(blocker / "cache.db"), OUTREACH2DAY_API_KEY=WRONG_KEY)
+    result = cli(
+        "doctor",
+        "--base-url",
+        f"http://127.0.0.1:{closed_port}",
+        "--cache",
+        str(blocker / "cache.db"),
+        OUTREACH2DAY_API_KEY=WRONG_KEY,
+    )
     # the network failure comes first and decides the exit code; the cache line still shows
     assert result.returncode == 4
     assert marks(result.stdout)["cache"] == "✗"
@@ -153,14 +155,20 @@ def echoing_server():
             if path == "/workspaces" and state["mode"] == "401":
                 # split by a zero-width space: invisible, and no longer the exact key
                 hidden = key[:9] + "\u200b" + key[9:]
-                status, body = 401, {"detail": {"error": "unauthorized",
-                                                "message": f"key {hidden} is revoked"}}
+                status, body = 401, {"detail": {"error": "unauthorized", "message": f"key {hidden} is revoked"}}
             elif path == "/workspaces":
-                status, body = 200, [{"workspace_id": 42, "role": f"owner of {key.upper()}",
-                                      "project_name": f"\x1b]0;pwned\x07\x1b[31mAcme {key}"}]
+                status, body = (
+                    200,
+                    [
+                        {
+                            "workspace_id": 42,
+                            "role": f"owner of {key.upper()}",
+                            "project_name": f"\x1b]0;pwned\x07\x1b[31mAcme {key}",
+                        }
+                    ],
+                )
             elif path == "/threads/capabilities":
-                status, body = 200, {"inbox": True, "outbound": True,
-                                     "syncMode": f"\x1b[2Jincremental/{key}"}
+                status, body = 200, {"inbox": True, "outbound": True, "syncMode": f"\x1b[2Jincremental/{key}"}
             else:
                 status, body = 404, {"detail": {"error": "not_found", "message": "no"}}
             data = json.dumps(body).encode()
@@ -185,8 +193,7 @@ def echoing_server():
 
 def test_server_text_echoing_the_key_is_masked_and_inert(echoing_server, cli, home):
     url, _ = echoing_server
-    result = cli("doctor", "--base-url", url, "--cache", str(home.root / "c.db"),
-                 OUTREACH2DAY_API_KEY=HOSTILE_KEY)
+    result = cli("doctor", "--base-url", url, "--cache", str(home.root / "c.db"), OUTREACH2DAY_API_KEY=HOSTILE_KEY)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert HOSTILE_KEY not in out and HOSTILE_KEY.upper() not in out
@@ -201,8 +208,7 @@ def test_server_text_echoing_the_key_is_masked_and_inert(echoing_server, cli, ho
 def test_error_text_echoing_the_key_is_masked(echoing_server, cli):
     url, state = echoing_server
     state["mode"] = "401"
-    result = cli("doctor", "--base-url", url, "--workspace", "42",
-                 OUTREACH2DAY_API_KEY=HOSTILE_KEY)
+    result = cli("doctor", "--base-url", url, "--workspace", "42", OUTREACH2DAY_API_KEY=HOSTILE_KEY)
     assert result.returncode == 3, result.stdout + result.stderr
     both = result.stdout + result.stderr
     # the zero-width space became a space, cutting the key in two: neither half may show

@@ -26,13 +26,16 @@ def test_usage_error_exits_2(cli):
     assert "invalid choice" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["outbox", "flush", "--wait", "--timeout", "nan"], "--timeout"),  # nan would wait forever
-    (["simulator", "--port", "-5"], "--port"),
-    (["simulator", "--threads", "-1"], "--threads"),
-    (["simulator", "--latency", "inf"], "--latency"),
-    (["simulator", "--fail-rate", "2"], "--fail-rate"),
-])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["outbox", "flush", "--wait", "--timeout", "nan"], "--timeout"),  # nan would wait forever
+        (["simulator", "--port", "-5"], "--port"),
+        (["simulator", "--threads", "-1"], "--threads"),
+        (["simulator", "--latency", "inf"], "--latency"),
+        (["simulator", "--fail-rate", "2"], "--fail-rate"),
+    ],
+)
 def test_numbers_out_of_range_are_usage_errors(argv, flag, capsys):
     with pytest.raises(SystemExit) as info:
         climod.main(argv)
@@ -49,17 +52,20 @@ def test_bad_config_is_one_line_exit_2(home, cli):
     assert str(home.config_file) in result.stderr and "invalid TOML" in result.stderr
 
 
-@pytest.mark.parametrize("exc, code", [
-    (ConfigError("config.toml: key 'theme' must be a string"), 2),
-    (AuthError("invalid or missing API key", status=401), 3),
-    (WorkspaceAccessError("no access to workspace 9", status=403), 3),
-    (NetworkError("GET /threads: connection refused"), 4),
-    (httpx.ConnectError("connection refused"), 4),
-    (ConnectionResetError(104, "Connection reset by peer"), 4),
-    (ServerError("GET /threads: 503 after 4 retries", status=503), 5),
-    (FileNotFoundError(2, "No such file or directory", "body.txt"), 2),
-    (RuntimeError("boom\nsecond line"), 5),
-])
+@pytest.mark.parametrize(
+    "exc, code",
+    [
+        (ConfigError("config.toml: key 'theme' must be a string"), 2),
+        (AuthError("invalid or missing API key", status=401), 3),
+        (WorkspaceAccessError("no access to workspace 9", status=403), 3),
+        (NetworkError("GET /threads: connection refused"), 4),
+        (httpx.ConnectError("connection refused"), 4),
+        (ConnectionResetError(104, "Connection reset by peer"), 4),
+        (ServerError("GET /threads: 503 after 4 retries", status=503), 5),
+        (FileNotFoundError(2, "No such file or directory", "body.txt"), 2),
+        (RuntimeError("boom\nsecond line"), 5),
+    ],
+)
 def test_exceptions_become_one_line_and_exit_code(capsys, exc, code):
     assert climod.fail_from_exception(exc) == code
     err = capsys.readouterr().err

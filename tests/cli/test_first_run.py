@@ -10,9 +10,18 @@ from o2d_inbox.cache.db import open_db
 
 pytestmark = pytest.mark.slow
 
-NEEDS_THE_KEY = ([], ["sync"], ["outbox", "flush"], ["threads"], ["show", "thr_1"], ["search", "hello"],
-                 ["outbox"], ["reply", "thr_1", "--body", "hi"], ["intent", "thr_1", "neutral"],
-                 ["new", "--to", "a@them.test", "--subject", "S", "--body", "B", "--from", "me@ours.test"])
+NEEDS_THE_KEY = (
+    [],
+    ["sync"],
+    ["outbox", "flush"],
+    ["threads"],
+    ["show", "thr_1"],
+    ["search", "hello"],
+    ["outbox"],
+    ["reply", "thr_1", "--body", "hi"],
+    ["intent", "thr_1", "neutral"],
+    ["new", "--to", "a@them.test", "--subject", "S", "--body", "B", "--from", "me@ours.test"],
+)
 
 
 def one_line(result) -> str:
@@ -47,8 +56,10 @@ def test_doctor_names_the_key_file(cli, home):
 def test_offline_commands_keep_working_on_an_existing_cache_without_a_key(cli, home):
     cache = home.root / "work.db"
     conn = open_db(cache)
-    conn.execute("INSERT INTO threads (id, subject, last_ts, last_date) "
-                 "VALUES ('thr_1', 'Hello there', 1700000000, '2023-11-14T22:13:20Z')")
+    conn.execute(
+        "INSERT INTO threads (id, subject, last_ts, last_date) "
+        "VALUES ('thr_1', 'Hello there', 1700000000, '2023-11-14T22:13:20Z')"
+    )
     conn.close()
     for args in (["threads"], ["show", "thr_1"], ["outbox"], ["cache", "check"]):
         result = cli(*args, "--cache", str(cache))
@@ -58,8 +69,13 @@ def test_offline_commands_keep_working_on_an_existing_cache_without_a_key(cli, h
 
 def test_a_mistyped_cache_folder_is_an_error_not_a_new_cache(cli, home):
     typo = home.root / "Documnets" / "work.db"
-    result = cli("threads", "--cache", str(typo), OUTREACH2DAY_API_KEY="ot2d_someKEY_000000",
-                 O2D_INBOX_BASE_URL="http://127.0.0.1:9")
+    result = cli(
+        "threads",
+        "--cache",
+        str(typo),
+        OUTREACH2DAY_API_KEY="ot2d_someKEY_000000",
+        O2D_INBOX_BASE_URL="http://127.0.0.1:9",
+    )
     assert result.returncode == 2
     assert "does not exist" in result.stderr.strip().splitlines()[-1] and str(typo.parent) in result.stderr
     assert not typo.parent.exists()

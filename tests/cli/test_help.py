@@ -59,8 +59,9 @@ def test_version(cli, flag):
     assert result.returncode == 0 and result.stdout.strip() == f"o2d-inbox {__version__}"
 
 
-@pytest.mark.parametrize("args", [["simulator", "--port", "-5"], ["simulator", "--threads", "-1"],
-                                  ["simulator", "--port", "65536"]])
+@pytest.mark.parametrize(
+    "args", [["simulator", "--port", "-5"], ["simulator", "--threads", "-1"], ["simulator", "--port", "65536"]]
+)
 def test_simulator_numbers_out_of_range_are_usage_errors(cli, args):
     result = cli(*args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -68,23 +69,34 @@ def test_simulator_numbers_out_of_range_are_usage_errors(cli, args):
 
 
 def test_help_does_not_import_argcomplete(home):
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "o2d_inbox", "--help"],
-                            env=home.env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "o2d_inbox", "--help"],
+        env=home.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "import time:" in result.stderr
     assert "argcomplete" not in result.stderr
 
 
 # --- completion -------------------------------------------------------------------------------
 
+
 def complete(home, tmp_path, line: str, shell: str = "bash") -> list[str]:
     """What argcomplete answers a shell for the command line ``line`` (cursor at its end)."""
     out = tmp_path / "completions"
-    env = {**home.env, "_ARGCOMPLETE": "1", "_ARGCOMPLETE_SHELL": shell, "COMP_LINE": line,
-           "COMP_POINT": str(len(line)), "_ARGCOMPLETE_STDOUT_FILENAME": str(out)}
+    env = {
+        **home.env,
+        "_ARGCOMPLETE": "1",
+        "_ARGCOMPLETE_SHELL": shell,
+        "COMP_LINE": line,
+        "COMP_POINT": str(len(line)),
+        "_ARGCOMPLETE_STDOUT_FILENAME": str(out),
+    }
     if shell == "fish":  # as argcomplete's fish script sets them (bash and zsh: the defaults)
         env.update(_ARGCOMPLETE_IFS="\n", _ARGCOMPLETE_DFS="\t")
-    result = subprocess.run([sys.executable, "-m", "o2d_inbox"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "o2d_inbox"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     separator = "\n" if shell == "fish" else "\013"
     # fish: "word<TAB>description", zsh: "word:description", bash: "word"
@@ -104,17 +116,19 @@ def test_completion_offers_options_and_choices(home, tmp_path):
     assert complete(home, tmp_path, "o2d-inbox intent thr_1 not") == ["not_interested"]
 
 
-@pytest.mark.skipif(not (BIN / "register-python-argcomplete").exists() or not shutil.which("bash"),
-                    reason="needs bash and argcomplete's register script")
+@pytest.mark.skipif(
+    not (BIN / "register-python-argcomplete").exists() or not shutil.which("bash"),
+    reason="needs bash and argcomplete's register script",
+)
 def test_the_documented_bash_one_liner_completes(home):
     """`eval "$(register-python-argcomplete o2d-inbox)"`, then what bash does on <tab>."""
-    script = r'''
+    script = r"""
         eval "$(register-python-argcomplete o2d-inbox)"
         COMP_LINE="o2d-inbox sy"; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(o2d-inbox sy); COMP_CWORD=1
         fn=$(complete -p o2d-inbox | sed -E 's/.*-F ([^ ]+) .*/\1/')
         "$fn" o2d-inbox sy o2d-inbox
         printf '%s\n' "${COMPREPLY[@]}"
-    '''
+    """
     env = {**home.env, "PATH": f"{BIN}{os.pathsep}{home.env.get('PATH', '')}"}
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

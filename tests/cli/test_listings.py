@@ -35,26 +35,37 @@ def cache(tmp_path_factory):
     from o2d_inbox.outbox import queue as outbox
 
     for tid in ("t0000002", "t0000003"):
-        outbox.queue_reply(conn, tid, "Thanks! " + "We can walk you through every tier. " * 4,
-                           from_mailbox="john@cooloutreach.io", undo_seconds=0, force=True)
+        outbox.queue_reply(
+            conn,
+            tid,
+            "Thanks! " + "We can walk you through every tier. " * 4,
+            from_mailbox="john@cooloutreach.io",
+            undo_seconds=0,
+            force=True,
+        )
     conn.close()
     return path
 
 
 def _env(cache: Path, columns: int | None) -> dict[str, str]:
     home = cache.parent / "home"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("O2D_INBOX_", "OUTREACH2DAY_")) and k not in ("COLUMNS", "LINES")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"),
-               O2D_INBOX_CACHE=str(cache))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("O2D_INBOX_", "OUTREACH2DAY_")) and k not in ("COLUMNS", "LINES")
+    }
+    env.update(
+        HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"), O2D_INBOX_CACHE=str(cache)
+    )
     if columns is not None:
         env["COLUMNS"] = str(columns)
     return env
 
 
 def o2d(cache: Path, *argv: str, columns: int | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o2d_inbox", *argv], env=_env(cache, columns),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "o2d_inbox", *argv], env=_env(cache, columns), capture_output=True, text=True, timeout=60
+    )
 
 
 def _json_ids(cache: Path, *argv: str) -> list[str]:
@@ -86,8 +97,13 @@ def test_a_terminal_is_measured_without_columns(cache):
     """On a real terminal (a pty of 80 columns, no COLUMNS) the rows fit it."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "o2d_inbox", "threads", "--limit", "20"],
-                            env=_env(cache, None), stdout=follower, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "o2d_inbox", "threads", "--limit", "20"],
+        env=_env(cache, None),
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     os.close(follower)
     out = b""
     while True:
@@ -119,17 +135,20 @@ def test_the_limit_is_said_and_all_or_json_prints_everything(cache):
     assert matched > 3 and found.stderr.strip() == f"3 of {matched:,} shown — `--limit N` or `--all`"
 
 
-@pytest.mark.parametrize(("argv", "named"), [
-    (("search", "is:bogus"), "is:bogus"),
-    (("search", "budget before:garbage"), "'garbage'"),
-    (("search", "intent:bogus"), "'bogus'"),
-    (("search", "x", "--limit", "0"), "'0'"),
-    (("threads", "--campaign", "c-nope"), "'c-nope'"),
-    (("threads", "--intent", "bogus"), "'bogus'"),
-    (("threads", "--limit", "0"), "'0'"),
-    (("threads", "--limit", "-1"), "'-1'"),
-    (("threads", "--limit", "many"), "'many'"),
-])
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (("search", "is:bogus"), "is:bogus"),
+        (("search", "budget before:garbage"), "'garbage'"),
+        (("search", "intent:bogus"), "'bogus'"),
+        (("search", "x", "--limit", "0"), "'0'"),
+        (("threads", "--campaign", "c-nope"), "'c-nope'"),
+        (("threads", "--intent", "bogus"), "'bogus'"),
+        (("threads", "--limit", "0"), "'0'"),
+        (("threads", "--limit", "-1"), "'-1'"),
+        (("threads", "--limit", "many"), "'many'"),
+    ],
+)
 def test_what_cannot_be_read_is_one_line_and_exit_2(cache, argv, named):
     done = o2d(cache, *argv)
     assert done.returncode == 2 and done.stdout == ""

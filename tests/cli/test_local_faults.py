@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.cli import EXIT_CACHE, main
 from o2d_inbox.outbox import queue as ob
-from o2d_inbox.cache.db import open_db
-
 from tests.helpers import damage_table, make_read_only
 
 READING = (["threads"], ["show", "thr_1"], ["search", "pricing"], ["outbox"], ["outbox", "--json"])
@@ -29,12 +28,15 @@ def cache(home) -> Path:
     """A cache with one thread, its message, many other messages and one queued reply."""
     path = home.root / "caches" / "work.db"
     conn = open_db(path)
-    conn.execute("INSERT INTO threads (id, subject, mailbox, prospect, last_ts, last_date, last_from) "
-                 "VALUES ('thr_1', 'Pricing question', 'me@ours.test', 'p@them.test', 1700000000, "
-                 "'2023-11-14T22:13:20Z', 'p@them.test')")
-    conn.executemany("INSERT INTO messages (id, thread_id, subject, body_text, ts) VALUES (?, ?, ?, ?, ?)",
-                     [(f"m{i}", "thr_1", "Pricing question", "Can we talk pricing? " * 50, i)
-                      for i in range(300)])
+    conn.execute(
+        "INSERT INTO threads (id, subject, mailbox, prospect, last_ts, last_date, last_from) "
+        "VALUES ('thr_1', 'Pricing question', 'me@ours.test', 'p@them.test', 1700000000, "
+        "'2023-11-14T22:13:20Z', 'p@them.test')"
+    )
+    conn.executemany(
+        "INSERT INTO messages (id, thread_id, subject, body_text, ts) VALUES (?, ?, ?, ?, ?)",
+        [(f"m{i}", "thr_1", "Pricing question", "Can we talk pricing? " * 50, i) for i in range(300)],
+    )
     ob.queue_reply(conn, "thr_1", "Sure, Tuesday works for me.", undo_seconds=0)
     conn.close()
     return path
@@ -94,8 +96,11 @@ def test_a_damaged_cache_is_named_then_rebuilt_keeping_the_outbox(cli, cache):
     assert str(export) in rebuilt.stdout and str(broken) in rebuilt.stdout
     assert "Sure, Tuesday works for me." in export.read_text()
     [after] = [json.loads(line) for line in cli("outbox", "--json", "--cache", str(cache)).stdout.splitlines()]
-    assert (after["id"], after["idempotency_key"], after["state"]) == \
-        (item["id"], item["idempotency_key"], item["state"])
+    assert (after["id"], after["idempotency_key"], after["state"]) == (
+        item["id"],
+        item["idempotency_key"],
+        item["state"],
+    )
     assert cli("cache", "check", "--cache", str(cache)).returncode == 0
     assert cli("threads", "--cache", str(cache)).stdout == ""  # until the next sync
 
@@ -112,8 +117,7 @@ def test_a_full_disk_is_one_line_naming_the_cache_with_exit_6(home, cache, monke
     assert "free some space" in err
 
 
-def test_a_reply_read_from_stdin_that_cannot_be_queued_is_kept_in_a_file(home, cache, monkeypatch,
-                                                                         capsys, tmp_path):
+def test_a_reply_read_from_stdin_that_cannot_be_queued_is_kept_in_a_file(home, cache, monkeypatch, capsys, tmp_path):
     import io
 
     def full(*args, **kwargs):
@@ -149,8 +153,8 @@ def test_cache_path_and_check(cli, cache):
 
 
 def test_a_disk_that_fills_up_during_a_sync_stops_it_cleanly_with_exit_6(home, monkeypatch, capsys):
-    from o2d_inbox.context import DEMO_THREADS
     from o2d_inbox.cache import writes
+    from o2d_inbox.context import DEMO_THREADS
 
     path = home.root / "demo-cache.db"
     real, pages = writes.upsert_threads, []

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from o2d_inbox import cli
-from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache.db import open_db
-
+from o2d_inbox.outbox import queue as ob
 
 SDR = "sarah@cooloutreach.com"  # one of the simulator's mailboxes
 
@@ -54,7 +53,11 @@ def test_queue_offline_then_flush_online(tmp_path, sim_server, cli_env, capsys, 
     assert run("outbox", "--json") == 0
     rows = [json.loads(line) for line in lines(capsys.readouterr().out)]
     assert [(r["kind"], r["state"]) for r in rows] == [
-        ("reply", "scheduled"), ("forward", "scheduled"), ("new", "scheduled"), ("intent", "scheduled")]
+        ("reply", "scheduled"),
+        ("forward", "scheduled"),
+        ("new", "scheduled"),
+        ("intent", "scheduled"),
+    ]
     assert rows[2]["to"] == "lead@them.test" and rows[2]["subject"] == "Hi"
 
     assert run("outbox", "flush") == 4  # offline: one line, nothing lost
@@ -174,15 +177,18 @@ WRONG = "david@trycooloutreach.com"  # a mailbox of the workspace, but not these
 @pytest.fixture
 def wrong_default(tmp_path, monkeypatch):
     """config.toml sets from_mailbox to one SDR's mailbox (after cli_env, which clears it)."""
+
     def apply() -> None:
         cfg = tmp_path / "config.toml"
         cfg.write_text(f'from_mailbox = "{WRONG}"\n', encoding="utf-8")
         monkeypatch.setenv("O2D_INBOX_CONFIG", str(cfg))
+
     return apply
 
 
 def test_replies_go_from_their_threads_mailbox_not_the_configured_default(
-        tmp_path, sim_server, cli_env, capsys, wrong_default):
+    tmp_path, sim_server, cli_env, capsys, wrong_default
+):
     cache = tmp_path / "c.db"
     server = sim_server(op_step_seconds=0.01, require_sender=True, threads=80)
     cli_env(server, cache)
@@ -204,8 +210,9 @@ def test_replies_go_from_their_threads_mailbox_not_the_configured_default(
 
     assert run("outbox", "flush", "--wait") == 0
     capsys.readouterr()
-    assert sorted((m["thread_id"], m["from_email"]) for m in server.sim.sent_messages) == \
-        sorted((t, mailbox_of[t]) for t in targets)
+    assert sorted((m["thread_id"], m["from_email"]) for m in server.sim.sent_messages) == sorted(
+        (t, mailbox_of[t]) for t in targets
+    )
 
     # the configured default is what a new message goes from
     assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 0
@@ -218,8 +225,10 @@ def test_new_without_a_sender_is_refused_listing_the_known_mailboxes(tmp_path, c
     cache = tmp_path / "c.db"
     cli_env(None, cache)
     conn = open_db(cache)
-    conn.executemany("INSERT INTO mailboxes (address, source) VALUES (?, 'messages')",
-                     [("john@cooloutreach.com",), ("sarah@cooloutreach.com",)])
+    conn.executemany(
+        "INSERT INTO mailboxes (address, source) VALUES (?, 'messages')",
+        [("john@cooloutreach.com",), ("sarah@cooloutreach.com",)],
+    )
     assert run("new", "--to", "lead@them.test", "--subject", "Hi", "--body", "Hello") == 2
     err = lines(capsys.readouterr().err)
     assert len(err) == 1 and "needs a sender" in err[0] and "--from" in err[0]
@@ -228,7 +237,8 @@ def test_new_without_a_sender_is_refused_listing_the_known_mailboxes(tmp_path, c
 
 
 def test_a_waiting_reply_is_shown_and_flush_exits_1_until_it_is_sent(
-        tmp_path, sim_server, cli_env, capsys, no_client_retries):
+    tmp_path, sim_server, cli_env, capsys, no_client_retries
+):
     cache = tmp_path / "c.db"
     server = sim_server(op_step_seconds=0.01, require_sender=True)
     cli_env(server, cache)
@@ -268,8 +278,10 @@ def test_outbox_edit_mends_a_refused_reply(tmp_path, sim_server, cli_env, capsys
     [failed] = ob.list_items(open_db(cache))
 
     editor = tmp_path / "fix.py"  # stands in for $EDITOR: rewrites the file it is given
-    editor.write_text("import sys, pathlib\np = pathlib.Path(sys.argv[1])\n"
-                      "p.write_text(p.read_text().replace('Thnaks', 'Thanks'))\n", encoding="utf-8")
+    editor.write_text(
+        "import sys, pathlib\np = pathlib.Path(sys.argv[1])\np.write_text(p.read_text().replace('Thnaks', 'Thanks'))\n",
+        encoding="utf-8",
+    )
     monkeypatch.delenv("VISUAL", raising=False)  # $VISUAL would come first
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
     assert run("outbox", "edit", "1") == 0
@@ -322,9 +334,11 @@ def test_a_full_disk_reports_what_the_server_already_accepted(tmp_path, sim_serv
     assert run("outbox", "flush", "--wait") == 1
     err = lines(capsys.readouterr().err)
     [op] = list(server.sim.operations)
-    assert err == [f"o2d-inbox: #1 new: the server accepted it (operation {op}); the next flush records it "
-                   "without sending it twice",
-                   "o2d-inbox: the cache could not be written: database or disk is full; the outbox keeps every item"]
+    assert err == [
+        f"o2d-inbox: #1 new: the server accepted it (operation {op}); the next flush records it "
+        "without sending it twice",
+        "o2d-inbox: the cache could not be written: database or disk is full; the outbox keeps every item",
+    ]
     [item] = ob.list_items(open_db(cache))
     assert item.state == "sending"
 

@@ -33,9 +33,15 @@ def test_the_simulator_key_has_one_name_everywhere():
 
 
 def test_the_readme_says_how_to_get_a_key_install_and_uninstall():
-    for text in ("account settings", "pipx install .", "uv tool install .", "pipx uninstall o2d-inbox",
-                 "~/.config/outreach2day/env", "register-python-argcomplete o2d-inbox",
-                 "--shell fish"):
+    for text in (
+        "account settings",
+        "pipx install .",
+        "uv tool install .",
+        "pipx uninstall o2d-inbox",
+        "~/.config/outreach2day/env",
+        "register-python-argcomplete o2d-inbox",
+        "--shell fish",
+    ):
         assert text in README
 
 
@@ -52,8 +58,13 @@ def test_make_demo_reinstalls_only_when_pyproject_changes(tmp_path):
     (venv / "bin" / "python").touch()
 
     def plan(*extra: str) -> str:
-        return subprocess.run(["make", "-n", "-C", str(REPO), "demo", f"VENV={venv}", *extra],
-                              capture_output=True, text=True, check=True, timeout=60).stdout
+        return subprocess.run(
+            ["make", "-n", "-C", str(REPO), "demo", f"VENV={venv}", *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
 
     assert "pip install" in plan()  # never installed
     (venv / ".installed").touch()

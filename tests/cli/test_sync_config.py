@@ -10,8 +10,7 @@ import time
 def test_sync_honours_reconcile_minutes_and_knows_the_configured_sender(home, cli, simulator):
     home.write_config('reconcile_minutes = 5\nfrom_mailbox = "Rep@Ours.Example"\n')
     cache = home.root / "cache.db"
-    env = {"OUTREACH2DAY_API_KEY": simulator.key, "O2D_INBOX_CACHE": str(cache),
-           "O2D_INBOX_WORKSPACE": "42"}
+    env = {"OUTREACH2DAY_API_KEY": simulator.key, "O2D_INBOX_CACHE": str(cache), "O2D_INBOX_WORKSPACE": "42"}
 
     def sync() -> str:
         result = cli("sync", "--base-url", simulator.url, timeout=120, **env)
@@ -19,10 +18,9 @@ def test_sync_honours_reconcile_minutes_and_knows_the_configured_sender(home, cl
         return result.stdout
 
     assert "full reconcile" in sync()  # a first sync walks every page
-    assert "incremental" in sync()     # walked a moment ago: not due yet
+    assert "incremental" in sync()  # walked a moment ago: not due yet
     with sqlite3.connect(cache) as conn:  # the last walk 10 minutes ago (the default is 60)
-        conn.execute("UPDATE sync_state SET value = ? WHERE key = 'last_full_at'",
-                     (str(time.time() - 600),))
+        conn.execute("UPDATE sync_state SET value = ? WHERE key = 'last_full_at'", (str(time.time() - 600),))
     conn.close()
     assert "full reconcile" in sync()
     with sqlite3.connect(cache) as conn:

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.slow
 
 def sync(home, simulator, *, tty_out: bool, tty_err: bool) -> tuple[bytes, bytes, int]:
     """`o2d-inbox sync --messages` with stdout / stderr on a pseudo-terminal or a pipe."""
-    env = {**home.env, "OUTREACH2DAY_API_KEY": simulator.key, "O2D_INBOX_BASE_URL": simulator.url,
-           "O2D_INBOX_CACHE": str(home.root / "cache.db")}
+    env = {
+        **home.env,
+        "OUTREACH2DAY_API_KEY": simulator.key,
+        "O2D_INBOX_BASE_URL": simulator.url,
+        "O2D_INBOX_CACHE": str(home.root / "cache.db"),
+    }
     ends, reads = {}, {}
     for name, tty in (("out", tty_out), ("err", tty_err)):
         if tty:
@@ -24,8 +28,13 @@ def sync(home, simulator, *, tty_out: bool, tty_err: bool) -> tuple[bytes, bytes
             ends[name], reads[name] = follower, leader
         else:
             ends[name] = subprocess.PIPE
-    proc = subprocess.Popen([sys.executable, "-m", "o2d_inbox", "sync", "--messages"], env=env,
-                            stdin=subprocess.DEVNULL, stdout=ends["out"], stderr=ends["err"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "o2d_inbox", "sync", "--messages"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=ends["out"],
+        stderr=ends["err"],
+    )
     for name, end in ends.items():
         if name in reads:
             os.close(end)

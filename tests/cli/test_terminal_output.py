@@ -21,22 +21,28 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
-BODY = ("Hi John, thanks for the note. Before we go further I would like to know which mailbox: "
-        "john@cooloutreach.com or sarah@cooloutreach.com handles our account, and whether the "
-        "pricing of 漢字漢字 plans includes onboarding. Details: https://example.com/"
-        + "x" * 120 + " end.")
+BODY = (
+    "Hi John, thanks for the note. Before we go further I would like to know which mailbox: "
+    "john@cooloutreach.com or sarah@cooloutreach.com handles our account, and whether the "
+    "pricing of 漢字漢字 plans includes onboarding. Details: https://example.com/" + "x" * 120 + " end."
+)
 
 
 @pytest.fixture
 def cache(home) -> Path:
     path = home.root / "work.db"
     conn = open_db(path)
-    conn.execute("INSERT INTO threads (id, subject, mailbox, prospect, last_ts, last_date, last_from, "
-                 "message_count) VALUES ('thr_wrap', 'A rather long subject line about pricing, onboarding "
-                 "and the plans we discussed last week', 'john@cooloutreach.com', 'p@them.test', 1700000000, "
-                 "'2023-11-14T22:13:20Z', 'p@them.test', 1)")
-    conn.execute("INSERT INTO messages (id, thread_id, subject, body_text, ts, from_email, is_incoming) "
-                 "VALUES ('m1', 'thr_wrap', 'Pricing', ?, 1700000000, 'p@them.test', 1)", (BODY,))
+    conn.execute(
+        "INSERT INTO threads (id, subject, mailbox, prospect, last_ts, last_date, last_from, "
+        "message_count) VALUES ('thr_wrap', 'A rather long subject line about pricing, onboarding "
+        "and the plans we discussed last week', 'john@cooloutreach.com', 'p@them.test', 1700000000, "
+        "'2023-11-14T22:13:20Z', 'p@them.test', 1)"
+    )
+    conn.execute(
+        "INSERT INTO messages (id, thread_id, subject, body_text, ts, from_email, is_incoming) "
+        "VALUES ('m1', 'thr_wrap', 'Pricing', ?, 1700000000, 'p@them.test', 1)",
+        (BODY,),
+    )
     conn.close()
     return path
 
@@ -57,7 +63,8 @@ def test_show_wraps_at_word_boundaries_at_COLUMNS(cli, cache, columns):
         assert word in out  # never broken across lines
     # the one word longer than a line is the only one cut, and nothing of it is lost
     assert "".join(w for w in out if w.startswith("https://") or set(w) <= {"x"}).startswith(
-        "https://example.com/" + "x" * 120)
+        "https://example.com/" + "x" * 120
+    )
 
 
 def test_piped_show_keeps_every_line_whole(cli, cache):
@@ -71,8 +78,14 @@ def run_in_pty(home, *args: str, columns: int) -> str:
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in home.env.items() if k != "COLUMNS"}
-    proc = subprocess.Popen([sys.executable, "-m", "o2d_inbox", *args], cwd=REPO, env=env,
-                            stdout=follower, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "o2d_inbox", *args],
+        cwd=REPO,
+        env=env,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     os.close(follower)
     chunks = []
     while True:

@@ -14,9 +14,11 @@ from o2d_inbox.outbox import queue as ob
 
 pytestmark = pytest.mark.slow
 
-COMMANDS = (["reply", "thr_elsewhere", "--body", "hi"],
-            ["forward", "thr_elsewhere", "--to", "boss@ours.test"],
-            ["intent", "thr_elsewhere", "interested"])
+COMMANDS = (
+    ["reply", "thr_elsewhere", "--body", "hi"],
+    ["forward", "thr_elsewhere", "--to", "boss@ours.test"],
+    ["intent", "thr_elsewhere", "interested"],
+)
 
 
 @pytest.fixture
@@ -58,8 +60,9 @@ def test_without_a_key_the_refusal_says_how_to_set_it(cli, cache):
 def test_online_a_thread_the_server_does_not_have_is_refused_even_forced(cli, cache, simulator):
     env = {"OUTREACH2DAY_API_KEY": simulator.key, "O2D_INBOX_WORKSPACE": "42"}
     for force in ([], ["--force"]):
-        result = cli("reply", "thr_nope", "--body", "hi", "--cache", str(cache),
-                     "--base-url", simulator.url, *force, **env)
+        result = cli(
+            "reply", "thr_nope", "--body", "hi", "--cache", str(cache), "--base-url", simulator.url, *force, **env
+        )
         assert result.returncode == 2
         assert "neither in the cache nor on the server" in one_line(result)
     assert ob.list_items(open_db(cache)) == []
@@ -82,9 +85,25 @@ def test_a_refused_body_from_stdin_is_kept(home, cache, closed_port):
 
     env = {**home.env, "OUTREACH2DAY_API_KEY": "ot2d_offline_key_0000", "O2D_INBOX_WORKSPACE": "42"}
     result = subprocess.run(
-        [sys.executable, "-m", "o2d_inbox", "reply", "thr_elsewhere", "--body-file", "-",
-         "--cache", str(cache), "--base-url", f"http://127.0.0.1:{closed_port}"],
-        input="A reply written with care.\n", env=env, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "o2d_inbox",
+            "reply",
+            "thr_elsewhere",
+            "--body-file",
+            "-",
+            "--cache",
+            str(cache),
+            "--base-url",
+            f"http://127.0.0.1:{closed_port}",
+        ],
+        input="A reply written with care.\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     kept = one_line(result).rsplit("your text is kept in ", 1)[1]
     try:
@@ -102,7 +121,16 @@ def test_a_read_only_cache_is_a_cache_error_not_a_refusal(cli, home, simulator, 
     cache = folder / "work.db"
     open_db(cache).close()
     make_read_only(cache, request)
-    result = cli("intent", "thr_000001", "neutral", "--cache", str(cache), "--base-url", simulator.url,
-                 OUTREACH2DAY_API_KEY=simulator.key, O2D_INBOX_WORKSPACE="42")
+    result = cli(
+        "intent",
+        "thr_000001",
+        "neutral",
+        "--cache",
+        str(cache),
+        "--base-url",
+        simulator.url,
+        OUTREACH2DAY_API_KEY=simulator.key,
+        O2D_INBOX_WORKSPACE="42",
+    )
     assert result.returncode == 6, result.stderr
     assert "read-only" in one_line(result)

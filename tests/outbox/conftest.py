@@ -40,6 +40,7 @@ def conn(tmp_path):
 
 # --- against the in-process simulator -------------------------------------------------------
 
+
 class SimWorld:
     """A simulator on simulated time, a client on its in-process transport, and helpers.
 
@@ -56,14 +57,18 @@ class SimWorld:
         sim_kwargs.setdefault("hostile", False)
         self.sim = Simulator(SimConfig(**sim_kwargs))
         self.conn = conn
-        self.client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=self.sim.transport(),
-                                   sleep=self.sleep, max_retries=4)
+        self.client = UniboxClient(
+            "http://sim.test", EXAMPLE_KEY, 42, transport=self.sim.transport(), sleep=self.sleep, max_retries=4
+        )
         snap = self.sim.thread_snapshot()
         # threads one may reply to (an unsubscribed recipient is refused; tested elsewhere)
-        self.thread_ids = [t for t in self.sim.thread_ids()
-                           if not t.startswith("thr_x_") and snap[t]["replyIntent"] != "unsubscribe"]
-        conn.executemany("INSERT OR IGNORE INTO threads (id, reply_intent) VALUES (?, ?)",
-                         [(t, snap[t]["replyIntent"]) for t in self.thread_ids])
+        self.thread_ids = [
+            t for t in self.sim.thread_ids() if not t.startswith("thr_x_") and snap[t]["replyIntent"] != "unsubscribe"
+        ]
+        conn.executemany(
+            "INSERT OR IGNORE INTO threads (id, reply_intent) VALUES (?, ?)",
+            [(t, snap[t]["replyIntent"]) for t in self.thread_ids],
+        )
 
     def clock(self) -> float:
         return self.sim.now().timestamp()

@@ -9,8 +9,10 @@ from o2d_inbox.outbox import queue as outbox
 
 def test_suppression_candidates_and_local_suppression(conn):
     conn.execute("INSERT INTO mailboxes (address, source) VALUES ('john@cooloutreach.com', 'config')")
-    conn.execute("INSERT INTO threads (id, prospect, mailbox, reply_intent) VALUES "
-                 "('u1', 'Sarah.Chen@Acme-Corp.com', 'john@cooloutreach.com', 'unsubscribe')")
+    conn.execute(
+        "INSERT INTO threads (id, prospect, mailbox, reply_intent) VALUES "
+        "('u1', 'Sarah.Chen@Acme-Corp.com', 'john@cooloutreach.com', 'unsubscribe')"
+    )
     conn.execute("INSERT INTO threads (id, last_from, needs_reply) VALUES ('u2', 'tom@initech.io', 1)")
     conn.execute("INSERT INTO threads (id, last_from, needs_reply) VALUES ('u3', 'john@cooloutreach.com', 0)")
     assert compliance.suppression_candidates(conn, "u1") == ["sarah.chen@acme-corp.com"]
@@ -37,5 +39,6 @@ async def test_refresh_suppression_caches_the_servers_answer(conn, client):
     assert compliance.is_suppressed(conn, "gone@globex.com")
     assert not compliance.is_suppressed(conn, "ok@globex.com")
     assert compliance.suppression_warning(conn, "gone@globex.com").startswith(
-        "gone@globex.com is on the suppression list")
+        "gone@globex.com is on the suppression list"
+    )
     assert compliance.cached_suppression(conn, "nobody@x.com") is None

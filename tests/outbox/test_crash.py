@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache.db import open_db
+from o2d_inbox.outbox import queue as ob
 
 REPO = Path(__file__).resolve().parents[2]
 FLUSH = [sys.executable, "-m", "o2d_inbox", "outbox", "flush", "--wait", "--timeout", "60"]
@@ -42,17 +42,24 @@ def test_sigkill_and_restart_delivers_each_message_exactly_once(tmp_path, sim_se
         env = cli_env(server, cache)
         conn = open_db(cache)
         queued = [ob.queue_reply(conn, threads[k % 5], f"trial {trial} reply {k}", undo_seconds=0) for k in range(8)]
-        queued += [ob.queue_new(conn, f"lead{trial}.{k}@them.test", "Hi", f"trial {trial} new {k}", undo_seconds=0,
-                                 from_mailbox="john@cooloutreach.com")
-                   for k in range(2)]
+        queued += [
+            ob.queue_new(
+                conn,
+                f"lead{trial}.{k}@them.test",
+                "Hi",
+                f"trial {trial} new {k}",
+                undo_seconds=0,
+                from_mailbox="john@cooloutreach.com",
+            )
+            for k in range(2)
+        ]
         keys = {i.idempotency_key for i in queued}
         all_keys |= keys
         # a random moment after the process's first write: kill 1 mostly lands while
         # requests are in flight, kill 2 while re-sending or polling operations
         for spread in (0.3, 1.2):
             started = time.time()
-            proc = subprocess.Popen(FLUSH, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(FLUSH, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for_activity(conn, proc, started)
             time.sleep(rng.uniform(0, spread))
             if proc.poll() is None:

@@ -20,8 +20,10 @@ async def test_a_reply_or_intent_without_its_thread_fails_and_nothing_is_sent(wo
 
 async def test_an_accepted_item_with_no_operation_to_poll_is_settled_as_sent(world):
     item = ob.queue_reply(world.conn, world.thread_ids[0], "hello", undo_seconds=0, now=world.clock())
-    world.conn.execute("UPDATE outbox SET state = 'accepted', operation_id = NULL, accepted_at = ? WHERE id = ?",
-                       (world.clock(), item.id))
+    world.conn.execute(
+        "UPDATE outbox SET state = 'accepted', operation_id = NULL, accepted_at = ? WHERE id = ?",
+        (world.clock(), item.id),
+    )
     before = len(world.sim.request_log)
     await world.dispatcher().run_once()
     assert ob.get(world.conn, item.id).state == "sent"

@@ -9,9 +9,9 @@ import pytest
 
 from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.api.errors import NetworkError
-from o2d_inbox.simulator import EXAMPLE_KEY
 from o2d_inbox.outbox import queue as ob
 from o2d_inbox.outbox.dispatcher import Dispatcher, OutboxBusy
+from o2d_inbox.simulator import EXAMPLE_KEY
 
 
 def intent_of(conn, thread_id):
@@ -29,17 +29,36 @@ async def drive(world, d, *, step=1.0, limit=500):
 
 
 async def test_fifty_messages_through_faults_each_delivered_exactly_once(make_world):
-    w = make_world(threads=40, seed=11, drop_after_rate=0.2, drop_rate=0.1, fail_rate=0.15,
-                   rate_limit_rate=0.25, retry_after=0.5, latency=0.0005, op_step_seconds=1.0)
+    w = make_world(
+        threads=40,
+        seed=11,
+        drop_after_rate=0.2,
+        drop_rate=0.1,
+        fail_rate=0.15,
+        rate_limit_rate=0.25,
+        retry_after=0.5,
+        latency=0.0005,
+        op_step_seconds=1.0,
+    )
     threads = w.thread_ids[:8]
     items = []
     for n in range(40):  # several per thread, to check the per-thread order too
         items.append(ob.queue_reply(w.conn, threads[n % 8], f"reply #{n}", undo_seconds=0, now=w.clock()))
     for n in range(5):
-        items.append(ob.queue_forward(w.conn, threads[n], f"boss{n}@ours.test", f"fwd #{n}",
-                                      undo_seconds=0, now=w.clock()))
-        items.append(ob.queue_new(w.conn, f"lead{n}@them.test", f"Hello {n}", f"new #{n}",
-                                  from_mailbox="john@cooloutreach.com", undo_seconds=0, now=w.clock()))
+        items.append(
+            ob.queue_forward(w.conn, threads[n], f"boss{n}@ours.test", f"fwd #{n}", undo_seconds=0, now=w.clock())
+        )
+        items.append(
+            ob.queue_new(
+                w.conn,
+                f"lead{n}@them.test",
+                f"Hello {n}",
+                f"new #{n}",
+                from_mailbox="john@cooloutreach.com",
+                undo_seconds=0,
+                now=w.clock(),
+            )
+        )
     assert len(items) == 50
     d = w.dispatcher()
     try:
@@ -68,8 +87,14 @@ async def test_fifty_messages_through_faults_each_delivered_exactly_once(make_wo
 
 
 async def test_bounce_fails_with_the_reason_and_keeps_the_text(world):
-    item = ob.queue_new(world.conn, "jane.bounce@them.test", "Hi", "Dear Jane,\nhello", undo_seconds=0,
-                        from_mailbox="john@cooloutreach.com")
+    item = ob.queue_new(
+        world.conn,
+        "jane.bounce@them.test",
+        "Hi",
+        "Dear Jane,\nhello",
+        undo_seconds=0,
+        from_mailbox="john@cooloutreach.com",
+    )
     d = world.dispatcher()
     items = await d.flush(wait=True, timeout=60)
     assert [i.state for i in items] == ["failed"]
@@ -177,8 +202,7 @@ async def test_a_request_the_server_may_have_done_is_resent_with_the_same_key(wo
     """Crash between 'sending' and the answer: the restart replays, the server acts once."""
     item = ob.queue_reply(world.conn, world.thread_ids[4], "once", undo_seconds=0)
     world.sim.faults.drop_after_rate = 1.0  # done, then the connection is cut, every time
-    no_retries = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=world.sim.transport(),
-                              max_retries=0)
+    no_retries = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=world.sim.transport(), max_retries=0)
     first = Dispatcher(world.conn, no_retries, clock=world.clock, max_attempts=1)
     await first.run_once()
     first.close()

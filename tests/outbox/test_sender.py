@@ -97,8 +97,7 @@ async def test_the_resolved_sender_is_stored_with_sending_so_a_resend_is_the_sam
 async def test_a_refused_sender_fails_and_retry_sends_from_the_threads_mailbox(make_world):
     w = make_world(require_sender=True)
     t = w.thread_ids[1]
-    item = ob.queue_reply(w.conn, t, "from a typo", from_mailbox="jhon@cooloutreach.com",
-                          undo_seconds=0, now=w.clock())
+    item = ob.queue_reply(w.conn, t, "from a typo", from_mailbox="jhon@cooloutreach.com", undo_seconds=0, now=w.clock())
     [failed] = await flush(w)
     assert failed.state == "failed" and "fromMailboxAddress" not in failed.payload  # resolved again on retry
     assert "refused the sender jhon@cooloutreach.com" in failed.last_error
@@ -142,8 +141,9 @@ async def test_the_strict_simulator_refuses_a_missing_or_foreign_sender(make_wor
     t = w.thread_ids[0]
     for sender in (None, "someone@elsewhere.test"):
         try:
-            await w.client.reply(t, ReplyRequest(bodyText="x", fromMailboxAddress=sender),
-                                 idempotency_key=f"k-{sender}")
+            await w.client.reply(
+                t, ReplyRequest(bodyText="x", fromMailboxAddress=sender), idempotency_key=f"k-{sender}"
+            )
         except BadRequestError as exc:
             assert exc.status == 400 and exc.code == "invalid_from_mailbox"
         else:
@@ -157,8 +157,10 @@ async def test_a_reply_refused_for_having_no_sender_succeeds_on_retry(make_world
     w = make_world(require_sender=True)
     t = w.thread_ids[2]
     item = ob.queue_reply(w.conn, t, "hello again", undo_seconds=0, now=w.clock())
-    w.conn.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
-                   ("POST /threads/x/reply: HTTP 400 invalid_from_mailbox: fromMailboxAddress is required", item.id))
+    w.conn.execute(
+        "UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
+        ("POST /threads/x/reply: HTTP 400 invalid_from_mailbox: fromMailboxAddress is required", item.id),
+    )
     assert "fromMailboxAddress" not in ob.get(w.conn, item.id).payload
     ob.retry(w.conn, item.id)
     [sent] = await flush(w, wait=True, timeout=60)

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from o2d_inbox.outbox import queue as ob
 from o2d_inbox.cache.db import open_db
+from o2d_inbox.outbox import queue as ob
 
 
 def intent_of(conn, thread_id):
@@ -43,14 +43,17 @@ def test_sender_precedence(conn, clock):
     assert fwd.sender is None
     assert len({explicit.idempotency_key, own.idempotency_key, unknown.idempotency_key}) == 3
 
-    assert ob.queue_new(conn, "a@them.test", "S", "B", from_mailbox="me@ours.test",
-                        default_from="cfg@ours.test").sender == "me@ours.test"
+    assert (
+        ob.queue_new(conn, "a@them.test", "S", "B", from_mailbox="me@ours.test", default_from="cfg@ours.test").sender
+        == "me@ours.test"
+    )
     assert ob.queue_new(conn, "a@them.test", "S", "B", default_from="cfg@ours.test").sender == "cfg@ours.test"
     before = ob.counts(conn)["scheduled"]
     with pytest.raises(ob.OutboxRefused, match=r"needs a sender.*no mailbox is known"):
         ob.queue_new(conn, "a@them.test", "S", "B")
-    conn.executemany("INSERT INTO mailboxes (address, source) VALUES (?, 'messages')",
-                     [("john@ours.test",), ("sarah@ours.test",)])
+    conn.executemany(
+        "INSERT INTO mailboxes (address, source) VALUES (?, 'messages')", [("john@ours.test",), ("sarah@ours.test",)]
+    )
     with pytest.raises(ob.OutboxRefused) as refused:
         ob.queue_new(conn, "a@them.test", "S", "B")
     assert "known mailboxes: john@ours.test, sarah@ours.test" in str(refused.value)
@@ -60,23 +63,25 @@ def test_sender_precedence(conn, clock):
 
 def test_edit_gives_a_fresh_key_and_requeues_a_failed_item(conn, clock):
     item = ob.queue_reply(conn, "thr_2", "helo", undo_seconds=0, now=clock())
-    conn.execute("UPDATE outbox SET state = 'failed', last_error = 'the server said no', attempts = 1"
-                 " WHERE id = ?", (item.id,))
+    conn.execute(
+        "UPDATE outbox SET state = 'failed', last_error = 'the server said no', attempts = 1 WHERE id = ?", (item.id,)
+    )
     clock.advance(60)
     mended = ob.edit(conn, item.id, body_text="hello", from_mailbox="sarah@ours.test", now=clock())
     assert mended.state == "scheduled" and mended.send_after == clock() and mended.last_error is None
     assert mended.idempotency_key != item.idempotency_key and mended.attempts == 0
-    assert mended.payload == {"bodyText": "hello", "bodyHtml": "<p>hello</p>",
-                              "fromMailboxAddress": "sarah@ours.test"}
+    assert mended.payload == {"bodyText": "hello", "bodyHtml": "<p>hello</p>", "fromMailboxAddress": "sarah@ours.test"}
     assert ob.edit(conn, item.id, now=clock()) == mended  # nothing to change: unchanged, same key
     draft = ob.save_draft(conn, "reply", "thr_1", {"bodyText": "d"})
     assert ob.edit(conn, draft.id, body_text="dd").state == "draft"
 
     intent = ob.queue_intent(conn, "thr_1", "neutral")
-    for bad, why in ((dict(item_id=intent.id, body_text="x"), "only a reply"),
-                     (dict(item_id=item.id, body_text=" \n"), "empty"),
-                     (dict(item_id=item.id, from_mailbox="nobody"), "not a mailbox"),
-                     (dict(item_id=999, body_text="x"), "no outbox item")):
+    for bad, why in (
+        (dict(item_id=intent.id, body_text="x"), "only a reply"),
+        (dict(item_id=item.id, body_text=" \n"), "empty"),
+        (dict(item_id=item.id, from_mailbox="nobody"), "not a mailbox"),
+        (dict(item_id=999, body_text="x"), "no outbox item"),
+    ):
         with pytest.raises(ob.OutboxRefused, match=why):
             ob.edit(conn, **bad)
     conn.execute("UPDATE outbox SET state = 'accepted' WHERE id = ?", (item.id,))
@@ -108,8 +113,13 @@ def test_forward_and_new_payloads(conn):
     assert fwd.payload == {"toAddress": "boss@ours.test", "fromMailboxAddress": "john@ours.test"}
     new = ob.queue_new(conn, "x@them.test", "Hi\nthere", "Body", default_from="cfg@ours.test")
     assert new.thread_id is None
-    assert new.payload == {"toAddress": "x@them.test", "subject": "Hi there", "bodyText": "Body",
-                           "bodyHtml": "<p>Body</p>", "fromMailboxAddress": "cfg@ours.test"}
+    assert new.payload == {
+        "toAddress": "x@them.test",
+        "subject": "Hi there",
+        "bodyText": "Body",
+        "bodyHtml": "<p>Body</p>",
+        "fromMailboxAddress": "cfg@ours.test",
+    }
 
 
 def test_undo_message_back_to_draft_then_edit_and_schedule(conn, clock):
@@ -158,8 +168,10 @@ def test_retry_keys(conn):
     rejected = ob.queue_reply(conn, "thr_1", "a")
     gave_up = ob.queue_reply(conn, "thr_2", "b")
     conn.execute("UPDATE outbox SET state='failed', attempts=3, last_error='400: bad' WHERE id=?", (rejected.id,))
-    conn.execute("UPDATE outbox SET state='failed', attempts=9, last_error=? WHERE id=?",
-                 (ob.GAVE_UP_PREFIX + " 9 attempts: timeout", gave_up.id))
+    conn.execute(
+        "UPDATE outbox SET state='failed', attempts=9, last_error=? WHERE id=?",
+        (ob.GAVE_UP_PREFIX + " 9 attempts: timeout", gave_up.id),
+    )
     r1, r2 = ob.retry(conn, rejected.id), ob.retry(conn, gave_up.id)
     assert r1.state == r2.state == "scheduled" and r1.attempts == 0 and r1.last_error is None
     assert r1.idempotency_key != rejected.idempotency_key  # the server said no: the key is spent
@@ -183,8 +195,15 @@ def test_listing_pending_and_counts(conn):
     d = ob.save_draft(conn, "reply", "thr_1", {"bodyText": "draft"})
     assert [i.id for i in ob.pending_for_thread(conn, "thr_1")] == [a.id, b.id, d.id]
     assert ob.pending_for_thread(conn, "thr_2") == []
-    assert ob.counts(conn) == {"draft": 1, "scheduled": 2, "sending": 0, "accepted": 0, "sent": 0,
-                               "failed": 0, "cancelled": 1}
+    assert ob.counts(conn) == {
+        "draft": 1,
+        "scheduled": 2,
+        "sending": 0,
+        "accepted": 0,
+        "sent": 0,
+        "failed": 0,
+        "cancelled": 1,
+    }
     assert [i.id for i in ob.list_items(conn)] == [a.id, b.id, c.id, d.id]
 
 
@@ -200,8 +219,7 @@ def test_a_failed_transaction_leaves_nothing(conn, monkeypatch):
 
 def test_view_counts_follow_the_optimistic_intent(conn):
     def count(intent):
-        row = conn.execute("SELECT full_count FROM view_counts WHERE kind='intent' AND key=?",
-                           (intent,)).fetchone()
+        row = conn.execute("SELECT full_count FROM view_counts WHERE kind='intent' AND key=?", (intent,)).fetchone()
         return row[0] if row else 0
 
     before = count("interested"), count("neutral")

@@ -7,17 +7,23 @@ import pytest
 from o2d_inbox.render.company import company_from_address, company_from_domain, name_from_address
 
 
-@pytest.mark.parametrize("domain, company", [
-    ("wonkaretail.com", "Wonka Retail"),          # one word on the wire, two in the name
-    ("northwindtraders.com", "Northwind Traders"),
-    ("cyberdynelabs.io", "Cyberdyne Labs"),
-    ("quartzhr.com", "Quartz HR"),
-    ("acme-corp.co.uk", "Acme Corp"),             # country second level skipped
-    ("mail.initech.com", "Initech"),              # "ini" + "tech": too short a stem to split
-    ("dundermifflin.com", "Dundermifflin"),       # no known ending: one word, not a wrong split
-    ("gmail.com", None), ("yahoo.co.uk", None),   # free mail names no company
-    ("localhost", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "domain, company",
+    [
+        ("wonkaretail.com", "Wonka Retail"),  # one word on the wire, two in the name
+        ("northwindtraders.com", "Northwind Traders"),
+        ("cyberdynelabs.io", "Cyberdyne Labs"),
+        ("quartzhr.com", "Quartz HR"),
+        ("acme-corp.co.uk", "Acme Corp"),  # country second level skipped
+        ("mail.initech.com", "Initech"),  # "ini" + "tech": too short a stem to split
+        ("dundermifflin.com", "Dundermifflin"),  # no known ending: one word, not a wrong split
+        ("gmail.com", None),
+        ("yahoo.co.uk", None),  # free mail names no company
+        ("localhost", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_company_from_domain(domain, company):
     assert company_from_domain(domain) == company
 

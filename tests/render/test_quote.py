@@ -8,14 +8,19 @@ from o2d_inbox.render.quote import split_quoted
 @pytest.mark.parametrize(
     "body, new, history_starts",
     [
-        ("Sounds good.\n\nOn Mon, Jun 1, 2026 at 9:12 AM John <j@x.com> wrote:\n> Hi\n> there\n",
-         "Sounds good.", "On Mon, Jun 1"),
-        ("Yes\n\nOn Mon, Jun 1, 2026 at 9:12 AM John Smith <\njohn@x.com> wrote:\n> hi",
-         "Yes", "On Mon, Jun 1"),
+        (
+            "Sounds good.\n\nOn Mon, Jun 1, 2026 at 9:12 AM John <j@x.com> wrote:\n> Hi\n> there\n",
+            "Sounds good.",
+            "On Mon, Jun 1",
+        ),
+        ("Yes\n\nOn Mon, Jun 1, 2026 at 9:12 AM John Smith <\njohn@x.com> wrote:\n> hi", "Yes", "On Mon, Jun 1"),
         ("Oui\n\nLe lun. 1 juin 2026 à 09:12, John <j@x.com> a écrit :\n> Salut", "Oui", "Le lun."),
         ("ok\n-----Original Message-----\nFrom: a\nSent: b\n\nold", "ok", "-----Original Message-----"),
-        ("ok\n\n________________________________\nFrom: John\nSent: Monday\nTo: x\nSubject: y\n\nold",
-         "ok", "________"),
+        (
+            "ok\n\n________________________________\nFrom: John\nSent: Monday\nTo: x\nSubject: y\n\nold",
+            "ok",
+            "________",
+        ),
         ("fwd below\n\n---------- Forwarded message ---------\nFrom: a\nold", "fwd below", "----------"),
         ("thanks\n\n> old\n>\n> older\n\n", "thanks", "> old"),
         ("new\nJohn <j@x> wrote:\n\n> old", "new", "John <j@x> wrote:"),
@@ -61,5 +66,5 @@ def test_our_quote_below_a_reply_reads_back_as_history():
     text, html = with_quote("Thanks!\n\nJohn\n", line, "Hi John,\n\n<b>Can</b> we talk?\x1b[2J\n")
     assert text == f"Thanks!\n\nJohn\n\n{line}\n> Hi John,\n>\n> <b>Can</b> we talk?[2J"
     assert split_quoted(text) == ("Thanks!\n\nJohn", f"{line}\n> Hi John,\n>\n> <b>Can</b> we talk?[2J")
-    assert html.startswith("<p>Thanks!</p>\n<p>John</p>\n<div class=\"quote\">")
+    assert html.startswith('<p>Thanks!</p>\n<p>John</p>\n<div class="quote">')
     assert "<blockquote><p>Hi John,</p>\n<p>&lt;b&gt;Can&lt;/b&gt; we talk?[2J</p></blockquote>" in html

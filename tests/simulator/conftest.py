@@ -28,15 +28,13 @@ class Api:
     def __init__(self, sim: Simulator, key: str | None = KEY) -> None:
         self.sim = sim
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.http = httpx.AsyncClient(transport=sim.transport(), base_url="http://sim.test",
-                                      headers=headers)
+        self.http = httpx.AsyncClient(transport=sim.transport(), base_url="http://sim.test", headers=headers)
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
         params.setdefault("workspaceId", WS)
         return await self.http.get(path, params={k: v for k, v in params.items() if v is not None})
 
-    async def send(self, method: str, path: str, body: Any, key: str | None = None,
-                   **params: Any) -> httpx.Response:
+    async def send(self, method: str, path: str, body: Any, key: str | None = None, **params: Any) -> httpx.Response:
         params.setdefault("workspaceId", WS)
         headers = {"Idempotency-Key": key} if key else {}
         return await self.http.request(method, path, params=params, json=body, headers=headers)
@@ -79,5 +77,4 @@ def iso(dt: datetime) -> str:
 @pytest.fixture
 def kit() -> SimpleNamespace:
     """The helpers above, for test modules, as one fixture."""
-    return SimpleNamespace(make_sim=make_sim, FakeClock=FakeClock, KEY=KEY, WS=WS, T0=T0, iso=iso,
-                           timedelta=timedelta)
+    return SimpleNamespace(make_sim=make_sim, FakeClock=FakeClock, KEY=KEY, WS=WS, T0=T0, iso=iso, timedelta=timedelta)

@@ -17,8 +17,7 @@ async def test_fail_rate_answers_5xx_envelopes(api, kit):
     for _ in range(30):
         r = await a.get("/threads")
         statuses.add(r.status_code)
-        assert r.json()["detail"]["error"] in {"internal_error", "bad_gateway",
-                                               "service_unavailable"}
+        assert r.json()["detail"]["error"] in {"internal_error", "bad_gateway", "service_unavailable"}
     assert statuses == {500, 502, 503}
     assert [e[3] for e in sim.request_log] == [e[3] for e in sim.request_log if e[3] >= 500]
     r = await a.send("POST", f"/threads/{sim.thread_ids()[0]}/reply", {"bodyText": "x"}, key="f")
@@ -84,8 +83,7 @@ async def test_drop_after_processing_performs_once_and_the_retry_replays(api, ki
     assert sim.thread_snapshot()[tid]["message_count"] == count + 1
     sim.faults.drop_after_rate = 0.0
     r = await a.send("POST", f"/threads/{tid}/reply", {"bodyText": "hello"}, key="da-1")
-    assert r.status_code == 200 and r.json()["operation_id"] == sim.sent_messages[0][
-        "operation_id"]
+    assert r.status_code == 200 and r.json()["operation_id"] == sim.sent_messages[0]["operation_id"]
     assert sim.deliveries == {"da-1": 1} and len(sim.sent_messages) == 1
     assert sim.thread_snapshot()[tid]["message_count"] == count + 1
     assert [e[3] for e in sim.request_log] == [200, 0, 200]

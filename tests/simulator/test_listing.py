@@ -29,8 +29,10 @@ async def test_seeded_data_has_the_variety_a_client_must_handle(api, kit):
     assert any(t["is_warming"] for t in threads) and any(t["is_postmaster"] for t in threads)
     counts = {t["message_count"] for t in threads}
     assert counts == set(range(1, 9))
-    ours = {"@cooloutreach" in t["last_message"]["from_email"] or "cooloutreach" in
-            t["last_message"]["from_email"] for t in threads}
+    ours = {
+        "@cooloutreach" in t["last_message"]["from_email"] or "cooloutreach" in t["last_message"]["from_email"]
+        for t in threads
+    }
     assert ours == {True, False}  # both ours-last and prospect-last
     assert {t["last_message"]["body_text"] for t in threads} & {None, ""}  # HTML-only bodies
     assert any(t["campaignId"] is None for t in threads)
@@ -67,8 +69,10 @@ async def test_filters_return_exactly_the_matching_threads(api, kit):
     box = "sarah@cooloutreach.com"
     by_box = await a.walk(limit=13, mailboxId=box.upper())
     messages = [(await a.get(f"/threads/{t['id']}/messages")).json() for t in by_box[:10]]
-    assert all(box in {m["from_email"] for m in ms["messages"]} | {e for m in ms["messages"]
-               for e in m["to_emails"]} for ms in messages)
+    assert all(
+        box in {m["from_email"] for m in ms["messages"]} | {e for m in ms["messages"] for e in m["to_emails"]}
+        for ms in messages
+    )
     assert 0 < len(by_box) < len(everything)
     total = len(by_box)
     for other in sim.mailboxes:
@@ -78,11 +82,9 @@ async def test_filters_return_exactly_the_matching_threads(api, kit):
 
     for intent in INTENTS:
         got = await a.walk(limit=9, replyIntent=intent)
-        assert [t["id"] for t in got] == [t["id"] for t in everything
-                                           if t["replyIntent"] == intent]
+        assert [t["id"] for t in got] == [t["id"] for t in everything if t["replyIntent"] == intent]
     unclassified = await a.walk(replyIntent="unclassified")
-    assert [t["id"] for t in unclassified] == [t["id"] for t in everything
-                                               if t["replyIntent"] is None]
+    assert [t["id"] for t in unclassified] == [t["id"] for t in everything if t["replyIntent"] is None]
     r = await a.get("/threads", replyIntent="maybe")
     assert r.status_code == 400 and r.json()["detail"]["error"] == "validation_error"
 
@@ -94,8 +96,9 @@ async def test_relevant_mode_drops_warmup_postmaster_and_outbound_only(api, kit)
     assert relevant == await a.walk(relevant="true")
     assert not any(t["is_warming"] or t["is_postmaster"] for t in relevant)
     dropped = {t["id"] for t in everything} - {t["id"] for t in relevant}
-    outbound_only = [t for t in everything if t["message_count"] == 1
-                     and "cooloutreach" in t["last_message"]["from_email"]]
+    outbound_only = [
+        t for t in everything if t["message_count"] == 1 and "cooloutreach" in t["last_message"]["from_email"]
+    ]
     assert outbound_only and {t["id"] for t in outbound_only} <= dropped
     assert (await a.get("/threads", mode="weird")).status_code == 400
 
@@ -121,12 +124,10 @@ async def test_updated_since_counts_new_messages_only(api, kit):
     assert r.status_code == 200
     got = await a.walk(updatedSince=since)
     assert [t["id"] for t in got] == [old, new_thread, replied]
-    assert got[0]["replyIntent"] == "interested" and got[0]["last_message"]["body_text"] == \
-        "Great, booking it"
+    assert got[0]["replyIntent"] == "interested" and got[0]["last_message"]["body_text"] == "Great, booking it"
     assert got[2]["last_message"]["body_text"] == "Sounds good, call me"
     # inclusive at the second of the newest message; nothing after it
-    assert [t["id"] for t in await a.walk(updatedSince=got[0]["last_message"]["date_received"])
-            ] == [old]
+    assert [t["id"] for t in await a.walk(updatedSince=got[0]["last_message"]["date_received"])] == [old]
     assert (await a.walk(updatedSince="2026-03-09T13:05:00+00:00")) == []
     assert (await a.get("/threads", updatedSince="yesterday")).status_code == 400
     # the bumped threads now lead the full listing too, each once
@@ -152,19 +153,28 @@ async def test_messages_match_the_listing(api, kit):
         assert len(msgs) == t["message_count"]
         assert data["replyIntent"] == t["replyIntent"] and data["campaignId"] == t["campaignId"]
         last = msgs[-1]
-        assert {k: last[k] for k in ("from_email", "date_received", "body_text")} == \
-            t["last_message"]
+        assert {k: last[k] for k in ("from_email", "date_received", "body_text")} == t["last_message"]
         assert [m["date_received"] for m in msgs] == sorted(m["date_received"] for m in msgs)
-        assert all(m["folder"] == ("inbox" if m["is_incoming"] else "sent") or
-                   m["folder"] == "spam" for m in msgs)
+        assert all(m["folder"] == ("inbox" if m["is_incoming"] else "sent") or m["folder"] == "spam" for m in msgs)
 
 
 async def test_hostile_threads_are_findable_and_hostile(api, kit):
     sim = kit.make_sim(threads=200)
     a = api(sim)
     ids = sim.hostile_thread_ids
-    assert set(ids) == {"markup", "ansi", "osc", "rtl", "zerowidth", "wide", "long", "empty",
-                        "nested", "script", "control"}
+    assert set(ids) == {
+        "markup",
+        "ansi",
+        "osc",
+        "rtl",
+        "zerowidth",
+        "wide",
+        "long",
+        "empty",
+        "nested",
+        "script",
+        "control",
+    }
     listed = {t["id"]: t for t in await a.walk()}
     assert listed[ids["markup"]]["subject"] == "Re: [bold red]URGENT[/] pricing"
     assert "\x1b[31m" in listed[ids["ansi"]]["subject"]
@@ -184,8 +194,11 @@ async def test_hostile_threads_are_findable_and_hostile(api, kit):
 async def test_capabilities_workspaces_debug_campaigns(api, kit):
     a = api(kit.make_sim(threads=50))
     assert (await a.get("/threads/capabilities")).json() == {
-        "inbox": True, "outbound": True, "syncMode": "incremental",
-        "providers": ["opensrs", "maildoso"]}
+        "inbox": True,
+        "outbound": True,
+        "syncMode": "incremental",
+        "providers": ["opensrs", "maildoso"],
+    }
     r = await a.http.get("/workspaces")  # the one endpoint without workspaceId
     assert r.status_code == 200 and r.json()[0]["workspace_id"] == 42
     debug = (await a.get("/threads/debug")).json()

@@ -14,8 +14,7 @@ async def test_idempotent_reply_is_performed_once_and_replayed(api, kit):
     a = api(sim)
     tid = sim.thread_ids()[5]
     before = (await _thread(a, tid))["message_count"]
-    body = {"bodyText": "Thanks!", "bodyHtml": "<p>Thanks!</p>",
-            "fromMailboxAddress": "john@cooloutreach.com"}
+    body = {"bodyText": "Thanks!", "bodyHtml": "<p>Thanks!</p>", "fromMailboxAddress": "john@cooloutreach.com"}
     first = await a.send("POST", f"/threads/{tid}/reply", body, key="k-1")
     again = await a.send("POST", f"/threads/{tid}/reply", dict(reversed(body.items())), key="k-1")
     assert first.status_code == again.status_code == 200
@@ -77,8 +76,9 @@ async def test_operation_progresses_by_the_sim_clock(api, kit):
     clock = kit.FakeClock()
     sim = kit.make_sim(threads=50, clock=clock, op_step_seconds=2.0)
     a = api(sim)
-    op_id = (await a.send("POST", f"/threads/{sim.thread_ids()[0]}/reply",
-                          {"bodyText": "hi"}, key="op-1")).json()["operation_id"]
+    op_id = (await a.send("POST", f"/threads/{sim.thread_ids()[0]}/reply", {"bodyText": "hi"}, key="op-1")).json()[
+        "operation_id"
+    ]
 
     async def status():
         r = await a.get(f"/threads/outbound-operations/{op_id}")
@@ -87,8 +87,7 @@ async def test_operation_progresses_by_the_sim_clock(api, kit):
 
     first = await status()
     assert first["status"] == "queued" and first["error"] is None
-    assert set(first) >= {"operation_id", "status", "message_id", "thread_id", "error",
-                          "updated_at"}
+    assert set(first) >= {"operation_id", "status", "message_id", "thread_id", "error", "updated_at"}
     sim.advance(2.5)
     assert (await status())["status"] == "sending"
     clock.t += kit.timedelta(seconds=2)
@@ -103,19 +102,34 @@ async def test_bounce_recipient_fails_and_new_message_creates_a_thread(api, kit)
     clock = kit.FakeClock()
     sim = kit.make_sim(threads=50, clock=clock, op_step_seconds=1.0)
     a = api(sim)
-    new = (await a.send("POST", "/threads/new", {
-        "toAddress": "newprospect@company.com", "subject": "Quick question",
-        "bodyText": "Hi there", "fromMailboxAddress": "sarah@cooloutreach.com"})).json()
+    new = (
+        await a.send(
+            "POST",
+            "/threads/new",
+            {
+                "toAddress": "newprospect@company.com",
+                "subject": "Quick question",
+                "bodyText": "Hi there",
+                "fromMailboxAddress": "sarah@cooloutreach.com",
+            },
+        )
+    ).json()
     assert new["status"] == "queued" and new["thread_id"].startswith("thr_")
     listed = await a.walk()
     assert listed[0]["id"] == new["thread_id"] and listed[0]["message_count"] == 1
     assert listed[0]["subject"] == "Quick question" and listed[0]["replyIntent"] is None
     assert len(listed) == 51
 
-    bad = (await a.send("POST", "/threads/new", {
-        "toAddress": "bounce.me@company.com", "subject": "x", "bodyText": "y"})).json()
-    fwd = (await a.send("POST", f"/threads/{sim.thread_ids()[3]}/forward", {
-        "toAddress": "colleague-bounce@cooloutreach.com", "bodyText": "FYI"})).json()
+    bad = (
+        await a.send("POST", "/threads/new", {"toAddress": "bounce.me@company.com", "subject": "x", "bodyText": "y"})
+    ).json()
+    fwd = (
+        await a.send(
+            "POST",
+            f"/threads/{sim.thread_ids()[3]}/forward",
+            {"toAddress": "colleague-bounce@cooloutreach.com", "bodyText": "FYI"},
+        )
+    ).json()
     clock.t += kit.timedelta(seconds=5)
     for op in (bad, fwd):
         st = (await a.get(f"/threads/outbound-operations/{op['operation_id']}")).json()
@@ -132,8 +146,7 @@ async def test_reply_intent_patch_changes_intent_without_bumping(api, kit):
     tid = sim.thread_ids()[40]
     sim.set_intent_server_side(tid, "neutral")
     assert (await _thread(a, tid))["replyIntent"] == "neutral"  # (the listing is cached now)
-    r = await a.send("PATCH", f"/threads/{tid}/reply-intent", {"replyIntent": "interested"},
-                     key="i-1")
+    r = await a.send("PATCH", f"/threads/{tid}/reply-intent", {"replyIntent": "interested"}, key="i-1")
     assert r.status_code == 200 and r.json() == {"id": tid, "replyIntent": "interested"}
     assert (await a.get(f"/threads/{tid}/messages")).json()["replyIntent"] == "interested"
     assert sim.thread_ids()[40] == tid  # position unchanged
@@ -147,9 +160,12 @@ async def test_reply_intent_patch_changes_intent_without_bumping(api, kit):
 async def test_suppressions(api, kit):
     sim = kit.make_sim(threads=10)
     a = api(sim)
-    r = await a.send("POST", "/campaigns/suppressions",
-                     {"emails": ["Do-Not-Email@Company.com", "x@y.io"], "reason": "manual"},
-                     key="s-1")
+    r = await a.send(
+        "POST",
+        "/campaigns/suppressions",
+        {"emails": ["Do-Not-Email@Company.com", "x@y.io"], "reason": "manual"},
+        key="s-1",
+    )
     assert r.status_code == 200 and r.json()["upserted"] == 2
     st = (await a.get("/campaigns/suppressions/status", email="do-not-email@company.com")).json()
     assert st["suppressed"] is True and st["reason"] == "manual"
@@ -172,14 +188,12 @@ async def test_auth_errors_use_the_envelope_and_never_echo_the_key(api, kit):
     assert r.status_code == 400 and r.json()["detail"]["error"] == "validation_error"
     r = await a.get("/threads", workspaceId=999)
     assert r.status_code == 403 and "999" in r.json()["detail"]["message"]
-    r = await a.send("POST", f"/threads/{sim.thread_ids()[0]}/reply", {"bodyText": "x"},
-                     workspaceId=999)
+    r = await a.send("POST", f"/threads/{sim.thread_ids()[0]}/reply", {"bodyText": "x"}, workspaceId=999)
     assert r.status_code == 403 and sim.performed == []
 
 
 async def test_key_sets_and_per_key_workspaces(api, kit):
-    sim = Simulator(SimConfig(threads=10, workspaces=[42, 7],
-                              api_keys={"ot2d_alpha": [42, 7], "ot2d_beta": [7]}))
+    sim = Simulator(SimConfig(threads=10, workspaces=[42, 7], api_keys={"ot2d_alpha": [42, 7], "ot2d_beta": [7]}))
     assert (await api(sim, key="ot2d_gamma").get("/threads")).status_code == 401
     beta = api(sim, key="ot2d_beta")
     assert [w["workspace_id"] for w in (await beta.http.get("/workspaces")).json()] == [7]
@@ -203,8 +217,7 @@ async def test_live_replies_arrive_with_sim_time(api, kit):
     clock.t += kit.timedelta(seconds=10)
     got = await a.walk(updatedSince=since)
     after = sim.thread_snapshot()
-    added = sum(after[t]["message_count"] - before.get(t, {"message_count": 0})["message_count"]
-                for t in after)
+    added = sum(after[t]["message_count"] - before.get(t, {"message_count": 0})["message_count"] for t in after)
     assert added == 20  # 2 per second for 10 s, materialised on the next request
     assert 1 <= len(got) <= 20
     assert all(t["last_message"]["date_received"] >= since for t in got)
@@ -225,7 +238,8 @@ async def test_unknown_routes_methods_and_crashes_still_use_the_envelope(api, ki
     monkeypatch.setattr(sim, "operation", boom)
     r = await a.get("/threads/outbound-operations/op_1")
     assert r.status_code == 500 and r.json() == {
-        "detail": {"error": "internal_error", "message": "Internal server error"}}
+        "detail": {"error": "internal_error", "message": "Internal server error"}
+    }
 
 
 def test_create_app_is_a_starlette_app_carrying_the_sim(kit):
@@ -241,6 +255,13 @@ def test_create_app_is_a_starlette_app_carrying_the_sim(kit):
 def test_default_key_rule(kit):
     sim = kit.make_sim(threads=1)
     assert sim.key_valid("ot2d_demo") and sim.key_valid("ot2d_3bad9fbad0")
-    for refused in ("ot2d_bad", "ot2d_wrongKEY_secret", "ot2d_x_revoked_1", "ot2d_", "sk_live_1",
-                    "OT2D_upper", "ot2d_tab\there"):
+    for refused in (
+        "ot2d_bad",
+        "ot2d_wrongKEY_secret",
+        "ot2d_x_revoked_1",
+        "ot2d_",
+        "sk_live_1",
+        "OT2D_upper",
+        "ot2d_tab\there",
+    ):
         assert not sim.key_valid(refused), refused

@@ -20,8 +20,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _start(*args: str) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "o2d_inbox", "simulator", "--host", "127.0.0.1", "--port", "0",
-         *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        [sys.executable, "-m", "o2d_inbox", "simulator", "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + 15
@@ -70,8 +75,12 @@ def test_serves_a_real_port_with_real_dropped_connections():
             r = None
             for _ in range(20):  # an idempotent retry loop, as a client would do
                 try:
-                    r = http.post("/threads/thr_000001/reply", params={"workspaceId": 42},
-                                  json={"bodyText": "hi"}, headers={"Idempotency-Key": "rp-1"})
+                    r = http.post(
+                        "/threads/thr_000001/reply",
+                        params={"workspaceId": 42},
+                        json={"bodyText": "hi"},
+                        headers={"Idempotency-Key": "rp-1"},
+                    )
                     break
                 except (httpx.RemoteProtocolError, httpx.ReadError):
                     continue
@@ -93,8 +102,14 @@ def test_busy_port_is_one_line_error():
     try:
         port = url.rsplit(":", 1)[1]
         env = dict(os.environ, PYTHONPATH=ROOT)
-        res = subprocess.run([sys.executable, "-m", "o2d_inbox", "simulator", "--port", port],
-                             capture_output=True, text=True, timeout=20, env=env, cwd=ROOT)
+        res = subprocess.run(
+            [sys.executable, "-m", "o2d_inbox", "simulator", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=env,
+            cwd=ROOT,
+        )
         assert res.returncode == 2
         assert res.stderr.count("\n") == 1 and "cannot listen" in res.stderr
     finally:

@@ -106,8 +106,7 @@ async def test_bodies_fit_their_intent(api, kit):
                 assert back.weekday() < 5  # people come back on a working day
         elif intent == "interested":
             assert any(w in body for w in ("call", "pricing", "chat", "through", "invite", "availability"))
-    assert set(seen) == {"interested", "not_interested", "out_of_office", "bounced",
-                         "unsubscribe", "neutral"}
+    assert set(seen) == {"interested", "not_interested", "out_of_office", "bounced", "unsubscribe", "neutral"}
 
 
 async def test_some_replies_quote_the_message_they_answer(api, kit):
@@ -175,9 +174,18 @@ async def test_live_replies_read_like_their_new_intent(api, kit):
 async def test_a_thread_we_started_is_answered_by_the_address_we_wrote_to(api, kit):
     sim = kit.make_sim(threads=20)
     a = api(sim)
-    new = (await a.send("POST", "/threads/new", {
-        "toAddress": "Jane.Doe@Example.io", "subject": "Hello", "bodyText": "Hi Jane",
-        "fromMailboxAddress": "anna@cooloutreach.io"})).json()
+    new = (
+        await a.send(
+            "POST",
+            "/threads/new",
+            {
+                "toAddress": "Jane.Doe@Example.io",
+                "subject": "Hello",
+                "bodyText": "Hi Jane",
+                "fromMailboxAddress": "anna@cooloutreach.io",
+            },
+        )
+    ).json()
     sim.add_inbound_reply(new["thread_id"], body="Hi Anna, sure.")
     msgs = (await a.get(f"/threads/{new['thread_id']}/messages")).json()["messages"]
     assert [m["from_email"] for m in msgs] == ["anna@cooloutreach.io", "jane.doe@example.io"]

@@ -13,9 +13,19 @@ import sys
 import time
 
 import pytest
+
 from o2d_inbox.cache.migrations import ensure_schema
-from tests.helpers import (API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_sim, search_index_whole,
-                           serve_simulator, stop, thread_indexes)
+from tests.helpers import (
+    API_KEY,
+    WORKSPACE,
+    cached_snapshot,
+    counts_are_right,
+    make_sim,
+    search_index_whole,
+    serve_simulator,
+    stop,
+    thread_indexes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +36,16 @@ SEED = 5
 def test_sigkill_then_resume_converges(tmp_path):
     proc, url = serve_simulator(threads=THREADS, seed=SEED)
     cache = tmp_path / "cache.db"
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "XDG_DATA_HOME": str(tmp_path / "data"), "OUTREACH2DAY_API_KEY": API_KEY,
-           "O2D_INBOX_BASE_URL": url, "O2D_INBOX_WORKSPACE": str(WORKSPACE),
-           "O2D_INBOX_CACHE": str(cache)}
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "OUTREACH2DAY_API_KEY": API_KEY,
+        "O2D_INBOX_BASE_URL": url,
+        "O2D_INBOX_WORKSPACE": str(WORKSPACE),
+        "O2D_INBOX_CACHE": str(cache),
+    }
     argv = [sys.executable, "-m", "o2d_inbox", "sync", "--messages"]
     rng = random.Random(2024)
     # Kill points: in the middle of the thread walk, in the middle of the messages, at random.

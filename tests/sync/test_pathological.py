@@ -10,18 +10,24 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from tests.helpers import (
-    API_KEY, WORKSPACE, cached_snapshot, counts_are_right, make_client, make_sim, no_wait, search_index_whole,
-)
 
 from o2d_inbox.api.client import UniboxClient
-from o2d_inbox.simulator.corpus import PATHOLOGICAL_KINDS
-from o2d_inbox.cache import queries
-from o2d_inbox.cache import writes
+from o2d_inbox.cache import queries, writes
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.schema import FTS_TOP
 from o2d_inbox.cache.search import search
+from o2d_inbox.simulator.corpus import PATHOLOGICAL_KINDS
 from o2d_inbox.sync.engine import K_WATERMARK, SyncEngine
+from tests.helpers import (
+    API_KEY,
+    WORKSPACE,
+    cached_snapshot,
+    counts_are_right,
+    make_client,
+    make_sim,
+    no_wait,
+    search_index_whole,
+)
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 ESCAPE_INTENT = "\x1b[2J\x1b[Hpwned\x07"
@@ -56,12 +62,18 @@ async def test_a_first_sync_stores_every_pathological_record(cache):
     assert cached_snapshot(cache) == sim.thread_snapshot()
 
     # the date as received is kept; the ordering key is clamped into what the index can key
-    stored = {r["id"][6:]: (r["last_date"], r["last_ts"]) for r in cache.execute(
-        "SELECT id, last_date, last_ts FROM threads WHERE id LIKE 'thr_p_%' AND id NOT LIKE '%_intent' "
-        "AND id != 'thr_p_surrogate'")}
+    stored = {
+        r["id"][6:]: (r["last_date"], r["last_ts"])
+        for r in cache.execute(
+            "SELECT id, last_date, last_ts FROM threads WHERE id LIKE 'thr_p_%' AND id NOT LIKE '%_intent' "
+            "AND id != 'thr_p_surrogate'"
+        )
+    }
     assert stored == {
-        "before_1970": ("1969-12-31T23:59:59Z", 0), "year_1": ("0001-01-01T00:00:00Z", 0),
-        "bad_date": (None, 0), "far_future": ("2300-01-01T00:00:00Z", FTS_TOP),
+        "before_1970": ("1969-12-31T23:59:59Z", 0),
+        "year_1": ("0001-01-01T00:00:00Z", 0),
+        "bad_date": (None, 0),
+        "far_future": ("2300-01-01T00:00:00Z", FTS_TOP),
         "year_9999": ("9999-12-31T23:59:59Z", FTS_TOP),
     }
     # newest first: the far future on top, the unreadable and pre-1970 dates at the bottom
@@ -183,6 +195,7 @@ async def test_messages_without_an_id_are_skipped_and_counted(cache):
 
 # --- what a user sees: the CLI ---------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def cli_cache(tmp_path_factory):
     """A cache synced (with messages) from a simulator serving the pathological records, and
@@ -200,8 +213,12 @@ def cli_cache(tmp_path_factory):
 
     asyncio.run(fill())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("O2D_", "OUTREACH2DAY_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"),
-               O2D_INBOX_CACHE=str(home / "cache.db"))
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "cfg"),
+        XDG_DATA_HOME=str(home / "data"),
+        O2D_INBOX_CACHE=str(home / "cache.db"),
+    )
     return env
 
 
@@ -215,10 +232,17 @@ def o2d(env, *argv: str) -> bytes:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [
-    ("threads", "--limit", "100"), ("show", "thr_p_escape_intent"), ("show", "thr_p_surrogate"),
-    ("search", "intent"), ("search", "surrogate"), ("threads", "--intent", ESCAPE_INTENT),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("threads", "--limit", "100"),
+        ("show", "thr_p_escape_intent"),
+        ("show", "thr_p_surrogate"),
+        ("search", "intent"),
+        ("search", "surrogate"),
+        ("threads", "--intent", ESCAPE_INTENT),
+    ],
+)
 def test_the_cli_shows_them_safely(cli_cache, argv):
     out = o2d(cli_cache, *argv).decode("utf-8")  # valid UTF-8: no surrogate got through
     assert out.strip()
@@ -237,8 +261,12 @@ def test_the_cli_lists_them_in_date_order_with_their_dates(cli_cache):
     assert lines[ids.index("thr_p_far_future")].startswith("2300-01-01 00:00")
     assert lines[ids.index("thr_p_year_1")].startswith("0001-01-01 00:00")
     assert "1969-12-31 23:59" in lines[ids.index("thr_p_before_1970")]
-    for tid, when in (("thr_p_far_future", "2300-01-01 00:00"), ("thr_p_year_1", "0001-01-01 00:00"),
-                      ("thr_p_year_9999", "9999-12-31 23:59"), ("thr_p_bad_date", "in  ?")):
+    for tid, when in (
+        ("thr_p_far_future", "2300-01-01 00:00"),
+        ("thr_p_year_1", "0001-01-01 00:00"),
+        ("thr_p_year_9999", "9999-12-31 23:59"),
+        ("thr_p_bad_date", "in  ?"),
+    ):
         assert when in o2d(cli_cache, "show", tid).decode()
 
 
@@ -269,8 +297,9 @@ def test_a_cache_left_broken_by_an_older_version_is_repaired_when_opened(tmp_pat
         saved = writes.bulk_begin(conn)
         for tid, ts in (("old", -86400), ("future", 10413792000), ("fine", 1700000000)):
             conn.execute("INSERT INTO threads (id, subject, last_ts) VALUES (?, ?, ?)", (tid, f"about {tid}", ts))
-            conn.execute("INSERT INTO messages (id, thread_id, ts, body_text) VALUES (?, ?, ?, 'hello')",
-                         (f"m_{tid}", tid, ts))
+            conn.execute(
+                "INSERT INTO messages (id, thread_id, ts, body_text) VALUES (?, ?, ?, 'hello')", (f"m_{tid}", tid, ts)
+            )
     if not bulk:
         with writes.transaction(conn):
             writes.bulk_end(conn, saved)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from tests.helpers import (cached_snapshot, counts_are_right, make_client, make_sim, search_index_whole,
-                           search_triggers, thread_indexes)
 
 from o2d_inbox.api.errors import AuthError, NetworkError, ServerError
 from o2d_inbox.cache import queries
@@ -14,6 +12,15 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.search import search
 from o2d_inbox.sync import engine as sync_module
 from o2d_inbox.sync.engine import SyncEngine
+from tests.helpers import (
+    cached_snapshot,
+    counts_are_right,
+    make_client,
+    make_sim,
+    search_index_whole,
+    search_triggers,
+    thread_indexes,
+)
 
 
 async def test_full_sync_equals_the_server(engine, conn, sim):
@@ -62,8 +69,7 @@ async def test_intent_change_and_deletion_need_the_full_reconcile(engine, conn, 
 
 async def test_a_reconcile_runs_by_itself_when_due(conn, client, sim):
     now = [1000.0]
-    engine = SyncEngine(conn, client, page_limit=50, reconcile_every=timedelta(hours=1),
-                        clock=lambda: now[0])
+    engine = SyncEngine(conn, client, page_limit=50, reconcile_every=timedelta(hours=1), clock=lambda: now[0])
     await engine.sync()
     sim.delete_thread(sim.thread_ids()[3])
     assert not (await engine.sync()).full
@@ -74,8 +80,16 @@ async def test_a_reconcile_runs_by_itself_when_due(conn, client, sim):
 
 
 async def test_faults_on_the_wire_still_converge(tmp_path):
-    sim = make_sim(threads=150, fail_rate=0.2, drop_rate=0.05, rate_limit_rate=0.05,
-                   retry_after=0.01, latency=0.0005, latency_jitter=0.001, malformed_rate=0.03)
+    sim = make_sim(
+        threads=150,
+        fail_rate=0.2,
+        drop_rate=0.05,
+        rate_limit_rate=0.05,
+        retry_after=0.01,
+        latency=0.0005,
+        latency_jitter=0.001,
+        malformed_rate=0.03,
+    )
     conn = open_db(tmp_path / "faults.db")
     async with make_client(sim, max_retries=12) as client:
         engine = SyncEngine(conn, client, page_limit=20)
@@ -382,6 +396,7 @@ async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim, monkeypa
     previous = loop.get_exception_handler()
     loop.set_exception_handler(lambda _loop, context: unretrieved.append(context))
     try:
+
         def progress(p):
             raise BrokenPipeError("stderr closed")
 
@@ -409,8 +424,7 @@ async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn,
     assert tid in {r.id for r in search(conn, f'"{subject}"', limit=1000)}
 
 
-async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed(conn, client, sim,
-                                                                                monkeypatch):
+async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed(conn, client, sim, monkeypatch):
     """In-process, the server's work is this process's: the walk is CPU-bound from the start
     and turns into a bulk load after its first pages (sync.BULK_PROBE_PAGES). On a loaded
     machine other processes' time looks like waiting for the server, so the idle time that

@@ -12,10 +12,10 @@ import sys
 from collections import Counter
 
 import pytest
-from tests.helpers import API_KEY, WORKSPACE, cached_snapshot
 
-from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator
 from o2d_inbox.cache.db import open_db
+from o2d_inbox.simulator import BAD_NETWORK, ServedInThread, SimConfig, Simulator
+from tests.helpers import API_KEY, WORKSPACE, cached_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -24,13 +24,20 @@ def test_one_full_sync_completes_under_the_fault_mix(tmp_path):
     sim = Simulator(SimConfig(threads=1500, seed=5, **BAD_NETWORK))
     home = tmp_path / "home"
     cache = tmp_path / "cache.db"
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "cfg"),
-           "XDG_DATA_HOME": str(home / "data"), "OUTREACH2DAY_API_KEY": API_KEY,
-           "O2D_INBOX_WORKSPACE": str(WORKSPACE), "O2D_INBOX_CACHE": str(cache)}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "cfg"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "OUTREACH2DAY_API_KEY": API_KEY,
+        "O2D_INBOX_WORKSPACE": str(WORKSPACE),
+        "O2D_INBOX_CACHE": str(cache),
+    }
     with ServedInThread(sim) as served:
         env["O2D_INBOX_BASE_URL"] = served.url
-        run = subprocess.run([sys.executable, "-m", "o2d_inbox", "sync", "--full"], env=env,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-m", "o2d_inbox", "sync", "--full"], env=env, capture_output=True, text=True, timeout=120
+        )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "never retrieved" not in run.stderr
     assert "synced (full reconcile): 1,500 new" in run.stdout
@@ -72,8 +79,7 @@ def test_the_progress_line_says_what_it_waits_for():
     plain.waiting("server error, retrying in 2 s")
     plain.waiting(None)
     plain.waiting("server error, retrying in 3 s")  # within `every` of the last line
-    assert log.getvalue().splitlines() == ["threads   200  ",
-                                           "threads   200  67/s  (server error, retrying in 2 s)"]
+    assert log.getvalue().splitlines() == ["threads   200  ", "threads   200  67/s  (server error, retrying in 2 s)"]
 
 
 def test_patience_comes_from_the_flag_the_environment_or_the_file(tmp_path):
@@ -86,10 +92,15 @@ def test_patience_comes_from_the_flag_the_environment_or_the_file(tmp_path):
     env = {"HOME": str(tmp_path)}
     assert load_config(argparse.Namespace(), env).patience_seconds == 300.0
     assert load_config(argparse.Namespace(config=str(toml)), env).patience_seconds == 45.0
-    assert load_config(argparse.Namespace(config=str(toml)),
-                       {**env, "O2D_INBOX_PATIENCE": "20"}).patience_seconds == 20.0
-    assert load_config(argparse.Namespace(config=str(toml), patience=5.0),
-                       {**env, "O2D_INBOX_PATIENCE": "20"}).patience_seconds == 5.0
+    assert (
+        load_config(argparse.Namespace(config=str(toml)), {**env, "O2D_INBOX_PATIENCE": "20"}).patience_seconds == 20.0
+    )
+    assert (
+        load_config(
+            argparse.Namespace(config=str(toml), patience=5.0), {**env, "O2D_INBOX_PATIENCE": "20"}
+        ).patience_seconds
+        == 5.0
+    )
     for bad in ("soon", "-1", "nan"):
         with pytest.raises(ConfigError, match="O2D_INBOX_PATIENCE must be"):
             load_config(argparse.Namespace(), {**env, "O2D_INBOX_PATIENCE": bad})

@@ -10,11 +10,11 @@ import threading
 import time
 
 import pytest
-from tests.helpers import cached_snapshot, counts_are_right
 
 from o2d_inbox.cache import writes
 from o2d_inbox.sync import engine as sync_module
 from o2d_inbox.sync.engine import K_WALK, SyncEngine
+from tests.helpers import cached_snapshot, counts_are_right
 
 
 def page_requests(sim) -> int:

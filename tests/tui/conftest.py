@@ -10,8 +10,8 @@ def world(tmp_path):
     """(simulator, a client on its in-process transport, an empty file cache): for the
     tests that send to a server (outbox, compliance)."""
     from o2d_inbox.api.client import UniboxClient
-    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
     from o2d_inbox.cache.db import open_db
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0))
     client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)

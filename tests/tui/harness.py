@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from textual.widgets import Input
 
 from o2d_inbox.config import Config
-
 from tests.seed import NOW
 
 
@@ -52,8 +51,9 @@ def app_with_outbox(conn, clock=None, client=None, undo_seconds=5):
     dispatcher looping fast."""
     from o2d_inbox.tui.app import build_app
 
-    app = build_app(config(undo_seconds=undo_seconds), conn=conn, client=client,
-                    clock=clock or FakeClock(), sync_every=None)
+    app = build_app(
+        config(undo_seconds=undo_seconds), conn=conn, client=client, clock=clock or FakeClock(), sync_every=None
+    )
     app.outbox_idle = 0.02
     app.outbox_poll_backoff = (1,)
     return app
@@ -85,18 +85,25 @@ class FakeEngine:
         self.fetched.append(thread_id)
         if self.fetch_error is not None:
             raise self.fetch_error
-        row = self.conn.execute("SELECT message_count, prospect, mailbox, subject, last_ts FROM threads "
-                                "WHERE id = ?", (thread_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT message_count, prospect, mailbox, subject, last_ts FROM threads WHERE id = ?", (thread_id,)
+        ).fetchone()
         for i in range(row[0]):
             self.conn.execute(
                 "INSERT OR REPLACE INTO messages (id, thread_id, from_email, to_emails, cc_emails, "
                 "subject, date_received, ts, body_text, is_incoming, folder) "
                 "VALUES (?, ?, ?, ?, '[]', ?, NULL, ?, ?, 1, 'INBOX')",
-                (f"{thread_id}-f{i}", thread_id, row[1], json.dumps([row[2]]), row[3],
-                 row[4] - (row[0] - i) * 60, f"fetched body {i + 1}"),
+                (
+                    f"{thread_id}-f{i}",
+                    thread_id,
+                    row[1],
+                    json.dumps([row[2]]),
+                    row[3],
+                    row[4] - (row[0] - i) * 60,
+                    f"fetched body {i + 1}",
+                ),
             )
-        self.conn.execute("UPDATE threads SET messages_fetched_count = message_count WHERE id = ?",
-                          (thread_id,))
+        self.conn.execute("UPDATE threads SET messages_fetched_count = message_count WHERE id = ?", (thread_id,))
         return row[0]
 
 

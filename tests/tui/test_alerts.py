@@ -7,9 +7,7 @@ from types import SimpleNamespace
 
 from o2d_inbox.tui import alerts
 from o2d_inbox.tui.app import build_app
-
 from tests.tui.harness import clock, config, settle
-
 
 SUBJECT = "Re: pricing [b]for[/b] \x1b[31mQ3"
 
@@ -22,10 +20,12 @@ class Engine:
 
     async def sync(self, *, full=False, messages=False, progress=None):
         ids = [r[0] for r in self.conn.execute("SELECT id FROM threads ORDER BY id LIMIT ?", (1 + self.more,))]
-        self.conn.execute("UPDATE threads SET prospect = 'sarah.chen@wonkaretail.com', reply_intent = 'interested', "
-                          "subject = ?, subject_display = ? WHERE id = ?", (SUBJECT, SUBJECT, ids[0]))
-        return SimpleNamespace(new=0, changed=len(ids), removed=0, messages=0, seconds=0.0, full=full,
-                               interested=ids)
+        self.conn.execute(
+            "UPDATE threads SET prospect = 'sarah.chen@wonkaretail.com', reply_intent = 'interested', "
+            "subject = ?, subject_display = ? WHERE id = ?",
+            (SUBJECT, SUBJECT, ids[0]),
+        )
+        return SimpleNamespace(new=0, changed=len(ids), removed=0, messages=0, seconds=0.0, full=full, interested=ids)
 
     async def fetch_messages(self, thread_id):
         return 0

@@ -7,7 +7,6 @@ from o2d_inbox.cache import queries as q
 from o2d_inbox.cache.writes import refresh_counts
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.help import HelpScreen
-
 from tests.tui.harness import FakeEngine, clock, config, settle
 
 SIZE = (160, 48)
@@ -132,8 +131,16 @@ async def test_help_lists_every_key_and_closes(cache):
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         shown = {b.id for _, bindings in app.screen.sections for b in bindings}
-        assert {"thread.down", "thread.open", "app.sync", "app.toggle_relevant", "app.filter",
-                "app.quit", "app.help", "app.command_palette"} <= shown
+        assert {
+            "thread.down",
+            "thread.open",
+            "app.sync",
+            "app.toggle_relevant",
+            "app.filter",
+            "app.quit",
+            "app.help",
+            "app.command_palette",
+        } <= shown
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -230,8 +237,9 @@ def _more(conn):
 
 
 async def test_offline_sync_and_uncached_thread_say_so(cache):
-    engine = FakeEngine(cache, sync_error=NetworkError("connection refused"),
-                        fetch_error=NetworkError("connection refused"))
+    engine = FakeEngine(
+        cache, sync_error=NetworkError("connection refused"), fetch_error=NetworkError("connection refused")
+    )
     app = app_for(cache, engine=engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -311,8 +319,11 @@ async def test_hostile_row_is_literal_clean_and_aligned(cache):
         assert hostile.cell_length == plain.cell_length == width
 
         def badge_cell(text):  # where the intent badge starts, in terminal cells
-            at = min(i for i, ch in enumerate(text) if ch in "★·◷✕↯⊘?" and text[i + 1] == " "
-                     and text[i + 2:i + 5].isalpha() and i > 20)
+            at = min(
+                i
+                for i, ch in enumerate(text)
+                if ch in "★·◷✕↯⊘?" and text[i + 1] == " " and text[i + 2 : i + 5].isalpha() and i > 20
+            )
             return cell_len(text[:at])
 
         assert badge_cell(hostile.text) == badge_cell(plain.text)
@@ -396,8 +407,9 @@ async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
         await settle(pilot)
         assert app.inbox.search.source.query == "globex" and app._reader_conn is not None
         assert app.threads.count > 0
-        assert [app.threads.row(i).id for i in range(app.threads.count)] == \
-            [t.id for t in search(conn, "globex", relevant=True, limit=1000)]
+        assert [app.threads.row(i).id for i in range(app.threads.count)] == [
+            t.id for t in search(conn, "globex", relevant=True, limit=1000)
+        ]
     conn.close()
 
 
@@ -464,8 +476,8 @@ async def test_a_client_factory_is_called_once_after_the_first_frame(tmp_path, m
     """The CLI hands the app a factory: the inbox paints from the cache first, then builds
     the client (httpx, pydantic, a TLS context: ~0.1 s) and syncs with it."""
     from o2d_inbox.api.client import UniboxClient
-    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
     from o2d_inbox.cache.db import open_db
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
     from o2d_inbox.tui.thread_list import ThreadList
 
     painted = []
@@ -512,17 +524,21 @@ async def test_the_inbox_engine_follows_the_config(tmp_path):
     import time
 
     from o2d_inbox.api.client import UniboxClient
-    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
     from o2d_inbox.cache.db import open_db
-    from o2d_inbox.sync.engine import K_LAST_FULL
     from o2d_inbox.cache.writes import known_mailboxes, set_state
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+    from o2d_inbox.sync.engine import K_LAST_FULL
 
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False))
     conn = open_db(tmp_path / "cache.db")
-    async with UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(),
-                            max_retries=0) as client:
-        app = build_app(config(reconcile_minutes=5, from_mailbox="Rep@Ours.Example"), conn=conn,
-                        client=client, clock=clock, sync_every=None)
+    async with UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0) as client:
+        app = build_app(
+            config(reconcile_minutes=5, from_mailbox="Rep@Ours.Example"),
+            conn=conn,
+            client=client,
+            clock=clock,
+            sync_every=None,
+        )
         engine = app.engine
         assert "rep@ours.example" in known_mailboxes(conn)
         assert (await engine.sync()).full  # the first sync walks every page

@@ -13,16 +13,15 @@ import pytest
 from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
-from o2d_inbox.outbox import queue as outbox
-from o2d_inbox.cache.db import open_db
-from o2d_inbox.tui.app import build_app
 from o2d_inbox.cache import queries
+from o2d_inbox.cache.db import open_db
+from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.compose import quote_text
 from o2d_inbox.render.quote import attribution, split_quoted
+from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen, Sent
-
-from tests.tui.harness import FakeClock, app_with_outbox, clock, config, settle, until
 from tests.seed import seed_cache
+from tests.tui.harness import FakeClock, app_with_outbox, clock, config, settle, until
 
 SIZE = (160, 48)
 
@@ -36,8 +35,7 @@ def config_home(tmp_path, monkeypatch):
 
 
 def make(conn, **over):
-    return build_app(config(undo_seconds=over.pop("undo_seconds", 5), **over), conn=conn, clock=clock,
-                     sync_every=None)
+    return build_app(config(undo_seconds=over.pop("undo_seconds", 5), **over), conn=conn, clock=clock, sync_every=None)
 
 
 async def test_a_draft_survives_a_restart_and_r_resumes_it(tmp_path):
@@ -135,8 +133,12 @@ async def test_forward_and_new_need_a_recipient_and_use_the_chosen_mailbox(cache
         await pilot.press("ctrl+s")
         await pilot.pause()
         [fwd] = outbox.list_items(cache)
-        assert (fwd.kind, fwd.state, fwd.thread_id, fwd.recipient) == ("forward", "scheduled", thread.id,
-                                                                      "boss@ours.test")
+        assert (fwd.kind, fwd.state, fwd.thread_id, fwd.recipient) == (
+            "forward",
+            "scheduled",
+            thread.id,
+            "boss@ours.test",
+        )
         assert "bodyText" not in fwd.payload and fwd.payload["fromMailboxAddress"] == thread.mailbox
 
         await pilot.press("c")
@@ -158,8 +160,10 @@ async def test_forward_and_new_need_a_recipient_and_use_the_chosen_mailbox(cache
 
 async def test_ctrl_e_hands_the_text_to_the_editor(cache, tmp_path, monkeypatch):
     script = tmp_path / "editor.py"
-    script.write_text("import sys\np = sys.argv[1]\ntext = open(p).read()\n"
-                      "open(p, 'w').write(text.upper() + '\\n-- sent from my editor\\n')\n")
+    script.write_text(
+        "import sys\np = sys.argv[1]\ntext = open(p).read()\n"
+        "open(p, 'w').write(text.upper() + '\\n-- sent from my editor\\n')\n"
+    )
     monkeypatch.setenv("VISUAL", f"{sys.executable} {script}")
     app = make(cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -204,8 +208,9 @@ def _screen_lines(app) -> list[str]:
     import re
 
     rows: dict[float, list[tuple[float, str]]] = {}
-    for x, y, text in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>',
-                                 app.export_screenshot()):
+    for x, y, text in re.findall(
+        r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()
+    ):
         rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
     lines = []
     for _, parts in sorted(rows.items()):
@@ -223,8 +228,9 @@ async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         sidebar = app.sidebar
-        prompts = [str(o.prompt.plain if hasattr(o.prompt, "plain") else o.prompt).rstrip()
-                   for o in sidebar.options if o.id]
+        prompts = [
+            str(o.prompt.plain if hasattr(o.prompt, "plain") else o.prompt).rstrip() for o in sidebar.options if o.id
+        ]
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
@@ -235,6 +241,7 @@ async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
 
 
 # --- typing fast -----------------------------------------------------------------------------
+
 
 def type_burst(app, keys) -> None:
     """Keys as a terminal delivers a fast typist's burst: all queued before any is handled
@@ -260,12 +267,15 @@ async def test_a_quick_tab_moves_to_the_next_field_before_the_next_keys(cache):
 
 # --- the prospect's message, quoted below the reply -------------------------------------------
 
+
 def incoming_thread(conn):
     """A thread whose last word is the prospect's, with its messages cached, not unsubscribed."""
-    for (tid,) in conn.execute("SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 "
-                               "AND messages_fetched_count > 0 "
-                               "AND coalesce(reply_intent, '') != 'unsubscribe' AND id != 't0000003' "
-                               "ORDER BY last_ts DESC"):
+    for (tid,) in conn.execute(
+        "SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 "
+        "AND messages_fetched_count > 0 "
+        "AND coalesce(reply_intent, '') != 'unsubscribe' AND id != 't0000003' "
+        "ORDER BY last_ts DESC"
+    ):
         return queries.thread(conn, tid)
     raise AssertionError("seed has no such thread")
 
@@ -317,8 +327,9 @@ async def test_the_server_receives_the_reply_with_the_prospects_message_quoted_b
                 break
             await pilot.press("j")
             await pilot.pause(0.05)
-        await until(pilot, lambda: any(m.is_incoming for m in queries.messages(conn, thread.id)),
-                    "the thread's messages")
+        await until(
+            pilot, lambda: any(m.is_incoming for m in queries.messages(conn, thread.id)), "the thread's messages"
+        )
         last = [m for m in queries.messages(conn, thread.id) if m.is_incoming][-1]
         await pilot.press("r")
         await pilot.pause(0.05)
@@ -359,6 +370,7 @@ async def test_a_resumed_draft_shows_only_what_was_written_and_sends_one_quote(c
 
 # --- signatures ------------------------------------------------------------------------------
 
+
 def write_signatures(config_home, files: dict[str, str]) -> None:
     folder = config_home / "signatures"
     folder.mkdir(parents=True, exist_ok=True)
@@ -367,8 +379,9 @@ def write_signatures(config_home, files: dict[str, str]) -> None:
 
 
 async def test_the_mailbox_signature_goes_below_and_swaps_with_from(cache, config_home):
-    write_signatures(config_home, {"default.txt": "Best,\n{sender_name}",
-                                   "amy@growthlane.co.txt": "Cheers,\nAmy · Growth Lane"})
+    write_signatures(
+        config_home, {"default.txt": "Best,\n{sender_name}", "amy@growthlane.co.txt": "Cheers,\nAmy · Growth Lane"}
+    )
     app = make(cache, from_mailbox="john@cooloutreach.io")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -410,6 +423,7 @@ async def test_an_untouched_compose_with_a_signature_leaves_no_draft(cache, conf
 
 # --- merge fields ----------------------------------------------------------------------------
 
+
 async def test_unfilled_merge_fields_are_shown_and_never_sent(cache):
     app = make(cache)
     async with app.run_test(size=SIZE) as pilot:
@@ -428,8 +442,9 @@ async def test_unfilled_merge_fields_are_shown_and_never_sent(cache):
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)  # refused
         assert all(i.state == "draft" for i in outbox.list_items(cache))
-        assert "Fill in or remove {first_name}, {{ company }} before sending" in \
-            str(screen.query_one("#compose-status", Static).render())
+        assert "Fill in or remove {first_name}, {{ company }} before sending" in str(
+            screen.query_one("#compose-status", Static).render()
+        )
         screen.query_one(TextArea).text = "Hi Sarah, how is Acme doing?"
         await settle(pilot)
         assert not line.display
@@ -439,6 +454,7 @@ async def test_unfilled_merge_fields_are_shown_and_never_sent(cache):
 
 
 # --- send and then ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key, then", [("ctrl+s", "stay"), ("ctrl+n", "next"), ("ctrl+d", "done")])
 async def test_send_keys_return_what_to_do_next(cache, key, then):

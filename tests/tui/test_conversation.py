@@ -20,26 +20,54 @@ PROSPECT = "sarah.chen@acme.com"
 
 def thread(**over: Any) -> ThreadRow:
     values: dict[str, Any] = dict(
-        id="t1", subject="Quick question about Acme", subject_display="Quick question about Acme",
-        last_from=PROSPECT, last_date=NOW - timedelta(hours=3), last_ts=0, snippet="",
-        message_count=3, reply_intent="interested", campaign_id="c1",
-        campaign_name="Q4 SaaS founders", mailbox=MAILBOX, prospect=PROSPECT,
-        is_warming=False, is_postmaster=False, relevant=True, needs_reply=True, unread=False,
+        id="t1",
+        subject="Quick question about Acme",
+        subject_display="Quick question about Acme",
+        last_from=PROSPECT,
+        last_date=NOW - timedelta(hours=3),
+        last_ts=0,
+        snippet="",
+        message_count=3,
+        reply_intent="interested",
+        campaign_id="c1",
+        campaign_name="Q4 SaaS founders",
+        mailbox=MAILBOX,
+        prospect=PROSPECT,
+        is_warming=False,
+        is_postmaster=False,
+        relevant=True,
+        needs_reply=True,
+        unread=False,
         messages_cached=True,
     )
     values.update(over)
     return ThreadRow(**values)
 
 
-def message(i: int, *, incoming: bool, body: str | None = None, html: str | None = None,
-            ago: timedelta = timedelta(hours=1), cc: list[str] | None = None,
-            frm: str | None = None, to: list[str] | None = None) -> MessageRow:
+def message(
+    i: int,
+    *,
+    incoming: bool,
+    body: str | None = None,
+    html: str | None = None,
+    ago: timedelta = timedelta(hours=1),
+    cc: list[str] | None = None,
+    frm: str | None = None,
+    to: list[str] | None = None,
+) -> MessageRow:
     return MessageRow(
-        id=f"m{i}", thread_id="t1", message_id=f"<m{i}@x>",
+        id=f"m{i}",
+        thread_id="t1",
+        message_id=f"<m{i}@x>",
         from_email=frm or (PROSPECT if incoming else MAILBOX),
         to_emails=to if to is not None else [MAILBOX if incoming else PROSPECT],
-        cc_emails=cc or [], subject="Re: Quick question about Acme", date=NOW - ago,
-        body_text=body, body_html=html, is_incoming=incoming, folder="INBOX",
+        cc_emails=cc or [],
+        subject="Re: Quick question about Acme",
+        date=NOW - ago,
+        body_text=body,
+        body_html=html,
+        is_incoming=incoming,
+        folder="INBOX",
     )
 
 
@@ -60,8 +88,7 @@ FOLLOW_UP = "Great! How about Thursday 10:00 or Friday 14:00 (CET)?\n\nJohn"
 def conversation() -> list[MessageRow]:
     return [
         message(1, incoming=False, body=OPENER, ago=timedelta(days=9)),
-        message(2, incoming=True, body=REPLY, ago=timedelta(days=2, hours=1),
-                cc=["mike.ross@acme.com"]),
+        message(2, incoming=True, body=REPLY, ago=timedelta(days=2, hours=1), cc=["mike.ross@acme.com"]),
         message(3, incoming=False, body=FOLLOW_UP, ago=timedelta(minutes=5)),
     ]
 
@@ -76,8 +103,7 @@ HOSTILE_BODY = (
 
 
 def hostile() -> list[MessageRow]:
-    return [message(1, incoming=True, body=HOSTILE_BODY, frm="[b]evil[/b]\x1b[5m@x.com",
-                    cc=["\u202eevil@x.com"])]
+    return [message(1, incoming=True, body=HOSTILE_BODY, frm="[b]evil[/b]\x1b[5m@x.com", cc=["\u202eevil@x.com"])]
 
 
 NEWSLETTER_HTML = (
@@ -105,10 +131,20 @@ class Pending:
 
 def pending_items() -> list[Pending]:
     return [
-        Pending(1, "reply", "failed", {"bodyText": "Thursday works, I'll send an invite."},
-                last_error="422 mailbox disconnected\x1b[31m (reconnect it in Outreach2day)"),
-        Pending(2, "reply", "scheduled", {"bodyText": "Sorry, one more thing: can Mike join?"},
-                send_after=NOW.timestamp() + 7),
+        Pending(
+            1,
+            "reply",
+            "failed",
+            {"bodyText": "Thursday works, I'll send an invite."},
+            last_error="422 mailbox disconnected\x1b[31m (reconnect it in Outreach2day)",
+        ),
+        Pending(
+            2,
+            "reply",
+            "scheduled",
+            {"bodyText": "Sorry, one more thing: can Mike join?"},
+            send_after=NOW.timestamp() + 7,
+        ),
     ]
 
 
@@ -198,8 +234,7 @@ async def test_expanded_quotes_survive_a_refresh_of_the_same_thread_only():
 
 
 async def test_a_new_message_is_followed_only_by_a_reader_at_the_end():
-    long_thread = [message(i, incoming=i % 2 == 0, body=OPENER, ago=timedelta(hours=30 - i))
-                   for i in range(20)]
+    long_thread = [message(i, incoming=i % 2 == 0, body=OPENER, ago=timedelta(hours=30 - i)) for i in range(20)]
     arrived = message(99, incoming=True, body="Just arrived", ago=timedelta(seconds=10))
     app = ConversationApp(thread(), long_thread)
     async with app.run_test(size=SIZE) as pilot:
@@ -209,7 +244,7 @@ async def test_a_new_message_is_followed_only_by_a_reader_at_the_end():
         await view.show(thread(), long_thread + [arrived])
         await pilot.pause()
         assert view.scroll_offset.y == view.max_scroll_y
-        assert any("Just arrived" in line for line in view.text_lines[view.scroll_offset.y:])
+        assert any("Just arrived" in line for line in view.text_lines[view.scroll_offset.y :])
         view.scroll_home(animate=False)
         await pilot.pause()
         later = message(100, incoming=True, body="Even later", ago=timedelta(seconds=5))
@@ -301,8 +336,9 @@ async def test_a_huge_body_is_cut_not_stalled():
 
 async def test_tiny_widths_still_lay_out():
     for width in (4, 12):
-        app = ConversationApp(thread(subject_display=HOSTILE_SUBJECT), conversation() + hostile(),
-                              pending=pending_items())
+        app = ConversationApp(
+            thread(subject_display=HOSTILE_SUBJECT), conversation() + hostile(), pending=pending_items()
+        )
         async with app.run_test(size=(width, 20)) as pilot:
             await pilot.pause()
             view = app.query_one(ConversationView)
@@ -341,8 +377,8 @@ async def test_queued_countdown_ticks_with_the_clock():
 
 
 async def test_real_outbox_items_from_the_store():
-    from o2d_inbox.outbox import queue as outbox
     from o2d_inbox.cache.db import open_db
+    from o2d_inbox.outbox import queue as outbox
 
     conn = open_db(":memory:")
     try:
@@ -373,8 +409,7 @@ async def test_note_and_empty_states():
 
 async def test_long_thread_opens_on_the_latest_message():
     messages = [
-        message(i, incoming=i % 2 == 0, body=f"message number {i}\n" + OPENER,
-                   ago=timedelta(hours=60 - i))
+        message(i, incoming=i % 2 == 0, body=f"message number {i}\n" + OPENER, ago=timedelta(hours=60 - i))
         for i in range(50)
     ]
     app = ConversationApp(thread(), messages)
@@ -399,8 +434,10 @@ async def test_long_thread_opens_on_the_latest_message():
 
 async def test_a_huge_thread_lays_out_only_its_latest_messages():
     total = 10_000
-    messages = [message(i, incoming=i % 2 == 0, body=f"message number {i}", ago=timedelta(minutes=total - i))
-                for i in range(total)]
+    messages = [
+        message(i, incoming=i % 2 == 0, body=f"message number {i}", ago=timedelta(minutes=total - i))
+        for i in range(total)
+    ]
     app = ConversationApp(thread(message_count=total), messages)
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)
@@ -437,8 +474,10 @@ async def test_a_huge_thread_lays_out_only_its_latest_messages():
 
 
 async def test_a_thread_within_the_window_has_no_earlier_line():
-    messages = [message(i, incoming=i % 2 == 0, body=f"message number {i}", ago=timedelta(minutes=500 - i))
-                for i in range(MESSAGE_WINDOW)]
+    messages = [
+        message(i, incoming=i % 2 == 0, body=f"message number {i}", ago=timedelta(minutes=500 - i))
+        for i in range(MESSAGE_WINDOW)
+    ]
     app = ConversationApp(thread(), messages)
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(ConversationView)

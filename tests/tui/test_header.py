@@ -9,9 +9,8 @@ import pytest
 from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.cache.writes import refresh_counts
 from o2d_inbox.simulator import EXAMPLE_KEY
-
-from tests.tui.harness import FakeClock, app_with_outbox, config, settle, until
 from o2d_inbox.tui.app import build_app
+from tests.tui.harness import FakeClock, app_with_outbox, config, settle, until
 
 
 def line(app) -> str:

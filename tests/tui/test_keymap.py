@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from o2d_inbox import keymap
 from o2d_inbox.cache import local
-
 from o2d_inbox.tui.app import build_app
-
 from tests.tui.harness import FakeClock, config, notices, settle
 
 SIZE = (160, 48)
@@ -17,19 +15,65 @@ SIZE = (160, 48)
 def make(cache, keymap):
     return build_app(config(keymap=keymap, undo_seconds=10), conn=cache, clock=FakeClock(), sync_every=None)
 
+
 #: Every binding id the inbox had before the actions table: users' config files name them.
 KNOWN_IDS = {
-    "thread.down", "thread.up", "thread.first", "thread.last", "thread.page_down", "thread.page_up",
-    "thread.open", "conversation.toggle_quotes", "app.quit", "app.help", "app.filter",
-    "app.toggle_relevant", "app.sync", "app.focus_next", "app.focus_previous", "app.next_queue",
-    "app.previous_queue", "app.back", "app.command_palette", "thread.reply", "thread.forward",
-    "app.compose_new", "thread.intent", *(f"thread.intent_{n}" for n in range(1, 7)), "app.undo",
-    "app.outbox", "thread.done", "thread.snooze", "thread.note", "thread.select", "thread.select_range",
-    "app.triage", "queues.down", "queues.up", "compose.send", "compose.editor", "compose.close",
-    "compose.template", "confirm.yes", "confirm.no", "intent.close", *(f"intent.pick_{n}" for n in range(7)),
-    "outbox.retry", "outbox.cancel", "outbox.open", "outbox.close", "outbox.down", "outbox.up",
-    *(f"snooze.pick_{n}" for n in range(1, 5)), "snooze.cancel", "note.save", "note.cancel",
-    "template.close", "template.down", "template.up", "help.close",
+    "thread.down",
+    "thread.up",
+    "thread.first",
+    "thread.last",
+    "thread.page_down",
+    "thread.page_up",
+    "thread.open",
+    "conversation.toggle_quotes",
+    "app.quit",
+    "app.help",
+    "app.filter",
+    "app.toggle_relevant",
+    "app.sync",
+    "app.focus_next",
+    "app.focus_previous",
+    "app.next_queue",
+    "app.previous_queue",
+    "app.back",
+    "app.command_palette",
+    "thread.reply",
+    "thread.forward",
+    "app.compose_new",
+    "thread.intent",
+    *(f"thread.intent_{n}" for n in range(1, 7)),
+    "app.undo",
+    "app.outbox",
+    "thread.done",
+    "thread.snooze",
+    "thread.note",
+    "thread.select",
+    "thread.select_range",
+    "app.triage",
+    "queues.down",
+    "queues.up",
+    "compose.send",
+    "compose.editor",
+    "compose.close",
+    "compose.template",
+    "confirm.yes",
+    "confirm.no",
+    "intent.close",
+    *(f"intent.pick_{n}" for n in range(7)),
+    "outbox.retry",
+    "outbox.cancel",
+    "outbox.open",
+    "outbox.close",
+    "outbox.down",
+    "outbox.up",
+    *(f"snooze.pick_{n}" for n in range(1, 5)),
+    "snooze.cancel",
+    "note.save",
+    "note.cancel",
+    "template.close",
+    "template.down",
+    "template.up",
+    "help.close",
 }
 
 
@@ -39,8 +83,15 @@ def test_every_binding_id_a_keymap_may_name_is_still_in_the_table():
 
 
 def test_a_mistyped_id_or_key_is_named_with_the_likely_fix():
-    problems = keymap.check_keymap({"thread.donee": "x", "app.help": "f1,question_mark,?",
-                                    "app.quit": "ctrl+", "thread.reply": "ctrl+r", "app.sync": "sync"})
+    problems = keymap.check_keymap(
+        {
+            "thread.donee": "x",
+            "app.help": "f1,question_mark,?",
+            "app.quit": "ctrl+",
+            "thread.reply": "ctrl+r",
+            "app.sync": "sync",
+        }
+    )
     assert problems == [
         "keymap: unknown binding id 'thread.donee' (did you mean 'thread.done'?)",
         "keymap: app.quit = 'ctrl+': not a key name: 'ctrl+'",
@@ -103,6 +154,5 @@ def test_the_tui_runs_no_sql_of_its_own():
     import o2d_inbox.tui
 
     folder = Path(o2d_inbox.tui.__file__).parent
-    offenders = [path.name for path in sorted(folder.glob("*.py"))
-                 if ".execute(" in path.read_text(encoding="utf-8")]
+    offenders = [path.name for path in sorted(folder.glob("*.py")) if ".execute(" in path.read_text(encoding="utf-8")]
     assert offenders == []

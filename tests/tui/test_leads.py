@@ -8,7 +8,6 @@ from textual.widgets import Input, Static
 
 from o2d_inbox.tui.export_dialog import ExportDialog
 from o2d_inbox.tui.stats_screen import StatsScreen
-
 from tests.tui.harness import FakeEngine, app_with_outbox, config, notices, settle
 
 
@@ -27,8 +26,10 @@ async def test_stats_key_opens_the_stats_of_the_queue_on_screen(cache):
         screen = app.screen
         assert isinstance(screen, StatsScreen)
         assert screen.stats.filter.intent == "interested" and screen.stats.filter.relevant
-        interested = cache.execute("SELECT COUNT(*) FROM threads WHERE reply_intent = 'interested' AND relevant = 1 "
-                                   "AND last_ts >= ?", (int(app.clock().timestamp()) - 30 * 86400,)).fetchone()[0]
+        interested = cache.execute(
+            "SELECT COUNT(*) FROM threads WHERE reply_intent = 'interested' AND relevant = 1 AND last_ts >= ?",
+            (int(app.clock().timestamp()) - 30 * 86400,),
+        ).fetchone()[0]
         assert f"{interested:,} threads" in title(app) and "interested" in title(app)
         await pilot.press("escape")
         await settle(pilot)
@@ -44,10 +45,13 @@ async def test_open_stats_are_recomputed_when_a_sync_finishes(cache):
     from o2d_inbox.tui.app import build_app
 
     def a_reply_arrives(conn):
-        conn.execute("UPDATE threads SET reply_intent = 'interested', last_ts = ? WHERE id = "
-                     "(SELECT id FROM threads WHERE reply_intent IS NOT 'interested' AND relevant = 1 LIMIT 1)",
-                     (int(app.clock().timestamp()) - 60,))
+        conn.execute(
+            "UPDATE threads SET reply_intent = 'interested', last_ts = ? WHERE id = "
+            "(SELECT id FROM threads WHERE reply_intent IS NOT 'interested' AND relevant = 1 LIMIT 1)",
+            (int(app.clock().timestamp()) - 60,),
+        )
         from o2d_inbox.cache.writes import refresh_counts
+
         refresh_counts(conn)
         return 0
 
@@ -120,8 +124,9 @@ async def test_copy_the_address_and_the_thread_id(cache, monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
         await settle(pilot)
-        cache.execute("UPDATE threads SET prospect = 'sarah.chen@wonkaretail.com' WHERE id = ?",
-                      (app.threads.row(0).id,))
+        cache.execute(
+            "UPDATE threads SET prospect = 'sarah.chen@wonkaretail.com' WHERE id = ?", (app.threads.row(0).id,)
+        )
         app.threads.reread()
         await app.inbox.show_thread(app.threads.row(0))
         shown = app.shown_thread
@@ -136,13 +141,22 @@ async def test_copy_the_address_and_the_thread_id(cache, monkeypatch):
 def give_messages(conn, thread_id: str) -> None:
     """An older message of ours with one link, then the prospect's reply with two."""
     conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
-    rows = [(f"{thread_id}-a", "me@o2d.test", 1, "Our deck: https://o2d.example/deck", 0),
-            (f"{thread_id}-b", "sarah@acme.com", 2,
-             "Sure. Book me here: https://cal.example.com/sarah. Or see https://acme.example/about", 1)]
+    rows = [
+        (f"{thread_id}-a", "me@o2d.test", 1, "Our deck: https://o2d.example/deck", 0),
+        (
+            f"{thread_id}-b",
+            "sarah@acme.com",
+            2,
+            "Sure. Book me here: https://cal.example.com/sarah. Or see https://acme.example/about",
+            1,
+        ),
+    ]
     for mid, sender, ts, body, incoming in rows:
-        conn.execute("INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, body_text, "
-                     "is_incoming, folder) VALUES (?, ?, ?, '[]', '[]', 's', ?, ?, ?, 'INBOX')",
-                     (mid, thread_id, sender, ts, body, incoming))
+        conn.execute(
+            "INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, body_text, "
+            "is_incoming, folder) VALUES (?, ?, ?, '[]', '[]', 's', ?, ?, ?, 'INBOX')",
+            (mid, thread_id, sender, ts, body, incoming),
+        )
     conn.execute("UPDATE threads SET message_count = 2, messages_fetched_count = 2 WHERE id = ?", (thread_id,))
 
 
@@ -163,7 +177,10 @@ async def test_the_link_picker_offers_the_conversation_links_and_opens_one(cache
         picker = app.screen
         assert isinstance(picker, LinkPicker)
         assert [link.url for link in picker.links] == [
-            "https://cal.example.com/sarah", "https://acme.example/about", "https://o2d.example/deck"]
+            "https://cal.example.com/sarah",
+            "https://acme.example/about",
+            "https://o2d.example/deck",
+        ]
         await pilot.press("1")
         await settle(pilot)
         assert opened == ["https://cal.example.com/sarah"] and app.screen is app.inbox

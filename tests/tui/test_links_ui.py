@@ -7,11 +7,12 @@ from textual.app import App
 
 from o2d_inbox.render.links import find_links
 from o2d_inbox.tui.links import LinkPicker
-
 from tests.tui.harness import settle
 
-HTML = ('<p>Pick <a href="https://cal.example/sarah">a time</a>, see '
-        '<a href="javascript:alert(1)">this</a> or write to <a href="mailto:sarah@acme.com">me</a>.</p>')
+HTML = (
+    '<p>Pick <a href="https://cal.example/sarah">a time</a>, see '
+    '<a href="javascript:alert(1)">this</a> or write to <a href="mailto:sarah@acme.com">me</a>.</p>'
+)
 
 
 class Host(App):
@@ -38,8 +39,11 @@ async def test_enter_opens_the_highlighted_link():
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         prompts = [str(o.prompt) for o in app.screen.query_one("#links").options]
-        assert prompts == ["1  https://acme.example/pricing", "2  a time\n↳ https://cal.example/sarah",
-                           "3  me\n↳ mailto:sarah@acme.com"]  # the javascript: one is not offered
+        assert prompts == [
+            "1  https://acme.example/pricing",
+            "2  a time\n↳ https://cal.example/sarah",
+            "3  me\n↳ mailto:sarah@acme.com",
+        ]  # the javascript: one is not offered
         await pilot.press("j", "enter")
         await settle(pilot)
     assert app.opened == ["https://cal.example/sarah"] and app.results == ["https://cal.example/sarah"]

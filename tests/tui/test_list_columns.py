@@ -9,7 +9,6 @@ import pytest
 from o2d_inbox.cache import local
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.thread_list import MIN_SUBJECT, NOTE_MARK
-
 from tests.tui.harness import app_with_outbox, settle
 
 SUBJECT = "Q3 pricing for the Wonka Retail rollout across all of our stores"
@@ -18,8 +17,11 @@ SNIPPET = "Happy to talk on Tuesday afternoon"
 
 def dress(conn, thread_id: str, subject: str = SUBJECT) -> None:
     """A thread whose columns are known: prospect, subject and last message."""
-    conn.execute("UPDATE threads SET prospect = 'sarah.chen@wonkaretail.com', subject = ?, subject_display = ?, "
-                 "last_snippet = ? WHERE id = ?", (subject, subject, SNIPPET, thread_id))
+    conn.execute(
+        "UPDATE threads SET prospect = 'sarah.chen@wonkaretail.com', subject = ?, subject_display = ?, "
+        "last_snippet = ? WHERE id = ?",
+        (subject, subject, SNIPPET, thread_id),
+    )
 
 
 def line(app, thread_id: str) -> str:
@@ -41,7 +43,7 @@ async def test_a_row_names_the_person_company_subject_and_last_message(cache, si
         app.threads.reread()
         await settle(pilot)
         assert "Sarah Chen · Wo" in line(app, long)
-        assert SUBJECT[:MIN_SUBJECT - 1] in line(app, long)  # a long subject fills its column
+        assert SUBJECT[: MIN_SUBJECT - 1] in line(app, long)  # a long subject fills its column
         assert "Pricing — Happy to talk" in line(app, short)  # a short one leaves room for the message
 
 
@@ -54,7 +56,7 @@ async def test_wherever_the_sidebar_shows_the_subject_keeps_its_cells(cache, wid
         dress(cache, tid)
         app.threads.reread()
         await settle(pilot)
-        assert SUBJECT[:MIN_SUBJECT - 1] in line(app, tid), (width, line(app, tid))
+        assert SUBJECT[: MIN_SUBJECT - 1] in line(app, tid), (width, line(app, tid))
         if width >= 150:
             assert app.sidebar.display and app.sidebar.region.width > 0
 
@@ -91,4 +93,3 @@ async def test_a_draft_typed_in_compose_marks_its_row_when_compose_closes(cache)
         await pilot.press("escape")  # closes; the draft is kept
         await settle(pilot)
         assert "✎" in line(app, tid)
-

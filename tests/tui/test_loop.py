@@ -8,18 +8,16 @@ import pytest
 
 from o2d_inbox.cache import local, queries
 from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen
 from o2d_inbox.tui.go_to import GoToScreen
-
 from tests.tui.harness import FakeClock, app_with_outbox, config, notices, settle
-from o2d_inbox.tui.app import build_app
 
 SIZES = [(80, 24), (160, 48)]
 
 
 def make(cache, keymap=None):
-    return build_app(config(keymap=keymap or {}, undo_seconds=10), conn=cache, clock=FakeClock(),
-                     sync_every=None)
+    return build_app(config(keymap=keymap or {}, undo_seconds=10), conn=cache, clock=FakeClock(), sync_every=None)
 
 
 def pane_focused(app) -> bool:
@@ -185,6 +183,7 @@ async def test_a_sent_reply_leaves_the_thread_read(world):
         await _compose_reply(pilot, "Thanks, talk soon")
         await pilot.press("ctrl+s")
         await pilot.pause()
+
         def sent():  # the undo window, then the operation's polls, pass on the app's clock
             clock.advance(1)
             app.wake_outbox()
@@ -193,8 +192,12 @@ async def test_a_sent_reply_leaves_the_thread_read(world):
         await until(pilot, sent, "the reply sent", seconds=10)
         clock.advance(2)
         app.sync()
-        await until(pilot, lambda: queries.thread(conn, thread.id).message_count > thread.message_count,
-                    "our message back in the cache", seconds=10)
+        await until(
+            pilot,
+            lambda: queries.thread(conn, thread.id).message_count > thread.message_count,
+            "our message back in the cache",
+            seconds=10,
+        )
         await until(pilot, lambda: app.sync_state == "idle" and app.fetching is None, "sync and fetch done")
         assert not queries.thread(conn, thread.id).unread
         await until(pilot, lambda: all(w.is_finished for w in app.workers if w.group != "outbox"), "workers")

@@ -5,12 +5,22 @@ from __future__ import annotations
 import pytest
 
 from o2d_inbox.tui.thread_list import short_count
-
 from tests.tui.harness import clock, config  # registered by conftest.py
 
 
-@pytest.mark.parametrize("n, shown", [(0, "0"), (7, "7"), (999, "999"), (1000, "1k"), (1999, "1k"),
-                                      (10_000, "10k"), (999_999, "999k"), (12_345_678, "12M")])
+@pytest.mark.parametrize(
+    "n, shown",
+    [
+        (0, "0"),
+        (7, "7"),
+        (999, "999"),
+        (1000, "1k"),
+        (1999, "1k"),
+        (10_000, "10k"),
+        (999_999, "999k"),
+        (12_345_678, "12M"),
+    ],
+)
 def test_counts_fit_three_cells_and_never_overstate(n, shown):
     assert short_count(n) == shown
 

@@ -13,24 +13,36 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from tests.helpers import make_client, make_sim
-
 from o2d_inbox.cache import local
 from o2d_inbox.cache import queries as q
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.sync.engine import SyncEngine
+from tests.helpers import make_client, make_sim
 
 REPLY_WORTHY = ("interested", "neutral", None)
 
 
 def _obvious(conn, *, relevant: bool) -> list[str]:
     """Needs reply the slow, obvious way: interested first, then the oldest wait."""
-    replied = {r[0] for r in conn.execute(
-        "SELECT thread_id FROM outbox WHERE kind = 'reply' AND state IN ('scheduled', 'sending', 'accepted', 'sent')")}
+    replied = {
+        r[0]
+        for r in conn.execute(
+            "SELECT thread_id FROM outbox WHERE kind = 'reply'"
+            " AND state IN ('scheduled', 'sending', 'accepted', 'sent')"
+        )
+    }
     found = [q.thread(conn, r[0]) for r in conn.execute("SELECT id FROM threads")]
-    keep = [t for t in found if t.needs_reply and t.reply_intent in REPLY_WORTHY and not t.local_done
-            and t.local_snoozed_until is None and t.id not in replied and (t.relevant or not relevant)]
+    keep = [
+        t
+        for t in found
+        if t.needs_reply
+        and t.reply_intent in REPLY_WORTHY
+        and not t.local_done
+        and t.local_snoozed_until is None
+        and t.id not in replied
+        and (t.relevant or not relevant)
+    ]
     keep.sort(key=lambda t: (REPLY_WORTHY.index(t.reply_intent), t.last_ts, t.id))
     return [t.id for t in keep]
 
@@ -38,10 +50,16 @@ def _obvious(conn, *, relevant: bool) -> list[str]:
 def _cli(conn_path, *args: str) -> subprocess.CompletedProcess:
     home = conn_path.parent / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("O2D_INBOX_", "OUTREACH2DAY_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"),
-               O2D_INBOX_CACHE=str(conn_path), COLUMNS="160")
-    return subprocess.run([sys.executable, "-m", "o2d_inbox", "threads", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "cfg"),
+        XDG_DATA_HOME=str(home / "data"),
+        O2D_INBOX_CACHE=str(conn_path),
+        COLUMNS="160",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "o2d_inbox", "threads", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def _listed(conn, view) -> list[str]:
@@ -93,7 +111,7 @@ def _check_world(conn, path) -> None:
 
 
 def test_a_reply_before_the_prospects_last_message_does_not_hide_the_thread(cache):
-    """"Since the prospect's last message": an older reply does not answer a newer message."""
+    """ "Since the prospect's last message": an older reply does not answer a newer message."""
     tid = _listed(cache, q.View("needs"))[0]
     last_ts = q.thread(cache, tid).last_ts
     outbox.queue_reply(cache, tid, "Earlier answer", undo_seconds=0, now=last_ts - 3600, force=True)
@@ -135,14 +153,17 @@ def test_needs_reply_plans_are_covering_index_ranges(cache):
         sql, params = q._ordered_keys_sql(cache, view, None)
         plan = " | ".join(r[3] for r in cache.execute(f"EXPLAIN QUERY PLAN {sql} LIMIT 50", params))
         assert "TEMP B-TREE" not in plan, plan
-        assert plan.count("COVERING INDEX ix_threads_needs_open (needs_reply=? AND relevant=? AND reply_intent") \
-            == (3 if view.relevant else 6), plan
+        assert plan.count("COVERING INDEX ix_threads_needs_open (needs_reply=? AND relevant=? AND reply_intent") == (
+            3 if view.relevant else 6
+        ), plan
 
 
 def test_the_count_reads_the_replied_threads_from_the_outbox_side(cache):
     """Needs reply's count: waiting threads on the index, less the replied ones looked up by rowid
     (never one outbox probe per waiting thread)."""
     for _, where, params in q._ranges(q.View("needs"), None, replied=True):
-        plan = " | ".join(r[3] for r in cache.execute(
-            f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM threads NOT INDEXED WHERE {where}", params))
+        plan = " | ".join(
+            r[3]
+            for r in cache.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM threads NOT INDEXED WHERE {where}", params)
+        )
         assert "SEARCH threads USING INTEGER PRIMARY KEY (rowid=?)" in plan and "SCAN" not in plan, plan

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from o2d_inbox.tui.app import build_app
-
 from tests.tui.harness import clock, config, notices, settle
 
 

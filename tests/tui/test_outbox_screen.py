@@ -8,11 +8,12 @@ from textual.widgets import DataTable, Static
 
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.outbox_screen import OutboxScreen
-
 from tests.tui.harness import FakeClock, app_with_outbox, settle
 
-ERROR = ("the server refused the sender jhon@cooloutreach.io: 400 invalid_from_mailbox · "
-         "fromMailboxAddress is not a mailbox of this workspace")
+ERROR = (
+    "the server refused the sender jhon@cooloutreach.io: 400 invalid_from_mailbox · "
+    "fromMailboxAddress is not a mailbox of this workspace"
+)
 
 
 def seed_outbox(conn, clock) -> None:
@@ -23,8 +24,7 @@ def seed_outbox(conn, clock) -> None:
     conn.execute("UPDATE outbox SET state = 'sent', attempts = 1 WHERE id = ?", (sent.id,))
     outbox.queue_forward(conn, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
     failed = outbox.queue_reply(conn, ids[1], "Thanks!", undo_seconds=0, now=now - 30)
-    conn.execute("UPDATE outbox SET state = 'failed', attempts = 3, last_error = ? WHERE id = ?",
-                 (ERROR, failed.id))
+    conn.execute("UPDATE outbox SET state = 'failed', attempts = 3, last_error = ? WHERE id = ?", (ERROR, failed.id))
 
 
 async def open_outbox(pilot) -> OutboxScreen:

@@ -5,18 +5,16 @@ says so and nothing waits on the wall clock; the dispatcher looks every 20 ms.""
 
 from __future__ import annotations
 
-
 from textual.widgets import DataTable, TextArea
 
 from o2d_inbox.api.errors import BadRequestError
-from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries
 from o2d_inbox.cache.lock import WriterLock
+from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED, IntentPicker
 from o2d_inbox.tui.outbox_screen import OutboxScreen
-
 from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
 
 SIZE = (160, 48)
@@ -26,6 +24,7 @@ make = app_with_outbox
 
 
 # --- the simulator world ---------------------------------------------------------------------
+
 
 async def synced(pilot) -> None:
     app = pilot.app
@@ -103,8 +102,11 @@ async def test_reply_undo_then_send_reaches_the_server_once(world):
         app.wake_outbox()
         await until(pilot, lambda: outbox.get(conn, item.id).state == "sent", "the operation to finish")
         assert sim.deliveries == {key: 1}
-        await until(pilot, lambda: any(m.startswith("Reply to ") and m.endswith(" sent") for m in notices(app)),
-                    "the sent notice")
+        await until(
+            pilot,
+            lambda: any(m.startswith("Reply to ") and m.endswith(" sent") for m in notices(app)),
+            "the sent notice",
+        )
         assert not app.query_one("#undo-bar").display
         await quiet(pilot)
 
@@ -134,8 +136,11 @@ async def test_intent_keys_move_the_thread_and_patch_once(world):
         clock.advance(10)
         app.wake_outbox()
         await until(pilot, lambda: sim.thread_snapshot()[thread.id]["replyIntent"] == "bounced", "the PATCH")
-        await until(pilot, lambda: outbox.counts(conn)["scheduled"] == 0 and outbox.counts(conn)["sending"] == 0,
-                    "the item to finish")
+        await until(
+            pilot,
+            lambda: outbox.counts(conn)["scheduled"] == 0 and outbox.counts(conn)["sending"] == 0,
+            "the item to finish",
+        )
         patches = [r for r in sim.request_log if r[0] == "PATCH"]
         assert len(patches) == 1 and thread.id in patches[0][1]
         assert intent_of(conn, thread.id) == "bounced"
@@ -157,8 +162,10 @@ async def test_failed_intent_reverts_with_a_notice(world):
             # The server refuses this override (deleting the thread on the server instead
             # raced the pane's own message fetch, whose 404 rightly drops the thread).
             rejected.append((thread_id, intent, idempotency_key))
-            raise BadRequestError(f"PATCH /threads/{thread_id}/reply-intent: HTTP 400 "
-                                  "invalid_intent: not allowed for this thread", status=400)
+            raise BadRequestError(
+                f"PATCH /threads/{thread_id}/reply-intent: HTTP 400 invalid_intent: not allowed for this thread",
+                status=400,
+            )
 
         client.set_reply_intent = reject
         await pilot.press("2")  # neutral
@@ -166,8 +173,11 @@ async def test_failed_intent_reverts_with_a_notice(world):
         assert intent_of(conn, thread.id) == "neutral"
         clock.advance(10)
         app.wake_outbox()
-        await until(pilot, lambda: any(m.startswith("Intent override failed:") and m.endswith(", reverted")
-                                       for m in notices(app)), "the failure notice")
+        await until(
+            pilot,
+            lambda: any(m.startswith("Intent override failed:") and m.endswith(", reverted") for m in notices(app)),
+            "the failure notice",
+        )
         assert intent_of(conn, thread.id) == old
         assert queries.thread(conn, thread.id).reply_intent == old
         assert [(t, i) for t, i, _ in rejected] == [(thread.id, "neutral")]
@@ -194,8 +204,13 @@ async def test_a_failed_send_says_why_and_retry_sends_again(world):
         await until(pilot, lambda: sim.sent_messages, "the server to receive the message")
         clock.advance(2)
         app.wake_outbox()
-        await until(pilot, lambda: any(m.startswith("Message to jane.bounce@them.test failed:") and "bounced" in m
-                                       for m in notices(app)), "the failure notice")
+        await until(
+            pilot,
+            lambda: any(
+                m.startswith("Message to jane.bounce@them.test failed:") and "bounced" in m for m in notices(app)
+            ),
+            "the failure notice",
+        )
         [item] = outbox.list_items(conn)
         assert item.state == "failed" and item.payload["bodyText"] == "Dear Jane, hello."
         await pilot.press("o")
@@ -213,13 +228,15 @@ async def test_another_sender_is_a_notice_not_a_crash(world, tmp_path):
     with WriterLock(f"{tmp_path / 'cache.db'}.outbox"):
         app = make(conn, FakeClock(), client)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: any("Another o2d-inbox is sending" in m for m in notices(app)),
-                        "the busy notice")
+            await until(
+                pilot, lambda: any("Another o2d-inbox is sending" in m for m in notices(app)), "the busy notice"
+            )
             assert app.is_running
             await quiet(pilot)
 
 
 # --- offline (no client): intents, undo, the outbox screen ----------------------------------
+
 
 async def test_number_keys_follow_the_sidebar_order_and_i_picks(cache):
     app = make(cache)
@@ -294,13 +311,24 @@ async def test_outbox_screen_lists_retries_cancels_and_opens_drafts(cache):
     now = clock().timestamp()
     draft = outbox.save_draft(cache, "reply", ids[0], {"bodyText": "half a thought"}, now=now - 120)
     queued = outbox.queue_forward(cache, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
-    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi", "hello", undo_seconds=0, now=now - 30,
-                              from_mailbox="john@cooloutreach.com")
-    cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
-                  ("550 recipient address rejected (bounced)", failed.id))
+    failed = outbox.queue_new(
+        cache,
+        "jane.bounce@them.test",
+        "Hi",
+        "hello",
+        undo_seconds=0,
+        now=now - 30,
+        from_mailbox="john@cooloutreach.com",
+    )
+    cache.execute(
+        "UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
+        ("550 recipient address rejected (bounced)", failed.id),
+    )
     held = outbox.queue_reply(cache, ids[2], "hello", undo_seconds=0, now=now - 10)
-    cache.execute("UPDATE outbox SET last_error = ? WHERE id = ?",  # as the dispatcher leaves it
-                  (f"{outbox.WAITING_FOR_MAILBOX} (offline)", held.id))
+    cache.execute(
+        "UPDATE outbox SET last_error = ? WHERE id = ?",  # as the dispatcher leaves it
+        (f"{outbox.WAITING_FOR_MAILBOX} (offline)", held.id),
+    )
     cache.execute("UPDATE threads SET mailbox = NULL WHERE id = ?", (ids[2],))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -358,15 +386,26 @@ async def test_keys_are_in_help_and_palette(cache):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         ids = {b.id for _, bindings in app.help_sections() for b in bindings}
-        for wanted in ("thread.reply", "thread.forward", "app.compose_new", "thread.intent",
-                       *(f"thread.intent_{n}" for n in range(1, 7)), "app.undo", "app.outbox",
-                       "compose.send", "compose.editor", "outbox.retry", "outbox.cancel"):
+        for wanted in (
+            "thread.reply",
+            "thread.forward",
+            "app.compose_new",
+            "thread.intent",
+            *(f"thread.intent_{n}" for n in range(1, 7)),
+            "app.undo",
+            "app.outbox",
+            "compose.send",
+            "compose.editor",
+            "outbox.retry",
+            "outbox.cancel",
+        ):
             assert wanted in ids
         names = [name for name, _, _ in app.palette_commands()]
         assert "Outbox" in names and "Reply to the thread" in names and "Set intent: ★ interested" in names
 
 
 # --- pictures ----------------------------------------------------------------------------------
+
 
 def test_snapshot_outbox_screen(snap_compare, cache):
     """The outbox screen with a draft, a queued forward, a failed new message and a sent reply."""
@@ -377,10 +416,19 @@ def test_snapshot_outbox_screen(snap_compare, cache):
     sent = outbox.queue_reply(cache, ids[2], "See you then", undo_seconds=0, now=now - 600)
     cache.execute("UPDATE outbox SET state = 'sent', attempts = 1 WHERE id = ?", (sent.id,))
     outbox.queue_forward(cache, ids[1], "boss@ours.test", "fyi", undo_seconds=600, now=now - 60)
-    failed = outbox.queue_new(cache, "jane.bounce@them.test", "Hi Jane", "hello", undo_seconds=0, now=now - 30,
-                              from_mailbox="john@cooloutreach.com")
-    cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
-                  ("550 5.1.1 <jane.bounce@them.test>: recipient address rejected (bounced)", failed.id))
+    failed = outbox.queue_new(
+        cache,
+        "jane.bounce@them.test",
+        "Hi Jane",
+        "hello",
+        undo_seconds=0,
+        now=now - 30,
+        from_mailbox="john@cooloutreach.com",
+    )
+    cache.execute(
+        "UPDATE outbox SET state = 'failed', attempts = 1, last_error = ? WHERE id = ?",
+        ("550 5.1.1 <jane.bounce@them.test>: recipient address rejected (bounced)", failed.id),
+    )
 
     async def run(pilot):
         await settle(pilot)
@@ -397,8 +445,9 @@ def test_snapshot_pending_reply(snap_compare, cache):
     async def run(pilot):
         await settle(pilot)
         thread = pilot.app.shown_thread
-        outbox.queue_reply(cache, thread.id, "Tuesday 10:00 works for me.\nTalk soon,\nJohn",
-                           undo_seconds=7, now=clock().timestamp())
+        outbox.queue_reply(
+            cache, thread.id, "Tuesday 10:00 works for me.\nTalk soon,\nJohn", undo_seconds=7, now=clock().timestamp()
+        )
         await pilot.press("enter")
         await pilot.app.inbox.outbox.refresh_views()
         await settle(pilot)
@@ -407,8 +456,9 @@ def test_snapshot_pending_reply(snap_compare, cache):
 
 
 async def test_the_keymap_rebinds_outbox_keys_by_id(cache):
-    app = build_app(config(keymap={"thread.reply": "ctrl+r", "app.outbox": "O"}), conn=cache,
-                    clock=FakeClock(), sync_every=None)
+    app = build_app(
+        config(keymap={"thread.reply": "ctrl+r", "app.outbox": "O"}), conn=cache, clock=FakeClock(), sync_every=None
+    )
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("r")
@@ -428,8 +478,8 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
     import dataclasses
 
     from o2d_inbox.api.client import UniboxClient
-    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
     from o2d_inbox.cache.db import open_db
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 
     sim = Simulator(SimConfig(threads=30, seed=3, hostile=False, op_step_seconds=0.0, require_sender=True))
     client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
@@ -437,8 +487,7 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
     mailbox_of = sim.thread_mailboxes()
     wrong = "david@trycooloutreach.com"
     clock = FakeClock()
-    app = build_app(config(undo_seconds=0, from_mailbox=wrong), conn=conn, client=client, clock=clock,
-                    sync_every=None)
+    app = build_app(config(undo_seconds=0, from_mailbox=wrong), conn=conn, client=client, clock=clock, sync_every=None)
     app.outbox_idle = 0.02
     async with app.run_test(size=SIZE) as pilot:
         await synced(pilot)
@@ -459,8 +508,7 @@ async def test_reply_from_a_thread_of_unknown_mailbox_goes_from_it_not_the_confi
         await pilot.pause()
         app.wake_outbox()
         await until(pilot, lambda: sim.sent_messages, "the server to receive the reply")
-        assert [(m["thread_id"], m["from_email"]) for m in sim.sent_messages] == \
-            [(thread.id, mailbox_of[thread.id])]
+        assert [(m["thread_id"], m["from_email"]) for m in sim.sent_messages] == [(thread.id, mailbox_of[thread.id])]
         await quiet(pilot)
     await client.aclose()
     conn.close()
@@ -471,12 +519,19 @@ async def test_enter_on_a_failed_message_reopens_it_to_mend(cache):
     thread's own mailbox; sending it queues the mended reply under a fresh key."""
     clock = FakeClock()
     app = make(cache, clock)
-    tid, mailbox = cache.execute("SELECT id, mailbox FROM threads WHERE mailbox IS NOT NULL"
-                                 " AND coalesce(reply_intent, '') != 'unsubscribe' LIMIT 1").fetchone()
+    tid, mailbox = cache.execute(
+        "SELECT id, mailbox FROM threads WHERE mailbox IS NOT NULL"
+        " AND coalesce(reply_intent, '') != 'unsubscribe' LIMIT 1"
+    ).fetchone()
     item = outbox.queue_reply(cache, tid, "Thnaks for the note", undo_seconds=0, now=clock().timestamp() - 60)
-    cache.execute("UPDATE outbox SET state = 'failed', attempts = 1, last_error = ?, payload = ? WHERE id = ?",
-                  ("the server refused the sender jhon@x.test: 400 invalid_from_mailbox",
-                   outbox.encode_payload({"bodyText": "Thnaks for the note"}), item.id))
+    cache.execute(
+        "UPDATE outbox SET state = 'failed', attempts = 1, last_error = ?, payload = ? WHERE id = ?",
+        (
+            "the server refused the sender jhon@x.test: 400 invalid_from_mailbox",
+            outbox.encode_payload({"bodyText": "Thnaks for the note"}),
+            item.id,
+        ),
+    )
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("o")

@@ -9,12 +9,11 @@ from datetime import timedelta, timezone
 import pytest
 
 from o2d_inbox.api.client import UniboxClient
-from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.cache.db import open_db
+from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
 from o2d_inbox.sync.engine import SyncEngine
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.snooze import SnoozeScreen
-
 from tests.tui.harness import clock, config, settle
 
 ESCAPE_INTENT = "\x1b[2J\x1b[Hpwned\x07"
@@ -79,9 +78,13 @@ async def test_surrogates_and_odd_dates_show_as_text(synced):
         assert set(ids[:2]) == {"thr_p_far_future", "thr_p_year_9999"}  # dated 2300 and 9999
         assert set(ids[-3:]) == {"thr_p_before_1970", "thr_p_year_1", "thr_p_bad_date"}
         assert "Lone \ufffd surrogate \ufffd subj" in lines[ids.index("thr_p_surrogate")]
-        for tid, shown in (("thr_p_surrogate", "A body with \ufffd lone surrogates \ufffd inside."),
-                           ("thr_p_before_1970", "1969-12-31"), ("thr_p_far_future", "2300-01-01"),
-                           ("thr_p_year_1", "0001-01-01"), ("thr_p_year_9999", "9999-12-31")):
+        for tid, shown in (
+            ("thr_p_surrogate", "A body with \ufffd lone surrogates \ufffd inside."),
+            ("thr_p_before_1970", "1969-12-31"),
+            ("thr_p_far_future", "2300-01-01"),
+            ("thr_p_year_1", "0001-01-01"),
+            ("thr_p_year_9999", "9999-12-31"),
+        ):
             app.threads.move_to(ids.index(tid))
             await pilot.press("enter")
             await settle(pilot)

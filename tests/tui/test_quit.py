@@ -8,7 +8,6 @@ import pytest
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.compose import ComposeScreen
 from o2d_inbox.tui.quit_dialog import QuitScreen
-
 from tests.tui.harness import FakeClock, app_with_outbox, settle, until
 
 SIZES = [(80, 24), (160, 48)]

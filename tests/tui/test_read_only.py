@@ -6,14 +6,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache.db import open_db
+from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen
-
 from tests.helpers import make_read_only
-from tests.tui.harness import FakeEngine, clock, config, notices, settle
 from tests.seed import NOW, seed_cache
+from tests.tui.harness import FakeEngine, clock, config, notices, settle
 
 
 def _read_only_cache(tmp_path, request, *, snoozed: str | None = None):
@@ -21,8 +20,9 @@ def _read_only_cache(tmp_path, request, *, snoozed: str | None = None):
     conn = open_db(path)
     seed_cache(conn, 40)
     if snoozed:  # due to wake: waking it would be a write
-        conn.execute("UPDATE threads SET local_snoozed_until = ? WHERE id = ?",
-                     ((NOW - timedelta(hours=1)).isoformat(), snoozed))
+        conn.execute(
+            "UPDATE threads SET local_snoozed_until = ? WHERE id = ?", ((NOW - timedelta(hours=1)).isoformat(), snoozed)
+        )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     make_read_only(tmp_path, request)
@@ -65,6 +65,7 @@ async def test_a_disk_that_fills_up_while_writing_keeps_the_text_on_screen(tmp_p
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
+
         def full(*args, **kwargs):  # the disk is full from here on
             raise sqlite3.OperationalError("database or disk is full")
 

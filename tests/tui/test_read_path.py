@@ -18,9 +18,8 @@ from o2d_inbox.cache import local
 from o2d_inbox.cache import queries as q
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
-
-from tests.tui.harness import clock, config, settle
 from tests.seed import NOW, seed_cache
+from tests.tui.harness import clock, config, settle
 
 pytestmark = pytest.mark.slow
 SIZE = (160, 48)
@@ -33,9 +32,13 @@ def put_away(tmp_path):
     path = tmp_path / "cache.db"
     conn = open_db(path)
     seed_cache(conn, 120)
-    done, snoozed = [r[0] for r in conn.execute(
-        "SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 AND reply_intent = 'neutral' "
-        "ORDER BY last_ts LIMIT 2")]
+    done, snoozed = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM threads WHERE needs_reply = 1 AND relevant = 1 AND reply_intent = 'neutral' "
+            "ORDER BY last_ts LIMIT 2"
+        )
+    ]
     local.mark_done(conn, done)
     local.snooze(conn, snoozed, NOW + timedelta(days=3))
     conn.close()
@@ -45,10 +48,16 @@ def put_away(tmp_path):
 def cli_ids(cache, tmp_path, *args: str) -> list[str]:
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("O2D_INBOX_", "OUTREACH2DAY_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"),
-               O2D_INBOX_CACHE=str(cache))
-    done = subprocess.run([sys.executable, "-m", "o2d_inbox", "threads", *args, "--json", "--limit", "1000"],
-                          env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        HOME=str(home), XDG_CONFIG_HOME=str(home / "cfg"), XDG_DATA_HOME=str(home / "data"), O2D_INBOX_CACHE=str(cache)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "o2d_inbox", "threads", *args, "--json", "--limit", "1000"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return [json.loads(line)["id"] for line in done.stdout.splitlines()]
 
@@ -89,12 +98,10 @@ def test_the_outbox_screen_names_a_thread_as_the_cache_has_it(cache):
     from o2d_inbox.outbox import queue as outbox
     from o2d_inbox.tui.outbox_screen import describe
 
-    cache.execute("UPDATE threads SET prospect = 'Ada Byrne', subject_display = 'Re: pricing' "
-                  "WHERE id = 't0000005'")
+    cache.execute("UPDATE threads SET prospect = 'Ada Byrne', subject_display = 'Re: pricing' WHERE id = 't0000005'")
     item = outbox.queue_reply(cache, "t0000005", "Thanks!", from_mailbox="john@cooloutreach.io", force=True)
     assert describe(cache, item) == "Ada Byrne · Re: pricing"
-    cache.execute("UPDATE threads SET prospect = NULL, subject_display = NULL, subject = NULL "
-                  "WHERE id = 't0000005'")
+    cache.execute("UPDATE threads SET prospect = NULL, subject_display = NULL, subject = NULL WHERE id = 't0000005'")
     assert describe(cache, item) == q.thread(cache, "t0000005").last_from
     cache.execute("DELETE FROM threads WHERE id = 't0000005'")  # gone from the cache: its id
     assert describe(cache, item) == "t0000005"

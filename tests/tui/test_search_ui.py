@@ -9,9 +9,8 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.search import search, search_count
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.conversation import ConversationView
-
-from tests.tui.harness import clock, config, settle
 from tests.seed import NOW, seed_cache
+from tests.tui.harness import clock, config, settle
 
 SIZE = (160, 48)
 
@@ -109,8 +108,9 @@ async def test_intent_queue_prefills_its_token_and_deleting_it_searches_everythi
         await pilot.press(*"acme", "enter")
         await settle(pilot)
         narrowed = shown_ids(app)
-        assert narrowed == [t.id for t in search(file_cache, "intent:interested is:open acme", relevant=True,
-                                                 limit=1000, now=NOW)]
+        assert narrowed == [
+            t.id for t in search(file_cache, "intent:interested is:open acme", relevant=True, limit=1000, now=NOW)
+        ]
         assert all(app.threads.row(i).reply_intent == "interested" for i in range(app.threads.count))
         await pilot.press("slash", "home", *["delete"] * len("intent:interested is:open "), "enter")
         await settle(pilot)
@@ -154,12 +154,14 @@ async def test_in_memory_cache_searches_on_the_one_connection(cache):
         await settle(pilot)
         await pilot.press("slash", *"acme", "enter")
         await settle(pilot)
-        assert shown_ids(app) == [t.id for t in search(cache, "is:needs-reply is:open acme", relevant=True,
-                                                      limit=1000, now=NOW)]
+        assert shown_ids(app) == [
+            t.id for t in search(cache, "is:needs-reply is:open acme", relevant=True, limit=1000, now=NOW)
+        ]
 
 
 def test_snapshot_search_results_queue(snap_compare, file_cache):
     """A search from the Interested queue: prefilled intent token + word, titled Search: … · N."""
+
     async def run(pilot):
         await settle(pilot)
         pilot.app.action_show_queue("intent:interested")
@@ -227,8 +229,12 @@ async def test_the_prefilled_search_leaves_out_what_the_queue_put_away(file_cach
 def marked(app) -> list[str]:
     """The text the pane shows in the match style (a search's words)."""
     match = app.pane.get_component_rich_style("conversation--match")
-    return [segment.text for strip in app.pane._lines for segment in strip
-            if segment.style is not None and segment.style.bgcolor == match.bgcolor and segment.text.strip()]
+    return [
+        segment.text
+        for strip in app.pane._lines
+        for segment in strip
+        if segment.style is not None and segment.style.bgcolor == match.bgcolor and segment.text.strip()
+    ]
 
 
 async def test_the_words_searched_for_are_highlighted_in_the_conversation(file_cache):
@@ -237,7 +243,8 @@ async def test_the_words_searched_for_are_highlighted_in_the_conversation(file_c
     file_cache.execute(
         "INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, body_text, is_incoming, "
         "folder) VALUES (?, ?, 'p@acme.com', '[]', '[]', 's', 1, ?, 1, 'INBOX')",
-        (f"{tid}-m", tid, "The Zephyrine plan: zephyrine pricing, not the unzephyrine one. [b]Next week[/b] works."))
+        (f"{tid}-m", tid, "The Zephyrine plan: zephyrine pricing, not the unzephyrine one. [b]Next week[/b] works."),
+    )
     file_cache.execute("UPDATE threads SET message_count = 1, messages_fetched_count = 1 WHERE id = ?", (tid,))
     file_cache.commit()
     app = app_for(file_cache)
@@ -254,11 +261,14 @@ async def test_the_words_searched_for_are_highlighted_in_the_conversation(file_c
         assert marked(app) == []
 
 
-@pytest.mark.parametrize("query, said", [
-    ("is:bogus", "unknown filter is:bogus"),
-    ("pricing before:soon", "before: needs a date"),
-    ("intent:maybe", "maybe"),
-])
+@pytest.mark.parametrize(
+    "query, said",
+    [
+        ("is:bogus", "unknown filter is:bogus"),
+        ("pricing before:soon", "before: needs a date"),
+        ("intent:maybe", "maybe"),
+    ],
+)
 async def test_an_unreadable_filter_is_said_in_the_search_bar_not_answered_with_nothing(file_cache, query, said):
     app = app_for(file_cache)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -19,8 +19,11 @@ def snapshot_tests() -> dict[str, bool]:
     found: dict[str, bool] = {}
     for path in sorted(HERE.glob("test_*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_") \
-                    and "snap_compare" in [a.arg for a in node.args.args]:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name.startswith("test_")
+                and "snap_compare" in [a.arg for a in node.args.args]
+            ):
                 parametrized = any("parametrize" in ast.unparse(d) for d in node.decorator_list)
                 found[f"{path.stem}/{node.name}"] = parametrized
     return found
@@ -38,8 +41,7 @@ def test_every_snapshot_file_belongs_to_a_snapshot_test():
 
 def test_every_snapshot_test_has_its_picture():
     have = stored()
-    missing = sorted(name for name, parametrized in snapshot_tests().items()
-                     if not parametrized and name not in have)
+    missing = sorted(name for name, parametrized in snapshot_tests().items() if not parametrized and name not in have)
     assert missing == [], f"snapshot tests without a stored picture: {missing}"
 
 

@@ -10,9 +10,8 @@ import pytest
 from o2d_inbox.api.errors import NetworkError
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
-
-from tests.tui.harness import FakeEngine, clock, config, settle
 from tests.seed import seed_cache
+from tests.tui.harness import FakeEngine, clock, config, settle
 
 SIZE = (160, 48)
 
@@ -36,6 +35,7 @@ def test_main_screen(snap_compare, snap_cache):
 
 def test_all_queue_full_feed(snap_compare, snap_cache):
     """The All queue with the full feed (t): newest first, title says Full feed, counts grow."""
+
     async def run(pilot):
         await pilot.press("right_square_bracket", "t", "j", "j")
         await settle(pilot)
@@ -45,6 +45,7 @@ def test_all_queue_full_feed(snap_compare, snap_cache):
 
 def test_intent_queue_opened_thread(snap_compare, snap_cache):
     """The 'interested' queue with a thread opened: pane focused, conversation from the cache."""
+
     async def run(pilot):
         await pilot.pause()  # the inbox screen composes after the app is ready
         pilot.app.action_show_queue("intent:interested")
@@ -61,6 +62,7 @@ def test_help_screen(snap_compare, snap_cache):
 
 def test_command_palette(snap_compare, snap_cache):
     """ctrl+p opens the palette and 'queue' finds the queue-switching commands."""
+
     async def run(pilot):
         await pilot.press("ctrl+p")
         await settle(pilot)
@@ -73,14 +75,14 @@ def test_command_palette(snap_compare, snap_cache):
 
 def test_offline(snap_compare, snap_cache):
     """Network down: header says offline and an uncached thread says so in the pane, no error."""
-    engine = FakeEngine(snap_cache, sync_error=NetworkError("connection refused"),
-                        fetch_error=NetworkError("connection refused"))
+    engine = FakeEngine(
+        snap_cache, sync_error=NetworkError("connection refused"), fetch_error=NetworkError("connection refused")
+    )
 
     async def run(pilot):
         await settle(pilot)
         app = pilot.app
-        app.threads.move_to(next(i for i in range(app.threads.count)
-                                 if not app.threads.row(i).messages_cached))
+        app.threads.move_to(next(i for i in range(app.threads.count) if not app.threads.row(i).messages_cached))
         await pilot.press("enter")
         await settle(pilot)
 
@@ -89,6 +91,7 @@ def test_offline(snap_compare, snap_cache):
 
 def test_hostile_content(snap_compare, snap_cache):
     """Markup in subject/body shows literally, escapes/bidi are gone, wide chars keep columns."""
+
     async def run(pilot):
         await pilot.press("right_square_bracket", "t", "j", "j", "j", "enter")
         await settle(pilot)
@@ -108,5 +111,4 @@ def test_narrow_reading(snap_compare, snap_cache):
 
 def test_light_theme(snap_compare, snap_cache):
     """The light theme: same layout, its own intent colours and a pale cursor."""
-    assert snap_compare(make(snap_cache, cfg=config(theme="o2d-light")), terminal_size=SIZE,
-                        run_before=settle)
+    assert snap_compare(make(snap_cache, cfg=config(theme="o2d-light")), terminal_size=SIZE, run_before=settle)

@@ -20,8 +20,7 @@ class Host(App):
         self.results: list = []
 
     def on_mount(self) -> None:
-        self.push_screen(SnoozeScreen("sarah@acme.com", snooze_choices(NOW), now=lambda: NOW),
-                         self.results.append)
+        self.push_screen(SnoozeScreen("sarah@acme.com", snooze_choices(NOW), now=lambda: NOW), self.results.append)
 
 
 async def test_a_number_picks_the_next_business_day():

@@ -10,9 +10,8 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.queries import View
 from o2d_inbox.cache.stats import StatsFilter, compute
 from o2d_inbox.tui.stats_screen import StatsScreen
-
-from tests.tui.harness import clock
 from tests.seed import NOW, seed_cache
+from tests.tui.harness import clock
 
 FETCHED = "2026-06-03T09:30:00Z"  # 2h30m before the seed's NOW
 
@@ -62,8 +61,11 @@ async def test_the_screen_shows_the_figures_of_the_view_it_is_given(stats_cache)
     async with app.run_test(size=(100, 40)) as pilot:
         await _settle(pilot)
         screen = app.screen
-        expected = compute(stats_cache, StatsFilter(since=int(NOW.timestamp()) - 30 * 86400, campaign="c-q4",
-                                                    relevant=True), now=NOW.timestamp())
+        expected = compute(
+            stats_cache,
+            StatsFilter(since=int(NOW.timestamp()) - 30 * 86400, campaign="c-q4", relevant=True),
+            now=NOW.timestamp(),
+        )
         assert screen.stats.by_intent == expected.by_intent and expected.threads
         title = str(screen.query_one("#stats-title", Static).render())
         assert f"{expected.threads:,} threads" in title and "Q4 SaaS founders" in title and "relevant" in title
@@ -79,10 +81,12 @@ async def test_the_screen_shows_the_figures_of_the_view_it_is_given(stats_cache)
 
         # after a sync: one more interested thread in the window, refresh_stats shows it
         before = screen.stats.by_intent.get("interested", 0)
-        stats_cache.execute("UPDATE threads SET reply_intent = 'interested', last_ts = ? WHERE id = "
-                            "(SELECT id FROM threads WHERE campaign_id = 'c-q4' AND relevant = 1 AND "
-                            "coalesce(reply_intent, '') <> 'interested' ORDER BY last_ts DESC LIMIT 1)",
-                            (int(NOW.timestamp()) - 60,))
+        stats_cache.execute(
+            "UPDATE threads SET reply_intent = 'interested', last_ts = ? WHERE id = "
+            "(SELECT id FROM threads WHERE campaign_id = 'c-q4' AND relevant = 1 AND "
+            "coalesce(reply_intent, '') <> 'interested' ORDER BY last_ts DESC LIMIT 1)",
+            (int(NOW.timestamp()) - 60,),
+        )
         screen.refresh_stats()
         await _settle(pilot)
         assert screen.stats.by_intent.get("interested", 0) == before + 1

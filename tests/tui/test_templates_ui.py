@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Static, TextArea
 
-from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.cache import queries as q
+from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.templates import fill, load_templates, templates_for
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen, ConfirmScreen
 from o2d_inbox.tui.templates_picker import TemplatePicker
-
 from tests.tui.harness import clock, config, settle
 
 SIZE = (160, 48)
@@ -122,8 +121,10 @@ async def test_template_key_is_in_help_and_the_palette(cache):
 
 
 def suppress(conn, email):
-    conn.execute("INSERT INTO suppression_status (email, suppressed, reason, checked_at) "
-                 "VALUES (?, 1, 'unsubscribed', 0)", (email.lower(),))
+    conn.execute(
+        "INSERT INTO suppression_status (email, suppressed, reason, checked_at) VALUES (?, 1, 'unsubscribed', 0)",
+        (email.lower(),),
+    )
 
 
 async def test_a_suppressed_prospect_shows_a_warning_and_asks_before_sending(cache):
@@ -185,8 +186,9 @@ async def test_compose_asks_the_server_and_caches_its_answer(cache):
 
     thread = interested_thread(cache)
     client = SuppressionClient({thread.prospect.lower()})
-    app = build_app(config(undo_seconds=5), conn=cache, clock=clock, sync_every=None, client=client,
-                    engine=FakeEngine(cache))
+    app = build_app(
+        config(undo_seconds=5), conn=cache, clock=clock, sync_every=None, client=client, engine=FakeEngine(cache)
+    )
     async with app.run_test(size=SIZE) as pilot:
         app.action_show_queue("intent:interested")
         for _ in range(50):

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from o2d_inbox.cache import local
-
 from tests.tui.harness import app_with_outbox, notices, settle
 
 SIZES = [(80, 24), (120, 40), (160, 48)]
@@ -23,9 +22,12 @@ def give_conversation(conn, thread_id: str, word: str, lines: int = 120) -> None
     taller than the pane at every size."""
     body = "\n".join(f"{word} line {n}" for n in range(lines))
     conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
-    conn.execute("INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, "
-                 "body_text, is_incoming, folder) VALUES (?, ?, 'p@example.com', '[]', '[]', 's', 1, ?, 1, "
-                 "'INBOX')", (f"{thread_id}-long", thread_id, body))
+    conn.execute(
+        "INSERT INTO messages (id, thread_id, from_email, to_emails, cc_emails, subject, ts, "
+        "body_text, is_incoming, folder) VALUES (?, ?, 'p@example.com', '[]', '[]', 's', 1, ?, 1, "
+        "'INBOX')",
+        (f"{thread_id}-long", thread_id, body),
+    )
     conn.execute("UPDATE threads SET message_count = 1, messages_fetched_count = 1 WHERE id = ?", (thread_id,))
 
 

@@ -6,24 +6,21 @@ queue is oldest first."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 
-from o2d_inbox.render.ooo import wake_time
-from o2d_inbox.cache import local
-from o2d_inbox.outbox import queue as outbox
-from o2d_inbox.cache import queries
+from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.writes import refresh_counts
+from o2d_inbox.outbox import queue as outbox
+from o2d_inbox.render.ooo import wake_time
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return
-
-from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
 from tests.seed import NOW
+from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
 
 SIZE = (160, 48)
 
@@ -75,8 +72,10 @@ async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         thread = app.threads.selected
-        cache.execute("UPDATE threads SET last_snippet = ? WHERE id = ?",
-                      ("I am out of the office and back on June 10. Regards", thread.id))
+        cache.execute(
+            "UPDATE threads SET last_snippet = ? WHERE id = ?",
+            ("I am out of the office and back on June 10. Regards", thread.id),
+        )
         await pilot.press("s")
         await settle(pilot)
         screen = app.screen
@@ -109,8 +108,9 @@ def test_proposed_return_reads_the_last_prospect_message_before_the_snippet(cach
     thread = queries.thread(cache, "t0000000")
     messages = queries.messages(cache, thread.id)
     last = next(m for m in reversed(messages) if m.is_incoming)
-    cache.execute("UPDATE messages SET body_text = ? WHERE id = ?",
-                  ("Auto-reply: I'm away until Monday 8 June.", last.id))
+    cache.execute(
+        "UPDATE messages SET body_text = ? WHERE id = ?", ("Auto-reply: I'm away until Monday 8 June.", last.id)
+    )
     assert proposed_return(thread, queries.messages(cache, thread.id)) == date(2026, 6, 8)
 
 
@@ -232,12 +232,16 @@ async def test_undo_of_an_intent_already_sent_queues_the_previous_value(cache):
 
 # --- compliance, against the simulator -----------------------------------------------------
 
+
 def suppressions(sim) -> list:
     return [r for r in sim.request_log if r[0] == "POST" and r[1].startswith("/campaigns/suppressions")]
 
 
-@pytest.mark.xfail(strict=True, reason="known regression after the list-columns/Needs-reply merges: setting "
-                   "unsubscribe again on a thread we already suppressed offers suppression a second time")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known regression after the list-columns/Needs-reply merges: setting "
+    "unsubscribe again on a thread we already suppressed offers suppression a second time",
+)
 async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(world):
     sim, client, conn = world
     app = make(conn, client=client, undo_seconds=0)
@@ -284,6 +288,7 @@ async def test_bulk_unsubscribe_offers_once_for_every_prospect(cache):
 
 # --- snapshots ---------------------------------------------------------------------------
 
+
 def test_snapshot_rapid_triage(snap_compare, cache):
     """Rapid triage after 1, e: the tally in the header, the cursor and preview on the next thread."""
     unclassify_all(cache)
@@ -314,8 +319,16 @@ async def test_triage_keys_are_in_help_and_palette_and_rebindable_by_id(cache):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         ids = {b.id for _, bindings in app.help_sections() for b in bindings}
-        assert {"thread.done", "thread.snooze", "thread.note", "thread.select", "thread.select_range",
-                "app.triage", "snooze.pick_1", "note.save"} <= ids
+        assert {
+            "thread.done",
+            "thread.snooze",
+            "thread.note",
+            "thread.select",
+            "thread.select_range",
+            "app.triage",
+            "snooze.pick_1",
+            "note.save",
+        } <= ids
         names = [name for name, _, _ in app.palette_commands()]
         assert {"Queue: Done", "Queue: Snoozed", "Rapid triage mode", "Snooze …"} <= set(names)
         first = app.threads.selected.id

@@ -6,10 +6,25 @@ from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.tui.thread_list import who
 
 BASE = ThreadRow(
-    id="t1", subject="Hi", subject_display="Hi", last_from="john@cooloutreach.com", last_date=None,
-    last_ts=0, snippet=None, message_count=2, reply_intent=None, campaign_id=None, campaign_name=None,
-    mailbox=None, prospect=None, is_warming=False, is_postmaster=False, relevant=True,
-    needs_reply=False, unread=False, messages_cached=False,
+    id="t1",
+    subject="Hi",
+    subject_display="Hi",
+    last_from="john@cooloutreach.com",
+    last_date=None,
+    last_ts=0,
+    snippet=None,
+    message_count=2,
+    reply_intent=None,
+    campaign_id=None,
+    campaign_name=None,
+    mailbox=None,
+    prospect=None,
+    is_warming=False,
+    is_postmaster=False,
+    relevant=True,
+    needs_reply=False,
+    unread=False,
+    messages_cached=False,
 )
 
 
