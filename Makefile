@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/o2d-inbox --demo
 
 # The checks first (seconds), then the suite: ruff (lint and format), the layer contracts,
-# and mypy on the headless core (the files are listed in pyproject.toml [tool.mypy]).
+# and mypy over the whole package (pyproject.toml [tool.mypy]).
 lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

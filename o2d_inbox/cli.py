@@ -20,6 +20,7 @@ import importlib
 import math
 import os
 import sys
+from typing import Any
 
 from o2d_inbox import __version__
 
@@ -194,7 +195,7 @@ def since(text: str) -> int | None:
 def _common(p: argparse.ArgumentParser, *, sub: bool = True) -> None:
     # On subcommands the default is SUPPRESS: otherwise a subparser's None would overwrite a
     # value given before the subcommand (`o2d-inbox --workspace 7 sync`).
-    kw = {"default": argparse.SUPPRESS} if sub else {}
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     p.add_argument(
         "--config",
         metavar="FILE",

@@ -186,7 +186,7 @@ def _unknown_thread(args: argparse.Namespace, exc: Exception) -> str | None:
 def _keep_body(args: argparse.Namespace, body: str | None) -> str:
     """A message read from stdin exists nowhere else: when it is not queued it is written to
     a private file in the temp folder (else to stdout). Returns what the error adds, or ""."""
-    if getattr(args, "body_file", None) != "-" or not (body or "").strip():
+    if getattr(args, "body_file", None) != "-" or body is None or not body.strip():
         return ""
     try:
         fd, path = tempfile.mkstemp(prefix="o2d-inbox-unsent-", suffix=".txt")  # 0600
@@ -204,9 +204,11 @@ def _kept(exc: Exception, args: argparse.Namespace, body: str | None) -> Excepti
     from o2d_inbox.cache.db import CacheError, cache_error
 
     fault = cache_error(exc)
-    where = _keep_body(args, body) if fault is not None else ""
+    if fault is None:
+        return exc
+    where = _keep_body(args, body)
     if not where:
-        return fault or exc
+        return fault
     return CacheError(f"{fault}{where}", kind=fault.kind, path=fault.path)
 
 

@@ -274,7 +274,7 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     for m in msgs:
         direction = "in " if m.is_incoming else "out"
         to = ", ".join(safe_line(a) for a in m.to_emails)
-        when = iso(m.date)[:16].replace("T", " ") if m.date else "?"  # year 1 as 0001
+        when = (iso(m.date) or "?")[:16].replace("T", " ")  # year 1 as 0001
         lines += ["", f"── {direction} {when}  {safe_line(m.from_email) or '?'} → {to or '?'}"]
         if m.cc_emails:
             lines.append(f"   cc: {', '.join(safe_line(a) for a in m.cc_emails)}")

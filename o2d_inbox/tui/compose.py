@@ -251,17 +251,17 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         """(editor text, quote on?, the signature block at its end that compose manages)."""
         text = payload.get("bodyText") or ""
         quoting = self._quote is not None
-        if resumed and quoting:
+        if resumed and self._quote is not None:  # i.e. quoting, so far
             block = "\n\n" + quote_text(*self._quote)
             if text.endswith(block) or text == block[2:]:
                 text = text[: -len(block)] if text.endswith(block) else ""
             elif split_quoted(text)[1]:
                 quoting = False  # it quotes something already (another message): send it as it is
         signature = signature_for(self.sender, self.config_dir)
-        block = "\n\n" + signature if signature else None
+        managed = "\n\n" + signature if signature else None
         if not resumed:
-            return (block or ""), quoting, block
-        return text, quoting, (block if block and text.endswith(block) else None)
+            return (managed or ""), quoting, managed
+        return text, quoting, (managed if managed and text.endswith(managed) else None)
 
     # -- layout ------------------------------------------------------------------------
     def _title(self) -> Text:
@@ -331,14 +331,16 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         ask_server(self)  # the server's word on a suppression, cached (tui/compliance_check.py)
         client = getattr(self.app, "client", None)
         if not self.sender and self.kind in outbox.SENDER_KINDS and self.thread_id and client is not None:
-            self.run_worker(self._learn_sender(client), group="sender", exclusive=True, exit_on_error=False)
+            self.run_worker(
+                self._learn_sender(client, self.thread_id), group="sender", exclusive=True, exit_on_error=False
+            )
 
-    async def _learn_sender(self, client: Any) -> None:
+    async def _learn_sender(self, client: Any, thread_id: str) -> None:
         """Ask for the thread's messages to show (and store) its own mailbox as From."""
         from o2d_inbox.outbox.dispatcher import learn_thread_mailbox
 
         try:
-            mailbox = await learn_thread_mailbox(self.conn, client, self.thread_id)
+            mailbox = await learn_thread_mailbox(self.conn, client, thread_id)
         except Exception:  # noqa: BLE001 - offline / odd answer: the dispatcher learns it later
             return
         if not mailbox or self._done or not self.is_attached:
@@ -593,6 +595,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         self._schedule(then)
 
     def _schedule(self, then: Then = "stay") -> None:
+        assert self.draft_id is not None  # action_send saved the form (it has content) first
         try:
             item = outbox.schedule_draft(self.conn, self.draft_id, self.undo_seconds, now=self._stamp())
         except OutboxRefused as exc:

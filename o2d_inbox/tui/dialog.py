@@ -3,6 +3,9 @@ the sidebar (whose counts it would otherwise cut)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol
+
 from textual import events
 from textual.color import Color, ColorParseError
 from textual.css.scalar import Unit
@@ -40,9 +43,15 @@ def beside_sidebar(screen) -> None:
         dialog.styles.max_width = widest
 
 
+class _Screen(Protocol):
+    """What SeeThrough needs of the screen it is mixed into."""
+
+    def call_after_refresh(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool: ...
+
+
 class SeeThrough:
     """For modal screens over the inbox (with see_through on mount): placed again after
     every resize, once the inbox under them has laid itself out for the new width."""
 
-    def on_resize(self, event: events.Resize) -> None:
+    def on_resize(self: _Screen, event: events.Resize) -> None:
         self.call_after_refresh(beside_sidebar, self)

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.render.links import links_of
@@ -25,6 +25,7 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.export_dialog import ExportDialog
 from o2d_inbox.tui.links import LinkPicker
+from o2d_inbox.tui.search import SearchSource
 from o2d_inbox.tui.stats_screen import StatsScreen
 from o2d_inbox.tui.thread_list import ThreadList, who
 
@@ -97,7 +98,8 @@ class LeadActions:
         elif isinstance(shown, View):
             view = shown
         else:  # a search: its hits, in the list's order (paged like a queue, tui/search.py)
-            ids = [t.id for t in shown.source.rows(threads.conn, shown, 0, threads.count)]
+            found = cast(SearchSource, shown)
+            ids = [t.id for t in found.source.rows(threads.conn, found, 0, threads.count)]
         host.push_screen(ExportDialog(host.conn, view=view, ids=ids, default_path=export_path(shown, host.clock())))
 
     # -- clipboard -------------------------------------------------------------------------

@@ -136,7 +136,7 @@ class Sidebar(OptionList):
             self._layout = layout
             self.set_options(options)
         try:
-            self.highlighted = self.get_option_index(highlighted)
+            self.highlighted = self.get_option_index(highlighted or current)
         except OptionDoesNotExist:  # the queue disappeared: highlight the current one
             try:
                 self.highlighted = self.get_option_index(current)

@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import DataTable, Sparkline, Static
 
 from o2d_inbox.cache.queries import View, campaign_name
@@ -94,7 +95,7 @@ class StatsScreen(ModalScreen[None]):
                 with Horizontal(id="stats-tables"):
                     with Vertical():
                         yield Static("Campaigns", classes="section", id="stats-campaigns-label")
-                        table = DataTable(id="stats-campaigns", cursor_type="row", zebra_stripes=True)
+                        table: DataTable[Text] = DataTable(id="stats-campaigns", cursor_type="row", zebra_stripes=True)
                         table.add_column("campaign", key="name", width=24)
                         table.add_column("threads", key="threads", width=7)
                         table.add_column("★ int", key="interested", width=6)
@@ -129,17 +130,16 @@ class StatsScreen(ModalScreen[None]):
         """Recompute every figure from the cache and redraw (after a sync, or on ``r``)."""
         now = self._clock()
         offset = now.astimezone().utcoffset()
-        self.stats = compute(
+        self.stats = s = compute(
             self.conn, self.stats_filter(), now=now.timestamp(), utc_offset=int(offset.total_seconds()) if offset else 0
         )
-        self._draw_title()
-        self._draw_intents()
-        self._draw_response()
-        self._draw_campaigns()
-        self._draw_mailboxes()
+        self._draw_title(s)
+        self._draw_intents(s)
+        self._draw_response(s)
+        self._draw_campaigns(s)
+        self._draw_mailboxes(s)
 
-    def _scope(self) -> str:
-        f = self.stats.filter
+    def _scope(self, f: StatsFilter) -> str:
         parts = []
         if f.intent:
             parts.append(look(None if f.intent == "unclassified" else f.intent).label)
@@ -151,19 +151,17 @@ class StatsScreen(ModalScreen[None]):
         parts.append("relevant" if f.relevant else "full feed")
         return " · ".join(safe_line(p) for p in parts)
 
-    def _draw_title(self) -> None:
-        s = self.stats
+    def _draw_title(self, s: Stats) -> None:
         window = "all time" if self.window_days is None else f"last {self.window_days} days"
         text = Text(f"{s.threads:,} threads", style="bold")
-        text.append(f" · {window} · {self._scope()}")
+        text.append(f" · {window} · {self._scope(s.filter)}")
         self.query_one("#stats-title", Static).update(text)
 
     def _colour(self, intent: str) -> Color:
         variable = look(None if intent == "unclassified" else intent).variable
         return Color.parse(self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable, "#8b949e"))
 
-    def _draw_intents(self) -> None:
-        s = self.stats
+    def _draw_intents(self, s: Stats) -> None:
         box = self.query_one("#stats-intents", Vertical)
         box.remove_children()
         days = list(s.by_day)
@@ -173,7 +171,7 @@ class StatsScreen(ModalScreen[None]):
         label += " (by latest message)"
         self.query_one("#stats-days-label", Static).update(label)
         order = sorted(s.by_intent, key=lambda i: (ORDER.index(i) if i in ORDER else len(ORDER), i))
-        rows = []
+        rows: list[Widget] = []
         for intent in order:
             found = look(None if intent == "unclassified" else intent)
             colour = self._colour(intent)
@@ -196,8 +194,9 @@ class StatsScreen(ModalScreen[None]):
             )
         box.mount_all(rows)
 
-    def _draw_response(self) -> None:
-        r = self.stats.response
+    def _draw_response(self, s: Stats) -> None:
+        r = s.response
+        assert r is not None  # compute() always measures it
         text = Text("Response time ", style="bold")
         text.append(f"median {duration(r.median_seconds)} · p90 {duration(r.p90_seconds)}")
         text.append(
@@ -212,10 +211,10 @@ class StatsScreen(ModalScreen[None]):
             text.append(f" · thread {safe_line(r.oldest_waiting_thread)}", style="dim")
         self.query_one("#stats-response", Static).update(text)
 
-    def _draw_campaigns(self) -> None:
+    def _draw_campaigns(self, s: Stats) -> None:
         table = self.query_one("#stats-campaigns", DataTable)
         table.clear()
-        campaigns = self.stats.campaigns
+        campaigns = s.campaigns
         for c in campaigns:
             table.add_row(
                 Text(fit(safe_line(c.name or c.id), 24).rstrip()),
@@ -232,10 +231,10 @@ class StatsScreen(ModalScreen[None]):
         )
         self.query_one("#stats-campaigns-label", Static).update(label)
 
-    def _draw_mailboxes(self) -> None:
+    def _draw_mailboxes(self, s: Stats) -> None:
         table = self.query_one("#stats-mailboxes", DataTable)
         table.clear()
-        ranked = sorted(self.stats.by_mailbox.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        ranked = sorted(s.by_mailbox.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
         for address, per in ranked:
             table.add_row(
                 Text(fit(safe_line(address), 30).rstrip()),

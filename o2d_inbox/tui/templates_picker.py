@@ -122,7 +122,8 @@ class TemplatePicker(SeeThrough, ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(self.choices[int(event.option.id)][1])
+        if event.option.id is not None:  # every choice's id is its index (separators have none)
+            self.dismiss(self.choices[int(event.option.id)][1])
 
     def action_down(self) -> None:
         if self.choices:

@@ -5,6 +5,7 @@ table adds CSS variables (intent colours)."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def load_theme(path: Path) -> Theme:
     return Theme(**data)
 
 
-def discover_themes(extra_dirs: list[Path] = ()) -> list[Theme]:
+def discover_themes(extra_dirs: Sequence[Path] = ()) -> list[Theme]:
     """Every readable theme file; a broken user file is skipped (the app must still start)."""
     themes = []
     for folder in [BUNDLED, *extra_dirs]:
@@ -39,7 +40,7 @@ def discover_themes(extra_dirs: list[Path] = ()) -> list[Theme]:
     return themes
 
 
-def theme_catalogue(extra_dirs: list[Path] = ()) -> tuple[dict[str, str], list[str]]:
+def theme_catalogue(extra_dirs: Sequence[Path] = ()) -> tuple[dict[str, str], list[str]]:
     """What ``theme`` in the config may name, for ``doctor``: name -> where it comes from
     (Textual's own, this package's, a user file), and one line for each user file the inbox
     skips because it cannot be loaded."""
