@@ -35,12 +35,13 @@ def number(kind: type, low: float, high: float = math.inf):
     usage errors, not values that disable what they set)."""
 
     def parse(text: str):
+        from o2d_inbox.config import out_of_range  # one range rule for flags and settings
+
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
-        if not (math.isfinite(value) and low <= value <= high):
-            span = f"from {low:g} to {high:g}" if math.isfinite(high) else f"{low:g} or more"
+        if span := out_of_range(value, low, high):
             raise argparse.ArgumentTypeError(f"must be {span}, not {text}")
         return value
 

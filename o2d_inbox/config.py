@@ -417,17 +417,25 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
 # --------------------------------------------------------------------------- values
 
 
+def out_of_range(value: float, low: float, high: float = math.inf) -> str | None:
+    """None for a finite number within [low, high], else the range as an error line says it
+    ("from 0 to 600", "0 or more"). The settings and the command line's numeric flags share it:
+    TOML and float() both accept nan and inf, and nan compares false with everything, so it
+    would pass a plain range check and then disable what it sets."""
+    if math.isfinite(value) and low <= value <= high:
+        return None
+    return f"from {low:g} to {high:g}" if math.isfinite(high) else f"{low:g} or more"
+
+
 def check_number(name: str, value: float, where: str) -> float:
-    """A numeric setting as a float, or ConfigError naming where it was set and its range.
-    TOML and float() both accept nan and inf: nan compares false with everything, so it would
-    pass a plain range check and then disable what it sets."""
+    """A numeric setting as a float, or ConfigError naming where it was set and its range."""
     low, high, unit = NUMBER_RANGES[name]
     try:
         number = float(value)
     except OverflowError:  # a TOML integer may have any number of digits
         number = math.inf
-    if not (math.isfinite(number) and low <= number <= high):
-        raise ConfigError(f"{where} must be a number from {low:g} to {high:g} ({unit}), got {_shown(value)}")
+    if span := out_of_range(number, low, high):
+        raise ConfigError(f"{where} must be a number {span} ({unit}), got {_shown(value)}")
     return number
 
 

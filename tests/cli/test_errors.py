@@ -27,21 +27,23 @@ def test_usage_error_exits_2(cli):
 
 
 @pytest.mark.parametrize(
-    "argv, flag",
+    "argv, message",
     [
-        (["outbox", "flush", "--wait", "--timeout", "nan"], "--timeout"),  # nan would wait forever
-        (["simulator", "--port", "-5"], "--port"),
-        (["simulator", "--threads", "-1"], "--threads"),
-        (["simulator", "--latency", "inf"], "--latency"),
-        (["simulator", "--fail-rate", "2"], "--fail-rate"),
+        (["outbox", "flush", "--wait", "--timeout", "nan"], "--timeout: must be 0 or more, not nan"),  # no endless wait
+        (["simulator", "--port", "-5"], "--port: must be from 0 to 65535, not -5"),
+        (["simulator", "--threads", "-1"], "--threads: must be 0 or more, not -1"),
+        (["simulator", "--latency", "inf"], "--latency: must be 0 or more, not inf"),
+        (["simulator", "--fail-rate", "2"], "--fail-rate: must be from 0 to 1, not 2"),
+        (["simulator", "--port", "x"], "--port: not an integer: 'x'"),
+        (["simulator", "--latency", "y"], "--latency: not a number: 'y'"),
     ],
 )
-def test_numbers_out_of_range_are_usage_errors(argv, flag, capsys):
+def test_numbers_out_of_range_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         climod.main(argv)
     assert info.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert f"argument {flag}: must be" in last
+    assert last.endswith(f": error: argument {message}")
 
 
 def test_bad_config_is_one_line_exit_2(home, cli):
