@@ -22,12 +22,13 @@ private (0600: prospects' addresses); without it the rows go to standard output.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+from o2d_inbox.render.text import json_line
 
 if TYPE_CHECKING:
     import sqlite3
@@ -62,7 +63,7 @@ def write_json_lines(rows: Iterable[ExportRow], out: TextIO) -> int:
 
     n = 0
     for row in rows:
-        out.write(json.dumps(dict(zip(EXPORT_COLUMNS, row.values()))) + "\n")
+        out.write(json_line(dict(zip(EXPORT_COLUMNS, row.values()))) + "\n")
         n += 1
     return n
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -57,7 +56,7 @@ from o2d_inbox.config import load_config
 from o2d_inbox.editor import EditorFailed, edit_text
 from o2d_inbox.outbox import queue as ob
 from o2d_inbox.render.table import Column, output_width, table
-from o2d_inbox.render.text import safe_line
+from o2d_inbox.render.text import json_line, safe_line
 
 RECENT_SECONDS = 24 * 3600
 
@@ -331,7 +330,7 @@ def _emit(items: list[ob.OutboxItem], as_json: bool) -> None:
     now = time.time()
     if as_json:
         for item in items:
-            print(json.dumps(item_json(item, now), ensure_ascii=False))
+            print(json_line(item_json(item, now)))
         return
     for line in table([item_cells(item, now) for item in items], _COLUMNS, output_width(sys.stdout)):
         print(line)

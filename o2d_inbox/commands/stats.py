@@ -11,7 +11,6 @@ campaigns with their reply rates, mailboxes, response times), or with --json one
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import datetime, timezone
@@ -65,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if args.json:
-        sys.stdout.write(json.dumps(stats.as_json()) + "\n")
+        from o2d_inbox.render.text import json_line
+
+        sys.stdout.write(json_line(stats.as_json()) + "\n")
     else:
         sys.stdout.write("\n".join(report(stats)) + "\n")
     return EXIT_OK

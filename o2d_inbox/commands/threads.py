@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sqlite3
 import sys
 from typing import TYPE_CHECKING, Any
@@ -169,11 +168,12 @@ def print_threads(rows: list[ThreadRow], total: int, *, as_json: bool, more: boo
     """The threads as JSON Lines or a table that fits the terminal (also `search`), then on
     stderr what was left out: "50 of 1,242 shown" (``more``: the total is a lower bound)."""
     from o2d_inbox.render.table import Column, output_width, table
+    from o2d_inbox.render.text import json_line
 
     out = sys.stdout
     if as_json:
         for row in rows:
-            out.write(json.dumps(thread_json(row)) + "\n")
+            out.write(json_line(thread_json(row)) + "\n")
     else:
         # the subject keeps 24 cells: the date goes first, then the intent
         columns = [
@@ -246,7 +246,7 @@ def body_text(m: Any) -> str:
 def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     from o2d_inbox.cache import queries
     from o2d_inbox.cache.writes import iso
-    from o2d_inbox.render.text import safe_line
+    from o2d_inbox.render.text import json_line, safe_line
 
     thread = queries.thread(conn, thread_id)
     if thread is None:
@@ -255,7 +255,7 @@ def show(conn: sqlite3.Connection, thread_id: str, *, as_json: bool) -> int:
     if as_json:
         out = thread_json(thread)
         out["messages"] = [message_json(m) for m in msgs]
-        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.write(json_line(out) + "\n")
         return EXIT_OK
     lines = [
         f"Subject: {safe_line(thread.subject_display or thread.subject) or '(no subject)'}",

@@ -17,16 +17,23 @@ What is removed, and why:
 - lone surrogates (undecodable input) become U+FFFD, so writing to the terminal never raises.
 Carriage returns become newlines (a bare CR would let a line overwrite itself), U+2028/2029
 become newlines, tabs become spaces. Accents, CJK, emoji and other normal text stay as they are.
+
+JSON output (every ``--json`` and the JSON Lines export) keeps the text whole instead:
+json_line() escapes everything outside printable ASCII as ``\\uXXXX``, which jq and every JSON
+reader decode back, so a record printed on a terminal cannot carry a C1 control, a bidi
+override or a lone surrogate (which would stop the output with an encoding error).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from rich.cells import cell_len as _rich_cell_len
 from rich.cells import split_graphemes
 
-__all__ = ["safe_line", "safe_text", "cell_len", "fit", "ELLIPSIS"]
+__all__ = ["safe_line", "safe_text", "cell_len", "fit", "json_line", "ELLIPSIS"]
 
 ELLIPSIS = "…"
 TAB_SIZE = 4
@@ -114,3 +121,8 @@ def fit(s: str, width: int) -> str:
         used += cells
         end = stop
     return s[:end] + ELLIPSIS + " " * (budget - used)
+
+
+def json_line(value: Any) -> str:
+    """One JSON Lines record (no newline), ASCII-escaped (see the module's docstring)."""
+    return json.dumps(value, ensure_ascii=True)

@@ -94,6 +94,8 @@ def test_threads_work_offline(synced):
     # the seeded hostile subjects/senders (ANSI, OSC, bidi, control chars) arrive as plain text
     everything = o2d("threads", "--limit", "1000", env=env).stdout
     assert not any(c in everything for c in "\x1b\x07\x9b\u202e")
+    as_json = o2d("threads", "--json", "--limit", "1000", env=env).stdout  # kept whole, as \u escapes
+    assert as_json.isascii() and "\\u001b" in as_json
 
 
 def test_threads_filters(synced):

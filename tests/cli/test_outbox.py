@@ -96,6 +96,20 @@ def test_reply_to_unsubscribed_is_refused_without_force(tmp_path, cli_env, capsy
     assert len(ob.list_items(conn)) == 1
 
 
+def test_outbox_json_is_ascii_escaped_like_every_json_output(tmp_path, cli_env, capsys):
+    """What the user wrote comes back whole, but as \\u escapes: printed on a terminal, a
+    pasted bidi override stays inert, as in `threads --json`."""
+    cli_env(None, tmp_path / "c.db")
+    body = "Grüße aus Köln \u202elive.exe 你好"
+    assert run("new", "--to", "lead@them.test", "--subject", "Über", "--body", body, "--from", SDR) == 0
+    capsys.readouterr()
+    assert run("outbox", "--json") == 0
+    out = capsys.readouterr().out
+    assert out.isascii() and "\\u202e" in out
+    [row] = [json.loads(line) for line in lines(out)]
+    assert (row["subject"], row["body"]) == ("Über", body)
+
+
 def test_bounce_exit_1_with_the_reason_then_retry_and_cancel(tmp_path, sim_server, cli_env, capsys):
     cache = tmp_path / "c.db"
     server = sim_server(op_step_seconds=0.01)
