@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -114,3 +116,11 @@ async def settle(pilot) -> None:
         box.cursor_blink = False
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+@asynccontextmanager
+async def running(app, size: tuple[int, int]) -> AsyncIterator[tuple]:
+    """``app`` run headless at ``size`` and settled after its first frame: (app, pilot)."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield app, pilot

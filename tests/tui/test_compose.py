@@ -21,7 +21,7 @@ from o2d_inbox.render.quote import attribution, split_quoted
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen, Sent
 from tests.seed import seed_cache
-from tests.tui.harness import FakeClock, app_with_outbox, clock, config, settle, until
+from tests.tui.harness import FakeClock, app_with_outbox, clock, config, running, settle, until
 
 SIZE = (160, 48)
 
@@ -38,10 +38,25 @@ def make(conn, **over):
     return build_app(config(undo_seconds=over.pop("undo_seconds", 5), **over), conn=conn, clock=clock, sync_every=None)
 
 
-async def test_a_draft_survives_a_restart_and_r_resumes_it(tmp_path):
+@pytest.fixture
+def inbox(cache):
+    """The inbox over the seeded cache, settled at SIZE (``over``: config fields, as for
+    make): ``async with inbox(**over) as (app, pilot)``."""
+    return lambda **over: running(make(cache, **over), SIZE)
+
+
+@pytest.fixture
+def cache_file(tmp_path):
+    """A cache file of 60 seeded threads, closed: a test opens it (again, for a restart)."""
     path = tmp_path / "cache.db"
     conn = open_db(path)
     seed_cache(conn, 60)
+    conn.close()
+    return path
+
+
+async def test_a_draft_survives_a_restart_and_r_resumes_it(cache_file):
+    conn = open_db(cache_file)
     app = make(conn)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -50,7 +65,7 @@ async def test_a_draft_survives_a_restart_and_r_resumes_it(tmp_path):
         await pilot.pause(DRAFT_SAVE_DELAY + 0.3)  # the debounced save; no esc, no send: a "crash"
     conn.close()
 
-    conn = open_db(path)
+    conn = open_db(cache_file)
     [draft] = outbox.list_items(conn)
     assert (draft.kind, draft.state, draft.thread_id) == ("reply", "draft", thread.id)
     # what the user wrote, then the prospect's last message quoted below it
@@ -76,10 +91,8 @@ async def test_a_draft_survives_a_restart_and_r_resumes_it(tmp_path):
     conn.close()
 
 
-async def test_an_untouched_compose_leaves_nothing_and_an_emptied_draft_is_discarded(cache):
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_an_untouched_compose_leaves_nothing_and_an_emptied_draft_is_discarded(cache, inbox):
+    async with inbox() as (app, pilot):
         await pilot.press("r", "escape")
         await pilot.pause()
         assert outbox.list_items(cache) == []
@@ -92,10 +105,8 @@ async def test_an_untouched_compose_leaves_nothing_and_an_emptied_draft_is_disca
         assert outbox.get(cache, draft.id).state == "cancelled"
 
 
-async def test_unsubscribed_prospect_asks_before_sending(cache):
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_unsubscribed_prospect_asks_before_sending(cache, inbox):
+    async with inbox() as (app, pilot):
         app.action_show_queue("intent:unsubscribe")
         await settle(pilot)
         thread = app.shown_thread
@@ -117,10 +128,8 @@ async def test_unsubscribed_prospect_asks_before_sending(cache):
         assert (item.state, item.thread_id, item.payload["bodyText"]) == ("scheduled", thread.id, "One last note")
 
 
-async def test_forward_and_new_need_a_recipient_and_use_the_chosen_mailbox(cache):
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_forward_and_new_need_a_recipient_and_use_the_chosen_mailbox(cache, inbox):
+    async with inbox() as (app, pilot):
         thread = app.shown_thread
         await pilot.press("f")
         await pilot.pause()
@@ -158,16 +167,14 @@ async def test_forward_and_new_need_a_recipient_and_use_the_chosen_mailbox(cache
         assert new.payload["bodyHtml"] == "<p>Short note.</p>"
 
 
-async def test_ctrl_e_hands_the_text_to_the_editor(cache, tmp_path, monkeypatch):
+async def test_ctrl_e_hands_the_text_to_the_editor(cache, tmp_path, monkeypatch, inbox):
     script = tmp_path / "editor.py"
     script.write_text(
         "import sys\np = sys.argv[1]\ntext = open(p).read()\n"
         "open(p, 'w').write(text.upper() + '\\n-- sent from my editor\\n')\n"
     )
     monkeypatch.setenv("VISUAL", f"{sys.executable} {script}")
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with inbox() as (app, pilot):
         monkeypatch.setattr(app, "suspend", contextlib.nullcontext)  # headless: nothing to hand over
         await pilot.press("r", *"draft text")
         await pilot.press("ctrl+e")
@@ -221,9 +228,8 @@ def _screen_lines(app) -> list[str]:
     return lines
 
 
-async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
-    conn = open_db(tmp_path / "cache.db")
-    seed_cache(conn, 60)
+async def test_the_sidebar_counts_stay_whole_while_compose_is_open(cache_file):
+    conn = open_db(cache_file)
     app = make(conn)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -250,10 +256,8 @@ def type_burst(app, keys) -> None:
         app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
-async def test_a_quick_tab_moves_to_the_next_field_before_the_next_keys(cache):
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_a_quick_tab_moves_to_the_next_field_before_the_next_keys(inbox):
+    async with inbox() as (app, pilot):
         await pilot.press("c")
         await settle(pilot)
         screen = app.screen
@@ -291,12 +295,11 @@ async def open_thread(app, pilot, thread) -> None:
     assert app.shown_thread.id == thread.id
 
 
-async def test_the_prospects_message_stays_visible_and_ctrl_o_hides_it(cache):
+async def test_the_prospects_message_stays_visible_and_ctrl_o_hides_it(cache, inbox):
     thread = incoming_thread(cache)
     last = [m for m in queries.messages(cache, thread.id) if m.is_incoming][-1]
     new_part = split_quoted(last.body_text)[0]
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
+    async with inbox() as (app, pilot):
         await open_thread(app, pilot, thread)
         await pilot.press("r")
         await settle(pilot)
@@ -349,10 +352,9 @@ async def test_the_server_receives_the_reply_with_the_prospects_message_quoted_b
         await pilot.pause(0.05)
 
 
-async def test_a_resumed_draft_shows_only_what_was_written_and_sends_one_quote(cache):
+async def test_a_resumed_draft_shows_only_what_was_written_and_sends_one_quote(cache, inbox):
     thread = incoming_thread(cache)
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
+    async with inbox() as (app, pilot):
         await open_thread(app, pilot, thread)
         await pilot.press("r", *"First try", "escape")
         await settle(pilot)
@@ -378,13 +380,11 @@ def write_signatures(config_home, files: dict[str, str]) -> None:
         (folder / name).write_text(text)
 
 
-async def test_the_mailbox_signature_goes_below_and_swaps_with_from(cache, config_home):
+async def test_the_mailbox_signature_goes_below_and_swaps_with_from(config_home, inbox):
     write_signatures(
         config_home, {"default.txt": "Best,\n{sender_name}", "amy@growthlane.co.txt": "Cheers,\nAmy · Growth Lane"}
     )
-    app = make(cache, from_mailbox="john@cooloutreach.io")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with inbox(from_mailbox="john@cooloutreach.io") as (app, pilot):
         await pilot.press("c")
         await settle(pilot)
         screen = app.screen
@@ -405,11 +405,9 @@ async def test_the_mailbox_signature_goes_below_and_swaps_with_from(cache, confi
         await settle(pilot)
 
 
-async def test_an_untouched_compose_with_a_signature_leaves_no_draft(cache, config_home):
+async def test_an_untouched_compose_with_a_signature_leaves_no_draft(cache, config_home, inbox):
     write_signatures(config_home, {"default.txt": "-- \nJohn"})
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with inbox() as (app, pilot):
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one(TextArea).text == "\n\n-- \nJohn"
@@ -424,10 +422,8 @@ async def test_an_untouched_compose_with_a_signature_leaves_no_draft(cache, conf
 # --- merge fields ----------------------------------------------------------------------------
 
 
-async def test_unfilled_merge_fields_are_shown_and_never_sent(cache):
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_unfilled_merge_fields_are_shown_and_never_sent(cache, inbox):
+    async with inbox() as (app, pilot):
         await pilot.press("r")
         await settle(pilot)
         screen = app.screen
@@ -457,12 +453,10 @@ async def test_unfilled_merge_fields_are_shown_and_never_sent(cache):
 
 
 @pytest.mark.parametrize("key, then", [("ctrl+s", "stay"), ("ctrl+n", "next"), ("ctrl+d", "done")])
-async def test_send_keys_return_what_to_do_next(cache, key, then):
+async def test_send_keys_return_what_to_do_next(cache, key, then, inbox):
     thread = incoming_thread(cache)
-    app = make(cache)
     results: list = []
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with inbox() as (app, pilot):
         app.push_screen(ComposeScreen(cache, "reply", thread=thread, undo_seconds=5), results.append)
         await settle(pilot)
         await pilot.press(*"On it", key)
@@ -473,11 +467,9 @@ async def test_send_keys_return_what_to_do_next(cache, key, then):
     assert sent.item.state == "scheduled" and sent.item.thread_id == thread.id
 
 
-async def test_send_and_done_on_a_new_message_stays(cache):
-    app = make(cache, from_mailbox="john@cooloutreach.io")
+async def test_send_and_done_on_a_new_message_stays(cache, inbox):
     results: list = []
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with inbox(from_mailbox="john@cooloutreach.io") as (app, pilot):
         app.push_screen(ComposeScreen(cache, "new", default_from="john@cooloutreach.io"), results.append)
         await settle(pilot)
         await pilot.press(*"lead@them.test", "tab", *"Hello", "tab", *"Short note.", "ctrl+d")
@@ -486,10 +478,8 @@ async def test_send_and_done_on_a_new_message_stays(cache):
     assert sent.then == "stay" and sent.item.kind == "new"
 
 
-async def test_an_unsubscribed_prospect_is_named_as_soon_as_compose_opens(cache):
-    app = make(cache)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+async def test_an_unsubscribed_prospect_is_named_as_soon_as_compose_opens(inbox):
+    async with inbox() as (app, pilot):
         app.action_show_queue("intent:unsubscribe")
         await settle(pilot)
         thread = app.shown_thread

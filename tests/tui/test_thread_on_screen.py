@@ -12,9 +12,16 @@ import re
 import pytest
 
 from o2d_inbox.cache import local
-from tests.tui.harness import app_with_outbox, notices, settle
+from tests.tui.harness import app_with_outbox, notices, running, settle
 
 SIZES = [(80, 24), (120, 40), (160, 48)]
+
+
+@pytest.fixture
+def inbox(cache):
+    """The inbox over the seeded cache, settled at the size given (an undo window of 10 s):
+    ``async with inbox(size) as (app, pilot)``."""
+    return lambda size: running(app_with_outbox(cache, undo_seconds=10), size)
 
 
 def give_conversation(conn, thread_id: str, word: str, lines: int = 120) -> None:
@@ -31,6 +38,18 @@ def give_conversation(conn, thread_id: str, word: str, lines: int = 120) -> None
     conn.execute("UPDATE threads SET message_count = 1, messages_fetched_count = 1 WHERE id = ?", (thread_id,))
 
 
+async def read_the_first_of_two(app, pilot, conn):
+    """The first two threads of the list get long bodies (FIRST, SECOND); enter opens the
+    first in the reader. Returns their rows."""
+    first, second = app.threads.row(0), app.threads.row(1)
+    give_conversation(conn, first.id, "FIRST")
+    give_conversation(conn, second.id, "SECOND")
+    app.threads.load(keep_anchor=True)
+    await pilot.press("enter")
+    await settle(pilot)
+    return first, second
+
+
 def body_words(app) -> set[str]:
     """The words the pane's body lines name (FIRST, SECOND)."""
     return {m.group(1) for line in app.pane.text_lines for m in [re.search(r"(FIRST|SECOND) line", line)] if m}
@@ -42,15 +61,9 @@ def done(conn, thread_id: str) -> bool:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_space_in_the_reader_pages_down_and_e_acts_on_the_thread_read(cache, size):
-    app = app_with_outbox(cache, undo_seconds=10)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        first, second = app.threads.row(0), app.threads.row(1)
-        give_conversation(cache, first.id, "FIRST")
-        app.threads.load(keep_anchor=True)
-        await pilot.press("enter")
-        await settle(pilot)
+async def test_space_in_the_reader_pages_down_and_e_acts_on_the_thread_read(cache, inbox, size):
+    async with inbox(size) as (app, pilot):
+        first, second = await read_the_first_of_two(app, pilot, cache)
         assert app.focused is app.pane and body_words(app) == {"FIRST"}
         top = app.pane.scroll_y
         await pilot.press("space")
@@ -65,10 +78,8 @@ async def test_space_in_the_reader_pages_down_and_e_acts_on_the_thread_read(cach
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_an_action_on_a_selection_says_how_many_threads_it_touches(cache, size):
-    app = app_with_outbox(cache, undo_seconds=10)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+async def test_an_action_on_a_selection_says_how_many_threads_it_touches(cache, inbox, size):
+    async with inbox(size) as (app, pilot):
         rows = [app.threads.row(i) for i in range(4)]
         await pilot.press("space", "space", "space")  # the cursor steps down as it selects
         await settle(pilot)
@@ -86,18 +97,11 @@ async def test_an_action_on_a_selection_says_how_many_threads_it_touches(cache, 
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-async def test_the_reader_shows_the_highlighted_thread_and_r_replies_to_it(cache, size):
+async def test_the_reader_shows_the_highlighted_thread_and_r_replies_to_it(cache, inbox, size):
     from o2d_inbox.tui.compose import ComposeScreen
 
-    app = app_with_outbox(cache, undo_seconds=10)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        first, second = app.threads.row(0), app.threads.row(1)
-        give_conversation(cache, first.id, "FIRST")
-        give_conversation(cache, second.id, "SECOND")
-        app.threads.load(keep_anchor=True)
-        await pilot.press("enter")
-        await settle(pilot)
+    async with inbox(size) as (app, pilot):
+        first, second = await read_the_first_of_two(app, pilot, cache)
         assert body_words(app) == {"FIRST"}
         await pilot.press("escape", "j", "enter")
         await settle(pilot)
@@ -108,10 +112,8 @@ async def test_the_reader_shows_the_highlighted_thread_and_r_replies_to_it(cache
         assert isinstance(app.screen, ComposeScreen) and app.screen.thread.id == second.id
 
 
-async def test_a_selection_ends_with_its_queue_and_the_header_says_so(cache):
-    app = app_with_outbox(cache, undo_seconds=10)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+async def test_a_selection_ends_with_its_queue_and_the_header_says_so(inbox):
+    async with inbox((160, 48)) as (app, pilot):
         await pilot.press("space", "space")
         await settle(pilot)
         assert "2 selected" in app.query_one("#header").left
