@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS, LOCAL_OPEN_SQL
+from o2d_inbox.render.dates import parse_time
 
 KINDS = ("all", "needs", "intent", "mailbox", "campaign", "done", "snoozed")
 UNCLASSIFIED = "unclassified"
@@ -196,15 +197,11 @@ class MessageRow:
 
 
 def _parse_date(text: str | None, ts: int | None = None) -> datetime | None:
-    if text:
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
-    if ts:
+    """The stored ISO time, else the epoch seconds beside it (0: unknown)."""
+    parsed = parse_time(text)
+    if parsed is None and ts:
         return datetime.fromtimestamp(ts, timezone.utc)
-    return None
+    return parsed
 
 
 def _json_list(text: str | None) -> list[str]:

@@ -240,13 +240,14 @@ COUNTS_BY_WRITER_KEY = "counts_by_writer"
 _TRIGGERS_ON = f"NOT EXISTS (SELECT 1 FROM sync_state WHERE key = '{COUNTS_BY_WRITER_KEY}')"
 
 
-def _counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
-    # No GROUP BY (a sorter per row; measured in benchmarks/bench_sync.py): an UPDATE's -OLD
-    # and +NEW rows for the same view are two upserts of the same view_counts row, which nets
-    # out the same.
-    cond = f"WHEN {_TRIGGERS_ON}" + (f" AND ({when})" if when else "")
+def _view_counts_trigger(name: str, event: str, when: str, rows: str) -> str:
+    """A trigger adding the signed (kind, key, rel, n) ``rows`` to view_counts.
+
+    No GROUP BY (a sorter per row; measured in benchmarks/bench_sync.py): an UPDATE's -OLD
+    and +NEW rows for the same view are two upserts of the same view_counts row, which nets
+    out the same."""
     return f"""
-        CREATE TRIGGER IF NOT EXISTS trg_view_counts_{suffix} AFTER {event} ON threads {cond}
+        CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON threads WHEN {when}
         BEGIN
             INSERT INTO view_counts (kind, key, relevant_count, full_count)
             SELECT kind, key, rel, n FROM ({rows}) WHERE true
@@ -255,6 +256,11 @@ def _counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
                 full_count = full_count + excluded.full_count;
         END
     """
+
+
+def _counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
+    cond = _TRIGGERS_ON + (f" AND ({when})" if when else "")
+    return _view_counts_trigger(f"trg_view_counts_{suffix}", event, cond, rows)
 
 
 _COUNTED_CHANGE = (
@@ -294,16 +300,7 @@ def _local_rows(row: str, sign: int) -> str:
 
 
 def _local_counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
-    return f"""
-        CREATE TRIGGER IF NOT EXISTS trg_local_counts_{suffix} AFTER {event} ON threads WHEN {when}
-        BEGIN
-            INSERT INTO view_counts (kind, key, relevant_count, full_count)
-            SELECT kind, key, rel, n FROM ({rows}) WHERE true
-            ON CONFLICT (kind, key) DO UPDATE SET
-                relevant_count = relevant_count + excluded.relevant_count,
-                full_count = full_count + excluded.full_count;
-        END
-    """
+    return _view_counts_trigger(f"trg_local_counts_{suffix}", event, when, rows)
 
 
 _GREW = "(NEW.message_count > OLD.message_count OR NEW.last_ts > OLD.last_ts)"

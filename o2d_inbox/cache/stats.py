@@ -42,6 +42,7 @@ from typing import Any
 
 from o2d_inbox.cache.queries import UNCLASSIFIED, View
 from o2d_inbox.cache.schema import LOCAL_OPEN_SQL
+from o2d_inbox.render.dates import parse_time
 
 NO_CAMPAIGN = "none"  # by_campaign's key for threads of no campaign (and --campaign none)
 POSITIVE = "interested"
@@ -446,15 +447,8 @@ def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int)
 
 
 def _age(fetched_at: str | None, now: int) -> int | None:
-    if not fetched_at:
-        return None
-    try:
-        when = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0, now - int(when.timestamp()))
+    when = parse_time(fetched_at)
+    return None if when is None else max(0, now - int(when.timestamp()))
 
 
 # --- campaign stats (written by sync/campaign_stats.py) -----------------------------------------
