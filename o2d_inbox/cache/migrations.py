@@ -5,7 +5,7 @@ o2d-inbox (``PRAGMA user_version`` below SCHEMA_VERSION) runs the steps it has n
 in one transaction. Steps are history: never edit a shipped one; append a step and change
 schema.py to match (a test checks that an upgraded cache and a new one have the same tables,
 columns, indexes, views and triggers). Some steps undo earlier ones: 3 replaces the counts
-triggers of 2, 5 the search index of 4, 8 two indexes of 6, and 9 drops two of 1's.
+triggers of 2, 5 the search index of 4, 8 two indexes of 6, 9 drops two of 1's and 14 one of 12's.
 
 Steps refer to schema.py for what is still current and keep their own text for what is not.
 """
@@ -27,6 +27,8 @@ from o2d_inbox.cache.schema import (
     SCHEMA_VERSION,
     SEARCH,
     SEARCH_REBUILD,
+    STATS_RECOUNT_SQL,
+    STATS_TRIGGERS,
     TABLES,
     create_schema,
     view_rows,
@@ -249,10 +251,9 @@ MIGRATIONS: list[Step] = [
     [_clamp_stored_times],
     # 12: reply stats (cache/stats.py): their indexes, and campaign_stats
     [
-        *(
-            INDEXES[i]
-            for i in ("ix_threads_stats_day", "ix_threads_stats_mix", "ix_messages_incoming", "ix_messages_outgoing")
-        ),
+        *(INDEXES[i] for i in ("ix_threads_stats_day", "ix_messages_incoming", "ix_messages_outgoing")),
+        # dropped by 14 (stats_days replaced it)
+        "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads (campaign_id, mailbox, reply_intent, relevant, last_ts)",
         TABLES["campaign_stats"],
     ],
     # 13: Needs reply means "a reply from me": its index is grouped by intent; notes searchable
@@ -260,6 +261,16 @@ MIGRATIONS: list[Step] = [
         "DROP INDEX IF EXISTS ix_threads_needs_open",
         INDEXES["ix_threads_needs_open"],
         INDEXES["ix_threads_noted"],
+    ],
+    # 14: all-time stats without counting every index entry: threads per day and bucket kept by
+    # triggers (filled from the threads cached so far); the oldest waiting reply per bucket by
+    # a seek; the bucket index of 12 is read by nothing any more
+    [
+        TABLES["stats_days"],
+        STATS_RECOUNT_SQL,
+        *STATS_TRIGGERS,
+        "DROP INDEX IF EXISTS ix_threads_stats_mix",
+        INDEXES["ix_threads_stats_waiting"],
     ],
 ]
 

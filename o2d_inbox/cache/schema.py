@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 
 #: The cache format this schema is (the number of migrations.MIGRATIONS).
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # --- tables ----------------------------------------------------------------------------------
 
@@ -136,6 +136,22 @@ TABLES: dict[str, str] = {
             checked_at REAL NOT NULL
         )
         """,
+    # Threads per UTC day of their latest message and (campaign, mailbox, intent, relevance),
+    # kept exact by the stats triggers below: the reply stats (cache/stats.py) sum these
+    # (tens of thousands of rows at 1,000,000 threads) instead of counting index entries.
+    # '' stands for NULL (no campaign, mailbox unknown, unclassified): a primary key column
+    # cannot be NULL. Buckets left at 0 threads stay (a later thread may fill them again).
+    "stats_days": """
+        CREATE TABLE IF NOT EXISTS stats_days (
+            campaign_id TEXT NOT NULL,
+            mailbox TEXT NOT NULL,
+            reply_intent TEXT NOT NULL,
+            relevant INTEGER NOT NULL,
+            day INTEGER NOT NULL,           -- last_ts / 86400
+            threads INTEGER NOT NULL,
+            PRIMARY KEY (campaign_id, mailbox, reply_intent, relevant, day)
+        ) WITHOUT ROWID
+        """,
     # GET /campaigns/{id}/stats as last fetched (sync/campaign_stats.py), so rates work offline.
     "campaign_stats": """
         CREATE TABLE IF NOT EXISTS campaign_stats (
@@ -172,10 +188,10 @@ LOCAL_HIDING_KINDS = ("needs", "intent")
 # Each list is a range of one index, newest first (``relevant`` first: the Relevant view is
 # the default). The open queues (needs reply, by intent) are partial indexes that also cover
 # their queries: SQLite 3.40 does not count a partial index's own WHERE columns as covered.
-# Reply stats (cache/stats.py) count index ranges, never GROUP BY over rows (a sorter over
-# 1,000,000 rows took seconds): by intent and day on ix_threads_stats_day, by campaign x
-# mailbox x intent on ix_threads_stats_mix; the partial message indexes find the prospects'
-# newest replies and, for each, our next message (one seek).
+# Reply stats (cache/stats.py) sum stats_days and count index ranges, never GROUP BY over
+# rows (a sorter over 1,000,000 rows took seconds): by intent and day on ix_threads_stats_day,
+# the oldest waiting reply on ix_threads_stats_waiting; the partial message indexes find the
+# prospects' newest replies and, for each, our next message (one seek).
 
 INDEXES: dict[str, str] = {
     "ix_threads_all": "CREATE INDEX IF NOT EXISTS ix_threads_all ON threads (relevant, last_ts DESC, id DESC)",
@@ -206,8 +222,9 @@ INDEXES: dict[str, str] = {
     "WHERE local_snoozed_until IS NOT NULL",
     "ix_threads_stats_day": "CREATE INDEX IF NOT EXISTS ix_threads_stats_day ON threads "
     "(reply_intent, last_ts, campaign_id, mailbox, relevant)",
-    "ix_threads_stats_mix": "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads "
-    "(campaign_id, mailbox, reply_intent, relevant, last_ts)",
+    # The oldest waiting reply of each (campaign, mailbox, intent, relevance): one seek each.
+    "ix_threads_stats_waiting": "CREATE INDEX IF NOT EXISTS ix_threads_stats_waiting ON threads "
+    f"(campaign_id, mailbox, reply_intent, relevant, last_ts, id) WHERE needs_reply = 1 AND {LOCAL_OPEN_SQL}",
     "ix_messages_incoming": "CREATE INDEX IF NOT EXISTS ix_messages_incoming "
     "ON messages (ts, thread_id) WHERE is_incoming = 1",
     "ix_messages_outgoing": "CREATE INDEX IF NOT EXISTS ix_messages_outgoing "
@@ -320,6 +337,42 @@ LOCAL_TRIGGERS = [
     f"ON threads WHEN {_GREW} AND NEW.needs_reply = 1 AND {_put_away('NEW')} BEGIN "
     "UPDATE threads SET local_done = 0, local_snoozed_until = NULL WHERE id = NEW.id; END",
 ]
+
+# --- stats_days triggers ------------------------------------------------------------------
+# Always on, whoever writes (the sync's own view_counts deltas do not cover them): one upsert
+# per inserted or deleted thread, two per update that moves a thread to another bucket, none
+# for the other updates.
+
+_STATS_BUCKET = ("campaign_id", "mailbox", "reply_intent", "relevant", "day")
+
+
+def _stats_key(row: str) -> str:
+    return (
+        f"coalesce({row}.campaign_id, ''), coalesce({row}.mailbox, ''), coalesce({row}.reply_intent, ''), "
+        f"{row}.relevant, {row}.last_ts / 86400"
+    )
+
+
+def _stats_upsert(row: str, sign: str) -> str:
+    return (
+        f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) VALUES ({_stats_key(row)}, {sign}1) "
+        f"ON CONFLICT ({', '.join(_STATS_BUCKET)}) DO UPDATE SET threads = threads + excluded.threads;"
+    )
+
+
+STATS_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_ins AFTER INSERT ON threads BEGIN {_stats_upsert('NEW', '+')} END",
+    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_del AFTER DELETE ON threads BEGIN {_stats_upsert('OLD', '-')} END",
+    "CREATE TRIGGER IF NOT EXISTS trg_stats_days_upd AFTER UPDATE OF campaign_id, mailbox, reply_intent, relevant, "
+    f"last_ts ON threads WHEN ({_stats_key('OLD')}) IS NOT ({_stats_key('NEW')}) BEGIN "
+    f"{_stats_upsert('OLD', '-')} {_stats_upsert('NEW', '+')} END",
+]
+
+#: stats_days recomputed from scratch (run after DELETE FROM stats_days).
+STATS_RECOUNT_SQL = (
+    f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) "
+    f"SELECT {_stats_key('threads')}, count(*) FROM threads GROUP BY 1, 2, 3, 4, 5"
+)
 
 #: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM
 #: view_counts). 'needs' and 'intent' leave put-away threads out.
@@ -538,7 +591,14 @@ SEARCH_REBUILD = [f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')" for fts in ("s
 
 #: The whole schema, in the order a new cache is created (the triggers in the order an
 #: upgraded cache has them).
-SCHEMA: list[str] = [*TABLES.values(), *INDEXES.values(), *COUNT_TRIGGERS, *SEARCH, *LOCAL_TRIGGERS]
+SCHEMA: list[str] = [
+    *TABLES.values(),
+    *INDEXES.values(),
+    *COUNT_TRIGGERS,
+    *SEARCH,
+    *LOCAL_TRIGGERS,
+    *STATS_TRIGGERS,
+]
 
 
 def create_schema(conn: sqlite3.Connection) -> None:

@@ -50,7 +50,7 @@ MAX_DAYS = 366  # by_day covers the window, at most this many days back from tod
 RESPONSE_SAMPLE = 5000  # response figures: the newest prospect replies of the window, at most
 DAY = 86400
 _EPOCH = date(1970, 1, 1)
-_MIX = "ix_threads_stats_mix"
+_WAITING = "ix_threads_stats_waiting"
 _DAY = "ix_threads_stats_day"
 
 
@@ -222,15 +222,17 @@ def _by(conn: sqlite3.Connection, index: str) -> str:
 # --- the combinations present (a loose index scan) --------------------------------------------
 
 
-def _distinct(conn: sqlite3.Connection, column: str, fixed: list[tuple[str, str | None]], by: str) -> list:
-    """Distinct values of ``column`` among threads whose earlier index columns are ``fixed``,
-    by one seek per value (min over the index range; NULL checked on its own)."""
-    terms, params = [], []
+def _distinct(
+    conn: sqlite3.Connection, column: str, fixed: list[tuple[str, str | None]], by: str, where: str = "1"
+) -> list:
+    """Distinct values of ``column`` among threads matching ``where`` whose earlier index
+    columns are ``fixed``, by one seek per value (min over the index range; NULL checked on its own)."""
+    terms, params = [where], []
     for col, value in fixed:
         t, p = _eq(col, value)
         terms.append(t)
         params += p
-    where = " AND ".join(terms) or "1"
+    where = " AND ".join(terms)
     found: list = []
     if conn.execute(f"SELECT 1 FROM threads {by} WHERE {where} AND {column} IS NULL LIMIT 1", params).fetchone():
         found.append(None)
@@ -243,47 +245,87 @@ def _distinct(conn: sqlite3.Connection, column: str, fixed: list[tuple[str, str 
     return found
 
 
-def _combos(conn: sqlite3.Connection, f: StatsFilter) -> list[tuple[str | None, str | None, str | None]]:
-    """(campaign_id, mailbox, reply_intent) combinations present, narrowed by the filters."""
-    by = _by(conn, _MIX)
+def _combos(
+    conn: sqlite3.Connection, f: StatsFilter, by: str, where: str
+) -> list[tuple[str | None, str | None, str | None]]:
+    """(campaign_id, mailbox, reply_intent) combinations present among threads matching
+    ``where``, narrowed by the filters, on an index led by those three columns."""
     if f.campaign is not None:
         campaigns = [None if f.campaign == NO_CAMPAIGN else f.campaign]
     else:
-        campaigns = _distinct(conn, "campaign_id", [], by)
+        campaigns = _distinct(conn, "campaign_id", [], by, where)
     out = []
     for c in campaigns:
-        mailboxes = [f.mailbox] if f.mailbox is not None else _distinct(conn, "mailbox", [("campaign_id", c)], by)
+        if f.mailbox is not None:
+            mailboxes = [f.mailbox]
+        else:
+            mailboxes = _distinct(conn, "mailbox", [("campaign_id", c)], by, where)
         for m in mailboxes:
             if f.intent is not None:
                 intents = [None if f.intent == UNCLASSIFIED else f.intent]
             else:
-                intents = _distinct(conn, "reply_intent", [("campaign_id", c), ("mailbox", m)], by)
+                intents = _distinct(conn, "reply_intent", [("campaign_id", c), ("mailbox", m)], by, where)
             out += [(c, m, i) for i in intents]
     return out
 
 
-def _combo_count(
-    conn: sqlite3.Connection,
-    combo: tuple[str | None, str | None, str | None],
-    relevant: bool,
-    since: int | None,
-    by: str,
-) -> int:
-    terms, params = [], []
-    for col, value in zip(("campaign_id", "mailbox", "reply_intent"), combo):
-        t, p = _eq(col, value)
-        terms.append(t)
-        params += p
-    # relevant sits between the combination and last_ts in the index: a window needs it fixed
-    # (IN (0, 1): two seeks) to be a range; without a window the no-op IN only costs (~100 ns a row).
-    if relevant:
+# --- threads per bucket: stats_days, and the index for a window's first partial day -------------
+
+
+def _bucket(value: str) -> str | None:
+    return value if value != "" else None  # stats_days keeps NULL as ''
+
+
+def _bucket_terms(f: StatsFilter) -> tuple[list[str], list]:
+    """WHERE terms (and parameters) of the filters other than the window, on stats_days."""
+    terms, params = ["1"], []
+    for column, value, null in (
+        ("campaign_id", f.campaign, NO_CAMPAIGN),
+        ("mailbox", f.mailbox, None),
+        ("reply_intent", f.intent, UNCLASSIFIED),
+    ):
+        if value is not None:
+            terms.append(f"{column} = ?")
+            params.append("" if value == null else value)
+    if f.relevant:
         terms.append("relevant = 1")
-    elif since is not None:
-        terms.append("relevant IN (0, 1)")
-    if since is not None:
-        terms.append("last_ts >= ?")
-        params.append(since)
-    return conn.execute(f"SELECT count(*) FROM threads {by} WHERE {' AND '.join(terms)}", params).fetchone()[0]
+    return terms, params
+
+
+def _mix(conn: sqlite3.Connection, f: StatsFilter) -> dict[tuple[str | None, str | None, str | None], int]:
+    """Threads in the window and filters per (campaign_id, mailbox, reply_intent).
+
+    Whole UTC days are stats_days' sums; a window starting within a day counts the rest of
+    that day on ``ix_threads_stats_day``, one covering range per intent."""
+    terms, params = _bucket_terms(f)
+    first_day = None
+    if f.since is not None:
+        first_day = -(-f.since // DAY)
+        terms.append("day >= ?")
+        params.append(first_day)
+    counts: dict[tuple[str | None, str | None, str | None], int] = {}
+    for c, m, i, n in conn.execute(
+        "SELECT campaign_id, mailbox, reply_intent, sum(threads) FROM stats_days "
+        f"WHERE {' AND '.join(terms)} GROUP BY campaign_id, mailbox, reply_intent",
+        params,
+    ):
+        if n:
+            counts[(_bucket(c), _bucket(m), _bucket(i))] = n
+    if first_day is not None and f.since < first_day * DAY:
+        by = _by(conn, _DAY)
+        terms, params = _filter_terms(f)
+        intents = (
+            [None if f.intent == UNCLASSIFIED else f.intent] if f.intent else _distinct(conn, "reply_intent", [], by)
+        )
+        for i in intents:
+            t, p = _eq("reply_intent", i)
+            for c, m, n in conn.execute(
+                f"SELECT campaign_id, mailbox, count(*) FROM threads {by} WHERE {t} AND last_ts >= ? "
+                f"AND last_ts < ? AND {' AND '.join(terms)} GROUP BY campaign_id, mailbox",
+                p + [f.since, first_day * DAY] + params,
+            ):
+                counts[(c, m, i)] = counts.get((c, m, i), 0) + n
+    return counts
 
 
 # --- the figures ------------------------------------------------------------------------------
@@ -292,12 +334,7 @@ def _combo_count(
 def compute(conn: sqlite3.Connection, f: StatsFilter, *, now: float, utc_offset: int = 0) -> Stats:
     """Every figure of the stats screen for the threads ``f`` selects, as of ``now``."""
     stats = Stats(filter=f, now=int(now), utc_offset=int(utc_offset))
-    by = _by(conn, _MIX)
-    counts: dict[tuple, int] = {}
-    for combo in _combos(conn, f):
-        n = _combo_count(conn, combo, f.relevant, f.since, by)
-        if n:
-            counts[combo] = n
+    counts = _mix(conn, f)
     for (c, m, i), n in counts.items():
         intent = _intent_key(i)
         stats.threads += n
@@ -396,19 +433,28 @@ def _response(conn: sqlite3.Connection, f: StatsFilter, now: int) -> Response:
 
 
 def _oldest_waiting(conn: sqlite3.Connection, f: StatsFilter) -> tuple[str, int] | None:
-    """(thread id, last_ts) of the head of the Needs-reply queue under the filters."""
-    terms, params = _filter_terms(StatsFilter(campaign=f.campaign, mailbox=f.mailbox, intent=f.intent))
-    # relevance: one ordered range per value, below
-    by = _by(conn, "ix_threads_needs_open")
-    best: tuple[str, int] | None = None
-    for relevant in (1,) if f.relevant else (1, 0):
-        where = " AND ".join(["needs_reply = 1", "relevant = ?", LOCAL_OPEN_SQL] + terms)
-        row = conn.execute(
-            f"SELECT id, last_ts FROM threads {by} WHERE {where} ORDER BY last_ts, id LIMIT 1", [relevant] + params
-        ).fetchone()
-        if row is not None and (best is None or row[1] < best[1]):
-            best = (row[0], row[1])
-    return best
+    """(thread id, last_ts) of the head of the Needs-reply queue under the filters: the
+    oldest of each (campaign, mailbox, intent, relevance) present, one seek each on
+    ``ix_threads_stats_waiting`` (on the queue's own index a campaign or mailbox filter read
+    every waiting thread's row)."""
+    by = _by(conn, _WAITING)
+    waiting = f"needs_reply = 1 AND {LOCAL_OPEN_SQL}"  # literal: the partial index's WHERE
+    best: tuple[int, int, str] | None = None  # (last_ts, relevant first, id): the queue's order
+    for combo in _combos(conn, f, by, waiting):
+        terms, params = [waiting], []
+        for col, value in zip(("campaign_id", "mailbox", "reply_intent"), combo):
+            t, p = _eq(col, value)
+            terms.append(t)
+            params += p
+        for relevant in (1,) if f.relevant else (1, 0):
+            row = conn.execute(
+                f"SELECT id, last_ts FROM threads {by} WHERE {' AND '.join(terms)} AND relevant = ? "
+                "ORDER BY last_ts, id LIMIT 1",
+                params + [relevant],
+            ).fetchone()
+            if row is not None and (best is None or (row[1], 1 - relevant, row[0]) < best):
+                best = (row[1], 1 - relevant, row[0])
+    return (best[2], best[0]) if best else None
 
 
 def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int) -> list[CampaignFigures]:
@@ -420,14 +466,13 @@ def _campaigns(conn: sqlite3.Connection, f: StatsFilter, stats: Stats, now: int)
     ids = [c for c in stats.by_campaign if c != NO_CAMPAIGN]
     if f.campaign is None:
         ids += [c for c in cached if c not in stats.by_campaign]
-    by = _by(conn, _MIX)
     out = []
     for cid in ids:
         # all time, every mailbox: the numerator of the rate the server's sends are the denominator of
-        interested = sum(
-            _combo_count(conn, (cid, m, POSITIVE), False, None, by)
-            for m in _distinct(conn, "mailbox", [("campaign_id", cid)], by)
-        )
+        interested = conn.execute(
+            "SELECT coalesce(sum(threads), 0) FROM stats_days WHERE campaign_id = ? AND reply_intent = ?",
+            (cid, POSITIVE),
+        ).fetchone()[0]
         row = cached.get(cid)
         fetched = row[3] if row else None
         out.append(
