@@ -253,7 +253,8 @@ MIGRATIONS: list[Step] = [
     [
         *(INDEXES[i] for i in ("ix_threads_stats_day", "ix_messages_incoming", "ix_messages_outgoing")),
         # dropped by 14 (stats_days replaced it)
-        "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads (campaign_id, mailbox, reply_intent, relevant, last_ts)",
+        "CREATE INDEX IF NOT EXISTS ix_threads_stats_mix ON threads "
+        "(campaign_id, mailbox, reply_intent, relevant, last_ts)",
         TABLES["campaign_stats"],
     ],
     # 13: Needs reply means "a reply from me": its index is grouped by intent; notes searchable

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from o2d_inbox.cache.migrations import MIGRATIONS, ensure_schema
 from o2d_inbox.cache.schema import SCHEMA_VERSION
+from tests.cache.test_stats_days import stats_days_are_right
 
 
 def _connect() -> sqlite3.Connection:
@@ -123,4 +124,5 @@ def test_an_upgraded_cache_keeps_its_threads_outbox_and_counts():
     assert item["idempotency_key"] == "key-1" and item["accepted_at"] is not None
     counts = {(r["kind"], r["key"]): r["full_count"] for r in db["view_counts"].rows}
     assert counts[("all", "")] == 2 and counts[("needs", "")] == 1 and counts[("intent", "interested")] == 1
+    assert stats_days_are_right(conn)  # filled by step 14 from the threads cached before it
     assert [r[0] for r in conn.execute("SELECT rowid FROM search_threads WHERE search_threads MATCH 'pricing'")]
