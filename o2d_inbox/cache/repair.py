@@ -34,7 +34,15 @@ from o2d_inbox.cache.db import (
     transaction,
 )
 from o2d_inbox.cache.lock import WriterLock
-from o2d_inbox.cache.schema import COUNT_TRIGGERS, LOCAL_TRIGGERS, RECOUNT_SQL, SCHEMA, create_schema
+from o2d_inbox.cache.schema import (
+    COUNT_TRIGGERS,
+    LOCAL_TRIGGERS,
+    RECOUNT_SQL,
+    SCHEMA,
+    STATS_RECOUNT_SQL,
+    STATS_TRIGGERS,
+    create_schema,
+)
 from o2d_inbox.cache.search import rebuild_search_index, search_index_ok
 
 if TYPE_CHECKING:
@@ -152,9 +160,9 @@ def missing_objects(conn: sqlite3.Connection) -> list[str]:
 
 
 def restore_missing(conn: sqlite3.Connection, missing: list[str]) -> list[str]:
-    """The missing indexes and triggers made again from the schema (the counts recounted and
-    the search index rebuilt when theirs were gone); returns what was restored. A missing
-    table, view or column is left to ``rebuild``."""
+    """The missing indexes and triggers made again from the schema (view_counts or stats_days
+    recounted and the search index rebuilt when theirs were gone); returns what was restored.
+    A missing table, view or column is left to ``rebuild``."""
     wanted = {m.split(" ", 1)[1] for m in missing if m.split(" ", 1)[0] in ("index", "trigger")}
     if not wanted:
         return []
@@ -166,6 +174,9 @@ def restore_missing(conn: sqlite3.Connection, missing: list[str]) -> list[str]:
         if counted & statements.keys():
             conn.execute("DELETE FROM view_counts")
             conn.execute(RECOUNT_SQL)
+        if {_created_name(sql) for sql in STATS_TRIGGERS} & statements.keys():
+            conn.execute("DELETE FROM stats_days")
+            conn.execute(STATS_RECOUNT_SQL)
         if any(name.startswith("trg_search_") for name in statements):
             rebuild_search_index(conn)
     return sorted(m for m in missing if m.split(" ", 1)[1] in statements)

@@ -98,11 +98,9 @@ def _check_figures(conn, now: int) -> int:
         assert (r.oldest_waiting_thread, r.oldest_waiting_seconds) == (
             (oldest[0], now - oldest[1]) if oldest else (None, None)
         ), f
-        campaign_all_time = {c.id: c.interested_all_time for c in stats.campaigns}
-        for cid, n in campaign_all_time.items():
-            assert n == conn.execute(
-                "SELECT count(*) FROM threads WHERE campaign_id = ? AND reply_intent = 'interested'", (cid,)
-            ).fetchone()[0]
+        interested = "SELECT count(*) FROM threads WHERE campaign_id = ? AND reply_intent = 'interested'"
+        for c in stats.campaigns:
+            assert c.interested_all_time == conn.execute(interested, (c.id,)).fetchone()[0]
     return len(filters)
 
 
@@ -157,3 +155,19 @@ def test_a_window_starting_mid_day_counts_only_its_part_of_that_day(conn):
     assert stats.by_campaign == {"c1": {"interested": 1, "unclassified": 1}}
     stats = compute(conn, StatsFilter(since=day), now=day + 2 * DAY)  # a whole day: the table alone
     assert stats.by_intent == {"interested": 2, "unclassified": 1}
+
+
+def test_cache_check_recounts_them_when_a_trigger_was_lost(tmp_path):
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.repair import check
+
+    conn = open_db(tmp_path / "cache.db")
+    conn.execute("INSERT INTO threads (id, last_ts, reply_intent) VALUES ('a', 1700000000, 'interested')")
+    conn.execute("DROP TRIGGER trg_stats_days_ins")
+    conn.execute("INSERT INTO threads (id, last_ts, reply_intent) VALUES ('late', 1700000000, 'interested')")
+    assert not stats_days_are_right(conn)
+    assert check(conn).restored == ["trigger trg_stats_days_ins"]
+    assert stats_days_are_right(conn)
+    conn.execute("INSERT INTO threads (id, last_ts) VALUES ('after', 1700086400)")
+    assert stats_days_are_right(conn)  # kept by the trigger again
+    conn.close()
