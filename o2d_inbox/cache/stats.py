@@ -378,20 +378,66 @@ def _by_day(
         known = [ts for ts in oldest if ts is not None]
         first = max(first, min((_day_of(ts, utc_offset) for ts in known), default=today))
     days: dict[int, dict[str, int]] = {d: {} for d in range(first, today + 1)}
-    terms, params = _filter_terms(f)
-    lower = f.since if f.since is not None else -(2**62)
+
+    def add(day: int, intent: str | None, n: int) -> None:
+        if n and first <= day <= today:
+            key = _intent_key(intent)
+            days[day][key] = days[day].get(key, 0) + n
+
+    # The window's first day (perhaps cut by it), on the index.
     for intent in intents:
-        t, p = _eq("reply_intent", intent)
-        sql = (
-            "WITH RECURSIVE d(day) AS (SELECT ? UNION ALL SELECT day + 1 FROM d WHERE day < ?) "
-            f"SELECT day, (SELECT count(*) FROM threads {_by(conn, _DAY)} WHERE {t} "
-            "AND last_ts >= max(day * 86400 - ?, ?) AND last_ts < (day + 1) * 86400 - ? "
-            f"AND {' AND '.join(terms)}) FROM d"
-        )
-        for day, n in conn.execute(sql, [first, today] + p + [utc_offset, lower, utc_offset] + params):
-            if n:
-                days[day][_intent_key(intent)] = n
-    return {day_label(d): v for d, v in days.items()}
+        for day, n in _part_counts(conn, f, intent, first, first, -utc_offset, DAY - utc_offset, f.since).items():
+            add(day, intent, n)
+    # The others from stats_days' UTC days. Local midnight is ``shift`` seconds after UTC
+    # midnight: local day D is UTC day D - lag less its first ``shift`` seconds, plus the
+    # first ``shift`` seconds of the next UTC day; or (shorter for a shift past noon) UTC day
+    # D - lag + 1 less its part from ``shift`` on, plus that part of the UTC day before. The
+    # parts are counted on the index: none at UTC, an hour a day at UTC+1.
+    if first < today:
+        shift = -utc_offset % DAY
+        lag = (utc_offset + shift) // DAY
+        step, start, end = (1, 0, shift) if shift <= DAY // 2 else (-1, shift, DAY)
+        base = lag if step == 1 else lag - 1  # local day D's UTC day is D - base
+        lo, hi = first + 1 - base, today - base
+        terms, params = _bucket_terms(f)
+        seen = set(intents)
+        for day, intent, n in conn.execute(
+            f"SELECT day, reply_intent, sum(threads) FROM stats_days WHERE {' AND '.join(terms)} "
+            "AND day BETWEEN ? AND ? GROUP BY day, reply_intent",
+            params + [lo, hi],
+        ):
+            add(day + base, _bucket(intent), n)
+            seen.add(_bucket(intent))
+        if start < end:
+            for intent in seen:
+                parts = _part_counts(conn, f, intent, min(lo, lo + step), max(hi, hi + step), start, end, None)
+                for utc_day in range(lo, hi + 1):
+                    add(utc_day + base, intent, parts.get(utc_day + step, 0) - parts.get(utc_day, 0))
+    return {day_label(d): {k: n for k, n in v.items() if n} for d, v in days.items()}
+
+
+def _part_counts(
+    conn: sqlite3.Connection,
+    f: StatsFilter,
+    intent: str | None,
+    first: int,
+    last: int,
+    start: int,
+    end: int,
+    since: int | None,
+) -> dict[int, int]:
+    """{day: threads of ``intent`` under the filters in [day * DAY + start, day * DAY + end)
+    and after ``since``} for each day of first…last, one range of ``ix_threads_stats_day`` each."""
+    terms, params = _filter_terms(f)
+    t, p = _eq("reply_intent", intent)
+    sql = (
+        "WITH RECURSIVE d(day) AS (SELECT ? UNION ALL SELECT day + 1 FROM d WHERE day < ?) "
+        f"SELECT day, (SELECT count(*) FROM threads {_by(conn, _DAY)} WHERE {t} "
+        "AND last_ts >= max(day * 86400 + ?, ?) AND last_ts < day * 86400 + ? "
+        f"AND {' AND '.join(terms)}) FROM d"
+    )
+    lower = since if since is not None else -(2**62)
+    return {day: n for day, n in conn.execute(sql, [first, last] + p + [start, lower, end] + params) if n}
 
 
 def _percentile(sorted_values: list[int], fraction: float) -> int | None:

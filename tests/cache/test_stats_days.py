@@ -9,10 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 from o2d_inbox.cache import local
 from o2d_inbox.cache.schema import STATS_RECOUNT_SQL
-from o2d_inbox.cache.stats import NO_CAMPAIGN, StatsFilter, compute
+from o2d_inbox.cache.stats import MAX_DAYS, NO_CAMPAIGN, StatsFilter, compute, day_label
 from o2d_inbox.outbox import queue as ob
 
 DAY = 86400
+#: UTC, whole hours either side, half and quarter hours, both date-line edges
+OFFSETS = (0, 3600, -5 * 3600, 19800, 20700, 8 * 3600, -12 * 3600, 14 * 3600)
 
 
 def stats_days_are_right(conn) -> bool:
@@ -25,9 +27,8 @@ def stats_days_are_right(conn) -> bool:
     return kept == fresh and sum(fresh.values()) == conn.execute("SELECT count(*) FROM threads").fetchone()[0]
 
 
-def _brute(conn, f: StatsFilter) -> dict[tuple, int]:
-    """(campaign, mailbox, intent) -> threads, by reading every thread's row."""
-    out: dict[tuple, int] = {}
+def _selected(conn, f: StatsFilter):
+    """(campaign, mailbox, intent, last_ts) of the threads ``f`` selects, by reading every row."""
     for c, m, i, rel, ts in conn.execute("SELECT campaign_id, mailbox, reply_intent, relevant, last_ts FROM threads"):
         if (f.since is not None and ts < f.since) or (f.relevant and not rel):
             continue
@@ -37,6 +38,13 @@ def _brute(conn, f: StatsFilter) -> dict[tuple, int]:
             continue
         if f.intent is not None and (i or "unclassified") != f.intent:
             continue
+        yield c, m, i, ts
+
+
+def _brute(conn, f: StatsFilter) -> dict[tuple, int]:
+    """(campaign, mailbox, intent) -> threads."""
+    out: dict[tuple, int] = {}
+    for c, m, i, _ in _selected(conn, f):
         key = (c or NO_CAMPAIGN, m, i or "unclassified")
         out[key] = out.get(key, 0) + 1
     return out
@@ -52,6 +60,18 @@ def _expected(brute: dict[tuple, int]) -> dict:
         if m is not None:
             by_mailbox.setdefault(m, {})[i] = by_mailbox.get(m, {}).get(i, 0) + n
     return {"intent": by_intent, "campaign": by_campaign, "mailbox": by_mailbox}
+
+
+def _by_day(conn, f: StatsFilter, now: int, utc_offset: int) -> dict[str, dict[str, int]]:
+    """Threads per local day and intent, row by row (the last MAX_DAYS days up to today)."""
+    today = (now + utc_offset) // DAY
+    out: dict[str, dict[str, int]] = {}
+    for _, _, i, ts in _selected(conn, f):
+        day = (ts + utc_offset) // DAY
+        if today - MAX_DAYS < day <= today:
+            per = out.setdefault(day_label(day), {})
+            per[i or "unclassified"] = per.get(i or "unclassified", 0) + 1
+    return out
 
 
 def _oldest_waiting(conn, f: StatsFilter) -> tuple[str, int] | None:
@@ -75,8 +95,8 @@ def _oldest_waiting(conn, f: StatsFilter) -> tuple[str, int] | None:
 
 
 def _check_figures(conn, now: int) -> int:
-    """Every filter combination the cache has, all time and from the middle of a day: the
-    figures equal the row-by-row counts. Returns how many filters were compared."""
+    """Filters of each kind the cache has, all time and from the middle of a day: the figures
+    (by_day at several UTC offsets) equal the row-by-row counts. Returns how many filters were compared."""
     campaigns = [r[0] or NO_CAMPAIGN for r in conn.execute("SELECT DISTINCT campaign_id FROM threads")]
     mailboxes = [r[0] for r in conn.execute("SELECT DISTINCT mailbox FROM threads WHERE mailbox IS NOT NULL")]
     intents = [r[0] or "unclassified" for r in conn.execute("SELECT DISTINCT reply_intent FROM threads")]
@@ -89,6 +109,10 @@ def _check_figures(conn, now: int) -> int:
         filters += [StatsFilter(since=since, intent=i) for i in intents[:3]]
         filters += [StatsFilter(since=since, campaign=campaigns[0], mailbox=mailboxes[0], relevant=True)]
     for f in filters:
+        for utc_offset in OFFSETS:
+            by_day = compute(conn, f, now=now, utc_offset=utc_offset).by_day
+            assert list(by_day)[-1] == day_label((now + utc_offset) // DAY)
+            assert {d: v for d, v in by_day.items() if v} == _by_day(conn, f, now, utc_offset), (f, utc_offset)
         stats = compute(conn, f, now=now)
         brute = _brute(conn, f)
         figures = {"intent": stats.by_intent, "campaign": stats.by_campaign, "mailbox": stats.by_mailbox}
