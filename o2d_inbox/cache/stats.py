@@ -7,15 +7,18 @@ and the TUI's stats screen. Headless.
     rows_for_ids(conn, ids) -> Iterator[ExportRow]                  the same, for given threads
     save_campaign_stats(conn, stats, fetched_at)                    GET /campaigns/{id}/stats, cached
 
-Every figure is SQL over indexes (migration 12), never a GROUP BY over the threads: a sorter
-over 1,000,000 rows took seconds, a count of an index range takes tens of nanoseconds a row.
+Every figure is a sum over ``stats_days`` (migration 14: threads per UTC day of their latest
+message and (campaign, mailbox, intent, relevance), kept exact by triggers) or a count of
+index ranges, never a GROUP BY over the threads: a sorter over 1,000,000 rows took seconds,
+and even counting every index entry of them took 200-450 ms.
 
-- The distinct (campaign, mailbox, intent) combinations present are found by seeks on
-  ``ix_threads_stats_mix`` (a loose index scan, a few hundred at most); each one's threads in the
-  window are then one range count. by_intent, by_campaign and by_mailbox are sums of those.
-- by_day is one range count per intent and day on ``ix_threads_stats_day`` (reply_intent,
-  last_ts, …). A thread counts on the day of its latest message (the cache knows the latest
-  message of every thread, the earlier ones only of fetched conversations).
+- by_intent, by_campaign and by_mailbox sum the window's whole UTC days in stats_days (tens
+  of thousands of rows at 1,000,000 threads); a window starting within a day counts the rest
+  of that day on ``ix_threads_stats_day`` (reply_intent, last_ts, …), one range per intent.
+- by_day sums stats_days too; a local day is a UTC day shifted by the offset, so the part of
+  each day between local and UTC midnight (the shorter side) is counted on the index, and so
+  is the window's first day. A thread counts on the day of its latest message (the cache
+  knows the latest message of every thread, the earlier ones only of fetched conversations).
 - Response figures come from cached messages: for each time the prospect wrote, how long until
   our next message (one seek on ``ix_messages_outgoing``). A run of prospect messages counts
   once, from its first. They are measured on the newest RESPONSE_SAMPLE prospect replies of
@@ -23,8 +26,9 @@ over 1,000,000 rows took seconds, a count of an index range takes tens of nanose
   one of all, and the cost stays flat as the cache grows (all of 175,000 replies took
   0.7-1.1 s). Conversations whose messages were never fetched are not in them; the figures
   say how many replies they measured.
-- The oldest waiting reply is the head of the Needs-reply queue (its own index), whatever the
-  window: a window would hide exactly the replies forgotten longest.
+- The oldest waiting reply is the head of the Needs-reply queue, whatever the window: a window
+  would hide exactly the replies forgotten longest. It is the oldest of each (campaign,
+  mailbox, intent, relevance) present, one seek each on ``ix_threads_stats_waiting``.
 - Reply rates are per campaign and all time, as the server counts its sends: reply rate =
   sends replied ÷ sent, positive-reply rate = interested threads in the cache ÷ sent.
 
