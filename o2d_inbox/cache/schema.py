@@ -140,7 +140,7 @@ TABLES: dict[str, str] = {
     # kept exact by the stats triggers below: the reply stats (cache/stats.py) sum these
     # (tens of thousands of rows at 1,000,000 threads) instead of counting index entries.
     # '' stands for NULL (no campaign, mailbox unknown, unclassified): a primary key column
-    # cannot be NULL. Buckets left at 0 threads stay (a later thread may fill them again).
+    # cannot be NULL. Only buckets with threads have a row.
     "stats_days": """
         CREATE TABLE IF NOT EXISTS stats_days (
             campaign_id TEXT NOT NULL,
@@ -346,32 +346,47 @@ LOCAL_TRIGGERS = [
 _STATS_BUCKET = ("campaign_id", "mailbox", "reply_intent", "relevant", "day")
 
 
-def _stats_key(row: str) -> str:
+def _stats_values(row: str) -> tuple[str, ...]:
+    """The bucket of ``row`` (NEW / OLD), in _STATS_BUCKET's order."""
     return (
-        f"coalesce({row}.campaign_id, ''), coalesce({row}.mailbox, ''), coalesce({row}.reply_intent, ''), "
-        f"{row}.relevant, {row}.last_ts / 86400"
+        f"coalesce({row}.campaign_id, '')",
+        f"coalesce({row}.mailbox, '')",
+        f"coalesce({row}.reply_intent, '')",
+        f"{row}.relevant",
+        f"{row}.last_ts / 86400",
     )
 
 
-def _stats_upsert(row: str, sign: str) -> str:
+def _stats_add(row: str) -> str:
     return (
-        f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) VALUES ({_stats_key(row)}, {sign}1) "
-        f"ON CONFLICT ({', '.join(_STATS_BUCKET)}) DO UPDATE SET threads = threads + excluded.threads;"
+        f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) VALUES ({', '.join(_stats_values(row))}, 1) "
+        f"ON CONFLICT ({', '.join(_STATS_BUCKET)}) DO UPDATE SET threads = threads + 1;"
+    )
+
+
+def _stats_remove(row: str) -> str:
+    # An emptied bucket goes: the table holds only buckets with threads (a thread moving to a
+    # newer day would otherwise leave a row behind each time).
+    where = " AND ".join(f"{c} = {v}" for c, v in zip(_STATS_BUCKET, _stats_values(row)))
+    return (
+        f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) VALUES ({', '.join(_stats_values(row))}, -1) "
+        f"ON CONFLICT ({', '.join(_STATS_BUCKET)}) DO UPDATE SET threads = threads - 1; "
+        f"DELETE FROM stats_days WHERE {where} AND threads = 0;"
     )
 
 
 STATS_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_ins AFTER INSERT ON threads BEGIN {_stats_upsert('NEW', '+')} END",
-    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_del AFTER DELETE ON threads BEGIN {_stats_upsert('OLD', '-')} END",
+    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_ins AFTER INSERT ON threads BEGIN {_stats_add('NEW')} END",
+    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_del AFTER DELETE ON threads BEGIN {_stats_remove('OLD')} END",
     "CREATE TRIGGER IF NOT EXISTS trg_stats_days_upd AFTER UPDATE OF campaign_id, mailbox, reply_intent, relevant, "
-    f"last_ts ON threads WHEN ({_stats_key('OLD')}) IS NOT ({_stats_key('NEW')}) BEGIN "
-    f"{_stats_upsert('OLD', '-')} {_stats_upsert('NEW', '+')} END",
+    f"last_ts ON threads WHEN ({', '.join(_stats_values('OLD'))}) IS NOT ({', '.join(_stats_values('NEW'))}) BEGIN "
+    f"{_stats_remove('OLD')} {_stats_add('NEW')} END",
 ]
 
 #: stats_days recomputed from scratch (run after DELETE FROM stats_days).
 STATS_RECOUNT_SQL = (
     f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) "
-    f"SELECT {_stats_key('threads')}, count(*) FROM threads GROUP BY 1, 2, 3, 4, 5"
+    f"SELECT {', '.join(_stats_values('threads'))}, count(*) FROM threads GROUP BY 1, 2, 3, 4, 5"
 )
 
 #: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM

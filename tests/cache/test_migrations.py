@@ -64,7 +64,7 @@ def _shape(conn: sqlite3.Connection) -> dict:
 FINGERPRINTS = {
     12: "0de7a50bf32dd173",
     13: "c1b4ab35ef6600a0",
-    14: "9711485866ab2118",
+    14: "a2ab66815c88b32b",
 }
 _FTS_SHADOW = re.compile(r"^search_\w+_(data|idx|docsize|config|content)$")  # FTS5's own, by SQLite version
 

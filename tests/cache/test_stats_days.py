@@ -18,8 +18,8 @@ OFFSETS = (0, 3600, -5 * 3600, 19800, 20700, 8 * 3600, -12 * 3600, 14 * 3600)
 
 
 def stats_days_are_right(conn) -> bool:
-    """stats_days' non-empty buckets equal a recount from scratch."""
-    kept = {r[:5]: r[5] for r in conn.execute("SELECT * FROM stats_days") if r[5] != 0}
+    """stats_days equals a recount from scratch (no empty bucket left behind)."""
+    kept = {r[:5]: r[5] for r in conn.execute("SELECT * FROM stats_days")}
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS sd_check AS SELECT * FROM stats_days WHERE 0")
     conn.execute("DELETE FROM sd_check")
     conn.execute(STATS_RECOUNT_SQL.replace("INSERT INTO stats_days", "INSERT INTO sd_check", 1))
