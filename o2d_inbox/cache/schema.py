@@ -340,8 +340,10 @@ LOCAL_TRIGGERS = [
 
 # --- stats_days triggers ------------------------------------------------------------------
 # Always on, whoever writes (the sync's own view_counts deltas do not cover them): one upsert
-# per inserted or deleted thread, two per update that moves a thread to another bucket, none
-# for the other updates.
+# per inserted thread; per deleted one an upsert and the delete of a bucket it empties; both
+# per update that moves a thread to another bucket (a newer day, another intent…), nothing
+# for the other updates. Like view_counts, they rely on no writer using INSERT OR REPLACE on
+# threads (its implicit delete fires no trigger).
 
 _STATS_BUCKET = ("campaign_id", "mailbox", "reply_intent", "relevant", "day")
 
