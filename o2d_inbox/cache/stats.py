@@ -489,6 +489,14 @@ def _oldest_waiting(conn: sqlite3.Connection, f: StatsFilter) -> tuple[str, int]
     every waiting thread's row)."""
     by = _by(conn, _WAITING)
     waiting = f"needs_reply = 1 AND {LOCAL_OPEN_SQL}"  # literal: the partial index's WHERE
+    if not by:  # a first sync's bulk load dropped the index: one scan, not a scan per bucket
+        terms, params = _filter_terms(f)
+        row = conn.execute(
+            f"SELECT id, last_ts FROM threads WHERE {waiting} AND {' AND '.join(terms)} "
+            "ORDER BY last_ts, relevant DESC, id LIMIT 1",
+            params,
+        ).fetchone()
+        return (row[0], row[1]) if row else None
     best: tuple[int, int, str] | None = None  # (last_ts, relevant first, id): the queue's order
     for combo in _combos(conn, f, by, waiting):
         terms, params = [waiting], []
