@@ -260,10 +260,9 @@ def _combos(
         campaigns = _distinct(conn, "campaign_id", [], by, where)
     out = []
     for c in campaigns:
-        if f.mailbox is not None:
-            mailboxes = [f.mailbox]
-        else:
-            mailboxes = _distinct(conn, "mailbox", [("campaign_id", c)], by, where)
+        mailboxes: list[str | None] = (
+            [f.mailbox] if f.mailbox is not None else _distinct(conn, "mailbox", [("campaign_id", c)], by, where)
+        )
         for m in mailboxes:
             if f.intent is not None:
                 intents = [None if f.intent == UNCLASSIFIED else f.intent]
@@ -302,11 +301,9 @@ def _mix(conn: sqlite3.Connection, f: StatsFilter) -> dict[tuple[str | None, str
     Whole UTC days are stats_days' sums; a window starting within a day counts the rest of
     that day on ``ix_threads_stats_day``, one covering range per intent."""
     terms, params = _bucket_terms(f)
-    first_day = None
     if f.since is not None:
-        first_day = -(-f.since // DAY)
         terms.append("day >= ?")
-        params.append(first_day)
+        params.append(-(-f.since // DAY))
     counts: dict[tuple[str | None, str | None, str | None], int] = {}
     for c, m, i, n in conn.execute(
         "SELECT campaign_id, mailbox, reply_intent, sum(threads) FROM stats_days "
@@ -315,7 +312,8 @@ def _mix(conn: sqlite3.Connection, f: StatsFilter) -> dict[tuple[str | None, str
     ):
         if n:
             counts[(_bucket(c), _bucket(m), _bucket(i))] = n
-    if first_day is not None and f.since < first_day * DAY:
+    if f.since is not None and f.since % DAY:  # the window starts within a day: the rest of it
+        midnight = -(-f.since // DAY) * DAY
         by = _by(conn, _DAY)
         terms, params = _filter_terms(f)
         intents = (
@@ -326,7 +324,7 @@ def _mix(conn: sqlite3.Connection, f: StatsFilter) -> dict[tuple[str | None, str
             for c, m, n in conn.execute(
                 f"SELECT campaign_id, mailbox, count(*) FROM threads {by} WHERE {t} AND last_ts >= ? "
                 f"AND last_ts < ? AND {' AND '.join(terms)} GROUP BY campaign_id, mailbox",
-                p + [f.since, first_day * DAY] + params,
+                p + [f.since, midnight] + params,
             ):
                 counts[(c, m, i)] = counts.get((c, m, i), 0) + n
     return counts
