@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.cache.db import transaction  # re-exported for the sync engine
 from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, FTS_TOP, RECOUNT_SQL, clamp_ts
+from o2d_inbox.render.dates import parse_time
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
     from o2d_inbox.api.models import Campaign, Message, ThreadMessages
@@ -105,11 +106,7 @@ def epoch(dt: datetime | None) -> int:
 def _horizon(synced_at: str) -> datetime:
     """The latest date that may move the watermark: FUTURE_SLACK after ``synced_at`` (now if
     that cannot be read)."""
-    try:
-        at = datetime.fromisoformat(synced_at.replace("Z", "+00:00"))
-    except ValueError:
-        at = datetime.now(timezone.utc)
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)) + FUTURE_SLACK
+    return (parse_time(synced_at) or datetime.now(timezone.utc)) + FUTURE_SLACK
 
 
 def now_iso() -> str:
