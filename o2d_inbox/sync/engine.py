@@ -107,16 +107,16 @@ COMMIT_SECONDS = 0.25
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
 #: A first walk into an empty cache turns into a bulk load (writes.bulk_begin: no list
 #: indexes and no search triggers until its end) as soon as our writes, not the server, set
-#: its pace: BULK_PROBE_PAGES batches in a row (the first aside: nothing overlapped its page)
-#: during which the loop sat idle, waiting for the server, for less than BULK_IDLE_PER_WRITE
-#: times as long as it spent writing them. While the server is the slower side the walk stays
-#: live: keeping indexes and search current costs it nothing (the writes fit in the time the
-#: next page is in flight anyway), and lists and search work while the first sync runs.
-#: (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
+#: its pace: the writer thread was busy for at least BULK_BUSY of the time over the last
+#: BULK_PROBE_PAGES batches (the first aside: nothing overlapped its page), i.e. the pages
+#: arrive about as fast as it can store them. While the server is the slower side the walk
+#: stays live: keeping indexes and search current costs it nothing (the writes fit in the
+#: time the next pages are in flight anyway), and lists and search work while the first sync
+#: runs. (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
 #: False: never (benchmarks/bench_sync.py compares).
 BULK_LOAD = True
 BULK_PROBE_PAGES = 3
-BULK_IDLE_PER_WRITE = 1.0
+BULK_BUSY = 0.8
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 MESSAGE_BATCH = 50  # threads' messages per transaction (see _fetch_many)
 MESSAGE_START_CONCURRENCY = 2  # message requests in flight at first (then api/pacing.Concurrency)
@@ -289,11 +289,9 @@ class SyncEngine:
         state: dict[str, Any] = await self._db(self._walk_state)
         gen = state["gen"]
         received = [state["threads"]]
-        pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
+        pace: list[tuple[float, float]] = []  # (started, finished) of each stored batch's write
 
-        def on_pages(
-            pages: list[PlainThreadsPage], idle: float
-        ) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
+        def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
             campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
@@ -314,7 +312,7 @@ class SyncEngine:
                     state["threads"] += len(threads)
                     writes.set_json_state(conn, K_WALK, state)
                 result.interested += stats.interested  # read once every batch is written
-                pace.append((idle, time.perf_counter() - started))
+                pace.append((started, time.perf_counter()))
                 maybe_bulk(conn)
 
             return write, SyncProgress("threads", received[0], None)
@@ -333,7 +331,9 @@ class SyncEngine:
             if not state.get("bulk_ok") or len(pace) < 1 + BULK_PROBE_PAGES:
                 return
             recent = pace[-BULK_PROBE_PAGES:]
-            if sum(i for i, _ in recent) >= BULK_IDLE_PER_WRITE * sum(w for _, w in recent):
+            window = recent[-1][1] - pace[-BULK_PROBE_PAGES - 1][1]  # since the batch before them was written
+            busy = sum(end - start for start, end in recent) / max(window, 1e-9)
+            if busy < BULK_BUSY:
                 return  # the server is the slower side: our writes fit in its time, stay live
             state["bulk_ok"] = False
             with transaction(conn):
@@ -433,9 +433,7 @@ class SyncEngine:
         written = SyncResult()  # the writer's (new, changed), read once every page is written
         seen = [0]
 
-        def on_pages(
-            pages: list[PlainThreadsPage], idle: float
-        ) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
+        def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
             touched.update(t["id"] for t in threads)
@@ -470,7 +468,7 @@ class SyncEngine:
         self,
         cursor: str | None,
         since: datetime | None,
-        on_pages: Callable[[list[PlainThreadsPage], float], tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
+        on_pages: Callable[[list[PlainThreadsPage]], tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
         on_restart: Callable[[sqlite3.Connection], None],
         report: Callable[[SyncProgress], None] | None,
         after_page: Callable[[], Awaitable[None]] | None = None,
@@ -478,10 +476,9 @@ class SyncEngine:
         """Walk pages from ``cursor``; the next page is requested as soon as this one's
         ``next_cursor`` is read, before this one is validated and stored.
 
-        Pages are stored in batches: ``on_pages(pages, idle)`` returns the batch's write (one
+        Pages are stored in batches: ``on_pages(pages)`` returns the batch's write (one
         transaction, hence one fsync, per batch; see COMMIT_THREADS), which the writer thread
-        runs while the next pages arrive, and the progress to report. ``idle`` is how long
-        this process waited for the batch's pages without computing anything. When the walk
+        runs while the next pages arrive, and the progress to report. When the walk
         ends with an error, the pages it received are stored first, so it resumes after the
         last page it got, as if each page had been committed on arrival; only a killed process
         loses its last batches (fetched again). Returns once every batch is written. A 400 on
@@ -497,16 +494,16 @@ class SyncEngine:
             )
 
         batch: list[PlainThreadsPage] = []
-        batch_started, idle = time.perf_counter(), 0.0
+        batch_started = time.perf_counter()
 
         async def store() -> SyncProgress | None:
-            nonlocal batch_started, idle
+            nonlocal batch_started
             if not batch:
                 return None
             pages = batch[:]
             batch.clear()  # before writing: a failed write is not tried again on the way out
-            write, progress = on_pages(pages, idle)
-            batch_started, idle = time.perf_counter(), 0.0
+            write, progress = on_pages(pages)
+            batch_started = time.perf_counter()
             await writer.submit(write)
             return progress
 
@@ -514,7 +511,6 @@ class SyncEngine:
         task: asyncio.Task | None = fetch(cursor)
         try:
             while task is not None:
-                wall, cpu = time.perf_counter(), time.process_time()
                 try:
                     raw = await task
                 except BadRequestError:
@@ -536,9 +532,6 @@ class SyncEngine:
                     task = fetch(nxt)  # in flight while this page is validated and written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
-                # process_time counts the writer thread too: idle is the wall time neither
-                # thread computed, a lower bound of the wait for the server
-                idle += max(0.0, (time.perf_counter() - wall) - (time.process_time() - cpu))
                 batch.append(raw.parse())
                 if (
                     nxt is None
