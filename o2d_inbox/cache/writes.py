@@ -450,14 +450,15 @@ BULK_TRIGGERS = "trg_search_%"
 _FTS_TABLES = ("search_threads", "search_messages")
 
 
-def bulk_begin(conn: sqlite3.Connection) -> list[list[str]]:
-    """Drop the search triggers and the threads' own indexes (not its primary key);
-    returns [[name, sql], …] for ``bulk_end``."""
+def bulk_begin(conn: sqlite3.Connection, *, indexes: bool = True) -> list[list[str]]:
+    """Drop the search triggers and (``indexes``) the threads' own indexes (not its primary
+    key); returns [[name, sql], …] for ``bulk_end``. The search index is the dearer of the two
+    to keep current row by row, and the cheaper to build at the end: a walk drops it first."""
+    also = " OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL)" if indexes else ""
     saved = [
         [r[0], r[1]]
         for r in conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?) "
-            "OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL) ORDER BY type, name",
+            f"SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?){also} ORDER BY type, name",
             (BULK_TRIGGERS,),
         )
     ]

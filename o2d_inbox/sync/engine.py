@@ -105,18 +105,19 @@ PREFETCH_YIELDS = 4
 COMMIT_THREADS = 1000
 COMMIT_SECONDS = 0.25
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
-#: A first walk into an empty cache turns into a bulk load (writes.bulk_begin: no list
-#: indexes and no search triggers until its end) as soon as our writes, not the server, set
-#: its pace: the writer thread was busy for at least BULK_BUSY of the time over the last
-#: BULK_PROBE_PAGES batches (the first aside: nothing overlapped its page), i.e. the pages
-#: arrive about as fast as it can store them. While the server is the slower side the walk
+#: A first walk into an empty cache turns into a bulk load (writes.bulk_begin) as soon as our
+#: writes, not the server, set its pace: the writer thread was busy for at least BULK_BUSY of
+#: the time over the last BULK_PROBE_PAGES batches (the first aside: nothing overlapped its
+#: page), i.e. the pages arrive about as fast as it can store them. In two steps: first the
+#: search triggers go (the search index is built at the end), and if the writer still sets
+#: the pace without them, the list indexes too. While the server is the slower side the walk
 #: stays live: keeping indexes and search current costs it nothing (the writes fit in the
 #: time the next pages are in flight anyway), and lists and search work while the first sync
 #: runs. (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
 #: False: never (benchmarks/bench_sync.py compares).
 BULK_LOAD = True
 BULK_PROBE_PAGES = 3
-BULK_BUSY = 0.8
+BULK_BUSY = 0.9
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 MESSAGE_BATCH = 50  # threads' messages per transaction (see _fetch_many)
 MESSAGE_START_CONCURRENCY = 2  # message requests in flight at first (then api/pacing.Concurrency)
@@ -335,12 +336,14 @@ class SyncEngine:
             busy = sum(end - start for start, end in recent) / max(window, 1e-9)
             if busy < BULK_BUSY:
                 return  # the server is the slower side: our writes fit in its time, stay live
-            state["bulk_ok"] = False
             with transaction(conn):
-                if writes.get_state(conn, K_BULK) is None:
-                    # finish() (or the walk that resumes this one) restores
-                    writes.set_json_state(conn, K_BULK, writes.bulk_begin(conn))
+                saved = writes.get_json_state(conn, K_BULK) or []
+                # first the search triggers, then (the writer still the slower side) the indexes;
+                # finish() (or the walk that resumes this one) restores them
+                writes.set_json_state(conn, K_BULK, saved + writes.bulk_begin(conn, indexes=bool(saved)))
+                state["bulk_ok"] = not saved  # nothing is left to defer after the second step
                 writes.set_json_state(conn, K_WALK, state)
+            pace.clear()  # the next step is judged by batches written without what was dropped
 
         async def after_page() -> None:
             # Our mailboxes learned early in the walk: later pages are written with the right
