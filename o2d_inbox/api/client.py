@@ -1,4 +1,5 @@
-"""Async client of the Outreach2day Unibox API (one pooled httpx.AsyncClient).
+"""Async client of the Outreach2day Unibox API (one pooled httpx.AsyncClient; on the network,
+thread pages through a PageReader: api/reader.py).
 
 The interface (the other layers code against exactly these signatures):
 
@@ -10,7 +11,7 @@ The interface (the other layers code against exactly these signatures):
                           #            on_wait=None (callback: what the client waits for)
     async with client: ...            # or await client.aclose()
     client.workspace_id               # int | None; set by resolve_workspace()
-    client.stats                      # ClientStats: requests, retries, rate_limited (tests/benchmarks)
+    client.stats                      # ClientStats: requests, retries, rate_limited, read_ahead (tests/benchmarks)
     client.waiting                    # str | None: "rate limited, resuming in 4 s", for a status line
     client.on_wait                    # Callable[[str | None], None] | None: called when it changes
     client.pacer.rate                 # float | None: the request rate learned from 429s (req/s)
