@@ -494,6 +494,8 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
         stored[key] = out[1]
 
     try:
+        for server in servers.values():
+            baseline_full(server)  # untimed: the simulator builds its pages on the first walk
         for _ in range(rounds):
             for lat in lats:
                 server = servers[lat]
@@ -547,48 +549,54 @@ def profile_engine(n: int) -> None:
     import cProfile
     import pstats
 
+    from o2d_inbox.api.reader import PageReader
     from o2d_inbox.sync.writer import CacheWriter
 
     server = Server(n)
-    writer_profiles: list[cProfile.Profile] = []
-    serve = CacheWriter._serve
+    thread_profiles: dict[str, list[cProfile.Profile]] = {"writer": [], "reader": []}
 
-    def profiled_serve(self: CacheWriter) -> None:  # cProfile sees only the thread that enables it
-        prof = cProfile.Profile(time.thread_time)
-        writer_profiles.append(prof)
-        prof.runcall(serve, self)
+    def profiled(serve: Callable[[Any], None], name: str) -> Callable[[Any], None]:
+        def run(self: Any) -> None:  # cProfile sees only the thread that enables it
+            prof = cProfile.Profile(time.thread_time)
+            thread_profiles[name].append(prof)
+            prof.runcall(serve, self)
 
+        return run
+
+    serves = {CacheWriter: CacheWriter._serve, PageReader: PageReader._serve}
     try:
         asyncio.run(engine_full(server))  # warm: imports, the server's first pages
-        CacheWriter._serve = profiled_serve  # type: ignore[method-assign]
+        CacheWriter._serve = profiled(serves[CacheWriter], "writer")  # type: ignore[method-assign]
+        PageReader._serve = profiled(serves[PageReader], "reader")  # type: ignore[method-assign]
         prof = cProfile.Profile(time.thread_time)  # CPU time: a loaded machine's waits left out
         prof.enable()
         seconds, _, _ = asyncio.run(engine_full(server))
         prof.disable()
     finally:
-        CacheWriter._serve = serve  # type: ignore[method-assign]
+        for cls, serve in serves.items():
+            cls._serve = serve  # type: ignore[method-assign]
         server.stop()
-    loop_groups = _profile_groups(pstats.Stats(prof))
-    writer_groups = _profile_groups(pstats.Stats(*writer_profiles)) if writer_profiles else {}
+    profiles = {"loop": [prof], **thread_profiles}
+    groups = {name: _profile_groups(pstats.Stats(*ps)) if ps else {} for name, ps in profiles.items()}
     print(
         f"\n   profile: one engine sync of {n:,} threads at 0 ms ({seconds:.2f} s wall; cProfile slows "
         "Python code, not SQLite or the kernel), CPU seconds on each thread:"
     )
-    print(f"     {'':52s} {'loop':>6s}  {'writer':>6s}")
-    for group in sorted(
-        loop_groups.keys() | writer_groups.keys(), key=lambda g: -(loop_groups.get(g, 0.0) + writer_groups.get(g, 0.0))
-    ):
-        a, b = loop_groups.get(group, 0.0), writer_groups.get(group, 0.0)
-        if a + b >= 0.005:
-            print(f"     {group:52s} {a:6.2f}s {b:6.2f}s")
-    print(f"     {'busy (all but waiting)':52s} {_busy(loop_groups):6.2f}s {_busy(writer_groups):6.2f}s")
+    print(f"     {'':52s} " + " ".join(f"{name:>7s}" for name in groups))
+    every = set().union(*groups.values())
+    for group in sorted(every, key=lambda g: -sum(gs.get(g, 0.0) for gs in groups.values())):
+        times = [gs.get(group, 0.0) for gs in groups.values()]
+        if sum(times) >= 0.005:
+            print(f"     {group:52s} " + " ".join(f"{t:6.2f}s" for t in times))
+    print(f"     {'busy (all but waiting)':52s} " + " ".join(f"{_busy(gs):6.2f}s" for gs in groups.values()))
     both = pstats.Stats(prof)
-    for writer_prof in writer_profiles:
-        both.add(writer_prof)
+    for extra in thread_profiles.values():
+        for p in extra:
+            both.add(p)
     both.sort_stats("tottime").print_stats(15)
 
 
-WAITING = ("waiting: epoll (the server, the writer)", "waiting: the writer's queue (nothing to write)")
+WAITING = ("waiting: epoll (the server, the writer)", "waiting: a thread's queue (nothing to do)")
 
 
 def _busy(groups: dict[str, float]) -> float:
@@ -630,7 +638,7 @@ def _group(file: str, name: str) -> str:
     if any(k in file for k in ("httpx", "httpcore", "anyio", "h11", "sniffio", "ssl")) or "socket" in name:
         return "HTTP client (httpx, httpcore, sockets)"
     if "/api/" in file:
-        return "api/client.py"
+        return "api/client.py, api/reader.py"
     if "/cache/writes.py" in file:
         return "cache/writes.py: rows from threads (Python)"
     if "epoll" in name:

@@ -1,4 +1,5 @@
-"""Async client of the Outreach2day Unibox API (one pooled httpx.AsyncClient).
+"""Async client of the Outreach2day Unibox API (one pooled httpx.AsyncClient; on the network,
+thread pages through a PageReader: api/reader.py).
 
 The interface (the other layers code against exactly these signatures):
 
@@ -10,7 +11,7 @@ The interface (the other layers code against exactly these signatures):
                           #            on_wait=None (callback: what the client waits for)
     async with client: ...            # or await client.aclose()
     client.workspace_id               # int | None; set by resolve_workspace()
-    client.stats                      # ClientStats: requests, retries, rate_limited (tests/benchmarks)
+    client.stats                      # ClientStats: requests, retries, rate_limited, read_ahead (tests/benchmarks)
     client.waiting                    # str | None: "rate limited, resuming in 4 s", for a status line
     client.on_wait                    # Callable[[str | None], None] | None: called when it changes
     client.pacer.rate                 # float | None: the request rate learned from 429s (req/s)
@@ -121,7 +122,6 @@ from o2d_inbox.api.models import (
     ForwardRequest,
     NewMessageRequest,
     OperationStatus,
-    OptStr,
     PlainThreadsPage,
     ReplyIntentPatch,
     ReplyIntentResult,
@@ -133,13 +133,13 @@ from o2d_inbox.api.models import (
     SuppressionUpsertResult,
     ThreadMessages,
     ThreadsPage,
-    Wire,
     Workspace,
     has_surrogate_escape,
     plain_threads_page,
     repair,
 )
 from o2d_inbox.api.pacing import Pacer
+from o2d_inbox.api.reader import PageHead, PageReader
 
 __all__ = ["ClientStats", "RawThreadsPage", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
 
@@ -168,12 +168,7 @@ class ClientStats:
     retries: int = 0  # attempts that were repeats of an earlier one
     rate_limited: int = 0  # 429 responses received
     waited: float = 0.0  # seconds slept: backoff, Retry-After and pacing
-
-
-class _PageHead(Wire):
-    """A thread page's cursor alone: pydantic-core skips the threads without building them."""
-
-    next_cursor: OptStr = None
+    read_ahead: int = 0  # thread pages that had been requested before they were asked for
 
 
 @dataclass
@@ -310,9 +305,8 @@ class UniboxClient:
         self._waits: dict[object, tuple[str, float]] = {}  # pause -> (reason, until)
         self._rng = rng or random.Random()
         self._resolve_lock = asyncio.Lock()
-        self._http = httpx.AsyncClient(
+        http_settings: dict[str, Any] = dict(
             base_url=self.base_url,
-            transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             headers={
                 "Authorization": f"Bearer {api_key}",
@@ -321,6 +315,14 @@ class UniboxClient:
             },
             follow_redirects=False,  # a redirect could carry the Authorization header elsewhere
         )
+        self._http = httpx.AsyncClient(transport=transport, **http_settings)
+        # Thread pages go through a PageReader (its own thread and synchronous client, the
+        # same settings) on the network; an injected transport (the in-process simulator,
+        # a test's mock) serves them on the event loop like every other request.
+        self._page_http: Callable[[], httpx.Client] | None = (
+            (lambda: httpx.Client(**http_settings)) if transport is None else None
+        )
+        self._reader: PageReader | None = None
 
     def __repr__(self) -> str:
         return (
@@ -335,7 +337,12 @@ class UniboxClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        reader, self._reader = self._reader, None
+        try:
+            if reader is not None:
+                await reader.close()
+        finally:
+            await self._http.aclose()
 
     # --- workspaces ---------------------------------------------------------------------
 
@@ -416,10 +423,10 @@ class UniboxClient:
         what = "GET /threads"
 
         def decode(body: bytes) -> RawThreadsPage:
-            head = self._parse_json(_PageHead, body, what)
+            head = self._parse_json(PageHead, body, what)
             return RawThreadsPage(cursor, head.next_cursor, body, lambda kind: self._parse_json(kind, body, what))
 
-        return await self._request("GET", "/threads", params=params, decode=decode)
+        return await self._request("GET", "/threads", params=params, decode=decode, read_ahead=True)
 
     async def iter_thread_pages(
         self,
@@ -549,9 +556,13 @@ class UniboxClient:
         idempotency_key: str | None = None,
         workspace: bool = True,
         decode: Callable[[bytes], Any] | None = None,
+        read_ahead: bool = False,
     ) -> Any:
         """Send, retry what is safe to retry, return the decoded JSON (``_EMPTY`` for no body),
-        or ``decode(body)`` (it raises ValueError for malformed JSON: retried like json.loads)."""
+        or ``decode(body)`` (it raises ValueError for malformed JSON: retried like json.loads).
+        ``read_ahead``: a cursor page, sent by the PageReader (when on the network), which
+        asks for the next page as soon as this one arrives; every answer, the read-ahead's
+        too, goes through the rules below."""
         query: dict[str, Any] = {}
         if workspace:
             query["workspaceId"] = await self.resolve_workspace()
@@ -571,7 +582,15 @@ class UniboxClient:
             self.stats.requests += 1
             sent_at = self.pacer.sent()
             try:
-                response = await self._http.request(method, path, params=query, json=json, headers=headers)
+                if read_ahead and self._page_http is not None:
+                    if self._reader is None:
+                        # Reading ahead while no 429 was seen: once the server paces us, every
+                        # request waits for its slot here (api/pacing.py) before it leaves.
+                        self._reader = PageReader(self._page_http(), lambda: self.pacer.rate is None)
+                    response, ahead = await self._reader.get(path, query, headers)
+                    self.stats.read_ahead += ahead
+                else:
+                    response = await self._http.request(method, path, params=query, json=json, headers=headers)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # DecodingError: a body whose Content-Encoding did not decode, i.e. it arrived damaged.
                 reason = _transport_reason(exc)

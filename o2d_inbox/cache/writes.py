@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.cache.db import transaction  # re-exported for the sync engine
 from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, FTS_TOP, RECOUNT_SQL, clamp_ts
+from o2d_inbox.render.dates import parse_time
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
     from o2d_inbox.api.models import Campaign, Message, ThreadMessages
@@ -105,11 +106,7 @@ def epoch(dt: datetime | None) -> int:
 def _horizon(synced_at: str) -> datetime:
     """The latest date that may move the watermark: FUTURE_SLACK after ``synced_at`` (now if
     that cannot be read)."""
-    try:
-        at = datetime.fromisoformat(synced_at.replace("Z", "+00:00"))
-    except ValueError:
-        at = datetime.now(timezone.utc)
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)) + FUTURE_SLACK
+    return (parse_time(synced_at) or datetime.now(timezone.utc)) + FUTURE_SLACK
 
 
 def now_iso() -> str:
@@ -453,14 +450,15 @@ BULK_TRIGGERS = "trg_search_%"
 _FTS_TABLES = ("search_threads", "search_messages")
 
 
-def bulk_begin(conn: sqlite3.Connection) -> list[list[str]]:
-    """Drop the search triggers and the threads' own indexes (not its primary key);
-    returns [[name, sql], …] for ``bulk_end``."""
+def bulk_begin(conn: sqlite3.Connection, *, indexes: bool = True) -> list[list[str]]:
+    """Drop the search triggers and (``indexes``) the threads' own indexes (not its primary
+    key); returns [[name, sql], …] for ``bulk_end``. The search index is the dearer of the two
+    to keep current row by row, and the cheaper to build at the end: a walk drops it first."""
+    also = " OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL)" if indexes else ""
     saved = [
         [r[0], r[1]]
         for r in conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?) "
-            "OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL) ORDER BY type, name",
+            f"SELECT name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE ?){also} ORDER BY type, name",
             (BULK_TRIGGERS,),
         )
     ]

@@ -49,9 +49,11 @@ walk goes on receiving and validating (into plain dicts: api/models.plain) while
 on the other core; a read waits for the writes before it. Outside a sync (``fetch_messages``
 from the TUI) the work runs on the caller's connection.
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
-(BULK_LOAD): the search triggers and the list indexes are dropped and built once when the
+(BULK_LOAD): the search triggers, then the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
 sync finishes it; until then search misses the new rows and the lists scan).
+On the network the client reads thread pages ahead on a thread of its own (api/reader.py);
+``_pages`` asks for the next page as soon as it knows the cursor either way.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -105,22 +108,30 @@ PREFETCH_YIELDS = 4
 COMMIT_THREADS = 1000
 COMMIT_SECONDS = 0.25
 MAILBOX_PROBES = 8  # per probe: one early in a long first walk, one after every walk
-#: A first walk into an empty cache turns into a bulk load (writes.bulk_begin: no list
-#: indexes and no search triggers until its end) as soon as our writes, not the server, set
-#: its pace: BULK_PROBE_PAGES batches in a row (the first aside: nothing overlapped its page)
-#: during which the loop sat idle, waiting for the server, for less than BULK_IDLE_PER_WRITE
-#: times as long as it spent writing them. While the server is the slower side the walk stays
-#: live: keeping indexes and search current costs it nothing (the writes fit in the time the
-#: next page is in flight anyway), and lists and search work while the first sync runs.
-#: (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
+#: A first walk into an empty cache turns into a bulk load (writes.bulk_begin) as soon as our
+#: writes, not the server, set its pace: over the last BULK_PROBE_PAGES batches (the first
+#: aside: nothing overlapped its page) the walk spent at least BULK_WAITED of its time waiting
+#: for the writer (CacheWriter.waited: batches arrive faster than it stores them). A writer
+#: that is merely busy but keeps up costs the walk nothing. In two steps: first the
+#: search triggers go (the search index is built at the end), and if the writer still sets
+#: the pace without them, the list indexes too. While the server is the slower side the walk
+#: stays live: keeping indexes and search current costs it nothing (the writes fit in the
+#: time the next pages are in flight anyway), and lists and search work while the first sync
+#: runs. (Writes grow dearer as the indexes grow, so this is watched all along the walk.)
 #: False: never (benchmarks/bench_sync.py compares).
 BULK_LOAD = True
 BULK_PROBE_PAGES = 3
-BULK_IDLE_PER_WRITE = 1.0
+BULK_WAITED = 0.05
 EARLY_PROBE_AFTER = 1000  # threads into a walk
 MESSAGE_BATCH = 50  # threads' messages per transaction (see _fetch_many)
 MESSAGE_START_CONCURRENCY = 2  # message requests in flight at first (then api/pacing.Concurrency)
 MESSAGE_FLUSH_SECONDS = 0.25
+#: While a sync runs, a thread that wants the interpreter gets it within this many seconds
+#: (Python's default is 5 ms): the client's page reader (api/reader.py), woken by a page,
+#: must not wait out a slice of the writer's or the loop's Python work before it sends the
+#: request for the next one. Measured at 20 ms per request: 2.0 ms → 1.3 ms a page (against a
+#: server that answers at once, where three threads want the interpreter, it cost ~10 %).
+SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -214,6 +225,8 @@ class SyncEngine:
         self._lock.acquire()
         self._probed = False
         self._unfetched = set()
+        switching = sys.getswitchinterval()
+        sys.setswitchinterval(min(switching, SWITCH_INTERVAL))
         try:
             self._writer = CacheWriter.open(self.conn)
             try:
@@ -222,6 +235,7 @@ class SyncEngine:
                 writer, self._writer = self._writer, None
                 await writer.close()  # every write queued is done (or failed) and its thread ended
         finally:
+            sys.setswitchinterval(switching)
             self._lock.release()
         result.seconds = time.perf_counter() - started
         return result
@@ -289,18 +303,17 @@ class SyncEngine:
         state: dict[str, Any] = await self._db(self._walk_state)
         gen = state["gen"]
         received = [state["threads"]]
-        pace: list[tuple[float, float]] = []  # (idle, writing) seconds of each stored batch
+        assert self._writer is not None
+        writer = self._writer
+        pace: list[tuple[float, float]] = []  # (when, writer.waited) as each batch was stored
 
-        def on_pages(
-            pages: list[PlainThreadsPage], idle: float
-        ) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
+        def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
             campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
             received[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:
-                started = time.perf_counter()
                 with transaction(conn):
                     stats = writes.upsert_threads(conn, threads, walk_gen=gen, synced_at=writes.now_iso())
                     state["cursor"] = pages[-1].next_cursor
@@ -314,7 +327,7 @@ class SyncEngine:
                     state["threads"] += len(threads)
                     writes.set_json_state(conn, K_WALK, state)
                 result.interested += stats.interested  # read once every batch is written
-                pace.append((idle, time.perf_counter() - started))
+                pace.append((time.perf_counter(), writer.waited))
                 maybe_bulk(conn)
 
             return write, SyncProgress("threads", received[0], None)
@@ -332,15 +345,17 @@ class SyncEngine:
             # the event loop is doing meanwhile.
             if not state.get("bulk_ok") or len(pace) < 1 + BULK_PROBE_PAGES:
                 return
-            recent = pace[-BULK_PROBE_PAGES:]
-            if sum(i for i, _ in recent) >= BULK_IDLE_PER_WRITE * sum(w for _, w in recent):
+            (since, waited_since), (now, waited_now) = pace[-BULK_PROBE_PAGES - 1], pace[-1]
+            if waited_now - waited_since < BULK_WAITED * (now - since):
                 return  # the server is the slower side: our writes fit in its time, stay live
-            state["bulk_ok"] = False
             with transaction(conn):
-                if writes.get_state(conn, K_BULK) is None:
-                    # finish() (or the walk that resumes this one) restores
-                    writes.set_json_state(conn, K_BULK, writes.bulk_begin(conn))
+                saved = writes.get_json_state(conn, K_BULK) or []
+                # first the search triggers, then (the writer still the slower side) the indexes;
+                # finish() (or the walk that resumes this one) restores them
+                writes.set_json_state(conn, K_BULK, saved + writes.bulk_begin(conn, indexes=bool(saved)))
+                state["bulk_ok"] = not saved  # nothing is left to defer after the second step
                 writes.set_json_state(conn, K_WALK, state)
+            pace.clear()  # the next step is judged by batches written without what was dropped
 
         async def after_page() -> None:
             # Our mailboxes learned early in the walk: later pages are written with the right
@@ -433,9 +448,7 @@ class SyncEngine:
         written = SyncResult()  # the writer's (new, changed), read once every page is written
         seen = [0]
 
-        def on_pages(
-            pages: list[PlainThreadsPage], idle: float
-        ) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
+        def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
             touched.update(t["id"] for t in threads)
@@ -470,7 +483,7 @@ class SyncEngine:
         self,
         cursor: str | None,
         since: datetime | None,
-        on_pages: Callable[[list[PlainThreadsPage], float], tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
+        on_pages: Callable[[list[PlainThreadsPage]], tuple[Callable[[sqlite3.Connection], None], SyncProgress]],
         on_restart: Callable[[sqlite3.Connection], None],
         report: Callable[[SyncProgress], None] | None,
         after_page: Callable[[], Awaitable[None]] | None = None,
@@ -478,10 +491,9 @@ class SyncEngine:
         """Walk pages from ``cursor``; the next page is requested as soon as this one's
         ``next_cursor`` is read, before this one is validated and stored.
 
-        Pages are stored in batches: ``on_pages(pages, idle)`` returns the batch's write (one
+        Pages are stored in batches: ``on_pages(pages)`` returns the batch's write (one
         transaction, hence one fsync, per batch; see COMMIT_THREADS), which the writer thread
-        runs while the next pages arrive, and the progress to report. ``idle`` is how long
-        this process waited for the batch's pages without computing anything. When the walk
+        runs while the next pages arrive, and the progress to report. When the walk
         ends with an error, the pages it received are stored first, so it resumes after the
         last page it got, as if each page had been committed on arrival; only a killed process
         loses its last batches (fetched again). Returns once every batch is written. A 400 on
@@ -497,16 +509,16 @@ class SyncEngine:
             )
 
         batch: list[PlainThreadsPage] = []
-        batch_started, idle = time.perf_counter(), 0.0
+        batch_started = time.perf_counter()
 
         async def store() -> SyncProgress | None:
-            nonlocal batch_started, idle
+            nonlocal batch_started
             if not batch:
                 return None
             pages = batch[:]
             batch.clear()  # before writing: a failed write is not tried again on the way out
-            write, progress = on_pages(pages, idle)
-            batch_started, idle = time.perf_counter(), 0.0
+            write, progress = on_pages(pages)
+            batch_started = time.perf_counter()
             await writer.submit(write)
             return progress
 
@@ -514,7 +526,6 @@ class SyncEngine:
         task: asyncio.Task | None = fetch(cursor)
         try:
             while task is not None:
-                wall, cpu = time.perf_counter(), time.process_time()
                 try:
                     raw = await task
                 except BadRequestError:
@@ -536,9 +547,6 @@ class SyncEngine:
                     task = fetch(nxt)  # in flight while this page is validated and written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
-                # process_time counts the writer thread too: idle is the wall time neither
-                # thread computed, a lower bound of the wait for the server
-                idle += max(0.0, (time.perf_counter() - wall) - (time.process_time() - cpu))
                 batch.append(raw.parse())
                 if (
                     nxt is None

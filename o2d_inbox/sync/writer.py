@@ -6,6 +6,7 @@ pages while SQLite writes, commits (fsync) and builds indexes on the other core.
     await writer.submit(fn, *args)           # queued; waits only while MAX_PENDING are queued
     await writer.drain()                     # every queued job done (raises the first failure)
     await writer.close()                     # drains, then ends the thread and its connection
+    writer.waited                            # seconds the caller spent waiting for it in submit
 
 Jobs run one at a time, in the order given, so a read (``run``) sees every write queued
 before it, and a batch's progress record is never committed ahead of the batch. sqlite3
@@ -25,6 +26,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +47,9 @@ class CacheWriter:
     def __init__(self, conn: sqlite3.Connection, *, threaded: bool) -> None:
         self.conn = conn  # the writer's own connection (the caller's when not threaded)
         self._failed: BaseException | None = None
+        #: Seconds ``submit`` held its caller (a queue full of jobs, or a job run inline): what
+        #: our writes cost the walk in time, as opposed to how busy the writer is.
+        self.waited = 0.0
         self._pending: deque[asyncio.Future] = deque()
         self._thread: threading.Thread | None = None
         if threaded:
@@ -71,9 +76,13 @@ class CacheWriter:
 
     async def submit(self, fn: Job, *args: Any) -> None:
         """Queue ``fn(conn, *args)``; waits while MAX_PENDING jobs are ahead of it."""
+        started = time.perf_counter()
         self._pending.append(self._queue(fn, args))
-        while len(self._pending) > MAX_PENDING:
-            await asyncio.shield(self._pending.popleft())
+        try:
+            while len(self._pending) > MAX_PENDING:
+                await asyncio.shield(self._pending.popleft())
+        finally:
+            self.waited += time.perf_counter() - started
 
     async def drain(self) -> None:
         """Wait for every queued job; the first failure among them is raised."""

@@ -426,21 +426,23 @@ async def test_a_first_sync_bulk_loads_and_search_finds_everything(engine, conn,
 
 async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed(conn, client, sim, monkeypatch):
     """In-process, the server's work is this process's: the walk is CPU-bound from the start
-    and turns into a bulk load after its first pages (sync.BULK_PROBE_PAGES). On a loaded
-    machine other processes' time looks like waiting for the server, so the idle time that
-    still counts as CPU-bound is lifted to any: this test is about resuming."""
-    monkeypatch.setattr(sync_module, "BULK_IDLE_PER_WRITE", float("inf"))
-    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # a commit per page: the mode is decided per commit
+    and turns into a bulk load after its first pages (sync.BULK_PROBE_PAGES batches for each
+    of its two steps: the search triggers, then the list indexes). On a loaded
+    machine the server may not outpace the writer, so any wait for it counts as the writer
+    setting the pace: this test is about resuming."""
+    monkeypatch.setattr(sync_module, "BULK_WAITED", 0.0)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 10)  # a commit per page: the mode is decided per commit
     fresh_indexes = thread_indexes(conn)
     assert {"ix_threads_all", "ix_threads_needs_open", "ix_threads_mailbox"} <= fresh_indexes
-    flaky = FlakyClient(client, spoil_at=2 + sync_module.BULK_PROBE_PAGES)
+    stored = 2 * (1 + sync_module.BULK_PROBE_PAGES)  # pages before the walk fails: both steps taken
+    flaky = FlakyClient(client, spoil_at=1 + stored)
     with pytest.raises(NetworkError):
-        await SyncEngine(conn, flaky, page_limit=25).sync()
+        await SyncEngine(conn, flaky, page_limit=10).sync()
     # mid-walk: bulk mode (no search triggers, no list indexes), recorded with the walk
     assert search_triggers(conn) == set() and thread_indexes(conn) == set()
     # ...and the lists still answer, in list order, by scanning
     cached = [r[0] for r in conn.execute("SELECT id FROM threads ORDER BY last_ts DESC, id DESC")]
-    assert len(cached) == 25 * (1 + sync_module.BULK_PROBE_PAGES)
+    assert len(cached) == 10 * stored
     assert [t.id for t in queries.rows(conn, queries.View("all", relevant=False), 0, 100)] == cached
     page = queries.rows(conn, queries.View("all", relevant=False), 10, 5)
     assert [t.id for t in page] == cached[10:15]
@@ -454,6 +456,22 @@ async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert cached_snapshot(conn) == sim.thread_snapshot()
     assert counts_are_right(conn)
+
+
+async def test_a_bulk_load_defers_the_search_index_before_the_list_indexes(conn, client, sim, monkeypatch):
+    """The first step of a bulk load drops only the search triggers (the dearer to keep row
+    by row): the lists keep their indexes while the walk goes on; the end builds the search
+    index for every thread."""
+    monkeypatch.setattr(sync_module, "BULK_WAITED", 0.0)  # the writer counts as the slower side
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+    fresh_indexes = thread_indexes(conn)
+    flaky = FlakyClient(client, spoil_at=2 + sync_module.BULK_PROBE_PAGES)  # one step's worth of pages
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, flaky, page_limit=25).sync()
+    assert search_triggers(conn) == set() and thread_indexes(conn) == fresh_indexes
+    await SyncEngine(conn, client, page_limit=25).sync()
+    assert search_index_whole(conn) and thread_indexes(conn) == fresh_indexes
+    assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
 
 
 async def test_against_a_slow_server_the_first_walk_stays_live(conn, client, sim):

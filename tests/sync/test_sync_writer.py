@@ -91,3 +91,34 @@ async def test_a_failed_write_ends_the_sync_and_nothing_after_it_is_committed(co
     monkeypatch.setattr(writes, "upsert_threads", real)  # space freed
     result = await SyncEngine(conn, client, page_limit=25).sync()
     assert result.full and cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
+
+
+async def test_the_writer_counts_only_the_time_its_caller_waited_for_it(tmp_path):
+    """CacheWriter.waited is what the bulk load decides by (our writes setting the walk's
+    pace): nothing while the queue has room, the wait for the oldest job once it is full,
+    and the whole job when it runs inline (an in-memory cache)."""
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.sync.writer import MAX_PENDING, CacheWriter
+
+    conn = open_db(tmp_path / "cache.db")
+    writer = CacheWriter.open(conn)
+    release = threading.Event()
+    try:
+        for _ in range(MAX_PENDING):
+            await writer.submit(lambda c: release.wait(30))
+        assert not release.is_set()  # both queued and returned while the first still runs
+        queued_only = writer.waited
+        threading.Timer(0.05, release.set).start()
+        await writer.submit(lambda c: None)  # the queue is full: waits until the first job ends
+        assert release.is_set() and writer.waited > queued_only
+    finally:
+        release.set()
+        await writer.close()
+        conn.close()
+
+    memory = open_db(":memory:")
+    inline = CacheWriter.open(memory)
+    await inline.submit(lambda c: time.sleep(0.01))
+    assert inline.waited >= 0.01
+    await inline.close()
+    memory.close()

@@ -1,0 +1,161 @@
+"""Cursor pages read ahead: GET /threads on a thread of its own, over one kept-alive connection.
+
+    reader = PageReader(httpx.Client(...), may_read_ahead=lambda: True)
+    response, ahead = await reader.get("/threads", params, headers)   # an httpx.Response
+    await reader.close()                     # the thread has ended when this returns
+
+A walk's pages form a chain: a page's request can only leave once the page before has arrived
+with its ``next_cursor``. On the event loop that moment waits for the loop to get round to the
+answer (it is busy validating the page before, and shares the interpreter with the cache
+writer), and every request pays for the asynchronous client's machinery. Here a thread that
+does nothing else receives the page, reads its ``next_cursor`` (PageHead: the cursor alone,
+the threads skipped) and sends the next request at once (``may_read_ahead()`` permitting),
+before handing the page over; the loop finds it in flight when it asks for it (``ahead``
+True). Waiting on the socket releases the interpreter, so the thread costs the loop nothing.
+
+The reader is only a transport: statuses, retries, waits and errors are the client's
+(api/client.py ``_request``), for a page read ahead as for any other. A request the loop
+asks for that is not the one read ahead (a retry after an error, another cursor) is sent
+after it, and the page read ahead is dropped. The client reads ahead only while the server has
+not paced it (no 429 yet): a paced request must wait for its slot before it leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from o2d_inbox.api.models import OptStr, Wire
+
+__all__ = ["PageHead", "PageReader"]
+
+
+class PageHead(Wire):
+    """A cursor page's ``next_cursor`` alone: pydantic-core skips the items without building them."""
+
+    next_cursor: OptStr = None
+
+
+@dataclass(eq=False)
+class _Page:
+    """One GET of a page, by the reader's thread."""
+
+    path: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    asked: bool = True  # False: read ahead, and the loop has not asked for it yet
+    following: dict[str, Any] | None = None  # arrived before it was asked for: the next page's params
+    future: Future = field(default_factory=Future)
+
+    @property
+    def key(self) -> tuple:
+        return _key(self.path, self.params)
+
+
+def _key(path: str, params: dict[str, Any]) -> tuple:
+    return path, tuple(sorted(params.items()))
+
+
+class PageReader:
+    def __init__(self, http: httpx.Client, may_read_ahead: Callable[[], bool]) -> None:
+        self._http = http
+        self._may_read_ahead = may_read_ahead
+        self._jobs: queue.SimpleQueue[_Page | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards _ahead and a page's asked / following
+        self._ahead: _Page | None = None  # the page read ahead (in flight, or arrived)
+        self._socket: socket.socket | None = None  # the kept-alive connection's, to end a wait
+        self._stopping = False
+        self._ended: Future = Future()
+        self._thread = threading.Thread(target=self._serve, name="o2d-page-reader", daemon=True)
+        self._thread.start()
+
+    # --- the event loop's side ---------------------------------------------------------------
+
+    async def get(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[httpx.Response, bool]:
+        """(the response to GET ``path`` with ``params``, whether it had been read ahead);
+        raises what httpx raised (httpx.TransportError …)."""
+        key = _key(path, params)
+        with self._lock:
+            page, self._ahead = self._ahead, None
+            ahead = page is not None and page.key == key
+            if page is not None and ahead:
+                page.asked = True
+                if page.following is not None:  # it arrived before it was asked for: go on now
+                    self._ahead = _Page(path, page.following, headers, asked=False)
+                    self._jobs.put(self._ahead)
+            else:  # nothing read ahead, or not this page (dropped: its chain ends there)
+                page = _Page(path, params, headers)
+                self._jobs.put(page)
+        return await asyncio.wrap_future(page.future), ahead
+
+    async def close(self) -> None:
+        """End the thread: a request still in flight (a page read ahead that nobody will ask
+        for, against a server that takes its time) is cut off by shutting its socket."""
+        self._stopping = True
+        self._jobs.put(None)
+        sock = self._socket
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # closed already
+                pass
+        try:
+            await asyncio.wrap_future(self._ended)
+        finally:
+            self._thread.join()
+
+    # --- the reader's thread -----------------------------------------------------------------
+
+    def _serve(self) -> None:
+        try:
+            while (page := self._jobs.get()) is not None:
+                self._fetch(page)
+        finally:
+            self._http.close()
+            self._ended.set_result(None)
+
+    def _fetch(self, page: _Page) -> None:
+        """``page``, then the pages after it while the loop keeps asking for them: one page
+        ahead at most (a loop that has not asked for the one read ahead yet resumes the
+        chain when it does)."""
+        while page.future.set_running_or_notify_cancel():  # False: the caller gave up on it
+            try:
+                response = self._http.get(page.path, params=page.params, headers=page.headers)
+            except Exception as exc:  # noqa: BLE001 - the caller's to judge (api/client.py)
+                page.future.set_exception(exc)
+                return
+            stream = response.extensions.get("network_stream")
+            self._socket = stream.get_extra_info("socket") if stream is not None else None
+            following = self._following(page.params, response)
+            nxt = None
+            with self._lock:
+                # Published before this answer is handed over: the loop's request for the
+                # next page must find it, not send it a second time.
+                if following is not None and page.asked:
+                    nxt = self._ahead = _Page(page.path, following, page.headers, asked=False)
+                else:
+                    page.following = following
+            page.future.set_result(response)
+            if nxt is None:
+                return
+            page = nxt
+
+    def _following(self, params: dict[str, Any], response: httpx.Response) -> dict[str, Any] | None:
+        """The next page's params, when it may be read ahead."""
+        if self._stopping or response.status_code != 200 or not self._may_read_ahead():
+            return None
+        try:
+            cursor = PageHead.model_validate_json(response.content).next_cursor
+        except ValueError:  # not a page (the client says so when it reads it)
+            return None
+        if not cursor or cursor == params.get("cursor"):
+            return None
+        return {**params, "cursor": cursor}
