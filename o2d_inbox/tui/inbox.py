@@ -196,6 +196,7 @@ class InboxScreen(Screen[None]):
                     id="threads",
                     search_keys=self.services.search_keys,
                     open_search=self.search.open,
+                    on_cursor=self._cursor_moved,
                 )
             yield ConversationView(id="pane", now=self.services.clock)
         yield UndoBar(id="undo-bar")
@@ -555,20 +556,24 @@ class InboxScreen(Screen[None]):
             self._preview_timer.stop()
             self._preview_timer = None
 
+    def _cursor_moved(self, thread: ThreadRow | None) -> None:
+        """The list's cursor is on ``thread`` (called by the list as it moves): from now on it
+        is the thread the keys act on, even a key typed in the same burst (`e e`, `] e`),
+        before the list's Highlighted message arrives. The pane draws it before the next frame."""
+        self.shown_thread = thread
+        if not self._pane_behind:
+            self._pane_behind = True
+            self.call_after_refresh(self._catch_up)
+
     @on(ThreadList.Highlighted)
     async def _highlighted(self, event: ThreadList.Highlighted) -> None:
         self.search.highlighted()
         self._stop_preview_timer()
         thread = event.thread
-        if self.app.message_queue_size:
-            # more keys are waiting (a held `j`): the list moves at once, the pane follows
-            # once per frame with the latest thread instead of drawing every one passed over
-            self.shown_thread = thread
-            if not self._pane_behind:
-                self._pane_behind = True
-                self.call_after_refresh(self._catch_up)
-        else:
-            await self.show_thread(thread)
+        if not self.app.message_queue_size:
+            # nothing else waiting: draw it now; else (a held `j`) the pane follows once per
+            # frame with the latest thread instead of drawing every one passed over
+            await self._catch_up()
         services = self.services
         if (
             thread is not None
@@ -618,7 +623,7 @@ class InboxScreen(Screen[None]):
             thread = queries.thread(self.conn, thread.id) or thread
         if self.has_class("-no-pane"):
             self.add_class("-reading")
-        if thread != self.shown_thread:  # usually the preview already shows it
+        if thread != self.shown_thread or self._pane_behind:  # usually the preview already shows it
             await self.show_thread(thread)
         self.pane.focus()
         if not thread.messages_cached and self.services.can_sync():

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from types import SimpleNamespace
 
+from textual import events
 from textual.widgets import Input
 
 from o2d_inbox.config import Config
@@ -36,6 +37,13 @@ async def until(pilot, condition, what: str, seconds: float = 5.0) -> None:
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def type_burst(app, keys) -> None:
+    """Keys as a terminal delivers a fast typist's burst: all queued before any is handled
+    (pilot.press waits for each key to be processed, which hides ordering races)."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
 def notices(app) -> list[str]:

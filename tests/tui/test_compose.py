@@ -10,7 +10,6 @@ import contextlib
 import sys
 
 import pytest
-from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
 from o2d_inbox.cache import queries
@@ -21,7 +20,7 @@ from o2d_inbox.render.quote import attribution, split_quoted
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen, Sent
 from tests.seed import seed_cache
-from tests.tui.harness import FakeClock, app_with_outbox, clock, config, settle, until
+from tests.tui.harness import FakeClock, app_with_outbox, clock, config, settle, type_burst, until
 
 SIZE = (160, 48)
 
@@ -241,13 +240,6 @@ async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
 
 
 # --- typing fast -----------------------------------------------------------------------------
-
-
-def type_burst(app, keys) -> None:
-    """Keys as a terminal delivers a fast typist's burst: all queued before any is handled
-    (pilot.press waits for each key to be processed, which hides ordering races)."""
-    for key in keys:
-        app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
 async def test_a_quick_tab_moves_to_the_next_field_before_the_next_keys(cache):
