@@ -16,6 +16,7 @@ it, and a bulk selection, when there is one, says how many threads it touched in
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -32,7 +33,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
 from o2d_inbox.cache import local, queries
-from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.cache.queries import SORTS, ThreadRow, View
 from o2d_inbox.config import Config
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
@@ -57,6 +58,13 @@ __all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
 SIDEBAR_MIN_WIDTH = 150  # below: no sidebar (the list keeps thread_list.MIN_SUBJECT cells of subject)
 PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
+#: how the header names each list order (View.order), in full and short (a narrow header)
+SORT_LABELS = {
+    "oldest": ("oldest wait first", "oldest"),
+    "newest": ("newest first", "newest"),
+    "intent": ("by intent", "intent"),
+    "wake": ("soonest wake first", "wake"),
+}
 NEXT_UNREAD_SCAN = 5000  # rows `N` looks through for an unread thread (the list is paged)
 
 
@@ -96,6 +104,7 @@ class InboxScreen(Screen[None]):
         self.relevant = True
         self.view = View("needs")
         self.shown_thread: ThreadRow | None = None
+        self.sort: str | None = None  # the list order the user chose (None: each queue's own)
         self._preview_timer: Timer | None = None
         self._pane_behind = False  # the pane still shows a thread the cursor has left
         self.search = SearchController(self)
@@ -264,6 +273,7 @@ class InboxScreen(Screen[None]):
     def update_titles(self) -> None:
         threads = self.threads
         searched = self.search.title()
+        self.update_header()  # the sort is named while the list shows a queue
         if searched is not None:  # the list shows a search (tui/search.py)
             threads.border_title = searched
             return
@@ -280,12 +290,16 @@ class InboxScreen(Screen[None]):
         self.query_one("#header", HeaderBar).set_right(services.status_text(), services.status_text(compact=True))
 
     def update_header(self) -> None:
-        """The header's left side: workspace, the triage tally, how many threads are selected
-        (the selection is visible here even while the list is hidden behind the reader)."""
+        """The header's left side: workspace, the triage tally, the list's order, how many
+        threads are selected (the selection is visible here even while the list is hidden
+        behind the reader). A search's hits keep their own order: no sort then."""
         parts: list[Part] = [self._workspace_label()]
         banner = self.triage.banner()
         if banner:
             parts.append(banner)
+        if self.search.title() is None:
+            full, short = SORT_LABELS[self.view.order]
+            parts.append((f"sort: {full}", f"↕ {short}"))
         if self.threads.selection:
             parts.append((f"{len(self.threads.selection)} selected", f"{len(self.threads.selection)} sel"))
         self.query_one("#header", HeaderBar).set_left(parts)
@@ -306,6 +320,8 @@ class InboxScreen(Screen[None]):
         self.show_view(view)
 
     def show_view(self, view: View) -> None:
+        if self.sort is not None and view.kind != "snoozed" and view.sort != self.sort:
+            view = dataclasses.replace(view, sort=self.sort)  # the chosen order follows the user
         self.view = view
         self.threads.load(view)  # a selection belongs to the queue it was made in: it ends
         self.refresh_counts()
@@ -333,6 +349,20 @@ class InboxScreen(Screen[None]):
     def action_show_queue(self, option_id: str) -> None:
         self.set_view(view_from_id(option_id, relevant=self.relevant))
         self.threads.focus()
+
+    def action_sort(self) -> None:
+        """The next list order (oldest wait, newest, by intent) for this queue and every one
+        shown after it; Snoozed keeps its wake order, a search its own."""
+        if self.search.title() is not None:
+            self.notify("Search hits keep their order; the sort applies to queues", timeout=3)
+            return
+        if self.view.kind == "snoozed":
+            self.notify("Snoozed stays in wake order: the soonest first", timeout=3)
+            return
+        current = self.view.order
+        self.sort = SORTS[(SORTS.index(current) + 1) % len(SORTS)] if current in SORTS else SORTS[0]
+        self.show_view(self.view)
+        self.notify(f"Sorted: {SORT_LABELS[self.sort][0]}", timeout=2)
 
     def action_toggle_relevant(self) -> None:
         self.relevant = not self.relevant
