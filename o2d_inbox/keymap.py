@@ -158,6 +158,7 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="Reply to the thread",
         palette_help="compose a reply",
+        priority=True,
     ),
     _A(
         "thread.forward",
@@ -169,6 +170,7 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="Forward the thread",
         palette_help="compose a forward",
+        priority=True,
     ),
     _A(
         "app.compose_new",
@@ -180,6 +182,7 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="New message",
         palette_help="compose a new message",
+        priority=True,
     ),
     _A(
         "thread.intent",

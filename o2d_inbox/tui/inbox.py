@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -507,14 +508,27 @@ class InboxScreen(Screen[None]):
     async def action_undo(self) -> None:
         await self.triage.undo()
 
-    def action_reply(self) -> None:
-        self.outbox.reply()
+    async def action_reply(self) -> None:
+        await self._open_compose(self.outbox.reply)
 
-    def action_forward(self) -> None:
-        self.outbox.forward()
+    async def action_forward(self) -> None:
+        await self._open_compose(self.outbox.forward)
 
-    def action_compose_new(self) -> None:
-        self.outbox.compose_new()
+    async def action_compose_new(self) -> None:
+        await self._open_compose(self.outbox.compose_new)
+
+    async def _open_compose(self, open_compose: Callable[[], None]) -> None:
+        """r / f / c are priority keys: they run as they arrive, before the keys typed after
+        them are routed, and those wait until compose is up with a field focused (else the
+        first ones went to the list: `rjk` moved the cursor). In the search box they are text."""
+        if isinstance(self.focused, Input):
+            raise SkipAction()
+        open_compose()
+        from o2d_inbox.tui.compose import ComposeScreen
+
+        screen = self.app.screen
+        if isinstance(screen, ComposeScreen):
+            await screen.ready.wait()
 
     def action_outbox(self) -> None:
         self.outbox.show_outbox()

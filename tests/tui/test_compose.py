@@ -12,7 +12,7 @@ import sys
 import pytest
 from textual.widgets import Input, Select, Static, TextArea
 
-from o2d_inbox.cache import queries
+from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.compose import quote_text
@@ -491,3 +491,45 @@ async def test_an_unsubscribed_prospect_is_named_as_soon_as_compose_opens(cache)
         assert warning.display
         assert f"{thread.prospect} asked to be unsubscribed" in str(warning.render())
         await pilot.press("escape")
+
+
+# --- keys typed right after r / f / c ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize(
+    ("keys", "fields"),
+    [
+        (["r", *"jkjk e"], {"#body": "jkjk e"}),
+        (["f", *"jk@e.com", "tab", *"eje"], {"#to": "jk@e.com", "#body": "eje"}),
+        (["c", *"jk@e.com", "tab", *"eje", "tab", *"kj"], {"#to": "jk@e.com", "#subject": "eje", "#body": "kj"}),
+    ],
+)
+async def test_keys_typed_right_after_r_f_c_all_reach_compose(cache, size, keys, fields):
+    """r / f / c and what follows in one burst: every key lands in compose's fields, none in
+    the list (j / k would move it, e would put a thread away)."""
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        cursor, shown = app.threads.cursor, app.shown_thread.id
+        type_burst(app, keys)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        for field, typed in fields.items():
+            widget = screen.query_one(field)
+            value = widget.text if isinstance(widget, TextArea) else widget.value
+            assert value.startswith(typed), (field, value)
+        assert app.threads.cursor == cursor and app.inbox.shown_thread.id == shown  # the list did not move
+        state = local.get_local(cache, shown)
+        assert not (state and state.done)
+
+
+async def test_r_in_the_search_box_is_text(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"rfc")
+        await settle(pilot)
+        assert not isinstance(app.screen, ComposeScreen)
+        assert app.query_one("#filter", Input).value.endswith("rfc")
