@@ -260,9 +260,12 @@ class InboxApp(App[None]):
         if any(isinstance(screen, QuitScreen) for screen in self.screen_stack):
             return
         controller = self.inbox.outbox
-        lines = [controller.describe(item) for item in waiting]
         ids = [item.id for item in waiting]
         can_send = self._dispatcher is not None and self.sync_state != "offline"
+
+        def lines() -> list[str]:  # the dialog counts down; an item the dispatcher took leaves it
+            items = (outbox.get(self.conn, item_id) for item_id in ids)
+            return [controller.describe(item) for item in items if item is not None and item.state == "scheduled"]
 
         def answered(answer: str | None) -> None:
             if answer is not None:
@@ -271,6 +274,11 @@ class InboxApp(App[None]):
         self.push_screen(QuitScreen(lines, can_send=can_send), self.guard(answered))
 
     async def _quit_with(self, answer: str, ids: list[int]) -> None:
+        if answer != "send":  # what the dispatcher took while the dialog was open is not kept or undone
+            ids = [i for i in ids if (item := outbox.get(self.conn, i)) is not None and item.state == "scheduled"]
+            if not ids:
+                self.exit()
+                return
         n = len(ids)
         items = "1 item" if n == 1 else f"{n} items"
         if answer == "cancel":
