@@ -92,7 +92,9 @@ class QuitScreen(SeeThrough, ModalScreen[str | None]):
     def _tick(self) -> None:
         self.items = self.waiting()
         self.query_one("#quit-head", Static).update(self._head())
-        self.query_one("#quit-items", Static).update(self._lines())
+        lines = self.query_one("#quit-items", Static)
+        lines.update(self._lines())
+        lines.display = bool(self.items)
         self.query_one("#cancel", Button).disabled = not self.items
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

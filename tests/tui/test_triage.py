@@ -268,6 +268,24 @@ async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(wo
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_rapid_triage_goes_on_below_a_thread_the_intent_sort_moved_away(cache, size):
+    """Needs reply is sorted by intent: a thread re-classified neutral moves down to the
+    neutral group; triage goes on with the thread that was below it, not below its new place."""
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert app.view.order == "intent"
+        first, second = app.threads.row(0), app.threads.row(1)
+        assert first.reply_intent == "interested" and second.reply_intent == "interested"
+        await pilot.press("T", "2")
+        await settle(pilot)
+        assert intent_of(cache, first.id) == "neutral"
+        assert app.threads.cursor == 0 and app.threads.selected.id == second.id
+        assert app.shown_thread.id == second.id
+        assert str(app.pane.border_title) == (second.prospect or second.last_from)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_e_twice_in_one_burst_puts_away_two_threads(cache, size):
     """The second `e` acts on the thread the first one brought on screen, even when both keys
     arrive before the list has told the screen about its move (was: the first thread done,
