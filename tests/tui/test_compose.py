@@ -20,7 +20,7 @@ from o2d_inbox.render.quote import attribution, split_quoted
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen, Sent
 from tests.seed import seed_cache
-from tests.tui.harness import FakeClock, app_with_outbox, clock, config, settle, type_burst, until
+from tests.tui.harness import FakeClock, app_with_outbox, clock, config, screen_lines, settle, type_burst, until
 
 SIZE = (160, 48)
 
@@ -201,25 +201,6 @@ def test_snapshot_compose_reply_80x24(snap_compare, cache):
     assert snap_compare(make(cache), terminal_size=(80, 24), run_before=_write_a_reply)
 
 
-def _screen_lines(app) -> list[str]:
-    """The terminal as the user sees it (every layer composited), one string a row."""
-    import html
-    import re
-
-    rows: dict[float, list[tuple[float, str]]] = {}
-    for x, y, text in re.findall(
-        r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()
-    ):
-        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
-    lines = []
-    for _, parts in sorted(rows.items()):
-        line = ""
-        for x, text in sorted(parts):  # Textual's SVG: a cell is 12.2 units wide, gaps are blanks
-            line = line.ljust(round(x / 12.2)) + text
-        lines.append(line)
-    return lines
-
-
 async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
     conn = open_db(tmp_path / "cache.db")
     seed_cache(conn, 60)
@@ -233,7 +214,7 @@ async def test_the_sidebar_counts_stay_whole_while_compose_is_open(tmp_path):
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
-        screen = "\n".join(_screen_lines(app))
+        screen = "\n".join(screen_lines(app))
         counted = [p for p in prompts if p.split()[-1][0].isdigit()]
         assert counted and all(p in screen for p in counted), [p for p in counted if p not in screen]
     conn.close()
