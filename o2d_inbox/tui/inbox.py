@@ -656,8 +656,23 @@ class InboxScreen(Screen[None]):
                 note = "loading messages …"
             else:
                 note = f"messages not cached yet — {self.key_for('thread.open')} loads them"
+        back = self._back_on(thread, messages)
+        if back is not None:
+            note = f"{back} · {note}" if note else back
         pane.border_title = Text(safe_line(thread.prospect or thread.last_from))
         await pane.show(thread, messages, note=note, pending=outbox.pending_for_thread(self.conn, thread.id))
+
+    def _back_on(self, thread: ThreadRow, messages: list[Any]) -> str | None:
+        """An out-of-office thread offers its snooze: the return date its reply names, and
+        the key that snoozes it until then (the first choice `s` proposes)."""
+        if thread.reply_intent != "out_of_office" or thread.local_done or thread.local_snoozed_until is not None:
+            return None
+        from o2d_inbox.tui.snooze import proposed_return
+
+        back = proposed_return(thread, messages)
+        if back is None or back <= self.clock().astimezone().date():
+            return None
+        return f"◷ back on {back:%a %-d %b} · {self.key_for('thread.snooze')} snoozes it until then"
 
     async def open_thread(self, thread: ThreadRow) -> None:
         self._stop_preview_timer()

@@ -104,6 +104,30 @@ async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
         assert app.threads.row(0).id == thread.id and app.threads.row(0).unread
 
 
+@pytest.mark.parametrize("size", [(120, 40), (160, 48)])
+async def test_an_out_of_office_thread_offers_its_snooze_in_the_pane(cache, size):
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        thread = app.threads.selected
+        cache.execute(
+            "UPDATE threads SET reply_intent = 'out_of_office', last_snippet = ? WHERE id = ?",
+            ("I am out of the office and back on June 10. Regards", thread.id),
+        )
+        cache.execute("UPDATE threads SET messages_fetched_count = 0 WHERE id = ?", (thread.id,))
+        app.action_show_queue("intent:out_of_office")
+        await settle(pilot)
+        app.threads.move_to_thread(thread.id)
+        await settle(pilot)
+        assert app.shown_thread.id == thread.id
+        pane = " ".join(" ".join(app.pane.text_lines).split())  # wrapped in a narrow pane
+        assert "◷ back on Wed 10 Jun · s snoozes it until then" in pane
+        assert "messages not cached yet" in pane  # the other note stays
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeScreen) and "Back on Wed 10 Jun" in app.screen.choices[0].label
+
+
 def test_proposed_return_reads_the_last_prospect_message_before_the_snippet(cache):
     thread = queries.thread(cache, "t0000000")
     messages = queries.messages(cache, thread.id)
