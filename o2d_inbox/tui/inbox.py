@@ -362,7 +362,12 @@ class InboxScreen(Screen[None]):
             return
         current = self.view.order
         self.sort = SORTS[(SORTS.index(current) + 1) % len(SORTS)] if current in SORTS else SORTS[0]
+        selection = set(self.threads.selection)  # the same queue: a selection made in it stays
         self.show_view(self.view)
+        if selection:
+            self.threads.selection |= selection
+            self.threads.refresh()
+            self.update_header()
         self.notify(f"Sorted: {SORT_LABELS[self.sort][0]}", timeout=2)
 
     def action_toggle_relevant(self) -> None:

@@ -124,3 +124,13 @@ async def test_a_search_keeps_its_order_and_the_header_names_no_sort(cache):
         await pilot.press("escape")  # back to the queue: its order is named again
         await settle(pilot)
         assert app.inbox.search.source is None and "sort: by intent" in header(app)
+
+
+async def test_a_selection_stays_selected_when_the_order_changes(cache):
+    app = make(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        picked = {app.threads.row(0).id, app.threads.row(1).id}
+        await pilot.press("space", "space", "O")
+        await settle(pilot)
+        assert app.threads.selection == picked and "2 sel" in header(app)
