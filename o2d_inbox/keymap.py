@@ -100,6 +100,7 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="Search the cache",
         palette_help='words, "phrases", from: to: intent: mailbox: campaign: before: after:',
+        priority=True,  # as r / f / c: the keys typed after it go into the box (InboxScreen)
     ),
     _A(
         "app.toggle_relevant",

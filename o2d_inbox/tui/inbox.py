@@ -380,6 +380,8 @@ class InboxScreen(Screen[None]):
 
     # -- search (tui/search.py) ----------------------------------------------------------
     def action_filter(self) -> None:
+        if isinstance(self.focused, Input):  # a priority key (see _open_compose): text here
+            raise SkipAction()
         self.search.open()
 
     @on(Input.Changed, "#filter")
@@ -523,9 +525,10 @@ class InboxScreen(Screen[None]):
         await self._open_compose(self.outbox.compose_new)
 
     async def _open_compose(self, open_compose: Callable[[], None]) -> None:
-        """r / f / c are priority keys: they run as they arrive, before the keys typed after
-        them are routed, and those wait until compose is up with a field focused (else the
-        first ones went to the list: `rjk` moved the cursor). In the search box they are text."""
+        """r / f / c (and / for search) are priority keys: they run as they arrive, before the
+        keys typed after them are routed, and those wait until compose is up with a field
+        focused (a plain binding runs only once its key has come back from the focused
+        widget, and the keys behind it were lost on the way). In the search box they are text."""
         if isinstance(self.focused, Input):
             raise SkipAction()
         open_compose()
