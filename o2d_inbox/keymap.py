@@ -100,7 +100,6 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="Search the cache",
         palette_help='words, "phrases", from: to: intent: mailbox: campaign: before: after:',
-        priority=True,  # as r / f / c: the keys typed after it go into the box (InboxScreen)
     ),
     _A(
         "app.toggle_relevant",
@@ -159,7 +158,6 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="Reply to the thread",
         palette_help="compose a reply",
-        priority=True,
     ),
     _A(
         "thread.forward",
@@ -171,7 +169,6 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="Forward the thread",
         palette_help="compose a forward",
-        priority=True,
     ),
     _A(
         "app.compose_new",
@@ -183,7 +180,6 @@ ACTIONS: tuple[Action, ...] = (
         show=True,
         palette="New message",
         palette_help="compose a new message",
-        priority=True,
     ),
     _A(
         "thread.intent",

@@ -24,8 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
-from textual import on
-from textual.actions import SkipAction
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -54,7 +53,7 @@ from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
 if TYPE_CHECKING:  # dialogs are imported when first opened: the first frame does not wait for them
     from o2d_inbox.tui.outbox_screen import OutboxScreen
 
-__all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
+__all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH", "TYPED_IN_INBOX"]
 
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
 SIDEBAR_MIN_WIDTH = 150  # below: no sidebar (the list keeps thread_list.MIN_SUBJECT cells of subject)
@@ -66,6 +65,8 @@ SORT_LABELS = {
     "intent": ("by intent", "intent"),
     "wake": ("soonest wake first", "wake"),
 }
+#: set on a key as it passes the inbox screen on its way to the app's bindings (InboxApp._on_key)
+TYPED_IN_INBOX = "o2d_typed_in_inbox"
 NEXT_UNREAD_SCAN = 5000  # rows `N` looks through for an unread thread (the list is paged)
 
 
@@ -184,6 +185,11 @@ class InboxScreen(Screen[None]):
 
     def set_reading(self, reading: bool) -> None:
         self.set_class(reading, "-reading")
+
+    def on_key(self, event: events.Key) -> None:
+        # a key no widget of the inbox took, on its way to the app's bindings: if a dialog has
+        # opened by the time it gets there (typed right behind r / f / c), it is the dialog's
+        setattr(event, TYPED_IN_INBOX, True)
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -380,8 +386,6 @@ class InboxScreen(Screen[None]):
 
     # -- search (tui/search.py) ----------------------------------------------------------
     def action_filter(self) -> None:
-        if isinstance(self.focused, Input):  # a priority key (see _open_compose): text here
-            raise SkipAction()
         self.search.open()
 
     @on(Input.Changed, "#filter")
@@ -525,12 +529,9 @@ class InboxScreen(Screen[None]):
         await self._open_compose(self.outbox.compose_new)
 
     async def _open_compose(self, open_compose: Callable[[], None]) -> None:
-        """r / f / c (and / for search) are priority keys: they run as they arrive, before the
-        keys typed after them are routed, and those wait until compose is up with a field
-        focused (a plain binding runs only once its key has come back from the focused
-        widget, and the keys behind it were lost on the way). In the search box they are text."""
-        if isinstance(self.focused, Input):
-            raise SkipAction()
+        """Compose, and the keys typed right after r / f / c wait until it has a field focused:
+        they come back from the list after the key that opened it, in order, and the app puts
+        their text into that field (InboxApp._on_key)."""
         open_compose()
         from o2d_inbox.tui.compose import ComposeScreen
 

@@ -494,7 +494,13 @@ class ThreadList(ScrollView, can_focus=True):
             event.stop()
             event.prevent_default()
             self._open_search()
-        elif focused is not self and isinstance(focused, Input) and event.is_printable and event.character:
+        elif (
+            focused is not self
+            and isinstance(focused, Input)
+            and focused.screen is self.screen  # the search box; a dialog's field: the app's (type-ahead)
+            and event.is_printable
+            and event.character
+        ):
             focused.insert_text_at_cursor(event.character)
             event.stop()
             event.prevent_default()

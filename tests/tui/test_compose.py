@@ -506,6 +506,17 @@ async def test_keys_typed_right_after_r_f_c_all_reach_compose(cache, size, keys,
         assert not (state and state.done)
 
 
+async def test_j_then_r_in_one_burst_replies_to_the_thread_j_went_to(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        second = app.threads.row(1)
+        type_burst(app, ["j", "r", *"Hi"])
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen) and app.screen.thread_id == second.id
+        assert app.screen.query_one(TextArea).text.startswith("Hi")
+
+
 async def test_r_in_the_search_box_is_text(cache):
     app = make(cache)
     async with app.run_test(size=SIZE) as pilot:
