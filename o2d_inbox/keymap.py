@@ -385,6 +385,16 @@ ACTIONS: tuple[Action, ...] = (
         palette_help="every thread of the list, for bulk actions",
     ),
     _A(
+        "app.sort",
+        "O",
+        "sort",
+        "Sort",
+        "App",
+        "inbox",
+        palette="Sort: the next order",
+        palette_help="oldest wait / newest / by intent, for every queue (Snoozed keeps wake order)",
+    ),
+    _A(
         "app.go_to",
         "apostrophe",
         "go_to",

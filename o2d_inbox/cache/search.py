@@ -24,6 +24,9 @@ anything else that cannot be understood becomes plain words):
 - ``is:unread``, ``is:needs-reply`` (the Needs-reply queue: queries.needs_reply_sql), ``is:open``
   (not done, not snoozed: cache/local.py); another ``is:`` value is an error.
 - A filter key with nothing after it (``intent:`` while typing) is ignored.
+- ``word:value`` with another key is words, unless the key is a near miss of a filter
+  (``frm:``, ``intnet:``) or a filter other mail searches have (``subject:``, ``cc:``,
+  ``has:``, ``label:``, ``in:``, ``date:``): an error naming the filters there are.
 - ``-word`` has no negation: it is the word. AND / OR / NOT / NEAR are words too.
 
 Matching: a thread is found when its own row (subject, last snippet, last sender: what the
@@ -43,6 +46,7 @@ then the last word is not a prefix (FTS5 would build a prefix's doclist for ever
 
 from __future__ import annotations
 
+import difflib
 import heapq
 import re
 import sqlite3
@@ -60,6 +64,9 @@ COUNT_CAP = 1_000
 _NARROW = 300  # filters keeping at most this many threads: test each instead of walking hits
 
 _KEYS = ("from", "to", "intent", "mailbox", "campaign", "before", "after", "is")
+#: keys other mail searches know, which this one does not: an error rather than words
+_FOREIGN_KEYS = ("subject", "cc", "bcc", "has", "label", "in", "date", "older_than", "newer_than")
+_FOREIGN = re.compile(r"([A-Za-z_]+):\S")
 _IS = {
     "unread": "unread",
     "needs-reply": "needs_reply",
@@ -171,6 +178,20 @@ def _when(value: str, now: datetime) -> int | None:
     return None if ts is None else clamp_ts(ts)
 
 
+def _refuse_unknown_key(word: str) -> None:
+    """``frm:tom`` or ``subject:pricing`` reads as a filter the user meant: say so (an empty
+    list would answer it); ``re:``, ``12:30`` and other words with a colon stay words."""
+    m = _FOREIGN.match(word)
+    if m is None:
+        return
+    key = m.group(1).lower()
+    near = difflib.get_close_matches(key, _KEYS, n=1, cutoff=0.75)
+    if not near and key not in _FOREIGN_KEYS:
+        return
+    hint = f"did you mean {near[0]}:?" if near else " ".join(f"{k}:" for k in _KEYS)
+    raise SearchError(f"unknown filter {key}: ({hint})")
+
+
 def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
     """The query as structured fields; what is not understood becomes plain words.
     Raises SearchError for a filter whose value cannot be read."""
@@ -185,6 +206,8 @@ def parse(q: str, *, now: datetime | None = None) -> SearchQuery:
     for key, value, quoted in _tokens(q):
         last_is_term = False
         if key is None:
+            if not quoted:
+                _refuse_unknown_key(value)
             if quoted:
                 if _WORD.search(value):
                     phrases.append(value)

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import events, work
+from textual._dispatch_key import dispatch_key
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -35,7 +36,7 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.alerts import announce
 from o2d_inbox.tui.conversation import ConversationView
-from o2d_inbox.tui.inbox import InboxScreen, inbox_of
+from o2d_inbox.tui.inbox import TYPED_IN_INBOX, InboxScreen, inbox_of
 from o2d_inbox.tui.keys import bindings, help_sections, key_for
 from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
@@ -239,6 +240,19 @@ class InboxApp(App[None]):
             self.inbox.apply_width(event.size.width)  # the inbox's, not a dialog's over it
 
     # -- keys ----------------------------------------------------------------------------
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual's own (bindings, then key_ methods), plus: a key that comes back from the
+        # inbox after a dialog took the screen was typed for that dialog, right behind the key
+        # that opened it (r then fast typing): it goes there, in order, as if typed now.
+        event.prevent_default()  # instead of App._on_key, which would check the bindings again
+        if self.screen is not self.screen_stack[0] and getattr(event, TYPED_IN_INBOX, False):
+            again = events.Key(event.key, event.character)
+            if not await self._check_bindings(again.key, priority=True):
+                (self.screen.focused or self.screen).post_message(again)
+            return
+        if not await self._check_bindings(event.key):
+            await dispatch_key(self, event)
+
     def key_for(self, action_id: str) -> str:
         """The key for ``action_id`` as hints name it, after the user's keymap."""
         return key_for(self, action_id)
@@ -260,9 +274,12 @@ class InboxApp(App[None]):
         if any(isinstance(screen, QuitScreen) for screen in self.screen_stack):
             return
         controller = self.inbox.outbox
-        lines = [controller.describe(item) for item in waiting]
         ids = [item.id for item in waiting]
         can_send = self._dispatcher is not None and self.sync_state != "offline"
+
+        def lines() -> list[str]:  # the dialog counts down; an item the dispatcher took leaves it
+            items = (outbox.get(self.conn, item_id) for item_id in ids)
+            return [controller.describe(item) for item in items if item is not None and item.state == "scheduled"]
 
         def answered(answer: str | None) -> None:
             if answer is not None:
@@ -271,6 +288,11 @@ class InboxApp(App[None]):
         self.push_screen(QuitScreen(lines, can_send=can_send), self.guard(answered))
 
     async def _quit_with(self, answer: str, ids: list[int]) -> None:
+        if answer != "send":  # what the dispatcher took while the dialog was open is not kept or undone
+            ids = [i for i in ids if (item := outbox.get(self.conn, i)) is not None and item.state == "scheduled"]
+            if not ids:
+                self.exit()
+                return
         n = len(ids)
         items = "1 item" if n == 1 else f"{n} items"
         if answer == "cancel":

@@ -36,6 +36,7 @@ The body's HTML is derived from the text by render.compose (in outbox.queue), ne
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +247,8 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         self._done = False
         self.unsaved: str | None = None  # why the last draft save failed (a cache fault)
         self._discard_asked = False  # esc was pressed once on an unsaved draft
+        #: set once a field has focus: the keys typed right after r / f / c wait for it
+        self.ready = asyncio.Event()
 
     def _initial_text(self, payload: dict[str, Any], resumed: bool) -> tuple[str, bool, str | None]:
         """(editor text, quote on?, the signature block at its end that compose manages)."""
@@ -316,10 +319,11 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         see_through(self)
         body = self.query_one("#body", TextArea)
         body.cursor_blink = False if self.app.is_headless else body.cursor_blink
+        # focus now (set_focus), not by focus(), which queues it behind the keys already typed
         if self.kind in ("forward", "new") and not self._initial.get("toAddress"):
-            self.query_one("#to", Input).focus()
+            self.set_focus(self.query_one("#to", Input))
         else:
-            body.focus()
+            self.set_focus(body)
         # the cursor goes where the user writes: above a signature compose put there
         body.move_cursor(_location(self._text, len(self._text) - len(self._signature or "")))
         if self.draft_id is not None:
@@ -334,6 +338,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             self.run_worker(
                 self._learn_sender(client, self.thread_id), group="sender", exclusive=True, exit_on_error=False
             )
+        self.ready.set()
 
     async def _learn_sender(self, client: Any, thread_id: str) -> None:
         """Ask for the thread's messages to show (and store) its own mailbox as From."""

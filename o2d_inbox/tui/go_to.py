@@ -12,6 +12,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -25,13 +26,18 @@ class GoToScreen(ModalScreen[str | None]):
     BINDINGS = bindings("goto")
 
     DEFAULT_CSS = """
-    GoToScreen { align: center bottom; background: $background 0%; }
-    GoToScreen > Static { width: 100%; height: 1; background: $accent 30%; padding: 0 1; margin-bottom: 2; }
+    GoToScreen { align: center bottom; }
+    GoToScreen > Static { width: 100%; height: auto; background: $accent 30%; padding: 0 1; margin-bottom: 2; }
     """
 
     def compose(self) -> ComposeResult:
         parts = [f"{key_for(self.app, a.id)} {a.description}" for a in actions_for("goto") if a.in_help]
         yield Static(Text("Go to: " + " · ".join(parts) + " · esc cancels"), id="go-to-hint")
+
+    def on_mount(self) -> None:
+        # the list stays in sight while the next key is awaited (app.tcss paints every Screen
+        # opaque and outranks DEFAULT_CSS: set inline)
+        self.styles.background = Color(0, 0, 0, 0)
 
     def action_go(self, option_id: str | None) -> None:
         self.dismiss(option_id)

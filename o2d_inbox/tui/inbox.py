@@ -16,6 +16,7 @@ it, and a bulk selection, when there is one, says how many threads it touched in
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -23,7 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -32,7 +33,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
 from o2d_inbox.cache import local, queries
-from o2d_inbox.cache.queries import ThreadRow, View
+from o2d_inbox.cache.queries import SORTS, ThreadRow, View
 from o2d_inbox.config import Config
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
@@ -52,11 +53,20 @@ from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
 if TYPE_CHECKING:  # dialogs are imported when first opened: the first frame does not wait for them
     from o2d_inbox.tui.outbox_screen import OutboxScreen
 
-__all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH"]
+__all__ = ["AppServices", "InboxScreen", "PANE_MIN_WIDTH", "SIDEBAR_MIN_WIDTH", "TYPED_IN_INBOX"]
 
 PREVIEW_FETCH_DELAY = 0.4  # a highlighted, uncached thread is fetched after this much stillness
 SIDEBAR_MIN_WIDTH = 150  # below: no sidebar (the list keeps thread_list.MIN_SUBJECT cells of subject)
 PANE_MIN_WIDTH = 100  # below: no side-by-side pane (enter shows the conversation full width)
+#: how the header names each list order (View.order), in full and short (a narrow header)
+SORT_LABELS = {
+    "oldest": ("oldest wait first", "oldest"),
+    "newest": ("newest first", "newest"),
+    "intent": ("by intent", "intent"),
+    "wake": ("soonest wake first", "wake"),
+}
+#: set on a key as it passes the inbox screen on its way to the app's bindings (InboxApp._on_key)
+TYPED_IN_INBOX = "o2d_typed_in_inbox"
 NEXT_UNREAD_SCAN = 5000  # rows `N` looks through for an unread thread (the list is paged)
 
 
@@ -96,6 +106,7 @@ class InboxScreen(Screen[None]):
         self.relevant = True
         self.view = View("needs")
         self.shown_thread: ThreadRow | None = None
+        self.sort: str | None = None  # the list order the user chose (None: each queue's own)
         self._preview_timer: Timer | None = None
         self._pane_behind = False  # the pane still shows a thread the cursor has left
         self.search = SearchController(self)
@@ -175,6 +186,11 @@ class InboxScreen(Screen[None]):
     def set_reading(self, reading: bool) -> None:
         self.set_class(reading, "-reading")
 
+    def on_key(self, event: events.Key) -> None:
+        # a key no widget of the inbox took, on its way to the app's bindings: if a dialog has
+        # opened by the time it gets there (typed right behind r / f / c), it is the dialog's
+        setattr(event, TYPED_IN_INBOX, True)
+
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield HeaderBar(self._workspace_label(), id="header")
@@ -196,6 +212,7 @@ class InboxScreen(Screen[None]):
                     id="threads",
                     search_keys=self.services.search_keys,
                     open_search=self.search.open,
+                    on_cursor=self._cursor_moved,
                 )
             yield ConversationView(id="pane", now=self.services.clock)
         yield UndoBar(id="undo-bar")
@@ -263,6 +280,7 @@ class InboxScreen(Screen[None]):
     def update_titles(self) -> None:
         threads = self.threads
         searched = self.search.title()
+        self.update_header()  # the sort is named while the list shows a queue
         if searched is not None:  # the list shows a search (tui/search.py)
             threads.border_title = searched
             return
@@ -279,12 +297,16 @@ class InboxScreen(Screen[None]):
         self.query_one("#header", HeaderBar).set_right(services.status_text(), services.status_text(compact=True))
 
     def update_header(self) -> None:
-        """The header's left side: workspace, the triage tally, how many threads are selected
-        (the selection is visible here even while the list is hidden behind the reader)."""
+        """The header's left side: workspace, the triage tally, the list's order, how many
+        threads are selected (the selection is visible here even while the list is hidden
+        behind the reader). A search's hits keep their own order: no sort then."""
         parts: list[Part] = [self._workspace_label()]
         banner = self.triage.banner()
         if banner:
             parts.append(banner)
+        if self.search.title() is None:
+            full, short = SORT_LABELS[self.view.order]
+            parts.append((f"sort: {full}", f"↕ {short}"))
         if self.threads.selection:
             parts.append((f"{len(self.threads.selection)} selected", f"{len(self.threads.selection)} sel"))
         self.query_one("#header", HeaderBar).set_left(parts)
@@ -305,6 +327,8 @@ class InboxScreen(Screen[None]):
         self.show_view(view)
 
     def show_view(self, view: View) -> None:
+        if self.sort is not None and view.kind != "snoozed" and view.sort != self.sort:
+            view = dataclasses.replace(view, sort=self.sort)  # the chosen order follows the user
         self.view = view
         self.threads.load(view)  # a selection belongs to the queue it was made in: it ends
         self.refresh_counts()
@@ -332,6 +356,25 @@ class InboxScreen(Screen[None]):
     def action_show_queue(self, option_id: str) -> None:
         self.set_view(view_from_id(option_id, relevant=self.relevant))
         self.threads.focus()
+
+    def action_sort(self) -> None:
+        """The next list order (oldest wait, newest, by intent) for this queue and every one
+        shown after it; Snoozed keeps its wake order, a search its own."""
+        if self.search.title() is not None:
+            self.notify("Search hits keep their order; the sort applies to queues", timeout=3)
+            return
+        if self.view.kind == "snoozed":
+            self.notify("Snoozed stays in wake order: the soonest first", timeout=3)
+            return
+        current = self.view.order
+        self.sort = SORTS[(SORTS.index(current) + 1) % len(SORTS)] if current in SORTS else SORTS[0]
+        selection = set(self.threads.selection)  # the same queue: a selection made in it stays
+        self.show_view(self.view)
+        if selection:
+            self.threads.selection |= selection
+            self.threads.refresh()
+            self.update_header()
+        self.notify(f"Sorted: {SORT_LABELS[self.sort][0]}", timeout=2)
 
     def action_toggle_relevant(self) -> None:
         self.relevant = not self.relevant
@@ -476,14 +519,25 @@ class InboxScreen(Screen[None]):
     async def action_undo(self) -> None:
         await self.triage.undo()
 
-    def action_reply(self) -> None:
-        self.outbox.reply()
+    async def action_reply(self) -> None:
+        await self._open_compose(self.outbox.reply)
 
-    def action_forward(self) -> None:
-        self.outbox.forward()
+    async def action_forward(self) -> None:
+        await self._open_compose(self.outbox.forward)
 
-    def action_compose_new(self) -> None:
-        self.outbox.compose_new()
+    async def action_compose_new(self) -> None:
+        await self._open_compose(self.outbox.compose_new)
+
+    async def _open_compose(self, open_compose: Callable[[], None]) -> None:
+        """Compose, and the keys typed right after r / f / c wait until it has a field focused:
+        they come back from the list after the key that opened it, in order, and the app puts
+        their text into that field (InboxApp._on_key)."""
+        open_compose()
+        from o2d_inbox.tui.compose import ComposeScreen
+
+        screen = self.app.screen
+        if isinstance(screen, ComposeScreen):
+            await screen.ready.wait()
 
     def action_outbox(self) -> None:
         self.outbox.show_outbox()
@@ -555,20 +609,24 @@ class InboxScreen(Screen[None]):
             self._preview_timer.stop()
             self._preview_timer = None
 
+    def _cursor_moved(self, thread: ThreadRow | None) -> None:
+        """The list's cursor is on ``thread`` (called by the list as it moves): from now on it
+        is the thread the keys act on, even a key typed in the same burst (`e e`, `] e`),
+        before the list's Highlighted message arrives. The pane draws it before the next frame."""
+        self.shown_thread = thread
+        if not self._pane_behind:
+            self._pane_behind = True
+            self.call_after_refresh(self._catch_up)
+
     @on(ThreadList.Highlighted)
     async def _highlighted(self, event: ThreadList.Highlighted) -> None:
         self.search.highlighted()
         self._stop_preview_timer()
         thread = event.thread
-        if self.app.message_queue_size:
-            # more keys are waiting (a held `j`): the list moves at once, the pane follows
-            # once per frame with the latest thread instead of drawing every one passed over
-            self.shown_thread = thread
-            if not self._pane_behind:
-                self._pane_behind = True
-                self.call_after_refresh(self._catch_up)
-        else:
-            await self.show_thread(thread)
+        if not self.app.message_queue_size:
+            # nothing else waiting: draw it now; else (a held `j`) the pane follows once per
+            # frame with the latest thread instead of drawing every one passed over
+            await self._catch_up()
         services = self.services
         if (
             thread is not None
@@ -607,8 +665,23 @@ class InboxScreen(Screen[None]):
                 note = "loading messages …"
             else:
                 note = f"messages not cached yet — {self.key_for('thread.open')} loads them"
+        back = self._back_on(thread, messages)
+        if back is not None:
+            note = f"{back} · {note}" if note else back
         pane.border_title = Text(safe_line(thread.prospect or thread.last_from))
         await pane.show(thread, messages, note=note, pending=outbox.pending_for_thread(self.conn, thread.id))
+
+    def _back_on(self, thread: ThreadRow, messages: list[Any]) -> str | None:
+        """An out-of-office thread offers its snooze: the return date its reply names, and
+        the key that snoozes it until then (the first choice `s` proposes)."""
+        if thread.reply_intent != "out_of_office" or thread.local_done or thread.local_snoozed_until is not None:
+            return None
+        from o2d_inbox.tui.snooze import proposed_return
+
+        back = proposed_return(thread, messages)
+        if back is None or back <= self.clock().astimezone().date():
+            return None
+        return f"◷ back on {back:%a %-d %b} · {self.key_for('thread.snooze')} snoozes it until then"
 
     async def open_thread(self, thread: ThreadRow) -> None:
         self._stop_preview_timer()
@@ -618,7 +691,7 @@ class InboxScreen(Screen[None]):
             thread = queries.thread(self.conn, thread.id) or thread
         if self.has_class("-no-pane"):
             self.add_class("-reading")
-        if thread != self.shown_thread:  # usually the preview already shows it
+        if thread != self.shown_thread or self._pane_behind:  # usually the preview already shows it
             await self.show_thread(thread)
         self.pane.focus()
         if not thread.messages_cached and self.services.can_sync():

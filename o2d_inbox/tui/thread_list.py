@@ -169,6 +169,7 @@ class ThreadList(ScrollView, can_focus=True):
         clock: Callable[[], datetime],
         search_keys: Callable[[], set[str]] = set,
         open_search: Callable[[], None] = lambda: None,
+        on_cursor: Callable[[ThreadRow | None], None] = lambda thread: None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -177,6 +178,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.clock = clock
         self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
         self._open_search = open_search
+        self._on_cursor = on_cursor
         self.count = 0
         self.cursor = 0
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
@@ -439,6 +441,9 @@ class ThreadList(ScrollView, can_focus=True):
         key = thread.id if thread else None
         if key != self._last_highlight:
             self._last_highlight = key
+            # told at once, not only by message: a key already queued behind this move acts on
+            # the thread now under the cursor, not on the one before
+            self._on_cursor(thread)
             self.post_message(self.Highlighted(thread))
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -489,7 +494,13 @@ class ThreadList(ScrollView, can_focus=True):
             event.stop()
             event.prevent_default()
             self._open_search()
-        elif focused is not self and isinstance(focused, Input) and event.is_printable and event.character:
+        elif (
+            focused is not self
+            and isinstance(focused, Input)
+            and focused.screen is self.screen  # the search box; a dialog's field: the app's (type-ahead)
+            and event.is_printable
+            and event.character
+        ):
             focused.insert_text_at_cursor(event.character)
             event.stop()
             event.prevent_default()

@@ -226,7 +226,10 @@ class TriageController:
         bulk: bool,
         notice: str | None,
         current: ThreadRow | None = None,
+        following: ThreadRow | None = None,
     ) -> None:
+        """``following``: the row below ``current`` before the action (an intent sort moves a
+        re-classified thread to its new group: rapid triage goes on where the user was)."""
         host, threads = self.host, self.host.threads
         entry.mark = outbox.newest_id(self.conn)
         entry.threads = [t.id for t in targets]
@@ -240,8 +243,11 @@ class TriageController:
         moved_on = False
         if self.triage_mode and not bulk and current is not None and current.id in entry.threads:
             after = threads.selected
-            if after is not None and after.id == current.id:
-                threads.action_cursor_down()  # still in the queue: go to the next one
+            if after is not None and after.id == current.id:  # still in the queue: the next one
+                if following is not None:
+                    threads.move_to_thread(following.id)
+                if threads.selected is not None and threads.selected.id == current.id:
+                    threads.action_cursor_down()
             moved_on = True
         shown = host.shown_thread
         if shown is not None and not moved_on:
@@ -364,6 +370,7 @@ class TriageController:
         if not threads:
             return []
         current = self.host.threads.selected
+        following = self.host.threads.row(self.host.threads.cursor + 1) if current is not None else None
         todo = [t for t in threads if (t.reply_intent or CLEAR) != key]
         if not todo:
             already = INTENTS[key]
@@ -379,7 +386,7 @@ class TriageController:
         label = f"{look.glyph} {look.label}" if look else key
         entry = UndoEntry(f"{_count(len(items))} → {label}", items=[i.id for i in items], tally=[key] * len(items))
         notice = f"{_selected(len(items))} → {look.label if look else key}" if bulk else None
-        await self._acted(entry, threads, bulk, notice, current)
+        await self._acted(entry, threads, bulk, notice, current, following)
         if key == "unsubscribe":
             self._offer_suppression(entry, [i.thread_id for i in items if i.thread_id])
         return items

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
+from textual import events
 from textual.widgets import Input
 
 from o2d_inbox.config import Config
@@ -38,6 +41,29 @@ async def until(pilot, condition, what: str, seconds: float = 5.0) -> None:
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def type_burst(app, keys) -> None:
+    """Keys as a terminal delivers a fast typist's burst: all queued before any is handled
+    (pilot.press waits for each key to be processed, which hides ordering races)."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+def screen_lines(app) -> list[str]:
+    """The terminal as the user sees it (every layer composited), one string a row."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in re.findall(
+        r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()
+    ):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    lines = []
+    for _, parts in sorted(rows.items()):
+        line = ""
+        for x, text in sorted(parts):  # Textual's SVG: a cell is 12.2 units wide, gaps are blanks
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line)
+    return lines
 
 
 def notices(app) -> list[str]:

@@ -10,10 +10,9 @@ import contextlib
 import sys
 
 import pytest
-from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
-from o2d_inbox.cache import queries
+from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.compose import quote_text
@@ -21,7 +20,17 @@ from o2d_inbox.render.quote import attribution, split_quoted
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen, Sent
 from tests.seed import seed_cache
-from tests.tui.harness import FakeClock, app_with_outbox, clock, config, running, settle, until
+from tests.tui.harness import (
+    FakeClock,
+    app_with_outbox,
+    clock,
+    config,
+    running,
+    screen_lines,
+    settle,
+    type_burst,
+    until,
+)
 
 SIZE = (160, 48)
 
@@ -209,25 +218,6 @@ def test_snapshot_compose_reply_80x24(snap_compare, cache):
     assert snap_compare(make(cache), terminal_size=(80, 24), run_before=_write_a_reply)
 
 
-def _screen_lines(app) -> list[str]:
-    """The terminal as the user sees it (every layer composited), one string a row."""
-    import html
-    import re
-
-    rows: dict[float, list[tuple[float, str]]] = {}
-    for x, y, text in re.findall(
-        r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', app.export_screenshot()
-    ):
-        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
-    lines = []
-    for _, parts in sorted(rows.items()):
-        line = ""
-        for x, text in sorted(parts):  # Textual's SVG: a cell is 12.2 units wide, gaps are blanks
-            line = line.ljust(round(x / 12.2)) + text
-        lines.append(line)
-    return lines
-
-
 async def test_the_sidebar_counts_stay_whole_while_compose_is_open(cache_file):
     conn = open_db(cache_file)
     app = make(conn)
@@ -240,20 +230,13 @@ async def test_the_sidebar_counts_stay_whole_while_compose_is_open(cache_file):
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ComposeScreen)
-        screen = "\n".join(_screen_lines(app))
+        screen = "\n".join(screen_lines(app))
         counted = [p for p in prompts if p.split()[-1][0].isdigit()]
         assert counted and all(p in screen for p in counted), [p for p in counted if p not in screen]
     conn.close()
 
 
 # --- typing fast -----------------------------------------------------------------------------
-
-
-def type_burst(app, keys) -> None:
-    """Keys as a terminal delivers a fast typist's burst: all queued before any is handled
-    (pilot.press waits for each key to be processed, which hides ordering races)."""
-    for key in keys:
-        app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
 async def test_a_quick_tab_moves_to_the_next_field_before_the_next_keys(inbox):
@@ -489,3 +472,56 @@ async def test_an_unsubscribed_prospect_is_named_as_soon_as_compose_opens(inbox)
         assert warning.display
         assert f"{thread.prospect} asked to be unsubscribed" in str(warning.render())
         await pilot.press("escape")
+
+
+# --- keys typed right after r / f / c ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize(
+    ("keys", "fields"),
+    [
+        (["r", *"jkjk e"], {"#body": "jkjk e"}),
+        (["f", *"jk@e.com", "tab", *"eje"], {"#to": "jk@e.com", "#body": "eje"}),
+        (["c", *"jk@e.com", "tab", *"eje", "tab", *"kj"], {"#to": "jk@e.com", "#subject": "eje", "#body": "kj"}),
+    ],
+)
+async def test_keys_typed_right_after_r_f_c_all_reach_compose(cache, size, keys, fields):
+    """r / f / c and what follows in one burst: every key lands in compose's fields, none in
+    the list (j / k would move it, e would put a thread away)."""
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        cursor, shown = app.threads.cursor, app.shown_thread.id
+        type_burst(app, keys)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        for field, typed in fields.items():
+            widget = screen.query_one(field)
+            value = widget.text if isinstance(widget, TextArea) else widget.value
+            assert value.startswith(typed), (field, value)
+        assert app.threads.cursor == cursor and app.inbox.shown_thread.id == shown  # the list did not move
+        state = local.get_local(cache, shown)
+        assert not (state and state.done)
+
+
+async def test_j_then_r_in_one_burst_replies_to_the_thread_j_went_to(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        second = app.threads.row(1)
+        type_burst(app, ["j", "r", *"Hi"])
+        await settle(pilot)
+        assert isinstance(app.screen, ComposeScreen) and app.screen.thread_id == second.id
+        assert app.screen.query_one(TextArea).text.startswith("Hi")
+
+
+async def test_r_in_the_search_box_is_text(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"rfc")
+        await settle(pilot)
+        assert not isinstance(app.screen, ComposeScreen)
+        assert app.query_one("#filter", Input).value.endswith("rfc")

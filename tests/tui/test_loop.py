@@ -11,7 +11,7 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen
 from o2d_inbox.tui.go_to import GoToScreen
-from tests.tui.harness import FakeClock, app_with_outbox, config, notices, settle
+from tests.tui.harness import FakeClock, app_with_outbox, config, notices, screen_lines, settle
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -113,6 +113,20 @@ async def test_apostrophe_then_a_key_goes_straight_to_a_queue(cache, size):
         await pilot.press("apostrophe", "n")
         await settle(pilot)
         assert app.view.kind == "needs"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_go_to_prompt_leaves_the_list_in_sight_and_names_every_queue(cache, size):
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        first = app.threads.row(0)
+        await pilot.press("apostrophe")
+        await settle(pilot)
+        assert isinstance(app.screen, GoToScreen)
+        shown = "\n".join(screen_lines(app))
+        assert (first.subject_display or first.subject)[:20] in shown  # was: a blank screen
+        assert "s Snoozed" in shown and "esc cancels" in shown  # the whole prompt, wrapped if need be
 
 
 async def test_go_to_keys_follow_the_keymap(cache):

@@ -96,3 +96,34 @@ async def test_dont_send_turns_it_back_into_a_draft_and_esc_stays(world):
     assert not app.is_running and sim.sent_messages == []
     kept = outbox.get(conn, item.id)
     assert kept.state == "draft" and kept.payload["bodyText"] == "Maybe not"
+
+
+async def test_the_dialog_counts_down_and_an_item_sent_meanwhile_leaves_it(world, monkeypatch, capsys):
+    monkeypatch.setattr(QuitScreen, "TICK", 0.05)  # redraws often; the time shown is the app's clock
+    sim, client, conn = world
+    clock = FakeClock()
+    app = app_with_outbox(conn, clock, client, undo_seconds=30)
+    async with app.run_test(size=(80, 24)) as pilot:
+        thread, item = await _reply_queued(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QuitScreen)
+
+        def shown() -> str:
+            return " ".join(str(w.render()) for w in screen.query("Static"))
+
+        assert "sending in 30 s" in shown()
+        clock.advance(12)
+        await until(pilot, lambda: "sending in 18 s" in shown(), "the countdown")
+        clock.advance(20)  # the window ends with the dialog still open: the reply goes
+        await until(pilot, lambda: len(sim.sent_messages) == 1, "the reply to be sent")
+        await until(pilot, lambda: "Nothing is left to take back" in shown(), "the dialog to say so")
+        assert screen.query_one("#cancel").disabled
+        await pilot.press("c")  # don't send: too late, the dialog stays and says why
+        await pilot.pause()
+        assert app.screen is screen and outbox.get(conn, item.id).state in ("accepted", "sent")
+        await pilot.press("k")
+        await pilot.pause()
+    assert not app.is_running and sim.sent_messages[0]["thread_id"] == thread.id
+    assert "kept queued" not in capsys.readouterr().err  # nothing was left to keep

@@ -267,6 +267,7 @@ async def test_the_words_searched_for_are_highlighted_in_the_conversation(file_c
         ("is:bogus", "unknown filter is:bogus"),
         ("pricing before:soon", "before: needs a date"),
         ("intent:maybe", "maybe"),
+        ("frm:tom", "did you mean from:?"),
     ],
 )
 async def test_an_unreadable_filter_is_said_in_the_search_bar_not_answered_with_nothing(file_cache, query, said):

@@ -20,7 +20,7 @@ from o2d_inbox.tui.compose import ConfirmScreen
 from o2d_inbox.tui.intent_picker import NUMBERED
 from o2d_inbox.tui.snooze import NoteScreen, SnoozeScreen, proposed_return
 from tests.seed import NOW
-from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, until
+from tests.tui.harness import FakeClock, app_with_outbox, config, intent_of, notices, settle, type_burst, until
 
 SIZE = (160, 48)
 
@@ -102,6 +102,30 @@ async def test_snooze_proposes_the_out_of_office_return_date_and_wakes(cache):
         assert local.get_local(cache, thread.id).snoozed_until is None
         assert sidebar_count(app, "snoozed") == "0"
         assert app.threads.row(0).id == thread.id and app.threads.row(0).unread
+
+
+@pytest.mark.parametrize("size", [(120, 40), (160, 48)])
+async def test_an_out_of_office_thread_offers_its_snooze_in_the_pane(cache, size):
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        thread = app.threads.selected
+        cache.execute(
+            "UPDATE threads SET reply_intent = 'out_of_office', last_snippet = ? WHERE id = ?",
+            ("I am out of the office and back on June 10. Regards", thread.id),
+        )
+        cache.execute("UPDATE threads SET messages_fetched_count = 0 WHERE id = ?", (thread.id,))
+        app.action_show_queue("intent:out_of_office")
+        await settle(pilot)
+        app.threads.move_to_thread(thread.id)
+        await settle(pilot)
+        assert app.shown_thread.id == thread.id
+        pane = " ".join(" ".join(app.pane.text_lines).split())  # wrapped in a narrow pane
+        assert "◷ back on Wed 10 Jun · s snoozes it until then" in pane
+        assert "messages not cached yet" in pane  # the other note stays
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeScreen) and "Back on Wed 10 Jun" in app.screen.choices[0].label
 
 
 def test_proposed_return_reads_the_last_prospect_message_before_the_snippet(cache):
@@ -237,11 +261,6 @@ def suppressions(sim) -> list:
     return [r for r in sim.request_log if r[0] == "POST" and r[1].startswith("/campaigns/suppressions")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression after the list-columns/Needs-reply merges: setting "
-    "unsubscribe again on a thread we already suppressed offers suppression a second time",
-)
 async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(world):
     sim, client, conn = world
     app = make(conn, client=client, undo_seconds=0)
@@ -250,6 +269,7 @@ async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(wo
         await until(pilot, lambda: app.last_synced is not None and app.shown_thread is not None, "sync")
         app.inbox.set_view(queries.View("all"))  # an unsubscribe leaves Needs reply; All keeps the thread on screen
         await until(pilot, lambda: app.view.kind == "all" and app.shown_thread is not None, "the All queue")
+        assert app.shown_thread.id == app.threads.selected.id  # the thread on screen is the list's
         while app.shown_thread.reply_intent == "unsubscribe":
             await pilot.press("j")
             await pilot.pause()
@@ -269,6 +289,56 @@ async def test_unsubscribe_offers_suppression_and_the_server_receives_it_once(wo
         await pilot.pause(0.2)
         assert len(suppressions(sim)) == 1
         assert intent_of(conn, thread.id) == "unsubscribe"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_rapid_triage_goes_on_below_a_thread_the_intent_sort_moved_away(cache, size):
+    """Needs reply is sorted by intent: a thread re-classified neutral moves down to the
+    neutral group; triage goes on with the thread that was below it, not below its new place."""
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert app.view.order == "intent"
+        first, second = app.threads.row(0), app.threads.row(1)
+        assert first.reply_intent == "interested" and second.reply_intent == "interested"
+        await pilot.press("T", "2")
+        await settle(pilot)
+        assert intent_of(cache, first.id) == "neutral"
+        assert app.threads.cursor == 0 and app.threads.selected.id == second.id
+        assert app.shown_thread.id == second.id
+        assert str(app.pane.border_title) == (second.prospect or second.last_from)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_e_twice_in_one_burst_puts_away_two_threads(cache, size):
+    """The second `e` acts on the thread the first one brought on screen, even when both keys
+    arrive before the list has told the screen about its move (was: the first thread done,
+    then brought back)."""
+    app = make(cache)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        first, second, third = (app.threads.row(i) for i in range(3))
+        type_burst(app, ["e", "e"])
+        await settle(pilot)
+        assert local.get_local(cache, first.id).done and local.get_local(cache, second.id).done
+        assert app.shown_thread.id == app.threads.selected.id == third.id
+        assert str(app.pane.border_title) == (third.prospect or third.last_from)
+
+
+async def test_a_key_right_after_changing_queue_acts_on_the_new_queues_thread(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        needs_first = app.threads.row(0)
+        all_first = queries.rows(cache, queries.View("all"), 0, 1)[0]
+        assert all_first.id != needs_first.id
+        type_burst(app, ["right_square_bracket", "e"])  # Needs reply -> All, then done
+        await settle(pilot)
+        assert app.view.kind == "all"
+        state = local.get_local(cache, needs_first.id)
+        assert not (state and state.done)  # not the thread of the queue left behind
+        done = [tid for (tid,) in cache.execute("SELECT id FROM threads WHERE local_done = 1")]
+        assert done == [all_first.id]
 
 
 async def test_bulk_unsubscribe_offers_once_for_every_prospect(cache):
