@@ -102,6 +102,11 @@ class InboxApp(App[None]):
 
         for theme in discover_themes([default_config_file().parent / "themes"]):
             self.register_theme(theme)
+        # the theme is chosen before the first frame: set later (on_mount), it restyles and
+        # repaints the whole screen once more while the inbox starts
+        theme = self.config.theme or "o2d-dark"
+        self._unknown_theme = theme if theme not in self.available_themes else None
+        self.theme = "o2d-dark" if self._unknown_theme else theme
 
     def get_default_screen(self) -> InboxScreen:
         return InboxScreen(self)
@@ -176,12 +181,8 @@ class InboxApp(App[None]):
         return not self.read_only and (self.online or self._engine is not None)
 
     def on_mount(self) -> None:
-        theme = self.config.theme or "o2d-dark"
-        if theme in self.available_themes:
-            self.theme = theme
-        else:
-            self.theme = "o2d-dark"
-            self.notify(f"unknown theme {safe_line(theme)!r}; using o2d-dark", severity="warning")
+        if self._unknown_theme is not None:
+            self.notify(f"unknown theme {safe_line(self._unknown_theme)!r}; using o2d-dark", severity="warning")
         self._saved_theme = self.theme  # a fallback is not a choice: the file keeps its value
         if self.keymap:
             self.set_keymap(self.keymap)

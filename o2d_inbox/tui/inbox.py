@@ -26,6 +26,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -231,6 +232,13 @@ class InboxScreen(Screen[None]):
         self.set_interval(0.5, self.outbox.tick)
         self.triage.wake_check()
         self.set_interval(WAKE_CHECK_EVERY, self.triage.wake_check)
+
+    def _screen_resized(self, size: Size) -> None:
+        # Textual tells the screen its size twice more while the app starts (the app's first
+        # Resize, then the driver's); at the size already laid out each was a full layout and
+        # repaint of the screen before the preview could show
+        if size != self._compositor.size:
+            super()._screen_resized(size)
 
     def apply_width(self, width: int) -> None:
         self.set_class(width < SIDEBAR_MIN_WIDTH, "-no-sidebar")
