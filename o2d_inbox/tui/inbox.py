@@ -30,7 +30,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, OptionList
+from textual.widgets import Input
 
 from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.queries import ThreadRow, View
@@ -319,11 +319,10 @@ class InboxScreen(Screen[None]):
         self.update_titles()
         self.update_header()
 
-    @on(OptionList.OptionSelected, "#queues")
-    def _queue_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.set_view(view_from_id(event.option.id, relevant=self.relevant))
-            self.threads.focus()
+    @on(Sidebar.Selected, "#queues")
+    def _queue_selected(self, event: Sidebar.Selected) -> None:
+        self.set_view(view_from_id(event.option_id, relevant=self.relevant))
+        self.threads.focus()
 
     def _step_queue(self, step: int) -> None:
         ids = self.sidebar.queue_ids()

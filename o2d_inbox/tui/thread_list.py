@@ -19,6 +19,7 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from rich.segment import Segment
@@ -100,7 +101,11 @@ def who_parts(t: ThreadRow) -> tuple[str, str | None]:
     """(person, company) as the list shows them: the name the address reads as, else its
     local part, with the company its domain names; the whole address when no company is
     known (free mail), "you" / the last sender as ``who`` says. Server text, made safe."""
-    address = who(t)
+    return _who_parts(who(t))
+
+
+@lru_cache(maxsize=4096)  # the rows on screen and around them, drawn again on every move
+def _who_parts(address: str | None) -> tuple[str, str | None]:
     company = company_from_address(address)
     if company is None:
         return safe_line(address) or "(unknown)", None
@@ -384,8 +389,12 @@ class ThreadList(ScrollView, can_focus=True):
         return Strip([Segment(text, base + style) for text, style in parts if text]).crop_extend(0, width, base)
 
     def _colour(self, variable: str) -> Style:
-        colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
-        return Style(color=colour) if colour else Style()
+        looks = self._style_looks()
+        found = looks.get("$" + variable)
+        if found is None:
+            colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
+            found = looks["$" + variable] = Style(color=colour) if colour else Style()
+        return found
 
     def _row_parts(self, t: ThreadRow, width: int, marks: Collection[str] = ()) -> list[tuple[str, Style]]:
         """The row's text, left to right, each part with its style (over the widget's)."""
