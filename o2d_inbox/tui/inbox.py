@@ -567,7 +567,9 @@ class InboxScreen(Screen[None]):
         self.search.highlighted()
         self._stop_preview_timer()
         thread = event.thread
-        if self.app.message_queue_size:
+        if thread is not None and self.shown_thread is not None and thread.id == self.shown_thread.id:
+            pass  # already on screen (opened as the cursor reached it: `j` in the reader)
+        elif self.app.message_queue_size:
             # more keys are waiting (a held `j`): the list moves at once, the pane follows
             # once per frame with the latest thread instead of drawing every one passed over
             self.shown_thread = thread
@@ -621,7 +623,10 @@ class InboxScreen(Screen[None]):
         self._stop_preview_timer()
         if thread.unread and not self.read_only:
             local.mark_read(self.conn, thread.id)
-            self.threads.load(keep_anchor=True)
+            if self.threads.view.kind == "search":  # `is:unread` may drop it from the list
+                self.threads.load(keep_anchor=True)
+            else:  # no queue is kept by unread: only the rows drawn change
+                self.threads.reread()
             thread = queries.thread(self.conn, thread.id) or thread
         if self.has_class("-no-pane"):
             self.add_class("-reading")
