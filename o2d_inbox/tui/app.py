@@ -13,6 +13,7 @@ into status / a notice. Without a client the app runs offline on the cache alone
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -54,6 +55,15 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _collect_garbage_again() -> None:
+    """After the first frame: garbage collection back on, if the start turned it off
+    (commands/app.py), with what exists by now (Textual, the screen) set aside for good, so
+    no collection while keys come in walks it again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class InboxApp(App[None]):
@@ -181,6 +191,7 @@ class InboxApp(App[None]):
         return not self.read_only and (self.online or self._engine is not None)
 
     def on_mount(self) -> None:
+        self.call_after_refresh(_collect_garbage_again)
         if self._unknown_theme is not None:
             self.notify(f"unknown theme {safe_line(self._unknown_theme)!r}; using o2d-dark", severity="warning")
         self._saved_theme = self.theme  # a fallback is not a choice: the file keeps its value
