@@ -46,7 +46,7 @@ from o2d_inbox.tui.keys import bindings, help_sections, palette_entries
 from o2d_inbox.tui.lead_actions import LeadActions
 from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
 from o2d_inbox.tui.search import SearchController, SearchFound
-from o2d_inbox.tui.sidebar import Sidebar, compact, view_from_id, view_id, view_title
+from o2d_inbox.tui.sidebar import Sidebar, compact, queue_key, view_from_id, view_id, view_title
 from o2d_inbox.tui.thread_list import ThreadList
 from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
 
@@ -252,15 +252,17 @@ class InboxScreen(Screen[None]):
         self.update_status()
 
     # -- counts, titles, header --------------------------------------------------------
-    def refresh_counts(self) -> None:
-        counts = queries.sidebar_counts(self.conn, self.relevant)  # one read of the counts
+    def refresh_counts(self) -> dict[tuple[str, str | None], int]:
+        """The sidebar's counts read again (one read of every queue's count), returned."""
+        counts = queries.sidebar_counts(self.conn, self.relevant)
         self.sidebar.update_queues(
             counts,
             queries.mailboxes(self.conn, self.relevant, counts=counts),
             queries.campaigns(self.conn, self.relevant, counts=counts),
             view_id(self.view),
-            self.app.get_css_variables(),
+            self.app.theme_variables,  # the theme's, as the stylesheet last computed them
         )
+        return counts
 
     def _campaign_names(self) -> dict[str, str]:
         if self.view.kind != "campaign" or self.view.key is None:
@@ -314,8 +316,11 @@ class InboxScreen(Screen[None]):
 
     def show_view(self, view: View) -> None:
         self.view = view
-        self.threads.load(view)  # a selection belongs to the queue it was made in: it ends
-        self.refresh_counts()
+        counts = self.refresh_counts()
+        # the list's count is the sidebar's (one count query per switch), where it has it
+        key = None if view.narrow or view.relevant != self.relevant else queue_key(view)
+        preset = counts.get(key) if key is not None else None
+        self.threads.load(view, count=preset)  # a selection belongs to the queue it was made in: it ends
         self.update_titles()
         self.update_header()
 

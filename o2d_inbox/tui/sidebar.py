@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from o2d_inbox.cache.queries import View
+from o2d_inbox.cache.queries import UNCLASSIFIED, View
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER, look
 from o2d_inbox.tui.keys import bindings
@@ -28,6 +28,17 @@ WIDTH = 26  # content cells
 
 def view_id(view: View) -> str:
     return view.kind if view.kind in ("all", "needs", "done", "snoozed") else f"{view.kind}:{view.key}"
+
+
+def queue_key(view: View) -> tuple[str, str | None] | None:
+    """The key of ``view``'s count in queries.sidebar_counts (None: a view it does not count)."""
+    if view.kind in ("all", "needs", "done", "snoozed"):
+        return (view.kind, None)
+    if view.kind == "intent":
+        return ("intent", view.key or UNCLASSIFIED)
+    if view.kind in ("mailbox", "campaign"):
+        return (view.kind, view.key)
+    return None
 
 
 def view_from_id(option_id: str, *, relevant: bool) -> View:
@@ -213,8 +224,13 @@ class Sidebar(ScrollView, can_focus=True):
             for cid, name, n in campaigns:
                 options.append(queue(safe_line(name or cid), n, f"campaign:{cid}"))
         highlighted = self.highlighted_option.id if self.highlighted_option and not moved else current
-        if options != self._options:
-            self._options = options
+        old, self._options = self._options, options
+        if [(o.id, o.rule_after) for o in old] == [(o.id, o.rule_after) for o in options]:
+            # the same queues (a switch moved the marker, a count changed): redraw those lines
+            for index, (before, after) in enumerate(zip(old, options)):
+                if before != after:
+                    self._forget(index)
+        else:
             self._lines = [
                 (i, rule) for i, o in enumerate(options) for rule in ((False, True) if o.rule_after else (False,))
             ]
@@ -266,6 +282,13 @@ class Sidebar(ScrollView, can_focus=True):
         y = self._line_of(option_index) - int(self.scroll_y)
         if 0 <= y < self.scrollable_content_region.height:
             self.refresh_lines(y)
+
+    def _forget(self, option_index: int) -> None:
+        """Draw the option's line again (its prompt changed)."""
+        line = self._line_of(option_index)
+        for key in [k for k in self._strips if k[0] == line]:
+            del self._strips[key]
+        self._refresh_option(option_index)
 
     def _highlight(self, option_index: int) -> None:
         if option_index == self.highlighted:

@@ -203,10 +203,12 @@ class ThreadList(ScrollView, can_focus=True):
         *,
         keep_anchor: bool = False,
         preloaded: tuple[int, list[ThreadRow]] | None = None,
+        count: int | None = None,
     ) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
-        = (count, first page) already read elsewhere (a search run in a thread)."""
+        = (count, first page) already read elsewhere (a search run in a thread); ``count``
+        = the view's count, read already (the sidebar's)."""
         anchor = self.selected if keep_anchor else None
         if view is not None and view != self.view:
             self.selection.clear()  # a selection belongs to the queue it was made in
@@ -220,7 +222,7 @@ class ThreadList(ScrollView, can_focus=True):
             self.count, first = preloaded
             self._pages[0] = first
         else:
-            self.count = self._source.count(self.conn, self.view)
+            self.count = self._source.count(self.conn, self.view) if count is None else count
         set_virtual_size(self, Size(self.size.width, self.count))
         target = 0
         if anchor is not None:
