@@ -100,7 +100,11 @@ class ConversationView(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    ConversationView { background: $surface; scrollbar-gutter: stable; }
+    ConversationView { background: $surface; scrollbar-gutter: stable; overflow-y: scroll; }
+    ConversationView.-fits {
+        scrollbar-color: $surface; scrollbar-color-hover: $surface; scrollbar-color-active: $surface;
+        scrollbar-background: $surface; scrollbar-background-hover: $surface; scrollbar-background-active: $surface;
+    }
     ConversationView > .conversation--subject { text-style: bold; }
     ConversationView > .conversation--meta { color: $text-muted; }
     ConversationView > .conversation--rule { color: $panel-lighten-2; }
@@ -238,6 +242,13 @@ class ConversationView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         if self._content_width() != self._laid_width:
             self._relayout(keep_anchor=True)
+        else:
+            self._mark_fit()
+
+    def _mark_fit(self) -> None:
+        # The scrollbar is always there, drawn in the background's colour while the thread
+        # fits: showing and hiding it laid the whole screen out again (a third of all `j`s).
+        self.set_class(len(self._lines) <= self.scrollable_content_region.height, "-fits")
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -318,6 +329,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._laid_styles = self._style_signature()
         self._lines, self._folds, self._starts = _Layout(self, width).build()
         set_virtual_size(self, Size(width, len(self._lines)))
+        self._mark_fit()
         self._tick_while_counting_down()
         if self._open_at_latest:
             self._open_at_latest = False

@@ -1,0 +1,111 @@
+"""What a key costs: stepping through threads and switching queues never lay the screen out
+again, a switch reads its queue's count once, and the queues sidebar (a Line-API view) answers
+keys and clicks as the OptionList it replaced did."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from o2d_inbox.cache import queries as q
+from o2d_inbox.tui.app import build_app
+from tests.tui.harness import clock, config, settle
+
+SIZE = (160, 48)
+
+
+def app_for(cache):
+    return build_app(config(), conn=cache, clock=clock, sync_every=None)
+
+
+def overflows(pane) -> bool:
+    return pane.virtual_size.height > pane.scrollable_content_region.height
+
+
+async def test_stepping_through_threads_never_lays_the_screen_out_again(cache, monkeypatch):
+    """The pane's content grows and shrinks from thread to thread (its scrollbar is needed,
+    then not): no `j` re-lays out the screen, and the pane always shows the thread."""
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # All: cached conversations, long and short
+        await settle(pilot)
+        layouts: list[Screen] = []
+        original = Screen._refresh_layout
+
+        def counted(self, size=None, scroll=False):
+            if not scroll or self._layout_widgets:  # a scroll alone only re-places what is visible
+                layouts.append(self)
+            return original(self, size, scroll)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        seen = set()
+        for _ in range(20):
+            await pilot.press("j")
+            await settle(pilot)
+            assert app.shown_thread.id == app.threads.selected.id
+            seen.add(overflows(app.pane))
+        assert seen == {True, False}, "the walk should meet threads that fit the pane and threads that do not"
+        assert layouts == []
+
+
+async def test_a_long_thread_shows_its_scrollbar_and_a_short_one_hides_it(cache):
+    """The pane keeps its scrollbar for good (no layout), drawn in the background's colour
+    while the thread fits."""
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        pane = app.pane
+        looks = {}
+        for _ in range(20):
+            await pilot.press("j")
+            await settle(pilot)
+            looks[overflows(pane)] = pane.styles.scrollbar_color
+        background = pane.styles.background
+        assert looks[False] == background  # nothing to scroll: no bar to see
+        assert looks[True] != background
+
+
+async def test_a_queue_switch_counts_its_queue_once(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # All
+        await settle(pilot)
+        counts: list[str] = []
+        cache.set_trace_callback(lambda sql: counts.append(sql) if "COUNT(" in sql.upper() else None)
+        try:
+            expected = q.count(cache, q.View("needs"))
+            one_count = len(counts)  # the statements of one count of Needs reply
+            counts.clear()
+            await pilot.press("left_square_bracket")  # back to Needs reply
+            await settle(pilot)
+        finally:
+            cache.set_trace_callback(None)
+        assert app.view.kind == "needs"
+        assert app.threads.count == expected
+        assert one_count and len(counts) == one_count, counts
+
+
+async def test_sidebar_keys_skip_headings_and_a_click_shows_the_queue(cache):
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sidebar = app.sidebar
+        sidebar.focus()
+        await pilot.press("end")
+        last = sidebar.highlighted_option
+        assert last.id and last.id.startswith("campaign:")
+        headings = [i for i, o in enumerate(sidebar.options) if o.disabled]
+        assert headings  # "Mailboxes", "Campaigns"
+        for _ in range(len(sidebar.options)):
+            await pilot.press("k")
+            assert not sidebar.highlighted_option.disabled
+        assert sidebar.highlighted == 0
+        # a click on the All line (below the border, Needs reply, then All)
+        await pilot.click(sidebar, offset=(3, 2))
+        await settle(pilot)
+        assert app.view.kind == "all"
+        assert sidebar.highlighted_option.id == "all"
+        assert app.focused is app.threads
