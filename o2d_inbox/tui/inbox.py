@@ -99,6 +99,7 @@ class InboxScreen(Screen[None]):
         self.shown_thread: ThreadRow | None = None
         self._preview_timer: Timer | None = None
         self._pane_behind = False  # the pane still shows a thread the cursor has left
+        self._first_counts: dict | None = None  # the counts compose read, for the first frame
         self.search = SearchController(self)
         self.outbox = OutboxController(self)
         self.triage = TriageController(self, self.outbox)
@@ -178,6 +179,9 @@ class InboxScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # every queue's count, read once for the sidebar and the list (Needs reply's is the
+        # dearest: ~12 ms on 1,000,000 threads)
+        self._first_counts = queries.sidebar_counts(self.conn, self.relevant)
         yield HeaderBar(self._workspace_label(), id="header")
         with Horizontal(id="main"):
             sidebar = Sidebar(id="queues")
@@ -197,6 +201,7 @@ class InboxScreen(Screen[None]):
                     id="threads",
                     search_keys=self.services.search_keys,
                     open_search=self.search.open,
+                    count=self._preset_count(self._first_counts, self.view),
                 )
             yield ConversationView(id="pane", now=self.services.clock)
         yield UndoBar(id="undo-bar")
@@ -254,7 +259,7 @@ class InboxScreen(Screen[None]):
     # -- counts, titles, header --------------------------------------------------------
     def refresh_counts(self) -> dict[tuple[str, str | None], int]:
         """The sidebar's counts read again (one read of every queue's count), returned."""
-        counts = queries.sidebar_counts(self.conn, self.relevant)
+        counts, self._first_counts = self._first_counts or queries.sidebar_counts(self.conn, self.relevant), None
         self.sidebar.update_queues(
             counts,
             queries.mailboxes(self.conn, self.relevant, counts=counts),
@@ -263,6 +268,11 @@ class InboxScreen(Screen[None]):
             self.app.theme_variables,  # the theme's, as the stylesheet last computed them
         )
         return counts
+
+    def _preset_count(self, counts: dict, view: View) -> int | None:
+        """``view``'s count as the sidebar read it (one count query per switch), if it has it."""
+        key = None if view.narrow or view.relevant != self.relevant else queue_key(view)
+        return counts.get(key) if key is not None else None
 
     def _campaign_names(self) -> dict[str, str]:
         if self.view.kind != "campaign" or self.view.key is None:
@@ -317,10 +327,8 @@ class InboxScreen(Screen[None]):
     def show_view(self, view: View) -> None:
         self.view = view
         counts = self.refresh_counts()
-        # the list's count is the sidebar's (one count query per switch), where it has it
-        key = None if view.narrow or view.relevant != self.relevant else queue_key(view)
-        preset = counts.get(key) if key is not None else None
-        self.threads.load(view, count=preset)  # a selection belongs to the queue it was made in: it ends
+        # a selection belongs to the queue it was made in: it ends
+        self.threads.load(view, count=self._preset_count(counts, view))
         self.update_titles()
         self.update_header()
 

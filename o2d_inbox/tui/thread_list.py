@@ -173,11 +173,14 @@ class ThreadList(ScrollView, can_focus=True):
         clock: Callable[[], datetime],
         search_keys: Callable[[], set[str]] = set,
         open_search: Callable[[], None] = lambda: None,
+        count: int | None = None,
         id: str | None = None,
     ) -> None:
+        """``count``: the view's count, when it was read already (the sidebar's)."""
         super().__init__(id=id)
         self.conn = conn
         self.view: Listed = view
+        self._first_count = count
         self.clock = clock
         self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
         self._open_search = open_search
@@ -195,7 +198,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.load(view=self.view)
+        self.load(view=self.view, count=self._first_count)
 
     def load(
         self,

@@ -109,3 +109,24 @@ async def test_sidebar_keys_skip_headings_and_a_click_shows_the_queue(cache):
         assert app.view.kind == "all"
         assert sidebar.highlighted_option.id == "all"
         assert app.focused is app.threads
+
+
+async def test_the_start_counts_needs_reply_once(cache):
+    """The sidebar and the list share the first read of the counts."""
+    statements: list[str] = []
+    cache.set_trace_callback(statements.append)
+    q.count(cache, q.View("needs"))
+    cache.set_trace_callback(None)
+    needs = [sql for sql in statements if "COUNT(" in sql.upper()]  # the count's own statements
+    assert needs
+    seen: list[str] = []
+    cache.set_trace_callback(lambda sql: seen.append(sql) if sql in needs else None)
+    try:
+        app = app_for(cache)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            shown = app.threads.count
+    finally:
+        cache.set_trace_callback(None)
+    assert sorted(seen) == sorted(needs)
+    assert shown == q.count(cache, q.View("needs"))
