@@ -67,7 +67,9 @@ async def test_a_long_thread_shows_its_scrollbar_and_a_short_one_hides_it(cache)
         assert looks[True] != background
 
 
-async def test_a_queue_switch_counts_its_queue_once(cache):
+async def test_a_queue_switch_counts_only_after_the_cache_changed(cache):
+    """A switch reads no count while the cache is as it was (the counts on screen are its
+    counts); after a change it reads them once, for the sidebar and the list alike."""
     app = app_for(cache)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -81,11 +83,19 @@ async def test_a_queue_switch_counts_its_queue_once(cache):
             counts.clear()
             await pilot.press("left_square_bracket")  # back to Needs reply
             await settle(pilot)
+            unchanged = len(counts)
+            assert app.view.kind == "needs" and app.threads.count == expected
+            # a thread put away behind the screen's back (a write the screen did not make)
+            first = app.threads.row(0)
+            cache.execute("UPDATE threads SET local_done = 1 WHERE id = ?", (first.id,))
+            await pilot.press("right_square_bracket", "left_square_bracket")
+            await settle(pilot)
         finally:
             cache.set_trace_callback(None)
-        assert app.view.kind == "needs"
-        assert app.threads.count == expected
+        assert unchanged == 0, counts
         assert one_count and len(counts) == one_count, counts
+        assert app.threads.count == expected - 1 == q.count(cache, q.View("needs"))
+        assert app.sidebar.get_option("needs").prompt.plain.split()[-1] == f"{expected - 1:,}"
 
 
 async def test_sidebar_keys_skip_headings_and_a_click_shows_the_queue(cache):
@@ -130,3 +140,27 @@ async def test_the_start_counts_needs_reply_once(cache):
         cache.set_trace_callback(None)
     assert sorted(seen) == sorted(needs)
     assert shown == q.count(cache, q.View("needs"))
+
+
+async def test_a_write_by_another_connection_is_counted_at_the_next_switch(tmp_path):
+    """The sync writes through a connection of its own: the counts follow its writes."""
+    from o2d_inbox.cache.db import open_db
+    from tests.seed import seed_cache
+
+    conn = open_db(tmp_path / "cache.db")
+    seed_cache(conn, 60)
+    other = open_db(tmp_path / "cache.db")
+    try:
+        app = app_for(conn)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            before = app.threads.count
+            first = app.threads.row(0)
+            with other:
+                other.execute("UPDATE threads SET local_done = 1 WHERE id = ?", (first.id,))
+            await pilot.press("right_square_bracket", "left_square_bracket")
+            await settle(pilot)
+            assert app.threads.count == before - 1 == q.count(conn, q.View("needs"))
+    finally:
+        other.close()
+        conn.close()
