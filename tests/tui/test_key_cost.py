@@ -1,6 +1,7 @@
-"""What a key costs: stepping through threads and switching queues never lay the screen out
-again, a switch reads its queue's count once, and the queues sidebar (a Line-API view) answers
-keys and clicks as the OptionList it replaced did."""
+"""What a key and the start cost: stepping through threads and switching queues never lay the
+screen out again, counts are read once and again only after the cache changed, a repeated size
+lays nothing out, collection is back after the first frame, and the queues sidebar (a Line-API
+view) answers keys and clicks as the OptionList it replaced did."""
 
 from __future__ import annotations
 
@@ -164,3 +165,45 @@ async def test_a_write_by_another_connection_is_counted_at_the_next_switch(tmp_p
     finally:
         other.close()
         conn.close()
+
+
+async def test_a_resize_to_the_size_on_screen_lays_nothing_out(cache, monkeypatch):
+    """Textual repeats the terminal's size while the app starts; only a new size lays out."""
+    from textual import events
+    from textual.geometry import Size
+
+    app = app_for(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        layouts: list[Size] = []
+        original = Screen._refresh_layout
+
+        def counted(self, size=None, scroll=False):
+            layouts.append(size)
+            return original(self, size, scroll)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        app.screen.post_message(events.Resize(Size(*SIZE), Size(*SIZE)))
+        await settle(pilot)
+        assert layouts == []
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert layouts and app.screen.size == Size(120, 40)
+        assert app.threads.region.right <= 120
+
+
+async def test_garbage_collection_off_while_starting_is_back_after_the_first_frame(cache):
+    """The TUI command starts with collection off (commands/app.py); the app turns it back
+    on once the first frame is drawn, with what the start made set aside (gc.freeze)."""
+    import gc
+
+    app = app_for(cache)
+    gc.disable()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
