@@ -278,7 +278,8 @@ class InboxScreen(Screen[None]):
         return counts
 
     def _preset_count(self, counts: dict, view: View) -> int | None:
-        """``view``'s count as the sidebar read it (one count query per switch), if it has it."""
+        """``view``'s count as the sidebar's counts have it (no count query of its own), if
+        they count that queue."""
         key = None if view.narrow or view.relevant != self.relevant else queue_key(view)
         return counts.get(key) if key is not None else None
 
