@@ -7,8 +7,10 @@ bench_tui.py measures a headless app; a user's terminal adds the driver start, t
 and the first full write. Here the app runs as users start it (`python -m o2d_inbox`, offline on
 a cache, bytecode caches on) under a pty of 160×48, and "painted" means the expected text has
 come out of the pty (escape sequences stripped):
-- start → rows: from fork to the first thread row of Needs reply in the output; the floor is an
-  empty Textual app showing 12 rows of text. Median and max of --rounds fresh processes.
+- start → rows: from fork to the first thread row of Needs reply in the output (its who
+  column, the person's name); the floor is an empty Textual app showing 12 rows of text.
+  Median and max of --rounds fresh processes. Then, in the same process, until the
+  conversation pane shows that thread's preview (its title, the address), drawn after the list.
 - `]` / `[`: from writing the key to the new queue's list title ("All · Relevant · …", then
   "Needs reply · Relevant · …") in the output.
 - `j` (in All, newest first: the cached threads): from writing the key to the pane showing the
@@ -168,13 +170,14 @@ def environment(cache: Path | None) -> dict[str, str]:
     return env
 
 
-def expected(cache: Path, count: int = 0) -> tuple[str, list[str | None]]:
-    """(text of Needs reply's first row, for each of All's rows 2 … count + 1 the title of its
+def expected(cache: Path, count: int = 0) -> tuple[str, str, list[str | None]]:
+    """(Needs reply's first row as the list shows it (who: the person's name), the pane's
+    title of that thread (its address), for each of All's rows 2 … count + 1 the title of its
     latest message as the pane shows it, None where it has no cached message)."""
     from o2d_inbox.cache.db import open_db
     from o2d_inbox.cache.queries import View, messages, rows
     from o2d_inbox.render.text import safe_line
-    from o2d_inbox.tui.thread_list import who
+    from o2d_inbox.tui.thread_list import who_parts
 
     conn = open_db(cache, readonly=True)
     try:
@@ -190,23 +193,24 @@ def expected(cache: Path, count: int = 0) -> tuple[str, list[str | None]]:
                 titles.append(f"you → {safe_line((latest.to_emails or [''])[0])}")
     finally:
         conn.close()
-    return safe_line(who(first) or "")[:12], titles
+    return who_parts(first)[0][:12], safe_line(first.prospect or first.last_from), titles
 
 
 def app_argv() -> list[str]:
     return [sys.executable, "-m", "o2d_inbox"]
 
 
-def start_time(argv: list[str], env: dict[str, str], needle: str) -> float:
+def start_time(argv: list[str], env: dict[str, str], *needles: str) -> list[float]:
+    """Seconds from fork until each of ``needles`` in turn is in the output."""
     term = Pty(argv, env)
     try:
-        return term.wait_for(needle) - term.started
+        return [term.wait_for(needle) - term.started for needle in needles]
     finally:
         term.close()
 
 
 def app_keys(cache: Path, presses: int) -> dict[str, list[float]]:
-    first, titles = expected(cache, presses + HOLD + 20)
+    first, _, titles = expected(cache, presses + HOLD + 20)
     held = titles[presses:]
     titles = titles[:presses]
     # hold until a thread with cached messages (whose pane title is known)
@@ -275,8 +279,9 @@ def main() -> None:
     floor_env = environment(None)
     floor_argv = [sys.executable, "-c", FLOOR_START]
     start_time(floor_argv, floor_env, "floor row 12")  # warm the bytecode and the page cache
-    for cache in caches.values():
-        start_time(app_argv(), environment(cache), expected(cache)[0])
+    needles = {n: expected(cache)[:2] for n, cache in caches.items()}
+    for n, cache in caches.items():
+        start_time(app_argv(), environment(cache), *needles[n])
 
     print(
         f"\nIn a pseudo-terminal of {COLUMNS}x{ROWS}, offline, bytecode caches on; "
@@ -284,10 +289,13 @@ def main() -> None:
     )
     floor: list[float] = []
     starts: dict[int, list[float]] = {n: [] for n in caches}
+    previews: dict[int, list[float]] = {n: [] for n in caches}
     for _ in range(args.rounds):  # interleaved: a burst of load hits both alike
-        floor.append(start_time(floor_argv, floor_env, "floor row 12"))
+        floor += start_time(floor_argv, floor_env, "floor row 12")
         for n, cache in caches.items():
-            starts[n].append(start_time(app_argv(), environment(cache), expected(cache)[0]))
+            rows_at, preview_at = start_time(app_argv(), environment(cache), *needles[n])
+            starts[n].append(rows_at)
+            previews[n].append(preview_at)
     floor_median = statistics.median(floor)
     print(f"  start -> 12 rows, empty Textual app (floor)   {ms(floor)}")
     for n, values in starts.items():
@@ -295,6 +303,7 @@ def main() -> None:
             f"  start -> first thread rows, {n:>9,} threads  {ms(values)}  "
             f"= {statistics.median(values) / floor_median:.2f}x the floor   (goal ≤ 1.5x and ≤ 500 ms)"
         )
+        print(f"  start -> the pane's preview, {n:>7,} threads  {ms(previews[n])}")
 
     floor_key = floor_keys(args.presses)
     print(f"  key -> label repainted (floor): ]  {ms(floor_key[']'])};  j  {ms(floor_key['j'])}")

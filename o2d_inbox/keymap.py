@@ -404,7 +404,7 @@ ACTIONS: tuple[Action, ...] = (
         palette="Go to a queue …",
         palette_help="then n needs reply, a all, 1–7 an intent, d done, s snoozed",
     ),
-    # -- the queues sidebar (enter is the OptionList's own) ------------------------------------
+    # -- the queues sidebar (tui/sidebar.py; its arrows, home, end and page keys are its own) ---
     _A("queues.down", "j", "cursor_down", "Down", "Queues sidebar", "sidebar"),
     _A("queues.up", "k", "cursor_up", "Up", "Queues sidebar", "sidebar"),
     _A("", "enter", "select", "Show the queue", "Queues sidebar", "sidebar"),

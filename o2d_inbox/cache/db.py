@@ -96,6 +96,13 @@ def is_read_only(conn: sqlite3.Connection) -> bool:
     return bool(conn.execute("PRAGMA query_only").fetchone()[0])
 
 
+def write_stamp(conn: sqlite3.Connection) -> tuple[int, int]:
+    """A value that changes whenever the cache is written: by this connection (its
+    total_changes) or by another one (SQLite's data_version: a sync's writer, a second app).
+    Equal stamps: nothing read from the cache in between can have changed."""
+    return conn.total_changes, conn.execute("PRAGMA data_version").fetchone()[0]
+
+
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """``path`` opened read-only. In a folder where the -shm cannot be created, and with no
     -wal left to read, as immutable: the main file then holds every committed change."""

@@ -13,6 +13,7 @@ into status / a notice. Without a client the app runs offline on the cache alone
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -55,6 +56,15 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _collect_garbage_again() -> None:
+    """After the first frame: garbage collection back on, if the start turned it off
+    (commands/app.py), with what exists by now (Textual, the screen) set aside for good, so
+    no collection while keys come in walks it again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class InboxApp(App[None]):
@@ -101,8 +111,13 @@ class InboxApp(App[None]):
         self.keymap: dict[str, str] = dict(config.keymap or {})  # binding id -> keys (config [keymap])
         from o2d_inbox.config import default_config_file
 
-        for theme in discover_themes([default_config_file().parent / "themes"]):
-            self.register_theme(theme)
+        for found in discover_themes([default_config_file().parent / "themes"]):
+            self.register_theme(found)
+        # the theme is chosen before the first frame: set later (on_mount), it restyles and
+        # repaints the whole screen once more while the inbox starts
+        theme = self.config.theme or "o2d-dark"
+        self._unknown_theme = theme if theme not in self.available_themes else None
+        self.theme = "o2d-dark" if self._unknown_theme else theme
 
     def get_default_screen(self) -> InboxScreen:
         return InboxScreen(self)
@@ -177,12 +192,9 @@ class InboxApp(App[None]):
         return not self.read_only and (self.online or self._engine is not None)
 
     def on_mount(self) -> None:
-        theme = self.config.theme or "o2d-dark"
-        if theme in self.available_themes:
-            self.theme = theme
-        else:
-            self.theme = "o2d-dark"
-            self.notify(f"unknown theme {safe_line(theme)!r}; using o2d-dark", severity="warning")
+        self.call_after_refresh(_collect_garbage_again)
+        if self._unknown_theme is not None:
+            self.notify(f"unknown theme {safe_line(self._unknown_theme)!r}; using o2d-dark", severity="warning")
         self._saved_theme = self.theme  # a fallback is not a choice: the file keeps its value
         if self.keymap:
             self.set_keymap(self.keymap)

@@ -100,7 +100,11 @@ class ConversationView(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    ConversationView { background: $surface; scrollbar-gutter: stable; }
+    ConversationView { background: $surface; scrollbar-gutter: stable; overflow-y: scroll; }
+    ConversationView.-fits {
+        scrollbar-color: $surface; scrollbar-color-hover: $surface; scrollbar-color-active: $surface;
+        scrollbar-background: $surface; scrollbar-background-hover: $surface; scrollbar-background-active: $surface;
+    }
     ConversationView > .conversation--subject { text-style: bold; }
     ConversationView > .conversation--meta { color: $text-muted; }
     ConversationView > .conversation--rule { color: $panel-lighten-2; }
@@ -146,6 +150,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._starts: dict[str, int] = {}  # block key -> its first line
         self._laid_width = 0
         self._laid_styles: tuple = ()
+        self._signature: tuple | None = None  # _style_signature until the next style update
         self._open_at_latest = False  # scroll to the latest message at the next layout
         self._ticker: Timer | None = None  # re-lays out each second while a countdown shows
         self._match: re.Pattern[str] | None = None  # the words a search found, highlighted
@@ -237,20 +242,32 @@ class ConversationView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         if self._content_width() != self._laid_width:
             self._relayout(keep_anchor=True)
+        else:
+            self._mark_fit()
+
+    def _mark_fit(self) -> None:
+        # The scrollbar is always there, drawn in the background's colour while the thread
+        # fits: showing and hiding it laid the whole screen out again (a third of all `j`s).
+        self.set_class(len(self._lines) <= self.scrollable_content_region.height, "-fits")
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         # colours are baked into the strips: re-lay out on a theme switch, not on every
         # focus/hover change that leaves our styles as they were
+        self._signature = None
         if self.is_mounted and self._lines and self._style_signature() != self._laid_styles:
             self._relayout(keep_anchor=True)
 
     def _style_signature(self) -> tuple:
-        return (
-            self.rich_style,
-            tuple(self._style(name) for name in sorted(self.COMPONENT_CLASSES)),
-            self.app.theme,
-        )
+        # looked up again only after a style update: each thread shown (every `j`) lays out
+        signature = self._signature
+        if signature is None or signature[2] != self.app.theme:
+            signature = self._signature = (
+                self.rich_style,
+                tuple(self._style(name) for name in sorted(self.COMPONENT_CLASSES)),
+                self.app.theme,
+            )
+        return signature
 
     def on_conversation_view_html_converted(self, event: HtmlConverted) -> None:
         event.stop()
@@ -312,6 +329,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._laid_styles = self._style_signature()
         self._lines, self._folds, self._starts = _Layout(self, width).build()
         set_virtual_size(self, Size(width, len(self._lines)))
+        self._mark_fit()
         self._tick_while_counting_down()
         if self._open_at_latest:
             self._open_at_latest = False
@@ -428,7 +446,10 @@ class _Layout:
     def __init__(self, view: ConversationView, width: int) -> None:
         self.view = view
         self.width = width
-        self.base = view.rich_style
+        # the styles _relayout just looked up (the widget's, then each component's)
+        signature = view._style_signature()
+        self.base = signature[0]
+        self._components = dict(zip(sorted(view.COMPONENT_CLASSES), signature[1]))
         self._styles: dict[str, Style] = {}
         self.lines: list[Strip] = []
         self.folds: dict[int, str] = {}
@@ -441,7 +462,7 @@ class _Layout:
         """A component style over the widget's base style (looked up once per layout)."""
         found = self._styles.get(name)
         if found is None:
-            found = self._styles[name] = self.base + self.view._style(name)
+            found = self._styles[name] = self.base + self._components[name]
         return found
 
     def build(self) -> tuple[list[Strip], dict[int, str], dict[str, int]]:
@@ -499,7 +520,7 @@ class _Layout:
         for found in pattern.finditer(line):
             parts += [
                 (line[at : found.start()], style),
-                (found.group(), style + self.view._style("conversation--match")),
+                (found.group(), style + self._components["conversation--match"]),
             ]
             at = found.end()
         parts.append((line[at:], style))

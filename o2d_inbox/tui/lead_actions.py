@@ -20,13 +20,9 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from o2d_inbox.cache.queries import ThreadRow, View
-from o2d_inbox.render.links import links_of
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.conversation import ConversationView
-from o2d_inbox.tui.export_dialog import ExportDialog
-from o2d_inbox.tui.links import LinkPicker
 from o2d_inbox.tui.search import SearchSource
-from o2d_inbox.tui.stats_screen import StatsScreen
 from o2d_inbox.tui.thread_list import ThreadList, who
 
 __all__ = ["LeadActions", "LeadsHost", "export_path", "refresh_open_stats"]
@@ -63,8 +59,9 @@ def export_path(view: Any, now: datetime, folder: Path | None = None) -> Path:
 def refresh_open_stats(app: Any) -> None:
     """Recompute every stats screen that is open (a sync changed the cache)."""
     for screen in app.screen_stack:
-        if isinstance(screen, StatsScreen):
-            screen.refresh_stats()
+        refresh = getattr(screen, "refresh_stats", None)  # a StatsScreen (imported once opened)
+        if refresh is not None:
+            refresh()
 
 
 class LeadActions:
@@ -82,6 +79,8 @@ class LeadActions:
     def do_stats(self) -> None:
         host = self.host
         view = View(host.view.kind, host.view.key, relevant=host.relevant, narrow=host.view.narrow)
+        from o2d_inbox.tui.stats_screen import StatsScreen  # dialogs load when first opened
+
         host.push_screen(StatsScreen(host.conn, view, clock=host.clock))
 
     # -- export ----------------------------------------------------------------------------
@@ -100,6 +99,8 @@ class LeadActions:
         else:  # a search: its hits, in the list's order (paged like a queue, tui/search.py)
             found = cast(SearchSource, shown)
             ids = [t.id for t in found.source.rows(threads.conn, found, 0, threads.count)]
+        from o2d_inbox.tui.export_dialog import ExportDialog
+
         host.push_screen(ExportDialog(host.conn, view=view, ids=ids, default_path=export_path(shown, host.clock())))
 
     # -- clipboard -------------------------------------------------------------------------
@@ -134,6 +135,9 @@ class LeadActions:
         if host.shown_thread is None:
             host.notify("No thread selected", timeout=2)
             return
+        from o2d_inbox.render.links import links_of
+        from o2d_inbox.tui.links import LinkPicker
+
         links = links_of(reversed(host.pane.shown_messages))
         if not links:
             host.notify("No links in this conversation", timeout=2)

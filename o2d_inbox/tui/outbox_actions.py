@@ -61,7 +61,8 @@ class UndoBar(Widget):
         self.text = Text()
 
     def show_text(self, text: Text | None) -> None:
-        self.display = text is not None
+        if self.display != (text is not None):  # set even to what the CSS says, it re-lays out the screen
+            self.display = text is not None
         if text is not None and text.plain != self.text.plain:
             self.text = text
             self.refresh()

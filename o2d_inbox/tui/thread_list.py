@@ -19,11 +19,11 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
@@ -101,7 +101,11 @@ def who_parts(t: ThreadRow) -> tuple[str, str | None]:
     """(person, company) as the list shows them: the name the address reads as, else its
     local part, with the company its domain names; the whole address when no company is
     known (free mail), "you" / the last sender as ``who`` says. Server text, made safe."""
-    address = who(t)
+    return _who_parts(who(t))
+
+
+@lru_cache(maxsize=4096)  # the rows on screen and around them, drawn again on every move
+def _who_parts(address: str | None) -> tuple[str, str | None]:
     company = company_from_address(address)
     if company is None:
         return safe_line(address) or "(unknown)", None
@@ -170,11 +174,14 @@ class ThreadList(ScrollView, can_focus=True):
         search_keys: Callable[[], set[str]] = set,
         open_search: Callable[[], None] = lambda: None,
         on_cursor: Callable[[ThreadRow | None], None] = lambda thread: None,
+        count: int | None = None,
         id: str | None = None,
     ) -> None:
+        """``count``: the view's count, when it was read already (the sidebar's)."""
         super().__init__(id=id)
         self.conn = conn
         self.view: Listed = view
+        self._first_count = count
         self.clock = clock
         self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
         self._open_search = open_search
@@ -188,10 +195,12 @@ class ThreadList(ScrollView, can_focus=True):
         # bulk selection: ids, so drawing stays O(visible rows); the rows show a ✓
         self.selection: set[str] = set()
         self.range_start: str | None = None  # the row `v` selects a range from
+        self._looks: dict[str, Style] | None = None  # styles of the parts of a row (_style_looks)
+        self._looks_theme = ""
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.load(view=self.view)
+        self.load(view=self.view, count=self._first_count)
 
     def load(
         self,
@@ -199,10 +208,12 @@ class ThreadList(ScrollView, can_focus=True):
         *,
         keep_anchor: bool = False,
         preloaded: tuple[int, list[ThreadRow]] | None = None,
+        count: int | None = None,
     ) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
-        = (count, first page) already read elsewhere (a search run in a thread)."""
+        = (count, first page) already read elsewhere (a search run in a thread); ``count``
+        = the view's count, read already (the sidebar's)."""
         anchor = self.selected if keep_anchor else None
         if view is not None and view != self.view:
             self.selection.clear()  # a selection belongs to the queue it was made in
@@ -216,7 +227,7 @@ class ThreadList(ScrollView, can_focus=True):
             self.count, first = preloaded
             self._pages[0] = first
         else:
-            self.count = self._source.count(self.conn, self.view)
+            self.count = self._source.count(self.conn, self.view) if count is None else count
         set_virtual_size(self, Size(self.size.width, self.count))
         target = 0
         if anchor is not None:
@@ -331,85 +342,114 @@ class ThreadList(ScrollView, can_focus=True):
         return self.row(self.cursor)
 
     # -- drawing -----------------------------------------------------------------------
+    # A row is built as segments, each in its final style (the widget's, the part's, the
+    # selection's, the cursor's), with the styles looked up once per theme: a queue switch
+    # draws every row on screen, and rich Text's spans, render and apply_style cost three
+    # times as much.
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._looks = None
+
+    def _style_looks(self) -> dict[str, Style]:
+        theme = self.app.theme
+        looks = self._looks
+        if looks is None or self._looks_theme != theme:
+            component = self.get_component_rich_style
+            looks = {
+                "base": self.rich_style,
+                # full (not partial) styles: $text-muted has alpha, resolved against our background
+                "muted": component("thread-list--muted"),
+                "empty": component("thread-list--empty"),
+                "unread": component("thread-list--unread", partial=True),
+                "selected": component("thread-list--selected", partial=True),
+                "cursor": component("thread-list--cursor", partial=True),
+                "cursor-blurred": component("thread-list--cursor-blurred", partial=True),
+            }
+            self._looks, self._looks_theme = looks, theme
+        return looks
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = int(self.scroll_y) + y
-        base = self.rich_style
+        looks = self._style_looks()
+        base = looks["base"]
         if self.count == 0:
             if y == 1:
-                text = Text(
-                    "  " + ("No threads match the search." if self.view.kind == "search" else "Nothing in this queue."),
-                    style=self.get_component_rich_style("thread-list--empty"),
-                )
-                return self._strip(text, width, base)
+                empty = "No threads match the search." if self.view.kind == "search" else "Nothing in this queue."
+                return self._strip([("  " + empty, looks["empty"])], width, base)
             return Strip.blank(width, base)
         thread = self.row(index)
         if thread is None:
             return Strip.blank(width, base)
-        text = self._row_text(thread, width, self.marks(index))
+        parts = self._row_parts(thread, width, self.marks(index))
+        over = Style()
         if thread.id in self.selection:
-            text.stylize(self.get_component_rich_style("thread-list--selected", partial=True))
+            over += looks["selected"]
         if index == self.cursor:
-            name = "thread-list--cursor" if self.has_focus else "thread-list--cursor-blurred"
-            text.stylize(self.get_component_rich_style(name, partial=True))
-        return self._strip(text, width, base)
+            over += looks["cursor" if self.has_focus else "cursor-blurred"]
+        if over:
+            parts = [(text, style + over) for text, style in parts]
+        return self._strip(parts, width, base)
 
-    def _strip(self, text: Text, width: int, base: Style) -> Strip:
-        text.no_wrap = True
-        segments = list(Segment.apply_style(text.render(self.app.console), base))
-        return Strip(segments).crop_extend(0, width, base)
+    @staticmethod
+    def _strip(parts: list[tuple[str, Style]], width: int, base: Style) -> Strip:
+        return Strip([Segment(text, base + style) for text, style in parts if text]).crop_extend(0, width, base)
 
     def _colour(self, variable: str) -> Style:
-        colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
-        return Style(color=colour) if colour else Style()
+        looks = self._style_looks()
+        found = looks.get("$" + variable)
+        if found is None:
+            colour = self.app.theme_variables.get(variable) or FALLBACK_COLOURS.get(variable)
+            found = looks["$" + variable] = Style(color=colour) if colour else Style()
+        return found
 
-    def _row_text(self, t: ThreadRow, width: int, marks: Collection[str] = ()) -> Text:
-        # full (not partial) style: $text-muted has alpha, resolved against our background
-        muted = self.get_component_rich_style("thread-list--muted")
+    def _row_parts(self, t: ThreadRow, width: int, marks: Collection[str] = ()) -> list[tuple[str, Style]]:
+        """The row's text, left to right, each part with its style (over the widget's)."""
+        looks = self._style_looks()
+        muted = looks["muted"]
+        plain = Style()
         who_w, subject_w, count = columns(width)
         subject_w = max(4, subject_w)
         intent = look(t.reply_intent)
-        text = Text()
+        parts: list[tuple[str, Style]] = []
         if t.id in self.selection:
-            text.append("✓ ", self.get_component_rich_style("thread-list--selected", partial=True))
+            parts.append(("✓ ", looks["selected"]))
         elif t.unread:
-            text.append("● ", self._colour("unread") or muted)
+            parts.append(("● ", self._colour("unread") or muted))
         else:
-            text.append("  ")
-        strong = self.get_component_rich_style("thread-list--unread", partial=True) if t.unread else Style()
+            parts.append(("  ", plain))
+        strong = looks["unread"] if t.unread else plain
         person, company = who_parts(t)
         if company is None:
-            text.append(fit(person, who_w), strong)
+            parts.append((fit(person, who_w), strong))
         else:  # the company, dimmed, in what the name leaves (when a word of it fits)
             shown = fit(person, min(cell_len(person), who_w)).rstrip()
-            text.append(shown, strong)
             rest = who_w - cell_len(shown)
-            text.append(fit(f" · {company}", rest) if rest >= 6 else " " * rest, muted)
-        text.append(" ")
+            parts += [(shown, strong), (fit(f" · {company}", rest) if rest >= 6 else " " * rest, muted)]
         subject = safe_line(t.subject_display or t.subject) or "(no subject)"
         snippet = safe_line(t.snippet)
-        shown = fit(subject, subject_w)
         if snippet and cell_len(subject) + 8 <= subject_w:  # the rest of the column: the last message
-            text.append(subject, strong)
-            text.append(fit(f" — {snippet}", subject_w - cell_len(subject)), muted)
+            parts += [(" ", plain), (subject, strong), (fit(f" — {snippet}", subject_w - cell_len(subject)), muted)]
         else:
-            text.append(shown, strong)
-        text.append(" ")
+            parts += [(" ", plain), (fit(subject, subject_w), strong)]
         outbox = next((MARKS[m] for m in ("failed", "pending", "draft") if m in marks), " ")
-        text.append(outbox, self._colour("error") if outbox == MARKS["failed"] else self._colour("accent"))
-        text.append(NOTE_MARK if t.local_note else " ", muted)
-        text.append(" ")
-        text.append(fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable))
-        text.append(" ")
+        parts += [
+            (" ", plain),
+            (outbox, self._colour("error") if outbox == MARKS["failed"] else self._colour("accent")),
+            (NOTE_MARK if t.local_note else " ", muted),
+            (" ", plain),
+            (fit(f"{intent.glyph} {intent.short}", 5), self._colour(intent.variable)),
+            (" ", plain),
+        ]
         if count:
-            text.append(short_count(t.message_count).rjust(3), muted)
-            text.append(" ")
+            parts += [(short_count(t.message_count).rjust(3), muted), (" ", plain)]
         # a snoozed thread shows when it comes back instead of its age
         when = wakes(t.local_snoozed_until, self.clock()) if t.local_snoozed_until else age(t.last_ts, self.clock())
-        text.append(when.rjust(4), muted)
-        if cell_len(text.plain) < width:
-            text.append(" " * (width - cell_len(text.plain)))
-        return text
+        parts.append((when.rjust(4), muted))
+        used = sum(cell_len(text) for text, _ in parts)
+        if used < width:
+            parts.append((" " * (width - used), plain))
+        return parts
 
     # -- movement ----------------------------------------------------------------------
     def move_to(self, index: int) -> None:
@@ -459,7 +499,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.refresh_line(self.cursor)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, self.count)
+        set_virtual_size(self, Size(event.size.width, self.count))
         self._keep_visible()
 
     def action_cursor_down(self) -> None:
