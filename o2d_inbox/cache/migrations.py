@@ -85,6 +85,7 @@ _FIRST: Step = [
 ]
 
 # --- 2, 3 and 6: view_counts with a 'needs' row (the triggers replaced by 15) -------------------
+# Their recounts (RECOUNT_SQL) are today's, without it: 15 deletes whatever the row held.
 
 
 def _view_rows_v2(row: str, sign: str) -> str:
@@ -112,8 +113,9 @@ def _local_rows_v6(row: str, sign: int) -> str:
     )
 
 
-_COUNTED_V2 = ("relevant", "needs_reply", "reply_intent", "mailbox", "campaign_id")
-_COUNT_TRIGGERS_V3 = count_triggers(_view_rows_v2, _COUNTED_V2)
+_COUNT_TRIGGERS_V3 = count_triggers(
+    _view_rows_v2, ("relevant", "needs_reply", "reply_intent", "mailbox", "campaign_id")
+)
 _LOCAL_TRIGGERS_V6 = [
     *local_count_triggers(
         _local_rows_v6, ("relevant", "needs_reply", "reply_intent", "local_done", "local_snoozed_until")
