@@ -5,7 +5,8 @@ o2d-inbox (``PRAGMA user_version`` below SCHEMA_VERSION) runs the steps it has n
 in one transaction. Steps are history: never edit a shipped one; append a step and change
 schema.py to match (a test checks that an upgraded cache and a new one have the same tables,
 columns, indexes, views and triggers). Some steps undo earlier ones: 3 replaces the counts
-triggers of 2, 5 the search index of 4, 8 two indexes of 6, 9 drops two of 1's and 14 one of 12's.
+triggers of 2, 5 the search index of 4, 8 two indexes of 6, 9 drops two of 1's, 14 one of 12's
+and 15 the counts triggers of 3 and 6.
 
 Steps refer to schema.py for what is still current and keep their own text for what is not.
 """
@@ -16,6 +17,7 @@ import sqlite3
 from collections.abc import Callable
 
 from o2d_inbox.cache.schema import (
+    BACK_ON_REPLY_TRIGGER,
     COUNT_TRIGGERS,
     FTS_COLUMNS,
     FTS_EXPR,
@@ -30,8 +32,9 @@ from o2d_inbox.cache.schema import (
     STATS_RECOUNT_SQL,
     STATS_TRIGGERS,
     TABLES,
+    count_triggers,
     create_schema,
-    view_rows,
+    local_count_triggers,
 )
 
 #: A step is SQL statements, or functions of the connection for what SQL alone cannot say.
@@ -81,6 +84,45 @@ _FIRST: Step = [
     "CREATE INDEX IF NOT EXISTS ix_threads_needs ON threads (needs_reply, relevant, last_ts, id)",
 ]
 
+# --- 2, 3 and 6: view_counts with a 'needs' row (the triggers replaced by 15) -------------------
+# Their recounts (RECOUNT_SQL) are today's, without it: 15 deletes whatever the row held.
+
+
+def _view_rows_v2(row: str, sign: str) -> str:
+    r = f"{sign}{row}.relevant"
+    n = f"{sign}1"
+    return (
+        f"SELECT 'all' AS kind, '' AS key, {r} AS rel, {n} AS n"
+        f" UNION ALL SELECT 'needs', '', {r}, {n} WHERE {row}.needs_reply = 1"
+        f" UNION ALL SELECT 'intent', coalesce({row}.reply_intent, ''), {r}, {n}"
+        f" UNION ALL SELECT 'mailbox', {row}.mailbox, {r}, {n} WHERE {row}.mailbox IS NOT NULL"
+        f" UNION ALL SELECT 'campaign', {row}.campaign_id, {r}, {n} WHERE {row}.campaign_id IS NOT NULL"
+    )
+
+
+def _local_rows_v6(row: str, sign: int) -> str:
+    away = f"({row}.local_done = 1 OR {row}.local_snoozed_until IS NOT NULL)"
+    return (
+        f"SELECT 'needs' AS kind, '' AS key, {-sign} * {row}.relevant AS rel, {-sign} AS n"
+        f" WHERE {away} AND {row}.needs_reply = 1"
+        f" UNION ALL SELECT 'intent', coalesce({row}.reply_intent, ''), {-sign} * {row}.relevant, {-sign}"
+        f" WHERE {away}"
+        f" UNION ALL SELECT 'done', '', {sign} * {row}.relevant, {sign} WHERE {row}.local_done = 1"
+        f" UNION ALL SELECT 'snoozed', '', {sign} * {row}.relevant, {sign}"
+        f" WHERE {row}.local_snoozed_until IS NOT NULL"
+    )
+
+
+_COUNT_TRIGGERS_V3 = count_triggers(
+    _view_rows_v2, ("relevant", "needs_reply", "reply_intent", "mailbox", "campaign_id")
+)
+_LOCAL_TRIGGERS_V6 = [
+    *local_count_triggers(
+        _local_rows_v6, ("relevant", "needs_reply", "reply_intent", "local_done", "local_snoozed_until")
+    ),
+    BACK_ON_REPLY_TRIGGER,
+]
+
 # --- 2: view_counts kept by triggers (replaced by 3) -------------------------------------------
 
 
@@ -101,15 +143,15 @@ def _counts_trigger_v2(suffix: str, event: str, when: str, rows: str) -> str:
 
 _COUNTS_V2: Step = [
     "DELETE FROM view_counts",
-    _counts_trigger_v2("ins", "INSERT", "", view_rows("NEW", "+")),
-    _counts_trigger_v2("del", "DELETE", "", view_rows("OLD", "-")),
+    _counts_trigger_v2("ins", "INSERT", "", _view_rows_v2("NEW", "+")),
+    _counts_trigger_v2("del", "DELETE", "", _view_rows_v2("OLD", "-")),
     _counts_trigger_v2(
         "upd",
         "UPDATE OF relevant, needs_reply, reply_intent, mailbox, campaign_id",
         "WHEN OLD.relevant IS NOT NEW.relevant OR OLD.needs_reply IS NOT NEW.needs_reply"
         " OR OLD.reply_intent IS NOT NEW.reply_intent OR OLD.mailbox IS NOT NEW.mailbox"
         " OR OLD.campaign_id IS NOT NEW.campaign_id",
-        view_rows("OLD", "-") + " UNION ALL " + view_rows("NEW", "+"),
+        _view_rows_v2("OLD", "-") + " UNION ALL " + _view_rows_v2("NEW", "+"),
     ),
     RECOUNT_SQL,  # threads cached before the triggers existed
 ]
@@ -207,7 +249,7 @@ MIGRATIONS: list[Step] = [
         "DROP TRIGGER IF EXISTS trg_threads_counts_ins",
         "DROP TRIGGER IF EXISTS trg_threads_counts_del",
         "DROP TRIGGER IF EXISTS trg_threads_counts_upd",
-        *COUNT_TRIGGERS,
+        *_COUNT_TRIGGERS_V3,
     ],
     # 4: full-text search (cache/search.py): search_threads and search_messages, kept by triggers
     _fts_v4("threads") + _fts_v4("messages"),
@@ -215,7 +257,7 @@ MIGRATIONS: list[Step] = [
     [*_drop_search_v4(), *SEARCH, *SEARCH_REBUILD],
     # 6: local states (done, snoozed) put threads away from the open queues
     [
-        *LOCAL_TRIGGERS,
+        *_LOCAL_TRIGGERS_V6,
         "CREATE INDEX IF NOT EXISTS ix_threads_needs_open ON threads (needs_reply, relevant, last_ts, id) "
         f"WHERE {LOCAL_OPEN_SQL}",
         "CREATE INDEX IF NOT EXISTS ix_threads_intent_open ON threads "
@@ -273,6 +315,16 @@ MIGRATIONS: list[Step] = [
         *STATS_TRIGGERS,
         "DROP INDEX IF EXISTS ix_threads_stats_mix",
         INDEXES["ix_threads_stats_waiting"],
+    ],
+    # 15: Needs reply is counted on its index (queries.count), never from view_counts: its row
+    # goes, and with it the upkeep every write of a thread paid for it (the counts triggers of 3
+    # and 6 made again without it, last as a new cache has them)
+    [
+        *(f"DROP TRIGGER IF EXISTS trg_{t}_counts_{op}" for t in ("view", "local") for op in ("ins", "del", "upd")),
+        "DROP TRIGGER IF EXISTS trg_local_back_on_reply",
+        *COUNT_TRIGGERS,
+        *LOCAL_TRIGGERS,
+        "DELETE FROM view_counts WHERE kind = 'needs'",
     ],
 ]
 

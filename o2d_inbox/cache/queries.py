@@ -495,7 +495,7 @@ def _counts_table(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, 
 
 
 def _count_key(view: View) -> tuple[str, str]:
-    if view.kind in ("all", "needs", "done", "snoozed"):
+    if view.kind in ("all", "done", "snoozed"):
         return (view.kind, "")
     if view.kind == "intent" and (view.key is None or view.key == UNCLASSIFIED):
         return ("intent", "")
@@ -523,7 +523,7 @@ def _scan_count(conn: sqlite3.Connection, view: View, group: _Group | None = Non
 
 def count(conn: sqlite3.Connection, view: View) -> int:
     """Threads in ``view``. Needs reply is counted on its index with the list's own predicate
-    (it depends on the outbox, which view_counts does not follow)."""
+    (it depends on the outbox, which view_counts does not follow: it keeps no row for it)."""
     table = None if view.narrow or view.kind == "needs" else _counts_table(conn)  # no combined keys
     if table is None:
         return _scan_count(conn, view)
@@ -541,7 +541,7 @@ def sidebar_counts(conn: sqlite3.Connection, relevant: bool) -> dict[tuple[str, 
             out[(kind, key)] = n
     else:
         for (kind, key), (rc, fc) in table.items():
-            if kind in ("all", "needs", "done", "snoozed"):
+            if kind in ("all", "done", "snoozed"):
                 k: str | None = None
             elif kind == "intent" and key == "":
                 k = UNCLASSIFIED

@@ -20,9 +20,10 @@ Conventions that every layer relies on:
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 #: The cache format this schema is (the number of migrations.MIGRATIONS).
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 # --- tables ----------------------------------------------------------------------------------
 
@@ -172,11 +173,11 @@ TABLES: dict[str, str] = {
 
 # --- local states (written by cache/local.py) -------------------------------------------------
 # A thread the user marked done or snoozed (until wake_due() clears the snooze) is "put away":
-# it leaves the 'needs' and 'intent' queues (and their counts) and is counted in 'done' /
+# it leaves the 'needs' and 'intent' queues (and the intent counts) and is counted in 'done' /
 # 'snoozed' instead; 'all', 'mailbox' and 'campaign' keep every thread. The view counts
 # triggers (and the sync's own deltas, which know nothing of local state) count every thread;
 # the local counts triggers, never switched off, add each put-away thread's correction (-1 in
-# its needs / intent views, +1 in done / snoozed), so the sum is right whoever writes.
+# its intent view, +1 in done / snoozed), so the sum is right whoever writes.
 
 #: The WHERE term of a queue that hides put-away threads (literal: the partial indexes
 #: ix_threads_needs_open / ix_threads_intent_open are chosen only when it appears as is).
@@ -234,7 +235,9 @@ INDEXES: dict[str, str] = {
 # --- view_counts triggers -------------------------------------------------------------------
 # Every committed write by any writer (sync, the outbox's optimistic intent change, a TUI
 # edit) leaves the counts right. Which views a thread is in: (kind, key) rows; "intent" key ''
-# is unclassified.
+# is unclassified. Needs reply has no row: its queue depends on the outbox, which these
+# triggers do not follow, so queries.count counts it on ix_threads_needs_open instead (a row
+# that nothing read cost every sync write its upkeep).
 
 
 def view_rows(row: str, sign: str) -> str:
@@ -243,7 +246,6 @@ def view_rows(row: str, sign: str) -> str:
     n = f"{sign}1"
     return (
         f"SELECT 'all' AS kind, '' AS key, {r} AS rel, {n} AS n"
-        f" UNION ALL SELECT 'needs', '', {r}, {n} WHERE {row}.needs_reply = 1"
         f" UNION ALL SELECT 'intent', coalesce({row}.reply_intent, ''), {r}, {n}"
         f" UNION ALL SELECT 'mailbox', {row}.mailbox, {r}, {n} WHERE {row}.mailbox IS NOT NULL"
         f" UNION ALL SELECT 'campaign', {row}.campaign_id, {r}, {n} WHERE {row}.campaign_id IS NOT NULL"
@@ -252,7 +254,7 @@ def view_rows(row: str, sign: str) -> str:
 
 #: While this sync_state key exists (only ever inside the sync engine's own write transaction,
 #: so no other writer can see it) the triggers stand aside: writes.upsert_threads applies the
-#: page's count deltas itself, in one statement instead of five upserts per row.
+#: page's count deltas itself, in one statement instead of four upserts per row.
 COUNTS_BY_WRITER_KEY = "counts_by_writer"
 _TRIGGERS_ON = f"NOT EXISTS (SELECT 1 FROM sync_state WHERE key = '{COUNTS_BY_WRITER_KEY}')"
 
@@ -280,22 +282,30 @@ def _counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
     return _view_counts_trigger(f"trg_view_counts_{suffix}", event, cond, rows)
 
 
-_COUNTED_CHANGE = (
-    "OLD.relevant IS NOT NEW.relevant OR OLD.needs_reply IS NOT NEW.needs_reply"
-    " OR OLD.reply_intent IS NOT NEW.reply_intent OR OLD.mailbox IS NOT NEW.mailbox"
-    " OR OLD.campaign_id IS NOT NEW.campaign_id"
-)
+#: The columns the views depend on (writes.upsert_threads counts its deltas by them too).
+COUNTED_COLUMNS = ("relevant", "reply_intent", "mailbox", "campaign_id")
 
-COUNT_TRIGGERS = [
-    _counts_trigger("ins", "INSERT", "", view_rows("NEW", "+")),
-    _counts_trigger("del", "DELETE", "", view_rows("OLD", "-")),
-    _counts_trigger(
-        "upd",
-        "UPDATE OF relevant, needs_reply, reply_intent, mailbox, campaign_id",
-        _COUNTED_CHANGE,
-        view_rows("OLD", "-") + " UNION ALL " + view_rows("NEW", "+"),
-    ),
-]
+
+def _changed(columns: tuple[str, ...]) -> str:
+    return " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
+
+
+def count_triggers(rows: Callable[[str, str], str], columns: tuple[str, ...]) -> list[str]:
+    """The view_counts triggers of ``rows`` (view_rows: NEW / OLD, sign), the views a thread is
+    in, which depend on ``columns`` only."""
+    return [
+        _counts_trigger("ins", "INSERT", "", rows("NEW", "+")),
+        _counts_trigger("del", "DELETE", "", rows("OLD", "-")),
+        _counts_trigger(
+            "upd",
+            f"UPDATE OF {', '.join(columns)}",
+            _changed(columns),
+            rows("OLD", "-") + " UNION ALL " + rows("NEW", "+"),
+        ),
+    ]
+
+
+COUNT_TRIGGERS = count_triggers(view_rows, COUNTED_COLUMNS)
 
 
 def _put_away(row: str) -> str:
@@ -306,10 +316,8 @@ def _local_rows(row: str, sign: int) -> str:
     """SELECT of (kind, key, rel, n): the correction ``row`` (NEW/OLD) brings, times ``sign``."""
     away = _put_away(row)
     return (
-        f"SELECT 'needs' AS kind, '' AS key, {-sign} * {row}.relevant AS rel, {-sign} AS n"
-        f" WHERE {away} AND {row}.needs_reply = 1"
-        f" UNION ALL SELECT 'intent', coalesce({row}.reply_intent, ''), {-sign} * {row}.relevant, {-sign}"
-        f" WHERE {away}"
+        f"SELECT 'intent' AS kind, coalesce({row}.reply_intent, '') AS key, {-sign} * {row}.relevant AS rel,"
+        f" {-sign} AS n WHERE {away}"
         f" UNION ALL SELECT 'done', '', {sign} * {row}.relevant, {sign} WHERE {row}.local_done = 1"
         f" UNION ALL SELECT 'snoozed', '', {sign} * {row}.relevant, {sign}"
         f" WHERE {row}.local_snoozed_until IS NOT NULL"
@@ -322,20 +330,33 @@ def _local_counts_trigger(suffix: str, event: str, when: str, rows: str) -> str:
 
 _GREW = "(NEW.message_count > OLD.message_count OR NEW.last_ts > OLD.last_ts)"
 
-LOCAL_TRIGGERS = [
-    _local_counts_trigger("ins", "INSERT", _put_away("NEW"), _local_rows("NEW", 1)),
-    _local_counts_trigger("del", "DELETE", _put_away("OLD"), _local_rows("OLD", -1)),
-    _local_counts_trigger(
-        "upd",
-        "UPDATE OF relevant, needs_reply, reply_intent, local_done, local_snoozed_until",
-        f"{_put_away('OLD')} OR {_put_away('NEW')}",
-        _local_rows("OLD", -1) + " UNION ALL " + _local_rows("NEW", 1),
-    ),
-    # The prospect wrote again (the conversation grew and now waits on us): a done or
-    # snoozed thread comes back. Sync writes no local_* column; this trigger does it.
+
+def local_count_triggers(rows: Callable[[str, int], str], columns: tuple[str, ...]) -> list[str]:
+    """The local counts triggers of ``rows`` (_local_rows: NEW / OLD, sign), the corrections a
+    put-away thread brings, which depend on ``columns`` only."""
+    return [
+        _local_counts_trigger("ins", "INSERT", _put_away("NEW"), rows("NEW", 1)),
+        _local_counts_trigger("del", "DELETE", _put_away("OLD"), rows("OLD", -1)),
+        _local_counts_trigger(
+            "upd",
+            f"UPDATE OF {', '.join(columns)}",
+            f"{_put_away('OLD')} OR {_put_away('NEW')}",
+            rows("OLD", -1) + " UNION ALL " + rows("NEW", 1),
+        ),
+    ]
+
+
+#: The prospect wrote again (the conversation grew and now waits on us): a done or snoozed
+#: thread comes back. Sync writes no local_* column; this trigger does it.
+BACK_ON_REPLY_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS trg_local_back_on_reply AFTER UPDATE OF message_count, last_ts "
     f"ON threads WHEN {_GREW} AND NEW.needs_reply = 1 AND {_put_away('NEW')} BEGIN "
-    "UPDATE threads SET local_done = 0, local_snoozed_until = NULL WHERE id = NEW.id; END",
+    "UPDATE threads SET local_done = 0, local_snoozed_until = NULL WHERE id = NEW.id; END"
+)
+
+LOCAL_TRIGGERS = [
+    *local_count_triggers(_local_rows, ("relevant", "reply_intent", "local_done", "local_snoozed_until")),
+    BACK_ON_REPLY_TRIGGER,
 ]
 
 # --- stats_days triggers ------------------------------------------------------------------
@@ -392,12 +413,10 @@ STATS_RECOUNT_SQL = (
 )
 
 #: view_counts recomputed from scratch (the triggers' ground truth; run after DELETE FROM
-#: view_counts). 'needs' and 'intent' leave put-away threads out.
+#: view_counts). 'intent' leaves put-away threads out.
 RECOUNT_SQL = f"""
     INSERT INTO view_counts (kind, key, relevant_count, full_count)
     SELECT 'all', '', coalesce(sum(relevant), 0), count(*) FROM threads
-    UNION ALL SELECT 'needs', '', coalesce(sum(relevant), 0), count(*) FROM threads
-        WHERE needs_reply = 1 AND {LOCAL_OPEN_SQL}
     UNION ALL SELECT 'intent', coalesce(reply_intent, ''), sum(relevant), count(*) FROM threads
         WHERE {LOCAL_OPEN_SQL} GROUP BY coalesce(reply_intent, '')
     UNION ALL SELECT 'mailbox', mailbox, sum(relevant), count(*) FROM threads
@@ -611,10 +630,10 @@ SEARCH_REBUILD = [f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')" for fts in ("s
 SCHEMA: list[str] = [
     *TABLES.values(),
     *INDEXES.values(),
-    *COUNT_TRIGGERS,
     *SEARCH,
-    *LOCAL_TRIGGERS,
     *STATS_TRIGGERS,
+    *COUNT_TRIGGERS,
+    *LOCAL_TRIGGERS,
 ]
 
 

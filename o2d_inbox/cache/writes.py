@@ -30,7 +30,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from o2d_inbox.cache.db import transaction  # re-exported for the sync engine
-from o2d_inbox.cache.schema import COUNTS_BY_WRITER_KEY, FTS_TOP, RECOUNT_SQL, clamp_ts
+from o2d_inbox.cache.schema import COUNTED_COLUMNS, COUNTS_BY_WRITER_KEY, FTS_TOP, RECOUNT_SQL, clamp_ts
 from o2d_inbox.render.dates import parse_time
 
 if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the client)
@@ -365,11 +365,11 @@ def upsert_threads(
         if (old is None or grew) and intent == "interested" and needs and not (warming or postmaster):
             stats.interested.append(tid)
     stats.new, stats.changed, stats.newest = len(inserts), len(updates), newest
-    # Count deltas in Python (five trigger upserts per row cost more than the row itself);
+    # Count deltas in Python (four trigger upserts per row cost more than the row itself);
     # outside a transaction the triggers do it, as for every other writer.
     manual = conn.in_transaction and bool(inserts or updates)
     if manual:
-        # by distinct (relevant, needs, intent, mailbox, campaign): a few dozen, not a call per row
+        # by distinct (relevant, intent, mailbox, campaign): a few dozen, not a call per row
         views: Counter[tuple] = Counter(map(_COUNTED_IN_ROW, inserts))
         for row in updates:
             old = existing[row[-1]]
@@ -394,7 +394,7 @@ def upsert_threads(
     return stats
 
 
-_COUNTED = tuple(_THREAD_COLS.index(c) for c in ("relevant", "needs_reply", "reply_intent", "mailbox", "campaign_id"))
+_COUNTED = tuple(_THREAD_COLS.index(c) for c in COUNTED_COLUMNS)
 _COUNTED_IN_VALUES = itemgetter(*_COUNTED)  # of an update's row (values first)
 _COUNTED_IN_ROW = itemgetter(*(1 + i for i in _COUNTED))  # of an insert's row or a cached one (id first)
 _ADD_COUNTS = (
@@ -405,13 +405,11 @@ _ADD_COUNTS = (
 
 
 def _count_views(delta: dict[tuple[str, str], list[int]], key: tuple, times: int) -> None:
-    """Add ``times`` × a thread whose (relevant, needs_reply, reply_intent, mailbox,
-    campaign_id) are ``key`` to each view it is in; the same views as schema._view_rows,
+    """Add ``times`` × a thread whose schema.COUNTED_COLUMNS (relevant, reply_intent, mailbox,
+    campaign_id) are ``key`` to each view it is in; the same views as schema.view_rows,
     which the triggers use."""
-    rel, needs, intent, mailbox, campaign = key
+    rel, intent, mailbox, campaign = key
     views = [("all", ""), ("intent", intent or "")]
-    if needs == 1:
-        views.append(("needs", ""))
     if mailbox is not None:
         views.append(("mailbox", mailbox))
     if campaign is not None:

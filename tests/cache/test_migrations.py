@@ -11,9 +11,11 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
+from o2d_inbox.cache import queries
 from o2d_inbox.cache.migrations import MIGRATIONS, ensure_schema
 from o2d_inbox.cache.schema import SCHEMA_VERSION
 from tests.cache.test_stats_days import stats_days_are_right
+from tests.helpers import counts_are_right
 
 
 def _connect() -> sqlite3.Connection:
@@ -65,6 +67,7 @@ FINGERPRINTS = {
     12: "0de7a50bf32dd173",
     13: "c1b4ab35ef6600a0",
     14: "a2ab66815c88b32b",
+    15: "20754058978e8012",
 }
 _FTS_SHADOW = re.compile(r"^search_\w+_(data|idx|docsize|config|content)$")  # FTS5's own, by SQLite version
 
@@ -79,6 +82,13 @@ def test_the_schema_changes_only_with_a_new_format():
     conn = _connect()
     ensure_schema(conn)
     assert _fingerprint(_shape(conn)) == FINGERPRINTS[SCHEMA_VERSION]
+
+
+@pytest.mark.parametrize("version", sorted(FINGERPRINTS))
+def test_each_older_format_is_written_as_it_shipped(version):
+    """The steps rebuild each format as released (an upgrade test starting from anything else
+    would prove nothing about real caches)."""
+    assert _fingerprint(_shape(_written_at(version))) == FINGERPRINTS[version]
 
 
 def test_a_new_cache_is_the_current_schema_in_one_step():
@@ -123,6 +133,38 @@ def test_an_upgraded_cache_keeps_its_threads_outbox_and_counts():
     (item,) = db["outbox"].rows
     assert item["idempotency_key"] == "key-1" and item["accepted_at"] is not None
     counts = {(r["kind"], r["key"]): r["full_count"] for r in db["view_counts"].rows}
-    assert counts[("all", "")] == 2 and counts[("needs", "")] == 1 and counts[("intent", "interested")] == 1
+    assert counts[("all", "")] == 2 and counts[("intent", "interested")] == 1 and ("needs", "") not in counts
+    assert queries.count(conn, queries.View("needs", relevant=False)) == 1
+    assert counts_are_right(conn)
     assert stats_days_are_right(conn)  # filled by step 14 from the threads cached before it
     assert [r[0] for r in conn.execute("SELECT rowid FROM search_threads WHERE search_threads MATCH 'pricing'")]
+
+
+def test_the_needs_reply_row_goes_and_no_write_brings_it_back():
+    """Format 14 kept a 'needs' row in view_counts that nothing read; 15 drops it and its
+    upkeep, and every other count stays as the triggers kept it."""
+    conn = _written_at(14)
+    threads = [
+        ("t1", 1700000000, "interested", 1, 1, 0),
+        ("t2", 1700000100, None, 1, 0, 0),
+        ("t3", 1700000200, "neutral", 0, 1, 0),
+        ("t4", 1700000300, "interested", 1, 1, 1),  # done: out of the open queues
+    ]
+    conn.executemany(
+        "INSERT INTO threads (id, last_ts, reply_intent, needs_reply, relevant, local_done) VALUES (?, ?, ?, ?, ?, ?)",
+        threads,
+    )
+    before = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute("SELECT * FROM view_counts")}
+    assert before[("needs", "")] == (1, 2)  # t1 and t2 (t4 put away), as 14 kept it
+    ensure_schema(conn)
+    after = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute("SELECT * FROM view_counts")}
+    assert after == {k: v for k, v in before.items() if k != ("needs", "")}
+    assert counts_are_right(conn)
+
+    conn.execute("INSERT INTO threads (id, last_ts, needs_reply) VALUES ('t5', 1700000400, 1)")
+    conn.execute("UPDATE threads SET needs_reply = 1 - needs_reply, reply_intent = 'neutral' WHERE id IN ('t1', 't3')")
+    conn.execute("UPDATE threads SET local_done = 0 WHERE id = 't4'")
+    conn.execute("DELETE FROM threads WHERE id = 't2'")
+    assert conn.execute("SELECT count(*) FROM view_counts WHERE kind = 'needs'").fetchone()[0] == 0
+    assert counts_are_right(conn)
+    assert queries.count(conn, queries.View("needs", relevant=False)) == 3  # t3, t4, t5

@@ -306,6 +306,9 @@ def test_a_cache_left_broken_by_an_older_version_is_repaired_when_opened(tmp_pat
         with pytest.raises(Exception, match="datatype mismatch"):  # what every sync ran into
             conn.execute("UPDATE threads SET subject = 'about old again' WHERE id = 'old'")
     conn.execute("PRAGMA user_version = 10")  # as written before migration 11
+    for suffix in ("ins", "del", "upd"):  # made (and filled from the threads) by 14
+        conn.execute(f"DROP TRIGGER trg_stats_days_{suffix}")
+    conn.execute("DROP TABLE stats_days")
     ensure_schema(conn)
     ensure_schema(conn)  # applied once
     assert dict(conn.execute("SELECT id, last_ts FROM threads")) == {"old": 0, "future": FTS_TOP, "fine": 1700000000}
