@@ -41,7 +41,7 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.conversation import ConversationView
-from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
+from o2d_inbox.tui.footer import Footer  # one line of keys, repainted without a layout
 from o2d_inbox.tui.header import HeaderBar, Part
 from o2d_inbox.tui.intents import INTENTS, ORDER
 from o2d_inbox.tui.keys import bindings, help_sections, palette_entries

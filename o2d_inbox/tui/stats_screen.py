@@ -30,7 +30,7 @@ from o2d_inbox.cache.queries import View, campaign_name
 from o2d_inbox.cache.stats import NO_CAMPAIGN, Stats, StatsFilter, compute
 from o2d_inbox.render.figures import duration, percent
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.tui.footer import Footer  # Textual's, minus a leak per focus change
+from o2d_inbox.tui.footer import Footer  # one line of keys, repainted without a layout
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, ORDER, look
 from o2d_inbox.tui.keys import bindings, key_for
 

@@ -1,0 +1,74 @@
+"""The footer as a user meets it: the keys of what has focus, in the user's keymap, the palette
+key on the right, repainted on a focus change without laying the screen out, and a click on a
+key pressing it."""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from o2d_inbox.tui.app import build_app
+from o2d_inbox.tui.footer import Footer
+from tests.tui.harness import FakeClock, config, screen_lines, settle
+
+SIZE = (160, 48)
+
+
+def make(cache, **over):
+    return build_app(config(**over), conn=cache, clock=FakeClock(), sync_every=None)
+
+
+async def test_a_focus_change_redraws_the_keys_without_a_layout(cache, monkeypatch):
+    """Opening a thread (focus to the pane) and going back swaps the footer's keys; the screen
+    is never laid out again for it."""
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert screen_lines(app)[-1].startswith(" ⏎ Open  q Quit")
+        assert screen_lines(app)[-1].rstrip().endswith("▏^p Palette")
+        layouts: list[Screen] = []
+        original = Screen._refresh_layout
+
+        def counted(self, size=None, scroll=False):
+            if not scroll or self._layout_widgets:
+                layouts.append(self)
+            return original(self, size, scroll)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.focused is app.pane
+        assert screen_lines(app)[-1].startswith(" z Quoted  q Quit")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen_lines(app)[-1].startswith(" ⏎ Open  q Quit")
+        assert layouts == []
+
+
+async def test_a_rebound_key_shows_as_the_user_presses_it(cache):
+    app = make(cache, keymap={"app.sync": "ctrl+y"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bottom = screen_lines(app)[-1]
+        assert " ^y Sync " in bottom and " R Sync " not in bottom
+
+
+async def test_a_click_on_a_key_presses_it(cache):
+    app = make(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        column = screen_lines(app)[-1].index("Help")
+        assert footer.key_at(column) == "question_mark"
+        await pilot.click(Footer, offset=(column, 0))
+        await settle(pilot)
+        assert any("Help" in line for line in screen_lines(app)[:-1]), "the help screen should open"
+
+
+async def test_at_80_columns_the_keys_are_cut_and_the_palette_key_stays(cache):
+    app = make(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bottom = screen_lines(app)[-1]
+        assert len(bottom.rstrip()) <= 80
+        assert bottom.startswith(" ⏎ Open") and bottom.rstrip().endswith("▏^p Palette")
+        assert "Outbox" not in bottom
