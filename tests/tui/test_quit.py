@@ -95,7 +95,9 @@ async def test_dont_send_turns_it_back_into_a_draft_and_esc_stays(world):
         await pilot.pause()
     assert not app.is_running and sim.sent_messages == []
     kept = outbox.get(conn, item.id)
-    assert kept.state == "draft" and kept.payload["bodyText"] == "Maybe not"
+    # what was typed, above the quoted original when the thread's messages were cached by the
+    # time compose opened (a background fetch: either may happen)
+    assert kept.state == "draft" and kept.payload["bodyText"].partition("\n")[0] == "Maybe not"
 
 
 async def test_the_dialog_counts_down_and_an_item_sent_meanwhile_leaves_it(world, monkeypatch, capsys):
