@@ -27,18 +27,22 @@ def stats_days_are_right(conn) -> bool:
     return kept == fresh and sum(fresh.values()) == conn.execute("SELECT count(*) FROM threads").fetchone()[0]
 
 
+def _in_buckets(f: StatsFilter, campaign, mailbox, intent) -> bool:
+    """Whether a thread of this campaign, mailbox and intent is one ``f``'s buckets hold."""
+    return (
+        (f.campaign is None or campaign == (None if f.campaign == NO_CAMPAIGN else f.campaign))
+        and (f.mailbox is None or mailbox == f.mailbox)
+        and (f.intent is None or (intent or "unclassified") == f.intent)
+    )
+
+
 def _selected(conn, f: StatsFilter):
     """(campaign, mailbox, intent, last_ts) of the threads ``f`` selects, by reading every row."""
     for c, m, i, rel, ts in conn.execute("SELECT campaign_id, mailbox, reply_intent, relevant, last_ts FROM threads"):
         if (f.since is not None and ts < f.since) or (f.relevant and not rel):
             continue
-        if f.campaign is not None and c != (None if f.campaign == NO_CAMPAIGN else f.campaign):
-            continue
-        if f.mailbox is not None and m != f.mailbox:
-            continue
-        if f.intent is not None and (i or "unclassified") != f.intent:
-            continue
-        yield c, m, i, ts
+        if _in_buckets(f, c, m, i):
+            yield c, m, i, ts
 
 
 def _brute(conn, f: StatsFilter) -> dict[tuple, int]:
@@ -81,13 +85,7 @@ def _oldest_waiting(conn, f: StatsFilter) -> tuple[str, int] | None:
         "SELECT id, last_ts, campaign_id, mailbox, reply_intent, relevant, needs_reply, local_done, "
         "local_snoozed_until FROM threads"
     ):
-        if not needs or done or snoozed is not None or (f.relevant and not rel):
-            continue
-        if f.campaign is not None and c != (None if f.campaign == NO_CAMPAIGN else f.campaign):
-            continue
-        if f.mailbox is not None and m != f.mailbox:
-            continue
-        if f.intent is not None and (i or "unclassified") != f.intent:
+        if not needs or done or snoozed is not None or (f.relevant and not rel) or not _in_buckets(f, c, m, i):
             continue
         if best is None or (ts, -rel, tid) < best:
             best = (ts, -rel, tid)
