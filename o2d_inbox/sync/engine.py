@@ -10,9 +10,9 @@
 Two passes:
 
 - **Walk** (first run, ``full=True``, an interrupted walk, or ``reconcile_every`` elapsed):
-  every page of GET /threads by cursor; the next page is requested as soon as this one's
-  ``next_cursor`` is read, before this one is validated and stored. A batch of pages'
-  upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
+  every page of GET /threads by cursor; the next page is requested before this one is
+  stored (on the network before it is even validated: api/reader.py reads it ahead). A
+  batch of pages' upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
   a killed sync resumes after the last committed batch (a walk ending with an error stores
   what it received first). A cursor the server rejects (400) restarts the walk from the first page
   (same generation: what was seen stays seen). After the last page, a short catch-up pass
@@ -53,7 +53,8 @@ The first walk into an empty cache becomes a bulk load when the server outpaces 
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
 sync finishes it; until then search misses the new rows and the lists scan).
 On the network the client reads thread pages ahead on a thread of its own (api/reader.py);
-``_pages`` asks for the next page as soon as it knows the cursor either way.
+``_pages`` asks for the next page as soon as it knows the cursor either way (a page arrives
+validated: its cursor is known once, exactly).
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ K_BULK = "bulk_triggers"  # JSON [[name, sql], …] dropped for a bulk walk (abs
 K_UNFETCHED = "unfetched"  # JSON [thread id, …] whose messages the last sync failed to fetch
 
 MAX_CURSOR_RESTARTS = 3
-# Turns of the event loop given to the next page's request before this page is validated and
-# written, so it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
+# Turns of the event loop given to the next page's request before this page is handed to the
+# writer, so it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
 PREFETCH_YIELDS = 4
 #: Thread pages are committed in batches of COMMIT_THREADS threads, or what arrived within
 #: COMMIT_SECONDS: every commit is an fsync (synchronous=FULL, docs/api-notes.md), which cost
@@ -488,8 +489,8 @@ class SyncEngine:
         report: Callable[[SyncProgress], None] | None,
         after_page: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Walk pages from ``cursor``; the next page is requested as soon as this one's
-        ``next_cursor`` is read, before this one is validated and stored.
+        """Walk pages from ``cursor``; the next page is requested as soon as this one has
+        arrived (validated: api/client.threads_page_plain), before this one is stored.
 
         Pages are stored in batches: ``on_pages(pages)`` returns the batch's write (one
         transaction, hence one fsync, per batch; see COMMIT_THREADS), which the writer thread
@@ -505,7 +506,7 @@ class SyncEngine:
 
         def fetch(c: str | None) -> asyncio.Task:
             return asyncio.ensure_future(
-                self.client.threads_page_raw(limit=self.page_limit, cursor=c, updated_since=since)
+                self.client.threads_page_plain(limit=self.page_limit, cursor=c, updated_since=since)
             )
 
         batch: list[PlainThreadsPage] = []
@@ -527,7 +528,7 @@ class SyncEngine:
         try:
             while task is not None:
                 try:
-                    raw = await task
+                    page = await task
                 except BadRequestError:
                     task = None
                     if cursor is None:
@@ -538,16 +539,16 @@ class SyncEngine:
                     seen_cursors.clear()
                     task = fetch(None)
                     continue
-                nxt = raw.next_cursor
+                nxt = page.next_cursor
                 task = None
                 if nxt is not None:
                     if nxt == cursor or nxt in seen_cursors:
                         raise ProtocolError("the server repeated a thread cursor")
                     seen_cursors.add(nxt)
-                    task = fetch(nxt)  # in flight while this page is validated and written
+                    task = fetch(nxt)  # in flight while this page is written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
-                batch.append(raw.parse())
+                batch.append(page)
                 if (
                     nxt is None
                     or sum(len(p.threads) for p in batch) >= COMMIT_THREADS

@@ -58,7 +58,7 @@ async def test_a_rejected_key_is_an_auth_error_that_does_not_show_it(sim_server)
     key = "ot2d_wrong_secret_0123456789abcdef"
     async with network_client(server.url, key) as client:
         with pytest.raises(AuthError) as caught:
-            await client.threads_page_raw(limit=25)
+            await client.threads_page_plain(limit=25)
     assert "0123456789abcdef" not in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -103,7 +103,7 @@ async def test_closing_the_client_cuts_off_a_page_read_ahead_in_flight():
     serving.start()
     try:
         client = network_client(f"http://127.0.0.1:{server.server_address[1]}", timeout=60.0)
-        raw = await client.threads_page_raw(limit=25)
+        raw = await client.threads_page_plain(limit=25)
         assert raw.next_cursor == "c2"
         reader = client._reader
         assert reader is not None and reader._ahead is not None  # page 2 is on its way
@@ -119,6 +119,6 @@ async def test_a_malformed_page_is_one_line_after_its_retries(sim_server):
     server = sim_server(threads=40, malformed_rate=1.0)
     async with network_client(server.url, max_retries=2) as client:
         with pytest.raises(ProtocolError) as caught:
-            await client.threads_page_raw(limit=25)
+            await client.threads_page_plain(limit=25)
     assert "not valid JSON" in str(caught.value) and "\n" not in str(caught.value)
     assert page_requests(server.sim) == [200] * 3

@@ -134,11 +134,11 @@ class TamperingClient:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    async def threads_page_raw(self, **kw):
+    async def threads_page_plain(self, **kw):
         self.calls += 1
         if self.calls == self.spoil_at and kw.get("cursor"):
             kw["cursor"] = kw["cursor"][:-3] + "xyz"
-        return await self.inner.threads_page_raw(**kw)
+        return await self.inner.threads_page_plain(**kw)
 
 
 async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
@@ -154,11 +154,11 @@ async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
 class FlakyClient(TamperingClient):
     """Fails with a network error on the N-th page request (a crash mid-walk)."""
 
-    async def threads_page_raw(self, **kw):
+    async def threads_page_plain(self, **kw):
         self.calls += 1
         if self.calls == self.spoil_at:
             raise NetworkError("connection refused")
-        return await self.inner.threads_page_raw(**kw)
+        return await self.inner.threads_page_plain(**kw)
 
 
 async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
@@ -283,33 +283,40 @@ async def test_campaign_names_that_cannot_be_read_are_reported_not_fatal(conn, c
 
 
 class RecordingClient(TamperingClient):
-    """Records each page request (by cursor) and each page's validation, in order."""
+    """Records each page request (by cursor) and each page's arrival, in order."""
 
     def __init__(self, inner) -> None:
         super().__init__(inner, 0)
         self.events: list[tuple[str, str | None]] = []
         self.next_of: dict[str | None, str | None] = {}
+        self.first_of: dict[str, str | None] = {}  # a page's first thread id -> the page's cursor
 
-    async def threads_page_raw(self, **kw):
+    async def threads_page_plain(self, **kw):
         self.events.append(("request", kw.get("cursor")))
-        raw = await self.inner.threads_page_raw(**kw)
-        self.next_of[raw.cursor] = raw.next_cursor
-        parse = raw.parse
-        raw.parse = lambda: (self.events.append(("validate", raw.cursor)), parse())[1]
-        return raw
+        page = await self.inner.threads_page_plain(**kw)
+        self.next_of[page.cursor] = page.next_cursor
+        self.first_of[page.threads[0]["id"]] = page.cursor
+        return page
 
 
-async def test_the_next_page_is_requested_before_this_one_is_validated(conn, client, sim):
+async def test_the_next_page_is_requested_before_this_one_is_written(conn, client, sim, monkeypatch):
     recording = RecordingClient(client)
+    upsert = sync_module.writes.upsert_threads
+
+    def recorded(c, threads, **kw):  # on the writer's thread: a batch of pages, in order
+        recording.events += [("write", recording.first_of[t["id"]]) for t in threads if t["id"] in recording.first_of]
+        return upsert(c, threads, **kw)
+
+    monkeypatch.setattr(sync_module.writes, "upsert_threads", recorded)
     await SyncEngine(conn, recording, page_limit=25).sync()
     assert cached_snapshot(conn) == sim.thread_snapshot()
     events = recording.events
-    walked = [c for kind, c in events if kind == "validate"]
-    assert len(walked) >= -(-len(sim.thread_ids()) // 25)
-    for cursor in walked:
+    written = [c for kind, c in events if kind == "write"]
+    assert len(written) >= -(-len(sim.thread_ids()) // 25)
+    for cursor in written:
         nxt = recording.next_of[cursor]
         if nxt is not None:
-            assert events.index(("request", nxt)) < events.index(("validate", cursor)), events
+            assert events.index(("request", nxt)) < events.index(("write", cursor)), events
 
 
 async def test_a_walk_commits_a_batch_of_pages_at_a_time(tmp_path, monkeypatch):
@@ -385,11 +392,11 @@ async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim, monkeypa
     monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # each page stored (and reported) on arrival
 
     class BrokenNextPage(TamperingClient):
-        async def threads_page_raw(self, **kw):
+        async def threads_page_plain(self, **kw):
             self.calls += 1
             if self.calls >= 2:
                 raise NetworkError("GET /threads: could not connect", exhausted=True)
-            return await self.inner.threads_page_raw(**kw)
+            return await self.inner.threads_page_plain(**kw)
 
     loop = asyncio.get_running_loop()
     unretrieved: list[dict] = []
