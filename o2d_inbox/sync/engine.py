@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import operator
 import sqlite3
 import sys
 import time
@@ -156,6 +157,17 @@ class SyncResult:
     # threads where an interested reply arrived in this sync (none on a cache's first sync,
     # where every thread is new): what the inbox alerts about
     interested: list[str] = field(default_factory=list)
+
+
+_ID, _CAMPAIGN_ID = operator.itemgetter("id"), operator.itemgetter("campaignId")
+
+
+def _note_campaigns(campaign_ids: set[str], threads: list[dict[str, Any]]) -> None:
+    """Adds the campaigns ``threads`` name to ``campaign_ids`` (in C: a walk's 100,000 threads
+    pass here on the event loop)."""
+    campaign_ids.update(map(_CAMPAIGN_ID, threads))
+    campaign_ids.discard(None)  # threads of no campaign
+    campaign_ids.discard("")
 
 
 def _later(a: str | None, b: datetime | None) -> str | None:
@@ -311,7 +323,7 @@ class SyncEngine:
         def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
-            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
+            _note_campaigns(campaign_ids, threads)
             received[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:
@@ -452,8 +464,8 @@ class SyncEngine:
         def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
-            touched.update(t["id"] for t in threads)
-            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
+            touched.update(map(_ID, threads))
+            _note_campaigns(campaign_ids, threads)
             seen[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:

@@ -78,7 +78,9 @@ def page_body(threads, next_cursor="c2", **extra) -> bytes:
 async def read_both(make_client, body: bytes):
     """(threads_page_plain, threads_page) of the same body; a ProtocolError's message instead
     of a page where one is raised."""
-    client = make_client(lambda request: httpx.Response(200, content=body, headers={"content-type": "application/json"}))
+    client = make_client(
+        lambda request: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
     read = []
     for method in (client.threads_page_plain, client.threads_page):
         try:
@@ -155,7 +157,10 @@ MALFORMED_THREADS = {
     "date far offset": {"id": "t", "last_message": {"date_received": "9999-12-31T23:30:00-01:00"}},
     "last_message a list": {"id": "t", "last_message": ["x"]},
     "from_email a number": {"id": "t", "last_message": {"from_email": 42}},
-    **{f"hostile {k}": {"id": f"t_{k}", "subject": v, "last_message": {"body_text": v}} for k, v in HOSTILE_STRINGS.items()},
+    **{
+        f"hostile {k}": {"id": f"t_{k}", "subject": v, "last_message": {"body_text": v}}
+        for k, v in HOSTILE_STRINGS.items()
+    },
 }
 
 
@@ -226,9 +231,11 @@ async def test_hostile_strings_are_stored_as_sent(make_client, tmp_path):
     ]
     body = page_body(threads, next_cursor=None)
     client = make_client(
-        lambda request: httpx.Response(200, content=body)
-        if request.url.path == "/threads"
-        else httpx.Response(200, json={"items": [], "messages": []})
+        lambda request: (
+            httpx.Response(200, content=body)
+            if request.url.path == "/threads"
+            else httpx.Response(200, json={"items": [], "messages": []})
+        )
     )
     conn = open_db(tmp_path / "cache.db")
     try:
@@ -271,7 +278,12 @@ async def test_the_readers_cursor_is_the_pages(make_client, body):
 def test_a_body_that_is_no_page_has_no_cursor_to_read_ahead():
     """Not a page, or one only the client's repair reads (a lone surrogate escape): nothing is
     read ahead; the client judges the page when it arrives."""
-    for body in (b"", b"<html>busy</html>", b'{"threads": [{"id": "t"', MALFORMED_PAGES["lone surrogate in the cursor"]):
+    for body in (
+        b"",
+        b"<html>busy</html>",
+        b'{"threads": [{"id": "t"',
+        MALFORMED_PAGES["lone surrogate in the cursor"],
+    ):
         with pytest.raises(ValueError):
             next_cursor_of(body)
 
