@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -159,6 +162,25 @@ class FlakyClient(TamperingClient):
         if self.calls == self.spoil_at:
             raise NetworkError("connection refused")
         return await self.inner.threads_page_plain(**kw)
+
+
+async def test_a_sync_leaves_the_process_settings_as_it_found_them(conn, client, sim):
+    """While it runs a sync switches threads sooner and collects garbage less often
+    (SWITCH_INTERVAL, GC_EVERY); both are as they were afterwards, after a failed sync too."""
+    before = (sys.getswitchinterval(), gc.get_threshold())
+    during = []
+
+    def progress(p):
+        during.append((sys.getswitchinterval(), gc.get_threshold()))
+
+    await SyncEngine(conn, client, page_limit=25).sync(progress=progress)
+    assert during and set(during) == {
+        (min(before[0], sync_module.SWITCH_INTERVAL), (max(before[1][0], sync_module.GC_EVERY), *before[1][1:]))
+    }
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, FlakyClient(client, spoil_at=2), page_limit=25).sync(full=True)
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
 
 
 async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
@@ -380,6 +402,37 @@ async def test_message_requests_in_flight_grow_but_never_past_the_cap(conn, clie
     assert result.failed == 0 and counting.sent >= len(sim.thread_ids()) - 2 * sync_module.MAILBOX_PROBES
     assert sync_module.MESSAGE_START_CONCURRENCY < counting.most <= 6
     assert conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NULL").fetchone()[0] == 0
+
+
+async def test_message_requests_in_flight_halve_when_the_server_refuses(tmp_path, monkeypatch):
+    """Against a server 30 ms away with a real rate limit (a token bucket: a burst, then
+    Retry-After), the message prefetch grows its requests in flight while answers come and
+    halves them at the server's first refusals (api/pacing.Concurrency, here wired to the
+    client's own pacer); every thread's messages still arrive, each 429 waited out."""
+    limits: list[tuple[int, int]] = []  # (the limit after each answer, the pacer's 429 epoch then)
+
+    class Recorded(sync_module.Concurrency):
+        def answered(self) -> None:
+            super().answered()
+            limits.append((self.limit, self._pacer.epoch))
+
+    monkeypatch.setattr(sync_module, "Concurrency", Recorded)
+    sim = make_sim(threads=80)
+    conn = open_db(tmp_path / "cache.db")
+    async with make_client(sim, sleep=asyncio.sleep, max_retries=None) as client:
+        await SyncEngine(conn, client, page_limit=25).sync()
+        limits.clear()  # the first sync's mailbox probes
+        sim.faults.latency = 0.03
+        sim.faults.rate_limit_rps, sim.faults.rate_limit_burst = 60.0, 20.0
+        result = await SyncEngine(conn, client, page_limit=25, message_concurrency=8).sync(messages=True)
+        assert client.stats.rate_limited > 0
+    fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NULL").fetchone()[0]
+    conn.close()
+    assert result.failed == 0 and fetched == 0
+    first_cut = next(i for i, (_, epoch) in enumerate(limits) if epoch > 0)
+    grown = max(limit for limit, _ in limits[:first_cut])
+    assert grown > sync_module.MESSAGE_START_CONCURRENCY
+    assert limits[first_cut][0] == max(1, limits[first_cut - 1][0] // 2)
 
 
 async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim, monkeypatch):
