@@ -293,6 +293,69 @@ async def test_a_rejected_key_in_a_probe_still_ends_the_sync(conn, client, sim):
         await SyncEngine(conn, refusing, page_limit=25).sync()
 
 
+class ProbeAwaitsTheWalk(TamperingClient):
+    """A walk and its early mailbox probe that need each other: from its third page on, the
+    walk's next page is answered only once a probe has asked for messages, and a probe's
+    message request only once the walk has asked for another page. A probe that held the walk
+    up would wait for ever (30 s, then the test fails)."""
+
+    def __init__(self, inner, walk_pages: int) -> None:
+        super().__init__(inner, 0)
+        self.walk_pages, self.pages, self.asked = walk_pages, 0, 0
+        self.moved = asyncio.Condition()
+        self.waited = 0
+
+    async def _until(self, ready) -> None:
+        async with self.moved:
+            self.moved.notify_all()
+            await asyncio.wait_for(self.moved.wait_for(ready), 30)
+
+    async def threads_page_plain(self, **kw):
+        self.pages += 1
+        await self._until(lambda: self.pages < 3 or self.pages > self.walk_pages or self.asked > 0)
+        return await self.inner.threads_page_plain(**kw)
+
+    async def thread_messages(self, thread_id):
+        self.asked += 1
+        start = self.pages
+        if start < self.walk_pages:
+            self.waited += 1
+            await self._until(lambda: self.pages > start)
+        return await self.inner.thread_messages(thread_id)
+
+
+async def test_the_early_mailbox_probe_runs_beside_the_walk(tmp_path, sim, monkeypatch):
+    """A long first walk probes for our mailboxes early (EARLY_PROBE_AFTER threads in) without
+    holding the walk up; threads stored while the probe was out are set right by what it
+    learned: needs_reply and mailbox end as after a walk whose probe came only at its end."""
+    monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # each page stored (and counted) on arrival
+    pages = -(-len(sim.thread_ids()) // 25)
+    conn = open_db(tmp_path / "early.db")
+    async with make_client(sim) as client:
+        probing = ProbeAwaitsTheWalk(client, pages)
+        result = await SyncEngine(conn, probing, page_limit=25).sync()
+        monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 10**9)
+        late = open_db(tmp_path / "late.db")
+        await SyncEngine(late, client, page_limit=25).sync()
+    assert result.full and probing.waited > 0 and cached_snapshot(conn) == sim.thread_snapshot()
+    mailboxes = "SELECT id, needs_reply, mailbox FROM threads ORDER BY id"
+    assert conn.execute(mailboxes).fetchall() == late.execute(mailboxes).fetchall()
+    assert conn.execute("SELECT count(*) FROM mailboxes").fetchone()[0] > 0
+    assert counts_are_right(conn)
+    conn.close()
+    late.close()
+
+
+async def test_a_rejected_key_in_the_early_probe_ends_the_sync(conn, client, sim, monkeypatch):
+    monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+    refusing = RefusingClient(client, set(sim.thread_ids()), exc=AuthError)
+    with pytest.raises(AuthError):
+        await SyncEngine(conn, refusing, page_limit=25).sync()
+    assert refusing.asked  # the early probe asked, and its refusal ended the sync
+
+
 async def test_campaign_names_that_cannot_be_read_are_reported_not_fatal(conn, client, sim):
     class NoCampaigns(TamperingClient):
         async def list_campaigns(self):
