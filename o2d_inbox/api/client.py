@@ -157,9 +157,10 @@ MAX_PAGE_LIMIT = 200
 CAMPAIGN_PAGE_LIMIT = 50  # the value the docs use in their examples
 _EMPTY = object()  # a 2xx response without a body
 
+# pydantic's name for a model in its messages ("… or instance of ThreadsPage"): Python, not the API.
+_INSTANCE_OF = re.compile(r" or instance of \w+")
 # C0/C1 controls, DEL, and invisible formatting characters (bidi overrides, zero-width):
 # a server message must not be able to move the cursor or reorder text on a terminal.
-_INSTANCE_OF = re.compile(r" or instance of \w+")
 _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
 
 
@@ -792,8 +793,7 @@ class UniboxClient:
         except ValidationError as exc:
             first: dict[str, Any] = dict(exc.errors()[0]) if exc.error_count() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "response"
-            # The input value is deliberately left out: it is server text and may be anything;
-            # so is the Python class pydantic names ("or instance of ThreadsPage").
+            # The input value is deliberately left out: it is server text and may be anything.
             msg = _INSTANCE_OF.sub("", str(first.get("msg", "invalid")))
             raise ProtocolError(
                 self._message(what, None, None, f"unexpected response shape at {where}: {msg}")

@@ -18,8 +18,8 @@ The reader is only a transport: statuses, retries, waits and errors are the clie
 (api/client.py ``_request``), for a page read ahead as for any other. A request the loop
 asks for that is not the one read ahead (a retry after an error, another cursor) is sent
 after it, and the page read ahead is dropped: a cursor read wrongly costs a request, never a
-page. The client reads ahead only while the server has
-not paced it (no 429 yet): a paced request must wait for its slot before it leaves.
+page. The client reads ahead only while the server has not paced it (no 429 yet): a paced
+request must wait for its slot before it leaves.
 """
 
 from __future__ import annotations

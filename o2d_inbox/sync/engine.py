@@ -11,8 +11,8 @@ Two passes:
 
 - **Walk** (first run, ``full=True``, an interrupted walk, or ``reconcile_every`` elapsed):
   every page of GET /threads by cursor; the next page is requested before this one is
-  stored (on the network before it is even validated: api/reader.py reads it ahead). A
-  batch of pages' upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
+  stored (on the network before it is validated: api/reader.py). A batch of pages'
+  upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
   a killed sync resumes after the last committed batch (a walk ending with an error stores
   what it received first). A cursor the server rejects (400) restarts the walk from the first page
   (same generation: what was seen stays seen). After the last page, a short catch-up pass
@@ -138,8 +138,8 @@ SWITCH_INTERVAL = 0.0005
 #: While a sync runs, Python's cycle collector runs once per this many new objects (its
 #: default is 700). A walk's validated pages are several objects a thread, alive until their
 #: batch is written, and every collection walks the young ones again (every tenth and
-#: hundredth, the older ones and the whole heap). Measured at 100,000 threads: 0.2 s of the
-#: event loop's 1.0 s. Cyclic garbage (rare here) lives a few thousand allocations longer.
+#: hundredth, the older ones and the whole heap). Measured at 100,000 threads: 0.1-0.2 s of
+#: the event loop's 1.0 s. Cyclic garbage (rare here) lives a few thousand allocations longer.
 GC_EVERY = 10_000
 
 
