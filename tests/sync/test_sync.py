@@ -347,6 +347,29 @@ async def test_the_early_mailbox_probe_runs_beside_the_walk(tmp_path, sim, monke
     late.close()
 
 
+async def test_a_walk_that_fails_while_its_probe_is_out_ends_both(conn, client, sim, monkeypatch):
+    """The walk fails (the network goes) while the early probe waits for an answer: the sync
+    ends with the walk's error, the probe is called off (no task left behind), and what the
+    walk received is kept for the next sync to resume from."""
+    monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+
+    class FailingWalk(ProbeAwaitsTheWalk):
+        async def threads_page_plain(self, **kw):
+            if self.pages == 3:  # the fourth page: the probe is out, waiting for it
+                raise NetworkError("GET /threads: could not connect", exhausted=True)
+            return await super().threads_page_plain(**kw)
+
+    failing = FailingWalk(client, walk_pages=10**6)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, failing, page_limit=25).sync()
+    assert failing.waited > 0  # the probe was out when the walk failed
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+    assert sync_module.writes.get_json_state(conn, sync_module.K_WALK)["threads"] == 75
+    await SyncEngine(conn, client, page_limit=25).sync()
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+
+
 async def test_a_rejected_key_in_the_early_probe_ends_the_sync(conn, client, sim, monkeypatch):
     monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
     monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
