@@ -11,7 +11,8 @@ Prints figures, asserts nothing about speed. What it measures (medians of --roun
    (the server answers at once: our CPU sets the pace) and --latency-ms (20 by default; the
    simulator sleeps, as a real API takes tens to hundreds of ms per page). Both ratios (floor
    wall / engine wall, goals >= 0.5x and >= 1.0x) and the CPU of this process (engine / floor,
-   goal <= 2x; the server runs in another process). --extras adds the floor into the cache's
+   goal <= 2x; the server runs in another process), split by thread: the event loop's, the
+   page reader's (api/reader.py) and the cache writer's (sync/writer.py). --extras adds the floor into the cache's
    own table, the engine without its bulk-load mode and the engine without its writer thread
    (sync/writer.py; at both latencies); --profile a cProfile of one engine sync, CPU time by
    part on the event loop's thread and on the writer's.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -39,7 +41,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.api.models import PLAIN_THREADS_PAGE, ReplyRequest, ThreadsPage, plain_threads_page  # noqa: E402
+from o2d_inbox.api.reader import PageHead, next_cursor_of  # noqa: E402
 from o2d_inbox.cache.db import open_db  # noqa: E402
 from o2d_inbox.cache.migrations import MIGRATIONS  # noqa: E402
 from o2d_inbox.cache.schema import RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
@@ -306,9 +309,10 @@ async def baseline_messages(server: Server, concurrency: int = 8) -> tuple[float
     return seconds, n, m
 
 
-def validation_only(server: Server, pages: int = 50) -> tuple[float, float, float, int]:
-    """(json.loads, ThreadsPage.model_validate_json, the sync's plain validation: seconds; threads)
-    on real bodies."""
+def validation_only(server: Server, pages: int = 50) -> tuple[float, float, float, float, float, int]:
+    """(json.loads, ThreadsPage.model_validate_json, the sync's plain validation, the page
+    reader's cursor read by a parse that skips the threads and from the body's end: seconds;
+    threads) on real bodies."""
     bodies = []
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
         cursor = None
@@ -330,7 +334,15 @@ def validation_only(server: Server, pages: int = 50) -> tuple[float, float, floa
     for b in bodies:
         plain_threads_page(PLAIN_THREADS_PAGE.validate_json(b))
     plain = time.perf_counter() - t
-    return loads, validate, plain, n
+    t = time.perf_counter()
+    for b in bodies:
+        PageHead.model_validate_json(b)
+    head = time.perf_counter() - t
+    t = time.perf_counter()
+    for b in bodies:
+        next_cursor_of(b)
+    tail = time.perf_counter() - t
+    return loads, validate, plain, head, tail, n
 
 
 # --- 3. incremental into a 1,000,000-thread cache ------------------------------------------
@@ -485,12 +497,18 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
     wall: dict[tuple, list[float]] = {}
     cpu: dict[tuple, list[float]] = {}
     stored: dict[tuple, int] = {}
+    by_thread: dict[tuple, dict[str, list[float]]] = {}  # (lat, kind) -> thread -> CPU seconds per run
 
     def timed(key: tuple, fn: Callable[[], tuple]) -> None:
-        c, t = time.process_time(), time.perf_counter()
-        out = fn()
+        threads: dict[str, float] = {}
+        c, t, loop = time.process_time(), time.perf_counter(), time.thread_time()
+        with thread_cpu(threads):
+            out = fn()
         wall.setdefault(key, []).append(time.perf_counter() - t)
         cpu.setdefault(key, []).append(time.process_time() - c)
+        threads["loop"] = time.thread_time() - loop  # the event loop runs on this thread
+        for name, seconds in threads.items():
+            by_thread.setdefault(key, {}).setdefault(name, []).append(seconds)
         stored[key] = out[1]
 
     try:
@@ -506,7 +524,7 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
                     timed((lat, "nobulk"), lambda: asyncio.run(engine_full(server, bulk=False)))
                 if extras:
                     timed((lat, "inline"), lambda: asyncio.run(engine_full(server, threaded=False)))
-        loads, validate, plain, vn = validation_only(servers[0.0])
+        loads, validate, plain, head, tail, vn = validation_only(servers[0.0])
     finally:
         for server in servers.values():
             server.stop()
@@ -528,6 +546,14 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
         "  ratio: floor wall / engine wall (above 1: the engine is faster); CPU: this process only "
         "(the server runs in another), engine / floor"
     )
+    for lat in lats:
+        fc = median(cpu[(lat, "floor")])
+        split = "  ".join(
+            f"{name} {median(runs):.2f}s ({median(runs) / fc:.2f}x)"
+            for name, runs in by_thread[(lat, "engine")].items()
+            if name in ("loop", "reader", "writer")
+        )
+        print(f"  engine CPU by thread at {lat:g} ms (x the floor's whole CPU): {split}")
     if extras:
         for lat, key, label in [
             (0.0, "same", "floor into the cache's table + indexes"),
@@ -541,6 +567,38 @@ def threads_only(n: int, rounds: int, latency_ms: float, *, extras: bool) -> Non
         f"(= {1e6 * validate / vn:.1f} us/thread), into plain dicts (the sync's) {vn / plain:,.0f} threads/s "
         f"(= {1e6 * plain / vn:.1f} us/thread)"
     )
+    pages = -(-vn // 200)
+    print(
+        f"  the page reader's next_cursor: {1e6 * tail / pages:.0f} us/page from the body's end "
+        f"(a parse skipping the threads: {1e6 * head / pages:.0f} us/page)"
+    )
+
+
+@contextlib.contextmanager
+def thread_cpu(into: dict[str, float]) -> Iterator[None]:
+    """CPU seconds of the page reader's and the cache writer's threads (time.thread_time at
+    their end), added into ``into["reader"]`` / ``into["writer"]`` while this lasts."""
+    from o2d_inbox.api.reader import PageReader
+    from o2d_inbox.sync.writer import CacheWriter
+
+    serves = {CacheWriter: CacheWriter._serve, PageReader: PageReader._serve}
+
+    def timed(serve: Callable[[Any], None], name: str) -> Callable[[Any], None]:
+        def run(self: Any) -> None:
+            try:
+                serve(self)
+            finally:
+                into[name] = into.get(name, 0.0) + time.thread_time()
+
+        return run
+
+    CacheWriter._serve = timed(serves[CacheWriter], "writer")  # type: ignore[method-assign]
+    PageReader._serve = timed(serves[PageReader], "reader")  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for cls, serve in serves.items():
+            cls._serve = serve  # type: ignore[method-assign]
 
 
 def profile_engine(n: int) -> None:

@@ -21,8 +21,7 @@ The interface (the other layers code against exactly these signatures):
     await client.capabilities() -> Capabilities                            GET /threads/capabilities
     await client.threads_page(*, limit=200, cursor=None, mailbox_id=None, reply_intent=None,
                               updated_since: datetime | None = None) -> ThreadsPage   GET /threads
-    await client.threads_page_raw(**same) -> RawThreadsPage   # .next_cursor now, .parse() later
-                                                # (plain dicts, for a sync; .model(): ThreadsPage)
+    await client.threads_page_plain(**same) -> PlainThreadsPage   # the same page as plain dicts (a sync's)
     client.iter_thread_pages(**same filters, start_cursor=None) -> AsyncIterator[ThreadsPage]
     await client.thread_messages(thread_id) -> ThreadMessages     GET /threads/{id}/messages
     await client.reply(thread_id, ReplyRequest, *, idempotency_key) -> ReplyResponse
@@ -139,13 +138,14 @@ from o2d_inbox.api.models import (
     repair,
 )
 from o2d_inbox.api.pacing import Pacer
-from o2d_inbox.api.reader import PageHead, PageReader
+from o2d_inbox.api.reader import PageReader
 
-__all__ = ["ClientStats", "RawThreadsPage", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
+__all__ = ["ClientStats", "UniboxClient", "format_updated_since", "mask_key", "parse_retry_after"]
 
 log = logging.getLogger("o2d_inbox.api")
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 DEFAULT_PATIENCE = 300.0  # seconds without a usable answer before a request gives up
 #: A server this client has never reached (connection refused, no route, DNS) is offline,
@@ -157,6 +157,8 @@ MAX_PAGE_LIMIT = 200
 CAMPAIGN_PAGE_LIMIT = 50  # the value the docs use in their examples
 _EMPTY = object()  # a 2xx response without a body
 
+# pydantic's name for a model in its messages ("… or instance of ThreadsPage"): Python, not the API.
+_INSTANCE_OF = re.compile(r" or instance of \w+")
 # C0/C1 controls, DEL, and invisible formatting characters (bidi overrides, zero-width):
 # a server message must not be able to move the cursor or reorder text on a terminal.
 _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
@@ -169,28 +171,6 @@ class ClientStats:
     rate_limited: int = 0  # 429 responses received
     waited: float = 0.0  # seconds slept: backoff, Retry-After and pacing
     read_ahead: int = 0  # thread pages that had been requested before they were asked for
-
-
-@dataclass
-class RawThreadsPage:
-    """A GET /threads response whose ``next_cursor`` is known and whose threads are not
-    validated yet (``UniboxClient.threads_page_raw``)."""
-
-    cursor: str | None  # the cursor it was requested with (None: the first page)
-    next_cursor: str | None
-    body: bytes
-    _validate: Callable[[type[ThreadsPage] | TypeAdapter[Any]], Any]
-
-    def parse(self) -> PlainThreadsPage:
-        """The validated page as plain data (models.ThreadData dicts: the sync's hot path),
-        pydantic-core straight from the bytes; ProtocolError for a page of the wrong shape."""
-        return plain_threads_page(self._validate(PLAIN_THREADS_PAGE), self.cursor)
-
-    def model(self) -> ThreadsPage:
-        """The validated page as models (``parse``'s rules, the same data)."""
-        page = self._validate(ThreadsPage)
-        page._cursor = self.cursor
-        return page
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -315,6 +295,10 @@ class UniboxClient:
             },
             follow_redirects=False,  # a redirect could carry the Authorization header elsewhere
         )
+        if transport is None:
+            # One TLS context for both clients (this one and the page reader's): loading the
+            # CA certificates costs ~25 ms of CPU for each.
+            http_settings["verify"] = httpx.create_ssl_context()
         self._http = httpx.AsyncClient(transport=transport, **http_settings)
         # Thread pages go through a PageReader (its own thread and synchronous client, the
         # same settings) on the network; an injected transport (the in-process simulator,
@@ -391,12 +375,14 @@ class UniboxClient:
         reply_intent: str | None = None,
         updated_since: datetime | None = None,
     ) -> ThreadsPage:
-        raw = await self.threads_page_raw(
-            limit=limit, cursor=cursor, mailbox_id=mailbox_id, reply_intent=reply_intent, updated_since=updated_since
-        )
-        return raw.model()
+        def decode(body: bytes) -> ThreadsPage:
+            page = self._parse_json(ThreadsPage, body, "GET /threads")
+            page._cursor = cursor
+            return page
 
-    async def threads_page_raw(
+        return await self._thread_pages_request(decode, limit, cursor, mailbox_id, reply_intent, updated_since)
+
+    async def threads_page_plain(
         self,
         *,
         limit: int = 200,
@@ -404,11 +390,27 @@ class UniboxClient:
         mailbox_id: str | None = None,
         reply_intent: str | None = None,
         updated_since: datetime | None = None,
-    ) -> RawThreadsPage:
-        """GET /threads read as far as its ``next_cursor`` (a tenth of a full validation):
-        a caller walking the pages requests the next one before it validates this one
-        (``parse()``). Malformed JSON is retried here, as by ``threads_page``; a page of the
-        wrong shape raises ProtocolError from ``parse()``."""
+    ) -> PlainThreadsPage:
+        """``threads_page`` as plain data (models.ThreadData dicts: a sync's hot path, a third
+        cheaper than models), validated by pydantic-core straight from the bytes, once. On the
+        network the next page is on its way meanwhile (api/reader.py reads it ahead)."""
+
+        def decode(body: bytes) -> PlainThreadsPage:
+            return plain_threads_page(self._parse_json(PLAIN_THREADS_PAGE, body, "GET /threads"), cursor)
+
+        return await self._thread_pages_request(decode, limit, cursor, mailbox_id, reply_intent, updated_since)
+
+    async def _thread_pages_request(
+        self,
+        decode: Callable[[bytes], R],
+        limit: int,
+        cursor: str | None,
+        mailbox_id: str | None,
+        reply_intent: str | None,
+        updated_since: datetime | None,
+    ) -> R:
+        """GET /threads with these filters, its body ``decode``d: malformed JSON is retried,
+        a page of the wrong shape is a ProtocolError at once (it would not change)."""
         if not 1 <= limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_LIMIT}, not {limit}")
         params: dict[str, Any] = {"limit": limit}
@@ -420,13 +422,8 @@ class UniboxClient:
             params["replyIntent"] = reply_intent
         if updated_since is not None:
             params["updatedSince"] = format_updated_since(updated_since)
-        what = "GET /threads"
-
-        def decode(body: bytes) -> RawThreadsPage:
-            head = self._parse_json(PageHead, body, what)
-            return RawThreadsPage(cursor, head.next_cursor, body, lambda kind: self._parse_json(kind, body, what))
-
-        return await self._request("GET", "/threads", params=params, decode=decode, read_ahead=True)
+        result: R = await self._request("GET", "/threads", params=params, decode=decode, read_ahead=True)
+        return result
 
     async def iter_thread_pages(
         self,
@@ -797,8 +794,9 @@ class UniboxClient:
             first: dict[str, Any] = dict(exc.errors()[0]) if exc.error_count() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "response"
             # The input value is deliberately left out: it is server text and may be anything.
+            msg = _INSTANCE_OF.sub("", str(first.get("msg", "invalid")))
             raise ProtocolError(
-                self._message(what, None, None, f"unexpected response shape at {where}: {first.get('msg', 'invalid')}")
+                self._message(what, None, None, f"unexpected response shape at {where}: {msg}")
             ) from None
 
     def _parse_json(self, model: type[M] | TypeAdapter[Any], body: bytes, what: str) -> Any:

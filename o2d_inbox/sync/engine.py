@@ -10,8 +10,8 @@
 Two passes:
 
 - **Walk** (first run, ``full=True``, an interrupted walk, or ``reconcile_every`` elapsed):
-  every page of GET /threads by cursor; the next page is requested as soon as this one's
-  ``next_cursor`` is read, before this one is validated and stored. A batch of pages'
+  every page of GET /threads by cursor; the next page is requested before this one is
+  stored (on the network before it is validated: api/reader.py). A batch of pages'
   upserts and the walk's progress (cursor, generation, counts) commit in one transaction, so
   a killed sync resumes after the last committed batch (a walk ending with an error stores
   what it received first). A cursor the server rejects (400) restarts the walk from the first page
@@ -53,13 +53,16 @@ The first walk into an empty cache becomes a bulk load when the server outpaces 
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
 sync finishes it; until then search misses the new rows and the lists scan).
 On the network the client reads thread pages ahead on a thread of its own (api/reader.py);
-``_pages`` asks for the next page as soon as it knows the cursor either way.
+``_pages`` asks for the next page as soon as it knows the cursor either way (a page arrives
+validated: its cursor is known once, exactly).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import gc
+import operator
 import sqlite3
 import sys
 import time
@@ -98,8 +101,8 @@ K_BULK = "bulk_triggers"  # JSON [[name, sql], …] dropped for a bulk walk (abs
 K_UNFETCHED = "unfetched"  # JSON [thread id, …] whose messages the last sync failed to fetch
 
 MAX_CURSOR_RESTARTS = 3
-# Turns of the event loop given to the next page's request before this page is validated and
-# written, so it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
+# Turns of the event loop given to the next page's request before this page is handed to the
+# writer, so it is on the wire (the server works while we write). Measured at 100,000 threads: ~7%.
 PREFETCH_YIELDS = 4
 #: Thread pages are committed in batches of COMMIT_THREADS threads, or what arrived within
 #: COMMIT_SECONDS: every commit is an fsync (synchronous=FULL, docs/api-notes.md), which cost
@@ -132,6 +135,12 @@ MESSAGE_FLUSH_SECONDS = 0.25
 #: request for the next one. Measured at 20 ms per request: 2.0 ms → 1.3 ms a page (against a
 #: server that answers at once, where three threads want the interpreter, it cost ~10 %).
 SWITCH_INTERVAL = 0.0005
+#: While a sync runs, Python's cycle collector runs once per this many new objects (its
+#: default is 700). A walk's validated pages are several objects a thread, alive until their
+#: batch is written, and every collection walks the young ones again (every tenth and
+#: hundredth, the older ones and the whole heap). Measured at 100,000 threads: 0.1-0.2 s of
+#: the event loop's 1.0 s. Cyclic garbage (rare here) lives a few thousand allocations longer.
+GC_EVERY = 10_000
 
 
 @dataclass
@@ -155,6 +164,17 @@ class SyncResult:
     # threads where an interested reply arrived in this sync (none on a cache's first sync,
     # where every thread is new): what the inbox alerts about
     interested: list[str] = field(default_factory=list)
+
+
+_ID, _CAMPAIGN_ID = operator.itemgetter("id"), operator.itemgetter("campaignId")
+
+
+def _note_campaigns(campaign_ids: set[str], threads: list[dict[str, Any]]) -> None:
+    """Adds the campaigns ``threads`` name to ``campaign_ids`` (in C: a walk's 100,000 threads
+    pass here on the event loop)."""
+    campaign_ids.update(map(_CAMPAIGN_ID, threads))
+    campaign_ids.discard(None)  # threads of no campaign
+    campaign_ids.discard("")
 
 
 def _later(a: str | None, b: datetime | None) -> str | None:
@@ -227,6 +247,8 @@ class SyncEngine:
         self._unfetched = set()
         switching = sys.getswitchinterval()
         sys.setswitchinterval(min(switching, SWITCH_INTERVAL))
+        collecting = gc.get_threshold()
+        gc.set_threshold(max(collecting[0], GC_EVERY), *collecting[1:])
         try:
             self._writer = CacheWriter.open(self.conn)
             try:
@@ -236,6 +258,7 @@ class SyncEngine:
                 await writer.close()  # every write queued is done (or failed) and its thread ended
         finally:
             sys.setswitchinterval(switching)
+            gc.set_threshold(*collecting)
             self._lock.release()
         result.seconds = time.perf_counter() - started
         return result
@@ -310,7 +333,7 @@ class SyncEngine:
         def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
-            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
+            _note_campaigns(campaign_ids, threads)
             received[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:
@@ -357,14 +380,26 @@ class SyncEngine:
                 writes.set_json_state(conn, K_WALK, state)
             pace.clear()  # the next step is judged by batches written without what was dropped
 
+        probe: list[asyncio.Task] = []  # the early mailbox probe
+
         async def after_page() -> None:
             # Our mailboxes learned early in the walk: later pages are written with the right
             # needs_reply / mailbox, instead of a mass UPDATE (and its re-indexing) afterwards.
-            if not self._probed and received[0] >= EARLY_PROBE_AFTER:
-                await self._probe_mailboxes(result)
+            # Beside the walk, not in its way (its round trip stalled the walk ~0.25 s): the
+            # pages stored meanwhile are set right by what the probe learns (learn_mailboxes).
+            if not probe and not self._probed and received[0] >= EARLY_PROBE_AFTER:
+                probe.append(asyncio.ensure_future(self._probe_mailboxes(result)))
 
         if not state["last_page"]:
-            await self._pages(state["cursor"], None, on_pages, on_restart, report, after_page)
+            try:
+                await self._pages(state["cursor"], None, on_pages, on_restart, report, after_page)
+            except BaseException:
+                for task in probe:  # the walk's error is the sync's; the probe's no longer matters
+                    task.cancel()
+                await asyncio.gather(*probe, return_exceptions=True)
+                raise
+            for task in probe:
+                await task  # a rejected key ends the sync here, as it would the walk
 
         # Catch-up: threads that got new messages during the walk may have moved past the
         # walk's position in the server's order; they are re-stamped with this generation.
@@ -451,8 +486,8 @@ class SyncEngine:
         def on_pages(pages: list[PlainThreadsPage]) -> tuple[Callable[[sqlite3.Connection], None], SyncProgress]:
             threads = [t for page in pages for t in page.threads]
             result.skipped += sum(page.skipped for page in pages)
-            touched.update(t["id"] for t in threads)
-            campaign_ids.update(t["campaignId"] for t in threads if t["campaignId"])
+            touched.update(map(_ID, threads))
+            _note_campaigns(campaign_ids, threads)
             seen[0] += len(threads)
 
             def write(conn: sqlite3.Connection) -> None:
@@ -488,8 +523,8 @@ class SyncEngine:
         report: Callable[[SyncProgress], None] | None,
         after_page: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Walk pages from ``cursor``; the next page is requested as soon as this one's
-        ``next_cursor`` is read, before this one is validated and stored.
+        """Walk pages from ``cursor``; the next page is requested as soon as this one has
+        arrived (validated: api/client.threads_page_plain), before this one is stored.
 
         Pages are stored in batches: ``on_pages(pages)`` returns the batch's write (one
         transaction, hence one fsync, per batch; see COMMIT_THREADS), which the writer thread
@@ -505,7 +540,7 @@ class SyncEngine:
 
         def fetch(c: str | None) -> asyncio.Task:
             return asyncio.ensure_future(
-                self.client.threads_page_raw(limit=self.page_limit, cursor=c, updated_since=since)
+                self.client.threads_page_plain(limit=self.page_limit, cursor=c, updated_since=since)
             )
 
         batch: list[PlainThreadsPage] = []
@@ -527,7 +562,7 @@ class SyncEngine:
         try:
             while task is not None:
                 try:
-                    raw = await task
+                    page = await task
                 except BadRequestError:
                     task = None
                     if cursor is None:
@@ -538,16 +573,16 @@ class SyncEngine:
                     seen_cursors.clear()
                     task = fetch(None)
                     continue
-                nxt = raw.next_cursor
+                nxt = page.next_cursor
                 task = None
                 if nxt is not None:
                     if nxt == cursor or nxt in seen_cursors:
                         raise ProtocolError("the server repeated a thread cursor")
                     seen_cursors.add(nxt)
-                    task = fetch(nxt)  # in flight while this page is validated and written
+                    task = fetch(nxt)  # in flight while this page is written
                     for _ in range(PREFETCH_YIELDS):
                         await asyncio.sleep(0)
-                batch.append(raw.parse())
+                batch.append(page)
                 if (
                     nxt is None
                     or sum(len(p.threads) for p in batch) >= COMMIT_THREADS

@@ -399,27 +399,28 @@ async def test_iter_thread_pages_stops_on_a_repeating_cursor(make_client):
     assert len(got) == 2
 
 
-async def test_a_raw_page_tells_its_cursor_before_its_threads_are_validated(make_client):
-    """threads_page_raw reads the next cursor (malformed JSON still retried there); the
-    threads' shape is judged by parse(), which raises the same one-line ProtocolError as
-    threads_page, and is not retried (it would not change)."""
+async def test_a_plain_page_retries_malformed_json_and_refuses_a_wrong_shape_at_once(make_client):
+    """threads_page_plain (a sync's pages): malformed JSON is retried; threads of the wrong
+    shape are the same one-line ProtocolError as threads_page gives, and not retried (they
+    would not change)."""
     bad_threads = {"threads": "not a list", "next_cursor": "c9"}
     script = Script(
         httpx.Response(200, content=b'{"threads": [{"id": "thr_1"'),
         httpx.Response(200, json=bad_threads),
+        httpx.Response(200, json=bad_threads),
         then=cursor_pages,
     )
     client = make_client(script)
-    raw = await client.threads_page_raw(cursor="c1")
-    assert len(script.requests) == 2  # the malformed body was retried before a cursor was read
-    assert (raw.cursor, raw.next_cursor) == ("c1", "c9")
-    with pytest.raises(ProtocolError, match=r"^GET /threads: unexpected response shape at threads"):
-        raw.parse()
-    raw = await client.threads_page_raw(cursor="c1")
-    page = raw.parse()
-    assert (page.cursor, page.next_cursor, raw.next_cursor) == ("c1", "c2", "c2")
+    errors = []
+    for read in (client.threads_page_plain, client.threads_page):
+        with pytest.raises(ProtocolError, match=r"^GET /threads: unexpected response shape at threads") as caught:
+            await read(cursor="c1")
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] and "\n" not in errors[0]
+    assert len(script.requests) == 3  # the malformed body once more; each wrong shape once
+    page = await client.threads_page_plain(cursor="c1")
+    assert (page.cursor, page.next_cursor) == ("c1", "c2")
     assert [t["id"] for t in page.threads] == ["thr_c1"]  # plain data (the sync's path)
-    assert len(script.requests) == 3  # the wrong shape was not asked for again
 
 
 async def test_limit_outside_the_documented_range_is_refused(make_client):

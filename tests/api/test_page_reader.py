@@ -58,7 +58,7 @@ async def test_a_rejected_key_is_an_auth_error_that_does_not_show_it(sim_server)
     key = "ot2d_wrong_secret_0123456789abcdef"
     async with network_client(server.url, key) as client:
         with pytest.raises(AuthError) as caught:
-            await client.threads_page_raw(limit=25)
+            await client.threads_page_plain(limit=25)
     assert "0123456789abcdef" not in str(caught.value) and "\n" not in str(caught.value)
 
 
@@ -103,7 +103,7 @@ async def test_closing_the_client_cuts_off_a_page_read_ahead_in_flight():
     serving.start()
     try:
         client = network_client(f"http://127.0.0.1:{server.server_address[1]}", timeout=60.0)
-        raw = await client.threads_page_raw(limit=25)
+        raw = await client.threads_page_plain(limit=25)
         assert raw.next_cursor == "c2"
         reader = client._reader
         assert reader is not None and reader._ahead is not None  # page 2 is on its way
@@ -119,6 +119,48 @@ async def test_a_malformed_page_is_one_line_after_its_retries(sim_server):
     server = sim_server(threads=40, malformed_rate=1.0)
     async with network_client(server.url, max_retries=2) as client:
         with pytest.raises(ProtocolError) as caught:
-            await client.threads_page_raw(limit=25)
+            await client.threads_page_plain(limit=25)
     assert "not valid JSON" in str(caught.value) and "\n" not in str(caught.value)
     assert page_requests(server.sim) == [200] * 3
+
+
+class _DamagedOnce(http.server.BaseHTTPRequestHandler):
+    """Two pages; the first answer of page 1 is damaged in its middle, its end intact (so its
+    next_cursor reads from the end); ``asked`` records each request's cursor."""
+
+    protocol_version = "HTTP/1.1"
+    asked: list[str | None] = []
+
+    def do_GET(self) -> None:
+        cursor = "c2" if "cursor=c2" in self.path else None
+        self.asked.append(cursor)
+        if cursor is None:
+            body = b'{"threads": [{"id": "t1"}], "next_cursor": "c2"}'
+            if self.asked.count(None) == 1:
+                body = body.replace(b"[{", b"[{{")
+        else:
+            body = b'{"threads": [{"id": "t2"}], "next_cursor": null}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+async def test_a_cursor_read_from_a_damaged_page_costs_a_request_not_a_page():
+    """Page 1 arrives damaged with an intact end: its cursor is read and page 2 requested
+    ahead; the client finds page 1 malformed and asks again; the walk still gets every page
+    once and in order (page 2 is requested a second time, after the good page 1)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DamagedOnce)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        async with network_client(f"http://127.0.0.1:{server.server_address[1]}") as client:
+            assert await walk(client) == ["t1", "t2"]
+            assert client.stats.retries == 1
+        assert _DamagedOnce.asked == [None, "c2", None, "c2"]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -134,11 +137,11 @@ class TamperingClient:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    async def threads_page_raw(self, **kw):
+    async def threads_page_plain(self, **kw):
         self.calls += 1
         if self.calls == self.spoil_at and kw.get("cursor"):
             kw["cursor"] = kw["cursor"][:-3] + "xyz"
-        return await self.inner.threads_page_raw(**kw)
+        return await self.inner.threads_page_plain(**kw)
 
 
 async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
@@ -154,11 +157,30 @@ async def test_a_rejected_cursor_restarts_the_walk(conn, client, sim):
 class FlakyClient(TamperingClient):
     """Fails with a network error on the N-th page request (a crash mid-walk)."""
 
-    async def threads_page_raw(self, **kw):
+    async def threads_page_plain(self, **kw):
         self.calls += 1
         if self.calls == self.spoil_at:
             raise NetworkError("connection refused")
-        return await self.inner.threads_page_raw(**kw)
+        return await self.inner.threads_page_plain(**kw)
+
+
+async def test_a_sync_leaves_the_process_settings_as_it_found_them(conn, client, sim):
+    """While it runs a sync switches threads sooner and collects garbage less often
+    (SWITCH_INTERVAL, GC_EVERY); both are as they were afterwards, after a failed sync too."""
+    before = (sys.getswitchinterval(), gc.get_threshold())
+    during = []
+
+    def progress(p):
+        during.append((sys.getswitchinterval(), gc.get_threshold()))
+
+    await SyncEngine(conn, client, page_limit=25).sync(progress=progress)
+    assert during and set(during) == {
+        (min(before[0], sync_module.SWITCH_INTERVAL), (max(before[1][0], sync_module.GC_EVERY), *before[1][1:]))
+    }
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, FlakyClient(client, spoil_at=2), page_limit=25).sync(full=True)
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
 
 
 async def test_an_interrupted_walk_resumes_where_it_stopped(conn, client, sim):
@@ -271,6 +293,92 @@ async def test_a_rejected_key_in_a_probe_still_ends_the_sync(conn, client, sim):
         await SyncEngine(conn, refusing, page_limit=25).sync()
 
 
+class ProbeAwaitsTheWalk(TamperingClient):
+    """A walk and its early mailbox probe that need each other: from its third page on, the
+    walk's next page is answered only once a probe has asked for messages, and a probe's
+    message request only once the walk has asked for another page. A probe that held the walk
+    up would wait for ever (30 s, then the test fails)."""
+
+    def __init__(self, inner, walk_pages: int) -> None:
+        super().__init__(inner, 0)
+        self.walk_pages, self.pages, self.asked = walk_pages, 0, 0
+        self.moved = asyncio.Condition()
+        self.waited = 0
+
+    async def _until(self, ready) -> None:
+        async with self.moved:
+            self.moved.notify_all()
+            await asyncio.wait_for(self.moved.wait_for(ready), 30)
+
+    async def threads_page_plain(self, **kw):
+        self.pages += 1
+        await self._until(lambda: self.pages < 3 or self.pages > self.walk_pages or self.asked > 0)
+        return await self.inner.threads_page_plain(**kw)
+
+    async def thread_messages(self, thread_id):
+        self.asked += 1
+        start = self.pages
+        if start < self.walk_pages:
+            self.waited += 1
+            await self._until(lambda: self.pages > start)
+        return await self.inner.thread_messages(thread_id)
+
+
+async def test_the_early_mailbox_probe_runs_beside_the_walk(tmp_path, sim, monkeypatch):
+    """A long first walk probes for our mailboxes early (EARLY_PROBE_AFTER threads in) without
+    holding the walk up; threads stored while the probe was out are set right by what it
+    learned: needs_reply and mailbox end as after a walk whose probe came only at its end."""
+    monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # each page stored (and counted) on arrival
+    pages = -(-len(sim.thread_ids()) // 25)
+    conn = open_db(tmp_path / "early.db")
+    async with make_client(sim) as client:
+        probing = ProbeAwaitsTheWalk(client, pages)
+        result = await SyncEngine(conn, probing, page_limit=25).sync()
+        monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 10**9)
+        late = open_db(tmp_path / "late.db")
+        await SyncEngine(late, client, page_limit=25).sync()
+    assert result.full and probing.waited > 0 and cached_snapshot(conn) == sim.thread_snapshot()
+    mailboxes = "SELECT id, needs_reply, mailbox FROM threads ORDER BY id"
+    assert conn.execute(mailboxes).fetchall() == late.execute(mailboxes).fetchall()
+    assert conn.execute("SELECT count(*) FROM mailboxes").fetchone()[0] > 0
+    assert counts_are_right(conn)
+    conn.close()
+    late.close()
+
+
+async def test_a_walk_that_fails_while_its_probe_is_out_ends_both(conn, client, sim, monkeypatch):
+    """The walk fails (the network goes) while the early probe waits for an answer: the sync
+    ends with the walk's error, the probe is called off (no task left behind), and what the
+    walk received is kept for the next sync to resume from."""
+    monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+
+    class FailingWalk(ProbeAwaitsTheWalk):
+        async def threads_page_plain(self, **kw):
+            if self.pages == 3:  # the fourth page: the probe is out, waiting for it
+                raise NetworkError("GET /threads: could not connect", exhausted=True)
+            return await super().threads_page_plain(**kw)
+
+    failing = FailingWalk(client, walk_pages=10**6)
+    with pytest.raises(NetworkError):
+        await SyncEngine(conn, failing, page_limit=25).sync()
+    assert failing.waited > 0  # the probe was out when the walk failed
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+    assert sync_module.writes.get_json_state(conn, sync_module.K_WALK)["threads"] == 75
+    await SyncEngine(conn, client, page_limit=25).sync()
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+
+
+async def test_a_rejected_key_in_the_early_probe_ends_the_sync(conn, client, sim, monkeypatch):
+    monkeypatch.setattr(sync_module, "EARLY_PROBE_AFTER", 50)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+    refusing = RefusingClient(client, set(sim.thread_ids()), exc=AuthError)
+    with pytest.raises(AuthError):
+        await SyncEngine(conn, refusing, page_limit=25).sync()
+    assert refusing.asked  # the early probe asked, and its refusal ended the sync
+
+
 async def test_campaign_names_that_cannot_be_read_are_reported_not_fatal(conn, client, sim):
     class NoCampaigns(TamperingClient):
         async def list_campaigns(self):
@@ -283,33 +391,40 @@ async def test_campaign_names_that_cannot_be_read_are_reported_not_fatal(conn, c
 
 
 class RecordingClient(TamperingClient):
-    """Records each page request (by cursor) and each page's validation, in order."""
+    """Records each page request (by cursor) and each page's arrival, in order."""
 
     def __init__(self, inner) -> None:
         super().__init__(inner, 0)
         self.events: list[tuple[str, str | None]] = []
         self.next_of: dict[str | None, str | None] = {}
+        self.first_of: dict[str, str | None] = {}  # a page's first thread id -> the page's cursor
 
-    async def threads_page_raw(self, **kw):
+    async def threads_page_plain(self, **kw):
         self.events.append(("request", kw.get("cursor")))
-        raw = await self.inner.threads_page_raw(**kw)
-        self.next_of[raw.cursor] = raw.next_cursor
-        parse = raw.parse
-        raw.parse = lambda: (self.events.append(("validate", raw.cursor)), parse())[1]
-        return raw
+        page = await self.inner.threads_page_plain(**kw)
+        self.next_of[page.cursor] = page.next_cursor
+        self.first_of[page.threads[0]["id"]] = page.cursor
+        return page
 
 
-async def test_the_next_page_is_requested_before_this_one_is_validated(conn, client, sim):
+async def test_the_next_page_is_requested_before_this_one_is_written(conn, client, sim, monkeypatch):
     recording = RecordingClient(client)
+    upsert = sync_module.writes.upsert_threads
+
+    def recorded(c, threads, **kw):  # on the writer's thread: a batch of pages, in order
+        recording.events += [("write", recording.first_of[t["id"]]) for t in threads if t["id"] in recording.first_of]
+        return upsert(c, threads, **kw)
+
+    monkeypatch.setattr(sync_module.writes, "upsert_threads", recorded)
     await SyncEngine(conn, recording, page_limit=25).sync()
     assert cached_snapshot(conn) == sim.thread_snapshot()
     events = recording.events
-    walked = [c for kind, c in events if kind == "validate"]
-    assert len(walked) >= -(-len(sim.thread_ids()) // 25)
-    for cursor in walked:
+    written = [c for kind, c in events if kind == "write"]
+    assert len(written) >= -(-len(sim.thread_ids()) // 25)
+    for cursor in written:
         nxt = recording.next_of[cursor]
         if nxt is not None:
-            assert events.index(("request", nxt)) < events.index(("validate", cursor)), events
+            assert events.index(("request", nxt)) < events.index(("write", cursor)), events
 
 
 async def test_a_walk_commits_a_batch_of_pages_at_a_time(tmp_path, monkeypatch):
@@ -375,6 +490,37 @@ async def test_message_requests_in_flight_grow_but_never_past_the_cap(conn, clie
     assert conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NULL").fetchone()[0] == 0
 
 
+async def test_message_requests_in_flight_halve_when_the_server_refuses(tmp_path, monkeypatch):
+    """Against a server 30 ms away with a real rate limit (a token bucket: a burst, then
+    Retry-After), the message prefetch grows its requests in flight while answers come and
+    halves them at the server's first refusals (api/pacing.Concurrency, here wired to the
+    client's own pacer); every thread's messages still arrive, each 429 waited out."""
+    limits: list[tuple[int, int]] = []  # (the limit after each answer, the pacer's 429 epoch then)
+
+    class Recorded(sync_module.Concurrency):
+        def answered(self) -> None:
+            super().answered()
+            limits.append((self.limit, self._pacer.epoch))
+
+    monkeypatch.setattr(sync_module, "Concurrency", Recorded)
+    sim = make_sim(threads=80)
+    conn = open_db(tmp_path / "cache.db")
+    async with make_client(sim, sleep=asyncio.sleep, max_retries=None) as client:
+        await SyncEngine(conn, client, page_limit=25).sync()
+        limits.clear()  # the first sync's mailbox probes
+        sim.faults.latency = 0.03
+        sim.faults.rate_limit_rps, sim.faults.rate_limit_burst = 60.0, 20.0
+        result = await SyncEngine(conn, client, page_limit=25, message_concurrency=8).sync(messages=True)
+        assert client.stats.rate_limited > 0
+    fetched = conn.execute("SELECT count(*) FROM threads WHERE messages_fetched_count IS NULL").fetchone()[0]
+    conn.close()
+    assert result.failed == 0 and fetched == 0
+    first_cut = next(i for i, (_, epoch) in enumerate(limits) if epoch > 0)
+    grown = max(limit for limit, _ in limits[:first_cut])
+    assert grown > sync_module.MESSAGE_START_CONCURRENCY
+    assert limits[first_cut][0] == max(1, limits[first_cut - 1][0] // 2)
+
+
 async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim, monkeypatch):
     """The next page's request fails while this page is being handled, and handling it fails
     too: the sync ends with the handler's error, and the prefetch task's own error is
@@ -385,11 +531,11 @@ async def test_a_failed_prefetch_is_always_retrieved(conn, client, sim, monkeypa
     monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)  # each page stored (and reported) on arrival
 
     class BrokenNextPage(TamperingClient):
-        async def threads_page_raw(self, **kw):
+        async def threads_page_plain(self, **kw):
             self.calls += 1
             if self.calls >= 2:
                 raise NetworkError("GET /threads: could not connect", exhausted=True)
-            return await self.inner.threads_page_raw(**kw)
+            return await self.inner.threads_page_plain(**kw)
 
     loop = asyncio.get_running_loop()
     unretrieved: list[dict] = []
