@@ -232,6 +232,11 @@ INDEXES: dict[str, str] = {
     "ON messages (thread_id, ts) WHERE is_incoming = 0",
 }
 
+#: Partial indexes that only a thread the user put away or wrote a note on enters (local_*
+#: columns, which a sync never sets): a sync's inserts never touch them, so a first sync's
+#: bulk load keeps them (building one at its end costs a scan of every thread).
+LOCAL_ONLY_INDEXES = ("ix_threads_noted", "ix_threads_done", "ix_threads_snoozed")
+
 # --- view_counts triggers -------------------------------------------------------------------
 # Every committed write by any writer (sync, the outbox's optimistic intent change, a TUI
 # edit) leaves the counts right. Which views a thread is in: (kind, key) rows; "intent" key ''
