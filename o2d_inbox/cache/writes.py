@@ -468,9 +468,7 @@ def bulk_begin(conn: sqlite3.Connection, *, indexes: bool = True) -> list[list[s
     the cheaper to build at the end: a walk drops it first."""
     kept = ", ".join(f"'{name}'" for name in LOCAL_ONLY_INDEXES)
     also = (
-        f" OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL AND name NOT IN ({kept}))"
-        if indexes
-        else ""
+        f" OR (type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL AND name NOT IN ({kept}))" if indexes else ""
     )
     saved = [
         [r[0], r[1]]
