@@ -2,10 +2,10 @@
 
 Every function here runs inside the caller's transaction (see ``transaction``) and never
 awaits, so a page of upserts and the sync progress that goes with it commit together.
-view_counts are kept by triggers (schema.py COUNT_TRIGGERS), whoever writes ``threads``;
-``upsert_threads`` (the hot path) counts its page's deltas itself, inside its transaction,
-and the triggers stand aside meanwhile. ``refresh_counts`` rebuilds them from scratch and
-is only a repair tool.
+view_counts and stats_days are kept by triggers (schema.py COUNT_TRIGGERS, STATS_TRIGGERS),
+whoever writes ``threads``; ``upsert_threads`` (the hot path) counts its page's deltas to both
+itself, inside its transaction, and the triggers stand aside meanwhile. ``refresh_counts``
+rebuilds view_counts from scratch and is only a repair tool.
 
 Rules (schema.py's docstring has the conventions):
 - sync never writes local_* columns;
@@ -37,6 +37,7 @@ from o2d_inbox.cache.schema import (
     LOCAL_ONLY_INDEXES,
     RECOUNT_SQL,
     clamp_ts,
+    stats_bucket,
 )
 from o2d_inbox.render.dates import parse_time
 
@@ -378,12 +379,18 @@ def upsert_threads(
     if manual:
         # by distinct (relevant, intent, mailbox, campaign): a few dozen, not a call per row
         views: Counter[tuple] = Counter(map(_COUNTED_IN_ROW, inserts))
+        # by stats_days bucket (campaign, mailbox, intent, relevance, day)
+        buckets: Counter[tuple] = Counter(stats_bucket(*_BUCKET_IN_ROW(row)) for row in inserts)
         for row in updates:
             old = existing[row[-1]]
             new_key, old_key = _COUNTED_IN_VALUES(row), _COUNTED_IN_ROW(old)
             if new_key != old_key:
                 views[new_key] += 1
                 views[old_key] -= 1
+            new_key, old_key = stats_bucket(*_BUCKET_IN_VALUES(row)), stats_bucket(*_BUCKET_IN_ROW(old))
+            if new_key != old_key:
+                buckets[new_key] += 1
+                buckets[old_key] -= 1
         delta: dict[tuple[str, str], list[int]] = {}
         for key, times in views.items():
             if times:
@@ -396,6 +403,9 @@ def upsert_threads(
     if manual:
         conn.execute("DELETE FROM sync_state WHERE key = ?", (COUNTS_BY_WRITER_KEY,))
         conn.executemany(_ADD_COUNTS, [(k, key, r, c) for (k, key), (r, c) in delta.items() if r or c])
+        conn.executemany(_ADD_STATS, [(*key, n) for key, n in buckets.items() if n])
+        # only buckets with threads have a row (as the triggers keep it)
+        conn.executemany(_DROP_EMPTY_STATS, [key for key, n in buckets.items() if n < 0])
     if stamps:
         conn.executemany("UPDATE threads SET walk_gen = ? WHERE id = ?", stamps)
     return stats
@@ -404,6 +414,17 @@ def upsert_threads(
 _COUNTED = tuple(_THREAD_COLS.index(c) for c in COUNTED_COLUMNS)
 _COUNTED_IN_VALUES = itemgetter(*_COUNTED)  # of an update's row (values first)
 _COUNTED_IN_ROW = itemgetter(*(1 + i for i in _COUNTED))  # of an insert's row or a cached one (id first)
+_BUCKET = tuple(_THREAD_COLS.index(c) for c in ("campaign_id", "mailbox", "reply_intent", "relevant", "last_ts"))
+_BUCKET_IN_VALUES = itemgetter(*_BUCKET)  # stats_bucket's arguments, as _COUNTED_IN_*
+_BUCKET_IN_ROW = itemgetter(*(1 + i for i in _BUCKET))
+_ADD_STATS = (
+    "INSERT INTO stats_days (campaign_id, mailbox, reply_intent, relevant, day, threads) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (campaign_id, mailbox, reply_intent, relevant, day) DO UPDATE SET threads = threads + excluded.threads"
+)
+_DROP_EMPTY_STATS = (
+    "DELETE FROM stats_days WHERE campaign_id = ? AND mailbox = ? AND reply_intent = ? AND relevant = ? AND day = ? "
+    "AND threads = 0"
+)
 _ADD_COUNTS = (
     "INSERT INTO view_counts (kind, key, relevant_count, full_count) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (kind, key) DO UPDATE SET relevant_count = relevant_count + excluded.relevant_count, "
