@@ -426,6 +426,7 @@ def stats_bucket(campaign_id: str | None, mailbox: str | None, intent: str | Non
     """A thread's stats_days bucket (_STATS_BUCKET), as the triggers compute it."""
     return (campaign_id or "", mailbox or "", intent or "", relevant, ts // 86400)
 
+
 #: stats_days recomputed from scratch (run after DELETE FROM stats_days).
 STATS_RECOUNT_SQL = (
     f"INSERT INTO stats_days ({', '.join(_STATS_BUCKET)}, threads) "
