@@ -531,9 +531,14 @@ def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
 
 
 def delete_unseen(conn: sqlite3.Connection, walk_gen: int) -> int:
-    """After a complete walk: drop threads (and their messages) the walk did not see."""
-    conn.execute("DELETE FROM messages WHERE thread_id IN (SELECT id FROM threads WHERE walk_gen < ?)", (walk_gen,))
-    return conn.execute("DELETE FROM threads WHERE walk_gen < ?", (walk_gen,)).rowcount
+    """After a complete walk: drop threads (and their messages) the walk did not see. One scan
+    of the threads finds them (usually none); they go by id."""
+    unseen = [r[0] for r in conn.execute("SELECT id FROM threads WHERE walk_gen < ?", (walk_gen,))]
+    for chunk in _chunks(unseen):
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM messages WHERE thread_id IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM threads WHERE id IN ({marks})", chunk)
+    return len(unseen)
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> int:
