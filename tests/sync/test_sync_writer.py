@@ -173,3 +173,16 @@ async def test_a_key_rejected_after_the_last_page_still_ends_the_walk(conn, clie
     assert writes.get_json_state(conn, K_WALK) is None and writes.get_state(conn, "bulk_triggers") is None
     assert thread_indexes(conn) == fresh_indexes and search_index_whole(conn)
     assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
+
+
+async def test_a_walk_deletes_the_threads_it_did_not_see_with_their_messages(engine, conn, sim):
+    from tests.helpers import search_index_whole
+
+    await engine.sync(messages=True)
+    gone = sim.thread_ids()[7]
+    assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (gone,)).fetchone()[0] > 0
+    sim.delete_thread(gone)
+    result = await engine.sync(full=True)
+    assert result.removed == 1
+    assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (gone,)).fetchone()[0] == 0
+    assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn) and search_index_whole(conn)
