@@ -526,7 +526,10 @@ def bulk_end(conn: sqlite3.Connection, saved: Sequence[Sequence[str]]) -> None:
                 conn.execute(sql)
     for fts in _FTS_TABLES:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (fts,)).fetchone():
-            conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', ?)", (FTS_HASH_BYTES,))
+            try:
+                conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('hashsize', ?)", (FTS_HASH_BYTES,))
+            except sqlite3.OperationalError:
+                pass  # an FTS5 without the setting (it is not in FTS5's documented list) builds at 1 MB
             conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
 
 

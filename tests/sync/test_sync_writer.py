@@ -186,3 +186,16 @@ async def test_a_walk_deletes_the_threads_it_did_not_see_with_their_messages(eng
     assert result.removed == 1
     assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (gone,)).fetchone()[0] == 0
     assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn) and search_index_whole(conn)
+
+
+async def test_a_bulk_load_builds_search_where_fts5_refuses_its_memory_setting(conn, client, sim, monkeypatch):
+    """The search index is rebuilt with more of FTS5's terms held in memory (writes.FTS_HASH_BYTES);
+    an FTS5 that refuses the setting (here: a value it rejects) builds it as it would anyway."""
+    from tests.helpers import search_index_whole
+
+    monkeypatch.setattr(sync_module, "BULK_WAITED", 0.0)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+    monkeypatch.setattr(writes, "FTS_HASH_BYTES", 0)
+    result = await SyncEngine(conn, client, page_limit=25).sync()
+    assert result.full and search_index_whole(conn) and cached_snapshot(conn) == sim.thread_snapshot()
+    assert writes.get_state(conn, "bulk_triggers") is None
