@@ -5,8 +5,8 @@ o2d-inbox (``PRAGMA user_version`` below SCHEMA_VERSION) runs the steps it has n
 in one transaction. Steps are history: never edit a shipped one; append a step and change
 schema.py to match (a test checks that an upgraded cache and a new one have the same tables,
 columns, indexes, views and triggers). Some steps undo earlier ones: 3 replaces the counts
-triggers of 2, 5 the search index of 4, 8 two indexes of 6, 9 drops two of 1's, 14 one of 12's
-and 15 the counts triggers of 3 and 6.
+triggers of 2, 5 the search index of 4, 8 two indexes of 6, 9 drops two of 1's, 14 one of 12's,
+15 the counts triggers of 3 and 6 and 16 the stats triggers of 14.
 
 Steps refer to schema.py for what is still current and keep their own text for what is not.
 """
@@ -35,6 +35,7 @@ from o2d_inbox.cache.schema import (
     count_triggers,
     create_schema,
     local_count_triggers,
+    stats_triggers,
 )
 
 #: A step is SQL statements, or functions of the connection for what SQL alone cannot say.
@@ -312,7 +313,7 @@ MIGRATIONS: list[Step] = [
         TABLES["stats_days"],
         "DELETE FROM stats_days",  # a recount, so a step run again on a cache that has it is exact
         STATS_RECOUNT_SQL,
-        *STATS_TRIGGERS,
+        *stats_triggers(aside=False),
         "DROP INDEX IF EXISTS ix_threads_stats_mix",
         INDEXES["ix_threads_stats_waiting"],
     ],
@@ -326,6 +327,9 @@ MIGRATIONS: list[Step] = [
         *LOCAL_TRIGGERS,
         "DELETE FROM view_counts WHERE kind = 'needs'",
     ],
+    # 16: the sync adds its pages' stats_days deltas per bucket, as it does view_counts': the
+    # stats triggers of 14 made again, standing aside meanwhile (last, as a new cache has them)
+    [*(f"DROP TRIGGER IF EXISTS trg_stats_days_{op}" for op in ("ins", "del", "upd")), *STATS_TRIGGERS],
 ]
 
 assert len(MIGRATIONS) == SCHEMA_VERSION, "a step was added without schema.SCHEMA_VERSION (or the reverse)"

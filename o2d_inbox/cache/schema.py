@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Callable
 
 #: The cache format this schema is (the number of migrations.MIGRATIONS).
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 # --- tables ----------------------------------------------------------------------------------
 
@@ -232,6 +232,11 @@ INDEXES: dict[str, str] = {
     "ON messages (thread_id, ts) WHERE is_incoming = 0",
 }
 
+#: Partial indexes that only a thread the user put away or wrote a note on enters (local_*
+#: columns, which a sync never sets): a sync's inserts never touch them, so a first sync's
+#: bulk load keeps them (building one at its end costs a scan of every thread).
+LOCAL_ONLY_INDEXES = ("ix_threads_noted", "ix_threads_done", "ix_threads_snoozed")
+
 # --- view_counts triggers -------------------------------------------------------------------
 # Every committed write by any writer (sync, the outbox's optimistic intent change, a TUI
 # edit) leaves the counts right. Which views a thread is in: (kind, key) rows; "intent" key ''
@@ -360,11 +365,13 @@ LOCAL_TRIGGERS = [
 ]
 
 # --- stats_days triggers ------------------------------------------------------------------
-# Always on, whoever writes (the sync's own view_counts deltas do not cover them): one upsert
-# per inserted thread; per deleted one an upsert and the delete of a bucket it empties; both
-# per update that moves a thread to another bucket (a newer day, another intent…), nothing
-# for the other updates. Like view_counts, they rely on no writer using INSERT OR REPLACE on
-# threads (its implicit delete fires no trigger).
+# Whoever writes: one upsert per inserted thread; per deleted one an upsert and the delete of a
+# bucket it empties; both per update that moves a thread to another bucket (a newer day,
+# another intent…), nothing for the other updates. Like the view_counts triggers, those of
+# inserts and updates stand aside while the sync writes a page (COUNTS_BY_WRITER_KEY), whose
+# deltas writes.upsert_threads adds per bucket (an upsert per row was a third of the cost of
+# inserting a page of new threads). They rely on no writer using INSERT OR REPLACE on threads
+# (its implicit delete fires no trigger).
 
 _STATS_BUCKET = ("campaign_id", "mailbox", "reply_intent", "relevant", "day")
 
@@ -398,13 +405,27 @@ def _stats_remove(row: str) -> str:
     )
 
 
-STATS_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_ins AFTER INSERT ON threads BEGIN {_stats_add('NEW')} END",
-    f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_del AFTER DELETE ON threads BEGIN {_stats_remove('OLD')} END",
-    "CREATE TRIGGER IF NOT EXISTS trg_stats_days_upd AFTER UPDATE OF campaign_id, mailbox, reply_intent, relevant, "
-    f"last_ts ON threads WHEN ({', '.join(_stats_values('OLD'))}) IS NOT ({', '.join(_stats_values('NEW'))}) BEGIN "
-    f"{_stats_remove('OLD')} {_stats_add('NEW')} END",
-]
+def stats_triggers(*, aside: bool) -> list[str]:
+    """The stats_days triggers; ``aside``: those of inserts and updates stand aside while the
+    sync counts its own (format 16; format 14 had them always on)."""
+    when = f"WHEN {_TRIGGERS_ON} " if aside else ""
+    moved = f"({', '.join(_stats_values('OLD'))}) IS NOT ({', '.join(_stats_values('NEW'))})"
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_ins AFTER INSERT ON threads {when}BEGIN {_stats_add('NEW')} END",
+        f"CREATE TRIGGER IF NOT EXISTS trg_stats_days_del AFTER DELETE ON threads BEGIN {_stats_remove('OLD')} END",
+        "CREATE TRIGGER IF NOT EXISTS trg_stats_days_upd AFTER UPDATE OF campaign_id, mailbox, reply_intent, relevant, "
+        f"last_ts ON threads WHEN {_TRIGGERS_ON + ' AND ' if aside else ''}{moved} BEGIN "
+        f"{_stats_remove('OLD')} {_stats_add('NEW')} END",
+    ]
+
+
+STATS_TRIGGERS = stats_triggers(aside=True)
+
+
+def stats_bucket(campaign_id: str | None, mailbox: str | None, intent: str | None, relevant: int, ts: int) -> tuple:
+    """A thread's stats_days bucket (_STATS_BUCKET), as the triggers compute it."""
+    return (campaign_id or "", mailbox or "", intent or "", relevant, ts // 86400)
+
 
 #: stats_days recomputed from scratch (run after DELETE FROM stats_days).
 STATS_RECOUNT_SQL = (
@@ -631,9 +652,9 @@ SCHEMA: list[str] = [
     *TABLES.values(),
     *INDEXES.values(),
     *SEARCH,
-    *STATS_TRIGGERS,
     *COUNT_TRIGGERS,
     *LOCAL_TRIGGERS,
+    *STATS_TRIGGERS,
 ]
 
 

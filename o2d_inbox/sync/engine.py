@@ -51,7 +51,8 @@ from the TUI) the work runs on the caller's connection.
 The first walk into an empty cache becomes a bulk load when the server outpaces our writes
 (BULK_LOAD): the search triggers, then the list indexes are dropped and built once when the
 walk finishes (writes.bulk_begin / bulk_end; a walk killed midway restores them when the next
-sync finishes it; until then search misses the new rows and the lists scan).
+sync finishes it; until then search misses the new rows and the lists scan). That end of the
+walk runs on the writer while the campaigns' stats are fetched (sync/campaign_stats.py).
 On the network the client reads thread pages ahead on a thread of its own (api/reader.py);
 ``_pages`` asks for the next page as soon as it knows the cursor either way (a page arrives
 validated: its cursor is known once, exactly).
@@ -269,19 +270,34 @@ class SyncEngine:
         first = await self._db(writes.get_state, K_WATERMARK) is None
         touched: set[str] = set()
         campaign_ids: set[str] = set()
+        finish: Callable[[sqlite3.Connection], int] | None = None
         if full or await self._db(self._reconcile_due):
-            await self._walk(result, report, campaign_ids)
+            finish = await self._walk(result, report, campaign_ids)
             result.full = True
             ids = None  # every thread: a walk sees them all
         else:
             await self._incremental(result, report, touched, campaign_ids)
             retry = await self._db(writes.get_json_state, K_UNFETCHED)
             ids = sorted(touched | set(retry if isinstance(retry, list) else ()))
+        # The walk's end (after a bulk load, seconds of index building) runs on the writer while
+        # the campaigns' stats are fetched, which are written after it; it runs however this ends.
+        assert self._writer is not None
+        finishing: asyncio.Future | None = None
+        try:
+            result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
+            finishing = self._writer.start(finish) if finish is not None else None
+            await refresh_campaign_stats(  # reads this connection: every write before is awaited
+                self.conn,
+                self.client,
+                refresh=result.full,
+                clock=self._clock,
+                write=functools.partial(self._db, self._write),
+            )
+        finally:
+            if finish is not None:
+                result.removed += await asyncio.shield(finishing or self._writer.start(finish))
         if result.full:
             await self._probe_mailboxes(result)  # what the early probe (if any) left unknown
-        result.campaigns_failed = not await self._campaigns(campaign_ids, refresh=result.full)
-        # On this connection: the writer is idle here (every job before was awaited).
-        await refresh_campaign_stats(self.conn, self.client, refresh=result.full, clock=self._clock)
         stale = await self._db(writes.threads_needing_messages, None if messages else ids, include_unfetched=messages)
         await self._fetch_many(stale, result, report)
         result.failed = len(self._unfetched)
@@ -320,7 +336,12 @@ class SyncEngine:
 
     # --- passes ---------------------------------------------------------------------------
 
-    async def _walk(self, result: SyncResult, report: Callable[[SyncProgress], None], campaign_ids: set[str]) -> None:
+    async def _walk(
+        self, result: SyncResult, report: Callable[[SyncProgress], None], campaign_ids: set[str]
+    ) -> Callable[[sqlite3.Connection], int]:
+        """Every page, then the catch-up pass; returns the walk's end for the writer to run
+        (deletes what the walk did not see, restores what a bulk load set aside, clears the
+        walk's progress; the number of threads deleted)."""
         # ``state`` is the writer's: read and changed only by jobs on its thread (and here
         # before the first page and after the last, when no job runs).
         state: dict[str, Any] = await self._db(self._walk_state)
@@ -427,9 +448,9 @@ class SyncEngine:
                 writes.set_state(conn, K_WALK, None)
             return removed
 
-        result.removed += await self._db(finish)
         result.new += state["new"]
         result.changed += state["changed"]
+        return finish
 
     @staticmethod
     def _walk_state(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -3,6 +3,7 @@ pages while SQLite writes, commits (fsync) and builds indexes on the other core.
 
     writer = CacheWriter.open(conn)          # its own connection to conn's file
     result = await writer.run(fn, *args)     # fn(writer_conn, *args), after everything queued
+    future = writer.start(fn, *args)         # the same, queued now, awaited when the caller likes
     await writer.submit(fn, *args)           # queued; waits only while MAX_PENDING are queued
     await writer.drain()                     # every queued job done (raises the first failure)
     await writer.close()                     # drains, then ends the thread and its connection
@@ -73,6 +74,11 @@ class CacheWriter:
     async def run(self, fn: Job, *args: Any) -> Any:
         """``fn(conn, *args)`` after every job queued before it; its result."""
         return await asyncio.shield(self._queue(fn, args))
+
+    def start(self, fn: Job, *args: Any) -> asyncio.Future:
+        """Queue ``fn(conn, *args)`` now (the jobs queued later run after it) and return the
+        future of its result, for the caller to await once it has done other things."""
+        return self._queue(fn, args)
 
     async def submit(self, fn: Job, *args: Any) -> None:
         """Queue ``fn(conn, *args)``; waits while MAX_PENDING jobs are ahead of it."""

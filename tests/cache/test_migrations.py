@@ -68,6 +68,7 @@ FINGERPRINTS = {
     13: "c1b4ab35ef6600a0",
     14: "a2ab66815c88b32b",
     15: "20754058978e8012",
+    16: "18478641012159ba",
 }
 _FTS_SHADOW = re.compile(r"^search_\w+_(data|idx|docsize|config|content)$")  # FTS5's own, by SQLite version
 

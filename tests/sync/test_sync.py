@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from o2d_inbox.api.errors import AuthError, NetworkError, ServerError
-from o2d_inbox.cache import queries
+from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.db import open_db
+from o2d_inbox.cache.schema import LOCAL_ONLY_INDEXES
 from o2d_inbox.cache.search import search
 from o2d_inbox.sync import engine as sync_module
 from o2d_inbox.sync.engine import SyncEngine
@@ -584,8 +585,9 @@ async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed
     flaky = FlakyClient(client, spoil_at=1 + stored)
     with pytest.raises(NetworkError):
         await SyncEngine(conn, flaky, page_limit=10).sync()
-    # mid-walk: bulk mode (no search triggers, no list indexes), recorded with the walk
-    assert search_triggers(conn) == set() and thread_indexes(conn) == set()
+    # mid-walk: bulk mode (no search triggers, no list indexes but those no sync insert
+    # enters), recorded with the walk
+    assert search_triggers(conn) == set() and thread_indexes(conn) == set(LOCAL_ONLY_INDEXES)
     # ...and the lists still answer, in list order, by scanning
     cached = [r[0] for r in conn.execute("SELECT id FROM threads ORDER BY last_ts DESC, id DESC")]
     assert len(cached) == 10 * stored
@@ -596,9 +598,18 @@ async def test_an_interrupted_bulk_load_restores_search_and_indexes_when_resumed
     needs = queries.View("needs")
     assert queries.count(conn, needs) == len(queries.rows(conn, needs, 0, 100))
     await SyncEngine(conn, client, page_limit=25).fetch_messages(sim.thread_ids()[1])  # the TUI opens one
+    # the inbox puts threads away and writes a note meanwhile: the kept indexes have them
+    local.mark_done(conn, cached[2])
+    local.snooze(conn, cached[3], datetime.now(timezone.utc) + timedelta(days=2))
+    local.set_note(conn, cached[4], "call back in spring")
+    assert [t.id for t in queries.rows(conn, queries.View("done", relevant=False), 0, 10)] == [cached[2]]
+    assert [t.id for t in queries.rows(conn, queries.View("snoozed", relevant=False), 0, 10)] == [cached[3]]
+    assert [t.id for t in search(conn, "spring", limit=10)] == [cached[4]]
     await SyncEngine(conn, client, page_limit=25).sync()
     assert search_index_whole(conn)
     assert thread_indexes(conn) == fresh_indexes
+    assert [t.id for t in queries.rows(conn, queries.View("done", relevant=False), 0, 10)] == [cached[2]]
+    assert [t.id for t in search(conn, "spring", limit=10)] == [cached[4]]
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert cached_snapshot(conn) == sim.thread_snapshot()
     assert counts_are_right(conn)

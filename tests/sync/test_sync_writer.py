@@ -122,3 +122,80 @@ async def test_the_writer_counts_only_the_time_its_caller_waited_for_it(tmp_path
     assert inline.waited >= 0.01
     await inline.close()
     memory.close()
+
+
+def stats_requests(sim) -> int:
+    return sum(1 for method, path, _, _ in sim.request_log if method == "GET" and path.endswith("/stats"))
+
+
+async def test_the_walks_end_runs_on_the_writer_while_campaign_stats_are_fetched(conn, client, sim, monkeypatch):
+    """After a bulk load, building the list indexes and the search index takes the writer
+    seconds: the campaigns' stats are requested meanwhile (held here until they all were),
+    and written after it."""
+    from tests.helpers import search_index_whole, thread_indexes
+
+    monkeypatch.setattr(sync_module, "BULK_WAITED", 0.0)  # the writer counts as the slower side
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 10)
+    fresh_indexes = thread_indexes(conn)
+    real, seen = writes.bulk_end, {}
+
+    def bulk_end(c, saved):
+        seen["requests"] = wait_for(lambda: stats_requests(sim) == len(sim.campaigns)) and stats_requests(sim)
+        seen["stored"] = conn.execute("SELECT count(*) FROM campaign_stats").fetchone()[0]
+        real(c, saved)
+
+    monkeypatch.setattr(writes, "bulk_end", bulk_end)
+    result = await SyncEngine(conn, client, page_limit=10).sync()
+    assert seen == {"requests": len(sim.campaigns), "stored": 0}
+    assert result.full and not result.campaigns_failed
+    rows = dict(conn.execute("SELECT campaign_id, sends_sent FROM campaign_stats").fetchall())
+    assert rows == {c["id"]: sim.campaign_stats(sim.primary, c["id"])["sends"]["sent"] for c in sim.campaigns}
+    assert thread_indexes(conn) == fresh_indexes and search_index_whole(conn)
+    assert writes.get_json_state(conn, K_WALK) is None
+
+
+async def test_a_key_rejected_after_the_last_page_still_ends_the_walk(conn, client, sim, monkeypatch):
+    """The campaigns are asked for once every page is stored: a key revoked by then ends the
+    sync with its error, and the walk's end (indexes, search, what was not seen) has run."""
+    from o2d_inbox.api.errors import AuthError
+    from tests.helpers import search_index_whole, thread_indexes
+
+    monkeypatch.setattr(sync_module, "BULK_WAITED", 0.0)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 10)
+    fresh_indexes = thread_indexes(conn)
+
+    async def revoked():
+        raise AuthError("the API key was revoked", status=401)
+
+    monkeypatch.setattr(client, "list_campaigns", revoked)
+    with pytest.raises(AuthError):
+        await SyncEngine(conn, client, page_limit=10).sync()
+    assert writes.get_json_state(conn, K_WALK) is None and writes.get_state(conn, "bulk_triggers") is None
+    assert thread_indexes(conn) == fresh_indexes and search_index_whole(conn)
+    assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn)
+
+
+async def test_a_walk_deletes_the_threads_it_did_not_see_with_their_messages(engine, conn, sim):
+    from tests.helpers import search_index_whole
+
+    await engine.sync(messages=True)
+    gone = sim.thread_ids()[7]
+    assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (gone,)).fetchone()[0] > 0
+    sim.delete_thread(gone)
+    result = await engine.sync(full=True)
+    assert result.removed == 1
+    assert conn.execute("SELECT count(*) FROM messages WHERE thread_id = ?", (gone,)).fetchone()[0] == 0
+    assert cached_snapshot(conn) == sim.thread_snapshot() and counts_are_right(conn) and search_index_whole(conn)
+
+
+async def test_a_bulk_load_builds_search_where_fts5_refuses_its_memory_setting(conn, client, sim, monkeypatch):
+    """The search index is rebuilt with more of FTS5's terms held in memory (writes.FTS_HASH_BYTES);
+    an FTS5 that refuses the setting (here: a value it rejects) builds it as it would anyway."""
+    from tests.helpers import search_index_whole
+
+    monkeypatch.setattr(sync_module, "BULK_WAITED", 0.0)
+    monkeypatch.setattr(sync_module, "COMMIT_THREADS", 25)
+    monkeypatch.setattr(writes, "FTS_HASH_BYTES", 0)
+    result = await SyncEngine(conn, client, page_limit=25).sync()
+    assert result.full and search_index_whole(conn) and cached_snapshot(conn) == sim.thread_snapshot()
+    assert writes.get_state(conn, "bulk_triggers") is None
