@@ -108,6 +108,8 @@ class AppServices(Protocol):
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]: ...
     def key_for(self, action_id: str) -> str: ...
     def keep_setting(self, key: str, value: str) -> None: ...
+    @property
+    def client(self) -> Any: ...
     def search_keys(self) -> set[str]: ...
 
 
@@ -176,6 +178,10 @@ class InboxScreen(Screen[None]):
 
     def outbox_busy(self) -> bool:
         return self.services.outbox_busy()
+
+    def api_client(self) -> Any:
+        """The app's API client, built on first use; None offline."""
+        return self.services.client
 
     def outbox_screens(self) -> list[OutboxScreen]:
         from o2d_inbox.tui.outbox_screen import OutboxScreen
