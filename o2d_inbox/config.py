@@ -17,8 +17,10 @@ class ConfigError(Exception)            # exit code 2, one line, never contains 
     theme: str                          # "o2d-dark" | "o2d-light" | any Textual theme
     alerts: str                         # a new interested reply: "off" | "bell" | "notify"
                                         # (file default "bell"; Config() is quiet: "off")
-    settings_file: Path | None          # where the inbox saves a setting chosen in it (the
-                                        # theme): the file load_config looked at; None: not saved
+    sort: str | None                    # the list order chosen with `O` ("oldest" | "newest" |
+                                        # "intent"); None: each queue's own
+    settings_file: Path | None          # where the inbox saves a setting chosen in it (theme,
+                                        # sort): the file load_config looked at; None: not saved
     keymap: dict[str, str]              # binding id -> keys, e.g. {"reply": "ctrl+r"}
     undo_seconds: float                 # outbox undo window, default 10, 0..600
     reconcile_minutes: float            # full reconcile interval, default 60, 1..10080
@@ -72,6 +74,9 @@ DEFAULT_THEME = "o2d-dark"
 #: notification (OSC 9, which the terminal turns into one; ignored by terminals without it).
 ALERTS = ("off", "bell", "notify")
 DEFAULT_ALERTS = "bell"
+#: the settings that take one of a few words
+CHOICE_KEYS = ("alerts", "sort")
+
 DEFAULT_UNDO_SECONDS = 10.0
 DEFAULT_RECONCILE_MINUTES = 60.0
 # (low, high, unit) of each numeric setting. A reconcile walk re-reads every thread, so more
@@ -109,6 +114,7 @@ _FILE_KEYS = (
     "keymap",
     "patience_seconds",
     "alerts",
+    "sort",
 )
 
 
@@ -128,6 +134,7 @@ class Config:
     from_mailbox: str | None = None
     cache_path: Path | None = None
     theme: str = DEFAULT_THEME
+    sort: str | None = None
     alerts: str = "off"  # a config made in code (tests, scripts) is quiet; the file's default is "bell"
     settings_file: Path | None = None
     keymap: dict[str, str] = field(default_factory=dict)
@@ -354,6 +361,14 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _choices(key: str) -> tuple[str, ...]:
+    if key == "sort":  # the list orders of `O`; imported here, as few commands read a list
+        from o2d_inbox.cache.queries import SORTS
+
+        return SORTS
+    return ALERTS
+
+
 def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
     """Validated settings from the TOML file ({} if it is absent and not required)."""
     try:
@@ -385,10 +400,10 @@ def read_settings(path: Path, *, required: bool = False) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise bad(key, "a number")
             out[key] = check_number(key, value, f"{path}: key '{key}'")
-        elif key == "alerts":
-            if value not in ALERTS:
+        elif key in CHOICE_KEYS:
+            if value not in (choices := _choices(key)):
                 raise ConfigError(
-                    f"{path}: key 'alerts' must be one of {', '.join(map(repr, ALERTS))}, "
+                    f"{path}: key '{key}' must be one of {', '.join(map(repr, choices))}, "
                     f"got {repr(value[:24]) if isinstance(value, str) else _type_name(value)}"
                 )
             out[key] = value
@@ -554,6 +569,7 @@ def load_config(
         from_mailbox=getattr(args, "from_mailbox", None) or settings.get("from_mailbox"),
         theme=settings.get("theme", DEFAULT_THEME),
         alerts=settings.get("alerts", DEFAULT_ALERTS),
+        sort=settings.get("sort"),
         settings_file=path,
         keymap=settings.get("keymap", {}),
         undo_seconds=settings.get("undo_seconds", DEFAULT_UNDO_SECONDS),

@@ -16,7 +16,9 @@ def run(args: argparse.Namespace) -> int:
     # Textual draws at most TEXTUAL_FPS frames a second (60 unless set), and a key that changes
     # the list at once and the pane after it (`j`) waits a frame slot for the pane: at 240 the
     # pane follows within ~20 ms instead of ~40. Frames are drawn only when something changed.
-    # Read when Textual is imported (below); a value the user set wins.
+    # Read when Textual is imported (below); a value the user set wins. Ours is taken out of
+    # the environment again once read, so an editor launched from compose does not inherit it.
+    ours = "TEXTUAL_FPS" not in os.environ
     os.environ.setdefault("TEXTUAL_FPS", "240")
     from o2d_inbox.api.keys import checked_key
     from o2d_inbox.config import ConfigError, load_config
@@ -54,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     conn = open_cache(config)
 
     from o2d_inbox.tui.app import build_app
+
+    if ours:
+        del os.environ["TEXTUAL_FPS"]
 
     try:
         # the client is built on first use, after the first frame (see InboxApp.client)

@@ -49,7 +49,7 @@ from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
 
 SYNC_EVERY = 30.0  # seconds between background syncs
-THEME_SAVE_DELAY = 1.0  # seconds a newly chosen theme stays before it is saved
+SETTING_SAVE_DELAY = 1.0  # seconds a newly chosen theme or sort stays before it is saved
 
 Clock = Callable[[], datetime]
 
@@ -106,8 +106,10 @@ class InboxApp(App[None]):
         self._reader_conn: sqlite3.Connection | None = None
         self._dispatcher: Any = None
         self._outbox_stop: asyncio.Event | None = None
-        self._theme_timer: Timer | None = None
-        self._saved_theme: str | None = None  # the theme the file has (set once on_mount chose one)
+        self._save_timer: Timer | None = None
+        # the settings the file has (the theme: set once on_mount chose one), and those chosen since
+        self._saved: dict[str, str] = {"sort": config.sort} if config.sort else {}
+        self._chosen: dict[str, str] = {}
         self.keymap: dict[str, str] = dict(config.keymap or {})  # binding id -> keys (config [keymap])
         from o2d_inbox.config import default_config_file
 
@@ -195,7 +197,7 @@ class InboxApp(App[None]):
         self.call_after_refresh(_collect_garbage_again)
         if self._unknown_theme is not None:
             self.notify(f"unknown theme {safe_line(self._unknown_theme)!r}; using o2d-dark", severity="warning")
-        self._saved_theme = self.theme  # a fallback is not a choice: the file keeps its value
+        self._saved["theme"] = self.theme  # a fallback is not a choice: the file keeps its value
         if self.keymap:
             self.set_keymap(self.keymap)
             for problem in check_keymap(self.keymap):  # a typo would otherwise do nothing, silently
@@ -219,33 +221,40 @@ class InboxApp(App[None]):
         # new variables are in place
         if not self._inbox_gone():
             self.call_after_refresh(self.inbox.recolour)
-        self._schedule_theme_save()
+        if "theme" in self._saved:  # not the theme on_mount sets
+            self.keep_setting("theme", theme)
 
-    # -- a theme chosen in the app is kept in config.toml -----------------------------------
-    # After THEME_SAVE_DELAY of stillness (a theme picker previews each theme it passes),
-    # and at exit; only a choice that differs from the file's, and only where load_config
-    # looked for the file (a Config made in code, as in tests, is never written).
-    def _schedule_theme_save(self) -> None:
-        if self.config.settings_file is None or self._saved_theme is None:
-            return  # no file to keep it in, or the theme on_mount sets
-        if self._theme_timer is not None:
-            self._theme_timer.stop()
-        self._theme_timer = self.set_timer(THEME_SAVE_DELAY, self.save_theme)
+    # -- a theme or sort chosen in the app is kept in config.toml ----------------------------
+    # After SETTING_SAVE_DELAY of stillness (a theme picker previews each theme it passes, `O`
+    # cycles through orders), and at exit; only a choice that differs from the file's, and only
+    # where load_config looked for the file (a Config made in code, as in tests, is never written).
+    def keep_setting(self, key: str, value: str) -> None:
+        if self.config.settings_file is None:
+            return
+        self._chosen[key] = value
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SETTING_SAVE_DELAY, self.save_settings)
 
-    def save_theme(self) -> None:
+    def save_settings(self) -> None:
         from o2d_inbox.config import ConfigError, save_setting
 
-        self._theme_timer = None
-        path, theme = self.config.settings_file, self.theme
-        if path is None or theme == self._saved_theme:
-            return
-        try:
-            save_setting(path, "theme", theme)
-        except ConfigError as exc:
-            self.notify(f"Theme not saved: {safe_line(str(exc))}", severity="warning", timeout=6, markup=False)
-            return
-        self.config.theme = self._saved_theme = theme
-        self.notify(f"Theme {safe_line(theme)} saved in {path}", timeout=3, markup=False)
+        self._save_timer = None
+        path, chosen, self._chosen = self.config.settings_file, self._chosen, {}
+        for key, value in chosen.items():
+            if path is None or self._saved.get(key) == value:
+                continue
+            try:
+                save_setting(path, key, value)
+            except ConfigError as exc:
+                self.notify(
+                    f"{key.title()} not saved: {safe_line(str(exc))}", severity="warning", timeout=6, markup=False
+                )
+                return
+            self._saved[key] = value
+            setattr(self.config, key, value)
+            if key == "theme":  # a sort says itself in the header; a theme's name is worth a word
+                self.notify(f"Theme {safe_line(value)} saved in {path}", timeout=3, markup=False)
 
     def on_resize(self, event) -> None:
         if not self._inbox_gone():
@@ -601,8 +610,8 @@ class InboxApp(App[None]):
         self.update_status()
 
     async def on_unmount(self) -> None:
-        if self._theme_timer is not None:
-            self.save_theme()
+        if self._save_timer is not None:
+            self.save_settings()
         if self._outbox_stop is not None:
             self._outbox_stop.set()
         self.interrupt_reader()

@@ -14,8 +14,8 @@ ASK_DELAY = 0.6  # seconds of stillness in the To field before asking
 
 
 def ask_server(compose: Any, delay: float = 0.0) -> None:
-    """For a ComposeScreen (needs: app.client, conn, recipient(), _check_recipient())."""
-    client = getattr(compose.app, "client", None)
+    """For a ComposeScreen (needs: client(), conn, recipient(), _check_recipient())."""
+    client = compose.client()
     if client is None:
         return
     timer = getattr(compose, "_suppression_timer", None)

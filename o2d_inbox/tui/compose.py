@@ -216,8 +216,12 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         now: Callable[[], float] | None = None,
         quoted_subject: str | None = None,
         config_dir: Path | None = None,
+        client: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__()
+        # the API client (the app builds it on first use; None offline): asked for the
+        # thread's own mailbox and a recipient's suppression; without one, the cache answers
+        self.client: Callable[[], Any] = client or (lambda: None)
         if kind not in _TITLES:
             raise ValueError(f"cannot compose a {kind!r}")
         self.conn = conn
@@ -333,7 +337,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         self._check_recipient()
         self._check_fields()
         ask_server(self)  # the server's word on a suppression, cached (tui/compliance_check.py)
-        client = getattr(self.app, "client", None)
+        client = self.client()
         if not self.sender and self.kind in outbox.SENDER_KINDS and self.thread_id and client is not None:
             self.run_worker(
                 self._learn_sender(client, self.thread_id), group="sender", exclusive=True, exit_on_error=False

@@ -67,6 +67,17 @@ SORT_LABELS = {
     "intent": ("by intent", "intent"),
     "wake": ("soonest wake first", "wake"),
 }
+
+
+def sort_label(view: View) -> tuple[str, str]:
+    """The header's name of ``view``'s order; by intent says the time order within a group
+    (Needs reply's own: the oldest wait first; any other queue: the newest)."""
+    full, short = SORT_LABELS[view.order]
+    if view.order == "intent":
+        full += ", newest first" if view.descending else ", oldest wait first"
+    return full, short
+
+
 #: set on a key as it passes the inbox screen on its way to the app's bindings (InboxApp._on_key)
 TYPED_IN_INBOX = "o2d_typed_in_inbox"
 NEXT_UNREAD_SCAN = 5000  # rows `N` looks through for an unread thread (the list is paged)
@@ -96,6 +107,9 @@ class AppServices(Protocol):
     def outbox_busy(self) -> bool: ...
     def guard(self, callback: Callable[..., Any]) -> Callable[..., Any]: ...
     def key_for(self, action_id: str) -> str: ...
+    def keep_setting(self, key: str, value: str) -> None: ...
+    @property
+    def client(self) -> Any: ...
     def search_keys(self) -> set[str]: ...
 
 
@@ -106,9 +120,9 @@ class InboxScreen(Screen[None]):
         super().__init__()
         self.services = services
         self.relevant = True
-        self.view = View("needs")
+        self.sort: str | None = services.config.sort  # the list order chosen (None: each queue's own)
+        self.view = View("needs", sort=self.sort)
         self.shown_thread: ThreadRow | None = None
-        self.sort: str | None = None  # the list order the user chose (None: each queue's own)
         self._preview_timer: Timer | None = None
         self._pane_behind = False  # the pane still shows a thread the cursor has left
         self._counts: dict[tuple[str, str | None], int] = {}  # every queue's (queue_counts)
@@ -164,6 +178,10 @@ class InboxScreen(Screen[None]):
 
     def outbox_busy(self) -> bool:
         return self.services.outbox_busy()
+
+    def api_client(self) -> Any:
+        """The app's API client, built on first use; None offline."""
+        return self.services.client
 
     def outbox_screens(self) -> list[OutboxScreen]:
         from o2d_inbox.tui.outbox_screen import OutboxScreen
@@ -334,7 +352,7 @@ class InboxScreen(Screen[None]):
         if banner:
             parts.append(banner)
         if self.search.title() is None:
-            full, short = SORT_LABELS[self.view.order]
+            full, short = sort_label(self.view)
             parts.append((f"sort: {full}", f"↕ {short}"))
         if self.threads.selection:
             parts.append((f"{len(self.threads.selection)} selected", f"{len(self.threads.selection)} sel"))
@@ -403,7 +421,8 @@ class InboxScreen(Screen[None]):
             self.threads.selection |= selection
             self.threads.refresh()
             self.update_header()
-        self.notify(f"Sorted: {SORT_LABELS[self.sort][0]}", timeout=2)
+        self.services.keep_setting("sort", self.sort)
+        self.notify(f"Sorted: {sort_label(self.view)[0]}", timeout=2)
 
     def action_toggle_relevant(self) -> None:
         self.relevant = not self.relevant

@@ -1,4 +1,4 @@
-"""config.toml: the alerts setting, and a setting chosen in the inbox (the theme) written back
+"""config.toml: the alerts and sort settings, and a setting chosen in the inbox written back
 into the file with every other line and comment kept."""
 
 from __future__ import annotations
@@ -19,6 +19,15 @@ def test_alerts_default_to_the_bell_and_are_checked(home):
     assert load_config(argparse.Namespace(), {"HOME": str(home.root)}).alerts == "notify"
     home.write_config('alerts = "loud"\n')
     with pytest.raises(ConfigError, match=r"key 'alerts' must be one of 'off', 'bell', 'notify', got 'loud'"):
+        load_config(argparse.Namespace(), {"HOME": str(home.root)})
+
+
+def test_the_sort_is_each_queues_own_unless_the_file_names_one(home):
+    assert load_config(argparse.Namespace(), {"HOME": str(home.root)}).sort is None
+    home.write_config('sort = "oldest"\n')
+    assert load_config(argparse.Namespace(), {"HOME": str(home.root)}).sort == "oldest"
+    home.write_config('sort = "wake"\n')  # Snoozed's own order is not a choice
+    with pytest.raises(ConfigError, match=r"key 'sort' must be one of 'oldest', 'newest', 'intent', got 'wake'$"):
         load_config(argparse.Namespace(), {"HOME": str(home.root)})
 
 

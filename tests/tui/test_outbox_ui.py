@@ -550,3 +550,25 @@ async def test_enter_on_a_failed_message_reopens_it_to_mend(cache):
         assert mended.state == "scheduled" and mended.idempotency_key != item.idempotency_key
         assert mended.payload["bodyText"].split("\n\nOn ", 1)[0] == "Thanks for the note"
         assert mended.payload["fromMailboxAddress"] == mailbox
+
+
+async def test_compose_asks_the_apps_client_whether_its_recipient_is_suppressed(tmp_path):
+    """A new message to an address the server has on its suppression list (and the cache has
+    never heard of) shows the warning once compose has asked, through the app's own client."""
+    from o2d_inbox.api.client import UniboxClient
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.simulator import EXAMPLE_KEY, SimConfig, Simulator
+
+    sim = Simulator(SimConfig(threads=5, seed=3, hostile=False, op_step_seconds=0.0))
+    sim.suppressions[42]["gone@prospect.example"] = {"reason": "bounced", "createdAt": "2026-01-05T10:00:00Z"}
+    client = UniboxClient("http://sim.test", EXAMPLE_KEY, 42, transport=sim.transport(), max_retries=0)
+    app = build_app(config(), conn=open_db(tmp_path / "cache.db"), client=client, clock=FakeClock(), sync_every=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await synced(pilot)
+        app.inbox.outbox.open_compose("new")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen) and app.screen.ready.is_set(), "compose")
+        warning = app.screen.query_one("#compose-warning")
+        app.screen.query_one("#to").value = "Gone@prospect.example"
+        await until(pilot, lambda: warning.display, "the suppression warning")
+        assert "gone@prospect.example is on the suppression list (bounced)" in str(warning.render())
+        await quiet(pilot)

@@ -17,8 +17,8 @@ from tests.tui.harness import FakeClock, config, notices, settle
 SIZES = [(80, 24), (120, 40), (160, 48)]
 
 
-def make(cache, keymap=None):
-    return build_app(config(keymap=keymap or {}), conn=cache, clock=FakeClock(), sync_every=None)
+def make(cache, keymap=None, **settings):
+    return build_app(config(keymap=keymap or {}, **settings), conn=cache, clock=FakeClock(), sync_every=None)
 
 
 def header(app) -> str:
@@ -51,7 +51,7 @@ async def test_the_sort_key_cycles_the_order_and_the_header_says_which(cache, si
         assert app.view.sort == "intent" and "intent" in header(app)
         ranks = [intent_rank(r) for r in shown_rows(app, app.threads.count)]
         assert ranks == sorted(ranks) and len(set(ranks)) > 1
-        assert "Sorted: by intent" in notices(app)
+        assert "Sorted: by intent, newest first" in notices(app)
 
         await pilot.press(key)  # -> oldest wait first
         await settle(pilot)
@@ -134,3 +134,36 @@ async def test_a_selection_stays_selected_when_the_order_changes(cache):
         await pilot.press("space", "space", "O")
         await settle(pilot)
         assert app.threads.selection == picked and "2 sel" in header(app)
+
+
+async def test_by_intent_names_the_time_order_within_a_group(cache):
+    app = make(cache)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert "sort: by intent, oldest wait first" in header(app)  # Needs reply's own
+        app.action_show_queue("all")
+        await pilot.press("O")
+        await settle(pilot)
+        assert "sort: by intent, newest first" in header(app)
+        assert "Sorted: by intent, newest first" in notices(app)
+        first = [r for r in shown_rows(app, app.threads.count) if r.reply_intent == app.threads.row(0).reply_intent]
+        assert [r.last_ts for r in first] == sorted((r.last_ts for r in first), reverse=True)
+
+
+async def test_the_chosen_sort_is_kept_in_the_config_file_and_used_at_the_next_start(cache, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "o2d-dark"  # mine\n')
+    app = make(cache, settings_file=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")  # Needs reply: by intent -> oldest wait first
+        await settle(pilot)
+        assert app.inbox.sort == "oldest"
+    assert path.read_text() == 'theme = "o2d-dark"  # mine\nsort = "oldest"\n'
+
+    again = make(cache, settings_file=path, sort="oldest")  # as load_config reads it back
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert again.view.kind == "needs" and "sort: oldest wait first" in header(again)
+        ts = [r.last_ts for r in shown_rows(again, again.threads.count)]
+        assert ts == sorted(ts) and len(set(ts)) > 1
