@@ -21,6 +21,17 @@ for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto`` (pyproject.toml's addopts): two test processes per core. Most of a TUI or
+    CLI test's time is waiting, not computing (Textual's pilot waits for the app to go idle
+    after every key; a CLI test waits for its subprocess or server), so one process per core
+    leaves the cores half idle. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when it is set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return 2 * len(os.sched_getaffinity(0))
+
+
 @pytest.fixture
 def sim() -> Simulator:
     return make_sim()
