@@ -32,6 +32,19 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     return 2 * len(os.sched_getaffinity(0))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """With ``--dist loadgroup``, the tests of a module that share a module-scoped fixture (a
+    synced CLI world, a seeded cache) run in one process, which builds it once; every other
+    test goes to whichever process is free."""
+    if not config.getoption("loadgroup", False):  # what xdist sets in each process for it
+        return
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures and any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture
 def sim() -> Simulator:
     return make_sim()
