@@ -29,7 +29,8 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     leaves the cores half idle. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when it is set."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
-    return 2 * len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
 
 
 @pytest.hookimpl(tryfirst=True)
