@@ -21,6 +21,31 @@ for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto`` (pyproject.toml's addopts): two test processes per core. Most of a TUI or
+    CLI test's time is waiting, not computing (Textual's pilot waits for the app to go idle
+    after every key; a CLI test waits for its subprocess or server), so one process per core
+    leaves the cores half idle. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when it is set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """With ``--dist loadgroup``, the tests of a module that share a module-scoped fixture (a
+    synced CLI world, a seeded cache) run in one process, which builds it once; every other
+    test goes to whichever process is free."""
+    if not config.getoption("loadgroup", False):  # what xdist sets in each process for it
+        return
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures and any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture
 def sim() -> Simulator:
     return make_sim()

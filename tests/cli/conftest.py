@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_KEY = "ot2d_simTEST_secret_0123456789abcdWXYZ"
@@ -92,54 +91,14 @@ class Server:
 
 
 @pytest.fixture
-def simulator(home: Home):
-    """`o2d-inbox simulator --port 0` (it picks a free 127.0.0.1 port and prints its URL, so
-    parallel test processes never race for a port), accepting only SIM_KEY."""
-    log = open(home.root / "simulator.log", "w+")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "o2d_inbox",
-            "simulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--threads",
-            "40",
-            "--api-key",
-            SIM_KEY,
-        ],
-        cwd=home.root,
-        env=home.env,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
+def simulator():
+    """The simulator as `o2d-inbox simulator --threads 40 --api-key SIM_KEY` serves it (the
+    command's defaults: seed 42, the hostile threads), accepting only SIM_KEY, on a free
+    127.0.0.1 port in a thread of this process: the CLI under test is the subprocess, and a
+    second interpreter for the server would only add its start-up. The command itself is
+    tested in tests/simulator/test_real_port.py."""
+    server = SimServer(threads=40, seed=42, hostile=True, api_keys={SIM_KEY})
     try:
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline())
-        if match is None:
-            proc.wait(10)
-            log.seek(0)
-            pytest.fail(f"simulator did not start: {log.read()[-2000:]}")
-        port = int(match.group(1))
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"simulator did not start: {log.read()[-2000:]}")
-            time.sleep(0.05)
-        yield Server(match.group(0), SIM_KEY)
+        yield Server(server.url, SIM_KEY)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        log.close()
+        server.stop()

