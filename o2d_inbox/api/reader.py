@@ -132,15 +132,13 @@ class PageReader:
 
     async def close(self) -> None:
         """End the thread: a request still in flight (a page read ahead that nobody will ask
-        for, against a server that takes its time) is cut off by shutting its socket."""
-        self._stopping = True
+        for, against a server that takes its time) is cut off by shutting its socket, and no
+        request leaves after this (one connecting meanwhile is shut as it connects)."""
+        with self._lock:
+            self._stopping = True
+            sock = self._socket
         self._jobs.put(None)
-        sock = self._socket
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:  # closed already
-                pass
+        _shut(sock)
         try:
             await asyncio.wrap_future(self._ended)
         finally:
@@ -161,13 +159,18 @@ class PageReader:
         ahead at most (a loop that has not asked for the one read ahead yet resumes the
         chain when it does)."""
         while page.future.set_running_or_notify_cancel():  # False: the caller gave up on it
+            with self._lock:
+                stopping = self._stopping
+            if stopping:  # closing: the kept-alive socket is shut, a new one must not be made
+                page.future.set_exception(httpx.ReadError("the page reader is closed"))
+                return
             try:
-                response = self._http.get(page.path, params=page.params, headers=page.headers)
+                response = self._http.get(
+                    page.path, params=page.params, headers=page.headers, extensions={"trace": self._trace}
+                )
             except Exception as exc:  # noqa: BLE001 - the caller's to judge (api/client.py)
                 page.future.set_exception(exc)
                 return
-            stream = response.extensions.get("network_stream")
-            self._socket = stream.get_extra_info("socket") if stream is not None else None
             following = self._following(page.params, response)
             nxt = None
             with self._lock:
@@ -182,6 +185,17 @@ class PageReader:
                 return
             page = nxt
 
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's account of a request: a connection made for it is known at once (close()
+        shuts it), not when its answer arrives; made while closing, it is shut here."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            with self._lock:
+                self._socket = stream.get_extra_info("socket") if stream is not None else None
+                stopping = self._stopping
+            if stopping:
+                _shut(self._socket)
+
     def _following(self, params: dict[str, Any], response: httpx.Response) -> dict[str, Any] | None:
         """The next page's params, when it may be read ahead."""
         if self._stopping or response.status_code != 200 or not self._may_read_ahead():
@@ -193,3 +207,12 @@ class PageReader:
         if not cursor or cursor == params.get("cursor"):
             return None
         return {**params, "cursor": cursor}
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """End every wait on ``sock`` (closing it would not wake a thread blocked reading it)."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # closed already
+            pass

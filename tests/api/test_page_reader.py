@@ -75,30 +75,41 @@ async def test_once_the_server_paces_us_no_page_leaves_before_its_slot(sim_serve
     assert first_429 <= 1  # page 2 read ahead at once, before the first token was back
 
 
-class _Holding(http.server.BaseHTTPRequestHandler):
-    """Page 1 at once (with a next cursor); any later request is held until ``release``."""
+def _holding(keep_alive: bool):
+    """A server handler: page 1 at once (with a next cursor); any later request held until
+    ``release`` (or 30 s); ``held`` is set once a held request stops waiting. Without
+    ``keep_alive`` each answer closes its connection, so the next request makes a new one."""
+    release, held = threading.Event(), threading.Event()
 
-    protocol_version = "HTTP/1.1"
-    release = threading.Event()
+    class Holding(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:
-        if "cursor=" in self.path:
-            self.release.wait(30)
-        body = json.dumps({"threads": [{"id": "t1"}], "next_cursor": "c2"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        def do_GET(self) -> None:
+            if "cursor=" in self.path:
+                release.wait(30)
+                held.set()
+            body = json.dumps({"threads": [{"id": "t1"}], "next_cursor": "c2"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if not keep_alive:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
 
-    def log_message(self, *args) -> None:
-        pass
+        def log_message(self, *args) -> None:
+            pass
+
+    return Holding, release, held
 
 
-async def test_closing_the_client_cuts_off_a_page_read_ahead_in_flight():
+@pytest.mark.parametrize("keep_alive", [True, False], ids=["kept-alive", "new-connection"])
+async def test_closing_the_client_cuts_off_a_page_read_ahead_in_flight(keep_alive):
     """The walk stops after page 1 while page 2, read ahead, waits on a server that holds it:
-    closing the client ends the reader's thread without waiting for that answer."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Holding)
+    closing the client ends the reader's thread without waiting for that answer, whether page
+    2 went on page 1's connection or on one made for it."""
+    handler, release, held = _holding(keep_alive)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     try:
@@ -108,9 +119,10 @@ async def test_closing_the_client_cuts_off_a_page_read_ahead_in_flight():
         reader = client._reader
         assert reader is not None and reader._ahead is not None  # page 2 is on its way
         await client.aclose()
-        assert not reader._thread.is_alive() and not _Holding.release.is_set()
+        assert not reader._thread.is_alive()
+        assert not held.is_set()  # closed while the server still held page 2, not after
     finally:
-        _Holding.release.set()
+        release.set()
         server.shutdown()
         server.server_close()
 
