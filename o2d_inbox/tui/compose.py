@@ -585,11 +585,12 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
         problem = self._problem(payload)
         if problem is None and (fields := self._check_fields()):
             problem = f"Fill in or remove {', '.join(safe_line(f) for f in fields)} before sending"
+        self.save_now()  # now, not by the pending timer: its "draft saved" would hide a refusal
         if problem:
             self._status(problem)
             self.notify(problem, severity="warning", timeout=4, markup=False)
             return
-        self.save_now()  # a valid form has content, so there is a draft now
+        # a valid form has content, so there is a draft now
         if self.unsaved:  # what could not be saved cannot be queued either: it stays here
             return
         reason = self._refusal()
