@@ -2,9 +2,10 @@
 outbox · connection on the right.
 
 Everything on the left says something about what the keys act on now, so it fits before it
-is cut: first the right side shortens (its compact form), then each left part takes its
-short form, then the workspace (the one part that never changes in a session) goes, and only
-then is the rest cut with an ellipsis. A left part is text or (full, short).
+is cut: first the right side shortens (its compact form), then the left parts take their
+short forms, the last first (the sort before the tally), then the workspace (the one part
+that never changes in a session) goes, and only then is the rest cut with an ellipsis. A
+left part is text or (full, short).
 """
 
 from __future__ import annotations
@@ -55,17 +56,18 @@ class HeaderBar(Widget):
         self.refresh()
 
     def _lefts(self) -> list[str]:
-        """The left side from the richest to the leanest."""
-
-        def joined(parts: list[Part], form) -> str:
-            return " · ".join(s for s in (form(p) for p in parts) if s)
-
-        return [joined(self.parts, _full), joined(self.parts, _short), joined(self.parts[1:], _short)]
+        """The left side from the richest to the leanest: in full, then short from the last
+        part back, then short without the workspace."""
+        parts = self.parts
+        forms = [[*map(_full, parts[:n]), *map(_short, parts[n:])] for n in range(len(parts), -1, -1)]
+        forms.append(forms[-1][1:])
+        return [" · ".join(s for s in form if s) for form in forms]
 
     def render(self) -> Text:
         width = self.size.width
-        full, short, lean = self._lefts()
-        for left, right in ((full, self.right), (full, self.compact), (short, self.compact), (lean, self.compact)):
+        lefts = self._lefts()
+        full, lean = lefts[0], lefts[-1]
+        for left, right in ((full, self.right), *((left, self.compact) for left in lefts)):
             line = self._line(left, right, width)
             if line is not None:
                 return line
