@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.timer import Timer
@@ -117,6 +116,7 @@ class InboxScreen(Screen[None]):
         self.outbox = OutboxController(self)
         self.triage = TriageController(self, self.outbox)
         self.leads = LeadActions(self)  # stats, export, copy (the leads.* keys)
+        self._search_box: Input | None = None
 
     # -- what the controllers read (their Protocols) ------------------------------------
     @property
@@ -174,12 +174,8 @@ class InboxScreen(Screen[None]):
         for bar in self.query("#undo-bar").results(UndoBar):  # none while the app closes
             bar.show_text(text)
 
-    @property
-    def search_box(self) -> Input:
-        return self.query_one("#filter", Input)
-
     def focus_box(self) -> None:
-        self.set_focus(self.search_box)
+        self.set_focus(self.open_search_box())
 
     def focus_list(self) -> None:
         self.threads.focus()
@@ -197,31 +193,44 @@ class InboxScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # No containers: the bars and side panes split the screen off in this order (app.tcss,
+        # `split`), the list takes the rest. Fewer widgets to style, lay out and draw before
+        # the first rows; the search box is made when search first opens (open_search_box).
         yield HeaderBar(self._workspace_label(), id="header")
-        with Horizontal(id="main"):
-            sidebar = Sidebar(id="queues")
-            sidebar.border_title = "Queues"
-            yield sidebar
-            with Vertical(id="list-column"):
-                yield Input(
-                    placeholder='search: words "a phrase" from: to: intent: mailbox: campaign: '
-                    "before: after: is:unread",
-                    id="filter",
-                    select_on_focus=False,
-                )
-                yield ThreadList(
-                    self.conn,
-                    self.view,
-                    clock=self.services.clock,
-                    id="threads",
-                    search_keys=self.services.search_keys,
-                    open_search=self.search.open,
-                    on_cursor=self._cursor_moved,
-                    count=self._preset_count(self.queue_counts(), self.view),
-                )
-            yield ConversationView(id="pane", now=self.services.clock)
-        yield UndoBar(id="undo-bar")
         yield Footer()
+        yield UndoBar(id="undo-bar")
+        sidebar = Sidebar(id="queues")
+        sidebar.border_title = "Queues"
+        yield sidebar
+        yield ConversationView(id="pane", now=self.services.clock)
+        yield ThreadList(
+            self.conn,
+            self.view,
+            clock=self.services.clock,
+            id="threads",
+            search_keys=self.services.search_keys,
+            open_search=self.search.open,
+            on_cursor=self._cursor_moved,
+            count=self._preset_count(self.queue_counts(), self.view),
+        )
+
+    @property
+    def search_box(self) -> Input | None:
+        """The search box, once search has opened it (None before)."""
+        return self._search_box
+
+    def open_search_box(self) -> Input:
+        """The search box, made (hidden) above the list the first time search asks for it."""
+        if self._search_box is None:
+            self._search_box = Input(
+                placeholder='search: words "a phrase" from: to: intent: mailbox: campaign: '
+                "before: after: is:unread",
+                id="filter",
+                select_on_focus=False,
+            )
+            self._search_box.display = False
+            self.mount(self._search_box, before=self.threads)
+        return self._search_box
 
     def _workspace_label(self) -> str:
         if self.config.demo:
@@ -243,7 +252,6 @@ class InboxScreen(Screen[None]):
         return self.query_one("#pane", ConversationView)
 
     def on_mount(self) -> None:
-        self.search_box.display = False
         self.apply_width(self.app.size.width)
         self.refresh_counts()
         self.update_titles()
@@ -433,7 +441,7 @@ class InboxScreen(Screen[None]):
         if self.triage.clear_selection():  # esc drops a bulk selection first
             return
         box = self.search_box
-        if self.search.searching and (box.has_focus or self.focused is self.threads):
+        if self.search.searching and ((box is not None and box.has_focus) or self.focused is self.threads):
             self.search.end()
             self.threads.focus()
         elif self.has_class("-reading"):

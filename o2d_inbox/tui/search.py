@@ -136,7 +136,8 @@ class SearchHost(Protocol):
     @property
     def pane(self) -> ConversationView: ...
     @property
-    def search_box(self) -> Input: ...
+    def search_box(self) -> Input | None: ...
+    def open_search_box(self) -> Input: ...
     def reader(self) -> sqlite3.Connection | None: ...
     def interrupt_reader(self) -> None: ...
     def show_view(self, view: View) -> None: ...
@@ -161,11 +162,12 @@ class SearchController:
     @property
     def searching(self) -> bool:
         """The box is up or the list shows a search."""
-        return self.source is not None or self._wanted is not None or self.host.search_box.display
+        box = self.host.search_box
+        return self.source is not None or self._wanted is not None or (box is not None and box.display)
 
     def open(self) -> None:
         host = self.host
-        box = host.search_box
+        box = host.open_search_box()
         if not box.display:
             self._prefill = queue_tokens(host.view)
             self._back = (host.threads.cursor, int(host.threads.scroll_y))
@@ -290,6 +292,8 @@ class SearchController:
         """A query's error in the search bar (its lower border, in the error colour), or none."""
         self.error = error
         box = self.host.search_box
+        if box is None:
+            return
         box.border_subtitle = Text(f" {safe_line(error)} ") if error else ""
         box.set_class(error is not None, "-error")
 
@@ -299,6 +303,8 @@ class SearchController:
             self._timer = None
         self._say(None)
         box = self.host.search_box
+        if box is None:
+            return
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False
