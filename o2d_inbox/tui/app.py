@@ -35,7 +35,6 @@ from o2d_inbox.config import Config
 from o2d_inbox.keymap import check_keymap, keys_of
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.tui.alerts import announce
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.inbox import TYPED_IN_INBOX, InboxScreen, inbox_of
 from o2d_inbox.tui.keys import bindings, help_sections, key_for
@@ -43,7 +42,6 @@ from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OutboxChanged
 from o2d_inbox.tui.palette import InboxCommands
-from o2d_inbox.tui.quit_dialog import QuitScreen
 from o2d_inbox.tui.sidebar import Sidebar
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
@@ -291,6 +289,8 @@ class InboxApp(App[None]):
         if not waiting:
             self.exit()
             return
+        from o2d_inbox.tui.quit_dialog import QuitScreen
+
         if any(isinstance(screen, QuitScreen) for screen in self.screen_stack):
             return
         controller = self.inbox.outbox
@@ -486,6 +486,8 @@ class InboxApp(App[None]):
         self.last_synced = self.clock()
         await self.inbox.synced(getattr(message.result, "new", 0))
         refresh_open_stats(self)
+        from o2d_inbox.tui.alerts import announce
+
         announce(self, self.conn, list(getattr(message.result, "interested", ())), self.config.alerts)
 
     # -- message fetches ----------------------------------------------------------------------

@@ -223,8 +223,7 @@ class InboxScreen(Screen[None]):
         """The search box, made (hidden) above the list the first time search asks for it."""
         if self._search_box is None:
             self._search_box = Input(
-                placeholder='search: words "a phrase" from: to: intent: mailbox: campaign: '
-                "before: after: is:unread",
+                placeholder='search: words "a phrase" from: to: intent: mailbox: campaign: before: after: is:unread',
                 id="filter",
                 select_on_focus=False,
             )
