@@ -261,6 +261,17 @@ class InboxScreen(Screen[None]):
         self.triage.wake_check()
         self.set_interval(WAKE_CHECK_EVERY, self.triage.wake_check)
 
+    _resumed = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # (Screen's own handler runs after this one.) The first resume comes as the app starts,
+        # right after every widget was styled when it was mounted, with the stylesheet the app
+        # has now: styling them all again held the first frame back by ~5 ms. Later resumes
+        # (back from a dialog, a theme changed meanwhile) restyle as Textual does.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
     def _screen_resized(self, size: Size) -> None:
         # Textual tells the screen its size twice more while the app starts (the app's first
         # Resize, then the driver's); at the size already laid out each was a full layout and
