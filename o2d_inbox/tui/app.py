@@ -35,7 +35,6 @@ from o2d_inbox.config import Config
 from o2d_inbox.keymap import check_keymap, keys_of
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.render.text import fit, safe_line
-from o2d_inbox.tui.alerts import announce
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.inbox import TYPED_IN_INBOX, InboxScreen, inbox_of
 from o2d_inbox.tui.keys import bindings, help_sections, key_for
@@ -43,7 +42,6 @@ from o2d_inbox.tui.lead_actions import refresh_open_stats
 from o2d_inbox.tui.messages import MessagesFetched, SyncFinished, SyncProgressed
 from o2d_inbox.tui.outbox_actions import OutboxChanged
 from o2d_inbox.tui.palette import InboxCommands
-from o2d_inbox.tui.quit_dialog import QuitScreen
 from o2d_inbox.tui.sidebar import Sidebar
 from o2d_inbox.tui.themes import discover_themes
 from o2d_inbox.tui.thread_list import ThreadList
@@ -115,11 +113,19 @@ class InboxApp(App[None]):
 
         for found in discover_themes([default_config_file().parent / "themes"]):
             self.register_theme(found)
-        # the theme is chosen before the first frame: set later (on_mount), it restyles and
-        # repaints the whole screen once more while the inbox starts
         theme = self.config.theme or "o2d-dark"
         self._unknown_theme = theme if theme not in self.available_themes else None
-        self.theme = "o2d-dark" if self._unknown_theme else theme
+        self._start_with_theme("o2d-dark" if self._unknown_theme else theme)
+
+    def _start_with_theme(self, name: str) -> None:
+        """``name`` in place before any CSS is read, as Textual's default theme is: set
+        through ``App.theme`` (its watcher), the stylesheet would be parsed a second time on
+        the way to the first frame (~6 ms), and set later, the screen restyled once more."""
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        self.update_classes({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}, update=False)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self._refresh_truecolor_filter(self.ansi_theme)  # what the watcher does for the ANSI colours
 
     def get_default_screen(self) -> InboxScreen:
         return InboxScreen(self)
@@ -292,6 +298,8 @@ class InboxApp(App[None]):
         if not waiting:
             self.exit()
             return
+        from o2d_inbox.tui.quit_dialog import QuitScreen
+
         if any(isinstance(screen, QuitScreen) for screen in self.screen_stack):
             return
         controller = self.inbox.outbox
@@ -487,6 +495,8 @@ class InboxApp(App[None]):
         self.last_synced = self.clock()
         await self.inbox.synced(getattr(message.result, "new", 0))
         refresh_open_stats(self)
+        from o2d_inbox.tui.alerts import announce
+
         announce(self, self.conn, list(getattr(message.result, "interested", ())), self.config.alerts)
 
     # -- message fetches ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.geometry import Size
@@ -33,13 +33,18 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
-from o2d_inbox.cache import search as store_search
 from o2d_inbox.cache.queries import ThreadRow, View
 from o2d_inbox.cache.schema import LOCAL_HIDING_KINDS
 from o2d_inbox.render.text import safe_line
 from o2d_inbox.tui.conversation import ConversationView
 from o2d_inbox.tui.scrolling import set_virtual_size
 from o2d_inbox.tui.thread_list import PAGE, ThreadList
+
+if TYPE_CHECKING:
+    from o2d_inbox.cache.search import SearchQuery
+
+# cache/search.py (the query language, FTS) is imported where a search first runs: the
+# inbox's first frame has none to run.
 
 __all__ = ["SEARCH_DELAY", "SearchController", "SearchFound", "SearchHost", "SearchSource", "queue_tokens"]
 
@@ -65,17 +70,23 @@ class _Paging:
 
     @staticmethod
     def count(conn: sqlite3.Connection, source: SearchSource) -> int:
+        from o2d_inbox.cache import search as store_search
+
         return store_search.search_count(conn, source.parsed, relevant=source.relevant_arg)
 
     @staticmethod
     def rows(
         conn: sqlite3.Connection, source: SearchSource, offset: int, limit: int, *, after: tuple[int, str] | None = None
     ) -> list[ThreadRow]:
+        from o2d_inbox.cache import search as store_search
+
         # hits are not an index range: no keyset, the offset it is
         return store_search.search(conn, source.parsed, relevant=source.relevant_arg, limit=limit, offset=offset)
 
     @staticmethod
     def position(conn: sqlite3.Connection, source: SearchSource, thread: ThreadRow | tuple[int, str]) -> int:
+        from o2d_inbox.cache import search as store_search
+
         tid = thread.id if isinstance(thread, ThreadRow) else thread[1]
         hits = store_search.search(conn, source.parsed, relevant=source.relevant_arg, limit=POSITION_SCAN)
         return next((i for i, t in enumerate(hits) if t.id == tid), 1 << 62)
@@ -88,25 +99,25 @@ class SearchSource:
     query: str
     relevant: bool = True
     now: datetime | None = None  # relative dates (7d) are measured from here
-    parsed: store_search.SearchQuery = field(init=False, compare=False, repr=False)
+    parsed: SearchQuery = field(init=False, compare=False, repr=False)
     kind = "search"
     key = None
     descending = True
     source = _Paging
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parsed", store_search.parse(self.query, now=self.now))
+        from o2d_inbox.cache.search import parse
+
+        object.__setattr__(self, "parsed", parse(self.query, now=self.now))
 
     @property
     def relevant_arg(self) -> bool | None:
         return True if self.relevant else None  # the full feed is everything
 
     def title(self, count: int | None) -> Text:
-        shown = (
-            "searching …"
-            if count is None
-            else (f"{store_search.COUNT_CAP:,}+" if count > store_search.COUNT_CAP else f"{count:,}")
-        )
+        from o2d_inbox.cache.search import COUNT_CAP
+
+        shown = "searching …" if count is None else (f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}")
         parts = [f"Search: {safe_line(self.query.strip())}"]
         if not self.relevant:
             parts.append("Full feed")
@@ -136,7 +147,8 @@ class SearchHost(Protocol):
     @property
     def pane(self) -> ConversationView: ...
     @property
-    def search_box(self) -> Input: ...
+    def search_box(self) -> Input | None: ...
+    def open_search_box(self) -> Input: ...
     def reader(self) -> sqlite3.Connection | None: ...
     def interrupt_reader(self) -> None: ...
     def show_view(self, view: View) -> None: ...
@@ -161,11 +173,12 @@ class SearchController:
     @property
     def searching(self) -> bool:
         """The box is up or the list shows a search."""
-        return self.source is not None or self._wanted is not None or self.host.search_box.display
+        box = self.host.search_box
+        return self.source is not None or self._wanted is not None or (box is not None and box.display)
 
     def open(self) -> None:
         host = self.host
-        box = host.search_box
+        box = host.open_search_box()
         if not box.display:
             self._prefill = queue_tokens(host.view)
             self._back = (host.threads.cursor, int(host.threads.scroll_y))
@@ -193,6 +206,8 @@ class SearchController:
 
     def run(self, text: str) -> None:
         """Search for ``text`` (the queue's own tokens alone, or nothing: the queue itself)."""
+        from o2d_inbox.cache.search import SearchError
+
         host = self.host
         if not text.strip() or text.strip() == self._prefill.strip():
             self._say(None)
@@ -201,7 +216,7 @@ class SearchController:
             return
         try:
             wanted = SearchSource(text, host.relevant, host.clock())
-        except store_search.SearchError as exc:
+        except SearchError as exc:
             self._say(str(exc))  # the list keeps what it showed: an empty list would lie
             return
         self._say(None)
@@ -245,12 +260,11 @@ class SearchController:
         """Past COUNT_CAP hits the count stops: near its end, the list grows by a page."""
         threads = self.host.threads
         source = self.source
-        if (
-            source is None
-            or threads.view != source
-            or threads.count <= store_search.COUNT_CAP
-            or threads.cursor < threads.count - PAGE
-        ):
+        if source is None:
+            return
+        from o2d_inbox.cache.search import COUNT_CAP
+
+        if threads.view != source or threads.count <= COUNT_CAP or threads.cursor < threads.count - PAGE:
             return
         more = _Paging.rows(self.host.conn, source, threads.count, PAGE)
         if more:
@@ -290,6 +304,8 @@ class SearchController:
         """A query's error in the search bar (its lower border, in the error colour), or none."""
         self.error = error
         box = self.host.search_box
+        if box is None:
+            return
         box.border_subtitle = Text(f" {safe_line(error)} ") if error else ""
         box.set_class(error is not None, "-error")
 
@@ -299,6 +315,8 @@ class SearchController:
             self._timer = None
         self._say(None)
         box = self.host.search_box
+        if box is None:
+            return
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False

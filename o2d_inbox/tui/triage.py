@@ -26,7 +26,6 @@ from o2d_inbox.cache import local, queries
 from o2d_inbox.cache.local import LocalChange
 from o2d_inbox.cache.queries import ThreadRow
 from o2d_inbox.keymap import CLEAR
-from o2d_inbox.outbox import compliance
 from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.outbox.queue import OutboxItem, OutboxRefused
 from o2d_inbox.render.text import safe_line
@@ -392,6 +391,8 @@ class TriageController:
         return items
 
     def _offer_suppression(self, entry: UndoEntry, thread_ids: list[str]) -> None:
+        from o2d_inbox.outbox import compliance  # imported on first use: the start has none
+
         found: dict[str, str] = {}  # address -> the thread it came from
         for tid in thread_ids:
             for address in compliance.suppression_candidates(self.conn, tid):

@@ -133,3 +133,9 @@ def test_the_documented_bash_one_liner_completes(home):
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["sync"]
+
+
+@pytest.mark.parametrize("words", [[], ["--demo"]])
+def test_the_inbox_alone_reads_the_same_arguments_without_the_subcommand_parsers(words):
+    # `o2d-inbox` and `o2d-inbox --demo` skip building every subcommand's parser (cli.main)
+    assert build_parser(commands=False).parse_args(words) == build_parser().parse_args(words)

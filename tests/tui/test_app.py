@@ -509,11 +509,14 @@ async def test_a_client_factory_is_called_once_after_the_first_frame(tmp_path, m
 
 
 def test_the_inbox_imports_without_the_client_stack():
-    """What the first frame waits for: neither httpx nor pydantic (the client brings them)."""
+    """What the first frame waits for: neither httpx nor pydantic (the client brings them),
+    nor what only a search, a finished sync, quitting or an unsubscribe use."""
     import subprocess
     import sys
 
-    code = "import sys, o2d_inbox.tui.app; print(sorted(m for m in ('httpx', 'pydantic') if m in sys.modules))"
+    later = ("httpx", "pydantic", "o2d_inbox.cache.search", "o2d_inbox.tui.alerts", "o2d_inbox.tui.quit_dialog")
+    later += ("o2d_inbox.outbox.compliance", "html")
+    code = f"import sys, o2d_inbox.tui.app; print(sorted(m for m in {later!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
