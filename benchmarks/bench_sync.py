@@ -323,25 +323,19 @@ def validation_only(server: Server, pages: int = 50) -> tuple[float, float, floa
             cursor = json.loads(body).get("next_cursor")
             if not cursor:
                 break
-    t = time.perf_counter()
     n = sum(len(json.loads(b)["threads"]) for b in bodies)
-    loads = time.perf_counter() - t
-    t = time.perf_counter()
-    for b in bodies:
-        ThreadsPage.model_validate_json(b)
-    validate = time.perf_counter() - t
-    t = time.perf_counter()
-    for b in bodies:
-        plain_threads_page(PLAIN_THREADS_PAGE.validate_json(b))
-    plain = time.perf_counter() - t
-    t = time.perf_counter()
-    for b in bodies:
-        PageHead.model_validate_json(b)
-    head = time.perf_counter() - t
-    t = time.perf_counter()
-    for b in bodies:
-        next_cursor_of(b)
-    tail = time.perf_counter() - t
+
+    def timed(read: Callable[[bytes], object]) -> float:
+        t = time.perf_counter()
+        for body in bodies:
+            read(body)
+        return time.perf_counter() - t
+
+    loads = timed(json.loads)
+    validate = timed(ThreadsPage.model_validate_json)
+    plain = timed(lambda body: plain_threads_page(PLAIN_THREADS_PAGE.validate_json(body)))
+    head = timed(PageHead.model_validate_json)
+    tail = timed(next_cursor_of)
     return loads, validate, plain, head, tail, n
 
 
