@@ -3,8 +3,6 @@ simulator server."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import subprocess
 import sys
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import opens_the_inbox, run_main
 from tests.helpers import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +70,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 
 @pytest.fixture
-def cli(home: Home, monkeypatch: pytest.MonkeyPatch):
+def cli(home: Home):
     """cli(*args, **env) runs `o2d-inbox ARGS` in the isolated home and returns a
     subprocess.CompletedProcess (returncode, stdout, stderr).
 
@@ -83,8 +82,8 @@ def cli(home: Home, monkeypatch: pytest.MonkeyPatch):
     environment: settings of the whole process)."""
 
     def run(*args: str, timeout: float = 60, process: bool = False, **env: str) -> subprocess.CompletedProcess:
-        if not process and not _opens_the_inbox(args):
-            return _run_in_process(monkeypatch, home, args, env)
+        if not process and not opens_the_inbox(args):
+            return run_main(args, {**home.env, **env}, home.root)
         return subprocess.run(
             [sys.executable, "-m", "o2d_inbox", *args],
             cwd=home.root,
@@ -95,55 +94,6 @@ def cli(home: Home, monkeypatch: pytest.MonkeyPatch):
         )
 
     return run
-
-
-def _opens_the_inbox(args: tuple[str, ...]) -> bool:
-    """Whether `o2d-inbox ARGS` gets as far as the inbox's handler (commands/app.py)."""
-    from o2d_inbox.cli import HANDLERS, build_parser
-
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            parsed = build_parser().parse_args(list(args))
-    except SystemExit:  # --help, --version or a usage error: argparse answers first
-        return False
-    return HANDLERS[parsed.command] == "app"
-
-
-class _Captured(io.StringIO):
-    """What a pipe with PYTHONIOENCODING=utf-8 looks like to the code: not a terminal, no
-    file descriptor, UTF-8."""
-
-    encoding = "utf-8"
-
-
-def _run_in_process(monkeypatch: pytest.MonkeyPatch, home: Home, args: tuple[str, ...], env: dict[str, str]):
-    """`o2d_inbox.cli.main(args)` in this process, as the subprocess would see the world:
-    exactly home.env + env as the environment, home.root as cwd, stdout and stderr pipes
-    (captured), and the per-process state of o2d_inbox fresh. Everything is put back after."""
-    from o2d_inbox import cli, context
-    from o2d_inbox.cache import db
-
-    out, err = _Captured(), _Captured()
-    with monkeypatch.context() as m:
-        for name in set(os.environ) - set(home.env) - set(env):
-            m.delenv(name)
-        for name, value in {**home.env, **env}.items():
-            m.setenv(name, value)
-        m.chdir(home.root)
-        # shutil.get_terminal_size (argparse's help width, tables) asks sys.__stdout__ when
-        # COLUMNS is unset: a pipe there, whatever the test runner's own stdout is
-        m.setattr(sys, "__stdout__", out)
-        m.setattr(sys, "__stderr__", err)
-        m.setattr(context, "_sim", None)  # the --demo world: one per process
-        m.setattr(db, "_opened", None)  # the cache file last opened, named in errors
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(list(args))
-            except SystemExit as exc:  # argparse: --help, --version, usage errors
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                if isinstance(exc.code, str):
-                    print(exc.code, file=sys.stderr)
-    return subprocess.CompletedProcess(["o2d-inbox", *args], code, out.getvalue(), err.getvalue())
 
 
 @dataclass

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
+from tests.cli.runner import run_main
 from tests.helpers import API_KEY, WORKSPACE, serve_simulator, stop
 
 pytestmark = pytest.mark.slow
 
 
-def o2d(*argv: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "o2d_inbox", *argv], env=env, capture_output=True, text=True, timeout=timeout
-    )
+def o2d(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_main(argv, env, os.getcwd())
 
 
 @pytest.fixture(scope="module")
