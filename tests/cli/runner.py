@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -41,9 +43,12 @@ def run_main(args: Sequence[str], env: Mapping[str, str], cwd: Path | str) -> su
         # COLUMNS is unset: a pipe there, whatever the test runner's own stdout is
         m.setattr(sys, "__stdout__", out)
         m.setattr(sys, "__stderr__", err)
+        # no logging set up, as in a fresh process: a warning (the outbox's) reaches stderr
+        # through logging's last resort, not the test runner's capturing handlers
+        m.setattr(logging.root, "handlers", [])
         m.setattr(context, "_sim", None)  # the --demo world: one per process
         m.setattr(db, "_opened", None)  # the cache file last opened, named in errors
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _fresh_warnings(err):
             try:
                 code = cli.main(list(args))
             except SystemExit as exc:  # argparse: --help, --version, usage errors
@@ -51,6 +56,22 @@ def run_main(args: Sequence[str], env: Mapping[str, str], cwd: Path | str) -> su
                 if isinstance(exc.code, str):
                     print(exc.code, file=sys.stderr)
     return subprocess.CompletedProcess(["o2d-inbox", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _fresh_warnings(err: io.StringIO):
+    """Python's warnings as a fresh interpreter shows them (its default filters, on stderr),
+    not recorded by the test runner."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.simplefilter("ignore", category, append=True)
+        try:
+            yield
+        finally:
+            for w in caught:
+                err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
 
 
 def opens_the_inbox(args: Sequence[str]) -> bool:
