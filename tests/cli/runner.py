@@ -5,6 +5,7 @@ call."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -78,11 +79,19 @@ def opens_the_inbox(args: Sequence[str]) -> bool:
     """Whether `o2d-inbox ARGS` gets as far as the inbox's handler (commands/app.py), which
     changes the whole process (garbage collection off, TEXTUAL_FPS in the environment) and
     opens a screen: that one runs as a subprocess."""
-    from o2d_inbox.cli import HANDLERS, build_parser
+    from o2d_inbox.cli import HANDLERS
 
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            parsed = build_parser().parse_args(list(args))
+            parsed = _parser().parse_args(list(args))
     except SystemExit:  # --help, --version or a usage error: argparse answers first
         return False
     return HANDLERS[parsed.command] == "app"
+
+
+@functools.cache
+def _parser():
+    """The full parser, built once (parsing does not change it)."""
+    from o2d_inbox.cli import build_parser
+
+    return build_parser()
