@@ -1,4 +1,5 @@
-"""Fixtures for the CLI tests: an isolated home, the CLI as a subprocess, a simulator server."""
+"""Fixtures for the CLI tests: an isolated home, the CLI (in this process or as a subprocess), a
+simulator server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import opens_the_inbox, run_main
 from tests.helpers import SimServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,9 +71,19 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 @pytest.fixture
 def cli(home: Home):
-    """cli(*args, **env) runs `python -m o2d_inbox ARGS` in the isolated home."""
+    """cli(*args, **env) runs `o2d-inbox ARGS` in the isolated home and returns a
+    subprocess.CompletedProcess (returncode, stdout, stderr).
 
-    def run(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    Most calls test the command line's logic (exit codes, the one error line, the output), and
+    run `o2d_inbox.cli.main(args)` in this process, which is as faithful and saves an
+    interpreter start and the imports per call. A real `python -m o2d_inbox` runs for
+    process=True (what must not hang is bounded by `timeout`, which only a child process can
+    enforce) and for the inbox itself (it turns off garbage collection and writes to the
+    environment: settings of the whole process)."""
+
+    def run(*args: str, timeout: float = 60, process: bool = False, **env: str) -> subprocess.CompletedProcess:
+        if not process and not opens_the_inbox(args):
+            return run_main(args, {**home.env, **env}, home.root)
         return subprocess.run(
             [sys.executable, "-m", "o2d_inbox", *args],
             cwd=home.root,
@@ -94,8 +106,8 @@ class Server:
 def simulator():
     """The simulator as `o2d-inbox simulator --threads 40 --api-key SIM_KEY` serves it (the
     command's defaults: seed 42, the hostile threads), accepting only SIM_KEY, on a free
-    127.0.0.1 port in a thread of this process: the CLI under test is the subprocess, and a
-    second interpreter for the server would only add its start-up. The command itself is
+    127.0.0.1 port in a thread of this process: a real port, as the CLI meets it in this process
+    or in a subprocess alike; a second interpreter for the server would only add its start-up. The command itself is
     tested in tests/simulator/test_real_port.py."""
     server = SimServer(threads=40, seed=42, hostile=True, api_keys={SIM_KEY})
     try:

@@ -5,26 +5,26 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import API_KEY, WORKSPACE, serve_simulator, stop
+from tests.cli.runner import run_main
+from tests.helpers import API_KEY, WORKSPACE, SimServer
 
 pytestmark = pytest.mark.slow
 
 
-def o2d(*argv: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "o2d_inbox", *argv], env=env, capture_output=True, text=True, timeout=timeout
-    )
+def o2d(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_main(argv, env, os.getcwd())
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory):
-    """A cache filled by `o2d-inbox sync --messages` from a live simulator, which is then stopped."""
+    """A cache filled by `o2d-inbox sync --messages` from a simulator on a real port, which is then
+    stopped."""
     home = tmp_path_factory.mktemp("home")
-    proc, url = serve_simulator(threads=60)
+    server = SimServer(threads=60, seed=11, hostile=True)  # in a thread: the CLI runs in this process
+    url = server.url
     env = {
         **os.environ,
         "HOME": str(home),
@@ -39,7 +39,7 @@ def synced(tmp_path_factory):
         first = o2d("sync", "--messages", env=env)
         again = o2d("sync", env=env)
     finally:
-        stop(proc)
+        server.stop()
     return env, first, again
 
 

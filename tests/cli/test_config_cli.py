@@ -1,6 +1,6 @@
 """Bad settings and unsafe key files as a user meets them: `o2d-inbox …` in a temp HOME, the
-one line on stderr and the exit code. Every run has a timeout: a key file that is a FIFO used
-to block the first read forever."""
+one line on stderr and the exit code. The runs with a key file that is a FIFO (it used to
+block the first read forever) are subprocesses with a timeout."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def one_error_line(result, code: int) -> str:
 def test_fifo_key_file_is_refused_at_once(home, cli, argv):
     home.key_file.parent.mkdir(parents=True, mode=0o700)
     os.mkfifo(home.key_file, 0o600)
-    result = cli(*argv, "--cache", str(home.root / "c.db"), timeout=SHORT)
+    result = cli(*argv, "--cache", str(home.root / "c.db"), timeout=SHORT, process=True)
     assert one_error_line(result, 2) == (
         f"{home.key_file} is a named pipe (FIFO), not a regular file; it should be a file "
         "holding the line OUTREACH2DAY_API_KEY=ot2d_…"
@@ -43,7 +43,7 @@ def test_fifo_key_file_is_refused_at_once(home, cli, argv):
 def test_doctor_with_a_fifo_key_file_reports_it_and_does_not_hang(home, cli):
     home.key_file.parent.mkdir(parents=True, mode=0o700)
     os.mkfifo(home.key_file, 0o600)
-    result = cli("doctor", timeout=SHORT)
+    result = cli("doctor", timeout=SHORT, process=True)
     assert "named pipe (FIFO)" in one_error_line(result, 2)
     key_line = next(line for line in result.stdout.splitlines() if "API key" in line)
     assert key_line.startswith("✗") and "not a regular file" in key_line

@@ -19,6 +19,7 @@ import pytest
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.render.text import cell_len
 from tests import seed
+from tests.cli.runner import run_main
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +64,8 @@ def _env(cache: Path, columns: int | None) -> dict[str, str]:
 
 
 def o2d(cache: Path, *argv: str, columns: int | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "o2d_inbox", *argv], env=_env(cache, columns), capture_output=True, text=True, timeout=60
-    )
+    """A piped run (in this process: see tests/cli/runner.py); the terminal is a real pty below."""
+    return run_main(argv, _env(cache, columns), os.getcwd())
 
 
 def _json_ids(cache: Path, *argv: str) -> list[str]:
