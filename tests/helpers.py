@@ -72,6 +72,18 @@ def refusing_socket():
     return sock
 
 
+def send_json(handler, body: bytes, status: int = 200, *, close: bool = False) -> None:
+    """A hand-written test server's answer (an http.server request handler's): ``body`` as
+    JSON; ``close``: the connection ends with it (the next request needs a new one)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    if close:
+        handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
     import socket
     import time

@@ -13,7 +13,7 @@ import pytest
 
 from o2d_inbox.api.client import UniboxClient
 from o2d_inbox.api.errors import AuthError, ProtocolError
-from tests.helpers import API_KEY, WORKSPACE, no_wait
+from tests.helpers import API_KEY, WORKSPACE, no_wait, send_json
 
 
 def network_client(url: str, key: str = API_KEY, **kwargs) -> UniboxClient:
@@ -88,14 +88,7 @@ def _holding(keep_alive: bool):
             if "cursor=" in self.path:
                 release.wait(30)
                 held.set()
-            body = json.dumps({"threads": [{"id": "t1"}], "next_cursor": "c2"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            if not keep_alive:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, json.dumps({"threads": [{"id": "t1"}], "next_cursor": "c2"}).encode(), close=not keep_alive)
 
         def log_message(self, *args) -> None:
             pass
@@ -152,11 +145,7 @@ class _DamagedOnce(http.server.BaseHTTPRequestHandler):
                 body = body.replace(b"[{", b"[{{")
         else:
             body = b'{"threads": [{"id": "t2"}], "next_cursor": null}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, body)
 
     def log_message(self, *args) -> None:
         pass

@@ -146,6 +146,8 @@ def echoing_server():
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    from tests.helpers import send_json
+
     state = {"mode": "ok"}
 
     class Handler(BaseHTTPRequestHandler):
@@ -171,12 +173,7 @@ def echoing_server():
                 status, body = 200, {"inbox": True, "outbound": True, "syncMode": f"\x1b[2Jincremental/{key}"}
             else:
                 status, body = 404, {"detail": {"error": "not_found", "message": "no"}}
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, json.dumps(body).encode(), status)
 
         def log_message(self, *args) -> None:
             pass
