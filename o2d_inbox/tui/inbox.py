@@ -402,8 +402,7 @@ class InboxScreen(Screen[None]):
         counts = self.refresh_counts()
         # a selection belongs to the queue it was made in: it ends
         self.threads.load(view, count=self._preset_count(counts, view))
-        self.update_titles()
-        self.update_header()
+        self.update_titles()  # and the header, which names the order
 
     @on(Sidebar.Selected, "#queues")
     def _queue_selected(self, event: Sidebar.Selected) -> None:
@@ -774,9 +773,8 @@ class InboxScreen(Screen[None]):
     # -- what the app's workers report ---------------------------------------------------
     async def synced(self, new: int) -> None:
         """A sync finished: lists, counts and the thread on screen as the cache has them now."""
-        self.reload_lists()
+        self.reload_lists()  # the header too: the workspace is known once the client has asked
         self.update_status()
-        self.update_header()  # the workspace is known once the client has asked
         shown = self.shown_thread
         if shown is not None:
             fresh = queries.thread(self.conn, shown.id)
