@@ -307,8 +307,7 @@ class InboxApp(App[None]):
         can_send = self._dispatcher is not None and self.sync_state != "offline"
 
         def lines() -> list[str]:  # the dialog counts down; an item the dispatcher took leaves it
-            items = (outbox.get(self.conn, item_id) for item_id in ids)
-            return [controller.describe(item) for item in items if item is not None and item.state == "scheduled"]
+            return [controller.describe(item) for item in self._still_scheduled(ids)]
 
         def answered(answer: str | None) -> None:
             if answer is not None:
@@ -316,9 +315,14 @@ class InboxApp(App[None]):
 
         self.push_screen(QuitScreen(lines, can_send=can_send), self.guard(answered))
 
+    def _still_scheduled(self, ids: list[int]) -> list[outbox.OutboxItem]:
+        """The items of ``ids`` still in their undo window (not yet taken by the dispatcher)."""
+        items = (outbox.get(self.conn, item_id) for item_id in ids)
+        return [item for item in items if item is not None and item.state == "scheduled"]
+
     async def _quit_with(self, answer: str, ids: list[int]) -> None:
         if answer != "send":  # what the dispatcher took while the dialog was open is not kept or undone
-            ids = [i for i in ids if (item := outbox.get(self.conn, i)) is not None and item.state == "scheduled"]
+            ids = [item.id for item in self._still_scheduled(ids)]
             if not ids:
                 self.exit()
                 return
