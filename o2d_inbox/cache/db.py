@@ -127,8 +127,16 @@ def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
     return conn
 
 
+#: Page size of a new cache (an existing one keeps the size it was made with). 16 KiB
+#: rather than SQLite's 4 KiB: a first sync of 100,000 threads took 15 % less time and CPU
+#: (a quarter of the pages to log, checkpoint and walk while building the indexes), with
+#: no measurable cost to the inbox's reads (benchmarks/bench_sync.py, bench_terminal.py).
+PAGE_SIZE = 16384
+
+
 def _pragmas(conn: sqlite3.Connection, *, writable: bool) -> None:
     if writable:
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL; ignored once the file has tables
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")

@@ -80,6 +80,26 @@ def test_every_commit_is_synchronous_full(tmp_path):
     ro.close()
 
 
+def test_a_new_cache_has_16k_pages_and_an_older_one_keeps_its_own(tmp_path):
+    new = open_db(tmp_path / "new.db")
+    assert new.execute("PRAGMA page_size").fetchone()[0] == 16384
+    new.close()
+    # a cache made before (SQLite's 4 KiB pages, WAL): opened, written and read as it is
+    old = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    old.execute("PRAGMA page_size=4096")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.close()
+    conn = open_db(tmp_path / "old.db")
+    with transaction(conn):
+        conn.execute("INSERT INTO threads (id, subject) VALUES ('t1', 'hello')")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    conn.close()
+    again = open_db(tmp_path / "old.db")
+    assert again.execute("SELECT subject FROM threads").fetchall()[0][0] == "hello"
+    assert again.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    again.close()
+
+
 # --- disk full ------------------------------------------------------------------------------
 
 
