@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from o2d_inbox.cache import search as s  # noqa: E402
-from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.cache.db import PAGE_SIZE, open_db  # noqa: E402
 from o2d_inbox.cache.schema import SCHEMA_VERSION  # noqa: E402
 
 TMP = Path(tempfile.gettempdir()) / "o2d-bench-search"
@@ -205,7 +205,7 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     args = ap.parse_args()
     TMP.mkdir(exist_ok=True)
-    path = TMP / f"cache-v{SCHEMA_VERSION}.db"
+    path = TMP / f"cache-v{SCHEMA_VERSION}-p{PAGE_SIZE}.db"
     built = None
     if path.exists() and not args.rebuild:
         c = open_db(path)

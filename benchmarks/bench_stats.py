@@ -31,10 +31,10 @@ from benchmarks.bench_tui import TMP, _seed_module, build_cache  # noqa: E402
 
 
 def build_with_messages(n: int, messages_for: int) -> Path:
-    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.db import PAGE_SIZE, open_db
     from o2d_inbox.cache.schema import SCHEMA_VERSION
 
-    path = TMP / f"stats-{n}-m{messages_for}-v{SCHEMA_VERSION}.db"
+    path = TMP / f"stats-{n}-m{messages_for}-v{SCHEMA_VERSION}-p{PAGE_SIZE}.db"
     if path.exists():
         return path
     TMP.mkdir(parents=True, exist_ok=True)
@@ -55,10 +55,10 @@ def build_within(n: int, days: int) -> Path:
     days (its search triggers dropped first: the figures do not read the search index)."""
     import shutil
 
-    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.db import PAGE_SIZE, open_db
     from o2d_inbox.cache.schema import SCHEMA_VERSION
 
-    path = TMP / f"stats-{n}-within{days}-v{SCHEMA_VERSION}.db"
+    path = TMP / f"stats-{n}-within{days}-v{SCHEMA_VERSION}-p{PAGE_SIZE}.db"
     if path.exists():
         return path
     started = time.perf_counter()

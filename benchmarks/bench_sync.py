@@ -56,7 +56,7 @@ from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py)
 from o2d_inbox.api.client import UniboxClient  # noqa: E402
 from o2d_inbox.api.models import PLAIN_THREADS_PAGE, ReplyRequest, ThreadsPage, plain_threads_page  # noqa: E402
 from o2d_inbox.api.reader import PageHead, next_cursor_of  # noqa: E402
-from o2d_inbox.cache.db import open_db  # noqa: E402
+from o2d_inbox.cache.db import PAGE_SIZE, open_db  # noqa: E402
 from o2d_inbox.cache.migrations import MIGRATIONS  # noqa: E402
 from o2d_inbox.cache.schema import RECOUNT_SQL, SCHEMA_VERSION  # noqa: E402
 from o2d_inbox.sync import engine as sync_module  # noqa: E402
@@ -345,7 +345,7 @@ def validation_only(server: Server, pages: int = 50) -> tuple[float, float, floa
 def big_cache(n: int, server_threads: int) -> Path:
     """A cache of ``n`` synthetic threads (the first ``server_threads`` carry the server's ids),
     built once with executemany and kept in the temp dir."""
-    path = TMP / f"cache-{n}-v{SCHEMA_VERSION}.db"
+    path = TMP / f"cache-{n}-v{SCHEMA_VERSION}-p{PAGE_SIZE}.db"
     if path.exists():
         return path
     TMP.mkdir(parents=True, exist_ok=True)
