@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import operator
 import sqlite3
 import sys
@@ -136,12 +135,6 @@ MESSAGE_FLUSH_SECONDS = 0.25
 #: request for the next one. Measured at 20 ms per request: 2.0 ms → 1.3 ms a page (against a
 #: server that answers at once, where three threads want the interpreter, it cost ~10 %).
 SWITCH_INTERVAL = 0.0005
-#: While a sync runs, Python's cycle collector runs once per this many new objects (its
-#: default is 700). A walk's validated pages are several objects a thread, alive until their
-#: batch is written, and every collection walks the young ones again (every tenth and
-#: hundredth, the older ones and the whole heap). Measured at 100,000 threads: 0.1-0.2 s of
-#: the event loop's 1.0 s. Cyclic garbage (rare here) lives a few thousand allocations longer.
-GC_EVERY = 10_000
 
 
 @dataclass
@@ -248,8 +241,6 @@ class SyncEngine:
         self._unfetched = set()
         switching = sys.getswitchinterval()
         sys.setswitchinterval(min(switching, SWITCH_INTERVAL))
-        collecting = gc.get_threshold()
-        gc.set_threshold(max(collecting[0], GC_EVERY), *collecting[1:])
         try:
             self._writer = CacheWriter.open(self.conn)
             try:
@@ -259,7 +250,6 @@ class SyncEngine:
                 await writer.close()  # every write queued is done (or failed) and its thread ended
         finally:
             sys.setswitchinterval(switching)
-            gc.set_threshold(*collecting)
             self._lock.release()
         result.seconds = time.perf_counter() - started
         return result
