@@ -16,10 +16,12 @@ from textual.widget import Widget
 __all__ = ["set_virtual_size"]
 
 
-def set_virtual_size(view: ScrollView, size: Size) -> None:
-    """``view.virtual_size = size``, with a screen layout only if the scrollbars change."""
+def set_virtual_size(view: ScrollView, size: Size, *, repaint: bool = True) -> None:
+    """``view.virtual_size = size``, with a screen layout only if the scrollbars change
+    (``repaint=False``: the lines shown stay as drawn; the scrollbar is redrawn)."""
     if size == view.virtual_size:
         return
     view.set_reactive(Widget.virtual_size, size)
     view._scroll_update(size)  # scrollbar visibility, sizes and the scroll offset's bounds
-    view.refresh()
+    if repaint:
+        view.refresh()

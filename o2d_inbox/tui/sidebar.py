@@ -163,7 +163,7 @@ class Sidebar(ScrollView, can_focus=True):
     # -- content -----------------------------------------------------------------------
     def _line(self, label: Text | str, n: int | None, option_id: str) -> Text:
         marker = "▸" if option_id == self.current else " "
-        count = compact(n) if n is not None else ""
+        count = compact(n) if n is not None else "…"  # not counted yet (the app's first frame)
         label_w = WIDTH - 2 - max(7, len(count) + 1)
         text = Text(marker + " ")
         if isinstance(label, Text):
@@ -198,7 +198,7 @@ class Sidebar(ScrollView, can_focus=True):
         def queue(label: Text | str, n: int | None, option_id: str) -> Option:
             return Option(self._line(label, n, option_id), option_id)
 
-        options = [queue("Needs reply", counts.get(("needs", None), 0), "needs")]
+        options = [queue("Needs reply", counts.get(("needs", None)), "needs")]  # None: counted later
         options.append(dataclasses.replace(queue("All", counts.get(("all", None), 0), "all"), rule_after=True))
         for key in ORDER:
             known = INTENTS[key]
