@@ -45,7 +45,7 @@ from o2d_inbox.render.company import company_from_address, name_from_address
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings
-from o2d_inbox.tui.scrolling import set_virtual_size
+from o2d_inbox.tui.scrolling import BaseStyle, set_virtual_size
 
 PAGE = 64
 UNCOUNTED = 1 << 20  # the scrollbar's rows while a full first page waits for its count
@@ -139,7 +139,7 @@ class Listed(Protocol):
     def kind(self) -> str: ...
 
 
-class ThreadList(ScrollView, can_focus=True):
+class ThreadList(BaseStyle, ScrollView, can_focus=True):
     """Threads of one View; the cursor is an index into the view."""
 
     BINDINGS = bindings("list")
@@ -396,7 +396,7 @@ class ThreadList(ScrollView, can_focus=True):
         if looks is None or self._looks_theme != theme:
             component = self.get_component_rich_style
             looks = {
-                "base": self.rich_style,
+                "base": self.base_style,
                 # full (not partial) styles: $text-muted has alpha, resolved against our background
                 "muted": component("thread-list--muted"),
                 "empty": component("thread-list--empty"),
