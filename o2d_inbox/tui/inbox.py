@@ -328,6 +328,8 @@ class InboxScreen(Screen[None]):
         return self._counts
 
     def _count_after_first_frame(self) -> None:
+        """Needs reply's count, which the first frame was drawn without, in the sidebar, the
+        list (its scrollbar) and the list's title."""
         counts = self.refresh_counts()
         threads = self.threads
         if not threads.counted:  # still the queue it started on: the sidebar counted it

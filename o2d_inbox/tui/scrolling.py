@@ -7,8 +7,8 @@ conversation pane on every thread it showed, so on every `j`. Both views have a 
 CSS, so their content height only decides their scrollbars; the screen needs a new layout
 only when a scrollbar appears or goes (Textual's scrollbar reactives ask for it themselves).
 
-``rich_style`` walks every ancestor's styles: ~40 µs, paid for each line drawn it was a tenth
-of the first frame's drawing (BaseStyle keeps it until the widget's next style update).
+``rich_style`` walks every ancestor's styles (~40 µs): asked for each line drawn, it was about
+a tenth of the first frame's drawing. BaseStyle keeps it until the widget's next style update.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ The count can come after the rows (load's ``count_later``): counting Needs reply
 threads takes longer than drawing the first screen, so the app's first frame shows the first
 page without it, and the count is set right after, or read at once by whatever needs it
 first (a key or a scroll past the first page). Until then the scrollbar is drawn as for a long
-list (UNCOUNTED rows): a one-cell thumb at the top, as a count worth waiting for draws it;
-a scrollbar that came only with the count would lay the whole screen out again.
+list (UNCOUNTED rows): a one-cell thumb at the top, as any count slow enough to defer draws
+it; a scrollbar that came only with the count would lay the whole screen out again.
 
 A row, left to right: unread dot or selection tick; who (the person's name, or the address,
 and the company the domain names); the subject, then a snippet of the last message, dimmed;
