@@ -574,12 +574,13 @@ async def test_a_key_before_the_count_arrives_counts_the_queue_itself(monkeypatc
 
 def test_the_inbox_imports_without_the_client_stack():
     """What the first frame waits for: neither httpx nor pydantic (the client brings them),
-    nor what only a search, a finished sync, quitting or an unsubscribe use."""
+    nor what only a search, a finished sync, quitting, an unsubscribe or a message body
+    (the quote patterns) use."""
     import subprocess
     import sys
 
     later = ("httpx", "pydantic", "o2d_inbox.cache.search", "o2d_inbox.tui.alerts", "o2d_inbox.tui.quit_dialog")
-    later += ("o2d_inbox.outbox.compliance", "html")
+    later += ("o2d_inbox.outbox.compliance", "html", "o2d_inbox.render.quote")
     code = f"import sys, o2d_inbox.tui.app; print(sorted(m for m in {later!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
