@@ -89,7 +89,8 @@ original = thread_list.ThreadList.render_line
 
 def render_line(self, y):
     strip = original(self, y)
-    if "start" not in out and self.count and y == 0:
+    # a row drawn (not `self.count`: the first frame draws before Needs reply is counted)
+    if "start" not in out and y == 0 and self.row(0) is not None:
         out["start"] = time.time() - spawned
     return strip
 

@@ -531,9 +531,13 @@ def count(conn: sqlite3.Connection, view: View) -> int:
     return relevant_count if view.relevant else full_count
 
 
-def sidebar_counts(conn: sqlite3.Connection, relevant: bool) -> dict[tuple[str, str | None], int]:
+def sidebar_counts(
+    conn: sqlite3.Connection, relevant: bool, *, needs: bool = True
+) -> dict[tuple[str, str | None], int]:
     """Every queue's count in one call: {(kind, key): n}; key None for all/needs,
-    'unclassified' for the NULL intent, the address / campaign id otherwise."""
+    'unclassified' for the NULL intent, the address / campaign id otherwise. ``needs=False``
+    leaves Needs reply out: the one count read from an index rather than view_counts (~25 ms
+    on 1,000,000 threads), which the inbox's first frame does without."""
     table = _counts_table(conn)
     out: dict[tuple[str, str | None], int] = {}
     if table is None:
@@ -549,7 +553,8 @@ def sidebar_counts(conn: sqlite3.Connection, relevant: bool) -> dict[tuple[str, 
                 k = key
             out[(kind, k)] = rc if relevant else fc
         out.setdefault(("all", None), 0)
-    out[("needs", None)] = count(conn, View("needs", relevant=relevant))  # what the list lists
+    if needs:
+        out[("needs", None)] = count(conn, View("needs", relevant=relevant))  # what the list lists
     return out
 
 

@@ -44,11 +44,10 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from o2d_inbox.render.dates import relative
-from o2d_inbox.render.quote import split_quoted
 from o2d_inbox.render.text import cell_len, fit, safe_line, safe_text
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings, key_for
-from o2d_inbox.tui.scrolling import set_virtual_size
+from o2d_inbox.tui.scrolling import BaseStyle, set_virtual_size
 
 __all__ = ["ConversationView", "INLINE_HTML_CHARS", "MAX_BODY_CHARS", "MAX_BLOCK_LINES", "MESSAGE_WINDOW"]
 
@@ -79,7 +78,7 @@ def _local_now() -> datetime:
     return datetime.now().astimezone()
 
 
-class ConversationView(ScrollView, can_focus=True):
+class ConversationView(BaseStyle, ScrollView, can_focus=True):
     """One thread's messages; call ``await show(thread, messages, note=, pending=)``."""
 
     BINDINGS = bindings("pane")
@@ -263,7 +262,7 @@ class ConversationView(ScrollView, can_focus=True):
         signature = self._signature
         if signature is None or signature[2] != self.app.theme:
             signature = self._signature = (
-                self.rich_style,
+                self.base_style,
                 tuple(self._style(name) for name in sorted(self.COMPONENT_CLASSES)),
                 self.app.theme,
             )
@@ -282,8 +281,8 @@ class ConversationView(ScrollView, can_focus=True):
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
         # the style the strips were laid out with (notify_style_update re-lays them out when it
-        # changes): rich_style walks every ancestor, too dear for each line of each repaint
-        base = self._laid_styles[0] if self._laid_styles else self.rich_style
+        # changes); before any, the widget's (an empty pane is all blank lines)
+        base = self._laid_styles[0] if self._laid_styles else self.base_style
         if 0 <= index < len(self._lines):
             strip = self._lines[index]
         else:
@@ -626,6 +625,8 @@ class _Layout:
         if body is None:
             self._wrapped("converting…", self.style("conversation--note"), ours, bar)
             return
+        from o2d_inbox.render.quote import split_quoted  # its patterns: once a body is shown
+
         new, quoted = split_quoted(body)
         if new:
             self._wrapped(new, self.base, ours, bar)

@@ -230,7 +230,8 @@ class InboxScreen(Screen[None]):
                     search_keys=self.services.search_keys,
                     open_search=self.search.open,
                     on_cursor=self._cursor_moved,
-                    count=self._preset_count(self.queue_counts(), self.view),
+                    count=self._preset_count(self.queue_counts(needs=False), self.view),
+                    count_later=True,  # Needs reply is counted after the first frame (on_mount)
                 )
             yield ConversationView(id="pane", now=self.services.clock)
         yield UndoBar(id="undo-bar")
@@ -274,7 +275,10 @@ class InboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.apply_width(self.app.size.width)
-        self.refresh_counts()
+        # The first frame shows every count but Needs reply's ("…"): counted on its index, it
+        # takes longer than drawing the screen on a large cache (~25 ms at 1,000,000 threads)
+        self.refresh_counts(needs=False)
+        self.call_after_refresh(self._count_after_first_frame)
         self.update_titles()
         self.update_status()
         self.threads.focus()
@@ -313,18 +317,30 @@ class InboxScreen(Screen[None]):
         self.update_status()
 
     # -- counts, titles, header --------------------------------------------------------
-    def queue_counts(self) -> dict[tuple[str, str | None], int]:
+    def queue_counts(self, *, needs: bool = True) -> dict[tuple[str, str | None], int]:
         """Every queue's count, read again only when the cache was written since the last
         read (cache.db.write_stamp). A queue switch changes which queue is current, not the
-        counts, and Needs reply's count costs ~12 ms on 1,000,000 threads."""
+        counts, and Needs reply's count costs ~12 ms on 1,000,000 threads (warm; ~25 cold).
+        ``needs=False``: without it, if it was not read yet."""
         state = (self.relevant, write_stamp(self.conn))
-        if state != self._counts_read:
-            self._counts, self._counts_read = queries.sidebar_counts(self.conn, self.relevant), state
+        if state != self._counts_read or (needs and ("needs", None) not in self._counts):
+            self._counts, self._counts_read = queries.sidebar_counts(self.conn, self.relevant, needs=needs), state
         return self._counts
 
-    def refresh_counts(self) -> dict[tuple[str, str | None], int]:
-        """The sidebar's counts as the cache has them now, returned."""
-        counts = self.queue_counts()
+    def _count_after_first_frame(self) -> None:
+        """Needs reply's count, which the first frame was drawn without, in the sidebar, the
+        list (its scrollbar) and the list's title."""
+        counts = self.refresh_counts()
+        threads = self.threads
+        if not threads.counted:  # still the queue it started on: the sidebar counted it
+            found = self._preset_count(counts, self.view)
+            if found is not None:
+                threads.count = found
+        self.update_titles()
+
+    def refresh_counts(self, *, needs: bool = True) -> dict[tuple[str, str | None], int]:
+        """The sidebar's counts as the cache has them now, returned (``needs``: queue_counts)."""
+        counts = self.queue_counts(needs=needs)
         self.sidebar.update_queues(
             counts,
             queries.mailboxes(self.conn, self.relevant, counts=counts),
@@ -356,7 +372,7 @@ class InboxScreen(Screen[None]):
         parts = [
             view_title(self.view, self._campaign_names()),
             "Relevant" if self.relevant else "Full feed",
-            compact(threads.count),
+            compact(threads.count) if threads.counted else "…",  # counted right after the first frame
         ]
         threads.border_title = Text(" · ".join(parts))
 

@@ -21,7 +21,7 @@ from o2d_inbox.cache.queries import UNCLASSIFIED, View
 from o2d_inbox.render.text import fit, safe_line
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, INTENTS, ORDER, look
 from o2d_inbox.tui.keys import bindings
-from o2d_inbox.tui.scrolling import set_virtual_size
+from o2d_inbox.tui.scrolling import BaseStyle, set_virtual_size
 
 WIDTH = 26  # content cells
 
@@ -80,7 +80,7 @@ class Option:
     rule_after: bool = False  # a rule line follows (between groups of queues)
 
 
-class Sidebar(ScrollView, can_focus=True):
+class Sidebar(BaseStyle, ScrollView, can_focus=True):
     """The queues, drawn line by line (Line API): a queue switch redraws the two lines whose
     marker moved, not every option as an OptionList did (it re-rendered them all through
     Textual's visuals, and laid the screen out again, on each change of a prompt)."""
@@ -163,7 +163,7 @@ class Sidebar(ScrollView, can_focus=True):
     # -- content -----------------------------------------------------------------------
     def _line(self, label: Text | str, n: int | None, option_id: str) -> Text:
         marker = "▸" if option_id == self.current else " "
-        count = compact(n) if n is not None else ""
+        count = compact(n) if n is not None else "…"  # not counted yet (the app's first frame)
         label_w = WIDTH - 2 - max(7, len(count) + 1)
         text = Text(marker + " ")
         if isinstance(label, Text):
@@ -198,7 +198,7 @@ class Sidebar(ScrollView, can_focus=True):
         def queue(label: Text | str, n: int | None, option_id: str) -> Option:
             return Option(self._line(label, n, option_id), option_id)
 
-        options = [queue("Needs reply", counts.get(("needs", None), 0), "needs")]
+        options = [queue("Needs reply", counts.get(("needs", None)), "needs")]  # None: counted later
         options.append(dataclasses.replace(queue("All", counts.get(("all", None), 0), "all"), rule_after=True))
         for key in ORDER:
             known = INTENTS[key]
@@ -250,7 +250,7 @@ class Sidebar(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.scrollable_content_region.width
         if not 0 <= index < len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.base_style)
         key = (index, self._lines[index][0] == self.highlighted, self.has_focus)
         strip = self._strips.get(key)
         if strip is None or strip.cell_length != width:
@@ -258,7 +258,7 @@ class Sidebar(ScrollView, can_focus=True):
         return strip
 
     def _draw(self, index: int, width: int, highlighted: bool) -> Strip:
-        base = self.rich_style
+        base = self.base_style
         option_index, rule = self._lines[index]
         if rule:
             style = base + self.get_component_rich_style("sidebar--rule")

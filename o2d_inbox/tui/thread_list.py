@@ -5,6 +5,13 @@ only the visible rows (pages of PAGE rows, a small LRU; the page after a cached 
 by keyset, with its outbox marks in one more indexed query). Network text is sanitised
 (render.text) and drawn as rich Text, never markup.
 
+The count can come after the rows (load's ``count_later``): counting Needs reply on a million
+threads takes longer than drawing the first screen, so the app's first frame shows the first
+page without it, and the count is set right after, or read at once by whatever needs it
+first (a key or a scroll past the first page). Until then the scrollbar is drawn as for a long
+list (UNCOUNTED rows): a one-cell thumb at the top, as any count slow enough to defer draws
+it; a scrollbar that came only with the count would lay the whole screen out again.
+
 A row, left to right: unread dot or selection tick; who (the person's name, or the address,
 and the company the domain names); the subject, then a snippet of the last message, dimmed;
 the marks (✎ a draft, ↑ a send on its way, ! a failed send; ✱ a private note); the intent;
@@ -38,9 +45,10 @@ from o2d_inbox.render.company import company_from_address, name_from_address
 from o2d_inbox.render.text import cell_len, fit, safe_line
 from o2d_inbox.tui.intents import FALLBACK_COLOURS, look
 from o2d_inbox.tui.keys import bindings
-from o2d_inbox.tui.scrolling import set_virtual_size
+from o2d_inbox.tui.scrolling import BaseStyle, set_virtual_size
 
 PAGE = 64
+UNCOUNTED = 1 << 20  # the scrollbar's rows while a full first page waits for its count
 MAX_PAGES = 24
 MIN_SUBJECT = 25  # cells of subject a row keeps wherever the sidebar is shown
 WHO_MIN, WHO_MAX = 12, 30  # the who column's cells
@@ -131,7 +139,7 @@ class Listed(Protocol):
     def kind(self) -> str: ...
 
 
-class ThreadList(ScrollView, can_focus=True):
+class ThreadList(BaseStyle, ScrollView, can_focus=True):
     """Threads of one View; the cursor is an index into the view."""
 
     BINDINGS = bindings("list")
@@ -175,18 +183,21 @@ class ThreadList(ScrollView, can_focus=True):
         open_search: Callable[[], None] = lambda: None,
         on_cursor: Callable[[ThreadRow | None], None] = lambda thread: None,
         count: int | None = None,
+        count_later: bool = False,
         id: str | None = None,
     ) -> None:
-        """``count``: the view's count, when it was read already (the sidebar's)."""
+        """``count``: the view's count, when it was read already (the sidebar's);
+        ``count_later``: without it, draw the first page before counting (see load)."""
         super().__init__(id=id)
         self.conn = conn
         self.view: Listed = view
         self._first_count = count
+        self._count_later = count_later
         self.clock = clock
         self._search_keys = search_keys  # the keys bound to search now (the keymap may move them)
         self._open_search = open_search
         self._on_cursor = on_cursor
-        self.count = 0
+        self._count: int | None = 0  # None: not counted yet (load's count_later)
         self.cursor = 0
         self._pages: OrderedDict[int, list[ThreadRow]] = OrderedDict()
         self._marks: dict[int, dict[str, set[str]]] = {}  # outbox marks of each cached page
@@ -200,7 +211,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     # -- data --------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.load(view=self.view, count=self._first_count)
+        self.load(view=self.view, count=self._first_count, count_later=self._count_later)
 
     def load(
         self,
@@ -209,11 +220,14 @@ class ThreadList(ScrollView, can_focus=True):
         keep_anchor: bool = False,
         preloaded: tuple[int, list[ThreadRow]] | None = None,
         count: int | None = None,
+        count_later: bool = False,
     ) -> None:
         """Show ``view`` (or re-read the current one). With keep_anchor the selected thread
         stays selected and on the same screen line, whatever arrived above it. ``preloaded``
         = (count, first page) already read elsewhere (a search run in a thread); ``count``
-        = the view's count, read already (the sidebar's)."""
+        = the view's count, read already (the sidebar's). ``count_later`` (without either):
+        read only the first page; a full page leaves the count to be set (``count = n``) or
+        read when first asked for (the module's docstring says how it looks meanwhile)."""
         anchor = self.selected if keep_anchor else None
         if view is not None and view != self.view:
             self.selection.clear()  # a selection belongs to the queue it was made in
@@ -224,11 +238,14 @@ class ThreadList(ScrollView, can_focus=True):
         self._pages.clear()
         self._marks.clear()
         if preloaded is not None:
-            self.count, first = preloaded
+            self._count, first = preloaded
             self._pages[0] = first
+        elif count is None and count_later:
+            first = self._pages[0] = self._source.rows(self.conn, self.view, 0, PAGE)
+            self._count = len(first) if len(first) < PAGE else None  # a short page is all there is
         else:
-            self.count = self._source.count(self.conn, self.view) if count is None else count
-        set_virtual_size(self, Size(self.size.width, self.count))
+            self._count = self._source.count(self.conn, self.view) if count is None else count
+        set_virtual_size(self, Size(self.size.width, self._rows_or_uncounted))
         target = 0
         if anchor is not None:
             target = self.locate(anchor.id, fallback=old_cursor)
@@ -238,12 +255,34 @@ class ThreadList(ScrollView, can_focus=True):
         else:
             scroll = 0
             self.new_above = 0
-        self.cursor = max(0, min(target, self.count - 1))
+        self.cursor = max(0, min(target, self.count - 1)) if target else 0
         self.scroll_to(y=scroll, animate=False, immediate=True)
         self._keep_visible()
         self._update_subtitle()
         self.refresh()
         self._announce()
+
+    @property
+    def count(self) -> int:
+        """Threads in the view; read now if the list was drawn before its count."""
+        if self._count is None:
+            self.count = self._source.count(self.conn, self.view)
+        return self._count  # type: ignore[return-value]  # set just above
+
+    @count.setter
+    def count(self, n: int) -> None:
+        counting, self._count = self._count is None, n
+        if counting:  # the rows on screen are the first page's, drawn already
+            set_virtual_size(self, Size(self.size.width, n), repaint=False)
+
+    @property
+    def counted(self) -> bool:
+        """False while the list shows its first page without a count (load's count_later)."""
+        return self._count is not None
+
+    @property
+    def _rows_or_uncounted(self) -> int:
+        return UNCOUNTED if self._count is None else self._count
 
     def _update_subtitle(self) -> None:
         if self.new_above and int(self.scroll_y) == 0:
@@ -304,7 +343,8 @@ class ThreadList(ScrollView, can_focus=True):
         return getattr(self.view, "source", queries)
 
     def row(self, index: int) -> ThreadRow | None:
-        if not 0 <= index < self.count:
+        # not counted yet, the first page is full: its rows are there without the count
+        if not 0 <= index < (PAGE if self._count is None and index < PAGE else self.count):
             return None
         number, within = divmod(index, PAGE)
         page = self._pages.get(number)
@@ -356,7 +396,7 @@ class ThreadList(ScrollView, can_focus=True):
         if looks is None or self._looks_theme != theme:
             component = self.get_component_rich_style
             looks = {
-                "base": self.rich_style,
+                "base": self.base_style,
                 # full (not partial) styles: $text-muted has alpha, resolved against our background
                 "muted": component("thread-list--muted"),
                 "empty": component("thread-list--empty"),
@@ -373,7 +413,7 @@ class ThreadList(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         looks = self._style_looks()
         base = looks["base"]
-        if self.count == 0:
+        if self._count == 0:
             if y == 1:
                 empty = "No threads match the search." if self.view.kind == "search" else "Nothing in this queue."
                 return self._strip([("  " + empty, looks["empty"])], width, base)
@@ -499,7 +539,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.refresh_line(self.cursor)
 
     def on_resize(self, event: events.Resize) -> None:
-        set_virtual_size(self, Size(event.size.width, self.count))
+        set_virtual_size(self, Size(event.size.width, self._rows_or_uncounted))
         self._keep_visible()
 
     def action_cursor_down(self) -> None:

@@ -508,14 +508,79 @@ async def test_a_client_factory_is_called_once_after_the_first_frame(tmp_path, m
     conn.close()
 
 
+async def test_needs_reply_is_counted_after_the_first_frame_then_shown(monkeypatch):
+    """Needs reply's count (read from an index: ~25 ms on a million threads) waits for the
+    first frame: that frame shows the first rows with "…" where the count goes (never a 0),
+    and the count arrives right after, in the sidebar and the list's title."""
+    from o2d_inbox.cache.db import open_db
+    from tests.seed import seed_cache
+    from tests.tui.harness import screen_lines
+
+    conn = open_db(":memory:")
+    seed_cache(conn, 800)  # Needs reply fills more than the list's first page
+    needs = q.count(conn, q.View("needs"))
+    first = q.rows(conn, q.View("needs"), 0, 1)[0]
+    app = app_for(conn)
+    frames: list[object] = []
+    display = app._display
+    monkeypatch.setattr(app, "_display", lambda screen, update: (frames.append(update), display(screen, update)))
+    seen: list[tuple[int, list[str]]] = []  # (frames written, the screen) when Needs reply is counted
+    count = q.count
+
+    def counting(conn, view):
+        if view.kind == "needs" and not seen:
+            seen.append((len(frames), screen_lines(app)))
+        return count(conn, view)
+
+    monkeypatch.setattr(q, "count", counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        after = screen_lines(app)
+    conn.close()
+    assert needs > 64 and seen
+    written, before = seen[0]
+    assert written >= 1  # counted once a frame was out, not before
+    assert any(first.subject_display in line for line in before)  # the first rows are there
+    assert any("Needs reply · Relevant · …" in line for line in before)
+    sidebar = next(line for line in before if "▸ Needs reply" in line)
+    assert sidebar.split("▸ Needs reply")[1].split("│")[0].strip() == "…"
+    assert any(f"Needs reply · Relevant · {needs}" in line for line in after)
+    sidebar = next(line for line in after if "▸ Needs reply" in line)
+    assert sidebar.split("▸ Needs reply")[1].split("│")[0].strip() == str(needs)
+
+
+async def test_a_key_before_the_count_arrives_counts_the_queue_itself(monkeypatch):
+    """`G` typed before Needs reply was counted goes to its real last thread, not to the
+    end of the first page the list had."""
+    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.tui.inbox import InboxScreen
+    from tests.seed import seed_cache
+
+    conn = open_db(":memory:")
+    seed_cache(conn, 800)
+    needs = q.count(conn, q.View("needs"))
+    last = q.rows(conn, q.View("needs"), needs - 1, 1)[0]
+    monkeypatch.setattr(InboxScreen, "_count_after_first_frame", lambda self: None)  # not yet
+    app = app_for(conn)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.threads.counted
+        await pilot.press("G")
+        assert app.threads.counted and app.threads.cursor == needs - 1
+        assert app.shown_thread.id == last.id
+        assert app.threads.virtual_size.height == needs  # the scrollbar spans the whole queue
+    conn.close()
+
+
 def test_the_inbox_imports_without_the_client_stack():
     """What the first frame waits for: neither httpx nor pydantic (the client brings them),
-    nor what only a search, a finished sync, quitting or an unsubscribe use."""
+    nor what only a search, a finished sync, quitting, an unsubscribe or a message body
+    (the quote patterns) use."""
     import subprocess
     import sys
 
     later = ("httpx", "pydantic", "o2d_inbox.cache.search", "o2d_inbox.tui.alerts", "o2d_inbox.tui.quit_dialog")
-    later += ("o2d_inbox.outbox.compliance", "html")
+    later += ("o2d_inbox.outbox.compliance", "html", "o2d_inbox.render.quote")
     code = f"import sys, o2d_inbox.tui.app; print(sorted(m for m in {later!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
