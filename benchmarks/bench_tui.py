@@ -46,10 +46,10 @@ def _seed_module():
 
 
 def build_cache(n: int) -> Path:
-    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.db import PAGE_SIZE, open_db
     from o2d_inbox.cache.schema import SCHEMA_VERSION
 
-    path = TMP / f"tui-{n}-v{SCHEMA_VERSION}.db"
+    path = TMP / f"tui-{n}-v{SCHEMA_VERSION}-p{PAGE_SIZE}.db"
     if path.exists():
         conn = open_db(path)
         have = conn.execute("SELECT COUNT(*) FROM threads").fetchone()[0]
