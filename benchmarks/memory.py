@@ -57,10 +57,10 @@ def build_cache(huge: int) -> Path:
     """2,000 threads with their messages; the newest one holds `huge` messages."""
     import importlib.util
 
-    from o2d_inbox.cache.db import open_db
+    from o2d_inbox.cache.db import PAGE_SIZE, open_db
     from o2d_inbox.cache.schema import SCHEMA_VERSION
 
-    path = TMP / f"memory-{huge}-all-v{SCHEMA_VERSION}.db"
+    path = TMP / f"memory-{huge}-all-v{SCHEMA_VERSION}-p{PAGE_SIZE}.db"
     if path.exists():
         return path
     TMP.mkdir(parents=True, exist_ok=True)
