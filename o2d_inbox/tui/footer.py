@@ -57,6 +57,7 @@ class Footer(Widget, can_focus=False):
     """
 
     _look_pending = False
+    _looked = False  # the keys were looked up at least once
     _keys: tuple[_Key, ...] = ()
     _palette: _Key | None = None
     _spans: tuple[tuple[int, int, str], ...] = ()  # (start, end, key) of each drawn key, for clicks
@@ -78,6 +79,7 @@ class Footer(Widget, can_focus=False):
         if not self.is_attached:
             return
         keys, palette = self._shown()
+        self._looked = True
         if (keys, palette) != (self._keys, self._palette):
             self._keys, self._palette = keys, palette
             self.refresh()
@@ -121,6 +123,11 @@ class Footer(Widget, can_focus=False):
         return text
 
     def render(self) -> Text:
+        if not self._looked:
+            # The first frame comes before the first bindings signal (the focus is set as the
+            # screen mounts): the keys as they are now, rather than a blank line for two frames.
+            self._keys, self._palette = self._shown()
+            self._looked = True
         width = self.size.width
         line = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, str]] = []

@@ -72,3 +72,20 @@ async def test_at_80_columns_the_keys_are_cut_and_the_palette_key_stays(cache):
         assert len(bottom.rstrip()) <= 80
         assert bottom.startswith(" ⏎ Open") and bottom.rstrip().endswith("▏^p Palette")
         assert "Outbox" not in bottom
+
+
+async def test_the_first_frame_already_shows_the_keys(cache, monkeypatch):
+    """The footer is in the first frame written to the terminal, not filled in frames later."""
+    app = make(cache)
+    frames: list[str] = []
+    display = app._display
+
+    def written(screen, update):
+        frames.append(update.render_segments(app.console))
+        return display(screen, update)
+
+    monkeypatch.setattr(app, "_display", written)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert frames
+    assert "Open" in frames[0] and "Quit" in frames[0] and "Palette" in frames[0]
