@@ -290,10 +290,15 @@ def main() -> None:
     floor: list[float] = []
     starts: dict[int, list[float]] = {n: [] for n in caches}
     previews: dict[int, list[float]] = {n: [] for n in caches}
-    for _ in range(args.rounds):  # interleaved: a burst of load hits both alike
-        floor += start_time(floor_argv, floor_env, "floor row 12")
-        for n, cache in caches.items():
-            rows_at, preview_at = start_time(app_argv(), environment(cache), *needles[n])
+    # Interleaved, so that a burst of load hits every figure alike, and in an order rotated each
+    # round: the run after the floor's is slower by ~10 ms, which a fixed order always gave one size.
+    order: list[int | None] = [None, *caches]  # None: the floor
+    for r in range(args.rounds):
+        for n in order[r % len(order) :] + order[: r % len(order)]:
+            if n is None:
+                floor += start_time(floor_argv, floor_env, "floor row 12")
+                continue
+            rows_at, preview_at = start_time(app_argv(), environment(caches[n]), *needles[n])
             starts[n].append(rows_at)
             previews[n].append(preview_at)
     floor_median = statistics.median(floor)
