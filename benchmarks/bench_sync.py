@@ -679,7 +679,7 @@ def _sqlite_group(file: str, name: str) -> str:
         return "sqlite: BEGIN / COMMIT (fsync: synchronous=FULL)"
     if name == "bulk_end":
         return "sqlite: indexes + search index built at the end"
-    if name in ("_insert_staged", "upsert_threads"):
+    if name in ("_insert_rows", "upsert_threads"):
         return "sqlite: a page's rows (insert, update, counts)"
     return f"sqlite: other ({name})"
 

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,9 @@ if TYPE_CHECKING:  # the wire models are only read here (pydantic loads with the
 PENDING_INTENT_STATES = ("scheduled", "sending", "accepted")
 SNIPPET_CHARS = 300
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+#: Rows per multi-row INSERT (_insert_rows): 500 threads bind 9,500 values, within SQLite's
+#: default limit of 32,766 (an older SQLite's lower limit is read from the connection).
+INSERT_ROWS = 500
 
 # Columns the server's thread list decides (plus the derived relevant/needs_reply/mailbox).
 _THREAD_COLS = (
@@ -66,8 +70,7 @@ _THREAD_COLS = (
     "needs_reply",
     "mailbox",
 )
-_STAGE_COLS = ", ".join(("id", *_THREAD_COLS, "unread", "walk_gen", "synced_at"))
-_STAGE_ROW = f"INSERT INTO temp.o2d_stage VALUES ({', '.join('?' * (len(_THREAD_COLS) + 4))})"
+_INSERT_COLS = ("id", *_THREAD_COLS, "unread", "walk_gen", "synced_at")
 _UPDATE_THREAD = (
     f"UPDATE threads SET {', '.join(c + ' = ?' for c in _THREAD_COLS)}, unread = ?, walk_gen = ?, "
     "synced_at = ? WHERE id = ?"
@@ -302,7 +305,7 @@ def upsert_threads(
 
     inserts: list[tuple] = []
     updates: list[tuple] = []
-    stamps: list[tuple] = []
+    stamps: list[str] = []
     n = len(_THREAD_COLS)
     i_intent, i_mailbox = 1 + _THREAD_COLS.index("reply_intent"), 1 + _THREAD_COLS.index("mailbox")
     i_count, i_ts = 1 + _THREAD_COLS.index("message_count"), 1 + _THREAD_COLS.index("last_ts")
@@ -369,7 +372,7 @@ def upsert_threads(
             grew = grew and bool(needs)  # our own reply: the thread stays read
             updates.append((*values, 1 if grew else old[n + 1], walk_gen, synced_at, tid))
         elif old[n + 2] != walk_gen:
-            stamps.append((walk_gen, tid))
+            stamps.append(tid)
         if (old is None or grew) and intent == "interested" and needs and not (warming or postmaster):
             stats.interested.append(tid)
     stats.new, stats.changed, stats.newest = len(inserts), len(updates), newest
@@ -397,7 +400,7 @@ def upsert_threads(
                 _count_views(delta, key, times)
         conn.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, '1')", (COUNTS_BY_WRITER_KEY,))
     if inserts:
-        _insert_staged(conn, inserts)
+        _insert_rows(conn, "threads", _INSERT_COLS, inserts)
     if updates:
         conn.executemany(_UPDATE_THREAD, updates)
     if manual:
@@ -406,8 +409,8 @@ def upsert_threads(
         conn.executemany(_ADD_STATS, [(*key, n) for key, n in buckets.items() if n])
         # only buckets with threads have a row (as the triggers keep it)
         conn.executemany(_DROP_EMPTY_STATS, [key for key, n in buckets.items() if n < 0])
-    if stamps:
-        conn.executemany("UPDATE threads SET walk_gen = ? WHERE id = ?", stamps)
+    for chunk in _chunks(stamps):
+        conn.execute(f"UPDATE threads SET walk_gen = ? WHERE id IN ({','.join('?' * len(chunk))})", (walk_gen, *chunk))
     return stats
 
 
@@ -451,16 +454,20 @@ def _count_views(delta: dict[tuple[str, str], list[int]], key: tuple, times: int
             entry[1] += times
 
 
-def _insert_staged(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    """New threads: executemany into a bare temp table, then one INSERT … SELECT.
+def _insert_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """``rows`` into ``table``, as many per INSERT … VALUES (…), (…) as SQLite binds at once.
 
-    Measured (benchmarks/bench_sync.py): a table with triggers pays their set-up on every
-    statement execution, i.e. on every row of an executemany (2x the cost of the insert at
-    100,000 threads); one INSERT … SELECT per page pays it once."""
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS o2d_stage ({_STAGE_COLS})")
-    conn.executemany(_STAGE_ROW, rows)
-    conn.execute(f"INSERT INTO threads ({_STAGE_COLS}) SELECT {_STAGE_COLS} FROM temp.o2d_stage")
-    conn.execute("DELETE FROM temp.o2d_stage")
+    Not executemany: it runs its statement once per row, and sqlite3 lets go of the
+    interpreter lock around every run; while the event loop validates pages, each hand-over
+    waits for the loop's time slice. Replaying a first walk's 100,000 threads beside a thread
+    validating pages: 3.8 → 3.3 s (beside one that never sleeps: 26 → 3 s); alone, 1.5 → 1.3 s
+    CPU. A statement of many rows also pays the table's trigger set-up once, not per row."""
+    per = max(1, min(INSERT_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    one = f"({', '.join('?' * len(columns))})"
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        conn.execute(head + ", ".join([one] * len(chunk)), list(chain.from_iterable(chunk)))
 
 
 # --- bulk load (the first walk into an empty cache) -----------------------------------------

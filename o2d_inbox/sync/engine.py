@@ -42,7 +42,8 @@ cache learns our own mailboxes, and so which threads really wait for a reply, wi
 ``--messages``. The local clock is used only to decide when a reconcile is due.
 
 Cache writes: one transaction per batch of pages (COMMIT_THREADS: upserts + walk progress),
-new threads through a staged INSERT … SELECT, view_counts deltas counted by the page itself (see cache/writes.py).
+new threads by multi-row INSERTs (writes._insert_rows), view_counts deltas counted by the page
+itself (see cache/writes.py).
 During a sync every cache job (writes and the engine's reads alike) runs on a writer thread
 with its own connection, in the order queued (sync/writer.py): a batch is handed over and the
 walk goes on receiving and validating (into plain dicts: api/models.plain) while SQLite writes

@@ -669,3 +669,18 @@ async def test_the_result_names_the_threads_where_an_interested_reply_arrived(en
     assert result.interested == [answered]
     full = await engine.sync(full=True)
     assert full.interested == []  # already seen
+
+
+async def test_threads_inserted_a_few_per_statement_arrive_whole_and_a_walk_keeps_them(conn, client, sim, monkeypatch):
+    # New threads go in by multi-row INSERTs (writes.INSERT_ROWS per statement, remainders
+    # included); a reconcile walk then stamps every unchanged one by id, in chunks, or its end
+    # would delete them as unseen.
+    monkeypatch.setattr(sync_module.writes, "INSERT_ROWS", 7)
+    engine = SyncEngine(conn, client, page_limit=25)
+    await engine.sync()
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert counts_are_right(conn)
+    result = await engine.sync(full=True)
+    assert (result.full, result.new, result.removed) == (True, 0, 0)
+    assert cached_snapshot(conn) == sim.thread_snapshot()
+    assert conn.execute("SELECT count(DISTINCT walk_gen) FROM threads").fetchone()[0] == 1
