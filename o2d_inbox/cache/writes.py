@@ -90,9 +90,6 @@ _MESSAGE_COLS = (
     "is_incoming",
     "folder",
 )
-_INSERT_MESSAGE = (
-    f"INSERT OR REPLACE INTO messages ({', '.join(_MESSAGE_COLS)}) VALUES ({', '.join('?' * len(_MESSAGE_COLS))})"
-)
 
 
 # --- small helpers --------------------------------------------------------------------------
@@ -405,8 +402,9 @@ def upsert_threads(
         conn.executemany(_UPDATE_THREAD, updates)
     if manual:
         conn.execute("DELETE FROM sync_state WHERE key = ?", (COUNTS_BY_WRITER_KEY,))
-        conn.executemany(_ADD_COUNTS, [(k, key, r, c) for (k, key), (r, c) in delta.items() if r or c])
-        conn.executemany(_ADD_STATS, [(*key, n) for key, n in buckets.items() if n])
+        counted = [(k, key, r, c) for (k, key), (r, c) in delta.items() if r or c]
+        _insert_rows(conn, "view_counts", _COUNT_COLS, counted, tail=_ADD_COUNTS)
+        _insert_rows(conn, "stats_days", _STATS_COLS, [(*key, n) for key, n in buckets.items() if n], tail=_ADD_STATS)
         # only buckets with threads have a row (as the triggers keep it)
         conn.executemany(_DROP_EMPTY_STATS, [key for key, n in buckets.items() if n < 0])
     for chunk in _chunks(stamps):
@@ -420,16 +418,16 @@ _COUNTED_IN_ROW = itemgetter(*(1 + i for i in _COUNTED))  # of an insert's row o
 _BUCKET = tuple(_THREAD_COLS.index(c) for c in ("campaign_id", "mailbox", "reply_intent", "relevant", "last_ts"))
 _BUCKET_IN_VALUES = itemgetter(*_BUCKET)  # stats_bucket's arguments, as _COUNTED_IN_*
 _BUCKET_IN_ROW = itemgetter(*(1 + i for i in _BUCKET))
-_ADD_STATS = (
-    "INSERT INTO stats_days (campaign_id, mailbox, reply_intent, relevant, day, threads) VALUES (?, ?, ?, ?, ?, ?) "
+_STATS_COLS = ("campaign_id", "mailbox", "reply_intent", "relevant", "day", "threads")
+_ADD_STATS = (  # _insert_rows' tail: added to the day's row
     "ON CONFLICT (campaign_id, mailbox, reply_intent, relevant, day) DO UPDATE SET threads = threads + excluded.threads"
 )
 _DROP_EMPTY_STATS = (
     "DELETE FROM stats_days WHERE campaign_id = ? AND mailbox = ? AND reply_intent = ? AND relevant = ? AND day = ? "
     "AND threads = 0"
 )
-_ADD_COUNTS = (
-    "INSERT INTO view_counts (kind, key, relevant_count, full_count) VALUES (?, ?, ?, ?) "
+_COUNT_COLS = ("kind", "key", "relevant_count", "full_count")
+_ADD_COUNTS = (  # _insert_rows' tail: added to the view's row
     "ON CONFLICT (kind, key) DO UPDATE SET relevant_count = relevant_count + excluded.relevant_count, "
     "full_count = full_count + excluded.full_count"
 )
@@ -454,8 +452,17 @@ def _count_views(delta: dict[tuple[str, str], list[int]], key: tuple, times: int
             entry[1] += times
 
 
-def _insert_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """``rows`` into ``table``, as many per INSERT … VALUES (…), (…) as SQLite binds at once.
+def _insert_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: list[tuple],
+    *,
+    verb: str = "INSERT",
+    tail: str = "",
+) -> None:
+    """``rows`` into ``table``, as many per ``verb`` … VALUES (…), (…) ``tail`` as SQLite binds
+    at once (``tail``: an upsert's ON CONFLICT clause).
 
     Not executemany: it runs its statement once per row, and sqlite3 lets go of the
     interpreter lock around every run; while the event loop validates pages, each hand-over
@@ -463,11 +470,11 @@ def _insert_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str], r
     validating pages: 3.8 → 3.3 s (beside one that never sleeps: 26 → 3 s); alone, 1.5 → 1.3 s
     CPU. A statement of many rows also pays the table's trigger set-up once, not per row."""
     per = max(1, min(INSERT_ROWS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    head = f"{verb} INTO {table} ({', '.join(columns)}) VALUES "
     one = f"({', '.join('?' * len(columns))})"
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]
-        conn.execute(head + ", ".join([one] * len(chunk)), list(chain.from_iterable(chunk)))
+        conn.execute(f"{head}{', '.join([one] * len(chunk))} {tail}", list(chain.from_iterable(chunk)))
 
 
 # --- bulk load (the first walk into an empty cache) -----------------------------------------
@@ -614,7 +621,7 @@ def store_messages(conn: sqlite3.Connection, thread_id: str, tm: ThreadMessages)
     number of messages stored."""
     msgs = sorted(tm.messages, key=lambda m: (epoch(m.date_received), m.id))
     conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
-    conn.executemany(_INSERT_MESSAGE, [_message_row(thread_id, m) for m in msgs])
+    _insert_rows(conn, "messages", _MESSAGE_COLS, [_message_row(thread_id, m) for m in msgs], verb="INSERT OR REPLACE")
 
     outgoing = [m for m in msgs if not m.is_incoming]
     incoming = [m for m in msgs if m.is_incoming]
