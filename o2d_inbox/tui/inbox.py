@@ -28,6 +28,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -115,6 +116,11 @@ class AppServices(Protocol):
 
 class InboxScreen(Screen[None]):
     BINDINGS = bindings("inbox")  # o2d_inbox/keymap.py: every key, its id, help and palette text
+    # A focus change repaints what it restyles (Screen._update_focus_styles refreshes every
+    # widget whose :focus styles change; the list and the sidebar redraw their cursor on
+    # focus / blur), not the whole screen as Screen's own reactive does: opening a thread
+    # moves the focus to the pane and back, and each full repaint redrew all 160×48 cells.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, services: AppServices) -> None:
         super().__init__()
