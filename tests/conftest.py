@@ -4,6 +4,7 @@ simulator on a real port and the CLI's environment for it (cli, outbox)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from datetime import timedelta
 
@@ -44,6 +45,14 @@ def pytest_collection_modifyitems(config, items) -> None:
         fixtures = getattr(item, "_fixtureinfo", None)
         if fixtures and any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_collection_finish(session) -> None:
+    """What collection imported (Textual, Rich, the app, the test modules) lives as long as
+    the test process: set it aside from garbage collection, as the app does with its own
+    start (tui/app.py), so each full collection walks only what the running test made."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

@@ -198,6 +198,8 @@ async def test_garbage_collection_off_while_starting_is_back_after_the_first_fra
     import gc
 
     app = app_for(cache)
+    gc.unfreeze()  # what the test process set aside (tests/conftest.py): only the app's counts
+    assert gc.get_freeze_count() == 0
     gc.disable()
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -207,3 +209,5 @@ async def test_garbage_collection_off_while_starting_is_back_after_the_first_fra
     finally:
         gc.enable()
         gc.unfreeze()
+        gc.collect()
+        gc.freeze()  # as the test process had it
