@@ -14,7 +14,7 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.simulator import Simulator
 from o2d_inbox.sync.engine import SyncEngine
 from tests.helpers import SimServer, make_client, make_sim, refusing_socket
-from tests.seed import seed_cache
+from tests.seed import seeded
 
 # pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, which every
 # CLI subprocess would inherit as "the terminal is 80 wide": a test that means a width sets it.
@@ -86,21 +86,10 @@ def closed_port() -> int:
         yield sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def seeded_300():
-    """The 300-thread synthetic cache, built once per test process and never handed out."""
-    c = open_db(":memory:")
-    seed_cache(c, 300)
-    yield c
-    c.close()
-
-
 @pytest.fixture
-def cache(seeded_300):
-    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py): a page-by-page
-    copy of the one built per process, so each test may write to its own."""
-    c = open_db(":memory:")
-    seeded_300.backup(c)
+def cache():
+    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py), the test's own."""
+    c = seeded(":memory:", 300)
     yield c
     c.close()
 
