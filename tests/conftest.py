@@ -38,7 +38,11 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
 def pytest_collection_modifyitems(config, items) -> None:
     """With ``--dist loadgroup``, the tests of a module that share a module-scoped fixture (a
     synced CLI world, a seeded cache) run in one process, which builds it once; every other
-    test goes to whichever process is free."""
+    test goes to whichever process is free.
+
+    The tests marked slow (subprocesses, servers, kills; the longest of the suite) are handed
+    out first: one that started last would keep its process busy after the others ran dry."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: else as collected
     if not config.getoption("loadgroup", False):  # what xdist sets in each process for it
         return
     for item in items:
