@@ -5,8 +5,10 @@ simulator on a real port and the CLI's environment for it (cli, outbox)."""
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,27 @@ from tests.seed import seeded
 # CLI subprocess would inherit as "the terminal is 80 wide": a test that means a width sets it.
 for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session) -> None:
+    """Before pytest-xdist starts its test processes: import every test module here once, so
+    its assertion-rewritten code is in __pycache__ (tests/__init__.py) when they start. On a
+    fresh checkout the processes otherwise each rewrote and compiled all of them at once
+    (~4 s of CPU each). A module that fails to import is left to the processes to report."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("dsession"):
+        return
+    here = Path(__file__).parent
+    paths = set(here.rglob("conftest.py"))
+    for arg in config.args:  # what this run collects: the whole suite, a folder, a file
+        asked = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        paths |= set(asked.rglob("test_*.py")) if asked.is_dir() else {asked}
+    for path in sorted(p for p in paths if p.suffix == ".py" and p.is_relative_to(here)):
+        try:
+            importlib.import_module(".".join(path.relative_to(here.parent).with_suffix("").parts))
+        except (Exception, pytest.skip.Exception):  # noqa: BLE001 - collection reports it
+            pass
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
