@@ -4,8 +4,11 @@ simulator on a real port and the CLI's environment for it (cli, outbox)."""
 
 from __future__ import annotations
 
+import gc
+import importlib
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,12 +16,33 @@ from o2d_inbox.cache.db import open_db
 from o2d_inbox.simulator import Simulator
 from o2d_inbox.sync.engine import SyncEngine
 from tests.helpers import SimServer, make_client, make_sim, refusing_socket
-from tests.seed import seed_cache
+from tests.seed import seeded
 
 # pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, which every
 # CLI subprocess would inherit as "the terminal is 80 wide": a test that means a width sets it.
 for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session) -> None:
+    """Before pytest-xdist starts its test processes: import every test module here once, so
+    its assertion-rewritten code is in __pycache__ (tests/__init__.py) when they start. On a
+    fresh checkout the processes otherwise each rewrote and compiled all of them at once
+    (~4 s of CPU each). A module that fails to import is left to the processes to report."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.pluginmanager.has_plugin("dsession"):
+        return
+    here = Path(__file__).parent
+    paths = set(here.rglob("conftest.py"))
+    for arg in config.args:  # what this run collects: the whole suite, a folder, a file
+        asked = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        paths |= set(asked.rglob("test_*.py")) if asked.is_dir() else {asked}
+    for path in sorted(p for p in paths if p.suffix == ".py" and p.is_relative_to(here)):
+        try:
+            importlib.import_module(".".join(path.relative_to(here.parent).with_suffix("").parts))
+        except (Exception, pytest.skip.Exception):  # noqa: BLE001 - collection reports it
+            pass
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -37,13 +61,25 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
 def pytest_collection_modifyitems(config, items) -> None:
     """With ``--dist loadgroup``, the tests of a module that share a module-scoped fixture (a
     synced CLI world, a seeded cache) run in one process, which builds it once; every other
-    test goes to whichever process is free."""
+    test goes to whichever process is free.
+
+    The tests marked slow (subprocesses, servers, kills; the longest of the suite) are handed
+    out first: one that started last would keep its process busy after the others ran dry."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: else as collected
     if not config.getoption("loadgroup", False):  # what xdist sets in each process for it
         return
     for item in items:
         fixtures = getattr(item, "_fixtureinfo", None)
         if fixtures and any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+def pytest_collection_finish(session) -> None:
+    """What collection imported (Textual, Rich, the app, the test modules) lives as long as
+    the test process: set it aside from garbage collection, as the app does with its own
+    start (tui/app.py), so each full collection walks only what the running test made."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
@@ -77,21 +113,10 @@ def closed_port() -> int:
         yield sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def seeded_300():
-    """The 300-thread synthetic cache, built once per test process and never handed out."""
-    c = open_db(":memory:")
-    seed_cache(c, 300)
-    yield c
-    c.close()
-
-
 @pytest.fixture
-def cache(seeded_300):
-    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py): a page-by-page
-    copy of the one built per process, so each test may write to its own."""
-    c = open_db(":memory:")
-    seeded_300.backup(c)
+def cache():
+    """An in-memory cache seeded with 300 synthetic threads (tests/seed.py), the test's own."""
+    c = seeded(":memory:", 300)
     yield c
     c.close()
 

@@ -3,6 +3,9 @@
 ``seed_cache(conn, n)`` writes ``n`` threads (and messages for the newest ones) whose content
 depends only on ``seed`` and ``now``, then rebuilds view_counts. Fast enough for 1,000,000
 threads (executemany in one transaction per 50,000 rows).
+
+``seeded(path, n)`` is the tests' way to a seeded cache: a page-by-page copy of one seeded once
+per test process, for each test to change as it likes.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import random
 import sqlite3
 from datetime import datetime, timezone
 
+from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.writes import refresh_counts
 
 NOW = datetime(2026, 6, 3, 12, 0, 0, tzinfo=timezone.utc)
@@ -208,3 +212,21 @@ def seed_cache(
     flush()
     if recount:  # else view_counts is whatever the schema's triggers made of the inserts
         refresh_counts(conn)
+
+
+_seeded: dict[tuple, sqlite3.Connection] = {}
+
+
+def seeded(path, n: int, **options) -> sqlite3.Connection:
+    """``open_db(path)`` (a file, or ``":memory:"``) holding what ``seed_cache(conn, n,
+    **options)`` writes: copied with SQLite's backup from a cache seeded once per process
+    with the same arguments, which is the same rows, counts and search index for a fraction
+    of the inserts. Each caller gets its own connection and copy."""
+    key = (n, *sorted(options.items()))
+    template = _seeded.get(key)
+    if template is None:
+        template = _seeded[key] = open_db(":memory:")
+        seed_cache(template, n, **options)
+    conn = open_db(path)
+    template.backup(conn)
+    return conn

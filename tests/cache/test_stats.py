@@ -4,6 +4,7 @@ simulator's threads and messages and compared."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import datetime
@@ -23,17 +24,36 @@ def _ts(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-@pytest.fixture
-async def world(tmp_path):
-    """(simulator, synced cache connection, now): 300 threads, every message fetched."""
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    """(simulator, cache connection, now): 300 threads synced with every message fetched, once
+    for the module; the tests only read the simulator."""
     from o2d_inbox.cache.db import open_db
 
     sim = make_sim(300, seed=5)
-    client = make_client(sim)
-    conn = open_db(tmp_path / "cache.db")
-    await SyncEngine(conn, client, page_limit=100).sync(messages=True)
-    await client.aclose()
+    conn = open_db(tmp_path_factory.mktemp("stats") / "cache.db")
+
+    async def sync() -> None:
+        client = make_client(sim)
+        try:
+            await SyncEngine(conn, client, page_limit=100).sync(messages=True)
+        finally:
+            await client.aclose()
+
+    asyncio.run(sync())
     yield sim, conn, int(time.time())
+    conn.close()
+
+
+@pytest.fixture
+def world(synced, tmp_path):
+    """(simulator, the test's own copy of the synced cache at tmp_path/cache.db, now)."""
+    from o2d_inbox.cache.db import open_db
+
+    sim, synced_conn, now = synced
+    conn = open_db(tmp_path / "cache.db")
+    synced_conn.backup(conn)
+    yield sim, conn, now
     conn.close()
 
 

@@ -393,12 +393,10 @@ async def test_the_status_says_what_a_stalled_sync_waits_for(cache):
 
 
 async def test_search_on_a_file_cache_runs_off_the_ui_thread(tmp_path):
-    from o2d_inbox.cache.db import open_db
     from o2d_inbox.cache.search import search
-    from tests.seed import seed_cache
+    from tests.seed import seeded
 
-    conn = open_db(tmp_path / "cache.db")
-    seed_cache(conn, 300)
+    conn = seeded(tmp_path / "cache.db", 300)
     app = app_for(conn)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -512,12 +510,10 @@ async def test_needs_reply_is_counted_after_the_first_frame_then_shown(monkeypat
     """Needs reply's count (read from an index: ~25 ms on a million threads) waits for the
     first frame: that frame shows the first rows with "…" where the count goes (never a 0),
     and the count arrives right after, in the sidebar and the list's title."""
-    from o2d_inbox.cache.db import open_db
-    from tests.seed import seed_cache
+    from tests.seed import seeded
     from tests.tui.harness import screen_lines
 
-    conn = open_db(":memory:")
-    seed_cache(conn, 800)  # Needs reply fills more than the list's first page
+    conn = seeded(":memory:", 800)  # Needs reply fills more than the list's first page
     needs = q.count(conn, q.View("needs"))
     first = q.rows(conn, q.View("needs"), 0, 1)[0]
     app = app_for(conn)
@@ -552,12 +548,10 @@ async def test_needs_reply_is_counted_after_the_first_frame_then_shown(monkeypat
 async def test_a_key_before_the_count_arrives_counts_the_queue_itself(monkeypatch):
     """`G` typed before Needs reply was counted goes to its real last thread, not to the
     end of the first page the list had."""
-    from o2d_inbox.cache.db import open_db
     from o2d_inbox.tui.inbox import InboxScreen
-    from tests.seed import seed_cache
+    from tests.seed import seeded
 
-    conn = open_db(":memory:")
-    seed_cache(conn, 800)
+    conn = seeded(":memory:", 800)
     needs = q.count(conn, q.View("needs"))
     last = q.rows(conn, q.View("needs"), needs - 1, 1)[0]
     monkeypatch.setattr(InboxScreen, "_count_after_first_frame", lambda self: None)  # not yet

@@ -19,7 +19,7 @@ from o2d_inbox.render.compose import quote_text
 from o2d_inbox.render.quote import attribution, split_quoted
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import DRAFT_SAVE_DELAY, ComposeScreen, ConfirmScreen, Sent
-from tests.seed import seed_cache
+from tests.seed import seeded
 from tests.tui.harness import (
     FakeClock,
     app_with_outbox,
@@ -58,8 +58,7 @@ def inbox(cache):
 def cache_file(tmp_path):
     """A cache file of 60 seeded threads, closed: a test opens it (again, for a restart)."""
     path = tmp_path / "cache.db"
-    conn = open_db(path)
-    seed_cache(conn, 60)
+    conn = seeded(path, 60)
     conn.close()
     return path
 

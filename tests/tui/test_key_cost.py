@@ -146,10 +146,9 @@ async def test_the_start_counts_needs_reply_once(cache):
 async def test_a_write_by_another_connection_is_counted_at_the_next_switch(tmp_path):
     """The sync writes through a connection of its own: the counts follow its writes."""
     from o2d_inbox.cache.db import open_db
-    from tests.seed import seed_cache
+    from tests.seed import seeded
 
-    conn = open_db(tmp_path / "cache.db")
-    seed_cache(conn, 60)
+    conn = seeded(tmp_path / "cache.db", 60)
     other = open_db(tmp_path / "cache.db")
     try:
         app = app_for(conn)
@@ -198,6 +197,8 @@ async def test_garbage_collection_off_while_starting_is_back_after_the_first_fra
     import gc
 
     app = app_for(cache)
+    gc.unfreeze()  # what the test process set aside (tests/conftest.py): only the app's counts
+    assert gc.get_freeze_count() == 0
     gc.disable()
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -207,3 +208,5 @@ async def test_garbage_collection_off_while_starting_is_back_after_the_first_fra
     finally:
         gc.enable()
         gc.unfreeze()
+        gc.collect()
+        gc.freeze()  # as the test process had it

@@ -11,14 +11,13 @@ from o2d_inbox.outbox import queue as outbox
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.compose import ComposeScreen
 from tests.helpers import make_read_only
-from tests.seed import NOW, seed_cache
+from tests.seed import NOW, seeded
 from tests.tui.harness import FakeEngine, clock, config, notices, settle
 
 
 def _read_only_cache(tmp_path, request, *, snoozed: str | None = None):
     path = tmp_path / "cache.db"
-    conn = open_db(path)
-    seed_cache(conn, 40)
+    conn = seeded(path, 40)
     if snoozed:  # due to wake: waking it would be a write
         conn.execute(
             "UPDATE threads SET local_snoozed_until = ? WHERE id = ?", ((NOW - timedelta(hours=1)).isoformat(), snoozed)
@@ -57,8 +56,7 @@ async def test_a_read_only_cache_is_shown_and_no_key_crashes_it(tmp_path, reques
 
 
 async def test_a_disk_that_fills_up_while_writing_keeps_the_text_on_screen(tmp_path, monkeypatch):
-    conn = open_db(tmp_path / "cache.db")
-    seed_cache(conn, 40)
+    conn = seeded(tmp_path / "cache.db", 40)
     app = build_app(config(), conn=conn, clock=clock, engine=FakeEngine(conn), sync_every=None)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

@@ -18,7 +18,7 @@ from o2d_inbox.cache import local
 from o2d_inbox.cache import queries as q
 from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
-from tests.seed import NOW, seed_cache
+from tests.seed import NOW, seeded
 from tests.tui.harness import clock, config, settle
 
 pytestmark = pytest.mark.slow
@@ -30,8 +30,7 @@ def put_away(tmp_path):
     """(path of a seeded file cache, the done id, the snoozed id): both relevant, both need a
     reply, both 'neutral' (the TUI's intent queue for it hides them too)."""
     path = tmp_path / "cache.db"
-    conn = open_db(path)
-    seed_cache(conn, 120)
+    conn = seeded(path, 120)
     done, snoozed = [
         r[0]
         for r in conn.execute(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from o2d_inbox.cache import queries as q
-from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.search import search, search_count
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.conversation import ConversationView
-from tests.seed import NOW, seed_cache
+from tests.seed import NOW, seeded
 from tests.tui.harness import clock, config, settle, type_burst
 
 SIZE = (160, 48)
@@ -18,8 +17,7 @@ SIZE = (160, 48)
 @pytest.fixture
 def file_cache(tmp_path):
     """A cache file: the app searches on its second connection, in a thread (as in real use)."""
-    conn = open_db(tmp_path / "cache.db")
-    seed_cache(conn, 300)
+    conn = seeded(tmp_path / "cache.db", 300)
     yield conn
     conn.close()
 
@@ -174,8 +172,7 @@ def test_snapshot_search_results_queue(snap_compare, file_cache):
 async def test_past_the_capped_count_the_list_grows_as_the_cursor_nears_its_end(tmp_path):
     from o2d_inbox.cache.search import COUNT_CAP
 
-    conn = open_db(tmp_path / "big.db")
-    seed_cache(conn, COUNT_CAP + 150, messages_for=0)
+    conn = seeded(tmp_path / "big.db", COUNT_CAP + 150, messages_for=0)
     app = app_for(conn)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from o2d_inbox.api.errors import NetworkError
-from o2d_inbox.cache.db import open_db
 from o2d_inbox.tui.app import build_app
-from tests.seed import seed_cache
+from tests.seed import seeded
 from tests.tui.harness import FakeEngine, clock, config, settle
 
 SIZE = (160, 48)
@@ -18,8 +17,7 @@ SIZE = (160, 48)
 
 @pytest.fixture
 def snap_cache():
-    conn = open_db(":memory:")
-    seed_cache(conn, 300)
+    conn = seeded(":memory:", 300)
     yield conn
     conn.close()
 

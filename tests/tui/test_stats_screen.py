@@ -6,11 +6,10 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Sparkline, Static
 
-from o2d_inbox.cache.db import open_db
 from o2d_inbox.cache.queries import View
 from o2d_inbox.cache.stats import StatsFilter, compute
 from o2d_inbox.tui.stats_screen import StatsScreen
-from tests.seed import NOW, seed_cache
+from tests.seed import NOW, seeded
 from tests.tui.harness import clock
 
 FETCHED = "2026-06-03T09:30:00Z"  # 2h30m before the seed's NOW
@@ -18,8 +17,7 @@ FETCHED = "2026-06-03T09:30:00Z"  # 2h30m before the seed's NOW
 
 @pytest.fixture
 def stats_cache():
-    conn = open_db(":memory:")
-    seed_cache(conn, 300)
+    conn = seeded(":memory:", 300)
     conn.executemany(
         "INSERT INTO campaign_stats (campaign_id, status, sends_sent, sends_replied, fetched_at) "
         "VALUES (?, 'active', ?, ?, ?)",
