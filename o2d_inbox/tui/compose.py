@@ -63,6 +63,7 @@ from o2d_inbox.templates import UNFILLED, signature_for, unfilled_fields
 from o2d_inbox.tui.compliance_check import ASK_DELAY, ask_server
 from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.keys import bindings
+from o2d_inbox.tui.text_box import TextBox
 
 __all__ = ["ComposeScreen", "ConfirmScreen", "DRAFT_SAVE_DELAY", "Sent", "find_draft", "template_command"]
 
@@ -296,7 +297,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             if self.kind in ("forward", "new"):
                 with Horizontal(classes="field"):
                     yield Label("To")
-                    yield Input(
+                    yield TextBox(
                         p.get("toAddress") or "",
                         placeholder="name@example.com",
                         compact=True,
@@ -306,7 +307,7 @@ class ComposeScreen(SeeThrough, ModalScreen[Sent | None]):
             if self.kind == "new":
                 with Horizontal(classes="field"):
                     yield Label("Subject")
-                    yield Input(
+                    yield TextBox(
                         p.get("subject") or "", placeholder="subject", compact=True, id="subject", select_on_focus=False
                     )
             yield Static("", id="compose-warning")  # a suppressed recipient (outbox/compliance.py)

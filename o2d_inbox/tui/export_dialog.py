@@ -24,6 +24,7 @@ from textual.widgets import Input, Static
 from o2d_inbox.cache.queries import View
 from o2d_inbox.export import export_queue, format_for
 from o2d_inbox.tui.keys import bindings
+from o2d_inbox.tui.text_box import TextBox
 
 __all__ = ["ExportDialog"]
 
@@ -60,7 +61,7 @@ class ExportDialog(ModalScreen[int | None]):
         with Vertical() as box:
             box.border_title = "Export leads"
             yield Static(f"Export {what} to:")
-            yield Input(self.default_path, id="export-path")
+            yield TextBox(self.default_path, id="export-path")
             yield Static("", id="export-error")
             yield Static("CSV (or JSON Lines for .json / .jsonl) · enter export · esc cancel", id="export-help")
 

@@ -50,6 +50,7 @@ from o2d_inbox.tui.lead_actions import LeadActions
 from o2d_inbox.tui.outbox_actions import OutboxController, UndoBar
 from o2d_inbox.tui.search import SearchController, SearchFound
 from o2d_inbox.tui.sidebar import Sidebar, compact, queue_key, view_from_id, view_id, view_title
+from o2d_inbox.tui.text_box import TextBox
 from o2d_inbox.tui.thread_list import ThreadList
 from o2d_inbox.tui.triage import WAKE_CHECK_EVERY, TriageController
 
@@ -251,7 +252,7 @@ class InboxScreen(Screen[None]):
     def open_search_box(self) -> Input:
         """The search box, made (hidden) above the list the first time search asks for it."""
         if self._search_box is None:
-            self._search_box = Input(
+            self._search_box = TextBox(
                 placeholder='search: words "a phrase" from: to: intent: mailbox: campaign: before: after: is:unread',
                 id="filter",
                 select_on_focus=False,

@@ -28,6 +28,7 @@ from o2d_inbox.render.text import safe_line
 from o2d_inbox.snooze_times import SnoozeChoice, parse_when, snooze_choices
 from o2d_inbox.tui.dialog import SeeThrough, see_through
 from o2d_inbox.tui.keys import bindings
+from o2d_inbox.tui.text_box import TextBox
 
 __all__ = ["SnoozeChoice", "snooze_choices", "proposed_return", "SnoozeScreen", "NoteScreen"]
 
@@ -72,7 +73,9 @@ class SnoozeScreen(SeeThrough, ModalScreen[datetime | None]):
                 *[Option(Text(f"{n}  {c.label}"), id=str(n - 1)) for n, c in enumerate(self.choices, 1)],
                 Option(Text(f"{custom + 1}  A date / time …"), id=str(custom)),
             )
-            yield Input(placeholder="fri 9am · tomorrow 14:00 · 3d · 2026-06-12 14:30", compact=True, id="snooze-when")
+            yield TextBox(
+                placeholder="fri 9am · tomorrow 14:00 · 3d · 2026-06-12 14:30", compact=True, id="snooze-when"
+            )
             yield Static("", id="snooze-error")
             yield Static(Text(f"1–{custom + 1} / enter picks · tab types a date · esc cancels"))
 

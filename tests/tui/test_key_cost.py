@@ -1,7 +1,7 @@
-"""What a key and the start cost: stepping through threads and switching queues never lay the
-screen out again, counts are read once and again only after the cache changed, a repeated size
-lays nothing out, collection is back after the first frame, and the queues sidebar (a Line-API
-view) answers keys and clicks as the OptionList it replaced did."""
+"""What a key and the start cost: stepping through threads, switching queues and typing in a
+text box never lay the screen out again, counts are read once and again only after the cache
+changed, a repeated size lays nothing out, collection is back after the first frame, and the
+queues sidebar (a Line-API view) answers keys and clicks as the OptionList it replaced did."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from textual.screen import Screen
 
 from o2d_inbox.cache import queries as q
 from o2d_inbox.tui.app import build_app
-from tests.tui.harness import clock, config, settle
+from o2d_inbox.tui.text_box import TextBox
+from tests.tui.harness import clock, config, screen_lines, settle
 
 SIZE = (160, 48)
 
@@ -210,3 +211,32 @@ async def test_garbage_collection_off_while_starting_is_back_after_the_first_fra
         gc.unfreeze()
         gc.collect()
         gc.freeze()  # as the test process had it
+
+
+async def test_typing_in_the_search_box_lays_nothing_out_and_the_box_follows_the_cursor(cache, monkeypatch):
+    """Each key typed changes the box's text width (tui/text_box.py): no layout of the screen
+    for it, and a text longer than the box still scrolls sideways to show where one types."""
+    app = app_for(cache)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        layouts: list[Screen] = []
+        original = Screen._refresh_layout
+
+        def counted(self, size=None, scroll=False):
+            if not scroll or self._layout_widgets:
+                layouts.append(self)
+            return original(self, size, scroll)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        for key in "zzqqxx":  # no thread matches: the list stays as short as it gets
+            await pilot.press(key)
+            await settle(pilot)
+        assert layouts == []
+        await pilot.press(*"abcdefghijklmnopqrstuvwxyz" * 3)
+        await settle(pilot)
+        box = app.screen.query_one("#filter", TextBox)
+        assert box.value.endswith("zzqqxx" + "abcdefghijklmnopqrstuvwxyz" * 3)  # after the queue's own tokens
+        assert box.scroll_x > 0
+        assert any(line.rstrip(" │\n").endswith("uvwxyz") for line in screen_lines(app)[:4])
