@@ -11,6 +11,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from textual import events
+from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
@@ -65,6 +66,35 @@ def screen_lines(app) -> list[str]:
             line = line.ljust(round(x / 12.2)) + text
         lines.append(line)
     return lines
+
+
+def layouts_counted(monkeypatch) -> list[Screen]:
+    """From now on, every screen laid out again (a scroll alone, which only re-places what is
+    visible, left out): the list to assert empty after keys that must not lay anything out."""
+    layouts: list[Screen] = []
+    original = Screen._refresh_layout
+
+    def counted(self, size=None, scroll=False):
+        if not scroll or self._layout_widgets:
+            layouts.append(self)
+        return original(self, size, scroll)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return layouts
+
+
+def frames_written(app, monkeypatch) -> list:
+    """From now on, every update ``app`` writes to its terminal, in order (each one's text:
+    ``update.render_segments(app.console)``)."""
+    frames: list = []
+    display = app._display
+
+    def written(screen, update):
+        frames.append(update)
+        return display(screen, update)
+
+    monkeypatch.setattr(app, "_display", written)
+    return frames
 
 
 def notices(app) -> list[str]:

@@ -511,15 +511,13 @@ async def test_needs_reply_is_counted_after_the_first_frame_then_shown(monkeypat
     first frame: that frame shows the first rows with "…" where the count goes (never a 0),
     and the count arrives right after, in the sidebar and the list's title."""
     from tests.seed import seeded
-    from tests.tui.harness import screen_lines
+    from tests.tui.harness import frames_written, screen_lines
 
     conn = seeded(":memory:", 800)  # Needs reply fills more than the list's first page
     needs = q.count(conn, q.View("needs"))
     first = q.rows(conn, q.View("needs"), 0, 1)[0]
     app = app_for(conn)
-    frames: list[object] = []
-    display = app._display
-    monkeypatch.setattr(app, "_display", lambda screen, update: (frames.append(update), display(screen, update)))
+    frames = frames_written(app, monkeypatch)
     seen: list[tuple[int, list[str]]] = []  # (frames written, the screen) when Needs reply is counted
     count = q.count
 

@@ -4,11 +4,9 @@ key pressing it."""
 
 from __future__ import annotations
 
-from textual.screen import Screen
-
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.footer import Footer
-from tests.tui.harness import FakeClock, config, screen_lines, settle
+from tests.tui.harness import FakeClock, config, frames_written, layouts_counted, screen_lines, settle
 
 SIZE = (160, 48)
 
@@ -25,15 +23,7 @@ async def test_a_focus_change_redraws_the_keys_without_a_layout(cache, monkeypat
         await settle(pilot)
         assert screen_lines(app)[-1].startswith(" ⏎ Open  q Quit")
         assert screen_lines(app)[-1].rstrip().endswith("▏^p Palette")
-        layouts: list[Screen] = []
-        original = Screen._refresh_layout
-
-        def counted(self, size=None, scroll=False):
-            if not scroll or self._layout_widgets:
-                layouts.append(self)
-            return original(self, size, scroll)
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        layouts = layouts_counted(monkeypatch)
         await pilot.press("enter")
         await settle(pilot)
         assert app.focused is app.pane
@@ -77,15 +67,9 @@ async def test_at_80_columns_the_keys_are_cut_and_the_palette_key_stays(cache):
 async def test_the_first_frame_already_shows_the_keys(cache, monkeypatch):
     """The footer is in the first frame written to the terminal, not filled in frames later."""
     app = make(cache)
-    frames: list[str] = []
-    display = app._display
-
-    def written(screen, update):
-        frames.append(update.render_segments(app.console))
-        return display(screen, update)
-
-    monkeypatch.setattr(app, "_display", written)
+    frames = frames_written(app, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
     assert frames
-    assert "Open" in frames[0] and "Quit" in frames[0] and "Palette" in frames[0]
+    first = frames[0].render_segments(app.console)
+    assert "Open" in first and "Quit" in first and "Palette" in first

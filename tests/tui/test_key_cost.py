@@ -10,7 +10,7 @@ from textual.screen import Screen
 from o2d_inbox.cache import queries as q
 from o2d_inbox.tui.app import build_app
 from o2d_inbox.tui.text_box import TextBox
-from tests.tui.harness import clock, config, screen_lines, settle
+from tests.tui.harness import clock, config, layouts_counted, screen_lines, settle
 
 SIZE = (160, 48)
 
@@ -31,15 +31,7 @@ async def test_stepping_through_threads_never_lays_the_screen_out_again(cache, m
         await settle(pilot)
         await pilot.press("right_square_bracket")  # All: cached conversations, long and short
         await settle(pilot)
-        layouts: list[Screen] = []
-        original = Screen._refresh_layout
-
-        def counted(self, size=None, scroll=False):
-            if not scroll or self._layout_widgets:  # a scroll alone only re-places what is visible
-                layouts.append(self)
-            return original(self, size, scroll)
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        layouts = layouts_counted(monkeypatch)
         seen = set()
         for _ in range(20):
             await pilot.press("j")
@@ -221,15 +213,7 @@ async def test_typing_in_the_search_box_lays_nothing_out_and_the_box_follows_the
         await settle(pilot)
         await pilot.press("slash")
         await settle(pilot)
-        layouts: list[Screen] = []
-        original = Screen._refresh_layout
-
-        def counted(self, size=None, scroll=False):
-            if not scroll or self._layout_widgets:
-                layouts.append(self)
-            return original(self, size, scroll)
-
-        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        layouts = layouts_counted(monkeypatch)
         for key in "zzqqxx":  # no thread matches: the list stays as short as it gets
             await pilot.press(key)
             await settle(pilot)

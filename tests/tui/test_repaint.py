@@ -9,7 +9,7 @@ import pyte
 import pytest
 
 from o2d_inbox.tui.app import build_app
-from tests.tui.harness import FakeClock, config, settle
+from tests.tui.harness import FakeClock, config, frames_written, settle
 
 
 def _cells(screen: pyte.Screen) -> list[list[tuple]]:
@@ -36,15 +36,14 @@ async def test_after_focus_moves_the_terminal_shows_what_a_fresh_render_does(cac
     app = build_app(config(), conn=cache, clock=FakeClock(), sync_every=None)
     terminal = pyte.Screen(*size)
     feed = pyte.Stream(terminal).feed
-    display = app._display
-
-    def written(screen, update):
-        feed(update.render_segments(app.console))
-        return display(screen, update)
-
-    monkeypatch.setattr(app, "_display", written)
+    frames = frames_written(app, monkeypatch)
+    fed = 0
 
     def compare(step: str) -> None:
+        nonlocal fed
+        for update in frames[fed:]:  # what the terminal has received since the last step
+            feed(update.render_segments(app.console))
+        fed = len(frames)
         fresh = pyte.Screen(*size)
         pyte.Stream(fresh).feed(app.screen._compositor.render_update(full=True).render_segments(app.console))
         assert not _differences(terminal, fresh), (step, _differences(terminal, fresh)[:5])
